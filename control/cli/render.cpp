@@ -1,0 +1,120 @@
+#include "control/cli/render.h"
+
+#include <fmt/format.h>
+
+#include "control/cli/text_table.h"
+
+namespace trunkgw::cli {
+
+using nlohmann::json;
+
+std::string format_duration(double seconds)
+{
+    auto s = static_cast<long long>(seconds);
+    long long d = s / 86400, h = (s / 3600) % 24, m = (s / 60) % 60, sec = s % 60;
+    if (d > 0) {
+        return fmt::format("{}d{:02}h{:02}m{:02}s", d, h, m, sec);
+    }
+    if (h > 0) {
+        return fmt::format("{}h{:02}m{:02}s", h, m, sec);
+    }
+    if (m > 0) {
+        return fmt::format("{}m{:02}s", m, sec);
+    }
+    return fmt::format("{:.1f}s", seconds);
+}
+
+std::string render_status(const json& r)
+{
+    std::string out = fmt::format("trunkgw {} (ABI {}, management API {}), instance {}\n",
+                                  r["version"].get<std::string>(), r["abi_version"].get<int>(),
+                                  r["mgmt_api_version"].get<int>(), r["instance"].get<std::string>());
+    TextTable info({"", ""});
+    info.add({"config", r["config"].get<std::string>()});
+    info.add({"metrics", r["metrics_url"].get<std::string>()});
+    info.add({"control", fmt::format("pid {}, up {}", r["control"]["pid"].get<int>(),
+                                     format_duration(r["control"]["uptime_s"].get<double>()))});
+    const json& dp = r["dataplane"];
+    if (dp["attached"].get<bool>()) {
+        info.add({"dataplane", fmt::format("attached: pid {}, version {}, up {}, epoch {}",
+                                           dp["pid"].get<int>(), dp["version"].get<std::string>(),
+                                           format_duration(dp["uptime_s"].get<double>()),
+                                           dp["epoch"].get<uint64_t>())});
+        info.add({"", fmt::format("attached for {}, heartbeat {:.3f}s ago, {} attach(es) since start",
+                                  format_duration(dp["attached_for_s"].get<double>()),
+                                  dp["heartbeat_age_s"].get<double>(), dp["control_attaches"].get<uint64_t>())});
+    } else {
+        info.add({"dataplane", "NOT attached: " + dp["last_error"].get<std::string>()});
+    }
+    std::string t = info.render();
+    out += t.substr(t.find('\n') + 1);  // no header row for key/value lines
+
+    out += "\n";
+    TextTable workers({"WORKER", "LCORE", "STATE", "ATTACHED", "HEARTBEAT", "PING RTT"});
+    for (const auto& w : r["workers"]) {
+        workers.add({std::to_string(w["id"].get<int>()), std::to_string(w["lcore"].get<int>()),
+                     w["state"].get<std::string>(), w["attached"].get<bool>() ? "yes" : "no",
+                     fmt::format("{:.3f}s ago", w["heartbeat_age_s"].get<double>()),
+                     fmt::format("{:.0f}us", w["ping_rtt_us"].get<double>())});
+    }
+    out += workers.render();
+
+    out += "\n";
+    TextTable spans({"SPAN", "NAME", "TYPE", "WORKER", "STATE", "ALARMS"});
+    for (const auto& s : r["spans"]) {
+        spans.add({std::to_string(s["id"].get<int>()), s["name"].get<std::string>(), s["type"].get<std::string>(),
+                   std::to_string(s["worker"].get<int>()), s["state"].get<std::string>(),
+                   fmt::format("{:#x}", s["alarms"].get<uint32_t>())});
+    }
+    out += spans.render();
+    return out;
+}
+
+std::string render_counters(const json& r)
+{
+    std::string out;
+    if (!r["attached"].get<bool>()) {
+        out += "dataplane NOT attached: ring and worker counters unavailable\n\n";
+    }
+    TextTable rings({"RING", "OWNER", "PUSHED", "POPPED", "FULL", "DEPTH", "CAPACITY"});
+    for (const auto& x : r["rings"]) {
+        rings.add({x["ring"].get<std::string>(), x["owner"].get<std::string>(),
+                   std::to_string(x["pushed"].get<uint64_t>()), std::to_string(x["popped"].get<uint64_t>()),
+                   std::to_string(x["full"].get<uint64_t>()), std::to_string(x["depth"].get<uint64_t>()),
+                   std::to_string(x["capacity"].get<uint64_t>())});
+    }
+    out += rings.render();
+
+    // Workers as columns, counters as rows: any number of counters fits.
+    const json& ws = r["workers"];
+    if (!ws.empty()) {
+        std::vector<std::string> head = {"WORKER COUNTER"};
+        for (const auto& w : ws) {
+            head.push_back("worker " + std::to_string(w["id"].get<int>()));
+        }
+        TextTable workers(head);
+        for (const auto& [k, v] : ws[0].items()) {
+            if (k == "id") {
+                continue;
+            }
+            std::vector<std::string> row = {k};
+            for (const auto& w : ws) {
+                row.push_back(std::to_string(w[k].get<uint64_t>()));
+            }
+            workers.add(row);
+        }
+        out += "\n" + workers.render();
+    }
+
+    TextTable link({"CONTROL COUNTER", "VALUE"});
+    for (const auto& [k, v] : r["link"].items()) {
+        link.add({"link." + k, std::to_string(v.get<uint64_t>())});
+    }
+    for (const auto& [k, v] : r["mgmt"].items()) {
+        link.add({"mgmt." + k, std::to_string(v.get<uint64_t>())});
+    }
+    out += "\n" + link.render();
+    return out;
+}
+
+}  // namespace trunkgw::cli

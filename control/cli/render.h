@@ -1,0 +1,17 @@
+// Human renderings of management API results: one function per command,
+// each a pure function of the JSON (so golden tests can pin them).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace trunkgw::cli {
+
+std::string render_status(const nlohmann::json& r);
+std::string render_counters(const nlohmann::json& r);
+
+// 3725.4 -> "1h02m05s"
+std::string format_duration(double seconds);
+
+}  // namespace trunkgw::cli

@@ -1,0 +1,113 @@
+// The validated configuration: one TOML file read by trunkgw-dataplane,
+// trunkgw-control and trunkctl. Everything here has passed the schema in
+// config_schema.cpp; code that uses a Config never re-checks it.
+//
+// This folder is the one control-side library the data plane links: the
+// file is a contract between the processes just like dataplane/api/, and
+// both must read it the same way.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trunkgw::config {
+
+struct Instance {
+    std::string name;
+    std::string run_dir;
+};
+
+enum class PollMode { adaptive, busy };
+
+struct Worker {
+    uint32_t id;
+    uint32_t lcore;
+};
+
+struct Dataplane {
+    uint32_t main_lcore;
+    uint32_t memory_mb;
+    bool hugepages;
+    PollMode poll_mode;
+    uint32_t command_ring_size;
+    uint32_t event_ring_size;
+    uint32_t dchannel_ring_size;
+    uint32_t max_sessions;
+    uint32_t mbufs;
+    std::vector<std::string> eal_extra_args;
+    std::vector<Worker> workers;
+};
+
+struct Port {
+    uint32_t id;
+    std::string name;
+    std::string pci;   // one of pci / vdev is set
+    std::string vdev;
+};
+
+enum class SpanType { e1, t1 };
+
+struct Span {
+    uint32_t id;
+    std::string name;
+    SpanType type;
+    uint32_t worker;  // Worker::id
+};
+
+struct Control {
+    std::string socket;
+    std::string metrics_host;
+    uint16_t metrics_port;
+    uint32_t attach_retry_ms;
+};
+
+struct Log {
+    std::string level;
+};
+
+struct Config {
+    std::string source;  // file path, or "<embedded deploy/trunkgw.toml>"
+    Instance instance;
+    Dataplane dataplane;
+    std::vector<Port> ports;
+    std::vector<Span> spans;
+    Control control;
+    Log log;
+
+    // Index of the worker with this id in dataplane.workers (validated to exist).
+    uint32_t worker_index(uint32_t worker_id) const;
+    std::string metrics_url() const;
+};
+
+// One refusal: where and why.
+struct Problem {
+    std::string file;
+    uint32_t line;  // 1-based; 0 when the whole file is concerned
+    std::string reason;
+
+    std::string text() const;  // "FILE:LINE: reason"
+};
+
+// Thrown by load_*: every problem found, in file order.
+class ConfigError : public std::runtime_error {
+public:
+    explicit ConfigError(std::vector<Problem> problems);
+    const std::vector<Problem>& problems() const { return _problems; }
+
+private:
+    std::vector<Problem> _problems;
+};
+
+// The text of deploy/trunkgw.toml, compiled in.
+std::string_view embedded_default_text();
+inline constexpr std::string_view embedded_default_name = "<embedded deploy/trunkgw.toml>";
+
+Config load_file(const std::string& path);
+Config load_string(std::string_view text, const std::string& source_name);
+// load_file(path) if path is not empty, else the embedded default.
+Config load(const std::string& path);
+
+}  // namespace trunkgw::config

@@ -1,0 +1,408 @@
+// The configuration schema: every table, key, type, range and cross-check.
+// Problems are collected, not thrown one by one, so `--check` shows them all.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "control/config/config.h"
+#include "control/config/table_reader.h"
+#include "dataplane/api/attach_socket.h"
+#include "dataplane/api/spsc_ring.h"
+
+namespace trunkgw::config {
+
+namespace {
+
+constexpr std::size_t unix_path_max = 107;  // sizeof(sockaddr_un::sun_path) - 1
+constexpr int64_t lcore_max = 1023;         // RTE_MAX_LCORE in Debian's build is 128; EAL refuses above
+constexpr int64_t workers_max = 64;
+constexpr int64_t spans_max = 4096;
+
+bool valid_instance_name(const std::string& s)
+{
+    if (s.size() > 32) {
+        return false;
+    }
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
+}
+
+bool valid_pci_address(const std::string& s)
+{
+    // DDDD:BB:DD.F or BB:DD.F
+    unsigned d = 0, b = 0, dev = 0, f = 0;
+    char tail = 0;
+    if (std::sscanf(s.c_str(), "%x:%x:%x.%x%c", &d, &b, &dev, &f, &tail) == 4) {
+        return dev < 32 && f < 8;
+    }
+    return std::sscanf(s.c_str(), "%x:%x.%x%c", &b, &dev, &f, &tail) == 3 && dev < 32 && f < 8;
+}
+
+// Reads a list of [[tables]] with a unique integer `id` and a unique `name`.
+template <class T, class ReadOne>
+std::vector<T> read_list(TableReader& parent, const char* key, bool required, const std::string& file,
+                         std::vector<Problem>& problems, ReadOne read_one)
+{
+    std::vector<T> out;
+    std::map<uint32_t, uint32_t> ids;           // id -> line first seen
+    std::map<std::string, uint32_t> names;      // name -> line first seen
+    std::size_t i = 0;
+    for (const toml::table* t : parent.tables(key, required)) {
+        std::string path = fmt::format("{}[{}]", parent.path().empty() ? key : parent.path() + "." + key, i++);
+        TableReader r(*t, path, file, problems);
+        std::optional<T> item = read_one(r);
+        if (item) {
+            auto [it, fresh] = ids.emplace(item->id, r.line_of("id"));
+            if (!fresh) {
+                r.problem(r.line_of("id"), fmt::format("duplicate {} id {} (first defined on line {})",
+                                                       key, item->id, it->second));
+            }
+            if constexpr (requires { item->name; }) {
+                auto [nt, nfresh] = names.emplace(item->name, r.line_of("name"));
+                if (!nfresh) {
+                    r.problem(r.line_of("name"),
+                              fmt::format("duplicate {} name \"{}\" (first defined on line {})", key,
+                                          item->name, nt->second));
+                }
+            }
+            out.push_back(*item);
+        }
+        r.finish();
+    }
+    return out;
+}
+
+void read_instance(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    const toml::table* t = root.table("instance", true);
+    if (t == nullptr) {
+        return;
+    }
+    TableReader r(*t, "instance", file, p);
+    if (auto v = r.string("name")) {
+        if (!valid_instance_name(*v)) {
+            r.problem(r.line_of("name"),
+                      "'instance.name' must be 1-32 characters of a-z, 0-9, '-' and '_'");
+        }
+        c.instance.name = *v;
+    }
+    if (auto v = r.string("run_dir", "/run/trunkgw")) {
+        if ((*v)[0] != '/') {
+            r.problem(r.line_of("run_dir"), "'instance.run_dir' must be an absolute path");
+        }
+        c.instance.run_dir = *v;
+    }
+    r.finish();
+}
+
+void read_ring_size(TableReader& r, const char* key, int64_t fallback, uint32_t& out)
+{
+    if (auto v = r.integer(key, 2, 1 << 24, fallback)) {
+        if (!api::ring_capacity_valid(static_cast<uint64_t>(*v))) {
+            r.problem(r.line_of(key), fmt::format("'dataplane.{}' = {} must be a power of two", key, *v));
+        }
+        out = static_cast<uint32_t>(*v);
+    }
+}
+
+void read_dataplane(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    const toml::table* t = root.table("dataplane", true);
+    if (t == nullptr) {
+        return;
+    }
+    TableReader r(*t, "dataplane", file, p);
+    auto& d = c.dataplane;
+    if (auto v = r.integer("main_lcore", 0, lcore_max, 0)) {
+        d.main_lcore = static_cast<uint32_t>(*v);
+    }
+    if (auto v = r.integer("memory_mb", 64, 1 << 20, 512)) {
+        d.memory_mb = static_cast<uint32_t>(*v);
+    }
+    if (auto v = r.boolean("hugepages", false)) {
+        d.hugepages = *v;
+    }
+    if (auto v = r.choice("poll_mode", {"adaptive", "busy"}, "adaptive")) {
+        d.poll_mode = *v == "busy" ? PollMode::busy : PollMode::adaptive;
+    }
+    read_ring_size(r, "command_ring_size", 1024, d.command_ring_size);
+    read_ring_size(r, "event_ring_size", 4096, d.event_ring_size);
+    read_ring_size(r, "dchannel_ring_size", 256, d.dchannel_ring_size);
+    if (auto v = r.integer("max_sessions", 1, 1 << 20, 4096)) {
+        d.max_sessions = static_cast<uint32_t>(*v);
+    }
+    if (auto v = r.integer("mbufs", 511, 1 << 24, 8191)) {
+        d.mbufs = static_cast<uint32_t>(*v);
+    }
+    if (auto v = r.string_array("eal_extra_args", false)) {
+        d.eal_extra_args = *v;
+    }
+    std::map<uint32_t, uint32_t> lcores;  // lcore -> line
+    d.workers = read_list<Worker>(r, "worker", true, file, p, [&](TableReader& w) -> std::optional<Worker> {
+        auto id = w.integer("id", 1, workers_max);
+        auto lcore = w.integer("lcore", 0, lcore_max);
+        if (!id || !lcore) {
+            return std::nullopt;
+        }
+        auto l = static_cast<uint32_t>(*lcore);
+        if (l == d.main_lcore) {
+            w.problem(w.line_of("lcore"),
+                      fmt::format("worker lcore {} is the main lcore (dataplane.main_lcore)", l));
+        }
+        auto [it, fresh] = lcores.emplace(l, w.line_of("lcore"));
+        if (!fresh) {
+            w.problem(w.line_of("lcore"),
+                      fmt::format("lcore {} is already used by the worker on line {}", l, it->second));
+        }
+        return Worker{static_cast<uint32_t>(*id), l};
+    });
+    if (d.workers.size() > workers_max) {
+        r.problem(r.table_line(), fmt::format("at most {} workers", workers_max));
+    }
+    r.finish();
+}
+
+void read_ports(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    std::map<std::string, uint32_t> devices;
+    c.ports = read_list<Port>(root, "port", false, file, p, [&](TableReader& r) -> std::optional<Port> {
+        auto id = r.integer("id", 1, 1024);
+        auto name = r.string("name");
+        Port port{};
+        bool has_pci = r.has("pci");
+        bool has_vdev = r.has("vdev");
+        if (has_pci == has_vdev) {
+            r.problem(r.table_line(), "a port needs exactly one of 'pci' or 'vdev'");
+        }
+        if (has_pci) {
+            if (auto v = r.string("pci")) {
+                if (!valid_pci_address(*v)) {
+                    r.problem(r.line_of("pci"), fmt::format("'pci' = \"{}\" is not a PCI address "
+                                                            "(DDDD:BB:DD.F)", *v));
+                }
+                port.pci = *v;
+            }
+        }
+        if (has_vdev) {
+            if (auto v = r.string("vdev")) {
+                // DPDK names virtual devices net_<driver><n>[,args].
+                std::string dev = v->substr(0, v->find(','));
+                if (dev.rfind("net_", 0) != 0) {
+                    r.problem(r.line_of("vdev"),
+                              fmt::format("'vdev' = \"{}\" must name a net_* virtual device", *v));
+                }
+                port.vdev = *v;
+            }
+        }
+        std::string dev = has_pci ? port.pci : port.vdev.substr(0, port.vdev.find(','));
+        if (!dev.empty()) {
+            uint32_t line = r.line_of(has_pci ? "pci" : "vdev");
+            auto [it, fresh] = devices.emplace(dev, line);
+            if (!fresh) {
+                r.problem(line, fmt::format("device {} is already used by the port on line {}", dev,
+                                            it->second));
+            }
+        }
+        if (!id || !name) {
+            return std::nullopt;
+        }
+        port.id = static_cast<uint32_t>(*id);
+        port.name = *name;
+        return port;
+    });
+}
+
+void read_spans(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    c.spans = read_list<Span>(root, "span", false, file, p, [&](TableReader& r) -> std::optional<Span> {
+        auto id = r.integer("id", 1, spans_max);
+        auto name = r.string("name");
+        auto type = r.choice("type", {"e1", "t1"});
+        auto worker = r.integer("worker", 1, workers_max);
+        if (name && name->size() > 31) {
+            r.problem(r.line_of("name"), "span names are at most 31 characters");
+        }
+        if (worker) {
+            bool found = std::any_of(c.dataplane.workers.begin(), c.dataplane.workers.end(),
+                                     [&](const Worker& w) { return w.id == *worker; });
+            if (!found) {
+                r.problem(r.line_of("worker"),
+                          fmt::format("span worker {} is not a [[dataplane.worker]] id", *worker));
+            }
+        }
+        if (!id || !name || !type || !worker) {
+            return std::nullopt;
+        }
+        return Span{static_cast<uint32_t>(*id), *name, *type == "e1" ? SpanType::e1 : SpanType::t1,
+                    static_cast<uint32_t>(*worker)};
+    });
+    if (c.spans.size() > spans_max) {
+        root.problem(1, fmt::format("at most {} spans", spans_max));
+    }
+}
+
+void read_control(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    const toml::table* t = root.table("control", true);
+    if (t == nullptr) {
+        return;
+    }
+    TableReader r(*t, "control", file, p);
+    if (auto v = r.string("socket")) {
+        if ((*v)[0] != '/' || v->size() > unix_path_max) {
+            r.problem(r.line_of("socket"),
+                      fmt::format("'control.socket' must be an absolute path of at most {} bytes",
+                                  unix_path_max));
+        }
+        c.control.socket = *v;
+    }
+    if (auto v = r.string("metrics_listen")) {
+        auto colon = v->rfind(':');
+        bool ok = false;
+        if (colon != std::string::npos) {
+            std::string host = v->substr(0, colon);
+            std::string port = v->substr(colon + 1);
+            in_addr a{};
+            char* end = nullptr;
+            long n = std::strtol(port.c_str(), &end, 10);
+            if (inet_pton(AF_INET, host.c_str(), &a) == 1 && !port.empty() && *end == '\0' && n >= 1 &&
+                n <= 65535) {
+                c.control.metrics_host = host;
+                c.control.metrics_port = static_cast<uint16_t>(n);
+                ok = true;
+            }
+        }
+        if (!ok) {
+            r.problem(r.line_of("metrics_listen"),
+                      fmt::format("'control.metrics_listen' = \"{}\" must be IPV4:PORT "
+                                  "(e.g. \"127.0.0.1:9464\")", *v));
+        }
+    }
+    if (auto v = r.integer("attach_retry_ms", 10, 60000, 250)) {
+        c.control.attach_retry_ms = static_cast<uint32_t>(*v);
+    }
+    r.finish();
+}
+
+void read_log(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    c.log.level = "info";
+    const toml::table* t = root.table("log", false);
+    if (t == nullptr) {
+        return;
+    }
+    TableReader r(*t, "log", file, p);
+    if (auto v = r.choice("level", {"trace", "debug", "info", "warn", "error"}, "info")) {
+        c.log.level = *v;
+    }
+    r.finish();
+}
+
+void cross_check(const Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    if (!c.instance.run_dir.empty() && !c.instance.name.empty()) {
+        std::string sock = api::attach_socket_path(c.instance.run_dir, c.instance.name);
+        if (sock.size() > unix_path_max) {
+            p.push_back({file, 0, fmt::format("the data plane socket {} would be longer than {} bytes: "
+                                              "shorten instance.run_dir or instance.name",
+                                              sock, unix_path_max)});
+        }
+    }
+}
+
+}  // namespace
+
+std::string Problem::text() const
+{
+    return line == 0 ? fmt::format("{}: {}", file, reason) : fmt::format("{}:{}: {}", file, line, reason);
+}
+
+static std::string join_problems(const std::vector<Problem>& problems)
+{
+    std::string s;
+    for (const auto& p : problems) {
+        if (!s.empty()) {
+            s += '\n';
+        }
+        s += p.text();
+    }
+    return s;
+}
+
+ConfigError::ConfigError(std::vector<Problem> problems)
+    : std::runtime_error(join_problems(problems)), _problems(std::move(problems))
+{
+}
+
+uint32_t Config::worker_index(uint32_t worker_id) const
+{
+    for (uint32_t i = 0; i < dataplane.workers.size(); ++i) {
+        if (dataplane.workers[i].id == worker_id) {
+            return i;
+        }
+    }
+    throw std::logic_error("worker id not validated");
+}
+
+std::string Config::metrics_url() const
+{
+    return fmt::format("http://{}:{}/metrics", control.metrics_host, control.metrics_port);
+}
+
+Config load_string(std::string_view text, const std::string& source_name)
+{
+    std::vector<Problem> problems;
+    toml::table root;
+    try {
+        root = toml::parse(text, source_name);
+    } catch (const toml::parse_error& e) {
+        problems.push_back({source_name, static_cast<uint32_t>(e.source().begin.line),
+                            std::string(e.description())});
+        throw ConfigError(std::move(problems));
+    }
+    Config c{};
+    c.source = source_name;
+    TableReader r(root, "", source_name, problems);
+    read_instance(r, c, source_name, problems);
+    read_dataplane(r, c, source_name, problems);
+    read_ports(r, c, source_name, problems);
+    read_spans(r, c, source_name, problems);
+    read_control(r, c, source_name, problems);
+    read_log(r, c, source_name, problems);
+    r.finish();
+    cross_check(c, source_name, problems);
+    if (!problems.empty()) {
+        std::stable_sort(problems.begin(), problems.end(),
+                         [](const Problem& a, const Problem& b) { return a.line < b.line; });
+        throw ConfigError(std::move(problems));
+    }
+    return c;
+}
+
+Config load_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw ConfigError({{path, 0, "cannot open: " + std::string(std::strerror(errno))}});
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return load_string(ss.str(), path);
+}
+
+Config load(const std::string& path)
+{
+    if (path.empty()) {
+        return load_string(embedded_default_text(), std::string(embedded_default_name));
+    }
+    return load_file(path);
+}
+
+}  // namespace trunkgw::config

@@ -1,0 +1,121 @@
+// su_root-based event loop; see event_loop.h for why the loop is Sofia's.
+#include "control/event_loop.h"
+
+#include <sofia-sip/su.h>
+
+#include <stdexcept>
+
+namespace trunkgw::control {
+
+EventLoop::EventLoop()
+{
+    if (su_init() != 0) {
+        throw std::runtime_error("su_init failed");
+    }
+    _root = su_root_create(nullptr);
+    if (_root == nullptr) {
+        throw std::runtime_error("su_root_create failed");
+    }
+}
+
+EventLoop::~EventLoop()
+{
+    for (auto& [handle, w] : _watches) {
+        su_root_deregister(_root, handle);
+    }
+    _watches.clear();
+    if (_prepoll) {
+        su_root_remove_prepoll(_root);
+    }
+    su_root_destroy(_root);
+    su_deinit();
+}
+
+int EventLoop::on_wakeup(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t* arg)
+{
+    auto* watch = static_cast<Watch*>(arg);
+    int revents = su_wait_events(w, watch->fd);
+    // Copy: the handler may remove its own watch.
+    FdHandler fn = watch->fn;
+    fn(revents);
+    return 0;
+}
+
+int EventLoop::add_fd(int fd, int events, FdHandler fn)
+{
+    auto w = std::make_unique<Watch>();
+    w->fd = fd;
+    w->fn = std::move(fn);
+    if (su_wait_create(&w->wait, fd, events) != 0) {
+        throw std::runtime_error("su_wait_create failed");
+    }
+    int handle = su_root_register(_root, &w->wait, on_wakeup, w.get(), su_pri_normal);
+    if (handle <= 0) {
+        su_wait_destroy(&w->wait);
+        throw std::runtime_error("su_root_register failed");
+    }
+    _watches.emplace(handle, std::move(w));
+    return handle;
+}
+
+void EventLoop::remove_fd(int handle)
+{
+    auto it = _watches.find(handle);
+    if (it == _watches.end()) {
+        return;
+    }
+    // su_root_deregister destroys the registered copy of the wait object.
+    su_root_deregister(_root, handle);
+    _watches.erase(it);
+}
+
+void EventLoop::on_prepoll(su_prepoll_magic_t* magic, su_root_t*)
+{
+    auto* self = static_cast<EventLoop*>(magic);
+    if (self->_prepoll) {
+        self->_prepoll();
+    }
+}
+
+void EventLoop::set_prepoll(std::function<void()> fn)
+{
+    _prepoll = std::move(fn);
+    su_root_add_prepoll(_root, on_prepoll, this);
+}
+
+void EventLoop::run() { su_root_run(_root); }
+
+void EventLoop::stop() { su_root_break(_root); }
+
+Timer::Timer(EventLoop& loop) : _t(su_timer_create(su_root_task(loop.root()), 0))
+{
+    if (_t == nullptr) {
+        throw std::runtime_error("su_timer_create failed");
+    }
+}
+
+Timer::~Timer() { su_timer_destroy(_t); }
+
+void Timer::on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg)
+{
+    auto* self = static_cast<Timer*>(arg);
+    std::function<void()> fn = std::move(self->_fn);
+    self->_fn = nullptr;
+    if (fn) {
+        fn();
+    }
+}
+
+void Timer::start(unsigned ms, std::function<void()> fn)
+{
+    _fn = std::move(fn);
+    su_timer_set_interval(_t, on_timer, this, ms);
+}
+
+void Timer::cancel()
+{
+    su_timer_reset(_t);
+    _fn = nullptr;
+}
+
+}  // namespace trunkgw::control

@@ -1,0 +1,80 @@
+// The control process's one event loop, and the decision behind it.
+//
+// Decision (issue 2): the loop IS a Sofia-SIP su_root, run on the main
+// thread. Sofia's nua/nta (issue 6) need their su_root to be driven by the
+// thread that created it, so rather than run Sofia in a thread of its own and
+// post work across, everything else joins Sofia's loop:
+//  - file descriptors (management API, the data plane's eventfd and attach
+//    socket, signalfd, later SIP transports) are su_wait_t registrations;
+//  - timers (attach retry, libpri's Q.921/Q.931 timers in issue 5) are
+//    su_timer_t. libpri's scheduler gives one absolute deadline
+//    (pri_schedule_next); after every call into libpri one su_timer is
+//    re-armed to it, and its expiry runs pri_schedule_run;
+//  - a prepoll hook runs just before every wait: it drains the data plane's
+//    event rings and re-arms their wakeup flags, so no event is lost between
+//    the last read and the sleep.
+// The only other threads are prometheus-cpp's HTTP threads, which read the
+// shared segment lock-free and control state through a snapshot lock.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include <sofia-sip/su_wait.h>
+
+namespace trunkgw::control {
+
+class EventLoop;
+
+// A one-shot or periodic timer bound to the loop.
+class Timer {
+public:
+    explicit Timer(EventLoop& loop);
+    ~Timer();
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+
+    void start(unsigned ms, std::function<void()> fn);  // fires once
+    void cancel();
+
+private:
+    static void on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg);
+    su_timer_t* _t = nullptr;
+    std::function<void()> _fn;
+};
+
+class EventLoop {
+public:
+    using FdHandler = std::function<void(int revents)>;
+
+    EventLoop();  // su_init + su_root_create; throws on failure
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // Watches fd for `events` (POLLIN, POLLOUT); returns a handle for remove_fd.
+    int add_fd(int fd, int events, FdHandler fn);
+    void remove_fd(int handle);
+    void set_prepoll(std::function<void()> fn);
+
+    void run();   // until stop()
+    void stop();
+
+    su_root_t* root() const { return _root; }
+
+private:
+    struct Watch {
+        su_wait_t wait;
+        int fd;
+        FdHandler fn;
+    };
+    static int on_wakeup(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t* arg);
+    static void on_prepoll(su_prepoll_magic_t* magic, su_root_t*);
+
+    su_root_t* _root = nullptr;
+    std::unordered_map<int, std::unique_ptr<Watch>> _watches;
+    std::function<void()> _prepoll;
+};
+
+}  // namespace trunkgw::control

@@ -1,0 +1,97 @@
+// trunkgw-control: the signaling and management process. One event loop
+// (event_loop.h), attached to the data plane through the shared segment,
+// serving the management API and the Prometheus endpoint.
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <poll.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "control/config/config.h"
+#include "control/dataplane_link.h"
+#include "control/event_loop.h"
+#include "control/metrics_exporter.h"
+#include "control/mgmt_commands.h"
+#include "control/mgmt_server.h"
+#include "control/status.h"
+
+namespace {
+
+int run(const trunkgw::config::Config& cfg)
+{
+    using namespace trunkgw::control;
+    uint64_t start_ns = trunkgw::api::mono_ns();
+
+    // Block the signals before any thread starts so that only the signalfd
+    // in the loop sees them.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+    EventLoop loop;
+    DataplaneLink link(loop, cfg);
+    MgmtCounters mgmt_counters;
+    auto snapshot = [&] { return take_snapshot(link, cfg, start_ns, mgmt_counters); };
+    MgmtCommands commands = make_mgmt_commands(snapshot);
+
+    std::unique_ptr<MgmtServer> mgmt;
+    std::unique_ptr<MetricsExporter> metrics;
+    try {
+        mgmt = std::make_unique<MgmtServer>(loop, cfg.control.socket, commands, mgmt_counters);
+        metrics = std::make_unique<MetricsExporter>(cfg.control.metrics_host, cfg.control.metrics_port, snapshot);
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
+    int sig_watch = loop.add_fd(sfd, POLLIN, [&](int) {
+        signalfd_siginfo si{};
+        if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+            spdlog::info("signal {}: stopping", si.ssi_signo);
+            loop.stop();
+        }
+    });
+    loop.set_prepoll([&] { link.drain_events(); });
+    link.start();
+    spdlog::info("trunkgw-control {} ready (instance {}, pid {}): management API {}, metrics {}", TRUNKGW_VERSION,
+                 cfg.instance.name, getpid(), cfg.control.socket, cfg.metrics_url());
+    loop.run();
+    loop.remove_fd(sig_watch);
+    close(sfd);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"trunkgw-control: signaling, routing and management for the trunkgw E1/T1 gateway"};
+    std::string config_path;
+    bool check = false;
+    app.add_option("-c,--config", config_path, "configuration file (default: the embedded deploy/trunkgw.toml)");
+    app.add_flag("--check", check, "validate the configuration, print FILE:LINE: reason for each problem, and exit");
+    app.set_version_flag("--version", std::string("trunkgw-control ") + TRUNKGW_VERSION);
+    CLI11_PARSE(app, argc, argv);
+
+    trunkgw::config::Config cfg;
+    try {
+        cfg = trunkgw::config::load(config_path);
+    } catch (const trunkgw::config::ConfigError& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return 2;
+    }
+    if (check) {
+        fmt::print("{}: ok\n", cfg.source);
+        return 0;
+    }
+    spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ control: %v");
+    signal(SIGPIPE, SIG_IGN);
+    return run(cfg);
+}

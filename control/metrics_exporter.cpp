@@ -1,0 +1,151 @@
+// Snapshot -> Prometheus families; see metrics_exporter.h.
+#include "control/metrics_exporter.h"
+
+#include <prometheus/exposer.h>
+#include <prometheus/metric_family.h>
+
+#include <fmt/format.h>
+
+namespace trunkgw::control {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
+
+class Families {
+public:
+    MetricFamily& family(const std::string& name, const std::string& help, MetricType type)
+    {
+        for (auto& f : _families) {
+            if (f.name == name) {
+                return f;
+            }
+        }
+        _families.push_back({name, help, type, {}});
+        return _families.back();
+    }
+    void gauge(const std::string& name, const std::string& help, double v, Labels labels = {})
+    {
+        ClientMetric m;
+        m.label = std::move(labels);
+        m.gauge.value = v;
+        family(name, help, MetricType::Gauge).metric.push_back(m);
+    }
+    void counter(const std::string& name, const std::string& help, double v, Labels labels = {})
+    {
+        ClientMetric m;
+        m.label = std::move(labels);
+        m.counter.value = v;
+        family(name, help, MetricType::Counter).metric.push_back(m);
+    }
+    std::vector<MetricFamily> take() { return std::move(_families); }
+
+private:
+    std::vector<MetricFamily> _families;
+};
+
+}  // namespace
+
+std::vector<MetricFamily> snapshot_families(const Snapshot& s)
+{
+    Families f;
+    f.gauge("trunkgw_build_info", "trunkgw version and ABI version of this control process.", 1,
+            {{"version", s.version}, {"abi_version", std::to_string(s.abi_version)}, {"instance", s.instance}});
+    f.gauge("trunkgw_control_uptime_seconds", "Seconds since trunkgw-control started.", s.control_uptime_s);
+    f.gauge("trunkgw_dataplane_attached", "1 while control is attached to the data plane segment.",
+            s.attached ? 1 : 0);
+    f.counter("trunkgw_dataplane_attach_attempts_total", "Attempts to attach to the data plane.",
+              static_cast<double>(s.link.attach_attempts));
+    f.counter("trunkgw_dataplane_attaches_total", "Successful attaches to the data plane.",
+              static_cast<double>(s.link.attaches));
+    f.counter("trunkgw_dataplane_detaches_total", "Detaches from the data plane (it stopped or restarted).",
+              static_cast<double>(s.link.detaches));
+    f.counter("trunkgw_dataplane_attach_refusals_total",
+              "Attaches refused for an ABI, size or handshake mismatch.", static_cast<double>(s.link.attach_refusals));
+    f.counter("trunkgw_control_wakeups_total", "Times the data plane woke control through the eventfd.",
+              static_cast<double>(s.link.wakeups));
+    f.counter("trunkgw_control_events_total", "Events read from the workers' event rings.",
+              static_cast<double>(s.link.events));
+    f.counter("trunkgw_control_events_unknown_total", "Events of a type control does not handle.",
+              static_cast<double>(s.link.events_unknown));
+    f.counter("trunkgw_control_command_errors_total", "Commands a worker refused (evt_cmd_error).",
+              static_cast<double>(s.link.cmd_errors));
+    f.counter("trunkgw_control_commands_refused_total", "Commands not sent: detached or command ring full.",
+              static_cast<double>(s.link.commands_refused));
+    f.counter("trunkgw_mgmt_connections_total", "Management API connections accepted.",
+              static_cast<double>(s.mgmt_connections));
+    const char* req_help = "Management API requests by result.";
+    f.counter("trunkgw_mgmt_requests_total", req_help, static_cast<double>(s.mgmt_requests_ok), {{"result", "ok"}});
+    f.counter("trunkgw_mgmt_requests_total", req_help, static_cast<double>(s.mgmt_requests_error),
+              {{"result", "error"}});
+    f.counter("trunkgw_mgmt_requests_total", req_help, static_cast<double>(s.mgmt_requests_malformed),
+              {{"result", "malformed"}});
+    if (!s.attached) {
+        return f.take();
+    }
+    f.gauge("trunkgw_dataplane_uptime_seconds", "Seconds since trunkgw-dataplane started.", s.dataplane_uptime_s);
+    f.gauge("trunkgw_dataplane_heartbeat_age_seconds", "Seconds since the data plane service loop last beat.",
+            s.dataplane_heartbeat_age_s);
+    f.gauge("trunkgw_dataplane_info", "The attached data plane's identity.", 1,
+            {{"version", s.dataplane_version}, {"pid", std::to_string(s.dataplane_pid)},
+             {"epoch", std::to_string(s.epoch)}});
+    for (const auto& w : s.workers) {
+        Labels l{{"worker", std::to_string(w.id)}, {"lcore", std::to_string(w.lcore)}};
+        f.gauge("trunkgw_worker_up", "1 when the worker runs and answered a ping within 3 s.",
+                w.state == "running" && w.responsive ? 1 : 0, l);
+        f.gauge("trunkgw_worker_heartbeat_age_seconds", "Seconds since the worker last ran a tick.",
+                w.heartbeat_age_s, l);
+        for (std::size_t i = 0; i < api::worker_counter_count; ++i) {
+            f.counter(fmt::format("trunkgw_worker_{}", api::worker_counter_info[i].name),
+                      api::worker_counter_info[i].help, static_cast<double>(w.counters[i]), l);
+        }
+    }
+    for (const auto& r : s.rings) {
+        Labels l{{"ring", r.ring}, {r.owner_kind, r.owner_id}};
+        f.counter("trunkgw_ring_pushed_total", "Messages pushed into a shared-memory ring.",
+                  static_cast<double>(r.stats.pushed), l);
+        f.counter("trunkgw_ring_popped_total", "Messages popped from a shared-memory ring.",
+                  static_cast<double>(r.stats.popped), l);
+        f.counter("trunkgw_ring_full_total", "Messages refused because the ring was full.",
+                  static_cast<double>(r.stats.full), l);
+        f.gauge("trunkgw_ring_depth", "Messages waiting in a ring.", r.stats.depth, l);
+        f.gauge("trunkgw_ring_capacity", "Slots in a ring.", r.stats.capacity, l);
+    }
+    static constexpr const char* states[] = {"unconfigured", "down", "starting", "up", "alarm"};
+    for (const auto& sp : s.spans) {
+        for (const char* st : states) {
+            f.gauge("trunkgw_span_state", "1 for the span's current operational state.", sp.state == st ? 1 : 0,
+                    {{"span", sp.name}, {"state", st}});
+        }
+        f.counter("trunkgw_span_state_changes_total", "Operational state changes of the span.",
+                  static_cast<double>(sp.state_changes), {{"span", sp.name}});
+    }
+    return f.take();
+}
+
+std::vector<MetricFamily> SnapshotCollectable::Collect() const { return snapshot_families(_snapshot()); }
+
+MetricsExporter::MetricsExporter(const std::string& host, uint16_t port, std::function<Snapshot()> snapshot)
+    : _collectable(std::make_shared<SnapshotCollectable>(std::move(snapshot)))
+{
+    std::string addr = fmt::format("{}:{}", host, port);
+    try {
+        _exposer = std::make_unique<prometheus::Exposer>(addr, 2);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("cannot serve metrics on {} (control.metrics_listen): {}", addr,
+                                             e.what()));
+    }
+    _exposer->RegisterCollectable(_collectable);
+}
+
+MetricsExporter::~MetricsExporter()
+{
+    if (_exposer) {
+        _exposer->RemoveCollectable(_collectable);
+    }
+}
+
+}  // namespace trunkgw::control

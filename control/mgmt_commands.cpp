@@ -1,0 +1,107 @@
+// JSON renderings of the status snapshot, and the command table.
+#include "control/mgmt_commands.h"
+
+#include "dataplane/api/worker_counters.h"
+
+namespace trunkgw::control {
+
+using nlohmann::json;
+
+json status_json(const Snapshot& s)
+{
+    json workers = json::array();
+    for (const auto& w : s.workers) {
+        workers.push_back({{"id", w.id},
+                           {"lcore", w.lcore},
+                           {"state", w.state},
+                           {"attached", s.attached && w.state == "running" && w.responsive},
+                           {"heartbeat_age_s", w.heartbeat_age_s},
+                           {"ping_rtt_us", w.ping_rtt_us},
+                           {"pongs", w.pongs}});
+    }
+    json spans = json::array();
+    for (const auto& sp : s.spans) {
+        spans.push_back({{"id", sp.id}, {"name", sp.name}, {"type", sp.type}, {"worker", sp.worker_id},
+                         {"state", sp.state}, {"alarms", sp.alarms}});
+    }
+    json dp = {{"attached", s.attached}, {"last_error", s.last_error}};
+    if (s.attached) {
+        dp.update({{"pid", s.dataplane_pid},
+                   {"version", s.dataplane_version},
+                   {"epoch", s.epoch},
+                   {"uptime_s", s.dataplane_uptime_s},
+                   {"heartbeat_age_s", s.dataplane_heartbeat_age_s},
+                   {"attached_for_s", s.attached_for_s},
+                   {"control_attaches", s.dataplane_control_attaches}});
+    }
+    return {{"version", s.version},
+            {"abi_version", s.abi_version},
+            {"mgmt_api_version", mgmt_api_version},
+            {"instance", s.instance},
+            {"config", s.config_source},
+            {"metrics_url", s.metrics_url},
+            {"control", {{"pid", s.control_pid}, {"uptime_s", s.control_uptime_s}}},
+            {"dataplane", dp},
+            {"workers", workers},
+            {"spans", spans}};
+}
+
+json counters_json(const Snapshot& s)
+{
+    json rings = json::array();
+    for (const auto& r : s.rings) {
+        rings.push_back({{"ring", r.ring},
+                         {"owner", r.owner},
+                         {"pushed", r.stats.pushed},
+                         {"popped", r.stats.popped},
+                         {"full", r.stats.full},
+                         {"depth", r.stats.depth},
+                         {"capacity", r.stats.capacity}});
+    }
+    json workers = json::array();
+    for (const auto& w : s.workers) {
+        json c = {{"id", w.id}};
+        for (std::size_t i = 0; i < api::worker_counter_count; ++i) {
+            std::string name = api::worker_counter_info[i].name;
+            name = name.substr(0, name.rfind("_total"));
+            c[name] = w.counters[i];
+        }
+        workers.push_back(c);
+    }
+    return {{"attached", s.attached},
+            {"rings", rings},
+            {"workers", workers},
+            {"link",
+             {{"attach_attempts", s.link.attach_attempts},
+              {"attaches", s.link.attaches},
+              {"detaches", s.link.detaches},
+              {"attach_refusals", s.link.attach_refusals},
+              {"wakeups", s.link.wakeups},
+              {"events", s.link.events},
+              {"events_unknown", s.link.events_unknown},
+              {"command_errors", s.link.cmd_errors},
+              {"commands_refused", s.link.commands_refused}}},
+            {"mgmt",
+             {{"connections", s.mgmt_connections},
+              {"requests_ok", s.mgmt_requests_ok},
+              {"requests_error", s.mgmt_requests_error},
+              {"requests_malformed", s.mgmt_requests_malformed}}}};
+}
+
+MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot)
+{
+    MgmtCommands c;
+    c["show status"] = {"versions, uptimes, attach state, workers, spans, metrics URL",
+                        [snapshot](const json&) { return status_json(snapshot()); }};
+    c["show counters"] = {"ring and worker counters",
+                          [snapshot](const json&) { return counters_json(snapshot()); }};
+    json list = json::object();
+    for (const auto& [name, cmd] : c) {
+        list[name] = cmd.help;
+    }
+    list["help"] = "the commands this server knows";
+    c["help"] = {"the commands this server knows", [list](const json&) { return list; }};
+    return c;
+}
+
+}  // namespace trunkgw::control

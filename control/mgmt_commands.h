@@ -1,0 +1,20 @@
+// The management commands and the JSON shape of their results. Each command
+// renders the one status snapshot (status.h); the CLI only formats the JSON.
+#pragma once
+
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "control/mgmt_api.h"
+#include "control/status.h"
+
+namespace trunkgw::control {
+
+nlohmann::json status_json(const Snapshot& s);
+nlohmann::json counters_json(const Snapshot& s);
+
+// `snapshot` takes a fresh snapshot when called.
+MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot);
+
+}  // namespace trunkgw::control

@@ -1,0 +1,93 @@
+// One snapshot of everything an operator can ask about the gateway's
+// plumbing: both processes, the attach, the workers, the rings, the spans.
+// The management API (trunkctl) and the Prometheus exporter both render this
+// one snapshot; neither reads the segment on its own.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "control/config/config.h"
+#include "control/dataplane_link.h"
+#include "dataplane/api/spsc_ring.h"
+#include "dataplane/api/worker_counters.h"
+
+namespace trunkgw::control {
+
+// Counters owned by the management server; atomics because the exporter
+// reads them from its own thread.
+struct MgmtCounters {
+    std::atomic<uint64_t> connections{0};
+    std::atomic<uint64_t> requests_ok{0};
+    std::atomic<uint64_t> requests_error{0};
+    std::atomic<uint64_t> requests_malformed{0};
+};
+
+struct RingRow {
+    std::string ring;   // command, event, dchannel_rx, dchannel_tx
+    std::string owner;  // "worker 1" / "span carrier-e1-1"
+    std::string owner_kind;  // worker | span
+    std::string owner_id;
+    api::RingStats stats;
+};
+
+struct WorkerRow {
+    uint32_t id;
+    uint32_t lcore;
+    std::string state;      // absent, starting, running, stopped
+    bool responsive;        // answered a ping within the last 3 s
+    double heartbeat_age_s;
+    uint64_t pings_sent;
+    uint64_t pongs;
+    double ping_rtt_us;
+    api::WorkerCounterValues counters;
+};
+
+struct SpanRow {
+    uint32_t id;
+    std::string name;
+    std::string type;   // e1 | t1
+    uint32_t worker_id;
+    std::string state;  // SpanOperState name
+    uint32_t alarms;
+    uint64_t state_changes;
+};
+
+struct Snapshot {
+    std::string version;
+    uint32_t abi_version;
+    std::string instance;
+    std::string config_source;
+    int control_pid;
+    double control_uptime_s;
+    std::string metrics_url;
+
+    bool attached;
+    double attached_for_s;
+    std::string last_error;
+    LinkCounters link;
+
+    int dataplane_pid;
+    std::string dataplane_version;
+    uint64_t epoch;
+    double dataplane_uptime_s;
+    double dataplane_heartbeat_age_s;
+    uint64_t dataplane_control_attaches;
+    uint64_t dataplane_control_refusals;
+
+    std::vector<WorkerRow> workers;
+    std::vector<RingRow> rings;
+    std::vector<SpanRow> spans;
+
+    uint64_t mgmt_connections, mgmt_requests_ok, mgmt_requests_error, mgmt_requests_malformed;
+};
+
+const char* span_state_name(uint32_t oper_state);
+const char* worker_state_name(uint32_t state);
+
+Snapshot take_snapshot(const DataplaneLink& link, const config::Config& cfg, uint64_t control_start_mono_ns,
+                       const MgmtCounters& mgmt);
+
+}  // namespace trunkgw::control

@@ -1,0 +1,63 @@
+// Per-worker counters: their names, help texts and slots in the seqlock
+// block. The worker publishes them once per TDM tick; control reads them for
+// Prometheus and trunkctl. Add at the end only (the order is ABI).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "dataplane/api/seqlock.h"
+
+namespace trunkgw::api {
+
+enum class WorkerCounter : uint32_t {
+    loops,            // iterations of the worker loop
+    sleeps,           // adaptive mode: times the worker slept until its next tick
+    ticks,            // 1 ms TDM ticks run
+    ticks_late,       // ticks that started more than one tick period late
+    ticks_skipped,    // ticks lost to lateness beyond the catch-up limit
+    rx_packets,       // packets received on the worker's port queues
+    rx_dropped_unclassified,  // received packets no stage claimed
+    tx_packets,       // packets sent
+    tx_dropped_full,  // packets the TX queue refused
+    commands,         // commands taken from the command ring
+    commands_bad,     // commands refused (unknown type, wrong size, not owned)
+    events_dropped,   // events lost because the event ring was full
+    count_,
+};
+
+inline constexpr std::size_t worker_counter_count = static_cast<std::size_t>(WorkerCounter::count_);
+
+struct CounterInfo {
+    const char* name;  // Prometheus name without the trunkgw_worker_ prefix
+    const char* help;
+};
+
+inline constexpr std::array<CounterInfo, worker_counter_count> worker_counter_info = {{
+    {"loops_total", "Iterations of the worker poll loop."},
+    {"sleeps_total", "Times an idle worker slept until its next tick (adaptive poll mode)."},
+    {"ticks_total", "1 ms TDM ticks run."},
+    {"ticks_late_total", "Ticks that started more than one tick period late."},
+    {"ticks_skipped_total", "Ticks skipped because the worker fell too far behind."},
+    {"rx_packets_total", "Packets received on the worker's port queues."},
+    {"rx_dropped_unclassified_total", "Received packets dropped because no stage claimed them."},
+    {"tx_packets_total", "Packets transmitted."},
+    {"tx_dropped_full_total", "Packets dropped because the TX queue was full."},
+    {"commands_total", "Commands taken from the command ring."},
+    {"commands_bad_total", "Commands refused (unknown type, wrong size, object not owned)."},
+    {"events_dropped_total", "Events lost because the event ring to control was full."},
+}};
+
+using WorkerCounterBlock = SeqlockBlock<worker_counter_count>;
+using WorkerCounterValues = std::array<uint64_t, worker_counter_count>;
+
+inline uint64_t& at(WorkerCounterValues& v, WorkerCounter c)
+{
+    return v[static_cast<std::size_t>(c)];
+}
+inline uint64_t at(const WorkerCounterValues& v, WorkerCounter c)
+{
+    return v[static_cast<std::size_t>(c)];
+}
+
+}  // namespace trunkgw::api

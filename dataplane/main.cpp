@@ -1,0 +1,150 @@
+// trunkgw-dataplane: the DPDK media process. Creates the shared-memory
+// segment, starts the ports and the worker lcores the config names, and
+// serves control attaches until SIGTERM/SIGINT. It keeps running when control
+// dies: media state lives here.
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include <csignal>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "control/config/config.h"
+#include "dataplane/api/attach_socket.h"
+#include "dataplane/api/segment.h"
+#include "dataplane/eal_args.h"
+#include "dataplane/ports.h"
+#include "dataplane/service.h"
+#include "dataplane/worker.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop.store(true); }
+
+trunkgw::api::SegmentSpec segment_spec(const trunkgw::config::Config& cfg)
+{
+    trunkgw::api::SegmentSpec spec;
+    spec.instance = cfg.instance.name;
+    for (const auto& w : cfg.dataplane.workers) {
+        spec.workers.push_back({w.id, w.lcore});
+    }
+    for (const auto& s : cfg.spans) {
+        spec.spans.push_back({s.id, s.name,
+                              s.type == trunkgw::config::SpanType::e1 ? trunkgw::api::SpanKind::e1
+                                                                      : trunkgw::api::SpanKind::t1,
+                              cfg.worker_index(s.worker)});
+    }
+    spec.max_sessions = cfg.dataplane.max_sessions;
+    spec.cmd_ring_capacity = cfg.dataplane.command_ring_size;
+    spec.evt_ring_capacity = cfg.dataplane.event_ring_size;
+    spec.dchan_ring_capacity = cfg.dataplane.dchannel_ring_size;
+    return spec;
+}
+
+int run(const trunkgw::config::Config& cfg, const std::string& argv0)
+{
+    using namespace trunkgw;
+    std::vector<std::string> args = dataplane::eal_args(cfg, argv0);
+    spdlog::info("EAL: {}", fmt::join(args, " "));
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
+        spdlog::critical("EAL initialisation failed: {}", rte_strerror(rte_errno));
+        return 1;
+    }
+    int rc = 0;
+    try {
+        api::Segment segment = api::Segment::create(segment_spec(cfg));
+        spdlog::info("segment {} created: {} bytes, ABI {}, epoch {}", api::segment_name(cfg.instance.name),
+                     segment.header().segment_size, api::abi_version, segment.header().epoch);
+        auto ports = std::make_unique<dataplane::Ports>(cfg, static_cast<uint32_t>(cfg.dataplane.workers.size()));
+        dataplane::Service service(segment, api::attach_socket_path(cfg.instance.run_dir, cfg.instance.name));
+
+        std::vector<std::unique_ptr<dataplane::WorkerContext>> workers;
+        for (uint32_t i = 0; i < cfg.dataplane.workers.size(); ++i) {
+            auto w = std::make_unique<dataplane::WorkerContext>();
+            w->index = i;
+            w->id = cfg.dataplane.workers[i].id;
+            w->lcore = cfg.dataplane.workers[i].lcore;
+            w->busy_poll = cfg.dataplane.poll_mode == config::PollMode::busy;
+            w->segment = &segment;
+            w->block = &segment.worker(i);
+            w->block->state.store(static_cast<uint32_t>(api::WorkerState::starting));
+            w->commands = api::RingConsumer<api::Message>(segment.ring_at(w->block->cmd_ring_off));
+            w->events = api::RingProducer<api::Message>(segment.ring_at(w->block->evt_ring_off));
+            w->queues = ports->queues_of_worker(i);
+            for (uint32_t s = 0; s < segment.header().n_spans; ++s) {
+                if (segment.span(s).mirror.worker_index == i) {
+                    w->spans.push_back(s);
+                }
+            }
+            w->stop = &g_stop;
+            workers.push_back(std::move(w));
+        }
+        for (auto& w : workers) {
+            int lrc = rte_eal_remote_launch(dataplane::worker_main, w.get(), w->lcore);
+            if (lrc != 0) {
+                throw std::runtime_error(fmt::format("cannot launch worker {} on lcore {}: {}", w->id, w->lcore,
+                                                     rte_strerror(-lrc)));
+            }
+            spdlog::info("worker {} running on lcore {} with {} span(s), {} port queue(s), {} poll", w->id,
+                         w->lcore, w->spans.size(), w->queues.size(), w->busy_poll ? "busy" : "adaptive");
+        }
+        spdlog::info("trunkgw-dataplane {} ready (instance {}, pid {})", TRUNKGW_VERSION, cfg.instance.name,
+                     getpid());
+        service.run(g_stop);
+        spdlog::info("stopping");
+        rte_eal_mp_wait_lcore();
+        ports.reset();
+        segment.unlink();
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        g_stop.store(true);
+        rte_eal_mp_wait_lcore();
+        rc = 1;
+    }
+    rte_eal_cleanup();
+    return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"trunkgw-dataplane: the DPDK media plane of the trunkgw E1/T1 gateway"};
+    std::string config_path;
+    bool check = false;
+    app.add_option("-c,--config", config_path, "configuration file (default: the embedded deploy/trunkgw.toml)");
+    app.add_flag("--check", check, "validate the configuration and exit");
+    app.set_version_flag("--version", std::string("trunkgw-dataplane ") + TRUNKGW_VERSION);
+    CLI11_PARSE(app, argc, argv);
+
+    trunkgw::config::Config cfg;
+    try {
+        cfg = trunkgw::config::load(config_path);
+    } catch (const trunkgw::config::ConfigError& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return 2;
+    }
+    if (check) {
+        fmt::print("{}: ok\n", cfg.source);
+        return 0;
+    }
+    spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ dataplane: %v");
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    return run(cfg, argv[0]);
+}

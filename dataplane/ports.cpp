@@ -1,0 +1,109 @@
+// Port bring-up; see ports.h.
+#include "dataplane/ports.h"
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+namespace trunkgw::dataplane {
+
+namespace {
+
+constexpr uint16_t rx_desc = 1024;
+constexpr uint16_t tx_desc = 1024;
+constexpr unsigned mbuf_cache = 256;
+
+std::string device_name(const config::Port& p)
+{
+    return p.pci.empty() ? p.vdev.substr(0, p.vdev.find(',')) : p.pci;
+}
+
+}  // namespace
+
+Ports::Ports(const config::Config& cfg, uint32_t n_workers)
+{
+    if (cfg.ports.empty()) {
+        return;
+    }
+    _pool = rte_pktmbuf_pool_create("trunkgw_mbufs", cfg.dataplane.mbufs, mbuf_cache, 0,
+                                    RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+    if (_pool == nullptr) {
+        throw std::runtime_error(fmt::format("cannot create a pool of {} mbufs: {} (raise dataplane.memory_mb "
+                                             "or lower dataplane.mbufs)",
+                                             cfg.dataplane.mbufs, rte_strerror(rte_errno)));
+    }
+    for (const auto& p : cfg.ports) {
+        std::string dev = device_name(p);
+        uint16_t port_id = 0;
+        if (rte_eth_dev_get_port_by_name(dev.c_str(), &port_id) != 0) {
+            throw std::runtime_error(fmt::format("port {} ({}): no DPDK device of that name was probed",
+                                                 p.name, dev));
+        }
+        rte_eth_dev_info info{};
+        int rc = rte_eth_dev_info_get(port_id, &info);
+        if (rc != 0) {
+            throw std::runtime_error(fmt::format("port {} ({}): dev_info: {}", p.name, dev, rte_strerror(-rc)));
+        }
+        uint16_t q = static_cast<uint16_t>(n_workers);
+        q = std::min<uint16_t>(q, info.max_rx_queues);
+        q = std::min<uint16_t>(q, info.max_tx_queues);
+        if (q == 0) {
+            throw std::runtime_error(fmt::format("port {} ({}) offers no queues", p.name, dev));
+        }
+        if (q < n_workers) {
+            spdlog::warn("port {} ({}) has {} queue(s) for {} workers: workers above {} do not poll it",
+                         p.name, dev, q, n_workers, q);
+        }
+        rte_eth_conf conf{};
+        rc = rte_eth_dev_configure(port_id, q, q, &conf);
+        if (rc != 0) {
+            throw std::runtime_error(fmt::format("port {} ({}): configure: {}", p.name, dev, rte_strerror(-rc)));
+        }
+        int socket = rte_eth_dev_socket_id(port_id);
+        unsigned sock = socket < 0 ? 0u : static_cast<unsigned>(socket);
+        for (uint16_t i = 0; i < q; ++i) {
+            rc = rte_eth_rx_queue_setup(port_id, i, rx_desc, sock, nullptr, _pool);
+            if (rc != 0) {
+                throw std::runtime_error(fmt::format("port {} ({}): rx queue {}: {}", p.name, dev, i, rte_strerror(-rc)));
+            }
+            rc = rte_eth_tx_queue_setup(port_id, i, tx_desc, sock, nullptr);
+            if (rc != 0) {
+                throw std::runtime_error(fmt::format("port {} ({}): tx queue {}: {}", p.name, dev, i, rte_strerror(-rc)));
+            }
+        }
+        rc = rte_eth_dev_start(port_id);
+        if (rc != 0) {
+            throw std::runtime_error(fmt::format("port {} ({}): start: {}", p.name, dev, rte_strerror(-rc)));
+        }
+        spdlog::info("port {} ({}) started as DPDK port {} with {} queue pair(s)", p.name, dev, port_id, q);
+        _ports.push_back({p.id, p.name, dev, port_id, q});
+    }
+}
+
+Ports::~Ports()
+{
+    for (const auto& p : _ports) {
+        rte_eth_dev_stop(p.port_id);
+        rte_eth_dev_close(p.port_id);
+    }
+    if (_pool != nullptr) {
+        rte_mempool_free(_pool);
+    }
+}
+
+std::vector<PortQueue> Ports::queues_of_worker(uint32_t worker_index) const
+{
+    std::vector<PortQueue> out;
+    for (const auto& p : _ports) {
+        if (worker_index < p.queues) {
+            out.push_back({p.port_id, static_cast<uint16_t>(worker_index)});
+        }
+    }
+    return out;
+}
+
+}  // namespace trunkgw::dataplane

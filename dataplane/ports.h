@@ -1,0 +1,46 @@
+// DPDK ports named in the config: found by device name after EAL probing,
+// configured with one RX and one TX queue per worker, and started.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "control/config/config.h"
+
+struct rte_mempool;
+
+namespace trunkgw::dataplane {
+
+struct PortQueue {
+    uint16_t port_id;
+    uint16_t queue_id;
+};
+
+struct OpenPort {
+    uint32_t config_id;
+    std::string name;
+    std::string device;
+    uint16_t port_id;
+    uint16_t queues;  // RX = TX queues actually configured
+};
+
+class Ports {
+public:
+    // Throws std::runtime_error naming the port and the DPDK error.
+    Ports(const config::Config& cfg, uint32_t n_workers);
+    ~Ports();
+    Ports(const Ports&) = delete;
+    Ports& operator=(const Ports&) = delete;
+
+    const std::vector<OpenPort>& ports() const { return _ports; }
+    // The queues a worker polls: queue `worker_index` of every port that has
+    // that many queues.
+    std::vector<PortQueue> queues_of_worker(uint32_t worker_index) const;
+
+private:
+    rte_mempool* _pool = nullptr;
+    std::vector<OpenPort> _ports;
+};
+
+}  // namespace trunkgw::dataplane

@@ -1,0 +1,164 @@
+// The worker loop; see worker.h.
+#include "dataplane/worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <cerrno>
+#include <ctime>
+
+namespace trunkgw::dataplane {
+
+namespace {
+
+using api::WorkerCounter;
+
+constexpr uint16_t burst_size = 32;
+// A worker more than this many ticks behind skips ahead (and counts it)
+// rather than running a burst of stale ticks back to back.
+constexpr uint64_t max_catch_up_ticks = 50;
+
+void emit(WorkerContext& w, const api::Message& m)
+{
+    if (!w.events.push(m)) {
+        ++at(w.counters, WorkerCounter::events_dropped);
+    }
+}
+
+void set_span_state(WorkerContext& w, uint32_t span_index, api::SpanOperState st)
+{
+    auto& mirror = w.segment->span(span_index).mirror;
+    uint32_t old = mirror.oper_state.exchange(static_cast<uint32_t>(st), std::memory_order_release);
+    if (old == static_cast<uint32_t>(st)) {
+        return;
+    }
+    mirror.state_changes.fetch_add(1, std::memory_order_relaxed);
+    api::SpanStatePayload p{span_index, static_cast<uint32_t>(st),
+                            mirror.alarms.load(std::memory_order_relaxed), 0};
+    emit(w, api::make_message(api::MsgType::evt_span_state, ++w.event_seq, p));
+}
+
+bool owns_span(const WorkerContext& w, uint32_t span_index)
+{
+    for (uint32_t s : w.spans) {
+        if (s == span_index) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Per-tick work. The span drivers (tdm/) plug in here.
+void run_tick(WorkerContext& w)
+{
+    ++at(w.counters, WorkerCounter::ticks);
+}
+
+void poll_ports(WorkerContext& w, uint32_t& work)
+{
+    rte_mbuf* pkts[burst_size];
+    for (const PortQueue& q : w.queues) {
+        uint16_t n = rte_eth_rx_burst(q.port_id, q.queue_id, pkts, burst_size);
+        if (n == 0) {
+            continue;
+        }
+        work += n;
+        at(w.counters, WorkerCounter::rx_packets) += n;
+        // No classifier stage claims packets yet: every one is a named drop.
+        at(w.counters, WorkerCounter::rx_dropped_unclassified) += n;
+        rte_pktmbuf_free_bulk(pkts, n);
+    }
+}
+
+void poll_commands(WorkerContext& w, uint32_t& work)
+{
+    api::Message msgs[burst_size];
+    uint32_t n = w.commands.pop_burst(msgs, burst_size);
+    work += n;
+    for (uint32_t i = 0; i < n; ++i) {
+        ++at(w.counters, WorkerCounter::commands);
+        int rc = worker_handle_command(w, msgs[i]);
+        if (rc < 0) {
+            ++at(w.counters, WorkerCounter::commands_bad);
+            api::CmdErrorPayload e{msgs[i].hdr.type, 0, msgs[i].hdr.seq, rc, 0};
+            emit(w, api::make_message(api::MsgType::evt_cmd_error, ++w.event_seq, e));
+        }
+    }
+}
+
+void sleep_ns(uint64_t ns)
+{
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000ULL), static_cast<long>(ns % 1'000'000'000ULL)};
+    nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+int worker_handle_command(WorkerContext& w, const api::Message& m)
+{
+    auto type = static_cast<api::MsgType>(m.hdr.type);
+    if (m.hdr.type >= api::msg_sizes.size() || m.hdr.size != api::msg_sizes[m.hdr.type]) {
+        return -EBADMSG;
+    }
+    switch (type) {
+    case api::MsgType::cmd_ping: {
+        api::PongPayload p{m.u.ping.nonce, w.id, 0, api::mono_ns()};
+        emit(w, api::make_message(api::MsgType::evt_pong, m.hdr.seq, p));
+        return 0;
+    }
+    case api::MsgType::cmd_span_admin: {
+        uint32_t s = m.u.span_admin.span_index;
+        if (!owns_span(w, s)) {
+            return -ENOENT;
+        }
+        set_span_state(w, s, m.u.span_admin.up ? api::SpanOperState::starting : api::SpanOperState::down);
+        return 0;
+    }
+    default:
+        return -EOPNOTSUPP;
+    }
+}
+
+int worker_main(void* arg)
+{
+    auto& w = *static_cast<WorkerContext*>(arg);
+    const uint64_t hz = rte_get_tsc_hz();
+    const uint64_t tick = hz / 1000;  // the 1 ms TDM tick: 8 frames at 8000 frames/s
+    const uint64_t ns_per_cycle_q32 = (1'000'000'000ULL << 32) / hz;
+    uint64_t next_tick = rte_rdtsc() + tick;
+
+    w.block->state.store(static_cast<uint32_t>(api::WorkerState::running), std::memory_order_release);
+    while (!w.stop->load(std::memory_order_relaxed)) {
+        ++at(w.counters, WorkerCounter::loops);
+        uint32_t work = 0;
+        poll_ports(w, work);
+        poll_commands(w, work);
+
+        uint64_t now = rte_rdtsc();
+        if (now >= next_tick) {
+            uint64_t behind = (now - next_tick) / tick;
+            if (behind >= 1) {
+                ++at(w.counters, WorkerCounter::ticks_late);
+            }
+            if (behind > max_catch_up_ticks) {
+                at(w.counters, WorkerCounter::ticks_skipped) += behind;
+                next_tick += behind * tick;
+            }
+            run_tick(w);
+            next_tick += tick;
+            w.block->heartbeat_mono_ns.store(api::mono_ns(), std::memory_order_relaxed);
+            w.block->counters.publish(w.counters);
+            continue;
+        }
+        if (work == 0 && !w.busy_poll) {
+            ++at(w.counters, WorkerCounter::sleeps);
+            sleep_ns(((next_tick - now) * ns_per_cycle_q32) >> 32);
+        }
+    }
+    w.block->counters.publish(w.counters);
+    w.block->state.store(static_cast<uint32_t>(api::WorkerState::stopped), std::memory_order_release);
+    return 0;
+}
+
+}  // namespace trunkgw::dataplane

@@ -1,0 +1,41 @@
+// A worker lcore: owns its spans (and later their channels and sessions),
+// polls its port queues and its command ring, runs the 1 ms TDM tick from
+// the TSC, and publishes its counters once per tick.
+//
+// Nothing in the loop takes a lock or allocates; the only syscall is the
+// adaptive-mode sleep of an idle worker until its next tick.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/api/abi.h"
+#include "dataplane/api/segment.h"
+#include "dataplane/ports.h"
+
+namespace trunkgw::dataplane {
+
+struct alignas(64) WorkerContext {
+    uint32_t index = 0;  // position in the segment's worker table
+    uint32_t id = 0;     // config id
+    uint32_t lcore = 0;
+    bool busy_poll = false;
+    api::WorkerBlock* block = nullptr;
+    api::Segment* segment = nullptr;
+    api::RingConsumer<api::Message> commands;
+    api::RingProducer<api::Message> events;
+    std::vector<PortQueue> queues;
+    std::vector<uint32_t> spans;  // span indexes in the segment
+    api::WorkerCounterValues counters{};
+    uint32_t event_seq = 0;
+    const std::atomic<bool>* stop = nullptr;
+};
+
+// The lcore entry point (rte_eal_remote_launch); arg is a WorkerContext*.
+int worker_main(void* arg);
+
+// Applies one command; exposed for tests. Returns 0 or a negative errno.
+int worker_handle_command(WorkerContext& w, const api::Message& m);
+
+}  // namespace trunkgw::dataplane
