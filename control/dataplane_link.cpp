@@ -232,6 +232,10 @@ void DataplaneLink::handle_event(uint32_t worker_index, const api::Message& m)
         uint64_t now = api::mono_ns();
         std::lock_guard lock(_mutex);
         auto& w = _workers[worker_index];
+        if (w.last_pong_mono_ns == 0) {
+            spdlog::info("worker {} answered its first ping since the attach (rtt {} us)",
+                         _segment.worker(worker_index).worker_id, (now - m.u.pong.nonce) / 1000);
+        }
         ++w.pongs;
         w.last_pong_mono_ns = now;
         w.last_rtt_ns = now - m.u.pong.nonce;

@@ -1,0 +1,87 @@
+# Shared helpers for integration tests that run the real processes.
+# Every test runs in its own network namespace (see enter_netns) and temp dir,
+# ends only the processes it started (by PID), and counts its checks.
+
+set -u
+CHECKS=0
+FAILURES=0
+STARTED_PIDS=()
+TEST_DIR=$(mktemp -d /tmp/trunkgw-it.XXXXXX)
+
+# Re-executes the calling script inside a fresh network namespace with only
+# loopback up, so ports never clash with the host or other tests.
+enter_netns() {
+    if [ "${TRUNKGW_IN_NETNS:-}" != 1 ]; then
+        export TRUNKGW_IN_NETNS=1
+        exec unshare --net -- "$BASH" "$0" "$@"
+    fi
+    ip link set lo up
+}
+
+check() {  # check "description" command...
+    local what=$1
+    shift
+    CHECKS=$((CHECKS + 1))
+    if "$@"; then
+        echo "ok   - $what"
+    else
+        echo "FAIL - $what"
+        FAILURES=$((FAILURES + 1))
+    fi
+}
+
+# wait_log FILE PATTERN SECONDS: returns when PATTERN appears in FILE
+# (inotify via tail -F: woken by the write, not by polling), or fails.
+wait_log() {
+    timeout "$3" bash -c 'tail -n +1 -F "$1" 2>/dev/null | grep -q -m1 -- "$2"' _ "$1" "$2"
+}
+
+# start NAME command...: runs it in the background, logging to $TEST_DIR/NAME.log
+start() {
+    local name=$1
+    shift
+    "$@" >"$TEST_DIR/$name.log" 2>&1 &
+    local pid=$!
+    STARTED_PIDS+=("$pid")
+    eval "PID_$name=$pid"
+}
+
+stop_started() {
+    for pid in "${STARTED_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${STARTED_PIDS[@]}"; do
+        # Bounded: SIGKILL whatever has not stopped within 10 s.
+        timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+    done
+}
+
+finish() {
+    stop_started
+    echo "$CHECKS checks, $FAILURES failed"
+    if [ "$FAILURES" -ne 0 ]; then
+        echo "--- logs in $TEST_DIR"
+        for f in "$TEST_DIR"/*.log; do
+            echo "=== $f"
+            tail -n 40 "$f"
+        done
+        exit 1
+    fi
+    rm -rf "$TEST_DIR"
+    exit 0
+}
+
+# json_get FILE PYTHON-EXPR: evaluates EXPR with j = the parsed JSON file.
+json_get() {
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# A config for this test: the embedded default with our own instance,
+# run dir and sockets.
+write_config() {
+    local file=$1 instance=$2
+    sed -e "s#^name = \"default\"#name = \"$instance\"#" \
+        -e "s#/run/trunkgw/default-control.sock#$TEST_DIR/control.sock#" \
+        -e "s#^run_dir = \"/run/trunkgw\"#run_dir = \"$TEST_DIR\"#" \
+        "$SOURCE_DIR/deploy/trunkgw.toml" >"$file"
+}
