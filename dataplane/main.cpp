@@ -50,6 +50,12 @@ trunkgw::api::SegmentSpec segment_spec(const trunkgw::config::Config& cfg)
 int run(const trunkgw::config::Config& cfg, const std::string& argv0)
 {
     using namespace trunkgw;
+    // Before EAL: a second primary of the same instance would otherwise die
+    // on EAL's lock file with a less helpful message.
+    if (int pid = api::running_dataplane_pid(cfg.instance.name); pid != 0) {
+        spdlog::critical("instance {} is already running (trunkgw-dataplane pid {})", cfg.instance.name, pid);
+        return 1;
+    }
     std::vector<std::string> args = dataplane::eal_args(cfg, argv0);
     spdlog::info("EAL: {}", fmt::join(args, " "));
     std::vector<char*> argv;
@@ -58,7 +64,7 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
     }
     argv.push_back(nullptr);
     if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
-        spdlog::critical("EAL initialisation failed: {}", rte_strerror(rte_errno));
+        spdlog::critical("EAL initialisation failed: {} (see the EAL messages above)", rte_strerror(rte_errno));
         return 1;
     }
     int rc = 0;

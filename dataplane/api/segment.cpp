@@ -2,6 +2,7 @@
 #include "dataplane/api/segment.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -176,8 +177,12 @@ Segment Segment::create(const SegmentSpec& spec)
     uint64_t size = align_up(off, 4096);
 
     std::string name = segment_name(spec.instance);
-    // A segment left by a data plane that died is stale: nobody can be using
-    // it as a data plane (config and run dir are ours), so replace it.
+    // A segment left by a data plane that died is stale and is replaced; one
+    // whose data plane is alive belongs to a running instance.
+    if (int pid = running_dataplane_pid(spec.instance); pid != 0) {
+        throw std::runtime_error("instance " + spec.instance + " is already running (trunkgw-dataplane pid " +
+                                 std::to_string(pid) + ")");
+    }
     shm_unlink(name.c_str());
     int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
     if (fd < 0) {
@@ -330,6 +335,20 @@ AttachResult attach_mapping(void* base, std::size_t size, std::string name)
     r.segment._size = size;
     r.segment._name = std::move(name);
     return r;
+}
+
+int running_dataplane_pid(std::string_view instance)
+{
+    AttachResult r = attach_segment(instance);
+    if (r.status != AttachStatus::ok) {
+        return 0;
+    }
+    const auto& h = r.segment.header();
+    bool beating = mono_ns() - h.dataplane_heartbeat_mono_ns.load() < 2'000'000'000ULL;
+    if (h.stopping.load() == 0 && beating && h.dataplane_pid > 0 && kill(h.dataplane_pid, 0) == 0) {
+        return h.dataplane_pid;
+    }
+    return 0;
 }
 
 AttachResult attach_segment(std::string_view instance)

@@ -176,6 +176,10 @@ struct AttachResult {
 // nothing stays mapped.
 AttachResult attach_segment(std::string_view instance);
 
+// The pid of a live data plane (beating within 2 s) holding this instance's
+// segment, or 0 when there is none or only a stale one.
+int running_dataplane_pid(std::string_view instance);
+
 // The same checks on an existing mapping (used by attach_segment and tests).
 AttachResult attach_mapping(void* base, std::size_t size, std::string name);
 

@@ -6,7 +6,6 @@ set -u
 CHECKS=0
 FAILURES=0
 STARTED_PIDS=()
-TEST_DIR=$(mktemp -d /tmp/trunkgw-it.XXXXXX)
 
 # Re-executes the calling script inside a fresh network namespace with only
 # loopback up, so ports never clash with the host or other tests.
@@ -16,6 +15,7 @@ enter_netns() {
         exec unshare --net -- "$BASH" "$0" "$@"
     fi
     ip link set lo up
+    TEST_DIR=$(mktemp -d /tmp/trunkgw-it.XXXXXX)
 }
 
 check() {  # check "description" command...

@@ -39,6 +39,8 @@ check "control attaches once the data plane is up" \
 check "the worker answers control's ping" wait_log "$TEST_DIR/control.log" "worker 1 answered" 10
 
 "$CTL" -c "$CFG" --json show status >"$TEST_DIR/status1.json"
+check "a second data plane of the same instance is refused" \
+    bash -c "! timeout 20 $DP -c $CFG >$TEST_DIR/dp2.log 2>&1 && grep -q 'instance $INSTANCE is already running (trunkgw-dataplane pid $PID_dataplane)' $TEST_DIR/dp2.log"
 check "show status: attached to our data plane" \
     test "$(json_get "$TEST_DIR/status1.json" "j['dataplane']['attached'] and j['dataplane']['pid']")" = "$PID_dataplane"
 check "show status: every worker attached and running" \
