@@ -419,6 +419,20 @@ double best_of(const char* name, int runs, uint64_t n, uint64_t& total_errors, R
     return best;
 }
 
+// Other work on these two CPUs lowers every figure; say how busy they were.
+void print_load()
+{
+    std::FILE* f = std::fopen("/proc/loadavg", "r");
+    if (f == nullptr) {
+        return;
+    }
+    double load1 = 0.0;
+    if (std::fscanf(f, "%lf", &load1) == 1) {
+        std::printf("ring_bench: 1-minute load average at start: %.2f\n", load1);
+    }
+    std::fclose(f);
+}
+
 void usage(std::FILE* out)
 {
     std::fprintf(out, "usage: ring_bench [--quick]\n"
@@ -446,6 +460,7 @@ int main(int argc, char** argv)
     }
 
     std::signal(SIGALRM, on_watchdog);
+    print_load();
     CpuPair cpus = choose_cpus();
     pin_to(cpus.consumer);
     if (cpus.consumer < 0) {

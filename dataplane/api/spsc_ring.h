@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <type_traits>
 
 namespace trunkgw::api {
@@ -40,7 +41,8 @@ struct RingHeader {
 
     // Written by the producer only.
     alignas(cache_line) std::atomic<uint64_t> head;
-    std::atomic<uint64_t> full;  // messages refused because the ring was full
+    std::atomic<uint64_t> full;  // messages refused because the ring was full (a
+                                 // producer that retries counts every refusal)
     uint8_t pad2[cache_line - 16];
 
     // Written by the consumer only (wakeup_armed: set by consumer, cleared by
