@@ -12,6 +12,12 @@ namespace trunkgw::tdm {
 class BitWriter {
 public:
     BitWriter(uint8_t* buf, std::size_t bytes) : _buf(buf), _cap_bits(bytes * 8) {}
+    // Continues after `start_bits` bits already in buf (a partial last octet
+    // keeps its leading bits).
+    BitWriter(uint8_t* buf, std::size_t bytes, std::size_t start_bits)
+        : _buf(buf), _cap_bits(bytes * 8), _bits(start_bits)
+    {
+    }
 
     // Appends the low `n` bits of v (n <= 32), most significant first.
     // Returns false (writing nothing) when they do not fit.

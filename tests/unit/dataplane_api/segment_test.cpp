@@ -109,9 +109,13 @@ TEST_CASE("attach refuses a foreign segment and waits for an unfinished one", "[
     REQUIRE(early.retryable());
 }
 
-TEST_CASE("create replaces a stale segment of the same name", "[segment]")
+TEST_CASE("create refuses a live instance and replaces a stale one", "[segment]")
 {
     Created first("stale");
+    // A live data plane beats; this one stopped beating (it died).
+    REQUIRE_THROWS_WITH(Segment::create(test_spec(unique_instance("stale"))),
+                        Catch::Contains("is already running (trunkgw-dataplane pid " + std::to_string(getpid())));
+    first.seg.header().dataplane_heartbeat_mono_ns.store(0);
     uint64_t epoch1 = first.seg.header().epoch;
     Segment second = Segment::create(test_spec(unique_instance("stale")));
     AttachResult r = attach_segment(unique_instance("stale"));

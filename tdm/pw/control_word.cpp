@@ -1,0 +1,47 @@
+// Control word encoding and decoding; see control_word.h.
+#include "tdm/pw/control_word.h"
+
+namespace trunkgw::tdm {
+
+void pw_encode_control_word(const PwControlWord& cw, std::size_t packet_len, uint8_t* out)
+{
+    // LEN: "the length of the ... packet (CW + payload) if it is less than
+    // 64 bytes, and MUST be set to zero otherwise" (RFC 4553 5.2).
+    uint8_t len = packet_len < 64 ? static_cast<uint8_t>(packet_len) : 0;
+    out[0] = static_cast<uint8_t>((cw.l ? 0x08 : 0) | (cw.r ? 0x04 : 0) | (cw.m & 0x03));
+    out[1] = static_cast<uint8_t>(len & 0x3f);  // FRG = 00
+    out[2] = static_cast<uint8_t>(cw.seq >> 8);
+    out[3] = static_cast<uint8_t>(cw.seq & 0xff);
+}
+
+PwDecodeError pw_decode_control_word(const uint8_t* pkt, std::size_t len, PwControlWord& cw,
+                                     std::size_t& payload_len)
+{
+    if (len < pw_control_word_bytes) {
+        return PwDecodeError::truncated;
+    }
+    if ((pkt[0] & 0xf0) != 0) {
+        return PwDecodeError::bad_nibble;
+    }
+    if ((pkt[1] & 0xc0) != 0) {
+        return PwDecodeError::fragmented;
+    }
+    cw.l = (pkt[0] & 0x08) != 0;
+    cw.r = (pkt[0] & 0x04) != 0;
+    cw.m = pkt[0] & 0x03;
+    cw.len = pkt[1] & 0x3f;
+    cw.seq = static_cast<uint16_t>((pkt[2] << 8) | pkt[3]);
+    std::size_t total = len;
+    if (cw.len != 0) {
+        // A short packet padded by Ethernet: trust LEN, but it cannot exceed
+        // what arrived nor be shorter than the control word.
+        if (cw.len > len || cw.len < pw_control_word_bytes) {
+            return PwDecodeError::bad_len;
+        }
+        total = cw.len;
+    }
+    payload_len = total - pw_control_word_bytes;
+    return PwDecodeError::ok;
+}
+
+}  // namespace trunkgw::tdm
