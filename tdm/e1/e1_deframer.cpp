@@ -70,6 +70,9 @@ constexpr int64_t to_next_bit2 = 250;
 constexpr int64_t to_next_fas = 512;
 constexpr int64_t back_to_ts0 = 7;
 
+// The AIS double frame period is two LOS clearing periods.
+static_assert(E1Deframer::ais_period_bits == 2 * E1Deframer::los_clear_period_bits);
+
 // Past this a zero run is simply "long"; keeps the counter from wrapping
 // on a line that stays dark for hours.
 constexpr uint32_t zero_run_cap = 1u << 30;
@@ -448,57 +451,71 @@ E1Deframer::Verdict E1Deframer::on_crc4(const uint8_t* f, uint8_t ts0, bool fas_
 }
 
 // G.775 LOS and AIS over the raw octets, in order, whatever the framing.
+// The state lives in locals while the words go by: p may alias *this as far
+// as the compiler knows, so member updates would cost a reload per word.
 void E1Deframer::monitor(const uint8_t* p, std::size_t n)
 {
+    LineWatch s{_zero_run, _ais_zeros, _period_ones, (_alarms & alarm_los) != 0};
+    uint32_t period_bits = _period_bits;
     while (n > 0) {
-        const uint32_t room_words = (los_clear_period_bits - _period_bits) / 64;
-        if (n >= 8 && room_words > 0) {
-            const std::size_t words = std::min<std::size_t>(n / 8, room_words);
-            for (std::size_t i = 0; i < words; ++i) {
-                monitor_word(load_be64(p + 8 * i), 64);
-            }
-            p += 8 * words;
-            n -= 8 * words;
+        bool dark;
+        if (n >= 8 && los_clear_period_bits - period_bits >= 64) {
+            dark = watch(s, load_be64(p), 64);
+            p += 8;
+            n -= 8;
+            period_bits += 64;
         } else {
-            monitor_word(static_cast<uint64_t>(*p) << 56, 8);
+            dark = watch(s, static_cast<uint64_t>(*p) << 56, 8);
             ++p;
             --n;
+            period_bits += 8;
         }
-        if (_period_bits == los_clear_period_bits) {
-            end_monitor_period();
-        }
-    }
-}
-
-// `bits` (64 or 8) received bits, MSB-aligned in w, the rest zero.
-inline void E1Deframer::monitor_word(uint64_t w, unsigned bits)
-{
-    _period_bits += bits;
-    if (w != 0) {
-        // Runs inside w are under 64 bits; only the one w ends can be long.
-        const uint32_t run = _zero_run + static_cast<uint32_t>(std::countl_zero(w));
-        _zero_run = static_cast<uint32_t>(std::countr_zero(w)) - (64 - bits);
-        if (run >= los_zero_bits) {
+        if (dark) {
             // G.775: "no transitions ... for N consecutive pulse intervals".
             set_alarm(alarm_los, _counters.los_events);
         }
-    } else {
-        _zero_run = std::min(_zero_run + bits, zero_run_cap);
-        if (_zero_run >= los_zero_bits) {
-            set_alarm(alarm_los, _counters.los_events);
+        if (period_bits == los_clear_period_bits) {
+            _zero_run = s.zero_run;
+            _ais_zeros = static_cast<uint8_t>(s.ais_zeros);
+            _period_ones = s.ones;
+            end_monitor_period();
+            s = LineWatch{_zero_run, _ais_zeros, _period_ones, (_alarms & alarm_los) != 0};
+            period_bits = 0;
         }
     }
-    if (_ais_zeros <= ais_max_zeros) {
+    _zero_run = s.zero_run;
+    _ais_zeros = static_cast<uint8_t>(s.ais_zeros);
+    _period_ones = s.ones;
+    _period_bits = period_bits;
+}
+
+// `bits` (64 or 8) received bits, MSB-aligned in w, the rest zero. Returns
+// true when a zero run reaches los_zero_bits with LOS not yet raised.
+bool E1Deframer::watch(LineWatch& s, uint64_t w, unsigned bits)
+{
+    bool dark;
+    if (w != 0) {
+        // Runs inside w are under 64 bits; only the one w ends can be long.
+        dark = s.zero_run + static_cast<uint32_t>(std::countl_zero(w)) >= los_zero_bits;
+        s.zero_run = static_cast<uint32_t>(std::countr_zero(w)) - (64 - bits);
+    } else {
+        s.zero_run = std::min(s.zero_run + bits, zero_run_cap);
+        dark = s.zero_run >= los_zero_bits;
+    }
+    if (s.ais_zeros <= ais_max_zeros) {
         // Only "two or fewer" matters: count zeros up to three.
         uint64_t z = ~w & (~uint64_t{0} << (64 - bits));
-        while (z != 0 && _ais_zeros <= ais_max_zeros) {
+        while (z != 0 && s.ais_zeros <= ais_max_zeros) {
             z &= z - 1;
-            ++_ais_zeros;
+            ++s.ais_zeros;
         }
     }
-    if ((_alarms & alarm_los) != 0) {
-        _period_ones += static_cast<uint32_t>(std::popcount(w));
+    dark = dark && !s.los;
+    s.los = s.los || dark;
+    if (s.los) {
+        s.ones += static_cast<uint32_t>(std::popcount(w));
     }
+    return dark;
 }
 
 void E1Deframer::end_monitor_period()

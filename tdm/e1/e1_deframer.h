@@ -78,11 +78,13 @@ public:
     static constexpr unsigned false_alignment_blocks = 1000;
     static constexpr unsigned false_alignment_errored = 915;
     // G.775: LOS after N consecutive zeros, 10 <= N <= 255. We see the line
-    // after HDB3 decoding (or a pseudowire's payload), where a framed signal
-    // carrying all-zero timeslots with the Sa bits at their default 1 has
-    // zero runs of up to 251 bits (Sa8 to the FAS bit 4 of the next frame).
-    // 255, the largest N G.775 allows, is the only choice that never calls
-    // such a healthy line lost.
+    // after HDB3 decoding (or a pseudowire's payload), where a healthy framed
+    // signal carrying all-zero timeslots has long zero runs: with the Sa bits
+    // at their default 1, up to 251 bits with CRC-4 (Sa8 to bit 4 of the next
+    // FAS, C bit and E/MF bits at 0) and 248 without. 255, the largest N
+    // G.775 allows, is the only choice above both. (Sa bits sent as 0 stretch
+    // the run to 254 without CRC-4, still fine, and 257 with it: that line,
+    // idle at all zeros, would read as LOS.)
     static constexpr unsigned los_zero_bits = 255;
     // LOS clears after a 256-bit period with at least 32 ones (12.5%: E1
     // framers clear G.775 LOS on 32 ones in 255 bit times) that does not end
@@ -109,7 +111,14 @@ private:
     enum class Verdict : uint8_t { keep, lost_at_ts0, lost_after };
 
     void monitor(const uint8_t* p, std::size_t n);
-    void monitor_word(uint64_t w, unsigned bits);
+    // The LOS/AIS monitor's per-word state, in registers across a run of words.
+    struct LineWatch {
+        uint32_t zero_run;
+        uint32_t ais_zeros;
+        uint32_t ones;
+        bool los;
+    };
+    static bool watch(LineWatch& s, uint64_t w, unsigned bits);
     void end_monitor_period();
     void process();
     bool hunt(int64_t end);

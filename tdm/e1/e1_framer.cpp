@@ -54,20 +54,22 @@ void E1Framer::build_frame(const uint8_t* ts, uint8_t* out)
         return;
     }
     const uint8_t ts0 = next_ts0();
-    // All 32 octets (a fixed size the compiler inlines), then TS0 over ts[0].
-    std::memmove(out, ts, e1_timeslots);
-    out[0] = ts0;
     if (_crc4) {
         // G.704 2.3.3.5.2: the C bits count as 0 in the SMF they travel in.
+        // Read from ts, not from out just written, and before out is written
+        // in case they are the same buffer.
         const bool fas_frame = (_frame & 1) == 0;
         const uint8_t ts0_for_crc = fas_frame ? static_cast<uint8_t>(ts0 & 0x7f) : ts0;
-        _crc_acc = crc4_append_frame(_crc_acc, crc4_frame(ts0_for_crc, out));
+        _crc_acc = crc4_append_frame(_crc_acc, crc4_frame(ts0_for_crc, ts));
         if ((_frame & 7) == 7) {
             // G.704 2.3.3.5.2: the CRC-4 of SMF N is sent in SMF N+1.
             _crc_sent = _crc_acc;
             _crc_acc = 0;
         }
     }
+    // All 32 octets (a fixed size the compiler inlines), then TS0 over ts[0].
+    std::memmove(out, ts, e1_timeslots);
+    out[0] = ts0;
     _frame = (_frame + 1) % e1_mf_frames;
 }
 

@@ -597,6 +597,24 @@ TEST_CASE("AIS (G.775): all ones in two double-frame periods; cleared when the F
     require_frames(rx, 22, tx.frame(62), 18);
 }
 
+TEST_CASE("AIS threshold (G.775): two zeros in each 512-bit period are AIS, three are not")
+{
+    for (unsigned zeros : {2u, 3u}) {
+        // All ones with `zeros` zeros spread over every 512-bit period.
+        std::vector<uint8_t> line(64 * 8, 0xff);
+        for (std::size_t period = 0; period < 8; ++period) {
+            for (unsigned z = 0; z < zeros; ++z) {
+                line[period * 64 + 5 + 20 * z] = 0xf7;
+            }
+        }
+        Rx rx(false);
+        rx.feed(line);
+        INFO(zeros << " zeros per period");
+        CHECK(rx.d.counters().ais_events == (zeros <= 2 ? 1u : 0u));
+        CHECK(rx.d.alarms() == (zeros <= 2 ? (tdm::alarm_lof | tdm::alarm_ais) : tdm::alarm_lof));
+    }
+}
+
 TEST_CASE("LOS (G.775): 255 consecutive zeros; cleared by a period with 12.5% ones")
 {
     SECTION("from power-up: LOS after 255 zero bits, with LOF")
