@@ -41,20 +41,47 @@ struct Dataplane {
     std::vector<Worker> workers;
 };
 
+struct Ipv4Prefix {
+    uint32_t address;  // host order
+    uint8_t prefix_len;
+};
+
 struct Port {
     uint32_t id;
     std::string name;
     std::string pci;   // one of pci / vdev is set
     std::string vdev;
+    std::vector<Ipv4Prefix> addresses;  // our IPv4 addresses on this port
+    uint32_t gateway = 0;               // next hop for off-link peers, 0 = none
+    uint16_t vlan = 0;                  // 802.1Q VLAN id, 0 = untagged
 };
 
 enum class SpanType { e1, t1 };
+enum class PseudowireMode { satop, cesopsn };
+enum class T1Framing { esf, d4 };
+
+// The span's line as a TDM pseudowire over UDP/IPv4 (RFC 4553 / RFC 5086).
+struct SpanPseudowire {
+    PseudowireMode mode;
+    uint32_t port_index;          // index into Config::ports
+    uint32_t local_ipv4;          // one of the port's addresses
+    uint32_t remote_ipv4;
+    uint16_t local_udp_port;
+    uint16_t remote_udp_port;
+    uint32_t frames_per_packet;   // 8 = 1 ms
+    uint32_t jitter_packets;      // playout delay in packets
+    std::vector<uint8_t> timeslots;  // CESoPSN: carried timeslots, ascending
+};
 
 struct Span {
     uint32_t id;
     std::string name;
     SpanType type;
     uint32_t worker;  // Worker::id
+    bool crc4 = true;                  // E1: CRC-4 multiframe (G.704 2.3.3)
+    T1Framing framing = T1Framing::esf;  // T1
+    bool has_pseudowire = false;
+    SpanPseudowire pseudowire{};
 };
 
 struct Control {

@@ -45,6 +45,32 @@ bool valid_pci_address(const std::string& s)
     return std::sscanf(s.c_str(), "%x:%x.%x%c", &b, &dev, &f, &tail) == 3 && dev < 32 && f < 8;
 }
 
+std::optional<uint32_t> parse_ipv4(const std::string& text)
+{
+    in_addr a{};
+    if (inet_pton(AF_INET, text.c_str(), &a) != 1) {
+        return std::nullopt;
+    }
+    return ntohl(a.s_addr);
+}
+
+// "192.0.2.1/24"
+std::optional<Ipv4Prefix> parse_prefix(const std::string& text)
+{
+    auto slash = text.find('/');
+    if (slash == std::string::npos) {
+        return std::nullopt;
+    }
+    auto addr = parse_ipv4(text.substr(0, slash));
+    std::string len = text.substr(slash + 1);
+    char* end = nullptr;
+    long n = std::strtol(len.c_str(), &end, 10);
+    if (!addr || len.empty() || *end != '\0' || n < 1 || n > 32) {
+        return std::nullopt;
+    }
+    return Ipv4Prefix{*addr, static_cast<uint8_t>(n)};
+}
+
 // Reads a list of [[tables]] with a unique integer `id` and a unique `name`.
 template <class T, class ReadOne>
 std::vector<T> read_list(TableReader& parent, const char* key, bool required, const std::string& file,
@@ -210,6 +236,30 @@ void read_ports(TableReader& root, Config& c, const std::string& file, std::vect
                                             it->second));
             }
         }
+        if (auto addrs = r.string_array("addresses", false)) {
+            for (const auto& a : *addrs) {
+                auto pfx = parse_prefix(a);
+                if (!pfx) {
+                    r.problem(r.line_of("addresses"),
+                              fmt::format("'addresses' entry \"{}\" is not IPV4/PREFIXLEN (e.g. \"192.0.2.1/24\")", a));
+                    continue;
+                }
+                port.addresses.push_back(*pfx);
+            }
+        }
+        if (r.has("gateway")) {
+            if (auto g = r.string("gateway")) {
+                if (auto a = parse_ipv4(*g)) {
+                    port.gateway = *a;
+                } else {
+                    r.problem(r.line_of("gateway"), fmt::format("'gateway' = \"{}\" is not an IPv4 address", *g));
+                }
+            }
+        }
+        if (auto v = r.integer("vlan", 0, 4094, 0)) {
+            // IEEE 802.1Q: VID 0 means untagged here, 4095 is reserved.
+            port.vlan = static_cast<uint16_t>(*v);
+        }
         if (!id || !name) {
             return std::nullopt;
         }
@@ -217,6 +267,106 @@ void read_ports(TableReader& root, Config& c, const std::string& file, std::vect
         port.name = *name;
         return port;
     });
+}
+
+void read_pseudowire(TableReader& w, const Config& c, SpanType type, Span& span)
+{
+    SpanPseudowire pw{};
+    bool ok = true;
+    if (auto v = w.choice("mode", {"satop", "cesopsn"})) {
+        pw.mode = *v == "satop" ? PseudowireMode::satop : PseudowireMode::cesopsn;
+    } else {
+        ok = false;
+    }
+    if (auto v = w.string("port")) {
+        auto it = std::find_if(c.ports.begin(), c.ports.end(), [&](const Port& x) { return x.name == *v; });
+        if (it == c.ports.end()) {
+            w.problem(w.line_of("port"), fmt::format("pseudowire port \"{}\" is not a [[port]] name", *v));
+            ok = false;
+        } else if (it->addresses.empty()) {
+            w.problem(w.line_of("port"), fmt::format("port \"{}\" has no 'addresses' to send a pseudowire from", *v));
+            ok = false;
+        } else {
+            pw.port_index = static_cast<uint32_t>(it - c.ports.begin());
+            pw.local_ipv4 = it->addresses.front().address;
+        }
+    } else {
+        ok = false;
+    }
+    if (auto v = w.string("remote_address")) {
+        if (auto a = parse_ipv4(*v)) {
+            pw.remote_ipv4 = *a;
+            // Reachable only on-link or through the port's gateway: we ARP
+            // for one or the other (RFC 1122 3.3.1).
+            if (ok && c.ports[pw.port_index].gateway == 0) {
+                bool on_link = false;
+                for (const auto& pfx : c.ports[pw.port_index].addresses) {
+                    uint32_t mask = pfx.prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> pfx.prefix_len);
+                    on_link |= (pfx.address & mask) == (*a & mask);
+                }
+                if (!on_link) {
+                    w.problem(w.line_of("remote_address"),
+                              fmt::format("'remote_address' = \"{}\" is not on a subnet of port \"{}\", which has "
+                                          "no 'gateway'", *v, c.ports[pw.port_index].name));
+                    ok = false;
+                }
+            }
+        } else {
+            w.problem(w.line_of("remote_address"), fmt::format("'remote_address' = \"{}\" is not an IPv4 address", *v));
+            ok = false;
+        }
+    } else {
+        ok = false;
+    }
+    auto lport = w.integer("local_udp_port", 1, 65535);
+    auto rport = w.integer("remote_udp_port", 1, 65535);
+    ok = ok && lport && rport;
+    if (lport && rport) {
+        pw.local_udp_port = static_cast<uint16_t>(*lport);
+        pw.remote_udp_port = static_cast<uint16_t>(*rport);
+    }
+    if (auto v = w.integer("frames_per_packet", 1, 64, 8)) {
+        pw.frames_per_packet = static_cast<uint32_t>(*v);
+        // 8 T1 frames are 1544 bits = 193 octets: SAToP packets hold whole
+        // octets only for multiples of 8 frames (RFC 4553 5.1).
+        if (type == SpanType::t1 && pw.mode == PseudowireMode::satop && *v % 8 != 0) {
+            w.problem(w.line_of("frames_per_packet"),
+                      "SAToP on T1 needs 'frames_per_packet' a multiple of 8 (whole octets)");
+            ok = false;
+        }
+    }
+    if (auto v = w.integer("jitter_packets", 1, 32, 4)) {
+        pw.jitter_packets = static_cast<uint32_t>(*v);
+    }
+    // CESoPSN basic mode carries N x 64 kbit/s (RFC 5086 4.1); by default
+    // every bearer timeslot and the D-channel. SAToP carries the whole line.
+    uint32_t last_ts = type == SpanType::e1 ? 31 : 24;
+    if (w.has("timeslots") && pw.mode == PseudowireMode::satop) {
+        w.problem(w.line_of("timeslots"), "'timeslots' applies to CESoPSN (SAToP carries the whole line)");
+        ok = false;
+    }
+    if (auto list = w.integer_array("timeslots", 1, last_ts, false)) {
+        int64_t prev = 0;
+        for (int64_t ts : *list) {
+            if (ts <= prev) {
+                w.problem(w.line_of("timeslots"), "'timeslots' must ascend without repeats");
+                ok = false;
+                break;
+            }
+            prev = ts;
+            pw.timeslots.push_back(static_cast<uint8_t>(ts));
+        }
+        if (pw.mode == PseudowireMode::cesopsn && pw.timeslots.empty()) {
+            for (uint32_t ts = 1; ts <= last_ts; ++ts) {
+                pw.timeslots.push_back(static_cast<uint8_t>(ts));
+            }
+        }
+    } else {
+        ok = false;
+    }
+    span.has_pseudowire = ok;
+    span.pseudowire = pw;
+    (void)last_ts;
 }
 
 void read_spans(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
@@ -237,12 +387,51 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
                           fmt::format("span worker {} is not a [[dataplane.worker]] id", *worker));
             }
         }
+        Span span{};
+        if (type && *type == "e1") {
+            if (auto v = r.boolean("crc4", true)) {
+                span.crc4 = *v;
+            }
+            if (r.has("framing")) {
+                r.problem(r.line_of("framing"), "'framing' applies to T1 spans (E1 framing is G.704 2.3 with 'crc4')");
+                r.string("framing");
+            }
+        } else if (type) {
+            if (auto v = r.choice("framing", {"esf", "d4"}, "esf")) {
+                span.framing = *v == "d4" ? T1Framing::d4 : T1Framing::esf;
+            }
+            if (r.has("crc4")) {
+                r.problem(r.line_of("crc4"), "'crc4' applies to E1 spans (T1 ESF carries CRC-6 by itself)");
+                r.boolean("crc4");
+            }
+        }
+        if (const toml::table* pw = r.table("pseudowire", false); pw != nullptr && type) {
+            TableReader w(*pw, r.path() + ".pseudowire", file, p);
+            read_pseudowire(w, c, *type == "e1" ? SpanType::e1 : SpanType::t1, span);
+            w.finish();
+        }
         if (!id || !name || !type || !worker) {
             return std::nullopt;
         }
-        return Span{static_cast<uint32_t>(*id), *name, *type == "e1" ? SpanType::e1 : SpanType::t1,
-                    static_cast<uint32_t>(*worker)};
+        span.id = static_cast<uint32_t>(*id);
+        span.name = *name;
+        span.type = *type == "e1" ? SpanType::e1 : SpanType::t1;
+        span.worker = static_cast<uint32_t>(*worker);
+        return span;
     });
+    // Two pseudowires cannot share a local UDP port on one port.
+    std::map<std::pair<uint32_t, uint16_t>, std::string> endpoints;
+    for (const auto& sp : c.spans) {
+        if (!sp.has_pseudowire) {
+            continue;
+        }
+        auto key = std::make_pair(sp.pseudowire.port_index, sp.pseudowire.local_udp_port);
+        auto [it, fresh] = endpoints.emplace(key, sp.name);
+        if (!fresh) {
+            root.problem(1, fmt::format("spans \"{}\" and \"{}\" both use UDP port {} on port {}", it->second, sp.name,
+                                        sp.pseudowire.local_udp_port, c.ports[sp.pseudowire.port_index].name));
+        }
+    }
     if (c.spans.size() > spans_max) {
         root.problem(1, fmt::format("at most {} spans", spans_max));
     }

@@ -174,6 +174,41 @@ std::optional<std::vector<std::string>> TableReader::string_array(const char* ke
     return out;
 }
 
+std::optional<std::vector<int64_t>> TableReader::integer_array(const char* key, int64_t min, int64_t max,
+                                                                bool required)
+{
+    _seen.insert(key);
+    const toml::node* n = _table.get(key);
+    if (n == nullptr) {
+        if (required) {
+            problem(table_line(), fmt::format("missing key '{}' (an array of integers)", key_path(key)));
+            return std::nullopt;
+        }
+        return std::vector<int64_t>{};
+    }
+    const toml::array* a = n->as_array();
+    if (a == nullptr) {
+        problem(node_line(*n), fmt::format("'{}' must be an array of integers, not {}", key_path(key),
+                                           type_name(n->type())));
+        return std::nullopt;
+    }
+    std::vector<int64_t> out;
+    for (const toml::node& e : *a) {
+        auto v = e.value_exact<int64_t>();
+        uint32_t line = node_line(e) ? node_line(e) : node_line(*n);
+        if (!v) {
+            problem(line, fmt::format("'{}' must hold only integers, found {}", key_path(key), type_name(e.type())));
+            return std::nullopt;
+        }
+        if (*v < min || *v > max) {
+            problem(line, fmt::format("'{}' value {} is out of range [{}, {}]", key_path(key), *v, min, max));
+            return std::nullopt;
+        }
+        out.push_back(*v);
+    }
+    return out;
+}
+
 const toml::table* TableReader::table(const char* key, bool required)
 {
     _seen.insert(key);

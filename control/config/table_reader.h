@@ -32,6 +32,8 @@ public:
                                       std::optional<std::string> fallback = std::nullopt);
     std::optional<bool> boolean(const char* key, std::optional<bool> fallback = std::nullopt);
     std::optional<std::vector<std::string>> string_array(const char* key, bool required);
+    // An array of integers each in [min, max]; absent and not required: empty.
+    std::optional<std::vector<int64_t>> integer_array(const char* key, int64_t min, int64_t max, bool required);
     // Sub-table; nullptr when absent (a problem if required) or not a table.
     const toml::table* table(const char* key, bool required);
     // Array of tables ([[key]]); empty when absent (a problem if required).

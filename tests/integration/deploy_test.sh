@@ -9,7 +9,7 @@ BUILD_DIR=$2
 . "$SOURCE_DIR/tests/integration/lib.sh"
 enter_netns "$@"
 
-for cfg in "$SOURCE_DIR"/deploy/*.toml; do
+for cfg in "$SOURCE_DIR"/deploy/*.toml "$SOURCE_DIR"/deploy/examples/*.toml; do
     check "$(basename "$cfg") passes trunkgw-control --check" "$BUILD_DIR/control/trunkgw-control" --check -c "$cfg"
     check "$(basename "$cfg") passes trunkgw-dataplane --check" "$BUILD_DIR/dataplane/trunkgw-dataplane" --check -c "$cfg"
 done

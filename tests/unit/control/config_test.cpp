@@ -96,3 +96,30 @@ TEST_CASE("a missing file is refused with its name", "[config]")
 {
     REQUIRE_THROWS_WITH(load_file("/nonexistent/trunkgw.toml"), Catch::Contains("/nonexistent/trunkgw.toml: cannot open"));
 }
+
+TEST_CASE("the pseudowire example reads as written", "[config]")
+{
+    Config c = load_file(std::string(TRUNKGW_SOURCE_DIR) + "/deploy/examples/pseudowire-spans.toml");
+    REQUIRE(c.ports.size() == 1);
+    REQUIRE(c.ports[0].addresses.size() == 1);
+    REQUIRE(c.ports[0].addresses[0].address == 0xC0000201u);
+    REQUIRE(c.ports[0].addresses[0].prefix_len == 24);
+    REQUIRE(c.ports[0].gateway == 0xC00002FEu);
+    REQUIRE(c.ports[0].vlan == 100);
+    REQUIRE(c.spans.size() == 2);
+    const Span& e1 = c.spans[0];
+    REQUIRE(e1.has_pseudowire);
+    REQUIRE(e1.crc4);
+    REQUIRE(e1.pseudowire.mode == PseudowireMode::satop);
+    REQUIRE(e1.pseudowire.local_ipv4 == 0xC0000201u);
+    REQUIRE(e1.pseudowire.remote_ipv4 == 0xC000020Au);
+    REQUIRE(e1.pseudowire.local_udp_port == 50001);
+    REQUIRE(e1.pseudowire.frames_per_packet == 8);
+    REQUIRE(e1.pseudowire.jitter_packets == 4);
+    REQUIRE(e1.pseudowire.timeslots.empty());
+    const Span& t1 = c.spans[1];
+    REQUIRE(t1.framing == T1Framing::esf);
+    REQUIRE(t1.pseudowire.mode == PseudowireMode::cesopsn);
+    REQUIRE(t1.pseudowire.timeslots.size() == 24);
+    REQUIRE(t1.pseudowire.remote_ipv4 == 0xC6336414u);
+}
