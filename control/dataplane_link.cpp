@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "control/status.h"
 #include "dataplane/api/attach_socket.h"
 
 namespace trunkgw::control {
@@ -241,10 +242,16 @@ void DataplaneLink::handle_event(uint32_t worker_index, const api::Message& m)
         w.last_rtt_ns = now - m.u.pong.nonce;
         break;
     }
-    case api::MsgType::evt_span_state:
-        spdlog::info("span {} state {} alarms {:#x}", m.u.span_state.span_index, m.u.span_state.oper_state,
-                     m.u.span_state.alarms);
+    case api::MsgType::evt_span_state: {
+        uint32_t i = m.u.span_state.span_index;
+        if (i < _segment.header().n_spans) {
+            const auto& mirror = _segment.span(i).mirror;
+            std::string alarms = span_alarm_names(m.u.span_state.alarms);
+            spdlog::info("span {} {}{}{}", std::string(mirror.name, strnlen(mirror.name, sizeof(mirror.name))),
+                         span_state_name(m.u.span_state.oper_state), alarms.empty() ? "" : ", alarms ", alarms);
+        }
         break;
+    }
     case api::MsgType::evt_cmd_error: {
         spdlog::warn("worker {} refused command type {} seq {}: {}", worker_index, m.u.cmd_error.cmd_type,
                      m.u.cmd_error.cmd_seq, std::strerror(-m.u.cmd_error.error));

@@ -46,6 +46,28 @@ json status_json(const Snapshot& s)
             {"spans", spans}};
 }
 
+json spans_json(const Snapshot& s)
+{
+    json spans = json::array();
+    for (const auto& sp : s.spans) {
+        json c = json::object();
+        for (std::size_t i = 0; i < api::span_counter_count; ++i) {
+            std::string name = api::span_counter_info[i].name;
+            auto cut = name.rfind("_total");
+            c[cut == std::string::npos ? name : name.substr(0, cut)] = sp.counters[i];
+        }
+        spans.push_back({{"id", sp.id},
+                         {"name", sp.name},
+                         {"type", sp.type},
+                         {"worker", sp.worker_id},
+                         {"state", sp.state},
+                         {"alarms", span_alarm_names(sp.alarms)},
+                         {"state_changes", sp.state_changes},
+                         {"counters", c}});
+    }
+    return {{"attached", s.attached}, {"spans", spans}};
+}
+
 json counters_json(const Snapshot& s)
 {
     json rings = json::array();
@@ -93,6 +115,8 @@ MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot)
     MgmtCommands c;
     c["show status"] = {"versions, uptimes, attach state, workers, spans, metrics URL",
                         [snapshot](const json&) { return status_json(snapshot()); }};
+    c["show spans"] = {"spans: state, alarms, line and pseudowire counters",
+                       [snapshot](const json&) { return spans_json(snapshot()); }};
     c["show counters"] = {"ring and worker counters",
                           [snapshot](const json&) { return counters_json(snapshot()); }};
     json list = json::object();

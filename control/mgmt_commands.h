@@ -13,6 +13,7 @@ namespace trunkgw::control {
 
 nlohmann::json status_json(const Snapshot& s);
 nlohmann::json counters_json(const Snapshot& s);
+nlohmann::json spans_json(const Snapshot& s);
 
 // `snapshot` takes a fresh snapshot when called.
 MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot);

@@ -43,6 +43,20 @@ const char* worker_state_name(uint32_t state)
     return "unknown";
 }
 
+std::string span_alarm_names(uint32_t alarms)
+{
+    static constexpr std::pair<uint32_t, const char*> names[] = {
+        {api::alarm_los, "los"}, {api::alarm_lof, "lof"}, {api::alarm_ais, "ais"}, {api::alarm_rai, "rai"},
+        {api::alarm_lomf, "lomf"}};
+    std::string out;
+    for (const auto& [bit, name] : names) {
+        if (alarms & bit) {
+            out += out.empty() ? name : std::string(",") + name;
+        }
+    }
+    return out;
+}
+
 Snapshot take_snapshot(const DataplaneLink& link, const config::Config& cfg, uint64_t control_start_mono_ns,
                        const MgmtCounters& mgmt)
 {
@@ -101,9 +115,11 @@ Snapshot take_snapshot(const DataplaneLink& link, const config::Config& cfg, uin
             const api::SpanBlock& b = seg->span(i);
             const api::SpanMirror& m = b.mirror;
             std::string name = fixed_string(m.name, sizeof(m.name));
-            s.spans.push_back({m.span_id, name, m.kind == static_cast<uint32_t>(api::SpanKind::e1) ? "e1" : "t1",
-                               seg->worker(m.worker_index).worker_id, span_state_name(m.oper_state.load()),
-                               m.alarms.load(), m.state_changes.load()});
+            SpanRow row{m.span_id, name, m.kind == static_cast<uint32_t>(api::SpanKind::e1) ? "e1" : "t1",
+                        seg->worker(m.worker_index).worker_id, span_state_name(m.oper_state.load()),
+                        m.alarms.load(), m.state_changes.load(), {}};
+            b.counters.read(row.counters);
+            s.spans.push_back(row);
             s.rings.push_back({"dchannel_rx", "span " + name, "span", name, api::ring_stats(seg->ring_at(b.dchan_rx_off))});
             s.rings.push_back({"dchannel_tx", "span " + name, "span", name, api::ring_stats(seg->ring_at(b.dchan_tx_off))});
         }

@@ -11,6 +11,7 @@
 
 #include "control/config/config.h"
 #include "control/dataplane_link.h"
+#include "dataplane/api/span_counters.h"
 #include "dataplane/api/spsc_ring.h"
 #include "dataplane/api/worker_counters.h"
 
@@ -53,6 +54,7 @@ struct SpanRow {
     std::string state;  // SpanOperState name
     uint32_t alarms;
     uint64_t state_changes;
+    api::SpanCounterValues counters;
 };
 
 struct Snapshot {
@@ -86,6 +88,8 @@ struct Snapshot {
 
 const char* span_state_name(uint32_t oper_state);
 const char* worker_state_name(uint32_t state);
+// "los,lof" style list of the SpanAlarm bits; "" when none.
+std::string span_alarm_names(uint32_t alarms);
 
 Snapshot take_snapshot(const DataplaneLink& link, const config::Config& cfg, uint64_t control_start_mono_ns,
                        const MgmtCounters& mgmt);

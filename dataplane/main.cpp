@@ -17,6 +17,7 @@
 #include "dataplane/api/attach_socket.h"
 #include "dataplane/api/segment.h"
 #include "dataplane/eal_args.h"
+#include "dataplane/port_io.h"
 #include "dataplane/ports.h"
 #include "dataplane/service.h"
 #include "dataplane/worker.h"
@@ -87,11 +88,33 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
             w->block->state.store(static_cast<uint32_t>(api::WorkerState::starting));
             w->commands = api::RingConsumer<api::Message>(segment.ring_at(w->block->cmd_ring_off));
             w->events = api::RingProducer<api::Message>(segment.ring_at(w->block->evt_ring_off));
-            w->queues = ports->queues_of_worker(i);
-            for (uint32_t s = 0; s < segment.header().n_spans; ++s) {
-                if (segment.span(s).mirror.worker_index == i) {
-                    w->spans.push_back(s);
+            // This worker's queue of every port that has one for it, with
+            // the port's addresses and ARP cache.
+            std::vector<dataplane::PortIo*> port_of_config(cfg.ports.size(), nullptr);
+            for (std::size_t pi = 0; pi < ports->ports().size(); ++pi) {
+                const auto& op = ports->ports()[pi];
+                if (i < op.queues) {
+                    w->ports.push_back(std::make_unique<dataplane::PortIo>(op.port_id, static_cast<uint16_t>(i),
+                                                                            ports->pool(), cfg.ports[pi]));
+                    port_of_config[pi] = w->ports.back().get();
                 }
+            }
+            for (uint32_t s = 0; s < segment.header().n_spans; ++s) {
+                if (segment.span(s).mirror.worker_index != i) {
+                    continue;
+                }
+                const config::Span& sc = cfg.spans[s];
+                dataplane::PortIo* port = nullptr;
+                if (sc.has_pseudowire) {
+                    port = port_of_config[sc.pseudowire.port_index];
+                    if (port == nullptr) {
+                        throw std::runtime_error(fmt::format(
+                            "span {}: port {} has no queue for worker {} (the PMD offers fewer queues than workers)",
+                            sc.name, cfg.ports[sc.pseudowire.port_index].name, w->id));
+                    }
+                }
+                w->spans.push_back(s);
+                w->span_lines.push_back(std::make_unique<dataplane::WorkerSpan>(s, sc, port, segment));
             }
             w->stop = &g_stop;
             workers.push_back(std::move(w));
@@ -103,7 +126,7 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
                                                      rte_strerror(-lrc)));
             }
             spdlog::info("worker {} running on lcore {} with {} span(s), {} port queue(s), {} poll", w->id,
-                         w->lcore, w->spans.size(), w->queues.size(), w->busy_poll ? "busy" : "adaptive");
+                         w->lcore, w->spans.size(), w->ports.size(), w->busy_poll ? "busy" : "adaptive");
         }
         spdlog::info("trunkgw-dataplane {} ready (instance {}, pid {})", TRUNKGW_VERSION, cfg.instance.name,
                      getpid());

@@ -95,15 +95,4 @@ Ports::~Ports()
     }
 }
 
-std::vector<PortQueue> Ports::queues_of_worker(uint32_t worker_index) const
-{
-    std::vector<PortQueue> out;
-    for (const auto& p : _ports) {
-        if (worker_index < p.queues) {
-            out.push_back({p.port_id, static_cast<uint16_t>(worker_index)});
-        }
-    }
-    return out;
-}
-
 }  // namespace trunkgw::dataplane

@@ -12,11 +12,6 @@ struct rte_mempool;
 
 namespace trunkgw::dataplane {
 
-struct PortQueue {
-    uint16_t port_id;
-    uint16_t queue_id;
-};
-
 struct OpenPort {
     uint32_t config_id;
     std::string name;
@@ -33,10 +28,8 @@ public:
     Ports(const Ports&) = delete;
     Ports& operator=(const Ports&) = delete;
 
-    const std::vector<OpenPort>& ports() const { return _ports; }
-    // The queues a worker polls: queue `worker_index` of every port that has
-    // that many queues.
-    std::vector<PortQueue> queues_of_worker(uint32_t worker_index) const;
+    const std::vector<OpenPort>& ports() const { return _ports; }  // in config order
+    rte_mempool* pool() const { return _pool; }
 
 private:
     rte_mempool* _pool = nullptr;

@@ -49,26 +49,61 @@ bool owns_span(const WorkerContext& w, uint32_t span_index)
     return false;
 }
 
-// Per-tick work. The span drivers (tdm/) plug in here.
-void run_tick(WorkerContext& w)
+// Per-tick work: every span moves 8 frames (1 ms at 8000 frames/s) each way.
+void run_tick(WorkerContext& w, uint64_t now_ns)
 {
     ++at(w.counters, WorkerCounter::ticks);
+    for (std::size_t i = 0; i < w.span_lines.size(); ++i) {
+        if (w.span_lines[i]->tick(now_ns)) {
+            const auto& m = w.segment->span(w.spans[i]).mirror;
+            api::SpanStatePayload p{w.spans[i], m.oper_state.load(), m.alarms.load(), 0};
+            emit(w, api::make_message(api::MsgType::evt_span_state, ++w.event_seq, p));
+        }
+    }
+    for (auto& p : w.ports) {
+        p->flush();
+    }
+    // ARP ageing once a second.
+    if (at(w.counters, WorkerCounter::ticks) % 1000 == 0) {
+        for (auto& p : w.ports) {
+            p->housekeeping(now_ns);
+        }
+    }
 }
 
-void poll_ports(WorkerContext& w, uint32_t& work)
+void poll_ports(WorkerContext& w, uint32_t& work, uint64_t now_ns)
 {
-    rte_mbuf* pkts[burst_size];
-    for (const PortQueue& q : w.queues) {
-        uint16_t n = rte_eth_rx_burst(q.port_id, q.queue_id, pkts, burst_size);
-        if (n == 0) {
-            continue;
-        }
+    for (auto& port : w.ports) {
+        PortIo* p = port.get();
+        uint16_t n = p->poll(now_ns, [&w, p](const net::Verdict& v, const uint8_t* frame, std::size_t) {
+            // UDP for us: the span whose pseudowire uses this port and UDP
+            // port (sessions join here with issue 4's RTP engine).
+            for (auto& s : w.span_lines) {
+                if (s->has_line() && s->port() == p && s->local_udp_port() == v.dst_port) {
+                    s->receive(frame + v.payload_offset, v.payload_len);
+                    return;
+                }
+            }
+            ++at(w.counters, WorkerCounter::udp_no_listener);
+        });
         work += n;
         at(w.counters, WorkerCounter::rx_packets) += n;
-        // No classifier stage claims packets yet: every one is a named drop.
-        at(w.counters, WorkerCounter::rx_dropped_unclassified) += n;
-        rte_pktmbuf_free_bulk(pkts, n);
     }
+}
+
+void publish_port_counters(WorkerContext& w)
+{
+    uint64_t drops = 0;
+    uint64_t tx = 0;
+    uint64_t tx_full = 0;
+    for (auto& p : w.ports) {
+        drops += p->classify_counters().verdicts[static_cast<std::size_t>(net::VerdictKind::drop)];
+        tx += p->counters().tx_frames;
+        tx_full += p->counters().tx_dropped_full;
+    }
+    at(w.counters, WorkerCounter::rx_dropped_unclassified) = drops;
+    at(w.counters, WorkerCounter::tx_packets) = tx;
+    at(w.counters, WorkerCounter::tx_dropped_full) = tx_full;
 }
 
 void poll_commands(WorkerContext& w, uint32_t& work)
@@ -132,7 +167,8 @@ int worker_main(void* arg)
     while (!w.stop->load(std::memory_order_relaxed)) {
         ++at(w.counters, WorkerCounter::loops);
         uint32_t work = 0;
-        poll_ports(w, work);
+        uint64_t now_ns = api::mono_ns();
+        poll_ports(w, work, now_ns);
         poll_commands(w, work);
 
         uint64_t now = rte_rdtsc();
@@ -145,9 +181,10 @@ int worker_main(void* arg)
                 at(w.counters, WorkerCounter::ticks_skipped) += behind;
                 next_tick += behind * tick;
             }
-            run_tick(w);
+            run_tick(w, now_ns);
             next_tick += tick;
-            w.block->heartbeat_mono_ns.store(api::mono_ns(), std::memory_order_relaxed);
+            w.block->heartbeat_mono_ns.store(now_ns, std::memory_order_relaxed);
+            publish_port_counters(w);
             w.block->counters.publish(w.counters);
             continue;
         }

@@ -7,12 +7,15 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <vector>
 
 #include "dataplane/api/abi.h"
 #include "dataplane/api/segment.h"
+#include "dataplane/port_io.h"
 #include "dataplane/ports.h"
+#include "dataplane/worker_span.h"
 
 namespace trunkgw::dataplane {
 
@@ -25,7 +28,8 @@ struct alignas(64) WorkerContext {
     api::Segment* segment = nullptr;
     api::RingConsumer<api::Message> commands;
     api::RingProducer<api::Message> events;
-    std::vector<PortQueue> queues;
+    std::vector<std::unique_ptr<PortIo>> ports;     // this worker's queue of each port it polls
+    std::vector<std::unique_ptr<WorkerSpan>> span_lines;  // parallel to spans
     std::vector<uint32_t> spans;  // span indexes in the segment
     api::WorkerCounterValues counters{};
     uint32_t event_seq = 0;

@@ -10,6 +10,7 @@ namespace trunkgw::cli {
 
 std::string render_status(const nlohmann::json& r);
 std::string render_counters(const nlohmann::json& r);
+std::string render_spans(const nlohmann::json& r);
 
 // 3725.4 -> "1h02m05s"
 std::string format_duration(double seconds);

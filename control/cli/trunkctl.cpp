@@ -35,6 +35,8 @@ int main(int argc, char** argv)
     show->require_subcommand(1);
     show->add_subcommand("status", "versions, uptimes, attach state, workers, spans, metrics URL")
         ->callback([&] { selected = {"show status", trunkgw::cli::render_status}; });
+    show->add_subcommand("spans", "spans: state, alarms, line and pseudowire counters")
+        ->callback([&] { selected = {"show spans", trunkgw::cli::render_spans}; });
     show->add_subcommand("counters", "ring pushed/popped/full, worker loops/sleeps/ticks, control counters")
         ->callback([&] { selected = {"show counters", trunkgw::cli::render_counters}; });
     CLI11_PARSE(app, argc, argv);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dataplane/api/abi.h"
+#include "dataplane/api/span_counters.h"
 #include "dataplane/api/spsc_ring.h"
 #include "dataplane/api/state_mirror.h"
 #include "dataplane/api/worker_counters.h"
@@ -52,6 +53,7 @@ struct alignas(64) SpanBlock {
     SpanMirror mirror;
     uint64_t dchan_rx_off;  // RingHeader of DchanFrame, worker -> control
     uint64_t dchan_tx_off;  // RingHeader of DchanFrame, control -> worker
+    alignas(64) SpanCounterBlock counters;  // written by the owning worker
 };
 
 struct alignas(64) SegmentHeader {

@@ -27,6 +27,7 @@ enum SpanAlarm : uint32_t {
     alarm_lof = 1u << 1,
     alarm_ais = 1u << 2,
     alarm_rai = 1u << 3,
+    alarm_lomf = 1u << 4,  // E1 CRC-4 multiframe lost (same bits as tdm/line_status.h)
 };
 
 inline constexpr uint32_t span_name_max = 32;

@@ -17,12 +17,13 @@ enum class WorkerCounter : uint32_t {
     ticks_late,       // ticks that started more than one tick period late
     ticks_skipped,    // ticks lost to lateness beyond the catch-up limit
     rx_packets,       // packets received on the worker's port queues
-    rx_dropped_unclassified,  // received packets no stage claimed
+    rx_dropped_unclassified,  // received frames the classifier dropped (not for us, malformed)
     tx_packets,       // packets sent
     tx_dropped_full,  // packets the TX queue refused
     commands,         // commands taken from the command ring
     commands_bad,     // commands refused (unknown type, wrong size, not owned)
     events_dropped,   // events lost because the event ring was full
+    udp_no_listener,  // UDP for one of our addresses on a port no span or session uses
     count_,
 };
 
@@ -40,12 +41,13 @@ inline constexpr std::array<CounterInfo, worker_counter_count> worker_counter_in
     {"ticks_late_total", "Ticks that started more than one tick period late."},
     {"ticks_skipped_total", "Ticks skipped because the worker fell too far behind."},
     {"rx_packets_total", "Packets received on the worker's port queues."},
-    {"rx_dropped_unclassified_total", "Received packets dropped because no stage claimed them."},
+    {"rx_dropped_unclassified_total", "Received frames the classifier dropped (not for us, malformed)."},
     {"tx_packets_total", "Packets transmitted."},
     {"tx_dropped_full_total", "Packets dropped because the TX queue was full."},
     {"commands_total", "Commands taken from the command ring."},
     {"commands_bad_total", "Commands refused (unknown type, wrong size, object not owned)."},
     {"events_dropped_total", "Events lost because the event ring to control was full."},
+    {"udp_no_listener_total", "UDP packets for our addresses on a port no span or session uses."},
 }};
 
 using WorkerCounterBlock = SeqlockBlock<worker_counter_count>;

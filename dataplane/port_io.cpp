@@ -1,0 +1,180 @@
+// Port queue I/O for one worker; see port_io.h.
+#include "dataplane/port_io.h"
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "dataplane/net/responders.h"
+
+namespace trunkgw::dataplane {
+
+namespace {
+
+// Per worker per port: peers, gateways and a few hosts on the subnet.
+constexpr std::size_t arp_capacity = 256;
+
+}  // namespace
+
+PortIo::PortIo(uint16_t port_id, uint16_t queue_id, rte_mempool* pool, const config::Port& cfg)
+    : _port_id(port_id), _queue_id(queue_id), _pool(pool), _prefixes(cfg.addresses), _gateway(cfg.gateway),
+      _arp(arp_capacity)
+{
+    rte_ether_addr mac{};
+    rte_eth_macaddr_get(port_id, &mac);
+    std::memcpy(_ifc.mac.data(), mac.addr_bytes, 6);
+    for (const auto& a : cfg.addresses) {
+        if (_ifc.add_address(a.address) != 0) {
+            throw std::runtime_error("port " + cfg.name + ": unusable or too many addresses");
+        }
+    }
+    if (cfg.vlan != 0) {
+        _ifc.vlan_id = cfg.vlan;
+    }
+}
+
+uint32_t PortIo::next_hop(uint32_t dst_ip) const
+{
+    // RFC 1122 3.3.1.1: on-link destinations directly, the rest through the
+    // gateway.
+    for (const auto& p : _prefixes) {
+        uint32_t mask = p.prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> p.prefix_len);
+        if ((p.address & mask) == (dst_ip & mask)) {
+            return dst_ip;
+        }
+    }
+    return _gateway != 0 ? _gateway : dst_ip;
+}
+
+void PortIo::queue_tx(rte_mbuf* m)
+{
+    _tx[_tx_count++] = m;
+    if (_tx_count == burst) {
+        flush();
+    }
+}
+
+void PortIo::flush()
+{
+    if (_tx_count == 0) {
+        return;
+    }
+    uint16_t sent = rte_eth_tx_burst(_port_id, _queue_id, _tx, _tx_count);
+    _c.tx_frames += sent;
+    if (sent < _tx_count) {
+        _c.tx_dropped_full += _tx_count - sent;
+        rte_pktmbuf_free_bulk(&_tx[sent], _tx_count - sent);
+    }
+    _tx_count = 0;
+}
+
+void PortIo::send_arp_request(uint32_t target, const net::MacAddress& dst)
+{
+    rte_mbuf* m = rte_pktmbuf_alloc(_pool);
+    if (m == nullptr) {
+        ++_c.tx_no_mbuf;
+        return;
+    }
+    auto* data = rte_pktmbuf_mtod(m, uint8_t*);
+    int len = net::build_arp_request(data, rte_pktmbuf_tailroom(m), _ifc, primary_address(), target, dst);
+    if (len < 0) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    m->data_len = static_cast<uint16_t>(len);
+    m->pkt_len = static_cast<uint32_t>(len);
+    ++_c.arp_requests_sent;
+    queue_tx(m);
+}
+
+int PortIo::send_udp(uint32_t dst_ip, uint16_t src_port, uint16_t dst_port, const uint8_t* payload, std::size_t len,
+                     uint64_t now_ns)
+{
+    uint32_t hop = next_hop(dst_ip);
+    net::ArpResolution r = _arp.resolve(hop, now_ns);
+    if (r.action == net::ArpAction::send_request) {
+        send_arp_request(hop, net::broadcast_mac);
+    } else if (r.action == net::ArpAction::send_poll) {
+        send_arp_request(hop, r.mac);
+    }
+    if (r.status != net::ArpStatus::resolved) {
+        ++_c.tx_no_arp;
+        return -EHOSTUNREACH;
+    }
+    rte_mbuf* m = rte_pktmbuf_alloc(_pool);
+    if (m == nullptr) {
+        ++_c.tx_no_mbuf;
+        return -ENOBUFS;
+    }
+    net::UdpFlow flow;
+    flow.dst_mac = r.mac;
+    flow.src_ip = primary_address();
+    flow.dst_ip = dst_ip;
+    flow.src_port = src_port;
+    flow.dst_port = dst_port;
+    auto* data = rte_pktmbuf_mtod(m, uint8_t*);
+    int n = net::build_udp_frame(data, rte_pktmbuf_tailroom(m), _ifc, flow, _ip_id++, payload, len);
+    if (n < 0) {
+        rte_pktmbuf_free(m);
+        return n;
+    }
+    m->data_len = static_cast<uint16_t>(n);
+    m->pkt_len = static_cast<uint32_t>(n);
+    queue_tx(m);
+    return 0;
+}
+
+uint16_t PortIo::poll(uint64_t now_ns, const UdpHandler& on_udp)
+{
+    rte_mbuf* pkts[burst];
+    uint16_t n = rte_eth_rx_burst(_port_id, _queue_id, pkts, burst);
+    _c.rx_frames += n;
+    for (uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        auto* data = rte_pktmbuf_mtod(m, uint8_t*);
+        std::size_t len = rte_pktmbuf_data_len(m);
+        net::Verdict v = net::classify(data, len, _ifc);
+        _classify.count(v);
+        if (net::verdict_wants_arp_merge(v)) {
+            _arp.merge(v.arp.sender_ip, v.arp.sender_mac, v.arp_target_is_us, now_ns);
+        }
+        switch (v.kind) {
+        case net::VerdictKind::arp_request_for_us: {
+            int r = net::arp_reply_in_place(data, len, rte_pktmbuf_tailroom(m) + len, v, _ifc);
+            if (r > 0) {
+                m->data_len = static_cast<uint16_t>(r);
+                m->pkt_len = static_cast<uint32_t>(r);
+                ++_c.arp_replies_sent;
+                queue_tx(m);
+                continue;
+            }
+            break;
+        }
+        case net::VerdictKind::icmp_echo_for_us: {
+            int r = net::icmp_echo_reply_in_place(data, len, v, _ifc);
+            if (r > 0) {
+                m->data_len = static_cast<uint16_t>(r);
+                m->pkt_len = static_cast<uint32_t>(r);
+                ++_c.icmp_replies_sent;
+                queue_tx(m);
+                continue;
+            }
+            break;
+        }
+        case net::VerdictKind::udp_for_us:
+            on_udp(v, data, len);
+            break;
+        default:
+            break;
+        }
+        rte_pktmbuf_free(m);
+    }
+    return n;
+}
+
+void PortIo::housekeeping(uint64_t now_ns) { _arp.expire(now_ns); }
+
+}  // namespace trunkgw::dataplane

@@ -1,0 +1,83 @@
+// One worker's view of one DPDK port queue: our addresses on it (the
+// net::Interface), its ARP cache, the classifier's counters and a TX batch.
+// The worker receives a burst, answers ARP and ICMP echo in place, hands UDP
+// for us to a dispatcher, and sends UDP payloads framed for the next hop.
+//
+// The port belongs to one worker queue: nothing here is shared, nothing
+// locks, and mbufs come from the port's preallocated pool.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "control/config/config.h"
+#include "dataplane/net/arp_cache.h"
+#include "dataplane/net/classify.h"
+#include "dataplane/net/interface.h"
+#include "dataplane/net/udp_frame.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace trunkgw::dataplane {
+
+struct PortIoCounters {
+    uint64_t rx_frames = 0;
+    uint64_t tx_frames = 0;
+    uint64_t tx_dropped_full = 0;   // the TX queue refused them
+    uint64_t tx_no_mbuf = 0;        // the pool was empty
+    uint64_t tx_no_arp = 0;         // next hop not resolved yet (an ARP request went or is pending)
+    uint64_t arp_replies_sent = 0;
+    uint64_t icmp_replies_sent = 0;
+    uint64_t arp_requests_sent = 0;
+};
+
+class PortIo {
+public:
+    static constexpr uint16_t burst = 32;
+
+    // Handler for UDP addressed to us: (verdict, frame, len). The frame is
+    // freed after it returns.
+    using UdpHandler = std::function<void(const net::Verdict&, const uint8_t*, std::size_t)>;
+
+    PortIo(uint16_t port_id, uint16_t queue_id, rte_mempool* pool, const config::Port& cfg);
+
+    // Receives and handles one burst; returns frames received.
+    uint16_t poll(uint64_t now_ns, const UdpHandler& on_udp);
+
+    // Frames payload in UDP/IPv4/Ethernet for dst_ip:dst_port from our
+    // src_port and queues it. 0, -EHOSTUNREACH (no ARP entry yet: counted,
+    // resolution started), -ENOBUFS (no mbuf / queue full: counted).
+    int send_udp(uint32_t dst_ip, uint16_t src_port, uint16_t dst_port, const uint8_t* payload, std::size_t len,
+                 uint64_t now_ns);
+
+    void flush();
+    void housekeeping(uint64_t now_ns);  // ARP ageing, once a second
+
+    const net::Interface& interface() const { return _ifc; }
+    const net::ClassifyCounters& classify_counters() const { return _classify; }
+    const net::ArpCacheCounters& arp_counters() const { return _arp.counters(); }
+    const PortIoCounters& counters() const { return _c; }
+    uint32_t primary_address() const { return _ifc.ipv4_count > 0 ? _ifc.ipv4[0] : 0; }
+
+private:
+    uint32_t next_hop(uint32_t dst_ip) const;
+    void queue_tx(rte_mbuf* m);
+    void send_arp_request(uint32_t target, const net::MacAddress& dst);
+
+    uint16_t _port_id;
+    uint16_t _queue_id;
+    rte_mempool* _pool;
+    net::Interface _ifc;
+    std::vector<config::Ipv4Prefix> _prefixes;
+    uint32_t _gateway;
+    net::ArpCache _arp;
+    net::ClassifyCounters _classify;
+    PortIoCounters _c;
+    rte_mbuf* _tx[burst] = {};
+    uint16_t _tx_count = 0;
+    uint16_t _ip_id = 0;
+};
+
+}  // namespace trunkgw::dataplane
