@@ -1,0 +1,56 @@
+// UDP header checks and writer; see udp.h.
+#include "dataplane/net/udp.h"
+
+#include "dataplane/net/byte_order.h"
+#include "dataplane/net/checksum.h"
+#include "dataplane/net/ipv4.h"
+
+namespace trunkgw::net {
+
+uint32_t udp_pseudo_header_sum(uint32_t src_ip, uint32_t dst_ip, uint16_t udp_length)
+{
+    uint32_t s = checksum_add32(0, src_ip);
+    s = checksum_add32(s, dst_ip);
+    s = checksum_add16(s, ip_proto_udp);
+    return checksum_add16(s, udp_length);
+}
+
+UdpParse parse_udp(const uint8_t* p, std::size_t ip_payload_len, uint32_t src_ip, uint32_t dst_ip,
+                   bool checksum_verified)
+{
+    UdpParse r;
+    if (ip_payload_len < udp_header_len) {
+        r.reason = DropReason::bad_udp_length;
+        return r;
+    }
+    uint16_t length = load_be16(p + 4);
+    if (length < udp_header_len || length > ip_payload_len) {
+        r.reason = DropReason::bad_udp_length;
+        return r;
+    }
+    uint16_t check = load_be16(p + 6);
+    if (check != 0 && !checksum_verified &&
+        !checksum_verifies(checksum_add(udp_pseudo_header_sum(src_ip, dst_ip, length), p, length))) {
+        r.reason = DropReason::bad_udp_checksum;
+        return r;
+    }
+    r.src_port = load_be16(p);
+    r.dst_port = load_be16(p + 2);
+    r.length = length;
+    return r;
+}
+
+void write_udp_header(uint8_t* p, uint16_t src_port, uint16_t dst_port, uint16_t udp_length, uint32_t src_ip,
+                      uint32_t dst_ip, bool with_checksum)
+{
+    store_be16(p, src_port);
+    store_be16(p + 2, dst_port);
+    store_be16(p + 4, udp_length);
+    store_be16(p + 6, 0);
+    if (with_checksum) {
+        uint16_t c = checksum_finish(checksum_add(udp_pseudo_header_sum(src_ip, dst_ip, udp_length), p, udp_length));
+        store_be16(p + 6, c == 0 ? 0xffff : c);
+    }
+}
+
+}  // namespace trunkgw::net

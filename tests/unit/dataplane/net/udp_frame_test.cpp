@@ -1,0 +1,140 @@
+// TX framing: the reference UDP frame rebuilt byte for byte, padding,
+// 802.1Q with PCP, no-checksum flows, limits; and classify accepts what
+// build_udp_frame makes for every payload length 0..1472.
+#include "dataplane/net/udp_frame.h"
+
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/net/byte_order.h"
+#include "dataplane/net/classify.h"
+
+using namespace trunkgw::net;
+
+namespace {
+
+using Frame = std::vector<uint8_t>;
+
+constexpr MacAddress mac_us = {0x02, 0, 0, 0, 0, 0x01};
+constexpr MacAddress mac_peer = {0x02, 0, 0, 0, 0, 0x02};
+constexpr uint32_t ip_us = ipv4_address(192, 0, 2, 1);
+constexpr uint32_t ip_peer = ipv4_address(192, 0, 2, 2);
+
+// headers_test.cpp's reference RTP-over-UDP frame (IP checksum 0xb604, UDP
+// checksum 0x36f4), 58 octets.
+const Frame ref_udp = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00, 0x45, 0xb8, 0x00, 0x2c, 0x00, 0x01,
+    0x40, 0x00, 0x40, 0x11, 0xb6, 0x04, 0xc0, 0x00, 0x02, 0x02, 0xc0, 0x00, 0x02, 0x01, 0x9c, 0x40, 0x13, 0x8c, 0x00, 0x18,
+    0x36, 0xf4, 0x80, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0xa0, 0x12, 0x34, 0x56, 0x78, 0xd5, 0xd5, 0xd5, 0xd5};
+
+Interface make_ifc(MacAddress mac, uint32_t ip, std::optional<uint16_t> vlan = std::nullopt)
+{
+    Interface ifc;
+    ifc.mac = mac;
+    REQUIRE(ifc.add_address(ip) == 0);
+    ifc.vlan_id = vlan;
+    return ifc;
+}
+
+UdpFlow peer_to_us()
+{
+    UdpFlow flow;
+    flow.dst_mac = mac_us;
+    flow.src_ip = ip_peer;
+    flow.dst_ip = ip_us;
+    flow.src_port = 40000;
+    flow.dst_port = 5004;
+    return flow;
+}
+
+}  // namespace
+
+TEST_CASE("The reference frame, rebuilt: EF, TTL 64, DF, checksums, padded to 60", "[net][udp_frame]")
+{
+    Interface peer = make_ifc(mac_peer, ip_peer);
+    Frame payload(ref_udp.begin() + 42, ref_udp.end());
+    Frame f(128, 0xee);
+    int n = build_udp_frame(f.data(), f.size(), peer, peer_to_us(), 1, payload.data(), payload.size());
+    REQUIRE(n == 60);
+    Frame want = ref_udp;
+    want.resize(60, 0);
+    CHECK(Frame(f.begin(), f.begin() + 60) == want);
+
+    // The same with the payload already in place.
+    Frame g(128, 0);
+    std::copy(payload.begin(), payload.end(), g.begin() + static_cast<long>(udp_headers_len(peer)));
+    REQUIRE(write_udp_headers(g.data(), g.size(), peer, peer_to_us(), 1, payload.size()) == 60);
+    CHECK(Frame(g.begin(), g.begin() + 60) == want);
+}
+
+TEST_CASE("Tagged port: 802.1Q with the flow's PCP; no-checksum flows", "[net][udp_frame]")
+{
+    Interface peer = make_ifc(mac_peer, ip_peer, 300);
+    CHECK(udp_headers_len(peer) == 46);
+    UdpFlow flow = peer_to_us();
+    flow.udp_checksum = false;
+    flow.dscp = 26;  // AF31, for signalling-like media
+    Frame payload(172, 0x55);
+    Frame f(256);
+    int n = build_udp_frame(f.data(), f.size(), peer, flow, 0xbeef, payload.data(), payload.size());
+    REQUIRE(n == 46 + 172);
+    CHECK(load_be16(f.data() + 12) == ethertype_vlan);
+    CHECK(load_be16(f.data() + 14) == ((5 << 13) | 300));
+    CHECK(load_be16(f.data() + 16) == ethertype_ipv4);
+    CHECK(f[19] == (26 << 2));
+    CHECK(load_be16(f.data() + 22) == 0xbeef);
+    CHECK(load_be16(f.data() + 44) == 0);  // no UDP checksum
+
+    Interface us_ifc = make_ifc(mac_us, ip_us, 300);
+    Verdict v = classify(f.data(), static_cast<std::size_t>(n), us_ifc);
+    REQUIRE(v.kind == VerdictKind::udp_for_us);
+    CHECK(v.payload_offset == 46);
+    CHECK(v.payload_len == 172);
+}
+
+TEST_CASE("Every payload length 0..1472 classifies back as udp_for_us", "[net][udp_frame]")
+{
+    Interface peer = make_ifc(mac_peer, ip_peer);
+    Interface us_ifc = make_ifc(mac_us, ip_us);
+    Frame payload(1472);
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+        payload[i] = static_cast<uint8_t>(i * 7 + 3);
+    }
+    Frame f(1514);
+    for (std::size_t len = 0; len <= 1472; ++len) {
+        int n = build_udp_frame(f.data(), f.size(), peer, peer_to_us(), static_cast<uint16_t>(len), payload.data(), len);
+        INFO("payload " << len);
+        REQUIRE(n == static_cast<int>(std::max<std::size_t>(60, 42 + len)));
+        Verdict v = classify(f.data(), static_cast<std::size_t>(n), us_ifc);
+        REQUIRE(v.kind == VerdictKind::udp_for_us);
+        REQUIRE(v.payload_len == len);
+        REQUIRE(std::equal(payload.begin(), payload.begin() + static_cast<long>(len), f.begin() + 42));
+    }
+}
+
+TEST_CASE("UDP framing refuses impossible flows and sizes", "[net][udp_frame]")
+{
+    Interface peer = make_ifc(mac_peer, ip_peer);
+    Frame f(70000);
+    Frame payload(65508);
+    UdpFlow flow = peer_to_us();
+    // 65507 is the largest UDP payload in IPv4 (65535 - 20 - 8).
+    CHECK(build_udp_frame(f.data(), f.size(), peer, flow, 0, payload.data(), 65507) == 42 + 65507);
+    CHECK(build_udp_frame(f.data(), f.size(), peer, flow, 0, payload.data(), 65508) == -EMSGSIZE);
+    CHECK(build_udp_frame(f.data(), 100, peer, flow, 0, payload.data(), 59) == -EMSGSIZE);
+    CHECK(build_udp_frame(f.data(), 59, peer, flow, 0, payload.data(), 4) == -EMSGSIZE);  // no room to pad
+    flow.ttl = 0;
+    CHECK(build_udp_frame(f.data(), f.size(), peer, flow, 0, payload.data(), 4) == -EINVAL);
+    flow = peer_to_us();
+    flow.dscp = 64;
+    CHECK(build_udp_frame(f.data(), f.size(), peer, flow, 0, payload.data(), 4) == -EINVAL);
+    flow = peer_to_us();
+    flow.vlan_pcp = 8;
+    CHECK(build_udp_frame(f.data(), f.size(), peer, flow, 0, payload.data(), 4) == -EINVAL);
+    flow = peer_to_us();
+    flow.src_ip = ip_us;  // not the sending interface's address
+    CHECK(build_udp_frame(f.data(), f.size(), peer, flow, 0, payload.data(), 4) == -EINVAL);
+}
