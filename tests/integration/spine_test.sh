@@ -67,7 +67,7 @@ check "metrics: attached, worker up, ring counters" \
     bash -c "grep -qx 'trunkgw_dataplane_attached 1' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_worker_up{worker=\"1\",lcore=\"1\"} 1' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_ring_pushed_total{ring=\"command\",worker=\"1\"}' $TEST_DIR/metrics.txt &&
-             grep -q '^trunkgw_span_state{span=\"carrier-e1-1\",state=\"starting\"} 1' $TEST_DIR/metrics.txt"
+             grep -q '^trunkgw_span_state{span=\"carrier-e1-1\",state=\"alarm\"} 1' $TEST_DIR/metrics.txt"
 
 check "a second control on the same socket is refused" \
     bash -c "! timeout 10 $CP -c $CFG >$TEST_DIR/second.log 2>&1 && grep -q 'already serves' $TEST_DIR/second.log"

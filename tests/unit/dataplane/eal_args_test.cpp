@@ -30,7 +30,7 @@ TEST_CASE("the default config runs without hugepages or PCI", "[eal]")
     REQUIRE(has_pair(a, "--main-lcore", "0"));
     REQUIRE(has_pair(a, "--file-prefix", "trunkgw-default"));
     REQUIRE(has_pair(a, "-m", "512"));
-    REQUIRE(has_pair(a, "--vdev", "net_null0,no-rx=1"));
+    REQUIRE(has_pair(a, "--vdev", "net_tap0,iface=tgw0"));
     REQUIRE(std::count(a.begin(), a.end(), "--no-huge") == 1);
     REQUIRE(std::count(a.begin(), a.end(), "--no-pci") == 1);
     REQUIRE(std::count(a.begin(), a.end(), "--no-telemetry") == 1);
