@@ -1,0 +1,311 @@
+// One RTP session joined to one B-channel; see media_session.h.
+#include "dataplane/media/media_session.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace trunkgw::media {
+
+namespace {
+
+constexpr uint64_t ns_per_ms = 1000000;
+constexpr uint64_t ns_per_sample = 125000;  // 8 kHz
+
+PacketizerConfig packetizer_config(const MediaSessionConfig& c)
+{
+    PacketizerConfig p;
+    p.payload_type = c.payload_type;
+    p.channel_law = c.channel_law;
+    p.ptime_ms = c.ptime_ms;
+    p.ssrc = c.ssrc;
+    p.first_sequence = c.first_sequence;
+    p.first_timestamp = c.first_timestamp;
+    return p;
+}
+
+JitterBufferConfig jitter_config(const MediaSessionConfig& c)
+{
+    JitterBufferConfig j;
+    j.payload_type = c.payload_type;
+    j.channel_law = c.channel_law;
+    j.mode = c.jitter_mode;
+    j.delay_ms = c.jitter_delay_ms;
+    j.max_delay_ms = c.jitter_max_delay_ms;
+    return j;
+}
+
+Endpoint rtcp_of(Endpoint rtp)
+{
+    return {rtp.ipv4, rtp.port == 0 ? uint16_t{0} : static_cast<uint16_t>(rtp.port + 1)};
+}
+
+}  // namespace
+
+MediaSession::MediaSession(const MediaSessionConfig& config)
+    : _local_rtp(config.local_rtp), _symmetric(config.symmetric_rtp),
+      _rtp_timeout_ns(static_cast<uint64_t>(config.rtp_timeout_ms) * ns_per_ms),
+      _rtcp_interval_ns(static_cast<uint64_t>(config.rtcp_interval_ms) * ns_per_ms), _ntp(config.ntp_clock),
+      _pk(packetizer_config(config)), _jb(jitter_config(config)), _remote_rtp(config.remote_rtp),
+      _remote_rtcp(config.remote_rtcp.known() ? config.remote_rtcp : rtcp_of(config.remote_rtp)),
+      _rng((config.ssrc ^ config.first_timestamp ^ 0x9E3779B9u) | 1u), _cname_len(0), _cname{}, _rtp_buf{}, _rtcp_buf{}
+{
+    if (config.local_rtp.port == 0 || config.local_rtp.port == 0xFFFF) {
+        throw std::invalid_argument("media session: the local RTP port must be 1..65534 (RTCP is port + 1)");
+    }
+    std::size_t n = config.cname == nullptr ? 0 : std::strlen(config.cname);
+    if (n == 0 || n > max_cname) {
+        throw std::invalid_argument("media session: the CNAME must be 1..255 octets");
+    }
+    std::memcpy(_cname, config.cname, n);
+    _cname_len = static_cast<uint8_t>(n);
+}
+
+uint32_t MediaSession::random()
+{
+    // xorshift32: only spreads report times (RFC 3550 6.3.1).
+    _rng ^= _rng << 13;
+    _rng ^= _rng >> 17;
+    _rng ^= _rng << 5;
+    return _rng;
+}
+
+void MediaSession::schedule_rtcp(uint64_t now_ns, uint64_t interval_ns)
+{
+    // 6.3.1: "uniformly distributed between 0.5 and 1.5 times the
+    // deterministic calculated interval".
+    uint64_t r = random() % 1024;
+    _next_rtcp_ns = now_ns + interval_ns / 2 + interval_ns * r / 1024;
+}
+
+uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t now_ns, PacketSink sink)
+{
+    if (!_started) {
+        _started = true;
+        _last_rx_ns = now_ns;
+        if (_rtcp_interval_ns != 0) {
+            schedule_rtcp(now_ns, _rtcp_interval_ns / 2);
+        }
+    }
+
+    // TDM -> RTP.
+    if (tdm_in8 == nullptr) {
+        _pk.skip();
+        ++_c.tdm_missing_ticks;
+    } else {
+        int len = _pk.push(tdm_in8, _rtp_buf, sizeof(_rtp_buf));
+        if (len > 0) {
+            if (_remote_rtp.known()) {
+                sink({PacketKind::rtp, _rtp_buf, static_cast<std::size_t>(len), _local_rtp, _remote_rtp});
+                ++_c.rtp_packets_out;
+                _c.rtp_payload_octets_out += static_cast<uint64_t>(len) - rtp_fixed_header_len;
+            } else {
+                ++_c.rtp_unsent_no_remote;
+            }
+        }
+    }
+
+    // RTP -> TDM.
+    if (tdm_out8 != nullptr) {
+        _jb.play(tdm_out8);
+    } else {
+        uint8_t discard[samples_per_ms];
+        _jb.play(discard);
+    }
+
+    // RTP timeout: raised once, cleared by receive_rtp().
+    // (A packet may carry a receive time a little after this tick's.)
+    if (_rtp_timeout_ns != 0 && !_timed_out && now_ns > _last_rx_ns && now_ns - _last_rx_ns >= _rtp_timeout_ns) {
+        _timed_out = true;
+        ++_c.rtp_timeouts;
+        _events |= session_event_rtp_timeout;
+    }
+
+    if (_rtcp_interval_ns != 0 && now_ns >= _next_rtcp_ns) {
+        send_rtcp(now_ns, sink, false);
+        schedule_rtcp(now_ns, _rtcp_interval_ns);
+    }
+
+    uint32_t ev = _events;
+    _events = 0;
+    return ev;
+}
+
+RxVerdict MediaSession::receive_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns)
+{
+    uint32_t arrival = static_cast<uint32_t>(now_ns / ns_per_sample);
+    RtpPacketView view = rtp_parse(pkt, len);
+    RxVerdict v = _jb.receive(view, arrival);
+    if (!rx_verdict_from_stream(v)) {
+        return v;
+    }
+    if (v == RxVerdict::accepted) {
+        ++_c.rtp_packets_in;
+        _c.rtp_payload_octets_in += view.payload_len;
+    }
+    _last_rx_ns = now_ns;
+    if (_timed_out) {
+        _timed_out = false;
+        _events |= session_event_rtp_resumed;
+    }
+    if (!(src == _remote_rtp)) {
+        if (_symmetric) {
+            // RFC 4961 (symmetric RTP): send to where the far end's media
+            // really comes from. Our own port never changes.
+            _remote_rtp = src;
+            ++_c.rtp_latches;
+            _events |= session_event_rtp_latched;
+            if (!_rtcp_heard) {
+                _remote_rtcp = rtcp_of(src);
+            }
+        } else {
+            ++_c.rtp_stray_source;
+        }
+    }
+    return v;
+}
+
+RtcpParseError MediaSession::receive_rtcp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns)
+{
+    RtcpInfo info = rtcp_parse(pkt, len, _pk.ssrc());
+    switch (info.error) {
+    case RtcpParseError::ok:
+        break;
+    case RtcpParseError::too_short:
+        ++_c.rtcp_too_short;
+        return info.error;
+    case RtcpParseError::bad_version:
+        ++_c.rtcp_bad_version;
+        return info.error;
+    case RtcpParseError::bad_first_packet:
+        ++_c.rtcp_bad_first_packet;
+        return info.error;
+    case RtcpParseError::bad_length:
+        ++_c.rtcp_bad_length;
+        return info.error;
+    case RtcpParseError::bad_padding:
+        ++_c.rtcp_bad_padding;
+        return info.error;
+    }
+    ++_c.rtcp_packets_in;
+    _rtcp_heard = true;
+    if (_symmetric && !(src == _remote_rtcp)) {
+        _remote_rtcp = src;
+        ++_c.rtcp_latches;
+    }
+    uint64_t ntp_now = _ntp.at(now_ns);
+    if (info.has_sender_info) {
+        // 6.4.1 LSR: "The middle 32 bits out of 64 in the NTP timestamp
+        // received as part of the most recent RTCP sender report (SR) packet
+        // from source SSRC_n"; DLSR counts from its arrival.
+        _have_lsr = true;
+        _lsr = ntp_middle32(info.sender_info.ntp);
+        _lsr_arrival_ntp = ntp_now;
+    }
+    if (info.has_block) {
+        _far_end_report = true;
+        _far_end = info.block;
+        int64_t rtt = rtcp_round_trip(ntp_middle32(ntp_now), info.block.lsr, info.block.dlsr);
+        if (rtt >= 0) {
+            _rtt_us = static_cast<int64_t>(ntp_short_to_us(static_cast<uint32_t>(rtt)));
+            ++_c.rtt_samples;
+        }
+    }
+    if (info.bye) {
+        ++_c.rtcp_bye_in;
+        _events |= session_event_rtcp_bye;
+    }
+    return info.error;
+}
+
+int MediaSession::build_report(uint64_t now_ns, uint8_t* out, std::size_t cap)
+{
+    uint64_t ntp_now = _ntp.at(now_ns);
+    ReportBlock block;
+    std::size_t nblocks = 0;
+    ReceiverStats& rs = _jb.stats();
+    // 6.4: one block per source heard "since the last report".
+    if (rs.valid() && rs.received_since_report() > 0) {
+        uint32_t lsr = _have_lsr ? _lsr : 0;
+        // 6.4.1 DLSR: "expressed in units of 1/65536 seconds ... If no SR
+        // packet has been received yet from SSRC_n, the DLSR field is set to
+        // zero."
+        uint32_t dlsr = _have_lsr ? static_cast<uint32_t>((ntp_now - _lsr_arrival_ntp) >> 16) : 0;
+        block = rs.take_report_block(lsr, dlsr);
+        nblocks = 1;
+    }
+    int len;
+    const PacketizerCounters& pc = _pk.counters();
+    // 6.4: SR when we sent RTP since the last report, else RR.
+    if (pc.packets != _packets_at_last_report) {
+        SenderInfo si;
+        si.ssrc = _pk.ssrc();
+        si.ntp = ntp_now;
+        si.rtp_timestamp = _pk.next_timestamp();  // "the same time as the NTP timestamp"
+        si.packet_count = static_cast<uint32_t>(pc.packets);
+        si.octet_count = static_cast<uint32_t>(pc.payload_octets);
+        len = rtcp_build_sr(si, &block, nblocks, out, cap);
+    } else {
+        len = rtcp_build_rr(_pk.ssrc(), &block, nblocks, out, cap);
+    }
+    _packets_at_last_report = pc.packets;
+    if (len < 0) {
+        return len;
+    }
+    // 6.1: "Each compound RTCP packet MUST include ... the CNAME item".
+    int sdes = rtcp_build_sdes_cname(_pk.ssrc(), _cname, _cname_len, out + len, cap - static_cast<std::size_t>(len));
+    if (sdes < 0) {
+        return sdes;
+    }
+    return len + sdes;
+}
+
+void MediaSession::send_rtcp(uint64_t now_ns, PacketSink sink, bool bye)
+{
+    if (!_remote_rtcp.known()) {
+        ++_c.rtcp_unsent_no_remote;
+        return;
+    }
+    int len = build_report(now_ns, _rtcp_buf, sizeof(_rtcp_buf));
+    if (len < 0) {
+        return;  // cannot happen: the buffer holds the largest report
+    }
+    if (bye) {
+        int b = rtcp_build_bye(_pk.ssrc(), _rtcp_buf + len, sizeof(_rtcp_buf) - static_cast<std::size_t>(len));
+        if (b > 0) {
+            len += b;
+        }
+    }
+    sink({PacketKind::rtcp, _rtcp_buf, static_cast<std::size_t>(len), local_rtcp(), _remote_rtcp});
+    ++_c.rtcp_packets_out;
+}
+
+void MediaSession::send_bye(uint64_t now_ns, PacketSink sink)
+{
+    send_rtcp(now_ns, sink, true);
+}
+
+MediaSessionStats MediaSession::stats() const
+{
+    MediaSessionStats s;
+    s.session = _c;
+    s.jitter_buffer = _jb.counters();
+    s.packetizer = _pk.counters();
+    const ReceiverStats& rs = _jb.stats();
+    if (rs.valid()) {
+        s.lost = rs.cumulative_lost();
+        s.expected = rs.expected();
+    }
+    s.jitter_ts = rs.jitter();
+    s.jitter_us = static_cast<uint32_t>(static_cast<uint64_t>(rs.jitter_x16()) * ns_per_sample / 16 / 1000);
+    s.rtt_us = _rtt_us;
+    s.delay_ms = _jb.delay_samples() / samples_per_ms;
+    s.target_delay_ms = _jb.target_samples() / samples_per_ms;
+    s.far_end_report = _far_end_report;
+    s.far_end = _far_end;
+    s.remote_rtp = _remote_rtp;
+    s.remote_rtcp = _remote_rtcp;
+    s.rtp_timed_out = _timed_out;
+    return s;
+}
+
+}  // namespace trunkgw::media

@@ -1,0 +1,210 @@
+// One RTP session joined to one B-channel: the packetizer (TDM -> RTP), the
+// jitter buffer (RTP -> TDM), RTCP reports, symmetric RTP latching and the
+// RTP timeout, driven by one tick per millisecond.
+//
+// Addresses: the session holds its local address and ports for its whole
+// life; every packet it emits carries them as its source. Only the remote
+// can move: with symmetric RTP on (RFC 4961 "Symmetric RTP"; the SBC
+// practice of "latching"), the remote RTP address follows the source of
+// the valid RTP packets actually seen (counted each time), and the remote
+// RTCP address follows the source of valid RTCP. Until RTCP has been heard,
+// an RTP latch also points RTCP at the new address, port + 1 (RFC 3550 11).
+//
+// RTCP: a compound SR or RR + SDES CNAME (RFC 3550 6.1) every rtcp interval,
+// randomised over [0.5, 1.5] of it (6.3.1; no timer reconsideration: a
+// unicast session has two members, and at G.711's 64 kbit/s the 5 %
+// bandwidth rule gives well under the 5 s minimum of 6.2). The first report
+// goes after half an interval (6.2: "MAY be set to half the minimum").
+//
+// RTP timeout: raised once (an event, counted) when no valid RTP arrived
+// for rtp_timeout_ms; cleared (another event) when packets return.
+//
+// Everything is allocated in the constructor; tick(), receive_rtp() and
+// receive_rtcp() never allocate, throw or make a syscall.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/media/g711_codec.h"
+#include "dataplane/media/ntp_time.h"
+#include "dataplane/media/packetizer.h"
+#include "dataplane/media/rtcp.h"
+#include "dataplane/media/rtp_jitter_buffer.h"
+
+namespace trunkgw::media {
+
+// An IPv4 address (as on the wire; compared, never interpreted) and a port.
+struct Endpoint {
+    uint32_t ipv4 = 0;
+    uint16_t port = 0;
+
+    bool known() const { return port != 0; }
+    bool operator==(const Endpoint&) const = default;
+};
+
+struct MediaSessionConfig {
+    uint8_t payload_type = payload_type_pcma;  // 0 (PCMU) or 8 (PCMA), both directions
+    Law channel_law = Law::alaw;               // the B-channel's law (A-law E1, u-law T1)
+    uint32_t ptime_ms = 20;                    // 10, 20, 30 or 40
+    uint32_t ssrc = 0;                         // ours; random, chosen by control (RFC 3550 8.1)
+    uint16_t first_sequence = 0;               // random (RFC 3550 5.1)
+    uint32_t first_timestamp = 0;              // random (RFC 3550 5.1)
+    JitterMode jitter_mode = JitterMode::fixed;
+    uint32_t jitter_delay_ms = 40;  // fixed: the delay; adaptive: the start and floor
+    uint32_t jitter_max_delay_ms = 200;
+    uint32_t rtp_timeout_ms = 0;       // 0: no RTP timeout
+    bool symmetric_rtp = true;         // latch the remote to the observed source
+    uint32_t rtcp_interval_ms = 5000;  // 0: no RTCP reports (RFC 3550 6.2: 5 s minimum)
+    Endpoint local_rtp;                // ours for the session's life; RTCP is port + 1
+    Endpoint remote_rtp;               // from SDP; may be unknown (port 0) until latched
+    Endpoint remote_rtcp;              // port 0: remote_rtp port + 1
+    const char* cname = "trunkgw";     // SDES CNAME (copied; at most 255 octets)
+    NtpClock ntp_clock;                // maps now_ns to NTP for SR timestamps and RTT
+};
+
+enum class PacketKind : uint8_t { rtp, rtcp };
+
+struct TxPacket {
+    PacketKind kind;
+    const uint8_t* data;  // valid during the callback only
+    std::size_t len;
+    Endpoint src;  // always our local RTP or RTCP endpoint
+    Endpoint dst;
+};
+
+// Where the session's packets go (fn must be set). The data plane copies
+// each packet into an mbuf.
+struct PacketSink {
+    void (*fn)(void* user, const TxPacket& pkt) = nullptr;
+    void* user = nullptr;
+
+    void operator()(const TxPacket& p) const { fn(user, p); }
+};
+
+// Events, a bit each, returned by tick() (everything since the last tick).
+enum SessionEvent : uint32_t {
+    session_event_rtp_timeout = 1u << 0,  // no valid RTP for rtp_timeout_ms
+    session_event_rtp_resumed = 1u << 1,  // RTP came back after a timeout
+    session_event_rtp_latched = 1u << 2,  // the remote RTP endpoint moved
+    session_event_rtcp_bye = 1u << 3,     // the far end sent RTCP BYE
+};
+
+struct MediaSessionCounters {
+    uint64_t rtp_packets_out = 0;
+    uint64_t rtp_payload_octets_out = 0;
+    uint64_t rtp_packets_in = 0;  // accepted by the jitter buffer
+    uint64_t rtp_payload_octets_in = 0;
+    uint64_t rtp_unsent_no_remote = 0;  // a packet was due but no remote is known
+    uint64_t rtp_stray_source = 0;      // valid RTP from another source, not latched (symmetric off)
+    uint64_t rtp_latches = 0;
+    uint64_t rtcp_latches = 0;
+    uint64_t rtp_timeouts = 0;
+    uint64_t tdm_missing_ticks = 0;      // ticks without TDM samples (tdm_in8 null)
+    uint64_t rtcp_packets_out = 0;       // compound packets
+    uint64_t rtcp_unsent_no_remote = 0;  // a report was due but no remote is known
+    uint64_t rtcp_packets_in = 0;        // valid compound packets
+    uint64_t rtcp_too_short = 0;         // one counter per RtcpParseError
+    uint64_t rtcp_bad_version = 0;
+    uint64_t rtcp_bad_first_packet = 0;
+    uint64_t rtcp_bad_length = 0;
+    uint64_t rtcp_bad_padding = 0;
+    uint64_t rtcp_bye_in = 0;
+    uint64_t rtt_samples = 0;  // round trips measured
+};
+
+// Everything about one session at one moment, for control (cold path).
+struct MediaSessionStats {
+    MediaSessionCounters session;
+    JitterBufferCounters jitter_buffer;
+    PacketizerCounters packetizer;
+    int64_t lost = 0;  // RFC 3550 A.3 cumulative lost (expected - received)
+    uint32_t expected = 0;
+    uint32_t jitter_ts = 0;  // A.8, timestamp units
+    uint32_t jitter_us = 0;
+    int64_t rtt_us = -1;    // last 6.4.1 round trip, -1 before the first
+    uint32_t delay_ms = 0;  // jitter buffer depth now
+    uint32_t target_delay_ms = 0;
+    bool far_end_report = false;  // the far end's view of our stream (its last report block)
+    ReportBlock far_end;
+    Endpoint remote_rtp;
+    Endpoint remote_rtcp;
+    bool rtp_timed_out = false;
+};
+
+class MediaSession {
+public:
+    static constexpr std::size_t max_cname = 255;
+    // SR with one block (52) + SDES with the longest CNAME (8 + 260) + BYE (8).
+    static constexpr std::size_t rtcp_buf_len = 52 + 8 + (2 + max_cname + 1 + 3) / 4 * 4 + 8;
+
+    // Throws std::invalid_argument on a bad config (see Packetizer and
+    // RtpJitterBuffer, plus a missing local port or an overlong CNAME).
+    explicit MediaSession(const MediaSessionConfig& config);
+
+    // One millisecond: 8 samples from the channel (null when the span
+    // delivered none: the packetizer skips and marks the next packet), 8
+    // samples to play into the channel (null: discarded). Emits due RTP
+    // and RTCP through `sink`. Returns the SessionEvent bits raised since
+    // the previous tick.
+    uint32_t tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t now_ns, PacketSink sink);
+
+    // An RTP packet received on our RTP port.
+    RxVerdict receive_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns);
+    // An RTCP packet received on our RTCP port.
+    RtcpParseError receive_rtcp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns);
+
+    // Sends the final compound report with a BYE (RFC 3550 6.6: "BYE ...
+    // the last packet").
+    void send_bye(uint64_t now_ns, PacketSink sink);
+
+    MediaSessionStats stats() const;
+    const MediaSessionCounters& counters() const { return _c; }
+    Endpoint local_rtp() const { return _local_rtp; }
+    Endpoint local_rtcp() const { return {_local_rtp.ipv4, static_cast<uint16_t>(_local_rtp.port + 1)}; }
+    Endpoint remote_rtp() const { return _remote_rtp; }
+    Endpoint remote_rtcp() const { return _remote_rtcp; }
+    bool rtp_timed_out() const { return _timed_out; }
+    const RtpJitterBuffer& jitter_buffer() const { return _jb; }
+    const Packetizer& packetizer() const { return _pk; }
+
+private:
+    int build_report(uint64_t now_ns, uint8_t* out, std::size_t cap);
+    void send_rtcp(uint64_t now_ns, PacketSink sink, bool bye);
+    void schedule_rtcp(uint64_t now_ns, uint64_t interval_ns);
+    uint32_t random();
+
+    const Endpoint _local_rtp;
+    const bool _symmetric;
+    const uint64_t _rtp_timeout_ns;
+    const uint64_t _rtcp_interval_ns;
+    const NtpClock _ntp;
+    Packetizer _pk;
+    RtpJitterBuffer _jb;
+    Endpoint _remote_rtp;
+    Endpoint _remote_rtcp;
+    bool _rtcp_heard = false;
+
+    bool _started = false;
+    uint64_t _last_rx_ns = 0;
+    bool _timed_out = false;
+    uint32_t _events = 0;
+
+    uint64_t _next_rtcp_ns = 0;
+    uint32_t _rng;
+    uint64_t _packets_at_last_report = 0;
+    bool _have_lsr = false;
+    uint32_t _lsr = 0;  // middle 32 bits of the far end's last SR
+    uint64_t _lsr_arrival_ntp = 0;
+    int64_t _rtt_us = -1;
+    bool _far_end_report = false;
+    ReportBlock _far_end;
+
+    uint8_t _cname_len;
+    char _cname[max_cname];
+    uint8_t _rtp_buf[Packetizer::max_packet];
+    uint8_t _rtcp_buf[rtcp_buf_len];
+    MediaSessionCounters _c;
+};
+
+}  // namespace trunkgw::media

@@ -1,0 +1,71 @@
+// TDM -> RTP packetizer; see packetizer.h.
+#include "dataplane/media/packetizer.h"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace trunkgw::media {
+
+Packetizer::Packetizer(const PacketizerConfig& config)
+    : _pt(config.payload_type), _channel_law(config.channel_law), _codec_law(law_of_payload_type(config.payload_type)),
+      _ptime_samples(config.ptime_ms * samples_per_ms), _ssrc(config.ssrc), _seq(config.first_sequence),
+      _ts_next(config.first_timestamp), _payload{}
+{
+    if (!is_g711_payload_type(config.payload_type)) {
+        throw std::invalid_argument("packetizer: payload type must be 0 (PCMU) or 8 (PCMA)");
+    }
+    // RFC 3551 4.5.14 / 5: G.711 frames may be any multiple of a sample; we
+    // offer the ptimes a carrier SDP uses (RFC 4566 "a=ptime").
+    if (config.ptime_ms != 10 && config.ptime_ms != 20 && config.ptime_ms != 30 && config.ptime_ms != 40) {
+        throw std::invalid_argument("packetizer: ptime must be 10, 20, 30 or 40 ms");
+    }
+}
+
+int Packetizer::push(const uint8_t* samples8, uint8_t* out, std::size_t cap)
+{
+    if (_fill == 0) {
+        _pkt_ts = _ts_next;  // RFC 3550 5.1: the sampling instant of the first octet
+    }
+    convert_law(_channel_law, _codec_law, samples8, _payload + _fill, samples_per_ms);
+    _fill += samples_per_ms;
+    _ts_next += samples_per_ms;  // RFC 3551 4.1: the clock runs at 8000 Hz
+    if (_fill < _ptime_samples) {
+        return 0;
+    }
+    _fill = 0;
+    std::size_t len = rtp_fixed_header_len + _ptime_samples;
+    if (cap < len) {
+        ++_c.no_space;
+        _marker_pending = true;  // the receiver sees a gap
+        return -ENOSPC;
+    }
+    RtpHeaderFields h;
+    h.marker = _marker_pending;
+    h.payload_type = _pt;
+    h.sequence = _seq;
+    h.timestamp = _pkt_ts;
+    h.ssrc = _ssrc;
+    rtp_build_header(h, out, cap);
+    std::memcpy(out + rtp_fixed_header_len, _payload, _ptime_samples);
+    // RFC 3550 5.1: "The sequence number increments by one for each RTP data
+    // packet sent".
+    _seq = static_cast<uint16_t>(_seq + 1);
+    _marker_pending = false;
+    ++_c.packets;
+    _c.payload_octets += _ptime_samples;
+    return static_cast<int>(len);
+}
+
+void Packetizer::skip()
+{
+    if (_fill != 0) {
+        ++_c.partial_dropped;
+        _fill = 0;
+    }
+    ++_c.skipped_ticks;
+    _ts_next += samples_per_ms;
+    _marker_pending = true;
+}
+
+}  // namespace trunkgw::media

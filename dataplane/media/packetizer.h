@@ -1,0 +1,93 @@
+// TDM -> RTP for one channel: collects the 8 samples of each 1 ms tick and
+// emits a G.711 RTP packet every ptime.
+//
+// - Sequence number: starts where the caller says (RFC 3550 5.1: "The
+//   initial value of the sequence number SHOULD be random"), +1 per packet
+//   sent.
+// - Timestamp: the sampling instant of the packet's first sample on the
+//   8 kHz clock (RFC 3551 4.5.14, 4.1: "the RTP clock rate ... 8,000 Hz"),
+//   +8 per 1 ms tick whether or not a packet went out (RFC 3550 5.1: "the
+//   timestamp reflects the sampling instant").
+// - Marker: set on the first packet of the stream and on the first packet
+//   after ticks without samples (RFC 3551 4.1: "the first packet of a
+//   talkspurt, that is, the first packet after a silence period during
+//   which packets have not been transmitted contiguously, SHOULD be
+//   distinguished by setting the marker bit").
+// - Payload: PT 0 (PCMU) or 8 (PCMA); samples are converted A <-> u (G.711
+//   Tables 3/4) when the channel's law differs from the codec's.
+//
+// Nothing here allocates after construction, throws after construction or
+// makes a syscall.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/media/g711_codec.h"
+#include "dataplane/media/rtp_header.h"
+
+namespace trunkgw::media {
+
+struct PacketizerConfig {
+    uint8_t payload_type = payload_type_pcma;  // 0 (PCMU) or 8 (PCMA)
+    Law channel_law = Law::alaw;               // the law of the samples given to push()
+    uint32_t ptime_ms = 20;                    // 10, 20, 30 or 40
+    uint32_t ssrc = 0;
+    uint16_t first_sequence = 0;
+    uint32_t first_timestamp = 0;
+};
+
+struct PacketizerCounters {
+    uint64_t packets = 0;          // packets emitted
+    uint64_t payload_octets = 0;   // their payload octets (RFC 3550 6.4.1 "sender's octet count")
+    uint64_t skipped_ticks = 0;    // ticks without samples (skip())
+    uint64_t partial_dropped = 0;  // incomplete packets abandoned by a skip
+    uint64_t no_space = 0;         // packets lost because the caller's buffer was too small
+};
+
+class Packetizer {
+public:
+    static constexpr uint32_t max_ptime_ms = 40;
+    static constexpr std::size_t max_payload = max_ptime_ms * samples_per_ms;
+    static constexpr std::size_t max_packet = rtp_fixed_header_len + max_payload;
+
+    // Throws std::invalid_argument for a payload type other than 0 or 8 or a
+    // ptime other than 10, 20, 30 or 40 ms.
+    explicit Packetizer(const PacketizerConfig& config);
+
+    // One tick: 8 samples in the channel's law. Returns the length of the
+    // packet written to `out` when this tick completed one, 0 when not, or
+    // -ENOSPC when `cap` cannot hold it (the packet is lost and counted; the
+    // next one carries the marker).
+    int push(const uint8_t* samples8, uint8_t* out, std::size_t cap);
+
+    // One tick without samples (the channel delivered none). The partial
+    // packet is abandoned, the timestamp still advances 8 samples, and the
+    // next packet carries the marker.
+    void skip();
+
+    // The timestamp of the next sample push() takes: "now" on the RTP clock,
+    // as an RTCP SR needs (RFC 3550 6.4.1).
+    uint32_t next_timestamp() const { return _ts_next; }
+    uint16_t next_sequence() const { return _seq; }
+    uint32_t ssrc() const { return _ssrc; }
+    uint8_t payload_type() const { return _pt; }
+    uint32_t ptime_samples() const { return _ptime_samples; }
+    const PacketizerCounters& counters() const { return _c; }
+
+private:
+    uint8_t _pt;
+    Law _channel_law;
+    Law _codec_law;
+    uint32_t _ptime_samples;
+    uint32_t _ssrc;
+    uint16_t _seq;
+    uint32_t _ts_next;
+    uint32_t _pkt_ts = 0;
+    uint32_t _fill = 0;
+    bool _marker_pending = true;
+    uint8_t _payload[max_payload];
+    PacketizerCounters _c;
+};
+
+}  // namespace trunkgw::media

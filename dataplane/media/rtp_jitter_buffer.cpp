@@ -1,0 +1,492 @@
+// RTP -> TDM jitter buffer; see rtp_jitter_buffer.h for the policy.
+#include "dataplane/media/rtp_jitter_buffer.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace trunkgw::media {
+
+namespace {
+
+constexpr uint32_t block = samples_per_ms;             // 8 samples, one tick
+constexpr uint64_t all_valid = 0x0101010101010101ull;  // 8 flags of 1
+constexpr int32_t step_threshold = 2 * block;          // 2 ms dead band
+constexpr uint32_t grow_interval_ticks = 5;
+constexpr uint32_t forced_shrink_interval_ticks = 100;
+constexpr uint32_t window_half_ticks_adaptive = 1000;
+constexpr uint32_t window_half_ticks_fixed = 4000;
+constexpr uint32_t max_conceal_ticks = 50;  // SpanDSP's PLC fades to 0 in 400 samples
+constexpr uint32_t late_resync_samples = 100 * samples_per_ms;
+constexpr uint32_t stale_ssrc_samples = 100 * samples_per_ms;
+constexpr uint32_t adaptive_jitter_factor = 3;
+constexpr int silence_level = 128;  // |x| < 128 of 32768: under -48 dBov
+// SpanDSP 0.0.6's plc_fillin() writes pitch/4 samples (up to
+// PLC_PITCH_OVERLAP_MAX = 30) on the first call of a gap whatever `len` is:
+// a gap starts with a 32-sample fill-in that later ticks draw from.
+constexpr uint32_t plc_first_fill = 32;
+static_assert(plc_first_fill >= PLC_PITCH_OVERLAP_MAX, "the first fill-in must hold SpanDSP's overlap");
+
+uint32_t next_pow2(uint32_t v)
+{
+    uint32_t p = 1;
+    while (p < v) {
+        p <<= 1;
+    }
+    return p;
+}
+
+}  // namespace
+
+const char* rx_verdict_name(RxVerdict v)
+{
+    switch (v) {
+    case RxVerdict::accepted:
+        return "accepted";
+    case RxVerdict::too_short:
+        return "too_short";
+    case RxVerdict::bad_version:
+        return "bad_version";
+    case RxVerdict::bad_extension:
+        return "bad_extension";
+    case RxVerdict::bad_padding:
+        return "bad_padding";
+    case RxVerdict::bad_payload_type:
+        return "bad_payload_type";
+    case RxVerdict::oversize:
+        return "oversize";
+    case RxVerdict::stale_ssrc:
+        return "stale_ssrc";
+    case RxVerdict::seq_jump:
+        return "seq_jump";
+    case RxVerdict::duplicate:
+        return "duplicate";
+    case RxVerdict::late:
+        return "late";
+    }
+    return "unknown";
+}
+
+RtpJitterBuffer::RtpJitterBuffer(const JitterBufferConfig& config)
+    : _pt(config.payload_type), _codec_law(law_of_payload_type(config.payload_type)), _channel_law(config.channel_law),
+      _mode(config.mode), _min_target(config.delay_ms * samples_per_ms),
+      _max_target(config.max_delay_ms * samples_per_ms),
+      _capacity(next_pow2(config.max_delay_ms * samples_per_ms + 2 * max_payload_samples)), _mask(_capacity - 1),
+      _samples(new uint8_t[_capacity]), _valid(new uint8_t[_capacity])
+{
+    if (!is_g711_payload_type(config.payload_type)) {
+        throw std::invalid_argument("jitter buffer: payload type must be 0 (PCMU) or 8 (PCMA)");
+    }
+    if (config.max_delay_ms > max_delay_limit_ms) {
+        throw std::invalid_argument("jitter buffer: max_delay_ms must be at most 2000");
+    }
+    if (config.delay_ms > config.max_delay_ms) {
+        throw std::invalid_argument("jitter buffer: delay_ms must not exceed max_delay_ms");
+    }
+    std::memset(_samples.get(), silence_octet(_channel_law), _capacity);
+    std::memset(_valid.get(), 0, _capacity);
+    _target = _min_target;
+    plc_init(&_plc);
+}
+
+uint32_t RtpJitterBuffer::delay_samples() const
+{
+    int32_t h = depth();
+    if (h == no_depth) {
+        return _target;
+    }
+    return h < 0 ? 0 : static_cast<uint32_t>(h);
+}
+
+int32_t RtpJitterBuffer::depth() const
+{
+    return _win_cur > _win_prev ? _win_cur : _win_prev;
+}
+
+void RtpJitterBuffer::shift_window(int32_t by)
+{
+    if (_win_cur != no_depth) {
+        _win_cur += by;
+    }
+    if (_win_prev != no_depth) {
+        _win_prev += by;
+    }
+}
+
+RxVerdict RtpJitterBuffer::receive(const uint8_t* pkt, std::size_t len, uint32_t arrival)
+{
+    return receive(rtp_parse(pkt, len), arrival);
+}
+
+void RtpJitterBuffer::start_source(uint32_t ssrc, uint16_t seq, uint32_t arrival)
+{
+    if (_stats.has_source()) {
+        _prev_ssrc = _stats.ssrc();
+        _have_prev_ssrc = true;
+        _ssrc_change_at = arrival;
+        ++_c.ssrc_changes;
+        _playing = false;  // resynchronise on this packet
+    }
+    _stats.new_source(ssrc, seq);
+    _seen_max = static_cast<uint16_t>(seq - 1);
+    _seen_bits = 0;
+}
+
+bool RtpJitterBuffer::check_duplicate(uint16_t seq)
+{
+    int32_t d = static_cast<int16_t>(static_cast<uint16_t>(seq - _seen_max));
+    if (d > 0) {
+        _seen_bits = d >= 64 ? 0 : _seen_bits << d;
+        _seen_bits |= 1;
+        _seen_max = seq;
+        return false;
+    }
+    uint32_t i = static_cast<uint32_t>(-d);
+    if (i >= 64) {
+        ++_c.reordered;
+        return false;  // too old to remember: the playout time decides (late)
+    }
+    uint64_t bit = 1ull << i;
+    if ((_seen_bits & bit) != 0) {
+        return true;
+    }
+    _seen_bits |= bit;
+    ++_c.reordered;
+    return false;
+}
+
+void RtpJitterBuffer::update_target()
+{
+    if (_mode == JitterMode::fixed) {
+        return;
+    }
+    // 3 J, peak-held over the window: J (a 16-packet average) rises at
+    // once with new jitter but its noise would make the target hunt.
+    uint32_t j = _stats.jitter() * adaptive_jitter_factor;
+    if (j > _jit_cur) {
+        _jit_cur = j;
+    }
+    j = _jit_cur > _jit_prev ? _jit_cur : _jit_prev;
+    j = (j + block - 1) / block * block;
+    _target = j < _min_target ? _min_target : (j > _max_target ? _max_target : j);
+}
+
+void RtpJitterBuffer::resync(uint32_t timestamp)
+{
+    ++_c.resyncs;
+    std::memset(_valid.get(), 0, _capacity);
+    _p = timestamp - _target;
+    _base = _p;
+    _playing = true;
+    _late_run = false;
+    _win_cur = static_cast<int32_t>(_target);
+    _win_prev = no_depth;
+    _win_ticks = 0;
+    _ticks_since_step = 0;
+    // Until the first sample of the (new) stream plays, the idle code plays:
+    // there is nothing to conceal.
+    _gap_ticks = max_conceal_ticks;
+}
+
+RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival)
+{
+    switch (pkt.error) {
+    case RtpParseError::ok:
+        break;
+    case RtpParseError::too_short:
+        ++_c.too_short;
+        return RxVerdict::too_short;
+    case RtpParseError::bad_version:
+        ++_c.bad_version;
+        return RxVerdict::bad_version;
+    case RtpParseError::bad_extension:
+        ++_c.bad_extension;
+        return RxVerdict::bad_extension;
+    case RtpParseError::bad_padding:
+        ++_c.bad_padding;
+        return RxVerdict::bad_padding;
+    }
+    const RtpHeader& h = pkt.header;
+    // RFC 3550 A.1: "the payload type must be known, and in particular it
+    // must not be equal to SR or RR"; we know exactly one.
+    if (h.payload_type != _pt) {
+        ++_c.bad_payload_type;
+        return RxVerdict::bad_payload_type;
+    }
+    if (pkt.payload_len == 0) {
+        ++_c.too_short;
+        return RxVerdict::too_short;
+    }
+    if (pkt.payload_len > max_payload_samples) {
+        ++_c.oversize;
+        return RxVerdict::oversize;
+    }
+
+    // RFC 3550 8.2: an SSRC change means a new source (the far end changed
+    // streams or restarted). Accept it and resynchronise, but not a packet
+    // of the source we just left that was reordered across the change.
+    if (!_stats.has_source()) {
+        start_source(h.ssrc, h.sequence, arrival);
+    } else if (h.ssrc != _stats.ssrc()) {
+        if (_have_prev_ssrc && h.ssrc == _prev_ssrc && arrival - _ssrc_change_at < stale_ssrc_samples) {
+            ++_c.stale_ssrc;
+            return RxVerdict::stale_ssrc;
+        }
+        start_source(h.ssrc, h.sequence, arrival);
+    }
+
+    // A.1 (counts the packet as received, duplicates included, as A.3 says).
+    SeqVerdict sv = _stats.update_seq(h.sequence);
+    if (sv == SeqVerdict::jump) {
+        ++_c.seq_jump;
+        return RxVerdict::seq_jump;
+    }
+    if (sv == SeqVerdict::restart) {
+        // A.1 re-synced after two sequential packets of a large jump: the
+        // far end restarted. Forget the old sequence history.
+        _seen_max = static_cast<uint16_t>(h.sequence - 1);
+        _seen_bits = 0;
+    }
+    // A.8.
+    _stats.update_jitter(h.timestamp, arrival);
+    update_target();
+
+    if (check_duplicate(h.sequence)) {
+        ++_c.duplicate;
+        return RxVerdict::duplicate;
+    }
+
+    uint32_t n = static_cast<uint32_t>(pkt.payload_len);
+    if (!_playing) {
+        resync(h.timestamp);
+    }
+    int32_t off = static_cast<int32_t>(h.timestamp - _p);
+    if (static_cast<int64_t>(off) + n > _capacity) {
+        // Past the end of the ring: the far end jumped forward in time.
+        ++_c.overflow;
+        resync(h.timestamp);
+        off = static_cast<int32_t>(_target);
+    } else if (static_cast<int64_t>(off) + n <= 0) {
+        // Every sample's playout time has passed. If nothing but late
+        // packets has come for 100 ms, the far end jumped back in time:
+        // follow it.
+        if (!_late_run) {
+            _late_run = true;
+            _late_since = arrival;
+        }
+        if (arrival - _late_since < late_resync_samples) {
+            ++_c.late;
+            return RxVerdict::late;
+        }
+        ++_c.late_resyncs;
+        resync(h.timestamp);
+        off = static_cast<int32_t>(_target);
+    }
+    _late_run = false;
+    if (off > _win_cur) {
+        _win_cur = off;
+    }
+    write(h.timestamp, pkt.payload, n);
+    ++_c.packets;
+    _c.payload_octets += n;
+    return RxVerdict::accepted;
+}
+
+void RtpJitterBuffer::write(uint32_t timestamp, const uint8_t* payload, uint32_t n)
+{
+    // Samples before P are too late to play; the rest fit (checked above).
+    int32_t off = static_cast<int32_t>(timestamp - _p);
+    uint32_t skip = off < 0 ? static_cast<uint32_t>(-off) : 0;
+    uint32_t left = n - skip;
+    uint32_t i = index(timestamp + skip);
+    const uint8_t* src = payload + skip;
+    while (left > 0) {
+        uint32_t chunk = _capacity - i < left ? _capacity - i : left;
+        convert_law(_codec_law, _channel_law, src, &_samples[i], chunk);
+        std::memset(&_valid[i], 1, chunk);
+        src += chunk;
+        left -= chunk;
+        i = 0;
+    }
+}
+
+uint64_t RtpJitterBuffer::block_valid(uint32_t i) const
+{
+    uint64_t v;
+    std::memcpy(&v, &_valid[i], sizeof(v));
+    return v;
+}
+
+bool RtpJitterBuffer::block_silent(uint32_t i) const
+{
+    int16_t lin[block];
+    decode_law(_channel_law, &_samples[i], lin, block);
+    for (int16_t x : lin) {
+        if (x >= silence_level || x <= -silence_level) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void RtpJitterBuffer::clear_block(uint32_t i)
+{
+    std::memset(&_valid[i], 0, block);
+}
+
+void RtpJitterBuffer::fillin(int16_t* lin, uint32_t n)
+{
+    static_assert(sizeof(_syn) / sizeof(_syn[0]) >= plc_first_fill);
+    uint32_t k = 0;
+    while (k < n) {
+        if (_syn_pos < _syn_len) {
+            uint32_t take = _syn_len - _syn_pos < n - k ? _syn_len - _syn_pos : n - k;
+            std::memcpy(lin + k, _syn + _syn_pos, take * sizeof(int16_t));
+            _syn_pos += take;
+            k += take;
+        } else if (_plc.missing_samples == 0) {
+            // A gap starts. SpanDSP 0.0.6's normalise_history() memcpy()s
+            // overlapping ranges (undefined behaviour): put the history in
+            // order ourselves (plc_state_t is public in 0.0.6's plc.h), so
+            // it finds buf_ptr == 0 and returns.
+            if (_plc.buf_ptr != 0) {
+                std::rotate(_plc.history, _plc.history + _plc.buf_ptr, _plc.history + PLC_HISTORY_LEN);
+                _plc.buf_ptr = 0;
+            }
+            plc_fillin(&_plc, _syn, plc_first_fill);
+            _syn_len = plc_first_fill;
+            _syn_pos = 0;
+        } else {
+            plc_fillin(&_plc, lin + k, static_cast<int>(n - k));
+            k = n;
+        }
+    }
+}
+
+void RtpJitterBuffer::real(int16_t* lin, uint32_t n)
+{
+    // The unused rest of a first fill-in is dropped; SpanDSP counts it as
+    // missing, so its blend starts up to 24 samples further along the
+    // synthetic cycle (a fade over at most 8 samples: inaudible).
+    _syn_len = 0;
+    _syn_pos = 0;
+    plc_rx(&_plc, lin, static_cast<int>(n));
+}
+
+void RtpJitterBuffer::conceal(uint8_t* out8)
+{
+    if (_gap_ticks >= max_conceal_ticks) {
+        std::memset(out8, silence_octet(_channel_law), block);
+        ++_c.silence_ticks;
+        return;
+    }
+    int16_t lin[block];
+    fillin(lin, block);
+    encode_law(_channel_law, lin, out8, block);
+    ++_gap_ticks;
+    ++_c.concealed_ticks;
+}
+
+void RtpJitterBuffer::insert(uint8_t* out8)
+{
+    if (_gap_ticks >= max_conceal_ticks) {
+        std::memset(out8, silence_octet(_channel_law), block);
+        return;
+    }
+    int16_t lin[block];
+    fillin(lin, block);
+    encode_law(_channel_law, lin, out8, block);
+}
+
+void RtpJitterBuffer::play_block(uint8_t* out8)
+{
+    uint32_t i = index(_p);
+    uint64_t v = block_valid(i);
+    if (v == all_valid) {
+        int16_t lin[block];
+        decode_law(_channel_law, &_samples[i], lin, block);
+        if (_plc.missing_samples != 0) {
+            // Resuming after concealment: plc_rx blends the real signal
+            // with the synthetic one.
+            real(lin, block);
+            encode_law(_channel_law, lin, out8, block);
+        } else {
+            real(lin, block);  // history only: the samples are unchanged
+            std::memcpy(out8, &_samples[i], block);
+        }
+        _gap_ticks = 0;
+        ++_c.played_ticks;
+    } else if (v == 0) {
+        conceal(out8);
+    } else {
+        // Part of the block arrived (odd-sized packets or a partly late
+        // one): real runs through plc_rx, missing runs through plc_fillin.
+        int16_t lin[block];
+        decode_law(_channel_law, &_samples[i], lin, block);
+        uint32_t k = 0;
+        while (k < block) {
+            uint32_t e = k;
+            uint8_t kind = _valid[i + k];
+            while (e < block && _valid[i + e] == kind) {
+                ++e;
+            }
+            if (kind != 0) {
+                real(lin + k, e - k);
+            } else {
+                fillin(lin + k, e - k);
+            }
+            k = e;
+        }
+        encode_law(_channel_law, lin, out8, block);
+        _gap_ticks = 0;
+        ++_c.concealed_ticks;
+    }
+    clear_block(i);
+    _p += block;
+}
+
+void RtpJitterBuffer::play(uint8_t* out8)
+{
+    if (!_playing) {
+        std::memset(out8, silence_octet(_channel_law), block);
+        ++_c.silence_ticks;
+        return;
+    }
+    if (++_win_ticks >= (_mode == JitterMode::fixed ? window_half_ticks_fixed : window_half_ticks_adaptive)) {
+        _win_prev = _win_cur;
+        _win_cur = no_depth;
+        _win_ticks = 0;
+        _jit_prev = _jit_cur;
+        _jit_cur = 0;
+        update_target();
+    }
+    ++_ticks_since_step;
+    int32_t h = depth();
+    if (h != no_depth) {
+        int32_t err = h - static_cast<int32_t>(_target);
+        if (err >= step_threshold) {
+            uint32_t i = index(_p);
+            uint64_t v = block_valid(i);
+            // Shrink: skip the block at P. Free when it is missing (it
+            // would be concealed); when silent, one per tick; else one
+            // forced step per 100 ms.
+            if (v == 0 || (v == all_valid && block_silent(i)) || _ticks_since_step >= forced_shrink_interval_ticks) {
+                clear_block(i);
+                _p += block;
+                shift_window(-static_cast<int32_t>(block));
+                _ticks_since_step = 0;
+                ++_c.shrink_steps;
+            }
+        } else if (err <= -step_threshold && _ticks_since_step >= grow_interval_ticks) {
+            // Grow: play 1 ms of concealment without consuming a block.
+            insert(out8);
+            shift_window(static_cast<int32_t>(block));
+            _ticks_since_step = 0;
+            ++_c.grow_steps;
+            return;
+        }
+    }
+    play_block(out8);
+}
+
+}  // namespace trunkgw::media

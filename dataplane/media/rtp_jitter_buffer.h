@@ -1,0 +1,225 @@
+// RTP -> TDM for one channel: G.711 RTP packets in, 8 samples per 1 ms tick
+// out, in the channel's law.
+//
+// Storage is a ring of samples indexed by RTP timestamp, so packets of any
+// size (not only our ptime) land where their timestamp says. The playout
+// point P is the timestamp of the next sample to play; each tick plays
+// [P, P + 8) and advances P by 8.
+//
+// Start and resynchronisation: the first packet of a stream (and after an
+// SSRC change, a timestamp jump past the buffer, or 100 ms of nothing but
+// late packets) sets P = T - target, so that packet plays `target` samples
+// after it arrived.
+//
+// Depth and its adjustment. For each accepted packet, h = T - P at arrival
+// is how long it will wait. The least-delayed packet in a sliding window
+// gives the depth H = max(h): two halves of 1 s (adaptive) or 4 s (fixed:
+// robust against jitter noise; drift of 100 ppm moves H 0.8 ms in 8 s).
+// The policy moves H towards the target in 1 ms (8-sample) steps:
+// - target: fixed mode, the configured delay; adaptive mode,
+//   clamp(3 * J rounded up to 1 ms, delay_ms, max_delay_ms) where J is the
+//   RFC 3550 A.8 interarrival jitter, its peak over the same window (J
+//   averages 16 packets: it rises at once with new jitter, and holding the
+//   peak keeps its noise from moving the target). Uniform arrival noise of
+//   width X gives J ~= X/3, so 3 J covers X (the peak adds the margin).
+// - shrink (skip one block) when H >= target + 2 ms and the block at P is
+//   missing (free: it would be concealed) or silent (every level under
+//   -48 dBov), at most one silent block per tick; otherwise one forced step
+//   per 100 ms (a 1 % speed-up).
+// - grow (play 1 ms of concealment without consuming) when
+//   H <= target - 2 ms, at most one step per 5 ms.
+// The 2 ms dead band keeps jitter noise in H from hunting. The same
+// mechanism absorbs clock drift between the far end and our TDM clock.
+// H follows a rise at once but a fall only as the window slides; a large
+// fall (the network delay stepped up by more than the buffer holds) shows
+// as packets that are all late, and 100 ms of those resynchronises.
+//
+// Loss: a missing block is concealed with SpanDSP's PLC (plc_fillin on
+// 16-bit linear, encoded back to the channel's law); real audio is fed to
+// plc_rx so the concealer has history and blends the resumption. (SpanDSP
+// 0.0.6's first plc_fillin() of a gap writes up to 30 samples whatever the
+// length asked: each gap starts with a 32-sample fill-in drawn 8 a tick.) After
+// 50 ms of concealment (where SpanDSP's fade reaches zero), before the first
+// packet and between a resynchronisation and the new stream's first sample,
+// the idle code plays (0xD5 A-law, 0xFF u-law). Without loss
+// the output is bit-exact (law-converted with G.711 Tables 3/4 when the
+// laws differ).
+//
+// Receiver statistics follow RFC 3550 A.1/A.3/A.8 (receiver_stats.h). A
+// packet in A.1 probation still plays (the header, PT and SSRC checks have
+// passed; losing the start of a stream is worse); the first packet of a
+// very large sequence jump is discarded as A.1 does.
+//
+// Everything is allocated in the constructor; receive() and play() never
+// allocate, throw or make a syscall.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include <spandsp.h>
+
+#include "dataplane/media/g711_codec.h"
+#include "dataplane/media/receiver_stats.h"
+#include "dataplane/media/rtp_header.h"
+
+namespace trunkgw::media {
+
+enum class JitterMode : uint8_t { fixed, adaptive };
+
+struct JitterBufferConfig {
+    uint8_t payload_type = payload_type_pcma;  // the only PT accepted (0 or 8)
+    Law channel_law = Law::alaw;               // the law play() writes
+    JitterMode mode = JitterMode::fixed;
+    uint32_t delay_ms = 40;       // fixed: the delay; adaptive: the start and the floor
+    uint32_t max_delay_ms = 200;  // adaptive: the ceiling; sizes the ring in both modes (<= 2000)
+};
+
+// What receive() did with a packet.
+enum class RxVerdict : uint8_t {
+    accepted = 0,
+    too_short,  // RtpParseError::too_short, or no payload
+    bad_version,
+    bad_extension,
+    bad_padding,
+    bad_payload_type,  // not the negotiated PT (RFC 3550 A.1: "the payload type must be known")
+    oversize,          // payload longer than max_payload_samples
+    stale_ssrc,        // from the SSRC we left less than 100 ms ago (reordered across a change)
+    seq_jump,          // first packet of a very large sequence jump (A.1)
+    duplicate,
+    late,  // every sample's playout time has passed
+};
+
+const char* rx_verdict_name(RxVerdict v);
+
+// True when the packet proves the far end sends this stream to us (for
+// symmetric RTP latching): it parsed, had our PT and was not a stray.
+constexpr bool rx_verdict_from_stream(RxVerdict v)
+{
+    return v == RxVerdict::accepted || v == RxVerdict::duplicate || v == RxVerdict::late;
+}
+
+struct JitterBufferCounters {
+    uint64_t packets = 0;         // accepted
+    uint64_t payload_octets = 0;  // their payload octets
+    uint64_t reordered = 0;       // arrived after a higher sequence number (not a drop)
+    // One counter per drop reason (RxVerdict).
+    uint64_t too_short = 0;
+    uint64_t bad_version = 0;
+    uint64_t bad_extension = 0;
+    uint64_t bad_padding = 0;
+    uint64_t bad_payload_type = 0;
+    uint64_t oversize = 0;
+    uint64_t stale_ssrc = 0;
+    uint64_t seq_jump = 0;
+    uint64_t duplicate = 0;
+    uint64_t late = 0;
+    // A packet beyond the ring (a forward timestamp jump): what was buffered
+    // is dropped and playout restarts at that packet.
+    uint64_t overflow = 0;
+    // Stream events.
+    uint64_t ssrc_changes = 0;  // a new SSRC was accepted and playout resynchronised
+    uint64_t late_resyncs = 0;  // 100 ms of only late packets: playout resynchronised
+    uint64_t resyncs = 0;       // every (re)start of playout, first packet included
+    // Playout, in 1 ms ticks.
+    uint64_t played_ticks = 0;     // real audio
+    uint64_t concealed_ticks = 0;  // PLC fill-in (whole or partial block)
+    uint64_t silence_ticks = 0;    // idle code: before the first packet, after a long gap
+    uint64_t grow_steps = 0;       // 1 ms inserted
+    uint64_t shrink_steps = 0;     // 1 ms skipped
+};
+
+class RtpJitterBuffer {
+public:
+    // Longest payload accepted, in samples (120 ms).
+    static constexpr uint32_t max_payload_samples = 120 * samples_per_ms;
+    static constexpr uint32_t max_delay_limit_ms = 2000;
+
+    // Throws std::invalid_argument for a PT other than 0/8, max_delay_ms
+    // over 2000 or delay_ms over max_delay_ms.
+    explicit RtpJitterBuffer(const JitterBufferConfig& config);
+
+    // One received packet and its arrival time on an 8 kHz clock (any
+    // origin, wrapping: the session passes now_ns / 125000).
+    RxVerdict receive(const uint8_t* pkt, std::size_t len, uint32_t arrival);
+    // The same for a packet the caller has parsed already.
+    RxVerdict receive(const RtpPacketView& pkt, uint32_t arrival);
+
+    // One tick: writes 8 samples in the channel's law to out8.
+    void play(uint8_t* out8);
+
+    bool playing() const { return _playing; }
+    // The depth H and the target, in samples (see the header comment).
+    uint32_t delay_samples() const;
+    uint32_t target_samples() const { return _target; }
+    uint32_t capacity_samples() const { return _capacity; }
+
+    const JitterBufferCounters& counters() const { return _c; }
+    const ReceiverStats& stats() const { return _stats; }
+    // RTCP takes report blocks from here (which updates A.3's priors).
+    ReceiverStats& stats() { return _stats; }
+
+private:
+    void start_source(uint32_t ssrc, uint16_t seq, uint32_t arrival);
+    void resync(uint32_t timestamp);
+    bool check_duplicate(uint16_t seq);
+    void update_target();
+    void write(uint32_t timestamp, const uint8_t* payload, uint32_t n);
+    uint32_t index(uint32_t timestamp) const { return (timestamp - _base) & _mask; }
+    uint64_t block_valid(uint32_t i) const;
+    bool block_silent(uint32_t i) const;
+    void clear_block(uint32_t i);
+    void play_block(uint8_t* out8);
+    void fillin(int16_t* lin, uint32_t n);
+    void real(int16_t* lin, uint32_t n);
+    void conceal(uint8_t* out8);
+    void insert(uint8_t* out8);
+    void shift_window(int32_t by);
+    int32_t depth() const;  // H, or no_depth
+
+    static constexpr int32_t no_depth = INT32_MIN;
+
+    // Config.
+    uint8_t _pt;
+    Law _codec_law;
+    Law _channel_law;
+    JitterMode _mode;
+    uint32_t _min_target;
+    uint32_t _max_target;
+    uint32_t _capacity;  // samples, a power of two
+    uint32_t _mask;
+    std::unique_ptr<uint8_t[]> _samples;  // channel law, indexed by timestamp
+    std::unique_ptr<uint8_t[]> _valid;    // 1 where _samples holds a received sample
+
+    // Source.
+    ReceiverStats _stats;
+    uint32_t _prev_ssrc = 0;
+    bool _have_prev_ssrc = false;
+    uint32_t _ssrc_change_at = 0;  // arrival time of the last SSRC change
+    uint16_t _seen_max = 0;        // duplicate detection: highest seq and a
+    uint64_t _seen_bits = 0;       // bitmap of the 64 below it (bit i = _seen_max - i)
+
+    // Playout.
+    bool _playing = false;
+    uint32_t _p = 0;          // playout point (timestamp of the next sample)
+    uint32_t _base = 0;       // timestamp at ring index 0 (P - base stays a multiple of 8)
+    uint32_t _target = 0;     // samples
+    uint32_t _gap_ticks = 0;  // consecutive ticks without real audio
+    uint32_t _ticks_since_step = 0;
+    bool _late_run = false;  // only late packets since _late_since
+    uint32_t _late_since = 0;
+    int32_t _win_cur = no_depth;   // max h in the current half window
+    int32_t _win_prev = no_depth;  // ... and in the previous one
+    uint32_t _win_ticks = 0;
+    uint32_t _jit_cur = 0;   // adaptive: max 3 J in the current half window
+    uint32_t _jit_prev = 0;  // ... and in the previous one
+    plc_state_t _plc;
+    int16_t _syn[32];  // a gap's first fill-in (see fillin())
+    uint32_t _syn_len = 0;
+    uint32_t _syn_pos = 0;
+
+    JitterBufferCounters _c;
+};
+
+}  // namespace trunkgw::media
