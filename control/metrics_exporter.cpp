@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "dataplane/net_counter_layout.h"
+
 namespace trunkgw::control {
 
 namespace {
@@ -101,6 +103,18 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
         for (std::size_t i = 0; i < api::worker_counter_count; ++i) {
             f.counter(fmt::format("trunkgw_worker_{}", api::worker_counter_info[i].name),
                       api::worker_counter_info[i].help, static_cast<double>(w.counters[i]), l);
+        }
+        Labels wl{{"worker", std::to_string(w.id)}};
+        for (std::size_t r = 1; r <= net::drop_reason_count; ++r) {
+            Labels dl = wl;
+            dl.push_back({"reason", std::string(net::drop_reason_names[r])});
+            f.counter("trunkgw_net_drops_total", "Received frames the packet layer dropped, by reason.",
+                      static_cast<double>(w.net[r]), dl);
+        }
+        for (std::size_t k = 0; k < dataplane::net_counter_names.size(); ++k) {
+            f.counter(fmt::format("trunkgw_net_{}_total", dataplane::net_counter_names[k]),
+                      "Packet layer: port I/O and ARP (see dataplane/net_counter_layout.h).",
+                      static_cast<double>(w.net[dataplane::net_drop_slots + k]), wl);
         }
     }
     for (const auto& r : s.rings) {

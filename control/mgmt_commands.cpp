@@ -2,6 +2,7 @@
 #include "control/mgmt_commands.h"
 
 #include "dataplane/api/worker_counters.h"
+#include "dataplane/net_counter_layout.h"
 
 namespace trunkgw::control {
 
@@ -88,6 +89,16 @@ json counters_json(const Snapshot& s)
             name = name.substr(0, name.rfind("_total"));
             c[name] = w.counters[i];
         }
+        json net = json::object();
+        for (std::size_t k = 0; k < dataplane::net_counter_names.size(); ++k) {
+            net[std::string(dataplane::net_counter_names[k])] = w.net[dataplane::net_drop_slots + k];
+        }
+        json drops = json::object();
+        for (std::size_t r = 1; r <= net::drop_reason_count; ++r) {
+            drops[std::string(net::drop_reason_names[r])] = w.net[r];
+        }
+        net["drops"] = drops;
+        c["net"] = net;
         workers.push_back(c);
     }
     return {{"attached", s.attached},

@@ -106,6 +106,7 @@ Snapshot take_snapshot(const DataplaneLink& link, const config::Config& cfg, uin
                 w.responsive = l.last_pong_mono_ns != 0 && now - l.last_pong_mono_ns < responsive_window_ns;
             }
             b.counters.read(w.counters);
+            b.net_counters.read(w.net);
             s.workers.push_back(w);
             std::string id = std::to_string(b.worker_id);
             s.rings.push_back({"command", "worker " + id, "worker", id, api::ring_stats(seg->ring_at(b.cmd_ring_off))});

@@ -44,6 +44,7 @@ struct WorkerRow {
     uint64_t pongs;
     double ping_rtt_us;
     api::WorkerCounterValues counters;
+    api::NetCounterValues net;  // slots: dataplane/net_counter_layout.h
 };
 
 struct SpanRow {

@@ -1,6 +1,8 @@
 // The worker loop; see worker.h.
 #include "dataplane/worker.h"
 
+#include "dataplane/net_counter_layout.h"
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -89,6 +91,36 @@ void poll_ports(WorkerContext& w, uint32_t& work, uint64_t now_ns)
         work += n;
         at(w.counters, WorkerCounter::rx_packets) += n;
     }
+}
+
+void publish_net_counters(WorkerContext& w)
+{
+    api::NetCounterValues v{};
+    auto add = [&v](NetCounter c, uint64_t x) { v[static_cast<std::size_t>(c)] += x; };
+    for (auto& p : w.ports) {
+        const auto& drops = p->classify_counters().drops;
+        for (std::size_t r = 1; r < drops.size(); ++r) {
+            v[r] += drops[r];
+        }
+        const PortIoCounters& c = p->counters();
+        add(NetCounter::rx_frames, c.rx_frames);
+        add(NetCounter::tx_frames, c.tx_frames);
+        add(NetCounter::tx_dropped_full, c.tx_dropped_full);
+        add(NetCounter::tx_no_mbuf, c.tx_no_mbuf);
+        add(NetCounter::tx_no_arp, c.tx_no_arp);
+        add(NetCounter::arp_replies_sent, c.arp_replies_sent);
+        add(NetCounter::icmp_replies_sent, c.icmp_replies_sent);
+        add(NetCounter::arp_requests_sent, c.arp_requests_sent);
+        const net::ArpCacheCounters& a = p->arp_counters();
+        add(NetCounter::arp_hits, a.hits);
+        add(NetCounter::arp_misses, a.misses);
+        add(NetCounter::arp_timeouts, a.timeouts);
+        add(NetCounter::arp_evictions, a.evictions);
+        add(NetCounter::arp_learned, a.learned);
+        add(NetCounter::arp_mac_changes, a.mac_changes);
+        add(NetCounter::arp_refused, a.refused);
+    }
+    w.block->net_counters.publish(v);
 }
 
 void publish_port_counters(WorkerContext& w)
@@ -185,6 +217,7 @@ int worker_main(void* arg)
             next_tick += tick;
             w.block->heartbeat_mono_ns.store(now_ns, std::memory_order_relaxed);
             publish_port_counters(w);
+            publish_net_counters(w);
             w.block->counters.publish(w.counters);
             continue;
         }

@@ -116,7 +116,7 @@ std::string render_counters(const json& r)
         }
         TextTable workers(head);
         for (const auto& [k, v] : ws[0].items()) {
-            if (k == "id") {
+            if (k == "id" || k == "net") {
                 continue;
             }
             std::vector<std::string> row = {k};
@@ -126,6 +126,39 @@ std::string render_counters(const json& r)
             workers.add(row);
         }
         out += "\n" + workers.render();
+        // The packet layer: port I/O, ARP, and the drop reasons that occurred.
+        std::vector<std::string> nhead = {"NET COUNTER"};
+        for (const auto& w : ws) {
+            nhead.push_back("worker " + std::to_string(w["id"].get<int>()));
+        }
+        TextTable net(nhead);
+        if (ws[0].contains("net")) {
+            for (const auto& [k, v] : ws[0]["net"].items()) {
+                if (k == "drops") {
+                    continue;
+                }
+                std::vector<std::string> row = {k};
+                for (const auto& w : ws) {
+                    row.push_back(std::to_string(w["net"][k].get<uint64_t>()));
+                }
+                net.add(row);
+            }
+            for (const auto& [k, v] : ws[0]["net"]["drops"].items()) {
+                uint64_t any = 0;
+                for (const auto& w : ws) {
+                    any += w["net"]["drops"][k].get<uint64_t>();
+                }
+                if (any == 0) {
+                    continue;
+                }
+                std::vector<std::string> row = {"drop." + k};
+                for (const auto& w : ws) {
+                    row.push_back(std::to_string(w["net"]["drops"][k].get<uint64_t>()));
+                }
+                net.add(row);
+            }
+            out += "\n" + net.render();
+        }
     }
 
     TextTable link({"CONTROL COUNTER", "VALUE"});

@@ -15,8 +15,8 @@
 namespace trunkgw::api {
 
 inline constexpr uint64_t segment_magic = 0x31574754'4b4e5254ULL;  // "TRNKTGW1"
-// 2: SpanBlock gained its counter block.
-inline constexpr uint32_t abi_version = 2;
+// 2: SpanBlock gained its counter block. 3: WorkerBlock gained net_counters.
+inline constexpr uint32_t abi_version = 3;
 
 // Message numbers. Direction in the name: cmd_* control -> worker,
 // evt_* worker -> control.

@@ -47,6 +47,7 @@ struct alignas(64) WorkerBlock {
     std::atomic<uint32_t> state;  // WorkerState
     std::atomic<uint64_t> heartbeat_mono_ns;
     alignas(64) WorkerCounterBlock counters;
+    alignas(64) NetCounterBlock net_counters;
 };
 
 struct alignas(64) SpanBlock {

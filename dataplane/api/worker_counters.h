@@ -51,6 +51,12 @@ inline constexpr std::array<CounterInfo, worker_counter_count> worker_counter_in
 }};
 
 using WorkerCounterBlock = SeqlockBlock<worker_counter_count>;
+
+// The packet layer's counters (drops by reason, port I/O, ARP): a block of
+// slots whose meaning dataplane/net_counter_layout.h gives.
+inline constexpr std::size_t net_counter_slots = 64;
+using NetCounterBlock = SeqlockBlock<net_counter_slots>;
+using NetCounterValues = std::array<uint64_t, net_counter_slots>;
 using WorkerCounterValues = std::array<uint64_t, worker_counter_count>;
 
 inline uint64_t& at(WorkerCounterValues& v, WorkerCounter c)

@@ -10,8 +10,8 @@ namespace trunkgw::net {
 ArpParse parse_arp(const uint8_t* p, std::size_t len)
 {
     ArpParse r;
-    if (len < arp_packet_len || load_be16(p) != arp_hrd_ethernet || load_be16(p + 2) != ethertype_ipv4 ||
-        p[4] != 6 || p[5] != 4) {
+    if (len < arp_packet_len || load_be16(p) != arp_hrd_ethernet || load_be16(p + 2) != ethertype_ipv4 || p[4] != 6 ||
+        p[5] != 4) {
         r.reason = DropReason::bad_arp;
         return r;
     }

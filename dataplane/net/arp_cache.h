@@ -2,8 +2,13 @@
 // 2.3.2.1 "ARP Cache Validation" asks): IPv4 address -> MAC, for the peers
 // and gateways our media goes to. Owned by the one worker that transmits on
 // the port; fixed capacity set at construction; time comes in as now_ns (any
-// monotonic clock, e.g. the TSC converted), so it makes no syscall, and
-// nothing after the constructor allocates or throws.
+// monotonic clock, e.g. the TSC converted; it must never go backwards), so it
+// makes no syscall, and nothing after the constructor allocates or throws.
+// Lookups are O(1) (open addressing); only a new address arriving at a full
+// table costs a pass over it (O(capacity)).
+//
+// The responders never need it: ARP and echo replies go back to the MAC the
+// request came from. Only our own transmissions (media) resolve.
 //
 // States of an entry:
 //   incomplete  a request went out, no answer yet; nothing to send to
@@ -79,11 +84,11 @@ struct ArpResolution {
 };
 
 enum class ArpMergeResult : uint8_t {
-    updated,  // an entry existed: MAC and confirmation refreshed (RFC 826 Merge_flag)
-    learned,  // none existed and we are the target: added
-    not_kept, // none existed and we are not the target (RFC 826: nothing to do)
-    refused,  // table full of live entries
-    ignored,  // sender address unusable: 0/8, loopback, multicast, class E, group MAC
+    updated,   // an entry existed: MAC and confirmation refreshed (RFC 826 Merge_flag)
+    learned,   // none existed and we are the target: added
+    not_kept,  // none existed and we are not the target (RFC 826: nothing to do)
+    refused,   // table full of live entries
+    ignored,   // sender address unusable: 0/8, loopback, multicast, class E, group MAC
 };
 
 struct ArpCacheCounters {

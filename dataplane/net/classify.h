@@ -52,9 +52,9 @@ struct RxOffload {
 struct Verdict {
     VerdictKind kind = VerdictKind::drop;
     DropReason reason = DropReason::none;  // set when kind == drop
-    uint16_t l3_offset = 0;       // ARP packet or IPv4 header
-    uint16_t l4_offset = 0;       // ICMP or UDP header
-    uint16_t payload_offset = 0;  // UDP data, or ICMP echo data after the 8-octet header
+    uint16_t l3_offset = 0;                // ARP packet or IPv4 header
+    uint16_t l4_offset = 0;                // ICMP or UDP header
+    uint16_t payload_offset = 0;           // UDP data, or ICMP echo data after the 8-octet header
     uint16_t payload_len = 0;
     uint32_t src_ip = 0;  // IPv4 verdicts, host order
     uint32_t dst_ip = 0;

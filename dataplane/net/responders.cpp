@@ -80,7 +80,8 @@ int icmp_echo_reply_in_place(uint8_t* frame, std::size_t len, const Verdict& v, 
 {
     if (v.kind != VerdictKind::icmp_echo_for_us || v.l3_offset < ethernet_header_len ||
         v.l4_offset < v.l3_offset + ipv4_min_header_len || v.payload_offset != v.l4_offset + icmp_echo_header_len ||
-        static_cast<std::size_t>(v.payload_offset) + v.payload_len > len || !ifc.has_address(v.dst_ip)) {
+        static_cast<std::size_t>(v.payload_offset) + v.payload_len > len || !ifc.has_address(v.dst_ip) ||
+        ipv4_min_header_len + icmp_echo_header_len + v.payload_len > 0xffff) {
         return -EINVAL;
     }
     uint8_t* ip = frame + v.l3_offset;

@@ -86,6 +86,10 @@ check "metrics: span up and counting, promtool clean" \
              grep -qE '^trunkgw_span_pw_packets_rx_total\{span=\"mux-e1\"\} [1-9]' $TEST_DIR/metrics.txt &&
              promtool check metrics <$TEST_DIR/metrics.txt"
 
+check "metrics: the packet layer answered 3 echoes and at least one ARP request" \
+    bash -c "grep -qx 'trunkgw_net_icmp_replies_sent_total{worker=\"1\"} 3' $TEST_DIR/metrics.txt &&
+             grep -qE '^trunkgw_net_arp_replies_sent_total\{worker=\"1\"\} [1-9]' $TEST_DIR/metrics.txt &&
+             grep -q '^trunkgw_net_drops_total{worker=\"1\",reason=\"looped_back\"} 0' $TEST_DIR/metrics.txt"
 check "the far end finishes" bash -c "timeout 20 tail --pid=$PID_peer -f /dev/null"
 tail -n 1 "$TEST_DIR/peer.log" >"$TEST_DIR/peer.json"
 # Packets sent before ARP resolved the far end are lost by design (counted

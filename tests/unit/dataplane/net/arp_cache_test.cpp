@@ -27,7 +27,11 @@ constexpr MacAddress mac_peer2 = {0x02, 0, 0, 0, 0, 0x22};
 
 MacAddress mac_of(uint32_t i)
 {
-    return {0x02, 0x00, static_cast<uint8_t>(i >> 24), static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
+    return {0x02,
+            0x00,
+            static_cast<uint8_t>(i >> 24),
+            static_cast<uint8_t>(i >> 16),
+            static_cast<uint8_t>(i >> 8),
             static_cast<uint8_t>(i)};
 }
 
@@ -250,7 +254,8 @@ TEST_CASE("Random churn: every entry stays findable (backward-shift deletion)", 
     // Addresses close together and spread out, to make probe runs collide.
     std::set<uint32_t> pool;
     while (pool.size() < 300) {
-        pool.insert(rng() % 3 == 0 ? ipv4_address(10, 0, 0, 1) + rng() % 200 : ipv4_address(10, 0, 0, 0) + (rng() & 0xffffff));
+        pool.insert(rng() % 3 == 0 ? ipv4_address(10, 0, 0, 1) + rng() % 200
+                                   : ipv4_address(10, 0, 0, 0) + (rng() & 0xffffff));
     }
     std::vector<uint32_t> ips(pool.begin(), pool.end());
     uint64_t now = t0;

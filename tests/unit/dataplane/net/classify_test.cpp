@@ -94,8 +94,8 @@ Frame arp_frame(uint16_t op, MacAddress sender_mac, uint32_t sender_ip, uint32_t
                 MacAddress dst = broadcast_mac, std::optional<uint16_t> vlan = std::nullopt)
 {
     Frame f(60, 0);
-    int l2 = write_ethernet(f.data(), f.size(), dst, mac_peer, vlan ? std::optional<VlanTag>(VlanTag{*vlan, 0}) : std::nullopt,
-                            ethertype_arp);
+    int l2 = write_ethernet(f.data(), f.size(), dst, mac_peer,
+                            vlan ? std::optional<VlanTag>(VlanTag{*vlan, 0}) : std::nullopt, ethertype_arp);
     REQUIRE(l2 > 0);
     ArpPacket a;
     a.op = op;
@@ -282,7 +282,8 @@ TEST_CASE("Every drop reason from one crafted frame, each counted once", "[net][
         f = arp_frame(arp_op_request, {0x01, 0, 0x5e, 0, 0, 1}, ip_peer, ip_us);
         add("ARP group sender MAC", f, DropReason::bad_arp);
         add("ARP truncated", Frame(f.begin(), f.begin() + 41), DropReason::bad_arp);
-        add("ARP claims our address", arp_frame(arp_op_reply, mac_peer, ip_us, ip_peer), DropReason::arp_address_conflict);
+        add("ARP claims our address", arp_frame(arp_op_reply, mac_peer, ip_us, ip_peer),
+            DropReason::arp_address_conflict);
         add("ARP for another host", arp_frame(arp_op_request, mac_peer, ip_peer, ip_other), DropReason::arp_not_for_us);
     }
     {

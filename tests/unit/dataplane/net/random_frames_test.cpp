@@ -164,9 +164,15 @@ void mutate(Frame& f, std::mt19937& rng)
             std::size_t l3 = load_be16(f.data() + 12) == ethertype_vlan ? 18 : 14;
             if (f.size() > l3 + 10) {
                 switch (rng() % 3) {
-                case 0: store_be16(f.data() + l3 + 2, static_cast<uint16_t>(rng() % 300)); break;
-                case 1: f[l3] = static_cast<uint8_t>(0x40 | (rng() % 16)); break;
-                default: f[l3 + 9] = static_cast<uint8_t>(rng() % 20); break;
+                case 0:
+                    store_be16(f.data() + l3 + 2, static_cast<uint16_t>(rng() % 300));
+                    break;
+                case 1:
+                    f[l3] = static_cast<uint8_t>(0x40 | (rng() % 16));
+                    break;
+                default:
+                    f[l3 + 9] = static_cast<uint8_t>(rng() % 20);
+                    break;
                 }
             }
         }

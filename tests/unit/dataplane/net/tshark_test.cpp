@@ -91,7 +91,8 @@ Frame echo_request(std::optional<uint16_t> vlan, bool options)
     std::size_t l3 = vlan ? 18 : 14;
     std::size_t hl = options ? 24 : 20;
     Frame f(l3 + hl + 64, 0);
-    REQUIRE(write_ethernet(f.data(), f.size(), mac_us, mac_peer, vlan ? std::optional<VlanTag>(VlanTag{*vlan, 0}) : std::nullopt,
+    REQUIRE(write_ethernet(f.data(), f.size(), mac_us, mac_peer,
+                           vlan ? std::optional<VlanTag>(VlanTag{*vlan, 0}) : std::nullopt,
                            ethertype_ipv4) == static_cast<int>(l3));
     uint8_t* ip = f.data() + l3;
     ip[0] = static_cast<uint8_t>(0x40 | (hl / 4));
@@ -208,8 +209,9 @@ TEST_CASE("tshark accepts every frame the packet layer sends", "[net][tshark]")
     }
     CHECK(fields == expected);
     // And the checksums tshark computed itself agree: none flagged bad.
-    std::string bad_sums = run(std::string(tshark) + " -r " + path.string() + opts +
-                               " -Y 'ip.checksum.status != 1 || udp.checksum.status == 0 || icmp.checksum.status != 1'");
+    std::string bad_sums =
+        run(std::string(tshark) + " -r " + path.string() + opts +
+            " -Y 'ip.checksum.status != 1 || udp.checksum.status == 0 || icmp.checksum.status != 1'");
     CHECK(bad_sums.empty());
     if (bad.empty() && fields == expected) {
         std::filesystem::remove(path);
