@@ -14,34 +14,38 @@ void pw_encode_control_word(const PwControlWord& cw, std::size_t packet_len, uin
     out[3] = static_cast<uint8_t>(cw.seq & 0xff);
 }
 
-PwDecodeError pw_decode_control_word(const uint8_t* pkt, std::size_t len, PwControlWord& cw,
-                                     std::size_t& payload_len)
+PwDecoded pw_decode_control_word(const uint8_t* pkt, std::size_t len)
 {
+    PwDecoded d;
     if (len < pw_control_word_bytes) {
-        return PwDecodeError::truncated;
+        d.error = PwDecodeError::truncated;
+        return d;
     }
     if ((pkt[0] & 0xf0) != 0) {
-        return PwDecodeError::bad_nibble;
+        d.error = PwDecodeError::bad_nibble;
+        return d;
     }
     if ((pkt[1] & 0xc0) != 0) {
-        return PwDecodeError::fragmented;
+        d.error = PwDecodeError::fragmented;
+        return d;
     }
-    cw.l = (pkt[0] & 0x08) != 0;
-    cw.r = (pkt[0] & 0x04) != 0;
-    cw.m = pkt[0] & 0x03;
-    cw.len = pkt[1] & 0x3f;
-    cw.seq = static_cast<uint16_t>((pkt[2] << 8) | pkt[3]);
+    d.cw.l = (pkt[0] & 0x08) != 0;
+    d.cw.r = (pkt[0] & 0x04) != 0;
+    d.cw.m = pkt[0] & 0x03;
+    d.cw.len = pkt[1] & 0x3f;
+    d.cw.seq = static_cast<uint16_t>((pkt[2] << 8) | pkt[3]);
     std::size_t total = len;
-    if (cw.len != 0) {
+    if (d.cw.len != 0) {
         // A short packet padded by Ethernet: trust LEN, but it cannot exceed
         // what arrived nor be shorter than the control word.
-        if (cw.len > len || cw.len < pw_control_word_bytes) {
-            return PwDecodeError::bad_len;
+        if (d.cw.len > len || d.cw.len < pw_control_word_bytes) {
+            d.error = PwDecodeError::bad_len;
+            return d;
         }
-        total = cw.len;
+        total = d.cw.len;
     }
-    payload_len = total - pw_control_word_bytes;
-    return PwDecodeError::ok;
+    d.payload_len = total - pw_control_word_bytes;
+    return d;
 }
 
 }  // namespace trunkgw::tdm

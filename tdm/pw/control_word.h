@@ -42,9 +42,13 @@ enum class PwDecodeError {
 
 void pw_encode_control_word(const PwControlWord& cw, std::size_t packet_len, uint8_t* out);
 
-// Decodes the control word of a packet of `len` octets (CW + payload) and
-// the payload length it really carries (LEN strips Ethernet padding).
-PwDecodeError pw_decode_control_word(const uint8_t* pkt, std::size_t len, PwControlWord& cw,
-                                     std::size_t& payload_len);
+struct PwDecoded {
+    PwDecodeError error = PwDecodeError::ok;
+    PwControlWord cw;
+    std::size_t payload_len = 0;  // what the packet really carries (LEN strips Ethernet padding)
+};
+
+// Decodes the control word of a packet of `len` octets (CW + payload).
+PwDecoded pw_decode_control_word(const uint8_t* pkt, std::size_t len);
 
 }  // namespace trunkgw::tdm

@@ -117,12 +117,13 @@ void PseudowireSpan::tx_frames(const uint8_t* tx, uint32_t n)
 
 void PseudowireSpan::receive(const uint8_t* pkt, std::size_t len)
 {
-    PwControlWord cw;
-    std::size_t payload_len = 0;
-    if (pw_decode_control_word(pkt, len, cw, payload_len) != PwDecodeError::ok) {
+    PwDecoded d = pw_decode_control_word(pkt, len);
+    if (d.error != PwDecodeError::ok) {
         ++_c.pw_malformed;
         return;
     }
+    const PwControlWord& cw = d.cw;
+    const std::size_t payload_len = d.payload_len;
     // RFC 4553 5.2: with L set the payload MAY be omitted; otherwise it must
     // be exactly the configured size.
     bool omitted = cw.l && payload_len == 0;

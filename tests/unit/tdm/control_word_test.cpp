@@ -38,11 +38,11 @@ TEST_CASE("control words round-trip and LEN strips padding", "[pw]")
     in.m = 2;
     in.seq = 777;
     pw_encode_control_word(in, 12, pkt);
-    PwControlWord out;
-    std::size_t payload = 0;
     // Arrives padded to 46 octets (minimum Ethernet payload minus IP/UDP).
-    REQUIRE(pw_decode_control_word(pkt, 46, out, payload) == PwDecodeError::ok);
-    REQUIRE(payload == 8);
+    PwDecoded d = pw_decode_control_word(pkt, 46);
+    REQUIRE(d.error == PwDecodeError::ok);
+    REQUIRE(d.payload_len == 8);
+    const PwControlWord& out = d.cw;
     REQUIRE(out.r);
     REQUIRE_FALSE(out.l);
     REQUIRE(out.m == 2);
@@ -51,16 +51,14 @@ TEST_CASE("control words round-trip and LEN strips padding", "[pw]")
 
 TEST_CASE("bad control words are refused with a reason", "[pw]")
 {
-    PwControlWord cw;
-    std::size_t payload = 0;
     uint8_t short_pkt[3] = {0, 0, 0};
-    REQUIRE(pw_decode_control_word(short_pkt, 3, cw, payload) == PwDecodeError::truncated);
+    REQUIRE(pw_decode_control_word(short_pkt, 3).error == PwDecodeError::truncated);
     uint8_t ip_like[8] = {0x45, 0, 0, 0, 0, 0, 0, 0};
-    REQUIRE(pw_decode_control_word(ip_like, 8, cw, payload) == PwDecodeError::bad_nibble);
+    REQUIRE(pw_decode_control_word(ip_like, 8).error == PwDecodeError::bad_nibble);
     uint8_t frag[8] = {0x00, 0x40, 0, 1, 0, 0, 0, 0};
-    REQUIRE(pw_decode_control_word(frag, 8, cw, payload) == PwDecodeError::fragmented);
+    REQUIRE(pw_decode_control_word(frag, 8).error == PwDecodeError::fragmented);
     uint8_t long_len[8] = {0x00, 40, 0, 1, 0, 0, 0, 0};
-    REQUIRE(pw_decode_control_word(long_len, 8, cw, payload) == PwDecodeError::bad_len);
+    REQUIRE(pw_decode_control_word(long_len, 8).error == PwDecodeError::bad_len);
     uint8_t tiny_len[8] = {0x00, 2, 0, 1, 0, 0, 0, 0};
-    REQUIRE(pw_decode_control_word(tiny_len, 8, cw, payload) == PwDecodeError::bad_len);
+    REQUIRE(pw_decode_control_word(tiny_len, 8).error == PwDecodeError::bad_len);
 }
