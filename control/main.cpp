@@ -7,11 +7,11 @@
 
 #include <poll.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "control/config/config.h"
+#include "control/config/program_start.h"
 #include "control/dataplane_link.h"
 #include "control/event_loop.h"
 #include "control/metrics_exporter.h"
@@ -71,27 +71,11 @@ int run(const trunkgw::config::Config& cfg)
 
 int main(int argc, char** argv)
 {
-    CLI::App app{"trunkgw-control: signaling, routing and management for the trunkgw E1/T1 gateway"};
-    std::string config_path;
-    bool check = false;
-    app.add_option("-c,--config", config_path, "configuration file (default: the embedded deploy/trunkgw.toml)");
-    app.add_flag("--check", check, "validate the configuration, print FILE:LINE: reason for each problem, and exit");
-    app.set_version_flag("--version", std::string("trunkgw-control ") + TRUNKGW_VERSION);
-    CLI11_PARSE(app, argc, argv);
-
-    trunkgw::config::Config cfg;
-    try {
-        cfg = trunkgw::config::load(config_path);
-    } catch (const trunkgw::config::ConfigError& e) {
-        fmt::print(stderr, "{}\n", e.what());
-        return 2;
+    auto start = trunkgw::config::start_program(
+        argc, argv, "control", "trunkgw-control: signaling, routing and management for the trunkgw E1/T1 gateway");
+    if (!start.config) {
+        return start.exit_code;
     }
-    if (check) {
-        fmt::print("{}: ok\n", cfg.source);
-        return 0;
-    }
-    spdlog::set_level(spdlog::level::from_str(cfg.log.level));
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ control: %v");
     signal(SIGPIPE, SIG_IGN);
-    return run(cfg);
+    return run(*start.config);
 }

@@ -9,11 +9,11 @@
 #include <csignal>
 #include <memory>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "control/config/config.h"
+#include "control/config/program_start.h"
 #include "dataplane/api/attach_socket.h"
 #include "dataplane/api/segment.h"
 #include "dataplane/eal_args.h"
@@ -149,31 +149,15 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
 
 int main(int argc, char** argv)
 {
-    CLI::App app{"trunkgw-dataplane: the DPDK media plane of the trunkgw E1/T1 gateway"};
-    std::string config_path;
-    bool check = false;
-    app.add_option("-c,--config", config_path, "configuration file (default: the embedded deploy/trunkgw.toml)");
-    app.add_flag("--check", check, "validate the configuration and exit");
-    app.set_version_flag("--version", std::string("trunkgw-dataplane ") + TRUNKGW_VERSION);
-    CLI11_PARSE(app, argc, argv);
-
-    trunkgw::config::Config cfg;
-    try {
-        cfg = trunkgw::config::load(config_path);
-    } catch (const trunkgw::config::ConfigError& e) {
-        fmt::print(stderr, "{}\n", e.what());
-        return 2;
+    auto start = trunkgw::config::start_program(argc, argv, "dataplane",
+                                                "trunkgw-dataplane: the DPDK media plane of the trunkgw E1/T1 gateway");
+    if (!start.config) {
+        return start.exit_code;
     }
-    if (check) {
-        fmt::print("{}: ok\n", cfg.source);
-        return 0;
-    }
-    spdlog::set_level(spdlog::level::from_str(cfg.log.level));
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ dataplane: %v");
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
-    return run(cfg, argv[0]);
+    return run(*start.config, argv[0]);
 }
