@@ -3,6 +3,8 @@
 // pcap that tshark decodes as LAPD and Q.931.
 #include <catch2/catch.hpp>
 
+#include "tests/support/shell.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -29,18 +31,7 @@ void on_frame(void* user, const uint8_t* f, std::size_t len)
     c->pcap->write(f, len, false, 1'700'000'000'000'000'000ULL + c->frames.size() * 1'000'000ULL);
 }
 
-std::string run(const std::string& cmd)
-{
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-        out.append(buf, n);
-    }
-    pclose(p);
-    return out;
-}
+std::string run(const std::string& cmd) { return trunkgw::test::shell_output(cmd); }
 
 }  // namespace
 

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/shell.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -34,20 +36,7 @@ void require_tshark()
     REQUIRE(::access(tshark, X_OK) == 0);
 }
 
-// stdout of a command; stderr is dropped (tshark run as root warns there).
-std::string run(const std::string& cmd)
-{
-    std::string out;
-    std::FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) {
-        out.append(buf, n);
-    }
-    CHECK(::pclose(p) == 0);
-    return out;
-}
+std::string run(const std::string& cmd) { return trunkgw::test::shell_output(cmd); }
 
 std::filesystem::path temp_capture(const std::string& name)
 {

@@ -3,6 +3,8 @@
 // packets judged by tshark's own SAToP and CESoPSN dissectors.
 #include <catch2/catch.hpp>
 
+#include "tests/support/shell.h"
+
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -362,19 +364,7 @@ private:
     uint32_t _usec = 0;
 };
 
-std::string run(const std::string& cmd)
-{
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-        out.append(buf, n);
-    }
-    pclose(p);
-    return out;
-}
+std::string run(const std::string& cmd) { return trunkgw::test::shell_output(cmd); }
 
 // Runs `ticks` ms of a span with its R bit exercised, captured to a pcap.
 std::string capture(const PseudowireConfig& cfg, const std::string& name, int ticks)

@@ -6,6 +6,8 @@
 // the fields we meant.
 #include <catch2/catch.hpp>
 
+#include "tests/support/shell.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -60,20 +62,7 @@ private:
     uint32_t _usec = 0;
 };
 
-// stdout of a command; stderr is dropped (tshark run as root warns there).
-std::string run(const std::string& cmd)
-{
-    std::string out;
-    std::FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) {
-        out.append(buf, n);
-    }
-    CHECK(::pclose(p) == 0);
-    return out;
-}
+std::string run(const std::string& cmd) { return trunkgw::test::shell_output(cmd); }
 
 Interface make_ifc(MacAddress mac, uint32_t ip, std::optional<uint16_t> vlan = std::nullopt)
 {
