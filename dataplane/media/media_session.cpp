@@ -1,6 +1,8 @@
 // One RTP session joined to one B-channel; see media_session.h.
 #include "dataplane/media/media_session.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -39,25 +41,114 @@ Endpoint rtcp_of(Endpoint rtp)
     return {rtp.ipv4, rtp.port == 0 ? uint16_t{0} : static_cast<uint16_t>(rtp.port + 1)};
 }
 
+// The config constructor's limits: exactly what the config needs, refused
+// (before anything is sized) when the config is bad.
+MediaSessionLimits limits_of(const MediaSessionConfig& config)
+{
+    MediaSessionLimits l;
+    l.max_jitter_delay_ms = std::min(config.jitter_max_delay_ms, RtpJitterBuffer::max_delay_limit_ms);
+    l.max_cname_len = MediaSession::max_cname;
+    ConfigCheck c = MediaSession::check(config, l);
+    if (!c.ok()) {
+        throw std::invalid_argument(c.reason);
+    }
+    return l;
+}
+
+JitterBufferLimits jitter_limits(const MediaSessionLimits& l)
+{
+    if (l.max_cname_len == 0 || l.max_cname_len > MediaSession::max_cname) {
+        throw std::invalid_argument("media session: the CNAME limit must be 1..255 octets");
+    }
+    return {l.max_jitter_delay_ms};  // the jitter buffer refuses over 2000
+}
+
 }  // namespace
 
-MediaSession::MediaSession(const MediaSessionConfig& config)
-    : _local_rtp(config.local_rtp), _symmetric(config.symmetric_rtp),
-      _rtp_timeout_ns(static_cast<uint64_t>(config.rtp_timeout_ms) * ns_per_ms),
-      _rtcp_interval_ns(static_cast<uint64_t>(config.rtcp_interval_ms) * ns_per_ms), _ntp(config.ntp_clock),
-      _pk(packetizer_config(config)), _jb(jitter_config(config)), _remote_rtp(config.remote_rtp),
-      _remote_rtcp(config.remote_rtcp.known() ? config.remote_rtcp : rtcp_of(config.remote_rtp)),
-      _rng((config.ssrc ^ config.first_timestamp ^ 0x9E3779B9u) | 1u), _cname_len(0), _cname{}, _rtp_buf{}, _rtcp_buf{}
+MediaSession::MediaSession(const MediaSessionLimits& limits)
+    : _limits(limits), _pk(PacketizerConfig{}), _jb(jitter_limits(limits)), _cname{}, _rtp_buf{}, _rtcp_buf{}
 {
+}
+
+MediaSession::MediaSession(const MediaSessionConfig& config) : MediaSession(limits_of(config))
+{
+    reset(config);  // checked by limits_of(); starts at the first tick()
+}
+
+ConfigCheck MediaSession::check(const MediaSessionConfig& config, const MediaSessionLimits& limits)
+{
+    ConfigCheck c = Packetizer::check(packetizer_config(config));
+    if (!c.ok()) {
+        return c;
+    }
+    c = RtpJitterBuffer::check(jitter_config(config), {limits.max_jitter_delay_ms});
+    if (!c.ok()) {
+        return c;
+    }
     if (config.local_rtp.port == 0 || config.local_rtp.port == 0xFFFF) {
-        throw std::invalid_argument("media session: the local RTP port must be 1..65534 (RTCP is port + 1)");
+        return {-EINVAL, "media session: the local RTP port must be 1..65534 (RTCP is port + 1)"};
     }
-    std::size_t n = config.cname == nullptr ? 0 : std::strlen(config.cname);
-    if (n == 0 || n > max_cname) {
-        throw std::invalid_argument("media session: the CNAME must be 1..255 octets");
+    std::size_t n = config.cname == nullptr ? 0 : ::strnlen(config.cname, max_cname + 1);
+    if (n == 0) {
+        return {-EINVAL, "media session: the CNAME must be 1..255 octets"};
     }
+    if (n > max_cname || n > limits.max_cname_len) {
+        return {-ERANGE, "media session: the CNAME is longer than the limit (at most 255 octets)"};
+    }
+    return {};
+}
+
+int MediaSession::configure(const MediaSessionConfig& config, uint64_t now_ns)
+{
+    if (_configured) {
+        return -EBUSY;
+    }
+    ConfigCheck c = check(config, _limits);
+    if (!c.ok()) {
+        return c.error;
+    }
+    reset(config);
+    _started = true;
+    _last_rx_ns = now_ns;
+    if (_rtcp_interval_ns != 0) {
+        schedule_rtcp(now_ns, _rtcp_interval_ns / 2);
+    }
+    return 0;
+}
+
+void MediaSession::reset(const MediaSessionConfig& config)
+{
+    _local_rtp = config.local_rtp;
+    _symmetric = config.symmetric_rtp;
+    _rtp_timeout_ns = static_cast<uint64_t>(config.rtp_timeout_ms) * ns_per_ms;
+    _rtcp_interval_ns = static_cast<uint64_t>(config.rtcp_interval_ms) * ns_per_ms;
+    _ntp = config.ntp_clock;
+    _pk.configure(packetizer_config(config));  // cannot fail: checked
+    _jb.configure(jitter_config(config));
+    _remote_rtp = config.remote_rtp;
+    _remote_rtcp = config.remote_rtcp.known() ? config.remote_rtcp : rtcp_of(config.remote_rtp);
+    _rtcp_heard = false;
+
+    _started = false;
+    _last_rx_ns = 0;
+    _timed_out = false;
+    _events = 0;
+
+    _next_rtcp_ns = 0;
+    _rng = (config.ssrc ^ config.first_timestamp ^ 0x9E3779B9u) | 1u;
+    _packets_at_last_report = 0;
+    _have_lsr = false;
+    _lsr = 0;
+    _lsr_arrival_ntp = 0;
+    _rtt_us = -1;
+    _far_end_report = false;
+    _far_end = {};
+
+    std::size_t n = std::strlen(config.cname);
     std::memcpy(_cname, config.cname, n);
     _cname_len = static_cast<uint8_t>(n);
+    _c = {};
+    _configured = true;
 }
 
 uint32_t MediaSession::random()
@@ -79,6 +170,9 @@ void MediaSession::schedule_rtcp(uint64_t now_ns, uint64_t interval_ns)
 
 uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t now_ns, PacketSink sink)
 {
+    if (!_configured) {
+        return 0;
+    }
     if (!_started) {
         _started = true;
         _last_rx_ns = now_ns;
@@ -132,6 +226,9 @@ uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t 
 
 RxVerdict MediaSession::receive_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns)
 {
+    if (!_configured) {
+        return RxVerdict::idle;
+    }
     uint32_t arrival = static_cast<uint32_t>(now_ns / ns_per_sample);
     RtpPacketView view = rtp_parse(pkt, len);
     RxVerdict v = _jb.receive(view, arrival);
@@ -166,6 +263,9 @@ RxVerdict MediaSession::receive_rtp(const uint8_t* pkt, std::size_t len, Endpoin
 
 RtcpParseError MediaSession::receive_rtcp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns)
 {
+    if (!_configured) {
+        return RtcpParseError::idle;
+    }
     RtcpInfo info = rtcp_parse(pkt, len, _pk.ssrc());
     switch (info.error) {
     case RtcpParseError::ok:
@@ -185,6 +285,8 @@ RtcpParseError MediaSession::receive_rtcp(const uint8_t* pkt, std::size_t len, E
     case RtcpParseError::bad_padding:
         ++_c.rtcp_bad_padding;
         return info.error;
+    case RtcpParseError::idle:
+        return info.error;  // rtcp_parse() never says so
     }
     ++_c.rtcp_packets_in;
     _rtcp_heard = true;
@@ -281,6 +383,9 @@ void MediaSession::send_rtcp(uint64_t now_ns, PacketSink sink, bool bye)
 
 void MediaSession::send_bye(uint64_t now_ns, PacketSink sink)
 {
+    if (!_configured) {
+        return;
+    }
     send_rtcp(now_ns, sink, true);
 }
 

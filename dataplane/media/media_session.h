@@ -19,13 +19,27 @@
 // RTP timeout: raised once (an event, counted) when no valid RTP arrived
 // for rtp_timeout_ms; cleared (another event) when packets return.
 //
-// Everything is allocated in the constructor; tick(), receive_rtp() and
-// receive_rtcp() never allocate, throw or make a syscall.
+// Life cycle: a session is built once, at start-up, for capacity limits
+// (MediaSessionLimits: the jitter ring's size, the longest CNAME) and is
+// idle. configure() starts it with a config within those limits, resetting
+// every piece of state (packetizer, jitter buffer and PLC, receiver
+// statistics, RTCP timers, latching, RTP timeout, counters); release()
+// returns it to idle, ready to be configured again (SessionPool keeps such
+// sessions). An idle session's tick() does nothing (tdm_out8 untouched),
+// its receive_*() return the `idle` verdict, its send_bye() sends nothing;
+// its counters and stats() stay readable until the next configure().
+// The MediaSessionConfig constructor does both steps at once, its limits
+// taken from the config.
+//
+// Everything is allocated in the constructors; configure(), release(),
+// tick(), receive_rtp(), receive_rtcp() and send_bye() never allocate,
+// throw or make a syscall.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "dataplane/media/config_check.h"
 #include "dataplane/media/g711_codec.h"
 #include "dataplane/media/ntp_time.h"
 #include "dataplane/media/packetizer.h"
@@ -61,6 +75,12 @@ struct MediaSessionConfig {
     Endpoint remote_rtcp;              // port 0: remote_rtp port + 1
     const char* cname = "trunkgw";     // SDES CNAME (copied; at most 255 octets)
     NtpClock ntp_clock;                // maps now_ns to NTP for SR timestamps and RTT
+};
+
+// What a session can be configured with; fixed when it is built.
+struct MediaSessionLimits {
+    uint32_t max_jitter_delay_ms = 200;  // the largest jitter_max_delay_ms (<= 2000); sizes the ring
+    std::size_t max_cname_len = 255;     // the longest CNAME (1..255; stored inline whatever it is)
 };
 
 enum class PacketKind : uint8_t { rtp, rtcp };
@@ -138,9 +158,32 @@ public:
     // SR with one block (52) + SDES with the longest CNAME (8 + 260) + BYE (8).
     static constexpr std::size_t rtcp_buf_len = 52 + 8 + (2 + max_cname + 1 + 3) / 4 * 4 + 8;
 
-    // Throws std::invalid_argument on a bad config (see Packetizer and
-    // RtpJitterBuffer, plus a missing local port or an overlong CNAME).
+    // Idle, sized for `limits` (control side, at start-up). Throws
+    // std::invalid_argument for limits out of range.
+    explicit MediaSession(const MediaSessionLimits& limits);
+
+    // Configured with `config`, sized for exactly it; starts at the first
+    // tick(). Throws std::invalid_argument with check()'s reason on a bad
+    // config.
     explicit MediaSession(const MediaSessionConfig& config);
+
+    // Validates a config against `limits`: -EINVAL for a bad value or
+    // combination (see Packetizer::check and RtpJitterBuffer::check, a
+    // local RTP port of 0 or 65535, no CNAME), -ERANGE for a value over a
+    // limit (jitter_max_delay_ms, CNAME length).
+    static ConfigCheck check(const MediaSessionConfig& config, const MediaSessionLimits& limits);
+
+    // Starts an idle session with `config` at now_ns (the RTP timeout and
+    // the first RTCP report count from here). Returns 0; -EBUSY when the
+    // session is configured already (release() it first); or check()'s
+    // error, the session left idle and unchanged.
+    int configure(const MediaSessionConfig& config, uint64_t now_ns);
+
+    // Back to idle (O(1)); send_bye() first if the far end should know.
+    void release() { _configured = false; }
+
+    bool configured() const { return _configured; }
+    const MediaSessionLimits& limits() const { return _limits; }
 
     // One millisecond: 8 samples from the channel (null when the span
     // delivered none: the packetizer skips and marks the next packet), 8
@@ -173,12 +216,15 @@ private:
     void send_rtcp(uint64_t now_ns, PacketSink sink, bool bye);
     void schedule_rtcp(uint64_t now_ns, uint64_t interval_ns);
     uint32_t random();
+    void reset(const MediaSessionConfig& config);
 
-    const Endpoint _local_rtp;
-    const bool _symmetric;
-    const uint64_t _rtp_timeout_ns;
-    const uint64_t _rtcp_interval_ns;
-    const NtpClock _ntp;
+    MediaSessionLimits _limits;
+    bool _configured = false;
+    Endpoint _local_rtp;
+    bool _symmetric = false;
+    uint64_t _rtp_timeout_ns = 0;
+    uint64_t _rtcp_interval_ns = 0;
+    NtpClock _ntp;
     Packetizer _pk;
     RtpJitterBuffer _jb;
     Endpoint _remote_rtp;
@@ -191,7 +237,7 @@ private:
     uint32_t _events = 0;
 
     uint64_t _next_rtcp_ns = 0;
-    uint32_t _rng;
+    uint32_t _rng = 1;
     uint64_t _packets_at_last_report = 0;
     bool _have_lsr = false;
     uint32_t _lsr = 0;  // middle 32 bits of the far end's last SR
@@ -200,7 +246,7 @@ private:
     bool _far_end_report = false;
     ReportBlock _far_end;
 
-    uint8_t _cname_len;
+    uint8_t _cname_len = 0;
     char _cname[max_cname];
     uint8_t _rtp_buf[Packetizer::max_packet];
     uint8_t _rtcp_buf[rtcp_buf_len];

@@ -12,14 +12,43 @@ Packetizer::Packetizer(const PacketizerConfig& config)
       _ptime_samples(config.ptime_ms * samples_per_ms), _ssrc(config.ssrc), _seq(config.first_sequence),
       _ts_next(config.first_timestamp), _payload{}
 {
+    ConfigCheck c = check(config);
+    if (!c.ok()) {
+        throw std::invalid_argument(c.reason);
+    }
+}
+
+ConfigCheck Packetizer::check(const PacketizerConfig& config)
+{
     if (!is_g711_payload_type(config.payload_type)) {
-        throw std::invalid_argument("packetizer: payload type must be 0 (PCMU) or 8 (PCMA)");
+        return {-EINVAL, "packetizer: payload type must be 0 (PCMU) or 8 (PCMA)"};
     }
     // RFC 3551 4.5.14 / 5: G.711 frames may be any multiple of a sample; we
     // offer the ptimes a carrier SDP uses (RFC 4566 "a=ptime").
     if (config.ptime_ms != 10 && config.ptime_ms != 20 && config.ptime_ms != 30 && config.ptime_ms != 40) {
-        throw std::invalid_argument("packetizer: ptime must be 10, 20, 30 or 40 ms");
+        return {-EINVAL, "packetizer: ptime must be 10, 20, 30 or 40 ms"};
     }
+    return {};
+}
+
+int Packetizer::configure(const PacketizerConfig& config)
+{
+    ConfigCheck c = check(config);
+    if (!c.ok()) {
+        return c.error;
+    }
+    _pt = config.payload_type;
+    _channel_law = config.channel_law;
+    _codec_law = law_of_payload_type(config.payload_type);
+    _ptime_samples = config.ptime_ms * samples_per_ms;
+    _ssrc = config.ssrc;
+    _seq = config.first_sequence;
+    _ts_next = config.first_timestamp;
+    _pkt_ts = 0;
+    _fill = 0;
+    _marker_pending = true;
+    _c = {};
+    return 0;
 }
 
 int Packetizer::push(const uint8_t* samples8, uint8_t* out, std::size_t cap)

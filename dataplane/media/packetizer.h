@@ -16,13 +16,14 @@
 // - Payload: PT 0 (PCMU) or 8 (PCMA); samples are converted A <-> u (G.711
 //   Tables 3/4) when the channel's law differs from the codec's.
 //
-// Nothing here allocates after construction, throws after construction or
-// makes a syscall.
+// Nothing here allocates, throws after construction or makes a syscall;
+// configure() restarts the stream in place.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "dataplane/media/config_check.h"
 #include "dataplane/media/g711_codec.h"
 #include "dataplane/media/rtp_header.h"
 
@@ -54,6 +55,14 @@ public:
     // Throws std::invalid_argument for a payload type other than 0 or 8 or a
     // ptime other than 10, 20, 30 or 40 ms.
     explicit Packetizer(const PacketizerConfig& config);
+
+    // -EINVAL for a payload type other than 0 or 8 or a ptime other than
+    // 10, 20, 30 or 40 ms.
+    static ConfigCheck check(const PacketizerConfig& config);
+    // Starts a new stream from `config`: sequence, timestamp, SSRC and
+    // marker as given, nothing pending, counters zero. Returns 0, or the
+    // check() error with nothing changed.
+    int configure(const PacketizerConfig& config);
 
     // One tick: 8 samples in the channel's law. Returns the length of the
     // packet written to `out` when this tick completed one, 0 when not, or

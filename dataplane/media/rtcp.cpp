@@ -147,6 +147,8 @@ const char* rtcp_parse_error_name(RtcpParseError e)
         return "bad_length";
     case RtcpParseError::bad_padding:
         return "bad_padding";
+    case RtcpParseError::idle:
+        return "idle";
     }
     return "unknown";
 }

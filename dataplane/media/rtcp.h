@@ -51,6 +51,7 @@ enum class RtcpParseError : uint8_t {
     bad_length,        // the length fields do not sum to the compound length, or
                        // an SR/RR is shorter than its RC report blocks
     bad_padding,       // P set on a packet that is not the last, or a bad count
+    idle,              // MediaSession only: the session is not configured (not parsed)
 };
 
 const char* rtcp_parse_error_name(RtcpParseError e);

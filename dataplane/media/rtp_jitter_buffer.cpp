@@ -2,6 +2,7 @@
 #include "dataplane/media/rtp_jitter_buffer.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -36,6 +37,32 @@ uint32_t next_pow2(uint32_t v)
     return p;
 }
 
+// The ring for a max_delay_ms (<= max_delay_limit_ms): the deepest playout
+// plus room for a packet either side.
+uint32_t ring_samples(uint32_t max_delay_ms)
+{
+    return next_pow2(max_delay_ms * samples_per_ms + 2 * RtpJitterBuffer::max_payload_samples);
+}
+
+// The constructor's config is its own limit; refused before sizing the ring.
+JitterBufferLimits limits_of(const JitterBufferConfig& config)
+{
+    JitterBufferLimits l{config.max_delay_ms};
+    ConfigCheck c = RtpJitterBuffer::check(config, l);
+    if (!c.ok()) {
+        throw std::invalid_argument(c.reason);
+    }
+    return l;
+}
+
+JitterBufferConfig default_config(const JitterBufferLimits& limits)
+{
+    JitterBufferConfig c;
+    c.max_delay_ms = limits.max_delay_ms;
+    c.delay_ms = std::min(c.delay_ms, limits.max_delay_ms);
+    return c;
+}
+
 }  // namespace
 
 const char* rx_verdict_name(RxVerdict v)
@@ -63,30 +90,90 @@ const char* rx_verdict_name(RxVerdict v)
         return "duplicate";
     case RxVerdict::late:
         return "late";
+    case RxVerdict::idle:
+        return "idle";
     }
     return "unknown";
 }
 
-RtpJitterBuffer::RtpJitterBuffer(const JitterBufferConfig& config)
-    : _pt(config.payload_type), _codec_law(law_of_payload_type(config.payload_type)), _channel_law(config.channel_law),
-      _mode(config.mode), _min_target(config.delay_ms * samples_per_ms),
-      _max_target(config.max_delay_ms * samples_per_ms),
-      _capacity(next_pow2(config.max_delay_ms * samples_per_ms + 2 * max_payload_samples)), _mask(_capacity - 1),
-      _samples(new uint8_t[_capacity]), _valid(new uint8_t[_capacity])
+RtpJitterBuffer::RtpJitterBuffer(const JitterBufferConfig& config) : RtpJitterBuffer(limits_of(config))
 {
-    if (!is_g711_payload_type(config.payload_type)) {
-        throw std::invalid_argument("jitter buffer: payload type must be 0 (PCMU) or 8 (PCMA)");
-    }
-    if (config.max_delay_ms > max_delay_limit_ms) {
+    configure(config);  // cannot fail: checked against these limits
+}
+
+RtpJitterBuffer::RtpJitterBuffer(const JitterBufferLimits& limits)
+    : _limits(limits), _ring_capacity(0), _pt(payload_type_pcma), _codec_law(Law::alaw), _channel_law(Law::alaw),
+      _mode(JitterMode::fixed), _min_target(0), _max_target(0), _capacity(0), _mask(0)
+{
+    if (limits.max_delay_ms > max_delay_limit_ms) {
         throw std::invalid_argument("jitter buffer: max_delay_ms must be at most 2000");
     }
-    if (config.delay_ms > config.max_delay_ms) {
-        throw std::invalid_argument("jitter buffer: delay_ms must not exceed max_delay_ms");
+    _ring_capacity = ring_samples(limits.max_delay_ms);
+    _samples.reset(new uint8_t[_ring_capacity]);
+    _valid.reset(new uint8_t[_ring_capacity]);
+    configure(default_config(limits));
+}
+
+ConfigCheck RtpJitterBuffer::check(const JitterBufferConfig& config, const JitterBufferLimits& limits)
+{
+    if (!is_g711_payload_type(config.payload_type)) {
+        return {-EINVAL, "jitter buffer: payload type must be 0 (PCMU) or 8 (PCMA)"};
     }
+    if (config.max_delay_ms > max_delay_limit_ms) {
+        return {-ERANGE, "jitter buffer: max_delay_ms must be at most 2000"};
+    }
+    if (config.max_delay_ms > limits.max_delay_ms) {
+        return {-ERANGE, "jitter buffer: max_delay_ms is over the preallocated limit"};
+    }
+    if (config.delay_ms > config.max_delay_ms) {
+        return {-EINVAL, "jitter buffer: delay_ms must not exceed max_delay_ms"};
+    }
+    return {};
+}
+
+int RtpJitterBuffer::configure(const JitterBufferConfig& config)
+{
+    ConfigCheck c = check(config, _limits);
+    if (!c.ok()) {
+        return c.error;
+    }
+    _pt = config.payload_type;
+    _codec_law = law_of_payload_type(config.payload_type);
+    _channel_law = config.channel_law;
+    _mode = config.mode;
+    _min_target = config.delay_ms * samples_per_ms;
+    _max_target = config.max_delay_ms * samples_per_ms;
+    _capacity = ring_samples(config.max_delay_ms);  // <= _ring_capacity: both powers of two
+    _mask = _capacity - 1;
     std::memset(_samples.get(), silence_octet(_channel_law), _capacity);
     std::memset(_valid.get(), 0, _capacity);
+
+    _stats = ReceiverStats{};
+    _prev_ssrc = 0;
+    _have_prev_ssrc = false;
+    _ssrc_change_at = 0;
+    _seen_max = 0;
+    _seen_bits = 0;
+
+    _playing = false;
+    _p = 0;
+    _base = 0;
     _target = _min_target;
-    plc_init(&_plc);
+    _gap_ticks = 0;
+    _ticks_since_step = 0;
+    _late_run = false;
+    _late_since = 0;
+    _win_cur = no_depth;
+    _win_prev = no_depth;
+    _win_ticks = 0;
+    _jit_cur = 0;
+    _jit_prev = 0;
+    plc_init(&_plc);  // given the state, SpanDSP only clears it (no malloc)
+    std::memset(_syn, 0, sizeof(_syn));
+    _syn_len = 0;
+    _syn_pos = 0;
+    _c = {};
+    return 0;
 }
 
 uint32_t RtpJitterBuffer::delay_samples() const

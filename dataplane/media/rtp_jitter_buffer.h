@@ -50,8 +50,12 @@
 // passed; losing the start of a stream is worse); the first packet of a
 // very large sequence jump is discarded as A.1 does.
 //
-// Everything is allocated in the constructor; receive() and play() never
-// allocate, throw or make a syscall.
+// Everything is allocated in the constructor, the ring sized for the
+// largest max_delay_ms the buffer will be configured with (its limits);
+// configure(), receive() and play() never allocate, throw or make a syscall.
+// A config with a smaller max_delay_ms uses the front of the ring, exactly
+// as large as a buffer constructed for that config (so behaviour does not
+// depend on the limits).
 #pragma once
 
 #include <cstddef>
@@ -60,6 +64,7 @@
 
 #include <spandsp.h>
 
+#include "dataplane/media/config_check.h"
 #include "dataplane/media/g711_codec.h"
 #include "dataplane/media/receiver_stats.h"
 #include "dataplane/media/rtp_header.h"
@@ -76,6 +81,11 @@ struct JitterBufferConfig {
     uint32_t max_delay_ms = 200;  // adaptive: the ceiling; sizes the ring in both modes (<= 2000)
 };
 
+// What a buffer can be configured with; fixed at construction.
+struct JitterBufferLimits {
+    uint32_t max_delay_ms = 200;  // the largest config max_delay_ms (<= 2000); sizes the ring
+};
+
 // What receive() did with a packet.
 enum class RxVerdict : uint8_t {
     accepted = 0,
@@ -89,6 +99,7 @@ enum class RxVerdict : uint8_t {
     seq_jump,          // first packet of a very large sequence jump (A.1)
     duplicate,
     late,  // every sample's playout time has passed
+    idle,  // MediaSession only: the session is not configured (the caller counts it)
 };
 
 const char* rx_verdict_name(RxVerdict v);
@@ -139,6 +150,19 @@ public:
     // Throws std::invalid_argument for a PT other than 0/8, max_delay_ms
     // over 2000 or delay_ms over max_delay_ms.
     explicit RtpJitterBuffer(const JitterBufferConfig& config);
+    // Sized for `limits` (throws std::invalid_argument when max_delay_ms is
+    // over 2000) and configured with the defaults, delay clamped to the
+    // limit.
+    explicit RtpJitterBuffer(const JitterBufferLimits& limits);
+
+    // -EINVAL for a PT other than 0/8 or delay_ms over max_delay_ms;
+    // -ERANGE for max_delay_ms over 2000 or over limits.max_delay_ms.
+    static ConfigCheck check(const JitterBufferConfig& config, const JitterBufferLimits& limits);
+    // Starts afresh with `config`: the ring empty, no source, receiver
+    // statistics and PLC history cleared, counters zero. Returns 0, or the
+    // check() error (against this buffer's limits) with nothing changed.
+    int configure(const JitterBufferConfig& config);
+    const JitterBufferLimits& limits() const { return _limits; }
 
     // One received packet and its arrival time on an 8 kHz clock (any
     // origin, wrapping: the session passes now_ns / 125000).
@@ -180,6 +204,9 @@ private:
 
     static constexpr int32_t no_depth = INT32_MIN;
 
+    JitterBufferLimits _limits;
+    uint32_t _ring_capacity;  // allocated samples, a power of two >= _capacity
+
     // Config.
     uint8_t _pt;
     Law _codec_law;
@@ -187,7 +214,7 @@ private:
     JitterMode _mode;
     uint32_t _min_target;
     uint32_t _max_target;
-    uint32_t _capacity;  // samples, a power of two
+    uint32_t _capacity;  // samples in use, a power of two (from max_delay_ms)
     uint32_t _mask;
     std::unique_ptr<uint8_t[]> _samples;  // channel law, indexed by timestamp
     std::unique_ptr<uint8_t[]> _valid;    // 1 where _samples holds a received sample
