@@ -4,10 +4,34 @@
 // read at any bit offset with BitReader. No allocation: callers own buffers.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace trunkgw::tdm {
+
+namespace bits_detail {
+
+inline uint64_t load_be64(const uint8_t* p)
+{
+    uint64_t v;
+    std::memcpy(&v, p, sizeof(v));
+    if constexpr (std::endian::native == std::endian::little) {
+        v = __builtin_bswap64(v);
+    }
+    return v;
+}
+
+inline void store_be64(uint8_t* p, uint64_t v)
+{
+    if constexpr (std::endian::native == std::endian::little) {
+        v = __builtin_bswap64(v);
+    }
+    std::memcpy(p, &v, sizeof(v));
+}
+
+}  // namespace bits_detail
 
 class BitWriter {
 public:
@@ -49,7 +73,39 @@ public:
         }
         return put(b, 8);
     }
+    // Appends the low bit of `bit` and then n whole octets at any alignment,
+    // eight octets to a store: the bits put() would write, the same way (the
+    // partial octet is OR'ed into, the last octet's unused bits are 0), and
+    // nothing past the last octet holding one of them. Returns false
+    // (writing nothing) when they do not fit. A T1 frame is one such call.
+    bool put_bit_octets(unsigned bit, const uint8_t* oct, std::size_t n)
+    {
+        if (_bits + 1 + 8 * n > _cap_bits) {
+            return false;
+        }
+        uint8_t* dst = _buf + (_bits >> 3);
+        const unsigned off = static_cast<unsigned>(_bits & 7);
+        const unsigned s = off + 1;  // 1..8: how far right of octet alignment the octets land
+        const unsigned head = off != 0 ? dst[0] : 0u;
+        // Bits not yet stored, the oldest in bit 63.
+        uint64_t carry = static_cast<uint64_t>(head | ((bit & 1u) << (7 - off))) << 56;
+        std::size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            const uint64_t w = bits_detail::load_be64(oct + i);
+            bits_detail::store_be64(dst, carry | (w >> s));
+            carry = w << (64 - s);
+            dst += 8;
+        }
+        for (; i < n; ++i) {
+            *dst++ = static_cast<uint8_t>((carry >> 56) | (oct[i] >> s));
+            carry = static_cast<uint64_t>(oct[i]) << (64 - s);
+        }
+        *dst = static_cast<uint8_t>(carry >> 56);
+        _bits += 1 + 8 * n;
+        return true;
+    }
     std::size_t bits() const { return _bits; }
+    std::size_t capacity_bits() const { return _cap_bits; }
     std::size_t bytes_complete() const { return _bits >> 3; }
 
 private:

@@ -132,23 +132,33 @@ void T1Deframer::run(const uint8_t* in, std::size_t n, Sink& sink)
             hunt_bits<F>(acc, k);
             continue;
         }
-        // k bits of the first timeslot are in acc; each input octet then
-        // completes one timeslot octet and leaves k bits for the next.
+        // k bits of the first timeslot are in acc; the next 24 input octets
+        // hold the other 192 - k and k bits of the next frame. Three words
+        // shifted left by k are the frame (k = 0 shifts the lead bits out).
         bool direct = sink.count < sink.max;
         uint8_t* dst = direct ? sink.out + sink.count * t1_timeslots : _frame_buf;
+        const uint64_t lead = acc & ((1u << k) - 1);
+        const uint64_t q0 = bits_detail::load_be64(in + i);
+        const uint64_t q1 = bits_detail::load_be64(in + i + 8);
+        const uint64_t q2 = bits_detail::load_be64(in + i + 16);
+        const uint64_t w0 = ((lead << (63 - k)) << 1) | (q0 >> k);
+        const uint64_t w1 = ((q0 << (63 - k)) << 1) | (q1 >> k);
+        const uint64_t w2 = ((q1 << (63 - k)) << 1) | (q2 >> k);
+        bits_detail::store_be64(dst, w0);
+        bits_detail::store_be64(dst + 8, w1);
+        bits_detail::store_be64(dst + 16, w2);
+        i += t1_timeslots;
         uint8_t reg = _crc_reg;
         unsigned ones = 0;
-        for (std::size_t s = 0; s < t1_timeslots; ++s) {
-            acc = (acc << 8) | in[i++];
-            uint8_t o = static_cast<uint8_t>(acc >> k);
-            dst[s] = o;
-            if constexpr (F == T1Framing::esf) {
-                reg = crc6_octet(reg, o);
-            } else {
-                ones += (o >> 6) & 1u;
-            }
+        if constexpr (F == T1Framing::esf) {
+            reg = crc6_append_words(reg, w0, w1, w2);
+        } else {
+            // Bit 2 (0x40) of each octet, summed a byte lane at a time.
+            constexpr uint64_t lanes = 0x0101010101010101u;
+            const uint64_t b2 = ((w0 >> 6) & lanes) + ((w1 >> 6) & lanes) + ((w2 >> 6) & lanes);
+            ones = static_cast<unsigned>((b2 * lanes) >> 56);
         }
-        _acc = acc & ((1u << k) - 1);
+        _acc = static_cast<uint32_t>(q2 & ((1u << k) - 1));
         _acc_bits = k;
         frame_done<F>(reg, ones, sink, direct);
     }

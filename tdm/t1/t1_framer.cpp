@@ -5,56 +5,6 @@
 
 namespace trunkgw::tdm {
 
-namespace {
-
-// Writes the 193 bits "f, oct[0..23]" to out. BitWriter::put is bit-serial,
-// so only the (at most 7) bits up to the next octet boundary and the (at
-// most 7) bits after the last whole octet go through it; the rest are
-// octet-aligned put_byte calls, a single store each.
-void put_frame(BitWriter& out, unsigned f, const uint8_t* oct)
-{
-    unsigned head = static_cast<unsigned>((8 - (out.bits() & 7)) & 7);
-    uint32_t acc = f;  // bits not yet written, the oldest highest
-    unsigned nacc = 1;
-    std::size_t next = 0;
-    if (head > 0) {
-        if (nacc < head) {
-            acc = (acc << 8) | oct[next++];
-            nacc += 8;
-        }
-        out.put(acc >> (nacc - head), head);
-        nacc -= head;
-    }
-    for (;;) {
-        if (nacc < 8) {
-            if (next == t1_timeslots) {
-                break;
-            }
-            acc = (acc << 8) | oct[next++];
-            nacc += 8;
-        }
-        out.put_byte(static_cast<uint8_t>(acc >> (nacc - 8)));
-        nacc -= 8;
-    }
-    if (nacc > 0) {
-        out.put(acc & ((1u << nacc) - 1), nacc);
-    }
-}
-
-// All-or-nothing: BitWriter cannot report its room, so a copy of it writes
-// zeros first. Zeros OR'ed into the current partial octet change nothing and
-// the octets after it are not yet the caller's, so a failed probe is harmless.
-bool frame_fits(const BitWriter& out)
-{
-    static constexpr uint8_t zeros[t1_timeslots] = {};
-    BitWriter probe = out;
-    std::size_t before = probe.bits();
-    put_frame(probe, 0, zeros);
-    return probe.bits() - before == t1_frame_bits;
-}
-
-}  // namespace
-
 T1Framer::T1Framer(T1Framing f) : _framing(f)
 {
 }
@@ -81,7 +31,9 @@ unsigned T1Framer::next_f_bit()
 
 bool T1Framer::build_frame(const uint8_t* ts, BitWriter& out)
 {
-    if (!frame_fits(out)) {
+    // All or nothing: the one call that writes the frame checks its room
+    // first, so nothing else below may fail.
+    if (out.bits() + t1_frame_bits > out.capacity_bits()) {
         return false;
     }
     unsigned f = next_f_bit();
@@ -95,9 +47,8 @@ bool T1Framer::build_frame(const uint8_t* ts, BitWriter& out)
             _crc_reg = crc6_init;
         }
         uint8_t reg = crc6_bit(_crc_reg, 1);
-        for (std::size_t i = 0; i < t1_timeslots; ++i) {
-            reg = crc6_octet(reg, ts[i]);
-        }
+        reg = crc6_append_words(reg, bits_detail::load_be64(ts), bits_detail::load_be64(ts + 8),
+                                bits_detail::load_be64(ts + 16));
         _crc_reg = reg;
         if (_frame == 23) {
             _crc_sent = crc6_value(reg);
@@ -119,7 +70,7 @@ bool T1Framer::build_frame(const uint8_t* ts, BitWriter& out)
         f = 1;
         send = ones;
     }
-    put_frame(out, f, send);
+    out.put_bit_octets(f, send, t1_timeslots);
     unsigned frames = _framing == T1Framing::esf ? 24 : 12;
     _frame = _frame + 1 == frames ? 0 : _frame + 1;
     return true;

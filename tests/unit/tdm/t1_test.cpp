@@ -736,3 +736,238 @@ TEST_CASE("A random bit stream never crashes", "[t1][random]")
         REQUIRE(rx.counters().bits_discarded <= in.size() * 8);
     }
 }
+
+namespace {
+
+// A bit-at-a-time T1 framer written from G.704 alone, one put() per bit and
+// the CRC-6 by long division over the whole CMB: the reference the
+// word-at-a-time T1Framer is held against.
+struct ReferenceFramer {
+    T1Framing framing;
+    bool yellow = false;
+    bool ais = false;
+    std::size_t frame = 0;
+    unsigned fdl = 0;
+    uint8_t crc_sent = 0;
+    std::vector<uint8_t> cmb = std::vector<uint8_t>(579, 0);
+    std::size_t cmb_bits = 0;
+
+    void cmb_bit(unsigned v)
+    {
+        cmb[cmb_bits >> 3] = static_cast<uint8_t>(cmb[cmb_bits >> 3] | (v << (7 - cmb_bits % 8)));
+        ++cmb_bits;
+    }
+
+    void build(const uint8_t* ts, BitWriter& w)
+    {
+        unsigned f;
+        if (framing == T1Framing::esf) {
+            std::size_t n = frame + 1;  // G.704 frame number
+            if (n % 4 == 0) {
+                f = t1_esf_fps[n / 4 - 1];
+            } else if (n % 4 == 2) {
+                f = (crc_sent >> (5 - n / 4)) & 1u;
+            } else {
+                unsigned pattern = yellow ? 0xff00u : 0x7e7eu;
+                f = (pattern >> (15 - fdl)) & 1u;
+                fdl = (fdl + 1) % 16;
+            }
+            cmb_bit(1);
+            for (std::size_t s = 0; s < t1_timeslots; ++s) {
+                for (int b = 7; b >= 0; --b) {
+                    cmb_bit((ts[s] >> b) & 1u);
+                }
+            }
+            if (frame == 23) {
+                crc_sent = crc6_reference(cmb.data(), cmb_bits);
+                std::fill(cmb.begin(), cmb.end(), 0);
+                cmb_bits = 0;
+            }
+        } else {
+            f = t1_d4_f[frame];
+        }
+        REQUIRE(w.put(ais ? 1u : f, 1));
+        for (std::size_t s = 0; s < t1_timeslots; ++s) {
+            unsigned o = ts[s];
+            if (framing == T1Framing::d4 && yellow) {
+                o &= ~0x40u;
+            }
+            if (ais) {
+                o = 0xff;
+            }
+            for (int b = 7; b >= 0; --b) {
+                REQUIRE(w.put((o >> b) & 1u, 1));
+            }
+        }
+        frame = (frame + 1) % (framing == T1Framing::esf ? 24 : 12);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("CRC-6 folded form matches the table chain", "[t1][crc6]")
+{
+    std::mt19937 rng(66);
+    for (int round = 0; round < 20000; ++round) {
+        uint8_t oct[t1_timeslots];
+        for (auto& b : oct) {
+            b = static_cast<uint8_t>(rng());
+        }
+        if (round % 7 == 0) {
+            std::fill(std::begin(oct), std::end(oct), round % 2 ? 0xff : 0x00);
+        }
+        uint8_t reg = static_cast<uint8_t>((rng() % 64) << 2);
+        uint8_t chained = reg;
+        for (uint8_t b : oct) {
+            chained = crc6_octet(chained, b);
+        }
+        uint64_t w[3] = {};
+        for (std::size_t i = 0; i < t1_timeslots; ++i) {
+            w[i / 8] = (w[i / 8] << 8) | oct[i];
+        }
+        REQUIRE(crc6_append_words(reg, w[0], w[1], w[2]) == chained);
+    }
+}
+
+TEST_CASE("BitWriter::put_bit_octets writes what put() writes", "[t1][bits]")
+{
+    std::mt19937 rng(193);
+    for (unsigned off = 0; off < 8; ++off) {
+        for (std::size_t n = 0; n <= 27; ++n) {
+            // Garbage everywhere, the partial octet's unused bits included:
+            // both ways OR into the partial octet and overwrite the rest.
+            std::vector<uint8_t> a(3 + n + 4);
+            for (auto& b : a) {
+                b = static_cast<uint8_t>(rng());
+            }
+            std::vector<uint8_t> b = a;
+            std::vector<uint8_t> oct(n + 1);
+            for (auto& o : oct) {
+                o = static_cast<uint8_t>(rng());
+            }
+            const uint8_t* src = oct.data() + 1;  // unaligned on purpose
+            unsigned bit = rng() & 1u;
+            std::size_t start = 16 + off;
+            std::size_t need_bytes = (start + 1 + 8 * n + 7) / 8;
+            BitWriter wa(a.data(), need_bytes, start);
+            BitWriter wb(b.data(), need_bytes, start);
+            REQUIRE(wa.put(bit, 1));
+            for (std::size_t i = 0; i < n; ++i) {
+                REQUIRE(wa.put_byte(src[i]));
+            }
+            REQUIRE(wb.put_bit_octets(bit, src, n));
+            REQUIRE(wa.bits() == wb.bits());
+            REQUIRE(a == b);
+            // One bit short: nothing written.
+            std::vector<uint8_t> c = b;
+            std::size_t short_bits = start + 8 * n;
+            BitWriter wc(c.data(), short_bits / 8, start);
+            if (short_bits % 8 == 0) {
+                REQUIRE_FALSE(wc.put_bit_octets(bit, src, n));
+                REQUIRE(wc.bits() == start);
+                REQUIRE(c == b);
+            }
+        }
+    }
+}
+
+TEST_CASE("Framer output is bit-identical to a bit-by-bit reference framer", "[t1][framer]")
+{
+    for (T1Framing framing : {T1Framing::esf, T1Framing::d4}) {
+        for (std::size_t lead = 0; lead < 8; ++lead) {
+            std::mt19937 rng(static_cast<unsigned>(1000 + lead + (framing == T1Framing::esf ? 0 : 100)));
+            constexpr std::size_t frames = 24 * 6;
+            std::vector<uint8_t> pay(frames * t1_timeslots + 1);
+            for (auto& b : pay) {
+                b = static_cast<uint8_t>(rng());
+            }
+            std::vector<uint8_t> a((lead + 193 * frames + 7) / 8 + 32);
+            for (auto& b : a) {
+                b = static_cast<uint8_t>(rng());
+            }
+            std::vector<uint8_t> b = a;
+            BitWriter wa(a.data(), a.size());
+            BitWriter wb(b.data(), b.size());
+            for (std::size_t i = 0; i < lead; ++i) {
+                unsigned bit = rng() & 1u;
+                REQUIRE(wa.put(bit, 1));
+                REQUIRE(wb.put(bit, 1));
+            }
+            T1Framer fast(framing);
+            ReferenceFramer ref{framing};
+            bool yellow = false;
+            bool ais = false;
+            for (std::size_t j = 0; j < frames; ++j) {
+                // Alarms come and go mid-superframe; each state lasts a few frames.
+                if (rng() % 12 == 0) {
+                    yellow = !yellow;
+                }
+                if (rng() % 20 == 0) {
+                    ais = !ais;
+                }
+                fast.set_yellow(yellow);
+                fast.set_ais(ais);
+                ref.yellow = yellow;
+                ref.ais = ais;
+                const uint8_t* ts = pay.data() + 1 + j * t1_timeslots;  // unaligned on purpose
+                REQUIRE(fast.build_frame(ts, wa));
+                ref.build(ts, wb);
+                REQUIRE(wa.bits() == wb.bits());
+            }
+            REQUIRE(wa.bits() == lead + 193 * frames);
+            REQUIRE(a == b);
+            // And the same stream stays identical after a writer is rebuilt
+            // mid-octet (what LineCodec does between calls), through a
+            // failed call on a full buffer.
+            std::size_t bits = wa.bits();
+            BitWriter full(a.data(), (bits + 192) / 8, bits);
+            std::vector<uint8_t> before = a;
+            REQUIRE_FALSE(fast.build_frame(pay.data(), full));
+            REQUIRE(full.bits() == bits);
+            REQUIRE(a == before);
+        }
+    }
+}
+
+TEST_CASE("Deframer recovers random payloads at every bit offset and chunking", "[t1][align]")
+{
+    for (T1Framing framing : {T1Framing::esf, T1Framing::d4}) {
+        for (std::size_t lead = 0; lead < 8; ++lead) {
+            std::mt19937 rng(static_cast<unsigned>(77 + lead));
+            constexpr std::size_t frames = 24 * 10;
+            std::vector<uint8_t> pay((frames + 1) * t1_timeslots);
+            for (auto& b : pay) {
+                b = static_cast<uint8_t>(rng());
+            }
+            std::vector<uint8_t> line((lead + 193 * (frames + 1) + 7) / 8);
+            BitWriter w(line.data(), line.size());
+            REQUIRE(w.put(0, static_cast<unsigned>(lead)));
+            T1Framer tx(framing);
+            for (std::size_t j = 0; j <= frames; ++j) {
+                REQUIRE(tx.build_frame(pay.data() + j * t1_timeslots, w));
+            }
+            line.resize((lead + 193 * frames + 7) / 8);
+            // Fed in odd chunks so frames start at every octet offset of a
+            // chunk and the fast (whole frame) and slow (per octet) paths mix.
+            T1Deframer rx(framing);
+            std::vector<uint8_t> out;
+            std::vector<uint8_t> tmp;
+            for (std::size_t off = 0; off < line.size();) {
+                std::size_t len = std::min<std::size_t>(1 + rng() % 97, line.size() - off);
+                tmp.assign((len / 24 + 2) * t1_timeslots, 0);
+                std::size_t got = rx.feed(line.data() + off, len, tmp.data(), len / 24 + 2);
+                out.insert(out.end(), tmp.begin(), tmp.begin() + static_cast<std::ptrdiff_t>(got * t1_timeslots));
+                off += len;
+            }
+            REQUIRE(rx.in_frame());
+            REQUIRE(rx.counters().crc_errors == 0);
+            REQUIRE(rx.counters().framing_errors == 0);
+            REQUIRE(out.size() % t1_timeslots == 0);
+            REQUIRE(out.size() > 0);
+            // The frames received are the last ones sent, in order.
+            std::size_t first = frames - out.size() / t1_timeslots;
+            auto sent = pay.begin() + static_cast<std::ptrdiff_t>(first * t1_timeslots);
+            REQUIRE(std::equal(out.begin(), out.end(), sent));
+        }
+    }
+}
