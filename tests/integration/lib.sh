@@ -16,6 +16,10 @@ enter_netns() {
     fi
     ip link set lo up
     TEST_DIR=$(mktemp -d /tmp/trunkgw-it.XXXXXX)
+    # Whatever ends the script (a failure, a signal, a closed pipe), the
+    # processes it started end with it.
+    trap stop_started EXIT
+    trap 'exit 130' INT TERM PIPE
 }
 
 check() {  # check "description" command...
