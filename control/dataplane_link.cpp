@@ -85,6 +85,15 @@ bool DataplaneLink::handshake(const api::Segment& seg, std::string& error)
 {
     std::string path = api::attach_socket_path(_cfg.instance.run_dir, _cfg.instance.name);
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error = fmt::format("socket: {}", std::strerror(errno));
+        return false;
+    }
+    // Bounded waits: a data plane that stopped accepting must not freeze the
+    // control loop (Linux honours SO_SNDTIMEO for a unix connect).
+    timeval tv{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
@@ -93,9 +102,12 @@ bool DataplaneLink::handshake(const api::Segment& seg, std::string& error)
         close(fd);
         return false;
     }
-    timeval tv{2, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (efd < 0) {
+        error = fmt::format("eventfd: {}", std::strerror(errno));
+        close(fd);
+        return false;
+    }
     api::AttachHello hello{api::attach_hello_magic, api::abi_version, getpid(), 0, seg.header().epoch};
     int rc = api::send_with_fd(fd, &hello, sizeof(hello), efd);
     api::AttachReply reply{};

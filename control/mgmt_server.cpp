@@ -20,6 +20,7 @@ namespace trunkgw::control {
 namespace {
 
 constexpr std::size_t request_max = 64 * 1024;
+constexpr std::size_t max_connections = 64;
 
 sockaddr_un unix_addr(const std::string& path)
 {
@@ -38,7 +39,7 @@ bool someone_listens(const std::string& path)
     return yes;
 }
 
-void write_all(int fd, const std::string& s)
+bool write_all(int fd, const std::string& s)
 {
     std::size_t off = 0;
     while (off < s.size()) {
@@ -47,10 +48,11 @@ void write_all(int fd, const std::string& s)
             continue;
         }
         if (n <= 0) {
-            return;  // the client went away or stalled past SO_SNDTIMEO
+            return false;  // the client went away or stalled past SO_SNDTIMEO
         }
         off += static_cast<std::size_t>(n);
     }
+    return true;
 }
 
 }  // namespace
@@ -89,11 +91,23 @@ MgmtServer::~MgmtServer()
 void MgmtServer::on_accept()
 {
     for (;;) {
-        int fd = accept4(_listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (_conns.size() >= max_connections) {
+            // Refuse rather than let the listen fd (level-triggered) spin
+            // the loop or the fd table fill.
+            int fd = accept4(_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd >= 0) {
+                close(fd);
+                ++_counters.requests_malformed;
+            }
+            return;
+        }
+        int fd = accept4(_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) {
             return;
         }
-        // A client that stops reading must not stall the control loop.
+        // Blocking for writes with a send timeout: a reply goes out whole or
+        // the connection is closed; a client that stops reading stalls the
+        // loop at most one second. Reads use MSG_DONTWAIT.
         timeval tv{1, 0};
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         ++_counters.connections;
@@ -120,7 +134,7 @@ void MgmtServer::on_readable(int fd)
         return;
     }
     char tmp[4096];
-    ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
+    ssize_t n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
         close_conn(fd);
         return;
@@ -145,7 +159,12 @@ void MgmtServer::on_readable(int fd)
         }
         // Replies may hold operator-typed strings: replace invalid UTF-8
         // rather than throw.
-        write_all(fd, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+        if (!write_all(fd, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) {
+            // Half a reply on the stream would corrupt every later one.
+            spdlog::warn("management client stopped reading; closing its connection");
+            close_conn(fd);
+            return;
+        }
     }
     if (buf.size() > request_max) {
         ++_counters.requests_malformed;

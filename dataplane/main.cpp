@@ -122,6 +122,10 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
         for (auto& w : workers) {
             int lrc = rte_eal_remote_launch(dataplane::worker_main, w.get(), w->lcore);
             if (lrc != 0) {
+                // The workers already running use what this scope owns:
+                // stop and join them before unwinding frees it.
+                g_stop.store(true);
+                rte_eal_mp_wait_lcore();
                 throw std::runtime_error(fmt::format("cannot launch worker {} on lcore {}: {}", w->id, w->lcore,
                                                      rte_strerror(-lrc)));
             }

@@ -64,16 +64,17 @@ bool JitterBuffer::push(uint16_t seq, const uint8_t* payload, std::size_t len, b
     if (static_cast<uint32_t>(ahead) >= _capacity) {
         // Far ahead of the playout point: the far end's clock runs faster
         // than ours (or a burst arrived after a long gap). Drop what is
-        // buffered and re-centre so this packet plays after `target`.
+        // buffered and refill from this packet to the target depth, as at
+        // start: the periods until then are filler, not lost packets.
         ++_c.overflows;
         ++_c.slips;
         for (auto& s : _slots) {
             s.valid = false;
         }
-        _next = static_cast<uint16_t>(seq - (_target - 1));
+        _next = seq;
         _highest = seq;
-        _playing = true;
-        ahead = static_cast<int32_t>(_target - 1);
+        _playing = false;
+        ahead = 0;
     }
     Slot& s = _slots[seq & _mask];
     if (s.valid && s.seq == seq) {

@@ -132,6 +132,7 @@ void PseudowireSpan::receive(const uint8_t* pkt, std::size_t len)
         return;
     }
     ++_c.pw_packets_rx;
+    ++_rx_since_play;
     _c.pw_l_bit_rx += cw.l ? 1 : 0;
     _c.pw_r_bit_rx += cw.r ? 1 : 0;
     _jitter.push(cw.seq, pkt + pw_control_word_bytes, omitted ? 0 : payload_len, cw.l, cw.r, cw.m);
@@ -147,11 +148,16 @@ void PseudowireSpan::play_one_packet()
     } else if (s.payload != nullptr) {
         _consecutive_good = s.l ? 0 : _consecutive_good + 1;
         _consecutive_lost = 0;
-    } else {
-        // Filling: nothing received yet, or refilling after an underrun.
+    } else if (_rx_since_play == 0) {
+        // Filling and nothing arrives: the pseudowire is silent.
         ++_consecutive_lost;
         _consecutive_good = 0;
+    } else {
+        // Refilling after a slip while packets keep arriving: neither loss
+        // nor recovery, so a slip never raises a loss-of-packets alarm.
+        _consecutive_lost = 0;
     }
+    _rx_since_play = 0;
     if (!_loss_state && _consecutive_lost >= _cfg.loss_enter_packets) {
         _loss_state = true;
     } else if (_loss_state && _consecutive_good >= _cfg.loss_exit_packets) {

@@ -88,6 +88,7 @@ private:
     // RX state.
     int64_t _rx_credit = 0;         // frames of playout owed to the clock
     uint32_t _consecutive_lost = 0;
+    uint32_t _rx_since_play = 0;    // packets received since the last playout period
     uint32_t _consecutive_good = 0;
     bool _loss_state = false;
     bool _rx_l = false;

@@ -129,8 +129,12 @@ TEST_CASE("a fast far-end clock overflows: one slip, re-centred on target", "[ji
     push(jb, 20);  // 19 ahead of the playout point, capacity 8
     REQUIRE(jb.counters().overflows == 1);
     REQUIRE(jb.counters().slips == 1);
-    REQUIRE(play(jb) == -1);  // 19: skipped, replaced
+    REQUIRE_FALSE(jb.playing());  // refilling from 20 to the target depth
+    REQUIRE(play(jb) == -1);
+    push(jb, 21);
     REQUIRE(play(jb) == 20);
+    REQUIRE(play(jb) == 21);
+    REQUIRE(jb.counters().lost == 0);  // refill periods are filler, not loss
 }
 
 TEST_CASE("random arrival orders never lose a packet that arrives in time", "[jitter]")
