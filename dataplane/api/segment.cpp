@@ -330,6 +330,37 @@ AttachResult attach_mapping(void* base, std::size_t size, std::string name)
                     "segment " + name + " declares " + std::to_string(h->segment_size) +
                         " bytes but only " + std::to_string(size) + " are mapped");
     }
+    // Every region and ring must lie inside the mapping and every ring be
+    // what its slot type says: a corrupted or foreign layout is refused here,
+    // not found later by a crash.
+    auto region_ok = [&](uint64_t off, uint64_t bytes) { return off <= size && bytes <= size - off; };
+    auto ring_ok = [&](uint64_t off, uint32_t slot, uint32_t capacity) {
+        if (!region_ok(off, sizeof(RingHeader))) {
+            return false;
+        }
+        const auto* rh = reinterpret_cast<const RingHeader*>(static_cast<const uint8_t*>(base) + off);
+        return rh->slot_size == slot && rh->capacity == capacity && rh->mask == capacity - 1 &&
+               ring_capacity_valid(capacity) && region_ok(off, sizeof(RingHeader) + uint64_t{capacity} * slot);
+    };
+    bool layout_ok = region_ok(h->workers_off, uint64_t{h->n_workers} * sizeof(WorkerBlock)) &&
+                     region_ok(h->spans_off, uint64_t{h->n_spans} * sizeof(SpanBlock)) &&
+                     region_ok(h->channels_off, uint64_t{h->n_channels} * sizeof(ChannelMirror)) &&
+                     region_ok(h->sessions_off, uint64_t{h->n_sessions} * sizeof(SessionMirror));
+    for (uint32_t i = 0; layout_ok && i < h->n_workers; ++i) {
+        const auto* w = reinterpret_cast<const WorkerBlock*>(static_cast<const uint8_t*>(base) + h->workers_off) + i;
+        layout_ok = ring_ok(w->cmd_ring_off, sizeof(Message), h->cmd_ring_capacity) &&
+                    ring_ok(w->evt_ring_off, sizeof(Message), h->evt_ring_capacity);
+    }
+    for (uint32_t i = 0; layout_ok && i < h->n_spans; ++i) {
+        const auto* sb = reinterpret_cast<const SpanBlock*>(static_cast<const uint8_t*>(base) + h->spans_off) + i;
+        layout_ok = ring_ok(sb->dchan_rx_off, sizeof(DchanFrame), h->dchan_ring_capacity) &&
+                    ring_ok(sb->dchan_tx_off, sizeof(DchanFrame), h->dchan_ring_capacity) &&
+                    sb->mirror.first_channel + uint64_t{sb->mirror.channel_count} <= h->n_channels;
+    }
+    if (!layout_ok) {
+        return fail(AttachStatus::truncated, "segment " + name + " has a region or ring outside its " +
+                                                 std::to_string(size) + " bytes or of the wrong slot size");
+    }
     r.status = AttachStatus::ok;
     r.segment._base = base;
     r.segment._size = size;

@@ -130,3 +130,20 @@ TEST_CASE("create refuses ring sizes that are not powers of two", "[segment]")
     s.evt_ring_capacity = 1000;
     REQUIRE_THROWS_WITH(Segment::create(s), Catch::Contains("powers of two"));
 }
+
+TEST_CASE("attach refuses rings outside the mapping or of the wrong slot size", "[segment]")
+{
+    Created c("rings");
+    c.seg.header().spans_off = c.seg.header().segment_size;  // spans beyond the end
+    AttachResult r = attach_segment(unique_instance("rings"));
+    REQUIRE(r.status == AttachStatus::truncated);
+    REQUIRE_THAT(r.error, Catch::Contains("outside"));
+}
+
+TEST_CASE("attach refuses a ring whose slot size disagrees", "[segment]")
+{
+    Created c("slot");
+    c.seg.ring_at(c.seg.worker(1).evt_ring_off)->slot_size = 32;
+    AttachResult r = attach_segment(unique_instance("slot"));
+    REQUIRE(r.status == AttachStatus::truncated);
+}
