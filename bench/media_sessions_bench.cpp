@@ -1,0 +1,165 @@
+// bench/run media_sessions: full-duplex RTP sessions per core for the media
+// stage alone (dataplane/media MediaSession: packetizer, jitter buffer with
+// PLC, RFC 3550 statistics, RTCP), 20 ms ptime, PCMA both ways, N sessions
+// wired back to back in pairs for 2 simulated seconds after a warm-up. The
+// figure is 1 ms of CPU divided by the CPU cost of one session-tick (both
+// directions). Baseline, measured in the same run: the same loop where a
+// "session" only copies its samples into a packet buffer and the peer's
+// packet back out (the cost of touching the bytes). Port I/O is not in
+// either figure: that is bench/run dataplane_pps (issue 4, to come).
+#include <time.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/media/media_session.h"
+#include "tdm/g711/g711.h"
+
+using namespace trunkgw::media;
+
+namespace {
+
+double cpu_ns()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+struct Slot {
+    uint32_t dst;
+    uint16_t len;
+    PacketKind kind;
+    Endpoint src;
+    uint8_t data[400];
+};
+
+struct Net {
+    std::vector<Slot> q;
+    std::size_t n = 0;
+    uint32_t cur = 0;
+};
+
+void on_tx(void* user, const TxPacket& p)
+{
+    auto* net = static_cast<Net*>(user);
+    Slot& s = net->q[net->n++];
+    s.dst = net->cur ^ 1u;  // the peer of session i is i ^ 1
+    s.len = static_cast<uint16_t>(p.len);
+    s.kind = p.kind;
+    s.src = p.src;
+    std::memcpy(s.data, p.data, p.len);
+}
+
+struct Result {
+    double ns_per_tick;
+    uint64_t in, out, concealed, late;
+};
+
+Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone)
+{
+    std::vector<std::unique_ptr<MediaSession>> s;
+    for (uint32_t i = 0; i < n; ++i) {
+        MediaSessionConfig c;
+        c.payload_type = payload_type_pcma;
+        c.channel_law = Law::alaw;
+        c.ptime_ms = 20;
+        c.ssrc = 0x1000 + i;
+        c.first_sequence = static_cast<uint16_t>(i * 77);
+        c.first_timestamp = i * 1234567u;
+        c.local_rtp = {0x0A000000u + i, static_cast<uint16_t>(10000 + 2 * (i % 20000))};
+        c.remote_rtp = {0x0A000000u + (i ^ 1u), static_cast<uint16_t>(10000 + 2 * ((i ^ 1u) % 20000))};
+        s.push_back(std::make_unique<MediaSession>(c));
+    }
+    Net net;
+    net.q.resize(n * 2 + 16);
+    std::vector<Slot> pending(n * 2 + 16);
+    std::size_t npending = 0;
+    uint8_t out[8];
+    auto run = [&](uint32_t from, uint32_t to) {
+        for (uint32_t t = from; t < to; ++t) {
+            uint64_t now = static_cast<uint64_t>(t) * 1000000ull;
+            for (std::size_t k = 0; k < npending; ++k) {
+                Slot& p = pending[k];
+                if (p.kind == PacketKind::rtp) {
+                    s[p.dst]->receive_rtp(p.data, p.len, p.src, now);
+                } else {
+                    s[p.dst]->receive_rtcp(p.data, p.len, p.src, now);
+                }
+            }
+            npending = 0;
+            net.n = 0;
+            const uint8_t* tin = &tone[(t % 1000) * 8];
+            for (uint32_t i = 0; i < n; ++i) {
+                net.cur = i;
+                s[i]->tick(tin, out, now, PacketSink{&on_tx, &net});
+            }
+            std::swap(net.q, pending);
+            npending = net.n;
+        }
+    };
+    run(0, 500);  // warm up: jitter buffers primed
+    MediaSessionStats before = s[0]->stats();
+    double t0 = cpu_ns();
+    run(500, 500 + ticks);
+    double ns = cpu_ns() - t0;
+    MediaSessionStats st = s[0]->stats();
+    return {ns / (static_cast<double>(n) * ticks), st.session.rtp_packets_in, st.session.rtp_packets_out,
+            st.jitter_buffer.concealed_ticks - before.jitter_buffer.concealed_ticks, st.jitter_buffer.late};
+}
+
+double run_memcpy(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone)
+{
+    std::vector<uint8_t> pkt(static_cast<std::size_t>(n) * 172, 0);  // 12-octet RTP header + 160
+    std::vector<uint8_t> play(static_cast<std::size_t>(n) * 160, 0);
+    volatile uint8_t sink = 0;
+    double t0 = cpu_ns();
+    for (uint32_t t = 0; t < ticks; ++t) {
+        const uint8_t* tin = &tone[(t % 1000) * 8];
+        uint32_t phase = (t % 20) * 8;
+        for (uint32_t i = 0; i < n; ++i) {
+            std::memcpy(&pkt[i * 172 + 12 + phase], tin, 8);
+            if (phase == 152) {
+                std::memcpy(&play[(i ^ 1u) * 160], &pkt[i * 172 + 12], 160);  // the packet to the peer
+            }
+            uint8_t out[8];
+            std::memcpy(out, &play[i * 160 + phase], 8);
+            sink = static_cast<uint8_t>(sink + out[t & 7]);
+        }
+    }
+    return (cpu_ns() - t0) / (static_cast<double>(n) * ticks);
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+    uint32_t n = quick ? 1000 : 10000;
+    uint32_t ticks = quick ? 500 : 2000;
+    std::vector<uint8_t> tone(8 * 1000);
+    for (std::size_t k = 0; k < tone.size(); ++k) {
+        tone[k] = trunkgw::tdm::g711::linear_to_alaw(
+            static_cast<int16_t>(16000 * std::sin(2 * M_PI * 1004 * static_cast<double>(k) / 8000.0)));
+    }
+    Result r = run_sessions(n, ticks, tone);
+    double base = run_memcpy(n, ticks, tone);
+    double per_core = 1e6 / r.ns_per_tick;
+    double base_per_core = 1e6 / base;
+    std::printf("media_sessions: %u sessions, %u ticks: %.1f ns per session-tick -> %.0f full-duplex sessions per "
+                "core (media stage only)\n", n, ticks, r.ns_per_tick, per_core);
+    std::printf("baseline memcpy of the same samples: %.1f ns -> %.0f per core\n", base, base_per_core);
+    std::printf("check: session 0 rtp in %llu out %llu, concealed ticks after warm-up %llu, late %llu\n",
+                static_cast<unsigned long long>(r.in), static_cast<unsigned long long>(r.out),
+                static_cast<unsigned long long>(r.concealed), static_cast<unsigned long long>(r.late));
+    bool ok = r.in > 0 && r.out > 0 && r.concealed == 0 && r.late == 0;
+    std::printf("{\"bench\": \"media_sessions\", \"metric\": \"full_duplex_sessions_per_core\", \"value\": %.0f, "
+                "\"unit\": \"sessions\", \"baseline\": %.0f, \"ratio\": %.4f, \"baseline_name\": "
+                "\"memcpy_same_samples\", \"goal\": 10000, \"correct\": %s}\n",
+                per_core, base_per_core, per_core / base_per_core, ok ? "true" : "false");
+    return ok ? 0 : 1;
+}
