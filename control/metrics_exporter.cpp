@@ -136,10 +136,7 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
         }
         f.counter("trunkgw_span_state_changes_total", "Operational state changes of the span.",
                   static_cast<double>(sp.state_changes), {{"span", sp.name}});
-        static constexpr std::pair<uint32_t, const char*> alarm_bits[] = {
-            {api::alarm_los, "los"}, {api::alarm_lof, "lof"}, {api::alarm_ais, "ais"}, {api::alarm_rai, "rai"},
-            {api::alarm_lomf, "lomf"}};
-        for (const auto& [bit, name] : alarm_bits) {
+        for (const auto& [bit, name] : span_alarms) {
             f.gauge("trunkgw_span_alarm", "1 while the span has this alarm.", (sp.alarms & bit) ? 1 : 0,
                     {{"span", sp.name}, {"alarm", name}});
         }

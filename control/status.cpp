@@ -45,11 +45,8 @@ const char* worker_state_name(uint32_t state)
 
 std::string span_alarm_names(uint32_t alarms)
 {
-    static constexpr std::pair<uint32_t, const char*> names[] = {
-        {api::alarm_los, "los"}, {api::alarm_lof, "lof"}, {api::alarm_ais, "ais"}, {api::alarm_rai, "rai"},
-        {api::alarm_lomf, "lomf"}};
     std::string out;
-    for (const auto& [bit, name] : names) {
+    for (const auto& [bit, name] : span_alarms) {
         if (alarms & bit) {
             out += out.empty() ? name : std::string(",") + name;
         }

@@ -7,12 +7,14 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "control/config/config.h"
 #include "control/dataplane_link.h"
 #include "dataplane/api/span_counters.h"
 #include "dataplane/api/spsc_ring.h"
+#include "dataplane/api/state_mirror.h"
 #include "dataplane/api/worker_counters.h"
 
 namespace trunkgw::control {
@@ -89,6 +91,10 @@ struct Snapshot {
 
 const char* span_state_name(uint32_t oper_state);
 const char* worker_state_name(uint32_t state);
+// The SpanAlarm bits and their names, for trunkctl and Prometheus labels.
+inline constexpr std::pair<uint32_t, const char*> span_alarms[] = {
+    {api::alarm_los, "los"}, {api::alarm_lof, "lof"}, {api::alarm_ais, "ais"}, {api::alarm_rai, "rai"},
+    {api::alarm_lomf, "lomf"}};
 // "los,lof" style list of the SpanAlarm bits; "" when none.
 std::string span_alarm_names(uint32_t alarms);
 

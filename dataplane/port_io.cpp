@@ -41,8 +41,7 @@ uint32_t PortIo::next_hop(uint32_t dst_ip) const
     // RFC 1122 3.3.1.1: on-link destinations directly, the rest through the
     // gateway.
     for (const auto& p : _prefixes) {
-        uint32_t mask = p.prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> p.prefix_len);
-        if ((p.address & mask) == (dst_ip & mask)) {
+        if (p.contains(dst_ip)) {
             return dst_ip;
         }
     }

@@ -121,21 +121,14 @@ void publish_net_counters(WorkerContext& w)
         add(NetCounter::arp_refused, a.refused);
     }
     w.block->net_counters.publish(v);
-}
-
-void publish_port_counters(WorkerContext& w)
-{
+    // The worker's own summary counters are the same sums.
     uint64_t drops = 0;
-    uint64_t tx = 0;
-    uint64_t tx_full = 0;
-    for (auto& p : w.ports) {
-        drops += p->classify_counters().verdicts[static_cast<std::size_t>(net::VerdictKind::drop)];
-        tx += p->counters().tx_frames;
-        tx_full += p->counters().tx_dropped_full;
+    for (std::size_t r = 1; r <= net::drop_reason_count; ++r) {
+        drops += v[r];
     }
     at(w.counters, WorkerCounter::rx_dropped_unclassified) = drops;
-    at(w.counters, WorkerCounter::tx_packets) = tx;
-    at(w.counters, WorkerCounter::tx_dropped_full) = tx_full;
+    at(w.counters, WorkerCounter::tx_packets) = v[static_cast<std::size_t>(NetCounter::tx_frames)];
+    at(w.counters, WorkerCounter::tx_dropped_full) = v[static_cast<std::size_t>(NetCounter::tx_dropped_full)];
 }
 
 void poll_commands(WorkerContext& w, uint32_t& work)
@@ -216,7 +209,6 @@ int worker_main(void* arg)
             run_tick(w, now_ns);
             next_tick += tick;
             w.block->heartbeat_mono_ns.store(now_ns, std::memory_order_relaxed);
-            publish_port_counters(w);
             publish_net_counters(w);
             w.block->counters.publish(w.counters);
             continue;

@@ -44,6 +44,13 @@ struct Dataplane {
 struct Ipv4Prefix {
     uint32_t address;  // host order
     uint8_t prefix_len;
+
+    // True when ip is on this prefix's subnet (on-link, RFC 1122 3.3.1.1).
+    bool contains(uint32_t ip) const
+    {
+        uint32_t mask = prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix_len);
+        return (address & mask) == (ip & mask);
+    }
 };
 
 struct Port {

@@ -301,8 +301,7 @@ void read_pseudowire(TableReader& w, const Config& c, SpanType type, Span& span)
             if (ok && c.ports[pw.port_index].gateway == 0) {
                 bool on_link = false;
                 for (const auto& pfx : c.ports[pw.port_index].addresses) {
-                    uint32_t mask = pfx.prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> pfx.prefix_len);
-                    on_link |= (pfx.address & mask) == (*a & mask);
+                    on_link |= pfx.contains(*a);
                 }
                 if (!on_link) {
                     w.problem(w.line_of("remote_address"),
@@ -458,11 +457,9 @@ void read_control(TableReader& root, Config& c, const std::string& file, std::ve
         if (colon != std::string::npos) {
             std::string host = v->substr(0, colon);
             std::string port = v->substr(colon + 1);
-            in_addr a{};
             char* end = nullptr;
             long n = std::strtol(port.c_str(), &end, 10);
-            if (inet_pton(AF_INET, host.c_str(), &a) == 1 && !port.empty() && *end == '\0' && n >= 1 &&
-                n <= 65535) {
+            if (parse_ipv4(host) && !port.empty() && *end == '\0' && n >= 1 && n <= 65535) {
                 c.control.metrics_host = host;
                 c.control.metrics_port = static_cast<uint16_t>(n);
                 ok = true;

@@ -4,9 +4,11 @@
 #include <cerrno>
 #include <cstring>
 
-#include "dataplane/media/byte_order.h"
+#include "tdm/bits/byte_order.h"
 
 namespace trunkgw::media {
+
+using namespace trunkgw::bytes;
 
 namespace {
 

@@ -3,9 +3,11 @@
 
 #include <cerrno>
 
-#include "dataplane/media/byte_order.h"
+#include "tdm/bits/byte_order.h"
 
 namespace trunkgw::media {
+
+using namespace trunkgw::bytes;
 
 const char* rtp_parse_error_name(RtpParseError e)
 {

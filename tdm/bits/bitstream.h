@@ -4,34 +4,14 @@
 // read at any bit offset with BitReader. No allocation: callers own buffers.
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
+#include "tdm/bits/byte_order.h"
+
 namespace trunkgw::tdm {
 
-namespace bits_detail {
-
-inline uint64_t load_be64(const uint8_t* p)
-{
-    uint64_t v;
-    std::memcpy(&v, p, sizeof(v));
-    if constexpr (std::endian::native == std::endian::little) {
-        v = __builtin_bswap64(v);
-    }
-    return v;
-}
-
-inline void store_be64(uint8_t* p, uint64_t v)
-{
-    if constexpr (std::endian::native == std::endian::little) {
-        v = __builtin_bswap64(v);
-    }
-    std::memcpy(p, &v, sizeof(v));
-}
-
-}  // namespace bits_detail
 
 class BitWriter {
 public:
@@ -91,8 +71,8 @@ public:
         uint64_t carry = static_cast<uint64_t>(head | ((bit & 1u) << (7 - off))) << 56;
         std::size_t i = 0;
         for (; i + 8 <= n; i += 8) {
-            const uint64_t w = bits_detail::load_be64(oct + i);
-            bits_detail::store_be64(dst, carry | (w >> s));
+            const uint64_t w = bytes::load_be64(oct + i);
+            bytes::store_be64(dst, carry | (w >> s));
             carry = w << (64 - s);
             dst += 8;
         }

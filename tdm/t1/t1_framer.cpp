@@ -47,8 +47,8 @@ bool T1Framer::build_frame(const uint8_t* ts, BitWriter& out)
             _crc_reg = crc6_init;
         }
         uint8_t reg = crc6_bit(_crc_reg, 1);
-        reg = crc6_append_words(reg, bits_detail::load_be64(ts), bits_detail::load_be64(ts + 8),
-                                bits_detail::load_be64(ts + 16));
+        reg = crc6_append_words(reg, bytes::load_be64(ts), bytes::load_be64(ts + 8),
+                                bytes::load_be64(ts + 16));
         _crc_reg = reg;
         if (_frame == 23) {
             _crc_sent = crc6_value(reg);
