@@ -6,7 +6,14 @@
 //
 // usage: pw-peer --local IP:PORT --remote IP:PORT [--mode satop|cesopsn]
 //                [--type e1|t1] [--seconds N] [--send-frames N]
-// Prints one JSON line with its view of the line when it ends.
+//                [--tone-ts LIST [--tone-hz HZ] [--tone-dbm0 DBM0]]
+//                [--record-ts TS --record FILE]
+// Plays a test tone (A-law on E1, u-law on T1) on the --tone-ts timeslots of
+// the frames it sends, and records the octets received on --record-ts to FILE
+// (raw G.711, one octet per frame, from the first frame, before alignment
+// too). Prints one JSON line with its view of the line when it ends; when
+// recording, with the recording's length and the SINAD, level and frequency
+// of the --tone-hz tone in its best 1 s window (bench/audio).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -17,15 +24,20 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "bench/audio/sinad.h"
+#include "bench/audio/tone.h"
 #include "tdm/hdlc/hdlc_channel.h"
 #include "tdm/span/pseudowire_span.h"
 #include "tdm/span/virtual_span_pair.h"
 
 using namespace trunkgw::tdm;
+namespace audio = trunkgw::audio;
 
 namespace {
 
@@ -57,6 +69,14 @@ struct UdpSink : PacketSink {
 
 uint64_t g_dchan_rx = 0;
 
+// A timeslot that carries audio: a bearer channel (E1 1..31 but 16, T1
+// 1..23; the D-channel is E1 TS16 and T1 TS24).
+bool is_bearer(const SpanInfo& info, int ts)
+{
+    return ts >= static_cast<int>(info.first_timeslot) && ts <= static_cast<int>(info.last_timeslot) &&
+           ts != static_cast<int>(info.dchannel_timeslot);
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -76,6 +96,20 @@ int main(int argc, char** argv)
     app.add_option("--seconds", seconds, "how long to run (bounded)")->check(CLI::Range(0.1, 3600.0));
     app.add_option("--send-frames", send_frames, "Q.921 UI frames to send on the D-channel once aligned");
     app.add_option("--jitter-packets", jitter_packets, "playout delay in packets")->check(CLI::Range(1, 32));
+    std::vector<int> tone_ts;
+    double tone_hz = 1004;
+    double tone_dbm0 = -10;
+    int record_ts = 0;
+    std::string record_path;
+    app.add_option("--tone-ts", tone_ts, "timeslots to play the tone on, comma-separated (E1 1..31 but 16, T1 1..23)")
+        ->delimiter(',');
+    app.add_option("--tone-hz", tone_hz, "tone frequency; also the one the recording is judged at")
+        ->check(CLI::Range(1.0, 3999.0));
+    app.add_option("--tone-dbm0", tone_dbm0, "tone level")->check(CLI::Range(-60.0, 3.0));
+    auto* rec_ts_opt = app.add_option("--record-ts", record_ts, "timeslot to record (E1 1..31 but 16, T1 1..23)");
+    auto* rec_opt = app.add_option("--record", record_path, "file for the raw G.711 octets received on --record-ts");
+    rec_ts_opt->needs(rec_opt);
+    rec_opt->needs(rec_ts_opt);
     CLI11_PARSE(app, argc, argv);
 
     sockaddr_in la{};
@@ -99,6 +133,32 @@ int main(int argc, char** argv)
     cfg.jitter_target_packets = jitter_packets;
     cfg.jitter_capacity_packets = 64;
     const SpanInfo info = span_info(cfg.line.type);
+    for (int ts : tone_ts) {
+        if (!is_bearer(info, ts)) {
+            std::fprintf(stderr, "pw-peer: --tone-ts %d is not a bearer timeslot of %s\n", ts, type.c_str());
+            return 2;
+        }
+    }
+    const bool recording = !record_path.empty();
+    if (recording && !is_bearer(info, record_ts)) {
+        std::fprintf(stderr, "pw-peer: --record-ts %d is not a bearer timeslot of %s\n", record_ts, type.c_str());
+        return 2;
+    }
+    const audio::Law law = cfg.line.type == LineType::e1 ? audio::Law::alaw : audio::Law::ulaw;
+    std::optional<audio::ToneGenerator> tone;
+    if (!tone_ts.empty()) {
+        tone.emplace(tone_hz, tone_dbm0, law);
+    }
+    std::FILE* record_file = nullptr;
+    std::vector<uint8_t> recorded;
+    if (recording) {
+        record_file = std::fopen(record_path.c_str(), "wb");
+        if (record_file == nullptr) {
+            std::fprintf(stderr, "pw-peer: %s: %s\n", record_path.c_str(), std::strerror(errno));
+            return 1;
+        }
+        recorded.reserve(static_cast<std::size_t>(seconds * 8000) + 64);
+    }
     if (cfg.mode == PwMode::cesopsn) {
         for (uint32_t ts = info.first_timeslot; ts <= info.last_timeslot; ++ts) {
             cfg.timeslots.push_back(static_cast<uint8_t>(ts));
@@ -146,22 +206,51 @@ int main(int argc, char** argv)
         for (uint32_t f = 0; f < due; ++f) {
             tx[f * span_frame_octets + dts] = d[f];
         }
+        if (tone) {
+            for (uint32_t f = 0; f < due; ++f) {
+                const uint8_t s = tone->next();
+                for (int ts : tone_ts) {
+                    tx[f * span_frame_octets + static_cast<uint32_t>(ts)] = s;
+                }
+            }
+        }
         span.advance(due, tx, rx);
         for (uint32_t f = 0; f < due; ++f) {
             d[f] = rx[f * span_frame_octets + dts];
         }
         dchan.rx_octets(d, due);
+        if (recording) {
+            for (uint32_t f = 0; f < due; ++f) {
+                recorded.push_back(rx[f * span_frame_octets + static_cast<uint32_t>(record_ts)]);
+            }
+            std::fwrite(recorded.data() + recorded.size() - due, 1, due, record_file);  // checked at the end
+        }
+    }
+    std::string record_json;
+    if (recording) {
+        const bool write_error = std::ferror(record_file) != 0;
+        if (std::fclose(record_file) != 0 || write_error) {
+            std::fprintf(stderr, "pw-peer: writing %s failed\n", record_path.c_str());
+            return 1;
+        }
+        const audio::ToneMeasurement m = audio::best_tone_window(recorded, law, tone_hz);
+        char buf[160];
+        std::snprintf(buf, sizeof(buf),
+                      ", \"record_octets\": %zu, \"record_sinad_db\": %.2f, \"record_level_dbm0\": %.2f, "
+                      "\"record_freq_hz\": %.2f",
+                      recorded.size(), m.sinad_db, m.level_dbm0, m.freq_hz);
+        record_json = buf;
     }
     SpanCounters c = span.counters();
     std::printf("{\"alarms\": %u, \"aligned_after_ms\": %.1f, \"frames\": %llu, \"crc_errors\": %llu, "
                 "\"pw_rx\": %llu, \"pw_tx\": %llu, \"pw_lost\": %llu, \"pw_malformed\": %llu, \"slips\": %llu, "
-                "\"dchan_frames_rx\": %llu, \"dchan_frames_tx\": %d, \"send_errors\": %llu}\n",
+                "\"dchan_frames_rx\": %llu, \"dchan_frames_tx\": %d, \"send_errors\": %llu%s}\n",
                 span.alarms(), aligned_at / 8.0, static_cast<unsigned long long>(c.line.frames),
                 static_cast<unsigned long long>(c.line.crc_errors), static_cast<unsigned long long>(c.pw_packets_rx),
                 static_cast<unsigned long long>(c.pw_packets_tx), static_cast<unsigned long long>(c.pw_lost),
                 static_cast<unsigned long long>(c.pw_malformed), static_cast<unsigned long long>(c.pw_slips),
-                static_cast<unsigned long long>(g_dchan_rx), sent_frames,
-                static_cast<unsigned long long>(sink.errors));
+                static_cast<unsigned long long>(g_dchan_rx), sent_frames, static_cast<unsigned long long>(sink.errors),
+                record_json.c_str());
     close(fd);
     return 0;
 }

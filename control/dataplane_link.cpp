@@ -177,11 +177,15 @@ void DataplaneLink::on_attached()
         spans_up += st == api::SpanOperState::up ? 1 : 0;
     }
     for (uint32_t i = 0; i < h.n_sessions; ++i) {
-        sessions += _segment.session(i).state.load() == static_cast<uint32_t>(api::SessionState::active) ? 1 : 0;
+        sessions +=
+            _segment.session(i).mirror.state.load() == static_cast<uint32_t>(api::SessionState::active) ? 1 : 0;
     }
     spdlog::info("attached to data plane pid {} (epoch {}, ABI {}): {} worker(s), {} span(s) ({} up), "
                  "{} active session(s) resynchronised",
                  h.dataplane_pid, h.epoch, h.abi_version, h.n_workers, h.n_spans, spans_up, sessions);
+    if (_observers.attached) {
+        _observers.attached(_segment);
+    }
     ping_workers();
 }
 
@@ -265,12 +269,23 @@ void DataplaneLink::handle_event(uint32_t worker_index, const api::Message& m)
         break;
     }
     case api::MsgType::evt_cmd_error: {
-        spdlog::warn("worker {} refused command type {} seq {}: {}", worker_index, m.u.cmd_error.cmd_type,
-                     m.u.cmd_error.cmd_seq, std::strerror(-m.u.cmd_error.error));
-        std::lock_guard lock(_mutex);
-        ++_counters.cmd_errors;
+        spdlog::warn("worker {} refused command type {} seq {} for object {}: {}", worker_index,
+                     m.u.cmd_error.cmd_type, m.u.cmd_error.cmd_seq, m.u.cmd_error.object,
+                     std::strerror(-m.u.cmd_error.error));
+        {
+            std::lock_guard lock(_mutex);
+            ++_counters.cmd_errors;
+        }
+        if (_observers.command_error) {
+            _observers.command_error(m.u.cmd_error);
+        }
         break;
     }
+    case api::MsgType::evt_session_event:
+        if (_observers.session_event) {
+            _observers.session_event(m.u.session_event);
+        }
+        break;
     default: {
         std::lock_guard lock(_mutex);
         ++_counters.events_unknown;

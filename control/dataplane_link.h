@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -47,6 +48,16 @@ public:
 
     void start();  // first attach attempt now, then retries
 
+    // Observers, run on the control loop: after every attach (the segment
+    // is mapped: reconcile from the mirror), for every command a worker
+    // refused, for every session event.
+    struct Observers {
+        std::function<void(const api::Segment&)> attached;
+        std::function<void(const api::CmdErrorPayload&)> command_error;
+        std::function<void(const api::SessionEventPayload&)> session_event;
+    };
+    void set_observers(Observers o) { _observers = std::move(o); }
+
     // Drains every event ring and re-arms the wakeup flags (the prepoll hook).
     void drain_events();
 
@@ -75,6 +86,7 @@ private:
 
     EventLoop& _loop;
     const config::Config& _cfg;
+    Observers _observers;
     Timer _retry;
     Timer _ping;
     int _conn_fd = -1;

@@ -16,6 +16,7 @@
 #include "control/event_loop.h"
 #include "control/metrics_exporter.h"
 #include "control/mgmt_commands.h"
+#include "control/session_manager.h"
 #include "control/mgmt_server.h"
 #include "control/status.h"
 
@@ -38,8 +39,19 @@ int run(const trunkgw::config::Config& cfg)
     EventLoop loop;
     DataplaneLink link(loop, cfg);
     MgmtCounters mgmt_counters;
-    auto snapshot = [&] { return take_snapshot(link, cfg, start_ns, mgmt_counters); };
-    MgmtCommands commands = make_mgmt_commands(snapshot);
+    SessionManager sessions(link, cfg);
+    auto snapshot = [&] {
+        Snapshot s = take_snapshot(link, cfg, start_ns, mgmt_counters);
+        const SessionManagerCounters& c = sessions.counters();
+        s.session_manager = {c.creates.load(),        c.deletes.load(), c.modifies.load(),
+                             c.refused.load(),        c.worker_refused.load(), c.events.load(),
+                             c.rtp_timeouts.load(),   c.ports_free.load()};
+        return s;
+    };
+    link.set_observers({[&](const trunkgw::api::Segment& seg) { sessions.resync(seg); },
+                        [&](const trunkgw::api::CmdErrorPayload& e) { sessions.on_command_error(e); },
+                        [&](const trunkgw::api::SessionEventPayload& e) { sessions.on_session_event(e); }});
+    MgmtCommands commands = make_mgmt_commands(snapshot, &sessions);
 
     std::unique_ptr<MgmtServer> mgmt;
     std::unique_ptr<MetricsExporter> metrics;

@@ -1,6 +1,8 @@
 // Snapshot -> Prometheus families; see metrics_exporter.h.
 #include "control/metrics_exporter.h"
 
+#include <map>
+
 #include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
 
@@ -85,8 +87,52 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
               {{"result", "error"}});
     f.counter("trunkgw_mgmt_requests_total", req_help, static_cast<double>(s.mgmt_requests_malformed),
               {{"result", "malformed"}});
+    const auto& sm = s.session_manager;
+    const char* sm_help = "RTP session commands by control's session manager, by what happened.";
+    f.counter("trunkgw_session_commands_total", sm_help, static_cast<double>(sm.creates), {{"command", "create"}});
+    f.counter("trunkgw_session_commands_total", sm_help, static_cast<double>(sm.modifies), {{"command", "modify"}});
+    f.counter("trunkgw_session_commands_total", sm_help, static_cast<double>(sm.deletes), {{"command", "delete"}});
+    f.counter("trunkgw_session_refusals_total", "Session commands refused, by who refused them.",
+              static_cast<double>(sm.refused), {{"by", "control"}});
+    f.counter("trunkgw_session_refusals_total", "Session commands refused, by who refused them.",
+              static_cast<double>(sm.worker_refused), {{"by", "worker"}});
+    f.counter("trunkgw_session_events_total", "Session events (RTP timeout, resumed, latched, BYE) received.",
+              static_cast<double>(sm.events));
+    f.counter("trunkgw_session_rtp_timeouts_total", "RTP timeouts reported by the data plane.",
+              static_cast<double>(sm.rtp_timeouts));
+    f.gauge("trunkgw_rtp_ports_free", "Local RTP ports free in media.rtp_port_min..max.",
+            static_cast<double>(sm.ports_free));
     if (!s.attached) {
         return f.take();
+    }
+    f.gauge("trunkgw_session_slots", "Preallocated RTP session slots (all workers).",
+            static_cast<double>(s.session_slots));
+    std::map<uint32_t, uint64_t> active_by_worker;
+    for (const auto& w : s.workers) {
+        active_by_worker[w.id] = 0;
+    }
+    for (const auto& r : s.sessions) {
+        ++active_by_worker[r.worker_id];
+    }
+    for (const auto& [id, n] : active_by_worker) {
+        f.gauge("trunkgw_sessions_active", "RTP sessions active, per worker.", static_cast<double>(n),
+                {{"worker", std::to_string(id)}});
+    }
+    // Per-session series while the session lives (they vanish with it).
+    for (const auto& r : s.sessions) {
+        Labels l{{"session", std::to_string(r.slot)}, {"channel", r.channel}};
+        for (std::size_t i = 0; i < api::session_counter_count; ++i) {
+            const auto& info = api::session_counter_info[i];
+            std::string metric = fmt::format("trunkgw_session_{}", info.prom_name);
+            double v = i == static_cast<std::size_t>(api::SessionCounter::lost)
+                           ? static_cast<double>(static_cast<int64_t>(r.counters[i]))
+                           : static_cast<double>(r.counters[i]) * info.prom_scale;
+            if (info.gauge) {
+                f.gauge(metric, info.help, v, l);
+            } else {
+                f.counter(metric, info.help, v, l);
+            }
+        }
     }
     f.gauge("trunkgw_dataplane_uptime_seconds", "Seconds since trunkgw-dataplane started.", s.dataplane_uptime_s);
     f.gauge("trunkgw_dataplane_heartbeat_age_seconds", "Seconds since the data plane service loop last beat.",

@@ -1,6 +1,8 @@
 // JSON renderings of the status snapshot, and the command table.
 #include "control/mgmt_commands.h"
 
+#include "control/mgmt_session_commands.h"
+
 #include "dataplane/api/worker_counters.h"
 #include "dataplane/net_counter_layout.h"
 
@@ -121,7 +123,7 @@ json counters_json(const Snapshot& s)
               {"requests_malformed", s.mgmt_requests_malformed}}}};
 }
 
-MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot)
+MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot, SessionManager* sessions)
 {
     MgmtCommands c;
     c["show status"] = {"versions, uptimes, attach state, workers, spans, metrics URL",
@@ -130,6 +132,11 @@ MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot)
                        [snapshot](const json&) { return spans_json(snapshot()); }};
     c["show counters"] = {"ring and worker counters",
                           [snapshot](const json&) { return counters_json(snapshot()); }};
+    c["show sessions"] = {"RTP sessions: channel, addresses, codec, RTP/RTCP counters, loss, jitter, RTT",
+                          [snapshot](const json&) { return sessions_json(snapshot()); }};
+    if (sessions != nullptr) {
+        add_session_commands(c, *sessions);
+    }
     json list = json::object();
     for (const auto& [name, cmd] : c) {
         list[name] = cmd.help;

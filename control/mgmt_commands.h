@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/mgmt_api.h"
+#include "control/session_manager.h"
 #include "control/status.h"
 
 namespace trunkgw::control {
@@ -15,7 +16,8 @@ nlohmann::json status_json(const Snapshot& s);
 nlohmann::json counters_json(const Snapshot& s);
 nlohmann::json spans_json(const Snapshot& s);
 
-// `snapshot` takes a fresh snapshot when called.
-MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot);
+// `snapshot` takes a fresh snapshot when called; `sessions` (may be null in
+// tests) adds the session commands.
+MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot, SessionManager* sessions = nullptr);
 
 }  // namespace trunkgw::control

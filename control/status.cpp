@@ -121,6 +121,34 @@ Snapshot take_snapshot(const DataplaneLink& link, const config::Config& cfg, uin
             s.rings.push_back({"dchannel_rx", "span " + name, "span", name, api::ring_stats(seg->ring_at(b.dchan_rx_off))});
             s.rings.push_back({"dchannel_tx", "span " + name, "span", name, api::ring_stats(seg->ring_at(b.dchan_tx_off))});
         }
+        s.session_slots = h.n_sessions;
+        for (uint32_t i = 0; i < h.n_sessions; ++i) {
+            const api::SessionBlock& b = seg->session(i);
+            const api::SessionMirror& m = b.mirror;
+            if (m.state.load(std::memory_order_acquire) != static_cast<uint32_t>(api::SessionState::active)) {
+                continue;
+            }
+            SessionRow row{};
+            row.slot = i;
+            row.worker_id = seg->worker(m.worker_index).worker_id;
+            if (uint32_t ch = m.channel_index.load(); ch != 0 && ch - 1 < h.n_channels) {
+                const api::ChannelMirror& cm = seg->channel(ch - 1);
+                const api::SpanMirror& sm = seg->span(cm.span_index).mirror;
+                row.channel = fixed_string(sm.name, sizeof(sm.name)) + "/" + std::to_string(cm.timeslot);
+            }
+            row.local_ipv4 = m.local_ipv4.load();
+            row.local_port = static_cast<uint16_t>(m.local_port.load());
+            row.remote_ipv4 = m.remote_ipv4.load();
+            row.remote_port = static_cast<uint16_t>(m.remote_port.load());
+            row.payload_type = m.payload_type.load();
+            row.ptime_ms = m.ptime_ms.load();
+            row.ssrc = m.ssrc.load();
+            row.sending = (m.flags.load() & api::session_send) != 0;
+            row.rtp_timed_out = m.rtp_timed_out.load() != 0;
+            row.age_s = seconds_between(m.created_mono_ns.load(), now);
+            b.counters.read(row.counters);
+            s.sessions.push_back(row);
+        }
         return 0;
     });
     return s;

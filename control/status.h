@@ -12,6 +12,7 @@
 
 #include "control/config/config.h"
 #include "control/dataplane_link.h"
+#include "dataplane/api/session_counters.h"
 #include "dataplane/api/span_counters.h"
 #include "dataplane/api/spsc_ring.h"
 #include "dataplane/api/state_mirror.h"
@@ -60,6 +61,23 @@ struct SpanRow {
     api::SpanCounterValues counters;
 };
 
+struct SessionRow {
+    uint32_t slot;
+    uint32_t worker_id;
+    std::string channel;  // "span/ts", "" when not joined
+    uint32_t local_ipv4;
+    uint16_t local_port;
+    uint32_t remote_ipv4;
+    uint16_t remote_port;
+    uint32_t payload_type;
+    uint32_t ptime_ms;
+    uint32_t ssrc;
+    bool sending;
+    bool rtp_timed_out;
+    double age_s;
+    api::SessionCounterValues counters;
+};
+
 struct Snapshot {
     std::string version;
     uint32_t abi_version;
@@ -85,6 +103,12 @@ struct Snapshot {
     std::vector<WorkerRow> workers;
     std::vector<RingRow> rings;
     std::vector<SpanRow> spans;
+    std::vector<SessionRow> sessions;  // active ones
+    uint32_t session_slots = 0;        // all workers
+    // Control's session manager (filled by whoever owns it).
+    struct {
+        uint64_t creates, deletes, modifies, refused, worker_refused, events, rtp_timeouts, ports_free;
+    } session_manager{};
 
     uint64_t mgmt_connections, mgmt_requests_ok, mgmt_requests_error, mgmt_requests_malformed;
 };

@@ -26,6 +26,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
+// Frames one worker can hold for another (software dispatch) at a time.
+constexpr uint32_t dispatch_ring_size = 4096;
+
 void on_signal(int) { g_stop.store(true); }
 
 trunkgw::api::SegmentSpec segment_spec(const trunkgw::config::Config& cfg)
@@ -41,7 +44,7 @@ trunkgw::api::SegmentSpec segment_spec(const trunkgw::config::Config& cfg)
                                                                       : trunkgw::api::SpanKind::t1,
                               cfg.worker_index(s.worker)});
     }
-    spec.max_sessions = cfg.dataplane.max_sessions;
+    spec.sessions_per_worker = cfg.dataplane.sessions_per_worker;
     spec.cmd_ring_capacity = cfg.dataplane.command_ring_size;
     spec.evt_ring_capacity = cfg.dataplane.event_ring_size;
     spec.dchan_ring_capacity = cfg.dataplane.dchannel_ring_size;
@@ -75,6 +78,9 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
                      segment.header().segment_size, api::abi_version, segment.header().epoch);
         auto ports = std::make_unique<dataplane::Ports>(cfg, static_cast<uint32_t>(cfg.dataplane.workers.size()));
         dataplane::Service service(segment, api::attach_socket_path(cfg.instance.run_dir, cfg.instance.name));
+        const auto n_workers = static_cast<uint32_t>(cfg.dataplane.workers.size());
+        auto dispatch_owner = std::make_unique<dataplane::UdpDispatch>(n_workers, dispatch_ring_size);
+        dataplane::UdpDispatch& dispatch = *dispatch_owner;
 
         std::vector<std::unique_ptr<dataplane::WorkerContext>> workers;
         for (uint32_t i = 0; i < cfg.dataplane.workers.size(); ++i) {
@@ -97,8 +103,20 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
                     w->ports.push_back(std::make_unique<dataplane::PortIo>(op.port_id, static_cast<uint16_t>(i),
                                                                             ports->pool(), cfg.ports[pi]));
                     port_of_config[pi] = w->ports.back().get();
+                    if (n_workers > 1) {
+                        w->ports.back()->set_arp_fanout(
+                            [d = &dispatch, i](rte_mbuf* m) { d->fan_out(i, m); });
+                    }
                 }
             }
+            w->dispatch = &dispatch;
+            std::vector<dataplane::PortIo*> io;
+            for (auto& p : w->ports) {
+                io.push_back(p.get());
+            }
+            w->sessions = std::make_unique<dataplane::WorkerSessions>(
+                i, segment, cfg, std::move(io), &dispatch,
+                dataplane::WorkerSessions::EventSink{dataplane::worker_emit, w.get()});
             for (uint32_t s = 0; s < segment.header().n_spans; ++s) {
                 if (segment.span(s).mirror.worker_index != i) {
                     continue;
@@ -115,6 +133,11 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
                 }
                 w->spans.push_back(s);
                 w->span_lines.push_back(std::make_unique<dataplane::WorkerSpan>(s, sc, port, segment));
+                w->sessions->add_span(s, w->span_lines.back().get());
+                if (sc.has_pseudowire && dispatch.bind(sc.pseudowire.local_udp_port, i) != 0) {
+                    throw std::runtime_error(fmt::format("span {}: local UDP port {} is used twice", sc.name,
+                                                         sc.pseudowire.local_udp_port));
+                }
             }
             w->stop = &g_stop;
             workers.push_back(std::move(w));
@@ -137,6 +160,9 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
         service.run(g_stop);
         spdlog::info("stopping");
         rte_eal_mp_wait_lcore();
+        // Mbufs held in dispatch rings go back to the pool before it goes.
+        workers.clear();
+        dispatch_owner.reset();
         ports.reset();
         segment.unlink();
     } catch (const std::exception& e) {

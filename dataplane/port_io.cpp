@@ -89,10 +89,9 @@ void PortIo::send_arp_request(uint32_t target, const net::MacAddress& dst)
     queue_tx(m);
 }
 
-int PortIo::send_udp(uint32_t dst_ip, uint16_t src_port, uint16_t dst_port, const uint8_t* payload, std::size_t len,
-                     uint64_t now_ns)
+int PortIo::send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len, uint64_t now_ns)
 {
-    uint32_t hop = next_hop(dst_ip);
+    uint32_t hop = next_hop(to.dst_ip);
     net::ArpResolution r = _arp.resolve(hop, now_ns);
     if (r.action == net::ArpAction::send_request) {
         send_arp_request(hop, net::broadcast_mac);
@@ -110,10 +109,11 @@ int PortIo::send_udp(uint32_t dst_ip, uint16_t src_port, uint16_t dst_port, cons
     }
     net::UdpFlow flow;
     flow.dst_mac = r.mac;
-    flow.src_ip = primary_address();
-    flow.dst_ip = dst_ip;
-    flow.src_port = src_port;
-    flow.dst_port = dst_port;
+    flow.src_ip = to.src_ip != 0 ? to.src_ip : primary_address();
+    flow.dst_ip = to.dst_ip;
+    flow.src_port = to.src_port;
+    flow.dst_port = to.dst_port;
+    flow.dscp = to.dscp;
     auto* data = rte_pktmbuf_mtod(m, uint8_t*);
     int n = net::build_udp_frame(data, rte_pktmbuf_tailroom(m), _ifc, flow, _ip_id++, payload, len);
     if (n < 0) {
@@ -131,6 +131,17 @@ uint16_t PortIo::poll(uint64_t now_ns, const UdpHandler& on_udp)
     rte_mbuf* pkts[burst];
     uint16_t n = rte_eth_rx_burst(_port_id, _queue_id, pkts, burst);
     _c.rx_frames += n;
+    handle(pkts, n, now_ns, on_udp, true);
+    return n;
+}
+
+void PortIo::handle_forwarded(rte_mbuf** pkts, uint16_t n, uint64_t now_ns, const UdpHandler& on_udp)
+{
+    handle(pkts, n, now_ns, on_udp, false);
+}
+
+void PortIo::handle(rte_mbuf** pkts, uint16_t n, uint64_t now_ns, const UdpHandler& on_udp, bool fan_out)
+{
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         auto* data = rte_pktmbuf_mtod(m, uint8_t*);
@@ -139,6 +150,11 @@ uint16_t PortIo::poll(uint64_t now_ns, const UdpHandler& on_udp)
         _classify.count(v);
         if (net::verdict_wants_arp_merge(v)) {
             _arp.merge(v.arp.sender_ip, v.arp.sender_mac, v.arp_target_is_us, now_ns);
+            // Not a request for us: its in-place reply rewrites the
+            // buffer the other workers would read.
+            if (fan_out && _arp_fanout && v.kind != net::VerdictKind::arp_request_for_us) {
+                _arp_fanout(m);
+            }
         }
         switch (v.kind) {
         case net::VerdictKind::arp_request_for_us: {
@@ -164,14 +180,15 @@ uint16_t PortIo::poll(uint64_t now_ns, const UdpHandler& on_udp)
             break;
         }
         case net::VerdictKind::udp_for_us:
-            on_udp(v, data, len);
+            if (on_udp(v, m, data, len)) {
+                continue;
+            }
             break;
         default:
             break;
         }
         rte_pktmbuf_free(m);
     }
-    return n;
 }
 
 void PortIo::housekeeping(uint64_t now_ns) { _arp.expire(now_ns); }

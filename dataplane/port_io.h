@@ -37,20 +37,37 @@ class PortIo {
 public:
     static constexpr uint16_t burst = 32;
 
-    // Handler for UDP addressed to us: (verdict, frame, len). The frame is
-    // freed after it returns.
-    using UdpHandler = std::function<void(const net::Verdict&, const uint8_t*, std::size_t)>;
+    // Handler for UDP addressed to us: (verdict, mbuf, frame, len). Returns
+    // true when it kept the mbuf (handed it to another worker), false to
+    // have it freed.
+    using UdpHandler = std::function<bool(const net::Verdict&, rte_mbuf*, const uint8_t*, std::size_t)>;
+    // Gets every received ARP packet that teaches the cache, so that the
+    // other workers' caches for this port learn it too (with several
+    // workers, a reply reaches whichever queue the PMD picked). It must
+    // take its own references to the mbuf; the caller frees its own.
+    using ArpFanout = std::function<void(rte_mbuf*)>;
 
     PortIo(uint16_t port_id, uint16_t queue_id, rte_mempool* pool, const config::Port& cfg);
 
     // Receives and handles one burst; returns frames received.
     uint16_t poll(uint64_t now_ns, const UdpHandler& on_udp);
+    // Handles frames another worker received on this port for us (ARP is
+    // not fanned out again). Consumes the mbufs.
+    void handle_forwarded(rte_mbuf** pkts, uint16_t n, uint64_t now_ns, const UdpHandler& on_udp);
+    void set_arp_fanout(ArpFanout f) { _arp_fanout = std::move(f); }
 
-    // Frames payload in UDP/IPv4/Ethernet for dst_ip:dst_port from our
-    // src_port and queues it. 0, -EHOSTUNREACH (no ARP entry yet: counted,
-    // resolution started), -ENOBUFS (no mbuf / queue full: counted).
-    int send_udp(uint32_t dst_ip, uint16_t src_port, uint16_t dst_port, const uint8_t* payload, std::size_t len,
-                 uint64_t now_ns);
+    struct UdpSend {
+        uint32_t src_ip = 0;  // one of our addresses; 0 = the port's first
+        uint32_t dst_ip = 0;
+        uint16_t src_port = 0;
+        uint16_t dst_port = 0;
+        uint8_t dscp = net::dscp_ef;
+    };
+    // Frames payload in UDP/IPv4/Ethernet and queues it. 0, -EHOSTUNREACH
+    // (no ARP entry yet: counted, resolution started), -ENOBUFS (no mbuf /
+    // queue full: counted).
+    int send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len, uint64_t now_ns);
+    uint16_t port_id() const { return _port_id; }
 
     void flush();
     void housekeeping(uint64_t now_ns);  // ARP ageing, once a second
@@ -64,6 +81,7 @@ public:
 private:
     uint32_t next_hop(uint32_t dst_ip) const;
     void queue_tx(rte_mbuf* m);
+    void handle(rte_mbuf** pkts, uint16_t n, uint64_t now_ns, const UdpHandler& on_udp, bool fan_out);
     void send_arp_request(uint32_t target, const net::MacAddress& dst);
 
     uint16_t _port_id;
@@ -78,6 +96,7 @@ private:
     rte_mbuf* _tx[burst] = {};
     uint16_t _tx_count = 0;
     uint16_t _ip_id = 0;
+    ArpFanout _arp_fanout;
 };
 
 }  // namespace trunkgw::dataplane

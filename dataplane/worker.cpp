@@ -54,14 +54,17 @@ bool owns_span(const WorkerContext& w, uint32_t span_index)
 // Per-tick work: every span moves 8 frames (1 ms at 8000 frames/s) each way.
 void run_tick(WorkerContext& w, uint64_t now_ns)
 {
-    ++at(w.counters, WorkerCounter::ticks);
+    uint64_t tick_number = ++at(w.counters, WorkerCounter::ticks);
     for (std::size_t i = 0; i < w.span_lines.size(); ++i) {
-        if (w.span_lines[i]->tick(now_ns)) {
+        WorkerSpan& span = *w.span_lines[i];
+        w.sessions->tick_span(static_cast<uint32_t>(i), span.rx_frames(), span.tx_frames(), now_ns);
+        if (span.tick(now_ns)) {
             const auto& m = w.segment->span(w.spans[i]).mirror;
             api::SpanStatePayload p{w.spans[i], m.oper_state.load(), m.alarms.load(), 0};
             emit(w, api::make_message(api::MsgType::evt_span_state, ++w.event_seq, p));
         }
     }
+    w.sessions->tick_unjoined(now_ns, tick_number);
     for (auto& p : w.ports) {
         p->flush();
     }
@@ -73,23 +76,75 @@ void run_tick(WorkerContext& w, uint64_t now_ns)
     }
 }
 
+// UDP for a port of this worker: its session, or the span whose
+// pseudowire uses it.
+void deliver_local(WorkerContext& w, PortIo* p, const net::Verdict& v, const uint8_t* frame, uint64_t now_ns)
+{
+    if (w.sessions->receive(v, frame, now_ns)) {
+        return;
+    }
+    for (auto& s : w.span_lines) {
+        if (s->has_line() && s->port() == p && s->local_udp_port() == v.dst_port) {
+            s->receive(frame + v.payload_offset, v.payload_len);
+            return;
+        }
+    }
+    ++at(w.counters, WorkerCounter::udp_no_listener);
+}
+
+// UDP for one of our addresses: hand it to the worker that owns the port,
+// else to our session or span on it. True when the mbuf was handed over.
+bool deliver_udp(WorkerContext& w, PortIo* p, const net::Verdict& v, rte_mbuf* m, const uint8_t* frame,
+                 uint64_t now_ns)
+{
+    int owner = w.dispatch->owner(v.dst_port);
+    if (owner >= 0 && static_cast<uint32_t>(owner) != w.index) {
+        if (w.dispatch->forward(static_cast<uint32_t>(owner), m)) {
+            ++at(w.counters, WorkerCounter::dispatched_out);
+            return true;
+        }
+        ++at(w.counters, WorkerCounter::dispatch_ring_full);
+        return false;
+    }
+    deliver_local(w, p, v, frame, now_ns);
+    return false;
+}
+
 void poll_ports(WorkerContext& w, uint32_t& work, uint64_t now_ns)
 {
     for (auto& port : w.ports) {
         PortIo* p = port.get();
-        uint16_t n = p->poll(now_ns, [&w, p](const net::Verdict& v, const uint8_t* frame, std::size_t) {
-            // UDP for us: the span whose pseudowire uses this port and UDP
-            // port (sessions join here with issue 4's RTP engine).
-            for (auto& s : w.span_lines) {
-                if (s->has_line() && s->port() == p && s->local_udp_port() == v.dst_port) {
-                    s->receive(frame + v.payload_offset, v.payload_len);
-                    return;
-                }
-            }
-            ++at(w.counters, WorkerCounter::udp_no_listener);
-        });
+        uint16_t n = p->poll(now_ns, [&w, p, now_ns](const net::Verdict& v, rte_mbuf* m, const uint8_t* frame,
+                                                     std::size_t) { return deliver_udp(w, p, v, m, frame, now_ns); });
         work += n;
         at(w.counters, WorkerCounter::rx_packets) += n;
+    }
+}
+
+// Frames other workers received for us (software dispatch).
+void poll_dispatch(WorkerContext& w, uint32_t& work, uint64_t now_ns)
+{
+    rte_mbuf* pkts[burst_size];
+    unsigned n = w.dispatch->take(w.index, pkts, burst_size);
+    work += n;
+    at(w.counters, WorkerCounter::dispatched_in) += n;
+    for (unsigned i = 0; i < n; ++i) {
+        PortIo* p = nullptr;
+        for (auto& port : w.ports) {
+            if (port->port_id() == pkts[i]->port) {
+                p = port.get();
+            }
+        }
+        if (p == nullptr) {
+            rte_pktmbuf_free(pkts[i]);
+            continue;
+        }
+        // Never handed on twice: the owner table named us.
+        p->handle_forwarded(&pkts[i], 1, now_ns,
+                            [&w, p, now_ns](const net::Verdict& v, rte_mbuf*, const uint8_t* frame, std::size_t) {
+                                deliver_local(w, p, v, frame, now_ns);
+                                return false;
+                            });
     }
 }
 
@@ -131,6 +186,17 @@ void publish_net_counters(WorkerContext& w)
     at(w.counters, WorkerCounter::tx_dropped_full) = v[static_cast<std::size_t>(NetCounter::tx_dropped_full)];
 }
 
+// The span or session a command named (the first word of every payload
+// that names one), for the error event.
+uint32_t command_object(const api::Message& m)
+{
+    uint32_t v = 0;
+    if (m.hdr.size >= sizeof(v)) {
+        __builtin_memcpy(&v, m.u.raw, sizeof(v));
+    }
+    return v;
+}
+
 void poll_commands(WorkerContext& w, uint32_t& work)
 {
     api::Message msgs[burst_size];
@@ -141,7 +207,7 @@ void poll_commands(WorkerContext& w, uint32_t& work)
         int rc = worker_handle_command(w, msgs[i]);
         if (rc < 0) {
             ++at(w.counters, WorkerCounter::commands_bad);
-            api::CmdErrorPayload e{msgs[i].hdr.type, 0, msgs[i].hdr.seq, rc, 0};
+            api::CmdErrorPayload e{msgs[i].hdr.type, 0, msgs[i].hdr.seq, rc, command_object(msgs[i])};
             emit(w, api::make_message(api::MsgType::evt_cmd_error, ++w.event_seq, e));
         }
     }
@@ -154,6 +220,8 @@ void sleep_ns(uint64_t ns)
 }
 
 }  // namespace
+
+void worker_emit(void* user, const api::Message& m) { emit(*static_cast<WorkerContext*>(user), m); }
 
 int worker_handle_command(WorkerContext& w, const api::Message& m)
 {
@@ -175,6 +243,18 @@ int worker_handle_command(WorkerContext& w, const api::Message& m)
         set_span_state(w, s, m.u.span_admin.up ? api::SpanOperState::starting : api::SpanOperState::down);
         return 0;
     }
+    case api::MsgType::cmd_session_create: {
+        int rc = w.sessions->create(m.u.session_create, api::mono_ns());
+        at(w.counters, WorkerCounter::session_creates) = w.sessions->counters().creates;
+        return rc;
+    }
+    case api::MsgType::cmd_session_modify:
+        return w.sessions->modify(m.u.session_modify);
+    case api::MsgType::cmd_session_delete: {
+        int rc = w.sessions->remove(m.u.session_delete, api::mono_ns());
+        at(w.counters, WorkerCounter::session_deletes) = w.sessions->counters().deletes;
+        return rc;
+    }
     default:
         return -EOPNOTSUPP;
     }
@@ -194,6 +274,7 @@ int worker_main(void* arg)
         uint32_t work = 0;
         uint64_t now_ns = api::mono_ns();
         poll_ports(w, work, now_ns);
+        poll_dispatch(w, work, now_ns);
         poll_commands(w, work);
 
         uint64_t now = rte_rdtsc();
@@ -209,6 +290,8 @@ int worker_main(void* arg)
             run_tick(w, now_ns);
             next_tick += tick;
             w.block->heartbeat_mono_ns.store(now_ns, std::memory_order_relaxed);
+            at(w.counters, WorkerCounter::rtp_rx) = w.sessions->counters().rtp_rx;
+            at(w.counters, WorkerCounter::rtcp_rx) = w.sessions->counters().rtcp_rx;
             publish_net_counters(w);
             w.block->counters.publish(w.counters);
             continue;

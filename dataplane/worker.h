@@ -15,6 +15,8 @@
 #include "dataplane/api/segment.h"
 #include "dataplane/port_io.h"
 #include "dataplane/ports.h"
+#include "dataplane/udp_dispatch.h"
+#include "dataplane/worker_sessions.h"
 #include "dataplane/worker_span.h"
 
 namespace trunkgw::dataplane {
@@ -31,6 +33,8 @@ struct alignas(64) WorkerContext {
     std::vector<std::unique_ptr<PortIo>> ports;     // this worker's queue of each port it polls
     std::vector<std::unique_ptr<WorkerSpan>> span_lines;  // parallel to spans
     std::vector<uint32_t> spans;  // span indexes in the segment
+    std::unique_ptr<WorkerSessions> sessions;
+    UdpDispatch* dispatch = nullptr;  // shared by all workers
     api::WorkerCounterValues counters{};
     uint32_t event_seq = 0;
     const std::atomic<bool>* stop = nullptr;
@@ -38,6 +42,10 @@ struct alignas(64) WorkerContext {
 
 // The lcore entry point (rte_eal_remote_launch); arg is a WorkerContext*.
 int worker_main(void* arg);
+
+// Pushes an event to control (counted when the ring is full); user is a
+// WorkerContext*. For components that raise events (WorkerSessions).
+void worker_emit(void* user, const api::Message& m);
 
 // Applies one command; exposed for tests. Returns 0 or a negative errno.
 int worker_handle_command(WorkerContext& w, const api::Message& m);

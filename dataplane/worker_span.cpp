@@ -52,7 +52,11 @@ WorkerSpan::WorkerSpan(uint32_t span_index, const config::Span& cfg, PortIo* por
 
 void WorkerSpan::send(const uint8_t* pkt, std::size_t len)
 {
-    if (_port->send_udp(_remote_ipv4, _local_udp_port, _remote_udp_port, pkt, len, _now_ns) == -EHOSTUNREACH) {
+    PortIo::UdpSend to;
+    to.dst_ip = _remote_ipv4;
+    to.src_port = _local_udp_port;
+    to.dst_port = _remote_udp_port;
+    if (_port->send_udp(to, pkt, len, _now_ns) == -EHOSTUNREACH) {
         ++_tx_no_route;
     }
 }

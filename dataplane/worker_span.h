@@ -29,6 +29,13 @@ public:
     bool has_line() const { return _line != nullptr; }
     uint16_t local_udp_port() const { return _local_udp_port; }
     PortIo* port() const { return _port; }
+    bool is_e1() const { return _dchannel_ts == 16; }
+    uint8_t idle_code() const { return _idle; }
+    // The 8 frames (32 octets each) the line received in the last tick and
+    // the 8 it sends in the next: joined sessions read and write their
+    // timeslot here between ticks.
+    const uint8_t* rx_frames() const { return _rx; }
+    uint8_t* tx_frames() { return _tx; }
 
     void send(const uint8_t* pkt, std::size_t len) override;
 

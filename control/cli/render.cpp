@@ -92,6 +92,42 @@ std::string render_spans(const json& r)
     return out;
 }
 
+std::string render_sessions(const json& r)
+{
+    if (!r["attached"].get<bool>()) {
+        return "dataplane NOT attached: sessions unavailable\n";
+    }
+    std::string out = fmt::format("{} active of {} slots\n", r["active"].get<uint64_t>(), r["slots"].get<uint64_t>());
+    TextTable t({"ID", "WORKER", "CHANNEL", "LOCAL", "REMOTE", "CODEC", "PTIME", "STATE", "RTP OUT", "RTP IN", "LOST",
+                 "LATE", "JITTER", "RTT", "AGE"});
+    for (const auto& s : r["sessions"]) {
+        const json& c = s["counters"];
+        std::string state = s["rtp_timed_out"].get<bool>() ? "rtp-timeout" : (s["sending"].get<bool>() ? "active" : "hold");
+        std::string channel = s["channel"].get<std::string>();
+        t.add({std::to_string(s["id"].get<uint32_t>()), std::to_string(s["worker"].get<uint32_t>()),
+               channel.empty() ? "-" : channel, s["local"].get<std::string>(), s["remote"].get<std::string>(),
+               s["codec"].get<std::string>(), fmt::format("{}ms", s["ptime_ms"].get<uint32_t>()), state,
+               std::to_string(c["rtp_packets_out"].get<uint64_t>()), std::to_string(c["rtp_packets_in"].get<uint64_t>()),
+               std::to_string(c["lost"].get<int64_t>()), std::to_string(c["rtp_late"].get<uint64_t>()),
+               fmt::format("{:.1f}ms", static_cast<double>(c["jitter_microseconds"].get<uint64_t>()) / 1000.0),
+               c["rtt_microseconds"].get<uint64_t>() == 0
+                   ? "-"
+                   : fmt::format("{:.1f}ms", static_cast<double>(c["rtt_microseconds"].get<uint64_t>()) / 1000.0),
+               format_duration(s["age_s"].get<double>())});
+    }
+    out += t.render();
+    return out;
+}
+
+std::string render_session_result(const json& r)
+{
+    if (r.contains("local")) {
+        return fmt::format("session {} on worker {}, local {}\n", r["id"].get<uint32_t>(), r["worker"].get<uint32_t>(),
+                           r["local"].get<std::string>());
+    }
+    return fmt::format("session {}: done\n", r["id"].get<uint32_t>());
+}
+
 std::string render_counters(const json& r)
 {
     std::string out;

@@ -11,6 +11,9 @@ namespace trunkgw::cli {
 std::string render_status(const nlohmann::json& r);
 std::string render_counters(const nlohmann::json& r);
 std::string render_spans(const nlohmann::json& r);
+std::string render_sessions(const nlohmann::json& r);
+// One line for a session command's result ("session 3 on worker 1, local 192.0.2.1:16384").
+std::string render_session_result(const nlohmann::json& r);
 
 // 3725.4 -> "1h02m05s"
 std::string format_duration(double seconds);

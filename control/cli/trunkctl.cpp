@@ -14,7 +14,28 @@ namespace {
 struct Command {
     std::string api_name;
     std::string (*render)(const nlohmann::json&);
+    nlohmann::json args = nlohmann::json::object();
 };
+
+// trunkctl batch: one JSON request per stdin line ({"command": ..., "args":
+// {...}}) over one connection, one JSON reply per stdout line. Returns the
+// number of requests that failed.
+int run_batch(const std::string& socket_path)
+{
+    trunkgw::cli::MgmtConnection conn(socket_path);
+    int failed = 0;
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        if (line.empty()) {
+            continue;
+        }
+        nlohmann::json reply = conn.request_line(line);
+        failed += reply.value("ok", false) ? 0 : 1;
+        std::cout << reply.dump() << "\n";
+    }
+    std::cout.flush();
+    return failed;
+}
 
 }  // namespace
 
@@ -39,6 +60,69 @@ int main(int argc, char** argv)
         ->callback([&] { selected = {"show spans", trunkgw::cli::render_spans}; });
     show->add_subcommand("counters", "ring pushed/popped/full, worker loops/sleeps/ticks, control counters")
         ->callback([&] { selected = {"show counters", trunkgw::cli::render_counters}; });
+    show->add_subcommand("sessions", "RTP sessions: channel, addresses, codec, counters, loss, jitter, RTT")
+        ->callback([&] { selected = {"show sessions", trunkgw::cli::render_sessions}; });
+
+    auto* session = app.add_subcommand("session", "create, modify and delete RTP sessions (media tests)");
+    session->require_subcommand(1);
+    std::string channel;
+    std::string remote;
+    std::string local;
+    std::string codec = "pcma";
+    uint32_t ptime = 0;
+    uint32_t worker = 0;
+    uint32_t id = 0;
+    bool hold = false;
+    bool bye = false;
+    auto* create = session->add_subcommand("create", "start a session; --channel SPAN/TS joins a B-channel");
+    create->add_option("--channel", channel, "SPAN/TS: the B-channel to join");
+    create->add_option("--remote", remote, "IPV4:PORT of the far end (omit to learn it by latching)");
+    create->add_option("--local", local, "our IPv4 address (default: the first port's first)");
+    create->add_option("--codec", codec, "pcma or pcmu")->check(CLI::IsMember({"pcma", "pcmu"}));
+    create->add_option("--ptime", ptime, "10, 20, 30 or 40 ms (default: media.ptime_ms)");
+    create->add_option("--worker", worker, "without --channel: the worker id");
+    create->add_flag("--hold", hold, "start without sending RTP");
+    create->callback([&] {
+        nlohmann::json a = {{"codec", codec}, {"send", !hold}};
+        if (!channel.empty()) {
+            auto slash = channel.rfind('/');
+            if (slash == std::string::npos) {
+                throw CLI::ValidationError("--channel", "must be SPAN/TS");
+            }
+            a["span"] = channel.substr(0, slash);
+            a["ts"] = std::stoul(channel.substr(slash + 1));
+        }
+        if (!remote.empty()) {
+            a["remote"] = remote;
+        }
+        if (!local.empty()) {
+            a["local"] = local;
+        }
+        if (ptime != 0) {
+            a["ptime"] = ptime;
+        }
+        if (worker != 0) {
+            a["worker"] = worker;
+        }
+        selected = {"session create", trunkgw::cli::render_session_result, a};
+    });
+    auto* modify = session->add_subcommand("modify", "new remote and/or hold/resume");
+    modify->add_option("id", id, "session id")->required();
+    modify->add_option("--remote", remote, "IPV4:PORT")->required();
+    modify->add_flag("--hold", hold, "stop sending RTP (resume: omit)");
+    modify->callback([&] {
+        selected = {"session modify", trunkgw::cli::render_session_result,
+                    {{"id", id}, {"remote", remote}, {"send", !hold}}};
+    });
+    auto* del = session->add_subcommand("delete", "stop a session");
+    del->add_option("id", id, "session id")->required();
+    del->add_flag("--bye", bye, "send RTCP BYE first");
+    del->callback([&] {
+        selected = {"session delete", trunkgw::cli::render_session_result, {{"id", id}, {"bye", bye}}};
+    });
+    bool batch = false;
+    app.add_subcommand("batch", "JSON requests from stdin, one per line, over one connection; JSON replies out")
+        ->callback([&] { batch = true; });
     CLI11_PARSE(app, argc, argv);
 
     if (socket_path.empty()) {
@@ -50,7 +134,10 @@ int main(int argc, char** argv)
         }
     }
     try {
-        nlohmann::json result = trunkgw::cli::mgmt_call(socket_path, selected.api_name);
+        if (batch) {
+            return run_batch(socket_path) == 0 ? 0 : 1;
+        }
+        nlohmann::json result = trunkgw::cli::mgmt_call(socket_path, selected.api_name, selected.args);
         if (as_json) {
             std::cout << result.dump(2) << "\n";
         } else {

@@ -35,7 +35,7 @@ struct Dataplane {
     uint32_t command_ring_size;
     uint32_t event_ring_size;
     uint32_t dchannel_ring_size;
-    uint32_t max_sessions;
+    uint32_t sessions_per_worker;
     uint32_t mbufs;
     std::vector<std::string> eal_extra_args;
     std::vector<Worker> workers;
@@ -91,6 +91,23 @@ struct Span {
     SpanPseudowire pseudowire{};
 };
 
+enum class JitterMode { fixed, adaptive };
+
+// RTP media defaults: what control puts in every session it creates, and
+// the limits the data plane sizes its preallocated sessions for.
+struct Media {
+    uint16_t rtp_port_min;  // even; local RTP ports come from [min, max], RTCP = RTP + 1
+    uint16_t rtp_port_max;
+    uint32_t ptime_ms;      // 10, 20, 30, 40
+    JitterMode jitter_mode;
+    uint32_t jitter_delay_ms;
+    uint32_t jitter_max_delay_ms;  // also sizes every session's jitter ring
+    uint32_t rtp_timeout_ms;       // 0: none
+    uint32_t rtcp_interval_ms;     // 0: none; else >= 5000 (RFC 3550 6.2)
+    uint8_t dscp;                  // 46 = EF (RFC 3246)
+    bool symmetric_rtp;
+};
+
 struct Control {
     std::string socket;
     std::string metrics_host;
@@ -108,6 +125,7 @@ struct Config {
     Dataplane dataplane;
     std::vector<Port> ports;
     std::vector<Span> spans;
+    Media media;
     Control control;
     Log log;
 

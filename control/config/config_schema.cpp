@@ -161,8 +161,8 @@ void read_dataplane(TableReader& root, Config& c, const std::string& file, std::
     read_ring_size(r, "command_ring_size", 1024, d.command_ring_size);
     read_ring_size(r, "event_ring_size", 4096, d.event_ring_size);
     read_ring_size(r, "dchannel_ring_size", 256, d.dchannel_ring_size);
-    if (auto v = r.integer("max_sessions", 1, 1 << 20, 4096)) {
-        d.max_sessions = static_cast<uint32_t>(*v);
+    if (auto v = r.integer("sessions_per_worker", 1, 1 << 18, 4096)) {
+        d.sessions_per_worker = static_cast<uint32_t>(*v);
     }
     if (auto v = r.integer("mbufs", 511, 1 << 24, 8191)) {
         d.mbufs = static_cast<uint32_t>(*v);
@@ -436,6 +436,74 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
     }
 }
 
+void read_media(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    Media& m = c.media;
+    m = Media{16384, 32767, 20, JitterMode::fixed, 40, 200, 0, 5000, 46, true};
+    const toml::table* t = root.table("media", false);
+    if (t == nullptr) {
+        return;
+    }
+    TableReader r(*t, "media", file, p);
+    auto lo = r.integer("rtp_port_min", 1024, 65534, 16384);
+    auto hi = r.integer("rtp_port_max", 1025, 65535, 32767);
+    if (lo && hi) {
+        if (*lo % 2 != 0) {
+            r.problem(r.line_of("rtp_port_min"), "'media.rtp_port_min' must be even (RTP even, RTCP odd: RFC 3550 11)");
+        } else if (*hi <= *lo) {
+            r.problem(r.line_of("rtp_port_max"), "'media.rtp_port_max' must be above 'media.rtp_port_min'");
+        } else {
+            m.rtp_port_min = static_cast<uint16_t>(*lo);
+            m.rtp_port_max = static_cast<uint16_t>(*hi);
+        }
+    }
+    if (auto v = r.integer("ptime_ms", 10, 40, 20)) {
+        if (*v % 10 != 0) {
+            r.problem(r.line_of("ptime_ms"), "'media.ptime_ms' must be 10, 20, 30 or 40");
+        }
+        m.ptime_ms = static_cast<uint32_t>(*v);
+    }
+    if (auto v = r.choice("jitter_mode", {"fixed", "adaptive"}, "fixed")) {
+        m.jitter_mode = *v == "adaptive" ? JitterMode::adaptive : JitterMode::fixed;
+    }
+    auto jd = r.integer("jitter_delay_ms", 10, 1000, 40);
+    auto jmax = r.integer("jitter_max_delay_ms", 20, 2000, 200);
+    if (jd && jmax) {
+        if (*jmax < *jd) {
+            r.problem(r.line_of("jitter_max_delay_ms"),
+                      "'media.jitter_max_delay_ms' must be at least 'media.jitter_delay_ms'");
+        }
+        m.jitter_delay_ms = static_cast<uint32_t>(*jd);
+        m.jitter_max_delay_ms = static_cast<uint32_t>(*jmax);
+    }
+    if (auto v = r.integer("rtp_timeout_ms", 0, 65535, 0)) {
+        m.rtp_timeout_ms = static_cast<uint32_t>(*v);
+    }
+    if (auto v = r.integer("rtcp_interval_ms", 0, 3600000, 5000)) {
+        if (*v != 0 && *v < 5000) {
+            r.problem(r.line_of("rtcp_interval_ms"),
+                      "'media.rtcp_interval_ms' must be 0 (off) or at least 5000 (RFC 3550 6.2)");
+        }
+        m.rtcp_interval_ms = static_cast<uint32_t>(*v);
+    }
+    if (auto v = r.integer("dscp", 0, 63, 46)) {
+        m.dscp = static_cast<uint8_t>(*v);
+    }
+    if (auto v = r.boolean("symmetric_rtp", true)) {
+        m.symmetric_rtp = *v;
+    }
+    // A pseudowire and RTP must never compete for a local UDP port.
+    for (const auto& sp : c.spans) {
+        if (sp.has_pseudowire && sp.pseudowire.local_udp_port >= m.rtp_port_min &&
+            sp.pseudowire.local_udp_port <= m.rtp_port_max + 1) {
+            r.problem(r.line_of("rtp_port_min"),
+                      fmt::format("span {} uses local UDP port {}, inside the RTP range {}-{}", sp.name,
+                                  sp.pseudowire.local_udp_port, m.rtp_port_min, m.rtp_port_max));
+        }
+    }
+    r.finish();
+}
+
 void read_control(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
 {
     const toml::table* t = root.table("control", true);
@@ -560,6 +628,7 @@ Config load_string(std::string_view text, const std::string& source_name)
     read_dataplane(r, c, source_name, problems);
     read_ports(r, c, source_name, problems);
     read_spans(r, c, source_name, problems);
+    read_media(r, c, source_name, problems);
     read_control(r, c, source_name, problems);
     read_log(r, c, source_name, problems);
     r.finish();

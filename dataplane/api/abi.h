@@ -16,7 +16,9 @@ namespace trunkgw::api {
 
 inline constexpr uint64_t segment_magic = 0x31574754'4b4e5254ULL;  // "TRNKTGW1"
 // 2: SpanBlock gained its counter block. 3: WorkerBlock gained net_counters.
-inline constexpr uint32_t abi_version = 3;
+// 4: session commands and events; SessionBlock (mirror + counters) replaces
+//    SessionMirror; CmdErrorPayload names the object.
+inline constexpr uint32_t abi_version = 4;
 
 // Message numbers. Direction in the name: cmd_* control -> worker,
 // evt_* worker -> control.
@@ -34,9 +36,29 @@ enum class MsgType : uint16_t {
     // evt_span_state: a span's operational state or alarms changed.
     evt_span_state = 4,
     // evt_cmd_error: a command could not be applied; carries the command's
-    //   type and sequence number and a negative errno.
+    //   type and sequence number, the object it named and a negative errno.
     evt_cmd_error = 5,
-    count_ = 6,  // first unused number; never lower it
+    // cmd_session_create: start an RTP session in a slot of the worker's
+    //   range, optionally joined to a B-channel the worker owns.
+    //   in: SessionCreatePayload. out: nothing (the mirror shows it active).
+    //   error reply: evt_cmd_error (-ERANGE slot not this worker's, -EBUSY
+    //   slot in use, -EADDRNOTAVAIL local address on no port of the worker,
+    //   -EADDRINUSE local port taken, -ENOENT channel not owned, -EALREADY
+    //   channel joined to another session, -EINVAL bad media parameters).
+    cmd_session_create = 6,
+    // cmd_session_modify: new remote endpoint and direction (re-INVITE:
+    //   hold, resume, address change); the local port never changes.
+    //   in: SessionModifyPayload. error reply: evt_cmd_error.
+    cmd_session_modify = 7,
+    // cmd_session_delete: stop a session (optionally with an RTCP BYE), free
+    //   its slot and port, unjoin its channel. Commands on one ring apply in
+    //   order, so control may reuse the slot in its next create.
+    //   in: SessionDeletePayload. error reply: evt_cmd_error (-ENOENT).
+    cmd_session_delete = 8,
+    // evt_session_event: RTP timeout / resumed / latched / BYE received
+    //   (media::SessionEvent bits) for one session.
+    evt_session_event = 9,
+    count_ = 10,  // first unused number; never lower it
 };
 
 struct MsgHeader {
@@ -75,8 +97,63 @@ struct CmdErrorPayload {
     uint16_t cmd_type;
     uint16_t pad;
     uint32_t cmd_seq;
-    int32_t error;  // negative errno
-    uint32_t pad2;
+    int32_t error;    // negative errno
+    uint32_t object;  // the span or session index the command named
+};
+
+enum SessionFlag : uint8_t {
+    session_symmetric_rtp = 1u << 0,  // latch the remote to the source seen (RFC 4961)
+    session_send = 1u << 1,           // send RTP (off: hold, a=recvonly/inactive)
+    session_adaptive_jitter = 1u << 2,
+};
+
+// Addresses are IPv4 in host order; ports host order.
+struct SessionCreatePayload {
+    uint32_t session_index;  // global slot, within the worker's range
+    uint32_t channel_index;  // ChannelMirror index + 1; 0 = not joined
+    uint32_t local_ipv4;     // one of the worker's port addresses
+    uint32_t remote_ipv4;    // 0 with remote_port 0: unknown until latched
+    uint16_t local_port;     // even; RTCP on local_port + 1
+    uint16_t remote_port;
+    uint32_t ssrc;
+    uint32_t first_timestamp;
+    uint16_t first_sequence;
+    uint8_t payload_type;  // 0 PCMU, 8 PCMA
+    uint8_t ptime_ms;      // 10, 20, 30, 40
+    uint8_t flags;         // SessionFlag
+    uint8_t dscp;          // DiffServ code point (46 = EF)
+    uint16_t jitter_delay_ms;
+    uint16_t jitter_max_delay_ms;
+    uint16_t rtp_timeout_ms;   // 0: none
+    uint32_t rtcp_interval_ms; // 0: no RTCP reports
+};
+
+struct SessionModifyPayload {
+    uint32_t session_index;
+    uint32_t remote_ipv4;
+    uint16_t remote_port;
+    uint8_t flags;  // SessionFlag: session_send and session_symmetric_rtp apply
+    uint8_t pad;
+};
+
+struct SessionDeletePayload {
+    uint32_t session_index;
+    uint32_t send_bye;  // 1: RTCP BYE first (RFC 3550 6.6)
+};
+
+// evt_session_event bits (the same values as media::SessionEvent).
+enum SessionEventBit : uint32_t {
+    session_event_rtp_timeout = 1u << 0,  // no valid RTP for rtp_timeout_ms
+    session_event_rtp_resumed = 1u << 1,  // RTP came back after a timeout
+    session_event_rtp_latched = 1u << 2,  // the remote RTP endpoint moved (symmetric RTP)
+    session_event_rtcp_bye = 1u << 3,     // the far end sent RTCP BYE
+};
+
+struct SessionEventPayload {
+    uint32_t session_index;
+    uint32_t events;  // SessionEventBit
+    uint32_t remote_ipv4;  // the remote RTP endpoint now (after a latch)
+    uint32_t remote_port;
 };
 
 // One ring slot: a header and a payload union, exactly one cache line.
@@ -89,6 +166,10 @@ struct alignas(64) Message {
         SpanAdminPayload span_admin;
         SpanStatePayload span_state;
         CmdErrorPayload cmd_error;
+        SessionCreatePayload session_create;
+        SessionModifyPayload session_modify;
+        SessionDeletePayload session_delete;
+        SessionEventPayload session_event;
     } u;
 };
 static_assert(sizeof(Message) == 64);
@@ -102,6 +183,10 @@ inline constexpr std::array<uint32_t, static_cast<std::size_t>(MsgType::count_)>
     sizeof(SpanAdminPayload),  // cmd_span_admin
     sizeof(SpanStatePayload),  // evt_span_state
     sizeof(CmdErrorPayload),   // evt_cmd_error
+    sizeof(SessionCreatePayload),  // cmd_session_create
+    sizeof(SessionModifyPayload),  // cmd_session_modify
+    sizeof(SessionDeletePayload),  // cmd_session_delete
+    sizeof(SessionEventPayload),   // evt_session_event
 };
 static_assert(std::size(msg_sizes) == static_cast<std::size_t>(MsgType::count_));
 

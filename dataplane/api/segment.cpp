@@ -22,14 +22,14 @@ constexpr uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a
 std::array<uint32_t, layout_struct_count> expected_struct_sizes()
 {
     return {sizeof(SegmentHeader), sizeof(WorkerBlock), sizeof(SpanBlock),
-            sizeof(ChannelMirror), sizeof(SessionMirror), sizeof(RingHeader),
+            sizeof(ChannelMirror), sizeof(SessionBlock), sizeof(RingHeader),
             sizeof(Message), sizeof(DchanFrame)};
 }
 
 const char* struct_name(std::size_t i)
 {
     static constexpr const char* names[] = {"SegmentHeader", "WorkerBlock", "SpanBlock",
-                                            "ChannelMirror", "SessionMirror", "RingHeader",
+                                            "ChannelMirror", "SessionBlock", "RingHeader",
                                             "Message", "DchanFrame"};
     static_assert(std::size(names) == layout_struct_count);
     return names[i];
@@ -117,10 +117,10 @@ ChannelMirror& Segment::channel(uint32_t i) const
     return reinterpret_cast<ChannelMirror*>(p)[i];
 }
 
-SessionMirror& Segment::session(uint32_t i) const
+SessionBlock& Segment::session(uint32_t i) const
 {
     auto* p = static_cast<uint8_t*>(_base) + header().sessions_off;
-    return reinterpret_cast<SessionMirror*>(p)[i];
+    return reinterpret_cast<SessionBlock*>(p)[i];
 }
 
 RingHeader* Segment::ring_at(uint64_t off) const
@@ -156,8 +156,9 @@ Segment Segment::create(const SegmentSpec& spec)
     off = align_up(off + uint64_t{n_spans} * sizeof(SpanBlock), cache_line);
     uint64_t channels_off = off;
     off = align_up(off + uint64_t{n_channels} * sizeof(ChannelMirror), cache_line);
+    uint32_t n_sessions = spec.sessions_per_worker * n_workers;
     uint64_t sessions_off = off;
-    off = align_up(off + uint64_t{spec.max_sessions} * sizeof(SessionMirror), cache_line);
+    off = align_up(off + uint64_t{n_sessions} * sizeof(SessionBlock), cache_line);
     std::vector<std::pair<uint64_t, uint64_t>> worker_rings;  // cmd, evt
     for (uint32_t i = 0; i < n_workers; ++i) {
         uint64_t cmd = off;
@@ -228,7 +229,8 @@ Segment Segment::create(const SegmentSpec& spec)
     h->n_workers = n_workers;
     h->n_spans = n_spans;
     h->n_channels = n_channels;
-    h->n_sessions = spec.max_sessions;
+    h->n_sessions = n_sessions;
+    h->sessions_per_worker = spec.sessions_per_worker;
     h->cmd_ring_capacity = spec.cmd_ring_capacity;
     h->evt_ring_capacity = spec.evt_ring_capacity;
     h->dchan_ring_capacity = spec.dchan_ring_capacity;
@@ -270,8 +272,9 @@ Segment Segment::create(const SegmentSpec& spec)
             m->timeslot = c + 1;
         }
     }
-    for (uint32_t i = 0; i < spec.max_sessions; ++i) {
-        new (&seg.session(i)) SessionMirror{};
+    for (uint32_t i = 0; i < n_sessions; ++i) {
+        auto* b = new (&seg.session(i)) SessionBlock{};
+        b->mirror.worker_index = i / spec.sessions_per_worker;
     }
     // Publish: the magic goes in last.
     h->magic.store(segment_magic, std::memory_order_release);
@@ -345,7 +348,8 @@ AttachResult attach_mapping(void* base, std::size_t size, std::string name)
     bool layout_ok = region_ok(h->workers_off, uint64_t{h->n_workers} * sizeof(WorkerBlock)) &&
                      region_ok(h->spans_off, uint64_t{h->n_spans} * sizeof(SpanBlock)) &&
                      region_ok(h->channels_off, uint64_t{h->n_channels} * sizeof(ChannelMirror)) &&
-                     region_ok(h->sessions_off, uint64_t{h->n_sessions} * sizeof(SessionMirror));
+                     region_ok(h->sessions_off, uint64_t{h->n_sessions} * sizeof(SessionBlock)) &&
+                     h->n_sessions == uint64_t{h->sessions_per_worker} * h->n_workers;
     for (uint32_t i = 0; layout_ok && i < h->n_workers; ++i) {
         const auto* w = reinterpret_cast<const WorkerBlock*>(static_cast<const uint8_t*>(base) + h->workers_off) + i;
         layout_ok = ring_ok(w->cmd_ring_off, sizeof(Message), h->cmd_ring_capacity) &&

@@ -10,7 +10,7 @@
 //   WorkerBlock[n_workers]       per worker: counters, heartbeat, ring offsets
 //   SpanBlock[n_spans]           per span: mirror entry, D-channel ring offsets
 //   ChannelMirror[n_channels]
-//   SessionMirror[n_sessions]
+//   SessionBlock[n_sessions]     per session: mirror entry and counters
 //   rings (command, event per worker; D-channel rx, tx per span)
 #pragma once
 
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dataplane/api/abi.h"
+#include "dataplane/api/session_counters.h"
 #include "dataplane/api/span_counters.h"
 #include "dataplane/api/spsc_ring.h"
 #include "dataplane/api/state_mirror.h"
@@ -30,7 +31,7 @@ namespace trunkgw::api {
 
 // Sizes of the layout structs, compared at attach like the message sizes.
 enum class LayoutStruct : uint32_t {
-    segment_header, worker_block, span_block, channel_mirror, session_mirror,
+    segment_header, worker_block, span_block, channel_mirror, session_block,
     ring_header, message, dchan_frame, count_
 };
 inline constexpr std::size_t layout_struct_count = static_cast<std::size_t>(LayoutStruct::count_);
@@ -57,6 +58,11 @@ struct alignas(64) SpanBlock {
     alignas(64) SpanCounterBlock counters;  // written by the owning worker
 };
 
+struct alignas(64) SessionBlock {
+    SessionMirror mirror;
+    SessionCounterBlock counters;  // written by the owning worker
+};
+
 struct alignas(64) SegmentHeader {
     // Written last by the creator (release): an attacher that sees the magic
     // sees a complete layout.
@@ -77,7 +83,8 @@ struct alignas(64) SegmentHeader {
     uint64_t dataplane_start_mono_ns;
 
     uint32_t n_workers, n_spans, n_channels, n_sessions;
-    uint32_t cmd_ring_capacity, evt_ring_capacity, dchan_ring_capacity, pad1;
+    uint32_t cmd_ring_capacity, evt_ring_capacity, dchan_ring_capacity;
+    uint32_t sessions_per_worker;  // n_sessions = n_workers * sessions_per_worker
     uint64_t workers_off, spans_off, channels_off, sessions_off;
 
     // Written by the data plane's service lcore.
@@ -103,7 +110,7 @@ struct SegmentSpec {
     };
     std::vector<Worker> workers;
     std::vector<Span> spans;
-    uint32_t max_sessions;
+    uint32_t sessions_per_worker;
     uint32_t cmd_ring_capacity;
     uint32_t evt_ring_capacity;
     uint32_t dchan_ring_capacity;
@@ -139,7 +146,7 @@ public:
     WorkerBlock& worker(uint32_t i) const;
     SpanBlock& span(uint32_t i) const;
     ChannelMirror& channel(uint32_t i) const;
-    SessionMirror& session(uint32_t i) const;
+    SessionBlock& session(uint32_t i) const;
     RingHeader* ring_at(uint64_t off) const;
 
     // Creator only: remove the name (mapped processes keep their mapping).

@@ -58,15 +58,23 @@ static_assert(sizeof(ChannelMirror) == 16);
 
 enum class SessionState : uint32_t { free = 0, active = 1 };
 
+// Session slots are partitioned: worker w owns [w * per_worker, (w + 1) *
+// per_worker); worker_index is written once at creation.
 struct alignas(64) SessionMirror {
     std::atomic<uint32_t> state;  // SessionState; owner worker
-    std::atomic<uint32_t> worker_index;
+    uint32_t worker_index;
     std::atomic<uint32_t> channel_index;  // + 1, 0 = not joined
+    std::atomic<uint32_t> local_ipv4;     // host order
     std::atomic<uint32_t> local_port;
-    std::atomic<uint32_t> remote_ipv4;
+    std::atomic<uint32_t> remote_ipv4;    // host order; follows latching
     std::atomic<uint32_t> remote_port;
     std::atomic<uint32_t> payload_type;
     std::atomic<uint32_t> ssrc;
+    std::atomic<uint32_t> flags;           // api::SessionFlag
+    std::atomic<uint32_t> ptime_ms;
+    std::atomic<uint32_t> rtp_timed_out;   // 1 while timed out
+    std::atomic<uint64_t> created_mono_ns;
+    std::atomic<uint64_t> generation;      // bumped by every create of this slot
 };
 static_assert(sizeof(SessionMirror) == 64);
 

@@ -24,6 +24,13 @@ enum class WorkerCounter : uint32_t {
     commands_bad,     // commands refused (unknown type, wrong size, not owned)
     events_dropped,   // events lost because the event ring was full
     udp_no_listener,  // UDP for one of our addresses on a port no span or session uses
+    session_creates,  // sessions created
+    session_deletes,  // sessions deleted
+    rtp_rx,           // RTP packets handed to a session
+    rtcp_rx,          // RTCP packets handed to a session
+    dispatched_out,   // frames received here for another worker's port, handed over
+    dispatched_in,    // frames another worker handed to this one
+    dispatch_ring_full,  // frames dropped: the owner's dispatch ring was full
     count_,
 };
 
@@ -48,6 +55,13 @@ inline constexpr std::array<CounterInfo, worker_counter_count> worker_counter_in
     {"commands_bad_total", "Commands refused (unknown type, wrong size, object not owned)."},
     {"events_dropped_total", "Events lost because the event ring to control was full."},
     {"udp_no_listener_total", "UDP packets for our addresses on a port no span or session uses."},
+    {"session_creates_total", "RTP sessions created."},
+    {"session_deletes_total", "RTP sessions deleted."},
+    {"rtp_rx_total", "RTP packets handed to a session."},
+    {"rtcp_rx_total", "RTCP packets handed to a session."},
+    {"dispatched_out_total", "Frames received on this worker's queue for another worker's UDP port, handed over."},
+    {"dispatched_in_total", "Frames another worker received for this worker and handed over (software dispatch)."},
+    {"dispatch_ring_full_total", "Frames dropped because the owning worker's dispatch ring was full."},
 }};
 
 using WorkerCounterBlock = SeqlockBlock<worker_counter_count>;

@@ -116,10 +116,19 @@ int MediaSession::configure(const MediaSessionConfig& config, uint64_t now_ns)
     return 0;
 }
 
+void MediaSession::set_remote(Endpoint rtp, bool symmetric_rtp)
+{
+    _remote_rtp = rtp;
+    _remote_rtcp = rtcp_of(rtp);
+    _rtcp_heard = false;
+    _symmetric = symmetric_rtp;
+}
+
 void MediaSession::reset(const MediaSessionConfig& config)
 {
     _local_rtp = config.local_rtp;
     _symmetric = config.symmetric_rtp;
+    _sending = true;
     _rtp_timeout_ns = static_cast<uint64_t>(config.rtp_timeout_ms) * ns_per_ms;
     _rtcp_interval_ns = static_cast<uint64_t>(config.rtcp_interval_ms) * ns_per_ms;
     _ntp = config.ntp_clock;
@@ -182,9 +191,9 @@ uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t 
     }
 
     // TDM -> RTP.
-    if (tdm_in8 == nullptr) {
+    if (tdm_in8 == nullptr || !_sending) {
         _pk.skip();
-        ++_c.tdm_missing_ticks;
+        _c.tdm_missing_ticks += tdm_in8 == nullptr ? 1 : 0;
     } else {
         int len = _pk.push(tdm_in8, _rtp_buf, sizeof(_rtp_buf));
         if (len > 0) {

@@ -185,6 +185,17 @@ public:
     bool configured() const { return _configured; }
     const MediaSessionLimits& limits() const { return _limits; }
 
+    // A new remote from a re-INVITE (address change, resume): RTP to `rtp`,
+    // RTCP to rtp port + 1 until RTCP is heard from it. Local endpoint,
+    // SSRC, sequence and timestamp all continue (RFC 3550 8.2: the SSRC
+    // only changes with the source); only the remote moves.
+    void set_remote(Endpoint rtp, bool symmetric_rtp);
+    // Hold and resume (RFC 3264 8.4): off stops sending RTP (RTCP
+    // continues, RFC 3264 5.1); timestamps keep advancing, and the first
+    // packet after resuming carries the marker bit (RFC 3551 4.1).
+    void set_sending(bool on) { _sending = on; }
+    bool sending() const { return _sending; }
+
     // One millisecond: 8 samples from the channel (null when the span
     // delivered none: the packetizer skips and marks the next packet), 8
     // samples to play into the channel (null: discarded). Emits due RTP
@@ -222,6 +233,7 @@ private:
     bool _configured = false;
     Endpoint _local_rtp;
     bool _symmetric = false;
+    bool _sending = true;
     uint64_t _rtp_timeout_ns = 0;
     uint64_t _rtcp_interval_ns = 0;
     NtpClock _ntp;

@@ -27,6 +27,9 @@ public:
 
     // An idle session's index, or -ENOSPC when all are in use.
     int32_t acquire();
+    // Acquires exactly `index` (control chose the slot): 0, -EINVAL out of
+    // range, -EBUSY in use.
+    int acquire_at(int32_t index);
     // Releases the session and frees its index. -EINVAL for an index out of
     // range or not in use (nothing changes), else 0.
     int release(int32_t index);
@@ -48,7 +51,10 @@ public:
 private:
     MediaSessionLimits _limits;
     std::vector<MediaSession> _sessions;
+    void take_free(std::size_t pos);
+
     std::unique_ptr<int32_t[]> _free;  // a stack of free indexes, _free_count deep
+    std::unique_ptr<int32_t[]> _pos;   // where each free index sits in _free
     std::size_t _free_count = 0;
     std::unique_ptr<uint8_t[]> _used;  // 1 while acquired
 };

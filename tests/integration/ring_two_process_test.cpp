@@ -66,7 +66,7 @@ TEST_CASE("10 million messages cross processes, surviving a SIGKILLed producer",
     SegmentSpec spec;
     spec.instance = instance();
     spec.workers = {{1, 1}};
-    spec.max_sessions = 1;
+    spec.sessions_per_worker = 1;
     spec.cmd_ring_capacity = 4096;
     spec.evt_ring_capacity = 64;
     spec.dchan_ring_capacity = 4;

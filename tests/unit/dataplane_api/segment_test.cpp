@@ -15,7 +15,7 @@ SegmentSpec test_spec(const std::string& instance)
     s.instance = instance;
     s.workers = {{1, 1}, {2, 2}};
     s.spans = {{10, "e1-a", SpanKind::e1, 0}, {11, "t1-b", SpanKind::t1, 1}};
-    s.max_sessions = 64;
+    s.sessions_per_worker = 64;
     s.cmd_ring_capacity = 64;
     s.evt_ring_capacity = 128;
     s.dchan_ring_capacity = 16;

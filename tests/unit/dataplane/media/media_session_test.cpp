@@ -6,13 +6,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
+#include "bench/audio/sinad.h"
 #include "dataplane/media/media_session.h"
 #include "tdm/g711/g711.h"
 
 using namespace trunkgw::media;
+namespace audio = trunkgw::audio;
 namespace g711 = trunkgw::tdm::g711;
 
 namespace {
@@ -35,38 +38,13 @@ void tone_tick(uint64_t tick, Law law, uint8_t* out8)
     }
 }
 
-// SINAD of 8000 samples (1 s: exactly 1004 cycles, so DC, cos and sin are
-// orthogonal): project out DC and the 1004 Hz component; what is left is
-// noise and distortion.
+// SINAD of the 1004 Hz tone in 8000 samples (1 s: exactly 1004 cycles)
+// from `from`: bench/audio fits the tone and DC; what is left is noise and
+// distortion.
 double sinad_db(const std::vector<uint8_t>& v, std::size_t from, Law law)
 {
-    constexpr std::size_t n = 8000;
-    std::vector<double> y(n);
-    for (std::size_t k = 0; k < n; ++k) {
-        y[k] = law == Law::alaw ? g711::alaw_to_linear(v[from + k]) : g711::ulaw_to_linear(v[from + k]);
-    }
-    double c = 0;
-    double a = 0;
-    double b = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-        double w = 2 * pi * 1004.0 * static_cast<double>(k) / 8000.0;
-        c += y[k];
-        a += y[k] * std::cos(w);
-        b += y[k] * std::sin(w);
-    }
-    c /= n;
-    a *= 2.0 / n;
-    b *= 2.0 / n;
-    double sig = 0;
-    double res = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-        double w = 2 * pi * 1004.0 * static_cast<double>(k) / 8000.0;
-        double fit = a * std::cos(w) + b * std::sin(w);
-        sig += fit * fit;
-        double e = y[k] - c - fit;
-        res += e * e;
-    }
-    return 10.0 * std::log10(sig / res);
+    const audio::Law a = law == Law::alaw ? audio::Law::alaw : audio::Law::ulaw;
+    return audio::measure_tone(std::span<const uint8_t>(v).subspan(from, 8000), a, 1004.0).sinad_db;
 }
 
 struct Sent {

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# bench/testpmd_baseline.sh: the per-core ceiling the data plane is compared
+# with in `bench/run dataplane_pps`: dpdk-testpmd io-forwarding one net_pcap
+# port that replays a capture endlessly (rx_pcap=FILE,infinite_rx=1; with no
+# tx_pcap/tx_iface the PMD's TX counts and frees every packet), on ONE
+# forwarding lcore, like one trunkgw worker.
+#
+#   bench/testpmd_baseline.sh --pcap FILE [--seconds S] [--warmup W]
+#                             [--lcores MAIN,FWD] [--mem MB] [--log FILE]
+#
+# Prints one JSON line on stdout:
+#   {"tool":"testpmd","mpps":X,"seconds":S, ...}
+# mpps is the mean of testpmd's per-second "Rx-pps" (measured from the TSC
+# between two port-stats prints) over S seconds after W seconds of warm-up;
+# min_mpps/max_mpps show the spread. Everything else goes to stderr; testpmd's
+# own output goes to --log (default: a temp file, removed on success).
+#
+# DPDK here: no hugepages (--no-huge), no PCI (--no-pci); the runtime
+# directory uses a private --file-prefix, so this never meets a running
+# trunkgw data plane (whose prefix is trunkgw-<instance>), and is removed at
+# the end. testpmd's mbuf pool is sized for the capture: infinite_rx keeps
+# every packet of the file in an mbuf of the pool, and copies each one into a
+# fresh mbuf on RX.
+#
+# dpdk-testpmd is in Debian's dpdk-dev package (not dpdk).
+set -euo pipefail
+
+pcap=
+seconds=8
+warmup=1
+lcores=0,1
+mem=
+log=
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+}
+
+die() {
+    echo "testpmd_baseline: $*" >&2
+    exit 1
+}
+
+while [[ $# -gt 0 ]]; do
+    case $1 in
+    --pcap) pcap=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --lcores) lcores=$2; shift 2 ;;
+    --mem) mem=$2; shift 2 ;;
+    --log) log=$2; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage; exit 2 ;;
+    esac
+done
+
+[[ -n $pcap ]] || { usage; exit 2; }
+[[ -r $pcap ]] || die "cannot read $pcap"
+[[ $pcap != *,* ]] || die "the pcap path must not contain ',' (DPDK devargs separator)"
+[[ $seconds =~ ^[1-9][0-9]*$ && $seconds -le 600 ]] || die "--seconds must be 1..600"
+[[ $warmup =~ ^[0-9]+$ && $warmup -le 60 ]] || die "--warmup must be 0..60"
+[[ $lcores =~ ^[0-9]+,[0-9]+$ ]] || die "--lcores must be MAIN,FWD (two lcore ids)"
+testpmd=$(command -v dpdk-testpmd) || die "dpdk-testpmd not found (Debian package dpdk-dev)"
+command -v capinfos >/dev/null || die "capinfos not found (Debian package wireshark-common, comes with tshark)"
+
+pcap=$(realpath "$pcap")
+packets=$(capinfos -c -M "$pcap" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
+[[ $packets =~ ^[0-9]+$ && $packets -gt 0 ]] || die "no packets in $pcap"
+
+# The pool: the whole capture (held by the PMD's replay ring) plus room for
+# the per-lcore caches (250 each), bursts in flight and testpmd's own needs.
+mbufs=$((packets + 8192))
+((mbufs >= 16384)) || mbufs=16384
+# Without hugepages memory comes in 4 KiB pages and a mempool object (2176
+# octets of data room plus headers) does not cross a page: one page per mbuf,
+# plus ~128 MiB for the rest (measured: 250000 mbufs fit in -m 1024, 300000
+# do not).
+need_mb=$((mbufs * 4 / 1024 + 128))
+if [[ -z $mem ]]; then
+    mem=512
+    ((need_mb <= mem)) || mem=$need_mb
+fi
+
+main_lcore=${lcores%%,*}
+prefix=trunkgw-bench-testpmd-$$
+# Where EAL puts its runtime files (eal_get_runtime_dir()).
+if [[ $(id -u) -eq 0 ]]; then
+    runtime_dir=/var/run/dpdk/$prefix
+else
+    runtime_dir=${XDG_RUNTIME_DIR:-/tmp}/dpdk/$prefix
+fi
+keep_log=1
+if [[ -z $log ]]; then
+    log=$(mktemp /tmp/testpmd-baseline.XXXXXX.log)
+    keep_log=0
+fi
+
+pid=
+cleanup() {
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf -- "$runtime_dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Rx-pps lines: the first print has no previous one (always 0), then one per
+# second. Wait for 1 + warmup + seconds of them; the hard bound leaves room
+# for EAL start-up (plugin loading) and reading the capture into the pool.
+want=$((1 + warmup + seconds))
+limit=$((warmup + seconds + 60))
+echo "testpmd_baseline: $packets packets from $pcap, $mbufs mbufs, -m $mem, lcores $lcores," \
+    "${warmup}s warm-up + ${seconds}s" >&2
+
+timeout -s TERM -k 5 "$limit" "$testpmd" \
+    -l "$lcores" --main-lcore "$main_lcore" \
+    --no-huge -m "$mem" --no-pci --no-telemetry --file-prefix "$prefix" \
+    --vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" \
+    -- \
+    --nb-cores=1 --rxq=1 --txq=1 --forward-mode=io --port-topology=loop \
+    --total-num-mbufs="$mbufs" --no-flush-rx --stats-period=1 \
+    </dev/null >"$log" 2>&1 &
+pid=$!
+
+count_samples() {
+    grep -c 'Rx-pps:' "$log" 2>/dev/null || true
+}
+
+deadline=$((SECONDS + limit))
+while kill -0 "$pid" 2>/dev/null && (($(count_samples) < want)) && ((SECONDS < deadline)); do
+    sleep 0.2
+done
+# SIGTERM: testpmd stops forwarding, prints its forward statistics, closes
+# the port and exits 0 (timeout passes the signal on).
+kill -TERM "$pid" 2>/dev/null || true
+rc=0
+wait "$pid" || rc=$?
+pid=
+
+got=$(count_samples)
+if ((got < want)); then
+    echo "testpmd_baseline: only $got of $want stats samples (exit $rc); testpmd said:" >&2
+    tail -n 30 "$log" >&2
+    keep_log=1
+    exit 1
+fi
+
+# The samples after the zero and the warm-up; the last stats block's
+# counters (RX-nombuf > 0 would mean the pool was too small).
+tr -d '\033' <"$log" | awk -v skip=$((1 + warmup)) -v n="$seconds" \
+    -v pcap="$pcap" -v packets="$packets" -v lcores="$lcores" -v mem="$mem" -v mbufs="$mbufs" '
+    /Rx-pps:/ {
+        i++
+        if (i > skip && i <= skip + n) {
+            v = $2 / 1e6
+            sum += v
+            if (cnt == 0 || v < min) min = v
+            if (cnt == 0 || v > max) max = v
+            cnt++
+        }
+    }
+    /RX-nombuf:/ { nombuf = $2 }
+    /RX-missed:/ { missed = $4 }
+    END {
+        if (cnt == 0) exit 1
+        printf "{\"tool\":\"testpmd\",\"mpps\":%.3f,\"seconds\":%d,\"samples\":%d,\"min_mpps\":%.3f," \
+               "\"max_mpps\":%.3f,\"forward_lcores\":1,\"lcores\":\"%s\",\"pcap\":\"%s\"," \
+               "\"pcap_packets\":%d,\"mbufs\":%d,\"mem_mb\":%d,\"rx_nombuf\":%d,\"rx_missed\":%d}\n",
+               sum / cnt, cnt, cnt, min, max, lcores, pcap, packets, mbufs, mem, nombuf, missed
+    }'
+
+if ((keep_log == 0)); then
+    rm -f -- "$log"
+else
+    echo "testpmd_baseline: testpmd output in $log" >&2
+fi

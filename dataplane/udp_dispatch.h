@@ -1,0 +1,63 @@
+// The software dispatcher: which worker serves each local UDP port, and one
+// ring per worker of frames that other workers received for it.
+//
+// A span's pseudowire and a session's RTP/RTCP ports belong to one worker
+// (ARCHITECTURE.md: a span, its channels and their sessions live on one
+// lcore). A NIC with RSS or flow rules steers each flow to its owner's
+// queue and this table then only confirms it; a PMD without them (net_tap,
+// net_af_packet: the kernel picks the queue by its own flow hash) delivers
+// anywhere, and the worker that received a frame for another's port hands
+// the mbuf over through the owner's ring (counted both sides). ARP that
+// teaches a cache is handed to every other worker the same way, so each
+// worker's cache for a port learns what any queue of it heard.
+//
+// bind/unbind are called by the owning worker only (a port is created and
+// deleted by its owner's commands), owner() by any worker: relaxed atomics,
+// each entry meaningful on its own. Rings are multi-producer, single
+// consumer (rte_ring), sized at start-up; nothing here allocates later.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+struct rte_mbuf;
+struct rte_ring;
+
+namespace trunkgw::dataplane {
+
+class UdpDispatch {
+public:
+    static constexpr int no_owner = -1;
+
+    // Throws std::runtime_error when a ring cannot be created.
+    UdpDispatch(uint32_t n_workers, uint32_t ring_size);
+    ~UdpDispatch();
+    UdpDispatch(const UdpDispatch&) = delete;
+    UdpDispatch& operator=(const UdpDispatch&) = delete;
+
+    // 0, or -EADDRINUSE when another worker (or this one) holds the port.
+    int bind(uint16_t udp_port, uint32_t worker);
+    void unbind(uint16_t udp_port);
+    int owner(uint16_t udp_port) const
+    {
+        return static_cast<int>(_owner[udp_port].load(std::memory_order_relaxed)) - 1;
+    }
+
+    // Hands m to `worker`; false when its ring is full (the caller frees).
+    bool forward(uint32_t worker, rte_mbuf* m);
+    // Gives m (with one more reference each) to every worker but `from`;
+    // returns how many rings refused it.
+    uint32_t fan_out(uint32_t from, rte_mbuf* m);
+    // Up to n frames handed to `worker`.
+    unsigned take(uint32_t worker, rte_mbuf** out, unsigned n);
+
+    uint32_t workers() const { return static_cast<uint32_t>(_rings.size()); }
+
+private:
+    std::unique_ptr<std::atomic<uint16_t>[]> _owner;  // worker + 1 per UDP port; 0 = none
+    std::vector<rte_ring*> _rings;
+};
+
+}  // namespace trunkgw::dataplane

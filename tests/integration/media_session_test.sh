@@ -1,0 +1,194 @@
+#!/bin/bash
+# RTP sessions in the data plane, joined to B-channels of a SAToP E1 whose
+# far end (pw-peer) plays a 1004 Hz tone on TS1 and records TS2:
+#  - TDM -> RTP: the tone leaves session 1 as RTP that tshark judges: one
+#    stream, no loss, no sequence errors; the decoded audio has SINAD >= 35 dB;
+#  - RTP -> TDM: SIPp plays the g711a.pcap recording the sip-tester package
+#    ships (play_pcap_audio) into session 2; the far end records TS2 and
+#    finds the recording's audio there octet for octet;
+#  - trunkctl show sessions, Prometheus series, modify (hold) and delete
+#    with the counters and slots back to zero.
+# usage: media_session_test.sh SOURCE_DIR BUILD_DIR
+SOURCE_DIR=$1
+BUILD_DIR=$2
+. "$SOURCE_DIR/tests/integration/lib.sh"
+enter_netns "$@"
+
+DP=$BUILD_DIR/dataplane/trunkgw-dataplane
+CP=$BUILD_DIR/control/trunkgw-control
+CTL=$BUILD_DIR/control/cli/trunkctl
+PEER=$BUILD_DIR/bench/pw-peer
+JUDGE=$BUILD_DIR/bench/audio-judge
+CFG=$TEST_DIR/trunkgw.toml
+INSTANCE=it-media-$$
+TAP=tgwms$$
+cat >"$CFG" <<TOML
+[instance]
+name = "$INSTANCE"
+run_dir = "$TEST_DIR"
+
+[dataplane]
+main_lcore = 0
+memory_mb = 256
+poll_mode = "adaptive"
+sessions_per_worker = 64
+
+[[dataplane.worker]]
+id = 1
+lcore = 1
+
+[[port]]
+id = 1
+name = "media0"
+vdev = "net_tap0,iface=$TAP"
+addresses = ["10.78.0.1/24"]
+
+[[span]]
+id = 1
+name = "mux-e1"
+type = "e1"
+worker = 1
+[span.pseudowire]
+mode = "satop"
+port = "media0"
+remote_address = "10.78.0.2"
+local_udp_port = 50001
+remote_udp_port = 50001
+jitter_packets = 16
+
+[media]
+rtp_port_min = 16384
+rtp_port_max = 16511
+jitter_delay_ms = 60
+rtcp_interval_ms = 5000
+
+[control]
+socket = "$TEST_DIR/control.sock"
+metrics_listen = "127.0.0.1:9464"
+TOML
+
+start dataplane "$DP" -c "$CFG"
+start control "$CP" -c "$CFG"
+check "the data plane is ready" wait_log "$TEST_DIR/dataplane.log" "trunkgw-dataplane .* ready" 30
+check "control attaches" wait_log "$TEST_DIR/control.log" "answered its first ping" 30
+ip link set dev "$TAP" address 02:00:00:00:78:02
+ip addr add 10.78.0.2/24 dev "$TAP" && ip link set "$TAP" up
+
+start peer "$PEER" --local 10.78.0.2:50001 --remote 10.78.0.1:50001 --seconds 60 --jitter-packets 16 \
+    --tone-ts 1 --tone-hz 1004 --tone-dbm0 -10 --record-ts 2 --record "$TEST_DIR/ts2.raw"
+check "the span comes up" wait_log "$TEST_DIR/control.log" "span mux-e1 up" 10
+
+# Session 1: TS1 -> RTP to a port on the far end's host; tshark is the judge.
+start capture tshark -n -i "$TAP" -f "udp src port 16384" -a duration:5 -w "$TEST_DIR/rtp.pcapng"
+check "the capture runs" wait_log "$TEST_DIR/capture.log" "Capturing on" 10
+"$CTL" -c "$CFG" --json session create --channel mux-e1/1 --remote 10.78.0.2:40000 --codec pcma \
+    >"$TEST_DIR/s1.json"
+check "session 1 created on TS1, local port 16384" \
+    test "$(json_get "$TEST_DIR/s1.json" "j['local']")" = "10.78.0.1:16384"
+check "the capture ends" bash -c "timeout 20 tail --pid=$PID_capture -f /dev/null"
+tshark -n -r "$TEST_DIR/rtp.pcapng" -d udp.port==16384,rtp -q -z rtp,streams >"$TEST_DIR/streams.txt" 2>&1
+cat "$TEST_DIR/streams.txt"
+# One stream row: ... Payload Pkts Lost ... ; "X" in the last column flags
+# sequence or timestamp errors.
+check "tshark: one RTP stream, g711A, over 150 packets, none lost, no sequence errors" \
+    python3 - "$TEST_DIR/streams.txt" <<'PY'
+import re, sys
+rows = [l for l in open(sys.argv[1]) if re.search(r'\b0x[0-9A-Fa-f]{8}\b', l)]
+assert len(rows) == 1, rows
+r = rows[0]
+m = re.search(r'g711A\s+(\d+)\s+(-?\d+)\s+\(', r)
+assert m and int(m.group(1)) > 150 and int(m.group(2)) == 0, r
+assert not r.rstrip().endswith('X'), r
+PY
+tshark -n -r "$TEST_DIR/rtp.pcapng" -d udp.port==16384,rtp -Y rtp -T fields -e rtp.payload 2>/dev/null |
+    "$JUDGE" --rtp-hex - --law alaw >"$TEST_DIR/judge.json"
+cat "$TEST_DIR/judge.json"
+check "the tone decoded from the RTP has SINAD >= 35 dB at about -10 dBm0" \
+    test "$(json_get "$TEST_DIR/judge.json" "j['sinad_db'] >= 35 and abs(j['level_dbm0'] + 10) < 1")" = True
+
+# Session 2: RTP from SIPp (g711a.pcap) -> TS2. No remote yet: symmetric
+# RTP latches onto the source of the stream.
+"$CTL" -c "$CFG" --json session create --channel mux-e1/2 --codec pcma >"$TEST_DIR/s2.json"
+S2_PORT=$(json_get "$TEST_DIR/s2.json" "j['local'].split(':')[1]")
+S2_ID=$(json_get "$TEST_DIR/s2.json" "j['id']")
+start uas sipp -sf "$SOURCE_DIR/tests/integration/sipp/media_answer_uas.xml" -i 127.0.0.1 -p 5072 \
+    -set gw_ip 10.78.0.1 -set gw_port "$S2_PORT" -m 1 -trace_err
+start uac sipp 127.0.0.1:5072 -sf "$SOURCE_DIR/tests/integration/sipp/media_play_uac.xml" -i 127.0.0.1 -p 5071 \
+    -mi 10.78.0.2 -mp 41000 -m 1 -timeout 30 -timeout_error -trace_err
+check "SIPp played the recording and hung up" bash -c "timeout 40 tail --pid=$PID_uac -f /dev/null; wait $PID_uac 2>/dev/null; true"
+check "SIPp's call completed" grep -Eq "Successful call +\| +[0-9]+ +\| +1 " "$TEST_DIR/uac.log"
+"$CTL" -c "$CFG" --json show sessions >"$TEST_DIR/sessions.json"
+check "show sessions: 2 active; session 2 latched to SIPp's media port and took 230+ packets, none late" \
+    test "$(json_get "$TEST_DIR/sessions.json" "(lambda s: j['active']==2 and s['remote']=='10.78.0.2:41000' and s['counters']['rtp_packets_in']>=230 and s['counters']['rtp_late']==0)([x for x in j['sessions'] if x['id']==$S2_ID][0])")" = True
+check "human show sessions lists both channels" \
+    bash -c "$CTL -c $CFG show sessions | grep -q 'mux-e1/1' && $CTL -c $CFG show sessions | grep -q 'mux-e1/2'"
+curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"
+check "metrics: per-session series, sessions active 2, promtool clean" \
+    bash -c "grep -qE '^trunkgw_session_rtp_packets_out_total\{session=\"0\",channel=\"mux-e1/1\"\} [1-9]' $TEST_DIR/metrics.txt &&
+             grep -qx 'trunkgw_sessions_active{worker=\"1\"} 2' $TEST_DIR/metrics.txt &&
+             promtool check metrics <$TEST_DIR/metrics.txt"
+
+# Hold, then delete both: slots, channels and ports return.
+check "session 1 put on hold" "$CTL" -c "$CFG" session modify 0 --remote 10.78.0.2:40000 --hold
+check "show sessions: session 1 on hold" \
+    bash -c "$CTL -c $CFG show sessions | grep -E '^0 ' | grep -q hold"
+check "both sessions deleted" bash -c "$CTL -c $CFG session delete 0 --bye && $CTL -c $CFG session delete $S2_ID"
+check "deleting again is refused" bash -c "! $CTL -c $CFG session delete 0 2>/dev/null"
+"$CTL" -c "$CFG" --json show sessions >"$TEST_DIR/sessions2.json"
+check "no session left" test "$(json_get "$TEST_DIR/sessions2.json" "j['active']")" = 0
+
+# The far end stops on SIGTERM and reports what it recorded.
+kill -TERM "$PID_peer"
+check "the far end finishes" bash -c "timeout 30 tail --pid=$PID_peer -f /dev/null"
+tail -n 1 "$TEST_DIR/peer.log" >"$TEST_DIR/peer.json"
+# The recording's audio must reach TS2 unchanged but for whole
+# milliseconds the jitter buffer skipped or repeated to follow the sender's
+# clock (g711a.pcap plays 236 x 30 ms in 7.05 s: 0.4 % fast) and the line
+# slips of the pseudowire (counted by both ends): every edit is whole
+# milliseconds, their sum matches what the counters say, and nothing else
+# differs.
+tshark -n -r /usr/share/sip-tester/g711a.pcap -d udp.port==2006,rtp -Y rtp -T fields -e rtp.payload \
+    >"$TEST_DIR/pcap_payload.hex" 2>/dev/null
+SHRINK=$(json_get "$TEST_DIR/sessions.json" "[x for x in j['sessions'] if x['id']==$S2_ID][0]['counters']['jitter_shrink_ms']+[x for x in j['sessions'] if x['id']==$S2_ID][0]['counters']['jitter_grow_ms']")
+SLIPS=$(json_get "$TEST_DIR/peer.json" "j['slips']")
+check "TS2 carried the g711a.pcap audio octet for octet, but for the counted 1 ms clock edits" \
+    python3 - "$TEST_DIR/pcap_payload.hex" "$TEST_DIR/ts2.raw" "$SHRINK" "$SLIPS" <<'PY'
+import sys
+packets = [bytes.fromhex(l.strip().replace(':', '')) for l in open(sys.argv[1]) if l.strip()]
+want = b''.join(packets)
+got = open(sys.argv[2], 'rb').read()
+counted = int(sys.argv[3]) + int(sys.argv[4])
+assert len(packets) == 236, len(packets)
+# Anchor on the first packet with sound (the recording starts in silence).
+first = next(i for i, p in enumerate(packets) if len(set(p)) > 4)
+i = first * 240
+j = got.find(packets[first])
+assert j >= 0, 'the first sound packet never reached TS2'
+edits = []
+while i < len(want) and j < len(got):
+    if want[i] == got[j]:
+        i += 1
+        j += 1
+        continue
+    # Resynchronise: whole milliseconds (at most 3 back to back) skipped on
+    # either side; the candidate that matches longest (at least 12 octets)
+    # wins, since edits can follow each other closely.
+    def run(a, b):
+        n = 0
+        while n < 64 and a + n < len(want) and b + n < len(got) and want[a + n] == got[b + n]:
+            n += 1
+        return n
+    best = max([(k, 0) for k in range(1, 25)] + [(0, k) for k in range(1, 25)], key=lambda d: run(i + d[0], j + d[1]))
+    if run(i + best[0], j + best[1]) >= 12 or i + best[0] >= len(want):
+        edits.append((i, best[0], best[1]))
+        i += best[0]
+        j += best[1]
+    else:
+        raise SystemExit(f'audio differs at octet {i} of the recording beyond a 1 ms edit: '
+                         f'{want[i - 8:i + 32].hex()} vs {got[j - 8:j + 32].hex()}')
+assert i >= len(want) - 8, f'the recording was cut short at {i} of {len(want)}'
+ms = sum((di + dj + 7) // 8 for _, di, dj in edits)
+print(f'{len(edits)} edits, {ms} ms in all; jitter-buffer steps + line slips counted: {counted}')
+assert ms <= counted + 2, edits
+PY
+finish
