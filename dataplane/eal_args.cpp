@@ -17,9 +17,17 @@ std::string eal_lcore_list(const config::Config& cfg)
 std::vector<std::string> eal_args(const config::Config& cfg, const std::string& argv0)
 {
     const auto& d = cfg.dataplane;
+    bool remapped = false;
+    std::string lcore_map = fmt::format("{}@{}", d.main_lcore, d.main_lcore);
+    for (const auto& w : d.workers) {
+        remapped = remapped || w.cpu != w.lcore;
+        lcore_map += fmt::format(",{}@{}", w.lcore, w.cpu);
+    }
     std::vector<std::string> a = {
         argv0,
-        "-l", eal_lcore_list(cfg),
+        // -l when every lcore runs on its own CPU; --lcores lcore@cpu when
+        // the config maps some onto another CPU.
+        remapped ? "--lcores" : "-l", remapped ? lcore_map : eal_lcore_list(cfg),
         "--main-lcore", std::to_string(d.main_lcore),
         // One runtime directory per instance, so two instances (or a test
         // beside a deployment) never share EAL state.

@@ -25,6 +25,7 @@ enum class PollMode { adaptive, busy };
 struct Worker {
     uint32_t id;
     uint32_t lcore;
+    uint32_t cpu;  // CPU the lcore runs on; = lcore unless configured
 };
 
 struct Dataplane {

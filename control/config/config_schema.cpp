@@ -187,7 +187,14 @@ void read_dataplane(TableReader& root, Config& c, const std::string& file, std::
             w.problem(w.line_of("lcore"),
                       fmt::format("lcore {} is already used by the worker on line {}", l, it->second));
         }
-        return Worker{static_cast<uint32_t>(*id), l};
+        // The CPU the lcore's thread runs on (EAL --lcores lcore@cpu):
+        // normally the lcore's own number; a test or a small machine may
+        // put several workers on one CPU (they must then poll adaptively).
+        uint32_t cpu = l;
+        if (auto v = w.integer("cpu", 0, lcore_max, static_cast<int64_t>(l))) {
+            cpu = static_cast<uint32_t>(*v);
+        }
+        return Worker{static_cast<uint32_t>(*id), l, cpu};
     });
     if (d.workers.size() > workers_max) {
         r.problem(r.table_line(), fmt::format("at most {} workers", workers_max));

@@ -1,0 +1,177 @@
+#!/bin/bash
+# Two workers on one port (net_tap, two queues, no RSS: the kernel picks a
+# queue per flow): each owns a SAToP E1; packets that land on the other
+# worker's queue reach their owner through the software dispatcher, and ARP
+# learned on one queue teaches both workers. Then 100,000 RTP sessions are
+# created and deleted through the management API over one connection: no
+# refusal, no leak, every slot, port and counter back where it started.
+# usage: session_churn_test.sh SOURCE_DIR BUILD_DIR
+SOURCE_DIR=$1
+BUILD_DIR=$2
+. "$SOURCE_DIR/tests/integration/lib.sh"
+enter_netns "$@"
+
+DP=$BUILD_DIR/dataplane/trunkgw-dataplane
+CP=$BUILD_DIR/control/trunkgw-control
+CTL=$BUILD_DIR/control/cli/trunkctl
+PEER=$BUILD_DIR/bench/pw-peer
+CFG=$TEST_DIR/trunkgw.toml
+INSTANCE=it-churn-$$
+TAP=tgwch$$
+CYCLES=${CHURN_CYCLES:-100000}
+cat >"$CFG" <<TOML
+[instance]
+name = "$INSTANCE"
+run_dir = "$TEST_DIR"
+
+[dataplane]
+main_lcore = 0
+memory_mb = 256
+poll_mode = "adaptive"
+sessions_per_worker = 256
+
+# Two workers on CPU 1 (this machine has two cores; adaptive polling lets
+# them share it).
+[[dataplane.worker]]
+id = 1
+lcore = 1
+
+[[dataplane.worker]]
+id = 2
+lcore = 2
+cpu = 1
+
+[[port]]
+id = 1
+name = "media0"
+vdev = "net_tap0,iface=$TAP"
+addresses = ["10.79.0.1/24"]
+
+[[span]]
+id = 1
+name = "mux-a"
+type = "e1"
+worker = 1
+[span.pseudowire]
+mode = "satop"
+port = "media0"
+remote_address = "10.79.0.2"
+local_udp_port = 50001
+remote_udp_port = 50001
+jitter_packets = 16
+
+[[span]]
+id = 2
+name = "mux-b"
+type = "e1"
+worker = 2
+[span.pseudowire]
+mode = "satop"
+port = "media0"
+remote_address = "10.79.0.2"
+local_udp_port = 50002
+remote_udp_port = 50002
+jitter_packets = 16
+
+[media]
+rtp_port_min = 20000
+rtp_port_max = 20999
+
+[control]
+socket = "$TEST_DIR/control.sock"
+metrics_listen = "127.0.0.1:9464"
+TOML
+
+start dataplane "$DP" -c "$CFG"
+start control "$CP" -c "$CFG"
+check "the data plane is ready with two workers" wait_log "$TEST_DIR/dataplane.log" "trunkgw-dataplane .* ready" 30
+check "the port has a queue per worker" grep -q "with 2 queue pair(s)" "$TEST_DIR/dataplane.log"
+check "control attaches" wait_log "$TEST_DIR/control.log" "answered its first ping" 30
+ip link set dev "$TAP" address 02:00:00:00:79:02
+ip addr add 10.79.0.2/24 dev "$TAP" && ip link set "$TAP" up
+
+start peer_a "$PEER" --local 10.79.0.2:50001 --remote 10.79.0.1:50001 --seconds 60 --jitter-packets 16
+start peer_b "$PEER" --local 10.79.0.2:50002 --remote 10.79.0.1:50002 --seconds 60 --jitter-packets 16
+check "span mux-a (worker 1) comes up" wait_log "$TEST_DIR/control.log" "span mux-a up" 10
+check "span mux-b (worker 2) comes up" wait_log "$TEST_DIR/control.log" "span mux-b up" 10
+
+# RTP from 8 source ports (8 flows: the kernel spreads them over both
+# queues) into a session on worker 2.
+"$CTL" -c "$CFG" --json session create --channel mux-b/1 --codec pcma >"$TEST_DIR/s.json"
+S_PORT=$(json_get "$TEST_DIR/s.json" "j['local'].split(':')[1]")
+S_ID=$(json_get "$TEST_DIR/s.json" "j['id']")
+check "the session lives on worker 2" test "$(json_get "$TEST_DIR/s.json" "j['worker']")" = 2
+python3 - "$S_PORT" <<'PY'
+import socket, struct, sys, time
+port = int(sys.argv[1])
+socks = []
+for k in range(8):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(('10.79.0.2', 41000 + 2 * k))
+    socks.append(s)
+t0 = time.monotonic()
+for n in range(200):
+    hdr = struct.pack('!BBHII', 0x80, 8, n, n * 160, 0x1234abcd)
+    socks[n % 8].sendto(hdr + b'\xd5' * 160, ('10.79.0.1', port))
+    # 20 ms apart, as a real stream (bounded: 200 packets, 4 s).
+    time.sleep(max(0.0, t0 + (n + 1) * 0.02 - time.monotonic()))
+PY
+"$CTL" -c "$CFG" --json show counters >"$TEST_DIR/counters.json"
+cat "$TEST_DIR/counters.json" | python3 -c "import json,sys; j=json.load(sys.stdin); print([(w['id'], w['rtp_rx'], w['dispatched_out'], w['dispatched_in'], w['dispatch_ring_full']) for w in j['workers']])"
+check "worker 2 took all 200 RTP packets, some handed over by worker 1" \
+    test "$(json_get "$TEST_DIR/counters.json" "(lambda w: w[1]['rtp_rx']==200 and w[0]['rtp_rx']==0 and w[0]['dispatched_out']>0 and w[1]['dispatched_in']>=w[0]['dispatched_out'] and w[0]['dispatch_ring_full']==0)({x['id']-1: x for x in j['workers']})")" = True
+check "both spans still up" bash -c "$CTL -c $CFG show spans | grep -Eq '^1 +mux-a +e1 +1 +up' && $CTL -c $CFG show spans | grep -Eq '^2 +mux-b +e1 +2 +up'"
+"$CTL" -c "$CFG" session delete "$S_ID"
+
+# trunkctl batch: several requests over one connection, a reply line each.
+printf '%s\n' '{"command":"session create","args":{"worker":2}}' '{"command":"show sessions"}' \
+    '{"command":"session delete","args":{"id":9999}}' |
+    "$CTL" -c "$CFG" batch >"$TEST_DIR/batch.out"
+check "trunkctl batch: one reply per request, the bad delete refused, the exit status says so" \
+    bash -c "test \$(wc -l <$TEST_DIR/batch.out) = 3 && test \$(grep -c '\"ok\":true' $TEST_DIR/batch.out) = 2 &&
+             ! printf '%s\n' '{\"command\":\"show sessions\"}' '{\"command\":\"session delete\",\"args\":{\"id\":9999}}' |
+               $CTL -c $CFG batch >/dev/null"
+B_ID=$(head -n 1 "$TEST_DIR/batch.out" | python3 -c "import json,sys; print(json.load(sys.stdin)['result']['id'])")
+check "the session the batch created is deleted" "$CTL" -c "$CFG" session delete "$B_ID"
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$PID_dataplane/status"; }
+RSS_BEFORE=$(rss_kb)
+curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics0.txt"
+PORTS_FREE0=$(awk '/^trunkgw_rtp_ports_free / {print $2}' "$TEST_DIR/metrics0.txt")
+
+# The churn: create + delete, alternating workers, over one connection.
+check "$CYCLES sessions created and deleted, none refused" \
+    python3 - "$TEST_DIR/control.sock" "$CYCLES" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+f = s.makefile('rwb')
+def call(cmd, args):
+    f.write((json.dumps({'api': 1, 'command': cmd, 'args': args}) + '\n').encode())
+    f.flush()
+    r = json.loads(f.readline())
+    if not r['ok']:
+        raise SystemExit(f'{cmd} {args}: {r["error"]}')
+    return r['result']
+t0 = time.monotonic()
+for n in range(int(sys.argv[2])):
+    sid = call('session create', {'worker': 1 + n % 2, 'remote': '10.79.0.2:30000'})['id']
+    call('session delete', {'id': sid})
+dt = time.monotonic() - t0
+print(f'{sys.argv[2]} create/delete cycles in {dt:.1f} s ({int(sys.argv[2]) / dt:.0f}/s)')
+PY
+"$CTL" -c "$CFG" --json show sessions >"$TEST_DIR/sessions.json"
+check "no session left" test "$(json_get "$TEST_DIR/sessions.json" "j['active']")" = 0
+"$CTL" -c "$CFG" --json show counters >"$TEST_DIR/counters2.json"
+check "the workers applied every create and delete, refused none" \
+    test "$(json_get "$TEST_DIR/counters2.json" "(sum(w['session_creates'] for w in j['workers']), sum(w['session_deletes'] for w in j['workers']), sum(w['commands_bad'] for w in j['workers']))")" = "($((CYCLES + 2)), $((CYCLES + 2)), 0)"
+curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics1.txt"
+check "RTP ports free and refusals back where they started" \
+    bash -c "grep -qx 'trunkgw_rtp_ports_free $PORTS_FREE0' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_session_refusals_total{by=\"worker\"} 0' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_sessions_active{worker=\"1\"} 0' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_sessions_active{worker=\"2\"} 0' $TEST_DIR/metrics1.txt"
+RSS_AFTER=$(rss_kb)
+echo "data plane RSS: $RSS_BEFORE kB before, $RSS_AFTER kB after"
+check "the data plane's memory did not grow (RSS within 1 MiB)" test $((RSS_AFTER - RSS_BEFORE)) -lt 1024
+finish
