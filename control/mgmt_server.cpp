@@ -39,16 +39,28 @@ bool someone_listens(const std::string& path)
     return yes;
 }
 
+// The event loop makes registered sockets non-blocking, so a reply larger
+// than the socket buffer (show sessions with thousands of sessions) waits
+// for the client with poll(), at most 1 s without progress.
 bool write_all(int fd, const std::string& s)
 {
     std::size_t off = 0;
     while (off < s.size()) {
-        ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+        ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) {
             continue;
         }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            pollfd p{fd, POLLOUT, 0};
+            int r = poll(&p, 1, 1000);
+            if (r > 0 && (p.revents & POLLOUT) != 0) {
+                continue;
+            }
+            errno = r == 0 ? ETIMEDOUT : EPIPE;
+            return false;  // the client stalled for a second, or went away
+        }
         if (n <= 0) {
-            return false;  // the client went away or stalled past SO_SNDTIMEO
+            return false;  // the client went away
         }
         off += static_cast<std::size_t>(n);
     }
@@ -161,7 +173,7 @@ void MgmtServer::on_readable(int fd)
         // rather than throw.
         if (!write_all(fd, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) {
             // Half a reply on the stream would corrupt every later one.
-            spdlog::warn("management client stopped reading; closing its connection");
+            spdlog::warn("management client stopped reading ({}); closing its connection", std::strerror(errno));
             close_conn(fd);
             return;
         }

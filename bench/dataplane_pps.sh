@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# bench/dataplane_pps.sh: packets per second one trunkgw worker core moves
+# between RTP and TDM, against dpdk-testpmd io-forwarding on the same port
+# type in the same run.
+#
+#   bench/run dataplane_pps [--sessions K] [--seconds S]
+#
+# The data plane runs one busy-polling worker with K full-duplex sessions
+# (default 10,000), each joined to a B-channel of a span (spans without a
+# line: the bench measures the media engine and port I/O, not a far end),
+# PCMU on the wire and A-law E1 channels, so every sample is law-converted
+# both ways. Its port is a net_pcap vdev replaying, endlessly
+# (infinite_rx), a capture of RTP to every session's port (rtp-pcap-gen);
+# every session also packetizes its channel and sends RTP out (the PMD
+# drops TX). The figure is RX packets per second from the worker's own
+# counters over S seconds; ticks_late shows whether the 1 ms TDM tick kept
+# up meanwhile.
+#
+# Then bench/testpmd_baseline.sh replays the same capture through testpmd
+# io-forward on one core. Printed last, one JSON line:
+#   {"bench":"dataplane_pps","metric":"rx_mpps_per_worker_core","value":X,
+#    "baseline":testpmd_mpps,"ratio":X/baseline,"channels_per_core":...}
+# channels_per_core = K when the worker kept its tick (full-duplex G.711 at
+# 20 ms = 50 pps each way per channel) and its RX rate covers K x 50 pps.
+#
+# Caveat (said in the output too): a replayed file repeats each session's
+# sequence numbers on every pass, so the jitter buffers count duplicates and
+# late packets; the per-packet work (classify, dispatch, session lookup,
+# RTP checks, jitter-buffer verdict) is all done, and the media work per
+# tick (packetize, play out, law conversion, RTCP) runs for all K sessions.
+set -euo pipefail
+
+sessions=10000
+seconds=8
+while [[ $# -gt 0 ]]; do
+    case $1 in
+    --sessions) sessions=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    *) echo "usage: bench/run dataplane_pps [--sessions K] [--seconds S]" >&2; exit 2 ;;
+    esac
+done
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$repo_root/build}
+
+# Our own network namespace: the control's metrics port and sockets never
+# meet anything else.
+if [[ ${TRUNKGW_IN_NETNS:-} != 1 ]]; then
+    export TRUNKGW_IN_NETNS=1 BUILD
+    exec unshare --net -- "$BASH" "${BASH_SOURCE[0]}" --sessions "$sessions" --seconds "$seconds"
+fi
+ip link set lo up
+dir=$(mktemp -d /tmp/trunkgw-pps.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+spans=$(( (sessions + 29) / 30 ))
+pcap=$dir/rtp.pcap
+first_port=20000
+# The capture first: the data plane replays it from start-up. Session k
+# gets local port first_port + 2k (control hands ports out in order on a
+# fresh start; checked below).
+"$BUILD/bench/rtp-pcap-gen" --out "$pcap" --sessions "$sessions" --packets-per-session 1 \
+    --first-dst-port $first_port --payload-type 0 --arp-reply-first >&2
+
+{
+    cat <<TOML
+[instance]
+name = "bench-pps-$$"
+run_dir = "$dir"
+
+[dataplane]
+main_lcore = 0
+memory_mb = 1024
+poll_mode = "busy"
+sessions_per_worker = $((sessions + 16))
+mbufs = 65535
+
+[[dataplane.worker]]
+id = 1
+lcore = 1
+
+[[port]]
+id = 1
+name = "replay0"
+vdev = "net_pcap0,rx_pcap=$pcap,infinite_rx=1"
+addresses = ["192.0.2.1/24"]
+
+[media]
+rtp_port_min = $first_port
+rtp_port_max = $((first_port + 2 * sessions + 1))
+jitter_delay_ms = 40
+rtcp_interval_ms = 5000
+
+[control]
+socket = "$dir/control.sock"
+metrics_listen = "127.0.0.1:9464"
+TOML
+    for ((s = 1; s <= spans; s++)); do
+        printf '\n[[span]]\nid = %d\nname = "e1-%d"\ntype = "e1"\nworker = 1\n' "$s" "$s"
+    done
+} >"$dir/trunkgw.toml"
+
+"$BUILD/dataplane/trunkgw-dataplane" -c "$dir/trunkgw.toml" >"$dir/dataplane.log" 2>&1 &
+pids+=($!)
+"$BUILD/control/trunkgw-control" -c "$dir/trunkgw.toml" >"$dir/control.log" 2>&1 &
+pids+=($!)
+timeout 60 bash -c 'tail -n +1 -F "$1" 2>/dev/null | grep -q -m1 "answered its first ping"' _ "$dir/control.log" || {
+    echo "dataplane_pps: the gateway did not come up; logs in $dir" >&2
+    exit 1
+}
+
+python3 - "$dir/control.sock" "$sessions" "$first_port" <<'PY' >&2
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+f = s.makefile('rwb')
+k, first = int(sys.argv[2]), int(sys.argv[3])
+for n in range(k):
+    span, ts = n // 30 + 1, n % 30 + 1
+    ts = ts if ts < 16 else ts + 1  # TS16 is the D-channel
+    f.write((json.dumps({'api': 1, 'command': 'session create', 'args': {
+        'span': f'e1-{span}', 'ts': ts, 'codec': 'pcmu', 'remote': f'192.0.2.2:{30000 + 2 * (n % 10000)}'}}) + '\n').encode())
+    f.flush()
+    r = json.loads(f.readline())
+    if not r['ok'] or r['result']['local'] != f'192.0.2.1:{first + 2 * n}':
+        raise SystemExit(f'session {n}: {r}')
+print(f'{k} sessions created')
+PY
+
+counters() { "$BUILD/control/cli/trunkctl" -c "$dir/trunkgw.toml" --json show counters; }
+sleep 2  # warm-up: every session has ticked, ARP resolved
+counters >"$dir/c0.json"
+sleep "$seconds"
+counters >"$dir/c1.json"
+"$BUILD/control/cli/trunkctl" -c "$dir/trunkgw.toml" --json show sessions >"$dir/sessions.json"
+cleanup
+pids=()
+
+testpmd_json=$("$repo_root/bench/testpmd_baseline.sh" --pcap "$pcap" --seconds "$seconds")
+echo "$testpmd_json" >&2
+
+python3 - "$dir/c0.json" "$dir/c1.json" "$dir/sessions.json" "$sessions" "$testpmd_json" <<'PY'
+import json, sys
+c0 = json.load(open(sys.argv[1]))['workers'][0]
+c1 = json.load(open(sys.argv[2]))['workers'][0]
+ss = json.load(open(sys.argv[3]))
+k = int(sys.argv[4])
+tp = json.loads(sys.argv[5])
+ticks = c1['ticks'] - c0['ticks']
+secs = ticks / 1000.0
+rx = (c1['rx_packets'] - c0['rx_packets']) / secs
+rtp = (c1['rtp_rx'] - c0['rtp_rx']) / secs
+tx = (c1['tx_packets'] - c0['tx_packets']) / secs
+late = c1['ticks_late'] - c0['ticks_late']
+skipped = c1['ticks_skipped'] - c0['ticks_skipped']
+out_pkts = sum(s['counters']['rtp_packets_out'] for s in ss['sessions'])
+mpps = rx / 1e6
+kept_tick = late <= ticks / 100 and skipped == 0
+channels = k if kept_tick and rtp >= k * 50 else 0
+print(f'worker: {mpps:.3f} Mpps RX ({rtp / 1e6:.3f} M RTP/s to sessions), {tx / 1e6:.3f} Mpps TX, '
+      f'{ticks} ticks in the window, {late} late, {skipped} skipped; {ss["active"]} sessions, '
+      f'{out_pkts} RTP packets sent; testpmd {tp["mpps"]:.3f} Mpps', file=sys.stderr)
+print('note: the replay repeats sequence numbers each pass: jitter buffers count duplicates/late', file=sys.stderr)
+print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core', 'value': round(mpps, 3),
+                  'unit': 'Mpps', 'baseline': tp['mpps'], 'baseline_name': 'dpdk-testpmd io-fwd, net_pcap, 1 core',
+                  'ratio': round(mpps / tp['mpps'], 3) if tp['mpps'] else None,
+                  'sessions': k, 'tx_mpps': round(tx / 1e6, 3), 'ticks_late': late, 'ticks_skipped': skipped,
+                  'channels_per_core': channels}))
+PY
