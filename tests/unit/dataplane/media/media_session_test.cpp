@@ -446,3 +446,330 @@ TEST_CASE("session: refuses bad configs", "[media_session]")
     c.payload_type = 9;
     REQUIRE_THROWS_AS(MediaSession(c), std::invalid_argument);
 }
+
+namespace {
+
+// Packets one session sent, from a Wire's log, with the tick each left at.
+struct Emitted {
+    uint64_t tick;
+    const Sent* sent;
+};
+
+std::vector<Emitted> emitted(const Wire& w, Endpoint local, PacketKind kind)
+{
+    std::vector<Emitted> out;
+    for (const Sent& s : w.log) {
+        if (s.kind == kind && s.src.ipv4 == local.ipv4 &&
+            (s.src.port == local.port || s.src.port == local.port + 1)) {
+            out.push_back({(s.at_ns - w.delay_ns) / ms, &s});
+        }
+    }
+    return out;
+}
+
+RtpPacketView rtp_of(const Emitted& e)
+{
+    return rtp_parse(e.sent->data.data(), e.sent->data.size());
+}
+
+RtcpInfo rtcp_of(const Emitted& e)
+{
+    return rtcp_parse(e.sent->data.data(), e.sent->data.size(), 0);
+}
+
+// A valid PCMA packet from the far end (SSRC 0x5EED).
+void far_end_rtp(MediaSession& s, uint16_t seq, Endpoint src, uint64_t now_ns)
+{
+    uint8_t pkt[12 + 160];
+    RtpHeaderFields h;
+    h.payload_type = payload_type_pcma;
+    h.ssrc = 0x5EED;
+    h.sequence = seq;
+    h.timestamp = static_cast<uint32_t>(seq) * 160u;
+    rtp_build_header(h, pkt, sizeof(pkt));
+    std::memset(pkt + 12, 0xD5, 160);
+    REQUIRE(s.receive_rtp(pkt, sizeof(pkt), src, now_ns) == RxVerdict::accepted);
+}
+
+void far_end_rr(MediaSession& s, Endpoint src, uint64_t now_ns)
+{
+    uint8_t rr[8];
+    int n = rtcp_build_rr(0x5EED, nullptr, 0, rr, sizeof(rr));
+    REQUIRE(n == 8);
+    REQUIRE(s.receive_rtcp(rr, static_cast<std::size_t>(n), src, now_ns) == RtcpParseError::ok);
+}
+
+}  // namespace
+
+TEST_CASE("session: on hold no RTP goes out but RTCP does; resuming marks the next packet, sequence "
+          "and timestamp continue",
+          "[media_session]")
+{
+    const MediaSessionConfig ca = config(a_addr, b_addr, Law::alaw, payload_type_pcma);  // RTCP every 0.5 s
+    BackToBack bb(ca, config(b_addr, a_addr, Law::alaw, payload_type_pcma));
+    bb.wire.delay_ns = 5 * ms;
+    constexpr uint64_t hold_at = 110;     // packets of ticks 0-19 ... 80-99 sent; 100-109 pending
+    constexpr uint64_t resume_at = 2110;  // 2 s on hold
+    constexpr uint64_t end = 3110;
+    bb.run(hold_at);
+    REQUIRE(bb.a.sending());
+    bb.a.set_sending(false);
+    REQUIRE_FALSE(bb.a.sending());
+    const uint64_t rtcp_before_hold = bb.a.counters().rtcp_packets_out;
+    bb.run(resume_at - hold_at);
+    bb.a.set_sending(true);
+    REQUIRE(bb.a.sending());
+    bb.run(end - resume_at);
+
+    std::vector<Emitted> rtp = emitted(bb.wire, a_addr, PacketKind::rtp);
+    std::vector<Emitted> before;
+    std::vector<Emitted> after;
+    for (const Emitted& e : rtp) {
+        INFO("RTP at tick " << e.tick);
+        REQUIRE((e.tick < hold_at || e.tick >= resume_at));  // nothing on hold
+        (e.tick < hold_at ? before : after).push_back(e);
+        REQUIRE(e.sent->src == a_addr);
+        REQUIRE(e.sent->dst == b_addr);
+    }
+    REQUIRE(before.size() == 5);
+    REQUIRE(after.size() == 50);  // ticks 2110-2129 ... 3090-3109
+    REQUIRE(after.front().tick == resume_at + 19);
+    RtpPacketView last = rtp_of(before.back());
+    REQUIRE(last.header.sequence == static_cast<uint16_t>(ca.first_sequence + 4));
+    REQUIRE(last.header.timestamp == ca.first_timestamp + 80 * 8);
+
+    // The first packet after resuming: marker, the next sequence number, the
+    // timestamp of its first sample's instant (the clock ran on while held).
+    RtpPacketView first = rtp_of(after.front());
+    REQUIRE(first.error == RtpParseError::ok);
+    REQUIRE(first.header.marker);
+    REQUIRE(first.header.sequence == static_cast<uint16_t>(last.header.sequence + 1));
+    REQUIRE(first.header.timestamp == last.header.timestamp + (resume_at - 80) * 8);
+    REQUIRE(first.header.timestamp == ca.first_timestamp + resume_at * 8);
+    REQUIRE(first.header.ssrc == last.header.ssrc);
+    // ... and the stream goes on without a marker.
+    for (std::size_t i = 1; i < after.size(); ++i) {
+        RtpPacketView v = rtp_of(after[i]);
+        RtpPacketView p = rtp_of(after[i - 1]);
+        REQUIRE_FALSE(v.header.marker);
+        REQUIRE(v.header.sequence == static_cast<uint16_t>(p.header.sequence + 1));
+        REQUIRE(v.header.timestamp == p.header.timestamp + 160);
+    }
+
+    // RTCP went on while held: SR for the packets sent before (its RTP
+    // timestamp keeps pace with the clock), RR once nothing more was sent.
+    std::vector<Emitted> held_reports;
+    for (const Emitted& e : emitted(bb.wire, a_addr, PacketKind::rtcp)) {
+        REQUIRE(e.sent->src == Endpoint{a_addr.ipv4, 20001});
+        REQUIRE(e.sent->dst == Endpoint{b_addr.ipv4, 30001});
+        if (e.tick >= hold_at && e.tick < resume_at) {
+            held_reports.push_back(e);
+        }
+    }
+    REQUIRE(held_reports.size() >= 2);  // 2 s at 0.5 s randomised over [0.25, 0.75] s
+    REQUIRE(bb.a.counters().rtcp_packets_out - rtcp_before_hold >= held_reports.size());
+    for (std::size_t i = 0; i < held_reports.size(); ++i) {
+        RtcpInfo info = rtcp_of(held_reports[i]);
+        INFO("report " << i << " at tick " << held_reports[i].tick);
+        REQUIRE(info.ok());
+        REQUIRE(info.reporter_ssrc == ca.ssrc);
+        if (info.has_sender_info) {
+            REQUIRE(i == 0);  // only the first can report packets sent since the last report
+            REQUIRE(info.sender_info.packet_count == 5);
+            REQUIRE(info.sender_info.octet_count == 5 * 160);
+            REQUIRE(info.sender_info.rtp_timestamp == ca.first_timestamp + (held_reports[i].tick + 1) * 8);
+        }
+    }
+    REQUIRE_FALSE(rtcp_of(held_reports.back()).has_sender_info);
+
+    // Holding is not missing TDM; the packetizer skipped the held ticks and
+    // abandoned the half-filled packet of ticks 100-109.
+    MediaSessionStats sa = bb.a.stats();
+    REQUIRE(sa.session.tdm_missing_ticks == 0);
+    REQUIRE(sa.session.rtp_packets_out == 55);
+    REQUIRE(sa.packetizer.skipped_ticks == resume_at - hold_at);
+    REQUIRE(sa.packetizer.partial_dropped == 1);
+
+    // The far end sees no loss (the sequence has no gap) and no jitter (the
+    // timestamp jumped exactly as far as the wall clock).
+    MediaSessionStats sb = bb.b.stats();
+    REQUIRE(sb.session.rtp_packets_in == 54);  // the last is still on the wire
+    REQUIRE(sb.lost == 0);
+    REQUIRE(sb.jitter_ts == 0);
+    REQUIRE(sb.jitter_buffer.late == 0);
+}
+
+TEST_CASE("session: set_sending(false) before the first packet sends nothing until resumed", "[media_session]")
+{
+    MediaSessionConfig c = config(a_addr, b_addr, Law::alaw, payload_type_pcma);
+    MediaSession s(c);
+    Wire w;
+    s.set_sending(false);
+    uint8_t in[8] = {};
+    uint8_t out[8];
+    for (uint64_t t = 0; t < 1000; ++t) {
+        w.now_ns = t * ms;
+        s.tick(in, out, w.now_ns, w.sink());
+    }
+    REQUIRE(emitted(w, a_addr, PacketKind::rtp).empty());
+    std::vector<Emitted> reports = emitted(w, a_addr, PacketKind::rtcp);
+    REQUIRE(reports.size() >= 2);
+    for (const Emitted& e : reports) {
+        REQUIRE_FALSE(rtcp_of(e).has_sender_info);  // never sent: RR only
+    }
+    s.set_sending(true);
+    for (uint64_t t = 1000; t < 1020; ++t) {
+        w.now_ns = t * ms;
+        s.tick(in, out, w.now_ns, w.sink());
+    }
+    std::vector<Emitted> rtp = emitted(w, a_addr, PacketKind::rtp);
+    REQUIRE(rtp.size() == 1);
+    RtpPacketView v = rtp_of(rtp[0]);
+    REQUIRE(v.header.marker);
+    REQUIRE(v.header.sequence == c.first_sequence);
+    REQUIRE(v.header.timestamp == c.first_timestamp + 1000 * 8);
+}
+
+TEST_CASE("session: set_remote moves RTP and RTCP (port + 1); source, SSRC and the stream stay", "[media_session]")
+{
+    const MediaSessionConfig c = config(a_addr, b_addr, Law::alaw, payload_type_pcma);
+    const Endpoint f_addr{0x0A000006, 40002};
+    MediaSession s(c);
+    Wire w;
+    uint8_t in[8] = {};
+    uint8_t out[8];
+    constexpr uint64_t move_at = 1010;  // mid-packet
+    constexpr uint64_t end = 2500;
+    for (uint64_t t = 0; t < end; ++t) {
+        if (t == move_at) {
+            s.set_remote(f_addr, false);
+            REQUIRE(s.remote_rtp() == f_addr);
+            REQUIRE(s.remote_rtcp() == Endpoint{f_addr.ipv4, 40003});
+        }
+        w.now_ns = t * ms;
+        s.tick(in, out, w.now_ns, w.sink());
+    }
+    std::vector<Emitted> rtp = emitted(w, a_addr, PacketKind::rtp);
+    REQUIRE(rtp.size() == end / 20);  // none lost to the move
+    std::size_t moved = 0;
+    for (std::size_t i = 0; i < rtp.size(); ++i) {
+        const Emitted& e = rtp[i];
+        INFO("RTP " << i << " at tick " << e.tick);
+        REQUIRE(e.sent->src == a_addr);
+        REQUIRE(e.sent->dst == (e.tick < move_at ? b_addr : f_addr));
+        moved += e.tick < move_at ? 0 : 1;
+        RtpPacketView v = rtp_of(e);
+        REQUIRE(v.header.ssrc == c.ssrc);
+        REQUIRE(v.header.marker == (i == 0));  // the same stream: no restart
+        REQUIRE(v.header.sequence == static_cast<uint16_t>(c.first_sequence + i));
+        REQUIRE(v.header.timestamp == c.first_timestamp + static_cast<uint32_t>(i) * 160);
+    }
+    REQUIRE(moved == (end - move_at) / 20 + 1);  // the packet of ticks 1000-1019 goes to the new remote
+    std::size_t rtcp_moved = 0;
+    for (const Emitted& e : emitted(w, a_addr, PacketKind::rtcp)) {
+        INFO("RTCP at tick " << e.tick);
+        REQUIRE(e.sent->src == Endpoint{a_addr.ipv4, 20001});
+        REQUIRE(e.sent->dst == (e.tick < move_at ? Endpoint{b_addr.ipv4, 30001} : Endpoint{f_addr.ipv4, 40003}));
+        rtcp_moved += e.tick < move_at ? 0 : 1;
+        RtcpInfo info = rtcp_of(e);
+        REQUIRE(info.ok());
+        REQUIRE(info.reporter_ssrc == c.ssrc);
+    }
+    REQUIRE(rtcp_moved >= 2);
+    REQUIRE(s.local_rtp() == a_addr);
+    REQUIRE(s.local_rtcp() == Endpoint{a_addr.ipv4, 20001});
+    REQUIRE(s.packetizer().ssrc() == c.ssrc);
+    MediaSessionStats st = s.stats();
+    REQUIRE(st.remote_rtp == f_addr);
+    REQUIRE(st.remote_rtcp == Endpoint{f_addr.ipv4, 40003});
+    REQUIRE(st.session.rtp_packets_out == end / 20);
+    REQUIRE(st.session.rtp_latches == 0);
+}
+
+TEST_CASE("session: set_remote forgets a latched RTCP address and applies its symmetric flag", "[media_session]")
+{
+    const Endpoint f_addr{0x0A000006, 40002};
+    const Endpoint g_addr{0x0A000007, 41000};  // where the far end really sends from
+    const Endpoint x_rtcp{0x0A000009, 7777};   // an RTCP source that is not RTP + 1
+    MediaSessionConfig c = config(a_addr, b_addr, Law::alaw, payload_type_pcma);
+    c.rtcp_interval_ms = 0;
+    MediaSession s(c);
+    Wire w;
+    uint8_t in[8] = {};
+    uint8_t out[8];
+    auto run = [&](uint64_t from, uint64_t to) {
+        uint32_t ev = 0;
+        for (uint64_t t = from; t < to; ++t) {
+            w.now_ns = t * ms;
+            ev |= s.tick(in, out, w.now_ns, w.sink());
+        }
+        return ev;
+    };
+
+    // Symmetric: RTCP heard from x_rtcp latches RTCP there.
+    far_end_rr(s, x_rtcp, 0);
+    REQUIRE(s.remote_rtcp() == x_rtcp);
+    REQUIRE(s.counters().rtcp_latches == 1);
+
+    // A new remote, symmetric off: RTCP back to the new RTP port + 1, and a
+    // stray source does not move anything.
+    s.set_remote(f_addr, false);
+    REQUIRE(s.remote_rtp() == f_addr);
+    REQUIRE(s.remote_rtcp() == Endpoint{f_addr.ipv4, 40003});
+    far_end_rtp(s, 1, g_addr, 1 * ms);
+    REQUIRE((run(0, 40) & session_event_rtp_latched) == 0);
+    REQUIRE(s.remote_rtp() == f_addr);
+    REQUIRE(s.counters().rtp_stray_source == 1);
+    REQUIRE(s.counters().rtp_latches == 0);
+    far_end_rr(s, x_rtcp, 40 * ms);  // heard, but not latched
+    REQUIRE(s.remote_rtcp() == Endpoint{f_addr.ipv4, 40003});
+    REQUIRE(s.counters().rtcp_latches == 1);
+
+    // The same remote, symmetric on: the far end's real source latches RTP
+    // and, RTCP not having been heard since set_remote(), RTCP too.
+    s.set_remote(f_addr, true);
+    far_end_rtp(s, 2, g_addr, 41 * ms);
+    REQUIRE((run(40, 80) & session_event_rtp_latched) != 0);
+    REQUIRE(s.remote_rtp() == g_addr);
+    REQUIRE(s.remote_rtcp() == Endpoint{g_addr.ipv4, 41001});
+    REQUIRE(s.counters().rtp_latches == 1);
+    std::vector<Emitted> rtp = emitted(w, a_addr, PacketKind::rtp);
+    REQUIRE(rtp.size() == 4);
+    REQUIRE(rtp[0].sent->dst == f_addr);
+    REQUIRE(rtp[1].sent->dst == f_addr);
+    REQUIRE(rtp[2].sent->dst == g_addr);
+    REQUIRE(rtp[3].sent->dst == g_addr);
+    for (const Emitted& e : rtp) {
+        REQUIRE(e.sent->src == a_addr);
+    }
+}
+
+TEST_CASE("session: set_remote to an unknown endpoint sends nothing until the far end is heard", "[media_session]")
+{
+    const Endpoint g_addr{0x0A000007, 41000};
+    MediaSession s(config(a_addr, b_addr, Law::alaw, payload_type_pcma));
+    Wire w;
+    uint8_t in[8] = {};
+    uint8_t out[8];
+    s.set_remote(Endpoint{}, true);
+    REQUIRE_FALSE(s.remote_rtp().known());
+    REQUIRE_FALSE(s.remote_rtcp().known());
+    for (uint64_t t = 0; t < 1000; ++t) {
+        w.now_ns = t * ms;
+        s.tick(in, out, w.now_ns, w.sink());
+    }
+    REQUIRE(w.log.empty());
+    REQUIRE(s.counters().rtp_unsent_no_remote == 50);
+    REQUIRE(s.counters().rtcp_unsent_no_remote >= 1);
+    far_end_rtp(s, 1, g_addr, 1000 * ms);
+    for (uint64_t t = 1000; t < 2000; ++t) {
+        w.now_ns = t * ms;
+        s.tick(in, out, w.now_ns, w.sink());
+    }
+    std::vector<Emitted> rtp = emitted(w, a_addr, PacketKind::rtp);
+    REQUIRE(rtp.size() == 50);
+    REQUIRE(rtp.front().sent->dst == g_addr);
+    std::vector<Emitted> rtcp = emitted(w, a_addr, PacketKind::rtcp);
+    REQUIRE_FALSE(rtcp.empty());
+    REQUIRE(rtcp.front().sent->dst == Endpoint{g_addr.ipv4, 41001});
+}

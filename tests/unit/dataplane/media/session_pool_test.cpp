@@ -15,7 +15,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <new>
+#include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -600,4 +603,227 @@ TEST_CASE("session pool: 100,000 cycles on 1,000 sessions allocate nothing", "[s
     REQUIRE(g_allocations.load() > m);
     std::free(raw);
 #endif
+}
+
+TEST_CASE("session pool: acquire_at refuses out of range and busy indexes and changes nothing", "[session_pool]")
+{
+    SessionPool pool(4, MediaSessionLimits{});
+    for (int32_t bad : {-1, 4, 5, -2147483647 - 1, 2147483647}) {
+        INFO("index " << bad);
+        REQUIRE(pool.acquire_at(bad) == -EINVAL);
+        REQUIRE(pool.in_use() == 0);
+    }
+    REQUIRE(pool.acquire_at(2) == 0);
+    REQUIRE(pool.acquired(2));
+    REQUIRE(pool.in_use() == 1);
+    REQUIRE(pool.acquire_at(2) == -EBUSY);  // twice
+    REQUIRE(pool.in_use() == 1);
+    REQUIRE(pool.acquire_at(4) == -EINVAL);  // range checked before use
+    REQUIRE(pool.in_use() == 1);
+
+    // acquire() hands out the others, each once, never 2, then runs out.
+    std::set<int32_t> handed;
+    for (int k = 0; k < 3; ++k) {
+        int32_t got = pool.acquire();
+        REQUIRE(got >= 0);
+        REQUIRE(got != 2);
+        REQUIRE(handed.insert(got).second);
+    }
+    REQUIRE(handed == std::set<int32_t>{0, 1, 3});
+    REQUIRE(pool.acquire() == -ENOSPC);
+    REQUIRE(pool.in_use() == 4);
+    // An index acquire() handed out is busy for acquire_at() too.
+    for (int32_t i = 0; i < 4; ++i) {
+        REQUIRE(pool.acquire_at(i) == -EBUSY);
+    }
+    REQUIRE(pool.in_use() == 4);
+}
+
+TEST_CASE("session pool: release, then acquire_at the same index again", "[session_pool]")
+{
+    SessionPool pool(3, MediaSessionLimits{});
+    REQUIRE(pool.acquire_at(1) == 0);
+    REQUIRE(pool.at(1).configure(config2(), 0) == 0);
+    pool.at(1).set_sending(false);
+    REQUIRE(pool.release(1) == 0);
+    REQUIRE_FALSE(pool.acquired(1));
+    REQUIRE(pool.in_use() == 0);
+    REQUIRE(pool.release(1) == -EINVAL);
+
+    REQUIRE(pool.acquire_at(1) == 0);
+    REQUIRE(pool.acquired(1));
+    REQUIRE(pool.in_use() == 1);
+    REQUIRE_FALSE(pool.at(1).configured());  // handed out idle
+    MediaSessionConfig c1 = config1();
+    c1.jitter_max_delay_ms = 200;  // within this pool's limits
+    REQUIRE(pool.at(1).configure(c1, 0) == 0);
+    REQUIRE(pool.at(1).sending());  // a fresh configure() sends again
+    REQUIRE(pool.at(1).packetizer().ssrc() == config1().ssrc);
+    REQUIRE(pool.acquire_at(1) == -EBUSY);
+
+    // A mix: the last released comes back first from acquire(), and an
+    // index acquire_at() took from the middle of the free list is skipped.
+    REQUIRE(pool.release(1) == 0);  // free: 2, 0, 1 (1 on top)
+    REQUIRE(pool.acquire_at(0) == 0);
+    REQUIRE(pool.acquire() == 1);
+    REQUIRE(pool.acquire() == 2);
+    REQUIRE(pool.acquire() == -ENOSPC);
+
+    // Every index by acquire_at() alone, in an order that is neither the
+    // stack's nor its reverse; then acquire() has nothing left.
+    REQUIRE(pool.release(0) == 0);
+    REQUIRE(pool.release(1) == 0);
+    REQUIRE(pool.release(2) == 0);
+    REQUIRE(pool.acquire_at(1) == 0);
+    REQUIRE(pool.acquire_at(2) == 0);
+    REQUIRE(pool.acquire_at(0) == 0);
+    REQUIRE(pool.in_use() == 3);
+    REQUIRE(pool.acquire() == -ENOSPC);
+}
+
+TEST_CASE("session pool: 100,000 random acquire / acquire_at / release against a set", "[session_pool]")
+{
+    // Small pools are full and empty often; the larger one keeps a deep,
+    // well-shuffled free list.
+    for (std::size_t capacity : {std::size_t{1}, std::size_t{7}, std::size_t{64}, std::size_t{1000}}) {
+        SessionPool pool(capacity, MediaSessionLimits{20, 8});
+        std::set<int32_t> model;
+        std::mt19937 rng(static_cast<uint32_t>(capacity) * 7919u + 1u);
+        const auto n = static_cast<int32_t>(capacity);
+        std::string first_error;
+        auto fail = [&](int op, const std::string& what) {
+            if (first_error.empty()) {
+                first_error = "op " + std::to_string(op) + ": " + what;
+            }
+        };
+        uint64_t by_acquire = 0;
+        uint64_t by_acquire_at = 0;
+        uint64_t released = 0;
+        uint64_t busy = 0;
+        uint64_t einval = 0;
+        uint64_t full = 0;
+        uint64_t times_full = 0;
+        uint64_t times_empty = 0;
+        for (int op = 0; op < 100000 && first_error.empty(); ++op) {
+            // Phases lean towards filling or draining (long enough to get
+            // from empty to full and back).
+            const bool filling = (op / (capacity >= 1000 ? 10000 : 2000)) % 2 == 0;
+            const uint32_t dice = rng() % 100;
+            const uint32_t acquire_share = filling ? 45 : 20;
+            const uint32_t acquire_at_share = filling ? 35 : 15;
+            if (dice < acquire_share) {
+                int32_t got = pool.acquire();
+                if (model.size() == capacity) {
+                    if (got != -ENOSPC) {
+                        fail(op, "acquire() on a full pool gave " + std::to_string(got));
+                    }
+                    ++full;
+                } else if (got < 0 || got >= n) {
+                    fail(op, "acquire() gave " + std::to_string(got));
+                } else if (!model.insert(got).second) {
+                    fail(op, "acquire() handed out " + std::to_string(got) + ", which is in use");
+                } else {
+                    ++by_acquire;
+                }
+            } else if (dice < acquire_share + acquire_at_share) {
+                // Mostly in range, one in eight just outside it.
+                int32_t want = rng() % 8 == 0 ? (rng() % 2 == 0 ? -1 - static_cast<int32_t>(rng() % 2)
+                                                                : n + static_cast<int32_t>(rng() % 2))
+                                              : static_cast<int32_t>(rng() % capacity);
+                int got = pool.acquire_at(want);
+                int expect = want < 0 || want >= n ? -EINVAL : model.count(want) != 0 ? -EBUSY : 0;
+                if (got != expect) {
+                    fail(op, "acquire_at(" + std::to_string(want) + ") gave " + std::to_string(got) + ", expected " +
+                                 std::to_string(expect));
+                } else if (got == 0) {
+                    model.insert(want);
+                    ++by_acquire_at;
+                } else {
+                    (got == -EBUSY ? busy : einval) += 1;
+                }
+            } else {
+                // Mostly an index in use, sometimes any index.
+                int32_t idx;
+                if (!model.empty() && rng() % 4 != 0) {
+                    auto it = model.begin();
+                    std::advance(it, static_cast<long>(rng() % model.size()));
+                    idx = *it;
+                } else {
+                    idx = static_cast<int32_t>(rng() % (capacity + 4)) - 2;
+                }
+                int got = pool.release(idx);
+                int expect = model.count(idx) != 0 ? 0 : -EINVAL;
+                if (got != expect) {
+                    fail(op, "release(" + std::to_string(idx) + ") gave " + std::to_string(got));
+                } else if (got == 0) {
+                    model.erase(idx);
+                    ++released;
+                }
+            }
+            if (pool.in_use() != model.size()) {
+                fail(op, "in_use() " + std::to_string(pool.in_use()) + ", the set holds " +
+                             std::to_string(model.size()));
+            }
+            times_full += model.size() == capacity ? 1 : 0;
+            times_empty += model.empty() ? 1 : 0;
+            // The whole picture now and then (every operation for small pools).
+            if (capacity <= 64 || op % 997 == 0) {
+                for (int32_t i = -1; i <= n; ++i) {
+                    if (pool.acquired(i) != (model.count(i) != 0)) {
+                        fail(op, "acquired(" + std::to_string(i) + ") disagrees with the set");
+                    }
+                }
+            }
+        }
+        INFO("capacity " << capacity << ": " << first_error);
+        REQUIRE(first_error.empty());
+        REQUIRE(pool.in_use() == model.size());
+
+        // Drain: acquire() hands out exactly the indexes not in use, once each.
+        std::set<int32_t> rest;
+        for (int32_t got = pool.acquire(); got != -ENOSPC; got = pool.acquire()) {
+            REQUIRE(got >= 0);
+            REQUIRE(got < n);
+            REQUIRE(model.count(got) == 0);
+            REQUIRE(rest.insert(got).second);
+        }
+        REQUIRE(rest.size() + model.size() == capacity);
+        REQUIRE(pool.in_use() == capacity);
+
+        // The run did what it claims: every path taken, full and empty seen.
+        INFO("acquire " << by_acquire << ", acquire_at " << by_acquire_at << ", released " << released << ", busy "
+                        << busy << ", einval " << einval << ", full " << full);
+        REQUIRE(by_acquire > 1000);
+        REQUIRE(by_acquire_at > 1000);
+        REQUIRE(released > 1000);
+        REQUIRE(busy > 100);
+        REQUIRE(einval > 100);
+        REQUIRE(full > 0);
+        REQUIRE(times_full > 0);
+        REQUIRE(times_empty > 0);
+    }
+}
+
+TEST_CASE("session pool: acquire_at and release allocate nothing", "[session_pool]")
+{
+    SessionPool pool(256, MediaSessionLimits{});
+    uint64_t failures = 0;
+    uint64_t before = g_allocations.load();
+    for (uint32_t i = 0; i < 100000; ++i) {
+        auto idx = static_cast<int32_t>((i * 2654435761u) % 256u);
+        if (pool.acquire_at(idx) != 0) {
+            ++failures;
+        }
+        int32_t other = pool.acquire();
+        if (other < 0 || other == idx) {
+            ++failures;
+        }
+        if (pool.release(idx) != 0 || pool.release(other) != 0) {
+            ++failures;
+        }
+    }
+    uint64_t after = g_allocations.load();
+    REQUIRE(failures == 0);
+    REQUIRE(after - before == 0);
+    REQUIRE(pool.in_use() == 0);
 }
