@@ -97,7 +97,7 @@ int WorkerSessions::create(const api::SessionCreatePayload& p, uint64_t now_ns)
     if (port == nullptr) {
         return -EADDRNOTAVAIL;
     }
-    if (p.local_port == 0 || p.local_port % 2 != 0 || p.local_port == 65534) {
+    if (p.local_port == 0 || p.local_port % 2 != 0) {
         return -EINVAL;
     }
     // The channel: one of this worker's spans, a bearer timeslot, free.
@@ -166,6 +166,7 @@ int WorkerSessions::create(const api::SessionCreatePayload& p, uint64_t now_ns)
     slot.local_port = p.local_port;
     slot.dscp = p.dscp;
     slot.tx_no_route = 0;
+    slot.offered_remote = {p.remote_ipv4, p.remote_port};
     slot.joined = span_pos >= 0;
     _by_port[p.local_port] = idx + 1;
     _by_port[p.local_port + 1] = idx + 1;
@@ -214,11 +215,19 @@ int WorkerSessions::modify(const api::SessionModifyPayload& p)
         return -ENOENT;
     }
     media::MediaSession& s = _pool.at(idx);
-    s.set_remote({p.remote_ipv4, p.remote_port}, (p.flags & api::session_symmetric_rtp) != 0);
+    Slot& slot = _slots[static_cast<std::size_t>(idx)];
+    // Only a new address from signaling moves the remote: a hold or resume
+    // that repeats the old one must keep what symmetric RTP latched onto
+    // (a far end behind NAT).
+    media::Endpoint offered{p.remote_ipv4, p.remote_port};
+    if (!(offered == slot.offered_remote)) {
+        s.set_remote(offered, (p.flags & api::session_symmetric_rtp) != 0);
+        slot.offered_remote = offered;
+    }
     s.set_sending((p.flags & api::session_send) != 0);
     api::SessionMirror& m = _segment.session(p.session_index).mirror;
-    m.remote_ipv4.store(p.remote_ipv4, std::memory_order_relaxed);
-    m.remote_port.store(p.remote_port, std::memory_order_relaxed);
+    m.remote_ipv4.store(s.remote_rtp().ipv4, std::memory_order_relaxed);
+    m.remote_port.store(s.remote_rtp().port, std::memory_order_relaxed);
     uint32_t keep = m.flags.load(std::memory_order_relaxed) & api::session_adaptive_jitter;
     m.flags.store(keep | (p.flags & (api::session_send | api::session_symmetric_rtp)), std::memory_order_relaxed);
     return 0;

@@ -81,6 +81,7 @@ private:
         bool joined = false;
         uint32_t unjoined_pos = 0;   // position in _unjoined
         uint64_t tx_no_route = 0;
+        media::Endpoint offered_remote;  // the remote signaling gave last
         WorkerSessions* owner = nullptr;
     };
     struct SpanRef {

@@ -443,17 +443,33 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
     }
 }
 
+// A pseudowire and RTP must never compete for a local UDP port.
+void check_rtp_range_free(const Config& c, const std::string& file, uint32_t line, std::vector<Problem>& p)
+{
+    const Media& m = c.media;
+    for (const auto& sp : c.spans) {
+        if (sp.has_pseudowire && sp.pseudowire.local_udp_port >= m.rtp_port_min &&
+            sp.pseudowire.local_udp_port <= m.rtp_port_max + 1) {
+            p.push_back({file, line,
+                         fmt::format("span {} uses local UDP port {}, inside the RTP range {}-{}", sp.name,
+                                     sp.pseudowire.local_udp_port, m.rtp_port_min, m.rtp_port_max)});
+        }
+    }
+}
+
 void read_media(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
 {
     Media& m = c.media;
     m = Media{16384, 32767, 20, JitterMode::fixed, 40, 200, 0, 5000, 46, true};
     const toml::table* t = root.table("media", false);
     if (t == nullptr) {
+        check_rtp_range_free(c, file, 0, p);  // against the default range
         return;
     }
     TableReader r(*t, "media", file, p);
     auto lo = r.integer("rtp_port_min", 1024, 65534, 16384);
     auto hi = r.integer("rtp_port_max", 1025, 65535, 32767);
+    bool range_ok = lo && hi && *lo % 2 == 0 && *hi > *lo;
     if (lo && hi) {
         if (*lo % 2 != 0) {
             r.problem(r.line_of("rtp_port_min"), "'media.rtp_port_min' must be even (RTP even, RTCP odd: RFC 3550 11)");
@@ -499,14 +515,8 @@ void read_media(TableReader& root, Config& c, const std::string& file, std::vect
     if (auto v = r.boolean("symmetric_rtp", true)) {
         m.symmetric_rtp = *v;
     }
-    // A pseudowire and RTP must never compete for a local UDP port.
-    for (const auto& sp : c.spans) {
-        if (sp.has_pseudowire && sp.pseudowire.local_udp_port >= m.rtp_port_min &&
-            sp.pseudowire.local_udp_port <= m.rtp_port_max + 1) {
-            r.problem(r.line_of("rtp_port_min"),
-                      fmt::format("span {} uses local UDP port {}, inside the RTP range {}-{}", sp.name,
-                                  sp.pseudowire.local_udp_port, m.rtp_port_min, m.rtp_port_max));
-        }
+    if (range_ok) {
+        check_rtp_range_free(c, file, r.line_of("rtp_port_min"), p);
     }
     r.finish();
 }

@@ -6,7 +6,9 @@
 // acquire() hands out a session still idle: the caller configure()s it
 // (and release()s the index again if that fails). release() returns the
 // session to idle and the index to the free list; the most recently
-// released session is the next acquired (its memory is likely in cache).
+// released session is the next acquired (its memory is likely in cache),
+// unless acquire_at() took it meanwhile: acquire_at() fills the hole it
+// leaves in the free stack with the top, so the order after it is not LIFO.
 #pragma once
 
 #include <cstddef>
