@@ -112,9 +112,9 @@ check "the tone decoded from the RTP has SINAD >= 35 dB at about -10 dBm0" \
 S2_PORT=$(json_get "$TEST_DIR/s2.json" "j['local'].split(':')[1]")
 S2_ID=$(json_get "$TEST_DIR/s2.json" "j['id']")
 start uas sipp -sf "$SOURCE_DIR/tests/integration/sipp/media_answer_uas.xml" -i 127.0.0.1 -p 5072 \
-    -set gw_ip 10.78.0.1 -set gw_port "$S2_PORT" -m 1 -trace_err
+    -set gw_ip 10.78.0.1 -set gw_port "$S2_PORT" -m 1 -trace_err -error_file "$TEST_DIR/uas_errors.log"
 start uac sipp 127.0.0.1:5072 -sf "$SOURCE_DIR/tests/integration/sipp/media_play_uac.xml" -i 127.0.0.1 -p 5071 \
-    -mi 10.78.0.2 -mp 41000 -m 1 -timeout 30 -timeout_error -trace_err
+    -mi 10.78.0.2 -mp 41000 -m 1 -timeout 30 -timeout_error -trace_err -error_file "$TEST_DIR/uac_errors.log"
 check "SIPp played the recording and hung up" bash -c "timeout 40 tail --pid=$PID_uac -f /dev/null; wait $PID_uac 2>/dev/null; true"
 check "SIPp's call completed" grep -Eq "Successful call +\| +[0-9]+ +\| +1 " "$TEST_DIR/uac.log"
 "$CTL" -c "$CFG" --json show sessions >"$TEST_DIR/sessions.json"
