@@ -26,7 +26,7 @@ constexpr uint32_t drain_burst = 64;
 }  // namespace
 
 DataplaneLink::DataplaneLink(EventLoop& loop, const config::Config& cfg)
-    : _loop(loop), _cfg(cfg), _retry(loop), _ping(loop)
+    : _loop(loop), _cfg(cfg), _retry(loop), _ping(loop), _backlog_timer(loop)
 {
 }
 
@@ -143,6 +143,8 @@ void DataplaneLink::on_attached()
         std::lock_guard lock(_mutex);
         _commands.clear();
         _events.clear();
+        _backlog.assign(h.n_workers, {});
+        _counters.commands_backlog = 0;
         for (uint32_t i = 0; i < h.n_workers; ++i) {
             _commands.emplace_back(_segment.ring_at(_segment.worker(i).cmd_ring_off));
             _events.emplace_back(_segment.ring_at(_segment.worker(i).evt_ring_off));
@@ -193,6 +195,7 @@ void DataplaneLink::detach(const std::string& why)
 {
     spdlog::warn("detached from the data plane: {}", why);
     _ping.cancel();
+    _backlog_timer.cancel();
     if (_event_watch != 0) {
         _loop.remove_fd(_event_watch);
         _event_watch = 0;
@@ -209,6 +212,11 @@ void DataplaneLink::detach(const std::string& why)
         std::lock_guard lock(_mutex);
         _commands.clear();
         _events.clear();
+        // What waited for a worker that is gone is dropped; the mirror is
+        // the truth after the next attach.
+        _counters.commands_refused += _counters.commands_backlog;
+        _counters.commands_backlog = 0;
+        _backlog.clear();
         _segment = api::Segment{};
         ++_counters.detaches;
         _last_error = why;
@@ -219,12 +227,44 @@ void DataplaneLink::detach(const std::string& why)
 
 bool DataplaneLink::send_command(uint32_t worker_index, const api::Message& m)
 {
-    if (worker_index >= _commands.size() || !_commands[worker_index].push(m)) {
+    if (worker_index >= _commands.size()) {
         std::lock_guard lock(_mutex);
         ++_counters.commands_refused;
         return false;
     }
+    auto& q = _backlog[worker_index];
+    // Order matters (a delete must not overtake its create): once commands
+    // wait, new ones wait behind them.
+    if (q.empty() && _commands[worker_index].push(m)) {
+        return true;
+    }
+    std::lock_guard lock(_mutex);
+    if (q.size() >= backlog_max) {
+        ++_counters.commands_refused;
+        return false;
+    }
+    q.push_back(m);
+    ++_counters.commands_deferred;
+    ++_counters.commands_backlog;
+    if (_counters.commands_backlog == 1) {
+        _backlog_timer.start(1, [this] { flush_backlog(); });
+    }
     return true;
+}
+
+void DataplaneLink::flush_backlog()
+{
+    std::lock_guard lock(_mutex);
+    for (uint32_t w = 0; w < _backlog.size() && w < _commands.size(); ++w) {
+        auto& q = _backlog[w];
+        while (!q.empty() && _commands[w].push(q.front())) {
+            q.pop_front();
+            --_counters.commands_backlog;
+        }
+    }
+    if (_counters.commands_backlog != 0) {
+        _backlog_timer.start(1, [this] { flush_backlog(); });
+    }
 }
 
 void DataplaneLink::ping_workers()
@@ -298,6 +338,10 @@ void DataplaneLink::drain_events()
 {
     if (_events.empty()) {
         return;
+    }
+    // Every loop pass also moves waiting commands into rings with room.
+    if (_counters.commands_backlog != 0) {
+        flush_backlog();
     }
     api::Message msgs[drain_burst];
     for (;;) {

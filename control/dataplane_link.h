@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -36,7 +37,9 @@ struct LinkCounters {
     uint64_t events = 0;           // events popped
     uint64_t events_unknown = 0;   // events of a type we do not handle
     uint64_t cmd_errors = 0;       // evt_cmd_error received
-    uint64_t commands_refused = 0; // command ring full
+    uint64_t commands_refused = 0; // detached, or the backlog is full too
+    uint64_t commands_deferred = 0; // waited in the backlog for ring space
+    uint64_t commands_backlog = 0;  // waiting now (all workers)
 };
 
 class DataplaneLink {
@@ -61,9 +64,15 @@ public:
     // Drains every event ring and re-arms the wakeup flags (the prepoll hook).
     void drain_events();
 
-    // Sends a command to the worker at `worker_index`. All-or-nothing:
-    // false (and counted) when detached or the ring is full.
+    // Sends a command to the worker at `worker_index`. When its ring is
+    // full the command waits in a bounded backlog (in order, behind any
+    // already waiting) and goes as the worker makes room: a burst of
+    // commands is back-pressure, not a failure. False (and counted) only
+    // when detached or the backlog is full too.
     bool send_command(uint32_t worker_index, const api::Message& m);
+
+    // Commands a worker's backlog holds at most.
+    static constexpr std::size_t backlog_max = 65536;
 
     // Snapshot access for other threads (metrics) and the management API:
     // holds the lock while fn reads the segment and link state.
@@ -83,12 +92,15 @@ private:
     void schedule_retry();
     void ping_workers();
     void handle_event(uint32_t worker_index, const api::Message& m);
+    void flush_backlog();
 
     EventLoop& _loop;
     const config::Config& _cfg;
     Observers _observers;
     Timer _retry;
     Timer _ping;
+    Timer _backlog_timer;  // retries the backlog every 1 ms while it holds commands
+    std::vector<std::deque<api::Message>> _backlog;  // per worker
     int _conn_fd = -1;
     int _event_fd = -1;
     int _conn_watch = 0;

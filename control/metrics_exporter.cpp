@@ -77,8 +77,14 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
               static_cast<double>(s.link.events_unknown));
     f.counter("trunkgw_control_command_errors_total", "Commands a worker refused (evt_cmd_error).",
               static_cast<double>(s.link.cmd_errors));
-    f.counter("trunkgw_control_commands_refused_total", "Commands not sent: detached or command ring full.",
+    f.counter("trunkgw_control_commands_refused_total",
+              "Commands not sent: detached, or the worker's ring and backlog both full.",
               static_cast<double>(s.link.commands_refused));
+    f.counter("trunkgw_control_commands_deferred_total",
+              "Commands that waited in control's backlog for room in a worker's command ring.",
+              static_cast<double>(s.link.commands_deferred));
+    f.gauge("trunkgw_control_commands_backlog", "Commands waiting in control's backlog now (all workers).",
+            static_cast<double>(s.link.commands_backlog));
     f.counter("trunkgw_mgmt_connections_total", "Management API connections accepted.",
               static_cast<double>(s.mgmt_connections));
     const char* req_help = "Management API requests by result.";

@@ -192,7 +192,7 @@ SessionHandle SessionManager::create(const SessionRequest& r)
     ++_active;
     if (!_link.send_command(worker_index, api::make_message(api::MsgType::cmd_session_create, ++_seq, p))) {
         free_slot(static_cast<uint32_t>(slot));
-        throw refuse("the data plane is not attached or its command ring is full");
+        throw refuse("the data plane is not attached, or its command backlog is full");
     }
     ++_c.creates;
     return {p.session_index, _cfg.dataplane.workers[worker_index].id, local, p.local_port, channel_index};
@@ -212,7 +212,7 @@ void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote
                                    (send ? api::session_send : 0));
     if (!_link.send_command(slot / _per_worker, api::make_message(api::MsgType::cmd_session_modify, ++_seq, p))) {
         ++_c.refused;
-        throw SessionError("the data plane is not attached or its command ring is full");
+        throw SessionError("the data plane is not attached, or its command backlog is full");
     }
     ++_c.modifies;
 }
@@ -226,7 +226,7 @@ void SessionManager::remove(uint32_t slot, bool send_bye)
     api::SessionDeletePayload p{slot, send_bye ? 1u : 0u};
     if (!_link.send_command(slot / _per_worker, api::make_message(api::MsgType::cmd_session_delete, ++_seq, p))) {
         ++_c.refused;
-        throw SessionError("the data plane is not attached or its command ring is full");
+        throw SessionError("the data plane is not attached, or its command backlog is full");
     }
     // Commands on one ring apply in order: the slot and port may be reused
     // by the next create at once.
