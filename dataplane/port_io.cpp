@@ -146,7 +146,14 @@ void PortIo::handle(rte_mbuf** pkts, uint16_t n, uint64_t now_ns, const UdpHandl
         rte_mbuf* m = pkts[i];
         auto* data = rte_pktmbuf_mtod(m, uint8_t*);
         std::size_t len = rte_pktmbuf_data_len(m);
-        net::Verdict v = net::classify(data, len, _ifc);
+        // A NIC that checked the checksums (or stripped the VLAN tag) says
+        // so in the mbuf; the classifier then skips its own checks.
+        net::RxOffload off;
+        off.ip_checksum_good = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+        off.udp_checksum_good = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+        off.vlan_stripped = (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) != 0;
+        off.vlan_tci = m->vlan_tci;
+        net::Verdict v = net::classify(data, len, _ifc, off);
         _classify.count(v);
         if (net::verdict_wants_arp_merge(v)) {
             _arp.merge(v.arp.sender_ip, v.arp.sender_mac, v.arp_target_is_us, now_ns);

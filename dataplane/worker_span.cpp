@@ -152,7 +152,13 @@ bool WorkerSpan::publish()
     if (m.alarms.exchange(alarms, std::memory_order_release) != alarms) {
         changed = true;
     }
-    _block.counters.publish(v);
+    // Counters every 10 ms (control reads them at human or scrape pace); a
+    // span without a line has nothing that moves after the first.
+    if (_line != nullptr ? ++_ticks_since_publish >= counter_publish_ticks : !_published_once) {
+        _block.counters.publish(v);
+        _ticks_since_publish = 0;
+        _published_once = true;
+    }
     return changed;
 }
 

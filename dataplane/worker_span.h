@@ -55,6 +55,9 @@ private:
     tdm::HdlcChannel _dchan;
     api::RingProducer<api::DchanFrame> _to_control;
     api::RingConsumer<api::DchanFrame> _from_control;
+    static constexpr uint32_t counter_publish_ticks = 10;
+    uint32_t _ticks_since_publish = counter_publish_ticks;  // publish at the first tick
+    bool _published_once = false;
     uint64_t _now_ns = 0;
     uint32_t _dchan_seq = 0;
     uint64_t _tx_no_route = 0;
