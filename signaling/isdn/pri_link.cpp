@@ -1,0 +1,249 @@
+// One ISDN PRI D-channel through libpri; see pri_link.h and libpri-notes.md.
+#include "signaling/isdn/pri_link.h"
+
+#include "signaling/isdn/libpri_c.h"
+#include <sys/time.h>
+
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+namespace trunkgw::isdn {
+
+namespace {
+
+// Q.931 5.5.1: the restart is acknowledged or T316 (2 min) expires; libpri
+// leaves T316 off, so we bound the wait ourselves and move on.
+constexpr int64_t restart_ack_wait_ms = 4000;
+
+PriLink::LogSink& log_sink()
+{
+    static PriLink::LogSink sink;
+    return sink;
+}
+
+int64_t mono_ms()
+{
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return static_cast<int64_t>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
+void log_from_libpri(struct pri* p, char* text, bool error)
+{
+    auto& sink = log_sink();
+    if (!sink) {
+        return;
+    }
+    auto* link = p != nullptr ? static_cast<PriLink*>(pri_get_userdata(p)) : nullptr;
+    std::string t(text);
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) {
+        t.pop_back();
+    }
+    if (!t.empty()) {
+        sink(link != nullptr ? link->config().name : std::string("-"), error, t);
+    }
+}
+
+}  // namespace
+
+void PriLink::set_log_sink(LogSink sink)
+{
+    log_sink() = std::move(sink);
+    pri_set_message([](struct pri* p, char* s) { log_from_libpri(p, s, false); });
+    pri_set_error([](struct pri* p, char* s) { log_from_libpri(p, s, true); });
+}
+
+PriLink::PriLink(PriLinkConfig cfg, FrameOut out, EventHook hook)
+    : _cfg(std::move(cfg)), _out(std::move(out)), _hook(std::move(hook))
+{
+    // Q.931 channel numbers are timeslots: E1 TS16 carries the D-channel.
+    for (int ch = 1; ch <= (_cfg.e1 ? 31 : 23); ++ch) {
+        if (!(_cfg.e1 && ch == 16)) {
+            _restart_channels.push_back(ch);
+        }
+    }
+    _restart_next = _restart_channels.size();  // nothing to restart before the link is up
+    // The write callback runs inside pri_new_cb (the first SABME): all of
+    // this object is ready by now.
+    _pri = pri_new_cb(-1, _cfg.network_side ? PRI_NETWORK : PRI_CPE, _cfg.switch_type, io_read, io_write, this);
+    if (_pri == nullptr) {
+        throw std::runtime_error("span " + _cfg.name + ": libpri refused to create the D-channel");
+    }
+    // Q.931 5.3.2 clearing (libpri-notes.md section 3).
+    pri_hangup_fix_enable(_pri, 1);
+}
+
+int PriLink::io_read(struct pri* p, void* buf, int len)
+{
+    auto* self = static_cast<PriLink*>(pri_get_userdata(p));
+    if (self->_rx == nullptr || len < 2 || self->_rx_len + 2 > static_cast<std::size_t>(len)) {
+        return 0;  // nothing waiting (never negative: libpri-notes.md section 1)
+    }
+    std::memcpy(buf, self->_rx, self->_rx_len);
+    // libpri strips two FCS octets; our HDLC checked and removed the real ones.
+    std::memset(static_cast<uint8_t*>(buf) + self->_rx_len, 0, 2);
+    int n = static_cast<int>(self->_rx_len + 2);
+    self->_rx = nullptr;
+    self->_rx_len = 0;
+    return n;
+}
+
+int PriLink::io_write(struct pri* p, void* buf, int len)
+{
+    auto* self = static_cast<PriLink*>(pri_get_userdata(p));
+    // The last two octets are placeholders for the FCS our HDLC computes.
+    if (len < 2 || !self->_out(static_cast<const uint8_t*>(buf), static_cast<std::size_t>(len - 2))) {
+        ++self->_c.frames_tx_refused;
+        return 0;  // a short write: Q.921 retransmits (T200)
+    }
+    ++self->_c.frames_tx;
+    return len;
+}
+
+void PriLink::receive(const uint8_t* frame, std::size_t len)
+{
+    // Q.921 2.1: address (2) + control (1) at least.
+    if (len < 3) {
+        ++_c.frames_rx_short;
+        return;
+    }
+    ++_c.frames_rx;
+    _rx = frame;
+    _rx_len = len;
+    pri_event* e = pri_check_event(_pri);
+    _rx = nullptr;
+    _rx_len = 0;
+    if (e != nullptr) {
+        handle_event(e);
+    }
+    // libpri defers some events to its scheduler (a DCHAN_DOWN when Q.921
+    // re-establishes after an N(R) error is one): run what is due now, so
+    // that they reach us before the next frame's events (the UA's DCHAN_UP).
+    while (pri_event* d = pri_schedule_run(_pri)) {
+        handle_event(d);
+    }
+}
+
+void PriLink::run_timers()
+{
+    // Only when due: pri_schedule_run runs everything expired, one event
+    // per call, until NULL.
+    const timeval* next = pri_schedule_next(_pri);
+    if (next != nullptr) {
+        timeval now{};
+        gettimeofday(&now, nullptr);
+        if (next->tv_sec < now.tv_sec || (next->tv_sec == now.tv_sec && next->tv_usec <= now.tv_usec)) {
+            while (pri_event* e = pri_schedule_run(_pri)) {
+                handle_event(e);
+            }
+        }
+    }
+    if (_restart_pending != 0 && mono_ms() >= _restart_deadline_ms) {
+        ++_c.restart_timeouts;
+        _restart_pending = 0;
+        restart_next();
+    }
+}
+
+int64_t PriLink::ms_to_next_timer() const
+{
+    int64_t best = -1;
+    // libpri's schedule is in wall-clock time (gettimeofday).
+    const timeval* next = pri_schedule_next(_pri);
+    if (next != nullptr) {
+        timeval now{};
+        gettimeofday(&now, nullptr);
+        int64_t ms = (static_cast<int64_t>(next->tv_sec) - now.tv_sec) * 1000 + (next->tv_usec - now.tv_usec) / 1000;
+        best = ms < 0 ? 0 : ms;
+    }
+    if (_restart_pending != 0) {
+        int64_t ms = _restart_deadline_ms - mono_ms();
+        ms = ms < 0 ? 0 : ms;
+        best = best < 0 ? ms : std::min(best, ms);
+    }
+    return best;
+}
+
+void PriLink::start_restarts()
+{
+    _restart_next = 0;
+    _restart_pending = 0;
+    restart_next();
+}
+
+void PriLink::restart_next()
+{
+    if (!_up || _restart_next >= _restart_channels.size()) {
+        return;
+    }
+    int ch = _restart_channels[_restart_next++];
+    if (pri_reset(_pri, ch) == 0) {
+        ++_c.restarts_sent;
+        _restart_pending = ch;
+        _restart_deadline_ms = mono_ms() + restart_ack_wait_ms;
+    } else {
+        restart_next();
+    }
+}
+
+void PriLink::handle_event(pri_event* e)
+{
+    int type = e->e;
+    if (type >= 0 && static_cast<std::size_t>(type) < _c.events.size()) {
+        ++_c.events[static_cast<std::size_t>(type)];
+    }
+    switch (type) {
+    case PRI_EVENT_DCHAN_UP:
+        if (!_up) {
+            _up = true;
+            ++_c.dchan_up;
+            // Q.931 5.5: bring every B-channel to idle on both sides, at
+            // start and after every Layer 2 recovery.
+            start_restarts();
+        }
+        break;
+    case PRI_EVENT_DCHAN_DOWN:
+        if (_up) {
+            _up = false;
+            ++_c.dchan_down;
+            _restart_pending = 0;
+            _restart_next = _restart_channels.size();
+        }
+        break;
+    case PRI_EVENT_RESTART:
+        ++_c.restarts_received;
+        break;
+    case PRI_EVENT_RESTART_ACK:
+        // Some switches omit the channel: it answers our one outstanding
+        // restart either way.
+        if (_restart_pending != 0) {
+            ++_c.restart_acks;
+            _restart_pending = 0;
+            restart_next();
+        }
+        break;
+    case PRI_EVENT_CONFIG_ERR:
+        ++_c.config_errors;
+        if (log_sink()) {
+            log_sink()(_cfg.name, true, std::string("configuration error: ") + e->err.err);
+        }
+        break;
+    case PRI_EVENT_RING:
+        if (!_hook) {
+            // Q.850 cause 47: resource unavailable, unspecified.
+            ++_c.setups_refused;
+            pri_hangup(_pri, e->ring.call, PRI_CAUSE_RESOURCE_UNAVAIL_UNSPECIFIED);
+            break;
+        }
+        _hook(*this, e);
+        break;
+    default:
+        if (_hook) {
+            _hook(*this, e);
+        }
+        break;
+    }
+}
+
+}  // namespace trunkgw::isdn

@@ -1,0 +1,104 @@
+// One ISDN PRI D-channel through libpri: Q.921 and Q.931 for one span, on
+// either side (user/CPE or network). The link knows nothing about the data
+// plane or sockets: D-channel frames come in through receive() (good-FCS
+// HDLC frames, FCS stripped, from the span's HDLC) and go out through the
+// FrameOut callback; timers run when the owner calls run_timers() at
+// ms_to_next_timer(). Not thread-safe (libpri is not): one thread owns a
+// link.
+//
+// Maintenance done here, for every switch type:
+//  - Q.931 5.5 restart procedure: once the data link is up, and again after
+//    every Layer 2 recovery, every B-channel is RESTARTed, one at a time,
+//    each waiting for its RESTART ACKNOWLEDGE (or 4 s, like T316, counted),
+//    so no channel is ever left stuck in a state the far end forgot.
+//  - libpri answers the far end's RESTART itself; we count it.
+// Call events (RING, ANSWER, HANGUP...) go to the EventHook; without one,
+// an incoming SETUP is cleared with cause 47 (resource unavailable) until
+// routing exists (issue 6 wires the call model).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "signaling/isdn/libpri_c.h"
+
+namespace trunkgw::isdn {
+
+struct PriLinkConfig {
+    std::string name;       // the span's name, for logs
+    bool network_side = false;
+    int switch_type = 0;    // PRI_SWITCH_* (switch_types.h)
+    bool e1 = true;         // E1: B-channels 1-15, 17-31; T1: 1-23
+};
+
+struct PriLinkCounters {
+    uint64_t frames_rx = 0;
+    uint64_t frames_tx = 0;
+    uint64_t frames_tx_refused = 0;  // FrameOut said no (ring full): Q.921 retransmits
+    uint64_t frames_rx_short = 0;    // under 3 octets: dropped before libpri
+    uint64_t dchan_up = 0;
+    uint64_t dchan_down = 0;
+    uint64_t restarts_sent = 0;
+    uint64_t restart_acks = 0;
+    uint64_t restart_timeouts = 0;   // no RESTART ACKNOWLEDGE within 4 s
+    uint64_t restarts_received = 0;  // the far end restarted a channel (or all)
+    uint64_t setups_refused = 0;     // SETUP cleared: no call handler yet
+    uint64_t config_errors = 0;
+    std::array<uint64_t, 32> events{};  // by PRI_EVENT_* number
+};
+
+class PriLink {
+public:
+    using FrameOut = std::function<bool(const uint8_t* frame, std::size_t len)>;
+    using EventHook = std::function<void(PriLink& link, pri_event* e)>;
+    // Where libpri's text goes (process-wide: libpri's hooks are global).
+    using LogSink = std::function<void(const std::string& span, bool error, const std::string& text)>;
+    static void set_log_sink(LogSink sink);
+
+    // Starts Q.921 at once: the first SABME leaves through `out` before
+    // this returns. Throws std::runtime_error when libpri refuses.
+    PriLink(PriLinkConfig cfg, FrameOut out, EventHook hook = {});
+    PriLink(const PriLink&) = delete;
+    PriLink& operator=(const PriLink&) = delete;
+
+    // One received D-channel frame (address, control, information; no FCS).
+    void receive(const uint8_t* frame, std::size_t len);
+    // Runs what is due: libpri's timers and the restart procedure.
+    void run_timers();
+    // Milliseconds until run_timers() has work; -1 when nothing is scheduled.
+    int64_t ms_to_next_timer() const;
+
+    bool up() const { return _up; }
+    bool restarting() const { return _restart_next < _restart_channels.size() || _restart_pending != 0; }
+    const PriLinkCounters& counters() const { return _c; }
+    const PriLinkConfig& config() const { return _cfg; }
+    struct pri* handle() { return _pri; }
+    // The B-channel numbers of this span (Q.931 channel numbers = timeslots).
+    const std::vector<int>& bearer_channels() const { return _restart_channels; }
+
+private:
+    static int io_read(struct pri* p, void* buf, int len);
+    static int io_write(struct pri* p, void* buf, int len);
+    void handle_event(pri_event* e);
+    void start_restarts();
+    void restart_next();
+
+    PriLinkConfig _cfg;
+    FrameOut _out;
+    EventHook _hook;
+    struct pri* _pri = nullptr;
+    const uint8_t* _rx = nullptr;
+    std::size_t _rx_len = 0;
+    bool _up = false;
+    std::vector<int> _restart_channels;
+    std::size_t _restart_next = 0;    // next channel to restart
+    int _restart_pending = 0;         // channel waiting for its ACK, 0 = none
+    int64_t _restart_deadline_ms = 0; // CLOCK_MONOTONIC ms
+    PriLinkCounters _c;
+};
+
+}  // namespace trunkgw::isdn

@@ -1,0 +1,161 @@
+// PriLink: real libpri on both sides (user and network), back to back in
+// one process, frames carried between them as the D-channel rings would:
+// Q.921 comes up, the user side RESTARTs every B-channel one at a time and
+// gets each acknowledged; the link survives garbage; switch type names.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "signaling/isdn/pri_link.h"
+#include "signaling/isdn/switch_types.h"
+
+using namespace trunkgw::isdn;
+
+namespace {
+
+using Frames = std::deque<std::vector<uint8_t>>;
+
+struct BackToBack {
+    Frames to_network, to_user;
+    bool user_ring_full = false;
+    PriLink user;
+    PriLink network;
+
+    BackToBack(bool e1, int switch_type)
+        : user(PriLinkConfig{"user", false, switch_type, e1},
+               [this](const uint8_t* f, std::size_t n) {
+                   if (user_ring_full) {
+                       return false;
+                   }
+                   to_network.emplace_back(f, f + n);
+                   return true;
+               }),
+          network(PriLinkConfig{"network", true, switch_type, e1}, [this](const uint8_t* f, std::size_t n) {
+              to_user.emplace_back(f, f + n);
+              return true;
+          })
+    {
+    }
+
+    // Moves frames and runs timers until `done` or `seconds` pass (real
+    // time: libpri's timers read the wall clock).
+    template <class Done>
+    bool run(double seconds, Done done)
+    {
+        auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (std::chrono::steady_clock::now() < end) {
+            while (!to_network.empty()) {
+                auto f = std::move(to_network.front());
+                to_network.pop_front();
+                network.receive(f.data(), f.size());
+            }
+            while (!to_user.empty()) {
+                auto f = std::move(to_user.front());
+                to_user.pop_front();
+                user.receive(f.data(), f.size());
+            }
+            user.run_timers();
+            network.run_timers();
+            if (done()) {
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        return false;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("pri link: E1 EuroISDN comes up and every B-channel is restarted and acknowledged", "[isdn]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(b.run(5.0, [&] { return b.user.up() && b.network.up() && !b.user.restarting(); }));
+    CHECK(b.user.bearer_channels().size() == 30);
+    CHECK(b.user.counters().restarts_sent == 30);
+    CHECK(b.user.counters().restart_acks == 30);
+    CHECK(b.user.counters().restart_timeouts == 0);
+    // The network side (also a PriLink) restarted its channels too: each
+    // side saw the other's 30.
+    REQUIRE(b.run(5.0, [&] { return !b.network.restarting(); }));
+    CHECK(b.network.counters().restarts_received >= 30);
+    CHECK(b.user.counters().restarts_received >= 30);
+    CHECK(b.user.counters().dchan_up == 1);
+}
+
+TEST_CASE("pri link: T1 NI-2 has 23 B-channels", "[isdn]")
+{
+    BackToBack b(false, *switch_type_value("ni2"));
+    REQUIRE(b.run(5.0, [&] { return b.user.up() && !b.user.restarting(); }));
+    CHECK(b.user.bearer_channels().size() == 23);
+    CHECK(b.user.counters().restart_acks == 23);
+}
+
+TEST_CASE("pri link: a SETUP with no call handler is cleared, never left hanging", "[isdn]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(b.run(5.0, [&] { return b.user.up() && !b.user.restarting() && !b.network.restarting(); }));
+    q931_call* call = pri_new_call(b.network.handle());
+    REQUIRE(call != nullptr);
+    struct pri_sr* sr = pri_sr_new();
+    pri_sr_set_channel(sr, 1, 1, 0);
+    pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, PRI_LAYER_1_ALAW);
+    pri_sr_set_called(sr, const_cast<char*>("5551234"), PRI_NATIONAL_ISDN, 1);
+    REQUIRE(pri_setup(b.network.handle(), call, sr) == 0);
+    pri_sr_free(sr);
+    REQUIRE(b.run(5.0, [&] { return b.user.counters().setups_refused == 1; }));
+    CHECK(b.user.counters().events[PRI_EVENT_RING] == 1);
+}
+
+TEST_CASE("pri link: short and garbage frames are dropped or ignored, the link stays up", "[isdn]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(b.run(5.0, [&] { return b.user.up() && b.network.up(); }));
+    const uint8_t shorty[] = {0x00, 0x01};
+    b.user.receive(shorty, sizeof(shorty));
+    CHECK(b.user.counters().frames_rx_short == 1);
+    // An I-frame with a truncated Q.931 message, an unknown SAPI, a frame
+    // of all ones: Q.921/Q.931 handle them (libpri logs), nothing breaks.
+    const uint8_t truncated_q931[] = {0x00, 0x01, 0x00, 0x00, 0x08};
+    const uint8_t unknown_sapi[] = {0xfc, 0x01, 0x03, 0x08, 0x01};
+    std::vector<uint8_t> ones(40, 0xff);
+    b.user.receive(truncated_q931, sizeof(truncated_q931));
+    b.user.receive(unknown_sapi, sizeof(unknown_sapi));
+    b.user.receive(ones.data(), ones.size());
+    // The truncated I-frame's N(R) is an error (Q.921 5.8.5): the user
+    // side re-establishes the link, and after the recovery it restarts
+    // every B-channel again (Q.931 5.5), so none is left stuck.
+    REQUIRE(b.run(8.0, [&] { return b.user.up() && b.network.up() && b.user.counters().dchan_up == 2 &&
+                                    !b.user.restarting(); }));
+    CHECK(b.user.counters().dchan_down == 1);
+    CHECK(b.user.counters().restarts_sent == 60);
+    CHECK(b.user.counters().restart_acks == 60);
+}
+
+TEST_CASE("pri link: frames the ring refuses are retransmitted by Q.921", "[isdn]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    b.user_ring_full = true;
+    b.run(0.3, [] { return false; });
+    CHECK(b.user.counters().frames_tx_refused >= 1);
+    CHECK_FALSE(b.network.up());
+    b.user_ring_full = false;
+    REQUIRE(b.run(8.0, [&] { return b.user.up() && b.network.up(); }));
+}
+
+TEST_CASE("switch types: the names we accept, and nothing else", "[isdn]")
+{
+    CHECK(switch_type_value("euroisdn_e1") == PRI_SWITCH_EUROISDN_E1);
+    CHECK(switch_type_value("euroisdn_t1") == PRI_SWITCH_EUROISDN_T1);
+    CHECK(switch_type_value("ni2") == PRI_SWITCH_NI2);
+    CHECK(switch_type_value("dms100") == PRI_SWITCH_DMS100);
+    CHECK(switch_type_value("5ess") == PRI_SWITCH_LUCENT5E);
+    CHECK(switch_type_value("4ess") == PRI_SWITCH_ATT4ESS);
+    CHECK(switch_type_value("qsig") == PRI_SWITCH_QSIG);
+    CHECK_FALSE(switch_type_value("DMS100"));
+    CHECK_FALSE(switch_type_value("euroisdn"));
+    CHECK_FALSE(switch_type_value(""));
+}
