@@ -25,6 +25,7 @@
 #include <cstring>
 #include <ctime>
 #include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,11 +33,14 @@
 
 #include "bench/audio/sinad.h"
 #include "bench/audio/tone.h"
+#include "signaling/isdn/pri_link.h"
+#include "signaling/isdn/switch_types.h"
 #include "tdm/hdlc/hdlc_channel.h"
 #include "tdm/span/pseudowire_span.h"
 #include "tdm/span/virtual_span_pair.h"
 
 using namespace trunkgw::tdm;
+namespace isdn = trunkgw::isdn;
 namespace audio = trunkgw::audio;
 
 namespace {
@@ -110,6 +114,11 @@ int main(int argc, char** argv)
     auto* rec_opt = app.add_option("--record", record_path, "file for the raw G.711 octets received on --record-ts");
     rec_ts_opt->needs(rec_opt);
     rec_opt->needs(rec_ts_opt);
+    std::string isdn_side;
+    std::string switch_type;
+    app.add_option("--isdn", isdn_side, "run ISDN PRI (libpri) on the D-channel: network (the carrier) or user")
+        ->check(CLI::IsMember({"network", "user"}));
+    app.add_option("--switch-type", switch_type, "with --isdn: euroisdn_e1 (E1 default), ni2 (T1 default), ...");
     CLI11_PARSE(app, argc, argv);
 
     sockaddr_in la{};
@@ -169,7 +178,36 @@ int main(int argc, char** argv)
     sink.to = ra;
     PseudowireSpan span(cfg, sink);
     span.open();
-    HdlcChannel dchan([](void*, const uint8_t*, std::size_t) { ++g_dchan_rx; }, nullptr);
+    // With --isdn, libpri runs the D-channel: our HDLC's good frames go to
+    // it and its frames go out through our HDLC.
+    std::unique_ptr<isdn::PriLink> pri;
+    HdlcChannel dchan(
+        [](void* user, const uint8_t* f, std::size_t n) {
+            ++g_dchan_rx;
+            if (auto* link = static_cast<std::unique_ptr<isdn::PriLink>*>(user); *link) {
+                (*link)->receive(f, n);
+            }
+        },
+        &pri);
+    if (!isdn_side.empty()) {
+        if (switch_type.empty()) {
+            switch_type = cfg.line.type == LineType::e1 ? "euroisdn_e1" : "ni2";
+        }
+        auto st = isdn::switch_type_value(switch_type);
+        if (!st) {
+            std::fprintf(stderr, "pw-peer: unknown --switch-type %s (known: %s)\n", switch_type.c_str(),
+                         std::string(isdn::switch_type_names()).c_str());
+            return 2;
+        }
+        isdn::PriLink::set_log_sink([](const std::string&, bool error, const std::string& text) {
+            if (error) {
+                std::fprintf(stderr, "pw-peer: libpri: %s\n", text.c_str());
+            }
+        });
+        pri = std::make_unique<isdn::PriLink>(
+            isdn::PriLinkConfig{"far-end", isdn_side == "network", *st, cfg.line.type == LineType::e1},
+            [&dchan](const uint8_t* f, std::size_t n) { return dchan.tx_pending() < 8 && dchan.tx_queue_frame(f, n) == 0; });
+    }
 
     uint8_t tx[64 * span_frame_octets];
     uint8_t rx[64 * span_frame_octets];
@@ -184,6 +222,9 @@ int main(int argc, char** argv)
         ssize_t n;
         while ((n = recv(fd, pkt, sizeof(pkt), 0)) > 0) {
             span.receive(pkt, static_cast<std::size_t>(n));
+        }
+        if (pri) {
+            pri->run_timers();
         }
         uint32_t due = clock.due_frames();
         if (due == 0) {
@@ -241,6 +282,22 @@ int main(int argc, char** argv)
                       recorded.size(), m.sinad_db, m.level_dbm0, m.freq_hz);
         record_json = buf;
     }
+    std::string isdn_json;
+    if (pri) {
+        const isdn::PriLinkCounters& ic = pri->counters();
+        char buf[320];
+        std::snprintf(buf, sizeof(buf),
+                      ", \"isdn\": {\"up\": %s, \"dchan_up\": %llu, \"dchan_down\": %llu, \"frames_rx\": %llu, "
+                      "\"frames_tx\": %llu, \"restarts_sent\": %llu, \"restart_acks\": %llu, "
+                      "\"restarts_received\": %llu}",
+                      pri->up() ? "true" : "false", static_cast<unsigned long long>(ic.dchan_up),
+                      static_cast<unsigned long long>(ic.dchan_down), static_cast<unsigned long long>(ic.frames_rx),
+                      static_cast<unsigned long long>(ic.frames_tx), static_cast<unsigned long long>(ic.restarts_sent),
+                      static_cast<unsigned long long>(ic.restart_acks),
+                      static_cast<unsigned long long>(ic.restarts_received));
+        isdn_json = buf;
+    }
+    record_json += isdn_json;
     SpanCounters c = span.counters();
     std::printf("{\"alarms\": %u, \"aligned_after_ms\": %.1f, \"frames\": %llu, \"crc_errors\": %llu, "
                 "\"pw_rx\": %llu, \"pw_tx\": %llu, \"pw_lost\": %llu, \"pw_malformed\": %llu, \"slips\": %llu, "
