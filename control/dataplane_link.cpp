@@ -196,6 +196,9 @@ void DataplaneLink::detach(const std::string& why)
     spdlog::warn("detached from the data plane: {}", why);
     _ping.cancel();
     _backlog_timer.cancel();
+    if (_observers.detached) {
+        _observers.detached();
+    }
     if (_event_watch != 0) {
         _loop.remove_fd(_event_watch);
         _event_watch = 0;

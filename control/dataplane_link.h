@@ -56,6 +56,7 @@ public:
     // refused, for every session event.
     struct Observers {
         std::function<void(const api::Segment&)> attached;
+        std::function<void()> detached;  // before the segment is unmapped
         std::function<void(const api::CmdErrorPayload&)> command_error;
         std::function<void(const api::SessionEventPayload&)> session_event;
     };

@@ -14,6 +14,7 @@
 #include "control/config/program_start.h"
 #include "control/dataplane_link.h"
 #include "control/event_loop.h"
+#include "control/isdn_spans.h"
 #include "control/metrics_exporter.h"
 #include "control/mgmt_commands.h"
 #include "control/session_manager.h"
@@ -40,15 +41,33 @@ int run(const trunkgw::config::Config& cfg)
     DataplaneLink link(loop, cfg);
     MgmtCounters mgmt_counters;
     SessionManager sessions(link, cfg);
+    std::unique_ptr<IsdnSpans> isdn;
+    try {
+        isdn = std::make_unique<IsdnSpans>(loop, cfg);
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
     auto snapshot = [&] {
         Snapshot s = take_snapshot(link, cfg, start_ns, mgmt_counters);
         const SessionManagerCounters& c = sessions.counters();
         s.session_manager = {c.creates.load(),        c.deletes.load(), c.modifies.load(),
                              c.refused.load(),        c.worker_refused.load(), c.events.load(),
                              c.rtp_timeouts.load(),   c.ports_free.load()};
+        for (IsdnSpanStatus& st : isdn->status()) {
+            for (SpanRow& row : s.spans) {
+                if (row.name == st.span) {
+                    row.isdn = std::move(st);
+                }
+            }
+        }
         return s;
     };
-    link.set_observers({[&](const trunkgw::api::Segment& seg) { sessions.resync(seg); },
+    link.set_observers({[&](const trunkgw::api::Segment& seg) {
+                            sessions.resync(seg);
+                            isdn->attached(seg);
+                        },
+                        [&] { isdn->detached(); },
                         [&](const trunkgw::api::CmdErrorPayload& e) { sessions.on_command_error(e); },
                         [&](const trunkgw::api::SessionEventPayload& e) { sessions.on_session_event(e); }});
     MgmtCommands commands = make_mgmt_commands(snapshot, &sessions);
@@ -69,7 +88,10 @@ int run(const trunkgw::config::Config& cfg)
             loop.stop();
         }
     });
-    loop.set_prepoll([&] { link.drain_events(); });
+    loop.set_prepoll([&] {
+        link.drain_events();
+        isdn->poll();
+    });
     link.start();
     spdlog::info("trunkgw-control {} ready (instance {}, pid {}): management API {}, metrics {}", TRUNKGW_VERSION,
                  cfg.instance.name, getpid(), cfg.control.socket, cfg.metrics_url());

@@ -192,6 +192,36 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
             f.gauge("trunkgw_span_alarm", "1 while the span has this alarm.", (sp.alarms & bit) ? 1 : 0,
                     {{"span", sp.name}, {"alarm", name}});
         }
+        if (sp.isdn) {
+            const auto& k = sp.isdn->counters;
+            Labels l{{"span", sp.name}};
+            auto with = [&l](const char* key, const char* value) {
+                Labels x = l;
+                x.push_back({key, value});
+                return x;
+            };
+            f.gauge("trunkgw_span_dchannel_up", "1 while the span's Q.921 data link is established.",
+                    sp.isdn->up ? 1 : 0, l);
+            f.counter("trunkgw_span_dchannel_down_total", "Times the Q.921 data link went down (flaps).",
+                      static_cast<double>(k.dchan_down), l);
+            const char* q921_help = "Q.921 frames on the D-channel, by direction.";
+            f.counter("trunkgw_span_q921_frames_total", q921_help, static_cast<double>(k.frames_rx), with("direction", "rx"));
+            f.counter("trunkgw_span_q921_frames_total", q921_help, static_cast<double>(k.frames_tx), with("direction", "tx"));
+            f.counter("trunkgw_span_q921_frames_refused_total",
+                      "Q.921 frames not queued because the D-channel ring was full (Q.921 retransmits them).",
+                      static_cast<double>(k.frames_tx_refused), l);
+            const char* rs_help = "B-channel RESTARTs (Q.931 5.5), by what happened.";
+            f.counter("trunkgw_span_restarts_total", rs_help, static_cast<double>(k.restarts_sent), with("what", "sent"));
+            f.counter("trunkgw_span_restarts_total", rs_help, static_cast<double>(k.restart_acks), with("what", "acknowledged"));
+            f.counter("trunkgw_span_restarts_total", rs_help, static_cast<double>(k.restart_retries),
+                      with("what", "sent_again"));
+            f.counter("trunkgw_span_restarts_total", rs_help, static_cast<double>(k.restart_timeouts),
+                      with("what", "timed_out"));
+            f.counter("trunkgw_span_restarts_total", rs_help, static_cast<double>(k.restarts_received),
+                      with("what", "received"));
+            f.counter("trunkgw_span_setups_refused_total", "Incoming SETUPs cleared because no call handler exists yet.",
+                      static_cast<double>(k.setups_refused), l);
+        }
         for (std::size_t i = 0; i < api::span_counter_count; ++i) {
             const auto& info = api::span_counter_info[i];
             std::string metric = fmt::format("trunkgw_span_{}", info.name);

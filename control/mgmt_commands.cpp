@@ -59,14 +59,36 @@ json spans_json(const Snapshot& s)
             auto cut = name.rfind("_total");
             c[cut == std::string::npos ? name : name.substr(0, cut)] = sp.counters[i];
         }
-        spans.push_back({{"id", sp.id},
-                         {"name", sp.name},
-                         {"type", sp.type},
-                         {"worker", sp.worker_id},
-                         {"state", sp.state},
-                         {"alarms", span_alarm_names(sp.alarms)},
-                         {"state_changes", sp.state_changes},
-                         {"counters", c}});
+        json row = {{"id", sp.id},
+                    {"name", sp.name},
+                    {"type", sp.type},
+                    {"worker", sp.worker_id},
+                    {"state", sp.state},
+                    {"alarms", span_alarm_names(sp.alarms)},
+                    {"state_changes", sp.state_changes},
+                    {"counters", c}};
+        if (sp.isdn) {
+            const auto& k = sp.isdn->counters;
+            row["isdn"] = {{"side", sp.isdn->network_side ? "network" : "user"},
+                           {"switch_type", sp.isdn->switch_type},
+                           {"dchannel", sp.isdn->up ? "up" : "down"},
+                           {"restarting", sp.isdn->restarting},
+                           {"counters",
+                            {{"q921_frames_rx", k.frames_rx},
+                             {"q921_frames_tx", k.frames_tx},
+                             {"q921_frames_tx_refused", k.frames_tx_refused},
+                             {"q921_frames_short", k.frames_rx_short},
+                             {"dchannel_up", k.dchan_up},
+                             {"dchannel_down", k.dchan_down},
+                             {"restarts_sent", k.restarts_sent},
+                             {"restart_acks", k.restart_acks},
+                             {"restart_retries", k.restart_retries},
+                             {"restart_timeouts", k.restart_timeouts},
+                             {"restarts_received", k.restarts_received},
+                             {"setups_refused", k.setups_refused},
+                             {"config_errors", k.config_errors}}}};
+        }
+        spans.push_back(row);
     }
     return {{"attached", s.attached}, {"spans", spans}};
 }

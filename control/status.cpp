@@ -115,7 +115,7 @@ Snapshot take_snapshot(const DataplaneLink& link, const config::Config& cfg, uin
             std::string name = fixed_string(m.name, sizeof(m.name));
             SpanRow row{m.span_id, name, m.kind == static_cast<uint32_t>(api::SpanKind::e1) ? "e1" : "t1",
                         seg->worker(m.worker_index).worker_id, span_state_name(m.oper_state.load()),
-                        m.alarms.load(), m.state_changes.load(), {}};
+                        m.alarms.load(), m.state_changes.load(), {}, std::nullopt};
             b.counters.read(row.counters);
             s.spans.push_back(row);
             s.rings.push_back({"dchannel_rx", "span " + name, "span", name, api::ring_stats(seg->ring_at(b.dchan_rx_off))});

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -12,6 +13,7 @@
 
 #include "control/config/config.h"
 #include "control/dataplane_link.h"
+#include "control/isdn_spans.h"
 #include "dataplane/api/session_counters.h"
 #include "dataplane/api/span_counters.h"
 #include "dataplane/api/spsc_ring.h"
@@ -59,6 +61,7 @@ struct SpanRow {
     uint32_t alarms;
     uint64_t state_changes;
     api::SpanCounterValues counters;
+    std::optional<IsdnSpanStatus> isdn;  // spans with [span.isdn]
 };
 
 struct SessionRow {

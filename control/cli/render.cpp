@@ -76,13 +76,14 @@ std::string render_spans(const json& r)
     if (!r["attached"].get<bool>()) {
         return "dataplane NOT attached: span state unavailable\n";
     }
-    TextTable t({"SPAN", "NAME", "TYPE", "WORKER", "STATE", "ALARMS", "FRAMES", "CRC ERR", "PW RX", "PW TX", "LOST",
-                 "SLIPS", "JITTER"});
+    TextTable t({"SPAN", "NAME", "TYPE", "WORKER", "STATE", "ALARMS", "D-CHAN", "FRAMES", "CRC ERR", "PW RX", "PW TX",
+                 "LOST", "SLIPS", "JITTER"});
     for (const auto& s : r["spans"]) {
         const json& c = s["counters"];
         std::string alarms = s["alarms"].get<std::string>();
         t.add({std::to_string(s["id"].get<int>()), s["name"].get<std::string>(), s["type"].get<std::string>(),
                std::to_string(s["worker"].get<int>()), s["state"].get<std::string>(), alarms.empty() ? "-" : alarms,
+               s.contains("isdn") ? s["isdn"]["dchannel"].get<std::string>() : "-",
                std::to_string(c["frames"].get<uint64_t>()), std::to_string(c["crc_errors"].get<uint64_t>()),
                std::to_string(c["pw_packets_rx"].get<uint64_t>()), std::to_string(c["pw_packets_tx"].get<uint64_t>()),
                std::to_string(c["pw_lost"].get<uint64_t>()), std::to_string(c["pw_slips"].get<uint64_t>()),

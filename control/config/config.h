@@ -81,6 +81,12 @@ struct SpanPseudowire {
     std::vector<uint8_t> timeslots;  // CESoPSN: carried timeslots, ascending
 };
 
+// The span's D-channel: ISDN PRI through libpri (signaling/isdn).
+struct SpanIsdn {
+    bool network_side = false;  // "network" (we are the exchange) or "user" (CPE)
+    std::string switch_type;    // one of signaling/isdn/switch_type_names.h
+};
+
 struct Span {
     uint32_t id;
     std::string name;
@@ -90,6 +96,8 @@ struct Span {
     T1Framing framing = T1Framing::esf;  // T1
     bool has_pseudowire = false;
     SpanPseudowire pseudowire{};
+    bool has_isdn = false;
+    SpanIsdn isdn{};
 };
 
 enum class JitterMode { fixed, adaptive };

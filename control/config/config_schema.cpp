@@ -12,6 +12,7 @@
 
 #include "control/config/config.h"
 #include "control/config/table_reader.h"
+#include "signaling/isdn/switch_type_names.h"
 #include "dataplane/api/attach_socket.h"
 #include "dataplane/api/spsc_ring.h"
 
@@ -414,6 +415,23 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
         if (const toml::table* pw = r.table("pseudowire", false); pw != nullptr && type) {
             TableReader w(*pw, r.path() + ".pseudowire", file, p);
             read_pseudowire(w, c, *type == "e1" ? SpanType::e1 : SpanType::t1, span);
+            w.finish();
+        }
+        if (const toml::table* it = r.table("isdn", false); it != nullptr && type) {
+            TableReader w(*it, r.path() + ".isdn", file, p);
+            if (auto side = w.choice("side", {"user", "network"})) {
+                span.isdn.network_side = *side == "network";
+            }
+            std::vector<std::string> names(isdn::switch_type_name_list.begin(), isdn::switch_type_name_list.end());
+            if (auto st = w.choice("switch_type", names)) {
+                bool e1 = *type == "e1";
+                if (e1 ? !isdn::switch_type_fits_e1(*st) : !isdn::switch_type_fits_t1(*st)) {
+                    w.problem(w.line_of("switch_type"),
+                              fmt::format("switch type {} does not run on {} spans", *st, e1 ? "E1" : "T1"));
+                }
+                span.isdn.switch_type = *st;
+            }
+            span.has_isdn = true;
             w.finish();
         }
         if (!id || !name || !type || !worker) {

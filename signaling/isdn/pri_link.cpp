@@ -140,9 +140,16 @@ void PriLink::run_timers()
         }
     }
     if (_restart_pending != 0 && mono_ms() >= _restart_deadline_ms) {
-        ++_c.restart_timeouts;
-        _restart_pending = 0;
-        restart_next();
+        if (_restart_attempts < 2 && pri_reset(_pri, _restart_pending) == 0) {
+            ++_restart_attempts;
+            ++_c.restarts_sent;
+            ++_c.restart_retries;
+            _restart_deadline_ms = mono_ms() + restart_ack_wait_ms;
+        } else {
+            ++_c.restart_timeouts;
+            _restart_pending = 0;
+            restart_next();
+        }
     }
 }
 
@@ -180,6 +187,7 @@ void PriLink::restart_next()
     int ch = _restart_channels[_restart_next++];
     if (pri_reset(_pri, ch) == 0) {
         ++_c.restarts_sent;
+        _restart_attempts = 1;
         _restart_pending = ch;
         _restart_deadline_ms = mono_ms() + restart_ack_wait_ms;
     } else {

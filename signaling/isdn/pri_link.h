@@ -9,8 +9,10 @@
 // Maintenance done here, for every switch type:
 //  - Q.931 5.5 restart procedure: once the data link is up, and again after
 //    every Layer 2 recovery, every B-channel is RESTARTed, one at a time,
-//    each waiting for its RESTART ACKNOWLEDGE (or 4 s, like T316, counted),
-//    so no channel is ever left stuck in a state the far end forgot.
+//    each waiting for its RESTART ACKNOWLEDGE; without one within 4 s (our
+//    T316) the RESTART is sent once more (5.5.1: "one or more RESTART
+//    messages may be sent"), then the channel is counted as timed out, so
+//    no channel is ever left stuck in a state the far end forgot.
 //  - libpri answers the far end's RESTART itself; we count it.
 // Call events (RING, ANSWER, HANGUP...) go to the EventHook; without one,
 // an incoming SETUP is cleared with cause 47 (resource unavailable) until
@@ -44,7 +46,8 @@ struct PriLinkCounters {
     uint64_t dchan_down = 0;
     uint64_t restarts_sent = 0;
     uint64_t restart_acks = 0;
-    uint64_t restart_timeouts = 0;   // no RESTART ACKNOWLEDGE within 4 s
+    uint64_t restart_retries = 0;    // a RESTART sent again: no RESTART ACKNOWLEDGE within 4 s
+    uint64_t restart_timeouts = 0;   // channels given up on after the retry
     uint64_t restarts_received = 0;  // the far end restarted a channel (or all)
     uint64_t setups_refused = 0;     // SETUP cleared: no call handler yet
     uint64_t config_errors = 0;
@@ -98,6 +101,7 @@ private:
     std::size_t _restart_next = 0;    // next channel to restart
     int _restart_pending = 0;         // channel waiting for its ACK, 0 = none
     int64_t _restart_deadline_ms = 0; // CLOCK_MONOTONIC ms
+    int _restart_attempts = 0;        // for the pending channel
     PriLinkCounters _c;
 };
 

@@ -1,6 +1,10 @@
 // Switch type names; see switch_types.h.
 #include "signaling/isdn/switch_types.h"
 
+#include "signaling/isdn/switch_type_names.h"
+
+#include <string>
+
 #include "signaling/isdn/libpri_c.h"
 
 namespace trunkgw::isdn {
@@ -27,7 +31,14 @@ std::optional<int> switch_type_value(std::string_view name)
 
 std::string_view switch_type_names()
 {
-    return "euroisdn_e1, euroisdn_t1, ni2, dms100, 5ess, 4ess, qsig";
+    static const std::string names = [] {
+        std::string s;
+        for (auto n : switch_type_name_list) {
+            s += s.empty() ? std::string(n) : ", " + std::string(n);
+        }
+        return s;
+    }();
+    return names;
 }
 
 }  // namespace trunkgw::isdn

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "signaling/isdn/pri_link.h"
+#include "signaling/isdn/switch_type_names.h"
 #include "signaling/isdn/switch_types.h"
 
 using namespace trunkgw::isdn;
@@ -158,4 +159,9 @@ TEST_CASE("switch types: the names we accept, and nothing else", "[isdn]")
     CHECK_FALSE(switch_type_value("DMS100"));
     CHECK_FALSE(switch_type_value("euroisdn"));
     CHECK_FALSE(switch_type_value(""));
+    // The config schema's header-only list and the libpri table agree.
+    REQUIRE(switch_types.size() == switch_type_name_list.size());
+    for (std::size_t i = 0; i < switch_types.size(); ++i) {
+        CHECK(switch_types[i].name == switch_type_name_list[i]);
+    }
 }

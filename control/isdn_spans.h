@@ -1,0 +1,66 @@
+// ISDN PRI on every span whose config has [span.isdn]: one PriLink each,
+// fed from the span's D-channel ring (HDLC runs in the data plane) and
+// writing into the ring back, with libpri's timers on one su_timer of the
+// control loop re-armed to the nearest deadline (DEVELOPERS.md: one loop).
+// Links exist from start-up; while the data plane is away their frames are
+// refused and Q.921 retransmits, as on a line that is down.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/config/config.h"
+#include "control/event_loop.h"
+#include "dataplane/api/segment.h"
+#include "signaling/isdn/pri_link.h"
+
+namespace trunkgw::control {
+
+struct IsdnSpanStatus {
+    std::string span;
+    bool network_side;
+    std::string switch_type;
+    bool up;
+    bool restarting;
+    isdn::PriLinkCounters counters;
+};
+
+class IsdnSpans {
+public:
+    // Throws std::runtime_error when libpri refuses a span.
+    IsdnSpans(EventLoop& loop, const config::Config& cfg);
+
+    void attached(const api::Segment& seg);
+    void detached();
+    // Drains the D-channel rings, runs due timers, re-arms the timer and
+    // the rings' wake-ups. Called on every loop pass (prepoll).
+    void poll();
+
+    // A copy for other threads (metrics).
+    std::vector<IsdnSpanStatus> status() const;
+
+private:
+    struct Entry {
+        uint32_t span_index;
+        std::string switch_type;
+        std::unique_ptr<isdn::PriLink> link;
+        std::optional<api::RingConsumer<api::DchanFrame>> rx;
+        std::optional<api::RingProducer<api::DchanFrame>> tx;
+        uint32_t tx_seq = 0;
+        bool was_up = false;
+        bool was_restarting = false;
+    };
+    void publish_status();
+
+    EventLoop& _loop;
+    Timer _timer;
+    std::vector<std::unique_ptr<Entry>> _spans;
+    mutable std::mutex _mutex;
+    std::vector<IsdnSpanStatus> _status;
+};
+
+}  // namespace trunkgw::control

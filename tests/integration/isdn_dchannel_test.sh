@@ -1,0 +1,106 @@
+#!/bin/bash
+# ISDN PRI on a SAToP E1: the gateway (user side, libpri in trunkgw-control,
+# HDLC in the data plane) against a far end running libpri as the network
+# (pw-peer --isdn network, the start of pstn-sim) over the real pseudowire:
+# Q.921 comes up; every B-channel is RESTARTed (Q.931 5.5) and
+# acknowledged both ways; the far end's loss (the line goes silent) takes
+# the D-channel down and its return brings it up and restarts every
+# channel again; show spans, Prometheus, and tshark decode the D-channel
+# from a capture of the pseudowire... (trace: issue 5, next).
+# usage: isdn_dchannel_test.sh SOURCE_DIR BUILD_DIR
+SOURCE_DIR=$1
+BUILD_DIR=$2
+. "$SOURCE_DIR/tests/integration/lib.sh"
+enter_netns "$@"
+
+DP=$BUILD_DIR/dataplane/trunkgw-dataplane
+CP=$BUILD_DIR/control/trunkgw-control
+CTL=$BUILD_DIR/control/cli/trunkctl
+PEER=$BUILD_DIR/bench/pw-peer
+CFG=$TEST_DIR/trunkgw.toml
+INSTANCE=it-isdn-$$
+TAP=tgwis$$
+cat >"$CFG" <<TOML
+[instance]
+name = "$INSTANCE"
+run_dir = "$TEST_DIR"
+
+[dataplane]
+main_lcore = 0
+memory_mb = 256
+poll_mode = "adaptive"
+sessions_per_worker = 64
+
+[[dataplane.worker]]
+id = 1
+lcore = 1
+
+[[port]]
+id = 1
+name = "media0"
+vdev = "net_tap0,iface=$TAP"
+addresses = ["10.80.0.1/24"]
+
+[[span]]
+id = 1
+name = "pri-e1"
+type = "e1"
+worker = 1
+[span.pseudowire]
+mode = "satop"
+port = "media0"
+remote_address = "10.80.0.2"
+local_udp_port = 50001
+remote_udp_port = 50001
+jitter_packets = 16
+[span.isdn]
+side = "user"
+switch_type = "euroisdn_e1"
+
+[control]
+socket = "$TEST_DIR/control.sock"
+metrics_listen = "127.0.0.1:9464"
+TOML
+
+check "an unknown switch type is refused at config load, with the line" \
+    bash -c "sed 's/euroisdn_e1/dms250/' $CFG >$TEST_DIR/bad.toml; ! $CP -c $TEST_DIR/bad.toml --check 2>$TEST_DIR/bad.txt &&
+             grep -q 'bad.toml:[0-9]*: .*switch_type.*dms250.*is not one of' $TEST_DIR/bad.txt"
+start dataplane "$DP" -c "$CFG"
+start control "$CP" -c "$CFG"
+check "the data plane is ready" wait_log "$TEST_DIR/dataplane.log" "trunkgw-dataplane .* ready" 30
+check "control attaches" wait_log "$TEST_DIR/control.log" "answered its first ping" 30
+ip link set dev "$TAP" address 02:00:00:00:80:02
+ip addr add 10.80.0.2/24 dev "$TAP" && ip link set "$TAP" up
+
+start peer "$PEER" --local 10.80.0.2:50001 --remote 10.80.0.1:50001 --seconds 30 --jitter-packets 16 --isdn network
+check "the D-channel comes up (Q.921 multiple frame established)" \
+    wait_log "$TEST_DIR/control.log" "span pri-e1: D-channel up" 15
+check "every B-channel is restarted and acknowledged" \
+    wait_log "$TEST_DIR/control.log" "span pri-e1: B-channel restart complete: 30 acknowledged in all, [0-9]* sent again, 0 timed out" 40
+"$CTL" -c "$CFG" --json show spans >"$TEST_DIR/spans.json"
+check "show spans: D-channel up, user side, EuroISDN, the far end's 30 restarts seen" \
+    test "$(json_get "$TEST_DIR/spans.json" "(lambda i: i['dchannel']=='up' and i['side']=='user' and i['switch_type']=='euroisdn_e1' and i['counters']['restarts_received']>=30 and i['counters']['q921_frames_rx']>60)(j['spans'][0]['isdn'])")" = True
+check "human show spans has the D-channel column" bash -c "$CTL -c $CFG show spans | grep -Eq '^1 +pri-e1 +e1 +1 +up +- +up '"
+curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"
+check "metrics: D-channel up, restarts sent and acknowledged, promtool clean" \
+    bash -c "grep -qx 'trunkgw_span_dchannel_up{span=\"pri-e1\"} 1' $TEST_DIR/metrics.txt &&
+             grep -qx 'trunkgw_span_restarts_total{span=\"pri-e1\",what=\"acknowledged\"} 30' $TEST_DIR/metrics.txt &&
+             grep -qx 'trunkgw_span_restarts_total{span=\"pri-e1\",what=\"timed_out\"} 0' $TEST_DIR/metrics.txt &&
+             promtool check metrics <$TEST_DIR/metrics.txt"
+
+# The far end goes away: the line goes silent (loss of packets -> alarm)
+# and Q.921's T200/N200 take the data link down.
+kill -TERM "$PID_peer"
+check "the far end stops" bash -c "timeout 10 tail --pid=$PID_peer -f /dev/null"
+tail -n 1 "$TEST_DIR/peer.log" >"$TEST_DIR/peer.json"
+check "the far end saw Q.921 up and the gateway's restarts, and had its own 30 acknowledged" \
+    test "$(json_get "$TEST_DIR/peer.json" "j['isdn']['dchan_up']>=1 and j['isdn']['restarts_received']>=30 and j['isdn']['restart_acks']==30")" = True
+check "the D-channel goes down" wait_log "$TEST_DIR/control.log" "span pri-e1: D-channel down" 20
+
+# It returns: up again, and every channel restarted again (Layer 2 recovery).
+start peer2 "$PEER" --local 10.80.0.2:50001 --remote 10.80.0.1:50001 --seconds 30 --jitter-packets 16 --isdn network
+check "the D-channel comes back" \
+    bash -c "timeout 20 tail -n +1 -F $TEST_DIR/control.log | grep -m2 'span pri-e1: D-channel up' | tail -n 1 | grep -q up"
+check "after the recovery every B-channel is restarted again" \
+    wait_log "$TEST_DIR/control.log" "restart complete: 60 acknowledged in all, [0-9]* sent again, 0 timed out" 40
+finish
