@@ -130,6 +130,44 @@ void IsdnSpans::publish_status()
     _status = std::move(v);
 }
 
+IsdnSpans::Entry& IsdnSpans::find(const std::string& span)
+{
+    for (auto& e : _spans) {
+        if (e->link->config().name == span) {
+            return *e;
+        }
+    }
+    throw std::runtime_error("no span " + span + " with ISDN ([span.isdn])");
+}
+
+void IsdnSpans::start_trace(const std::string& span, const std::string& path)
+{
+    Entry& e = find(span);
+    if (e.trace) {
+        throw std::runtime_error("span " + span + " is being traced already");
+    }
+    e.trace = std::make_unique<tdm::LapdPcapWriter>(path, e.link->config().network_side);
+    tdm::LapdPcapWriter* w = e.trace.get();
+    e.link->set_frame_tap([w](const uint8_t* f, std::size_t n, bool outgoing) {
+        w->write(f, n, outgoing, api::realtime_ns());
+    });
+    spdlog::info("span {}: D-channel trace to {}", span, path);
+}
+
+uint64_t IsdnSpans::stop_trace(const std::string& span)
+{
+    Entry& e = find(span);
+    if (!e.trace) {
+        throw std::runtime_error("span " + span + " has no trace running");
+    }
+    e.link->set_frame_tap({});
+    e.trace->flush();
+    uint64_t n = e.trace->frames_written();
+    e.trace.reset();
+    spdlog::info("span {}: D-channel trace stopped, {} frames", span, n);
+    return n;
+}
+
 std::vector<IsdnSpanStatus> IsdnSpans::status() const
 {
     std::lock_guard lock(_mutex);

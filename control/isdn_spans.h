@@ -17,6 +17,7 @@
 #include "control/event_loop.h"
 #include "dataplane/api/segment.h"
 #include "signaling/isdn/pri_link.h"
+#include "tdm/hdlc/lapd_pcap.h"
 
 namespace trunkgw::control {
 
@@ -43,6 +44,14 @@ public:
     // A copy for other threads (metrics).
     std::vector<IsdnSpanStatus> status() const;
 
+    // D-channel trace: every frame both ways into a pcap of link type 177
+    // (LINUX_LAPD: tshark decodes Q.921 and Q.931). Throws
+    // std::runtime_error naming the problem (unknown span, no ISDN, file).
+    void start_trace(const std::string& span, const std::string& path);
+    // Stops it; returns the frames written. Throws for an unknown span or
+    // one without a trace running.
+    uint64_t stop_trace(const std::string& span);
+
 private:
     struct Entry {
         uint32_t span_index;
@@ -53,7 +62,9 @@ private:
         uint32_t tx_seq = 0;
         bool was_up = false;
         bool was_restarting = false;
+        std::unique_ptr<tdm::LapdPcapWriter> trace;
     };
+    Entry& find(const std::string& span);
     void publish_status();
 
     EventLoop& _loop;

@@ -70,7 +70,7 @@ int run(const trunkgw::config::Config& cfg)
                         [&] { isdn->detached(); },
                         [&](const trunkgw::api::CmdErrorPayload& e) { sessions.on_command_error(e); },
                         [&](const trunkgw::api::SessionEventPayload& e) { sessions.on_session_event(e); }});
-    MgmtCommands commands = make_mgmt_commands(snapshot, &sessions);
+    MgmtCommands commands = make_mgmt_commands(snapshot, &sessions, isdn.get());
 
     std::unique_ptr<MgmtServer> mgmt;
     std::unique_ptr<MetricsExporter> metrics;

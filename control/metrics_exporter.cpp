@@ -219,6 +219,19 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
                       with("what", "timed_out"));
             f.counter("trunkgw_span_restarts_total", rs_help, static_cast<double>(k.restarts_received),
                       with("what", "received"));
+            const char* q931_help = "Q.931 messages on the D-channel, by direction and message type (Q.931 Table 4-2).";
+            for (std::size_t m = 0; m <= isdn::q931_message_names.size(); ++m) {
+                std::string msg = m < isdn::q931_message_names.size() ? std::string(isdn::q931_message_names[m].name)
+                                                                       : std::string("other");
+                Labels rx = l;
+                rx.push_back({"direction", "rx"});
+                rx.push_back({"message", msg});
+                Labels tx = l;
+                tx.push_back({"direction", "tx"});
+                tx.push_back({"message", msg});
+                f.counter("trunkgw_span_q931_messages_total", q931_help, static_cast<double>(k.q931_rx[m]), rx);
+                f.counter("trunkgw_span_q931_messages_total", q931_help, static_cast<double>(k.q931_tx[m]), tx);
+            }
             f.counter("trunkgw_span_setups_refused_total", "Incoming SETUPs cleared because no call handler exists yet.",
                       static_cast<double>(k.setups_refused), l);
         }

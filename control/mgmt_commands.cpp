@@ -1,6 +1,7 @@
 // JSON renderings of the status snapshot, and the command table.
 #include "control/mgmt_commands.h"
 
+#include "control/mgmt_isdn_commands.h"
 #include "control/mgmt_session_commands.h"
 
 #include "dataplane/api/worker_counters.h"
@@ -69,6 +70,18 @@ json spans_json(const Snapshot& s)
                     {"counters", c}};
         if (sp.isdn) {
             const auto& k = sp.isdn->counters;
+            json q931_rx = json::object();
+            json q931_tx = json::object();
+            for (std::size_t m = 0; m <= isdn::q931_message_names.size(); ++m) {
+                std::string msg = m < isdn::q931_message_names.size() ? std::string(isdn::q931_message_names[m].name)
+                                                                       : std::string("other");
+                if (k.q931_rx[m] != 0) {
+                    q931_rx[msg] = k.q931_rx[m];
+                }
+                if (k.q931_tx[m] != 0) {
+                    q931_tx[msg] = k.q931_tx[m];
+                }
+            }
             row["isdn"] = {{"side", sp.isdn->network_side ? "network" : "user"},
                            {"switch_type", sp.isdn->switch_type},
                            {"dchannel", sp.isdn->up ? "up" : "down"},
@@ -86,7 +99,9 @@ json spans_json(const Snapshot& s)
                              {"restart_timeouts", k.restart_timeouts},
                              {"restarts_received", k.restarts_received},
                              {"setups_refused", k.setups_refused},
-                             {"config_errors", k.config_errors}}}};
+                             {"config_errors", k.config_errors}}},
+                           {"q931_rx", q931_rx},
+                           {"q931_tx", q931_tx}};
         }
         spans.push_back(row);
     }
@@ -147,7 +162,7 @@ json counters_json(const Snapshot& s)
               {"requests_malformed", s.mgmt_requests_malformed}}}};
 }
 
-MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot, SessionManager* sessions)
+MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot, SessionManager* sessions, IsdnSpans* isdn)
 {
     MgmtCommands c;
     c["show status"] = {"versions, uptimes, attach state, workers, spans, metrics URL",
@@ -160,6 +175,9 @@ MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot, SessionManag
                           [snapshot](const json&) { return sessions_json(snapshot()); }};
     if (sessions != nullptr) {
         add_session_commands(c, *sessions);
+    }
+    if (isdn != nullptr) {
+        add_isdn_commands(c, *isdn);
     }
     json list = json::object();
     for (const auto& [name, cmd] : c) {

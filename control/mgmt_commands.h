@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/mgmt_api.h"
+#include "control/isdn_spans.h"
 #include "control/session_manager.h"
 #include "control/status.h"
 
@@ -18,6 +19,8 @@ nlohmann::json spans_json(const Snapshot& s);
 
 // `snapshot` takes a fresh snapshot when called; `sessions` (may be null in
 // tests) adds the session commands.
-MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot, SessionManager* sessions = nullptr);
+// `isdn` (may be null) adds the D-channel trace commands.
+MgmtCommands make_mgmt_commands(std::function<Snapshot()> snapshot, SessionManager* sessions = nullptr,
+                                IsdnSpans* isdn = nullptr);
 
 }  // namespace trunkgw::control

@@ -1,6 +1,10 @@
 // trunkctl: the operator's command line. Talks JSON to trunkgw-control's
 // management socket; --json prints the reply's result as it came.
+#include <chrono>
+#include <csignal>
+#include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -20,6 +24,24 @@ struct Command {
 // trunkctl batch: one JSON request per stdin line ({"command": ..., "args":
 // {...}}) over one connection, one JSON reply per stdout line. Returns the
 // number of requests that failed.
+// trunkctl trace dchannel: start, wait, stop (the trace also stops if
+// trunkctl is interrupted: SIGINT/SIGTERM end the wait early).
+volatile std::sig_atomic_t g_interrupted = 0;
+
+int run_trace(const std::string& socket_path, const std::string& span, const std::string& file, double seconds)
+{
+    trunkgw::cli::mgmt_call(socket_path, "trace dchannel start", {{"span", span}, {"file", file}});
+    std::signal(SIGINT, [](int) { g_interrupted = 1; });
+    std::signal(SIGTERM, [](int) { g_interrupted = 1; });
+    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!g_interrupted && std::chrono::steady_clock::now() < end) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the trace's duration, not synchronisation
+    }
+    nlohmann::json r = trunkgw::cli::mgmt_call(socket_path, "trace dchannel stop", {{"span", span}});
+    std::cout << fmt::format("{} frames of span {} written to {}\n", r["frames"].get<uint64_t>(), span, file);
+    return 0;
+}
+
 int run_batch(const std::string& socket_path)
 {
     trunkgw::cli::MgmtConnection conn(socket_path);
@@ -120,6 +142,18 @@ int main(int argc, char** argv)
     del->callback([&] {
         selected = {"session delete", trunkgw::cli::render_session_result, {{"id", id}, {"bye", bye}}};
     });
+    auto* trace = app.add_subcommand("trace", "D-channel traces");
+    trace->require_subcommand(1);
+    auto* trace_d = trace->add_subcommand("dchannel", "trace SPAN's D-channel into FILE (pcap, link type 177: tshark "
+                                                      "decodes Q.921/Q.931) for --seconds");
+    std::string trace_span;
+    std::string trace_file;
+    double trace_seconds = 10;
+    trace_d->add_option("span", trace_span, "span name")->required();
+    trace_d->add_option("file", trace_file, "pcap file to write")->required();
+    trace_d->add_option("--seconds", trace_seconds, "how long to trace")->check(CLI::Range(0.1, 86400.0));
+    bool tracing = false;
+    trace_d->callback([&] { tracing = true; });
     bool batch = false;
     app.add_subcommand("batch", "JSON requests from stdin, one per line, over one connection; JSON replies out")
         ->callback([&] { batch = true; });
@@ -136,6 +170,9 @@ int main(int argc, char** argv)
     try {
         if (batch) {
             return run_batch(socket_path) == 0 ? 0 : 1;
+        }
+        if (tracing) {
+            return run_trace(socket_path, trace_span, std::filesystem::absolute(trace_file).string(), trace_seconds);
         }
         nlohmann::json result = trunkgw::cli::mgmt_call(socket_path, selected.api_name, selected.args);
         if (as_json) {

@@ -98,6 +98,13 @@ int PriLink::io_write(struct pri* p, void* buf, int len)
         return 0;  // a short write: Q.921 retransmits (T200)
     }
     ++self->_c.frames_tx;
+    const auto* f = static_cast<const uint8_t*>(buf);
+    if (auto m = q931_message_of_frame(f, static_cast<std::size_t>(len - 2))) {
+        ++self->_c.q931_tx[*m];
+    }
+    if (self->_tap) {
+        self->_tap(f, static_cast<std::size_t>(len - 2), true);
+    }
     return len;
 }
 
@@ -109,6 +116,12 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
         return;
     }
     ++_c.frames_rx;
+    if (auto m = q931_message_of_frame(frame, len)) {
+        ++_c.q931_rx[*m];
+    }
+    if (_tap) {
+        _tap(frame, len, false);
+    }
     _rx = frame;
     _rx_len = len;
     pri_event* e = pri_check_event(_pri);

@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "signaling/isdn/q931_message.h"
+
 #include "signaling/isdn/libpri_c.h"
 
 namespace trunkgw::isdn {
@@ -52,6 +54,9 @@ struct PriLinkCounters {
     uint64_t setups_refused = 0;     // SETUP cleared: no call handler yet
     uint64_t config_errors = 0;
     std::array<uint64_t, 32> events{};  // by PRI_EVENT_* number
+    // Q.931 messages by q931_message_names index (+1 slot: other types).
+    std::array<uint64_t, q931_message_names.size() + 1> q931_rx{};
+    std::array<uint64_t, q931_message_names.size() + 1> q931_tx{};
 };
 
 class PriLink {
@@ -60,6 +65,8 @@ public:
     using EventHook = std::function<void(PriLink& link, pri_event* e)>;
     // Where libpri's text goes (process-wide: libpri's hooks are global).
     using LogSink = std::function<void(const std::string& span, bool error, const std::string& text)>;
+    // Sees every frame both ways (a D-channel trace): outgoing = sent by us.
+    using FrameTap = std::function<void(const uint8_t* frame, std::size_t len, bool outgoing)>;
     static void set_log_sink(LogSink sink);
 
     // Starts Q.921 at once: the first SABME leaves through `out` before
@@ -78,6 +85,7 @@ public:
     bool up() const { return _up; }
     bool restarting() const { return _restart_next < _restart_channels.size() || _restart_pending != 0; }
     const PriLinkCounters& counters() const { return _c; }
+    void set_frame_tap(FrameTap tap) { _tap = std::move(tap); }
     const PriLinkConfig& config() const { return _cfg; }
     struct pri* handle() { return _pri; }
     // The B-channel numbers of this span (Q.931 channel numbers = timeslots).
@@ -93,6 +101,7 @@ private:
     PriLinkConfig _cfg;
     FrameOut _out;
     EventHook _hook;
+    FrameTap _tap;
     struct pri* _pri = nullptr;
     const uint8_t* _rx = nullptr;
     std::size_t _rx_len = 0;

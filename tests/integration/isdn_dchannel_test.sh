@@ -5,8 +5,9 @@
 # Q.921 comes up; every B-channel is RESTARTed (Q.931 5.5) and
 # acknowledged both ways; the far end's loss (the line goes silent) takes
 # the D-channel down and its return brings it up and restarts every
-# channel again; show spans, Prometheus, and tshark decode the D-channel
-# from a capture of the pseudowire... (trace: issue 5, next).
+# channel again; show spans and Prometheus count Q.931 messages; a
+# D-channel trace (trunkctl trace dchannel) is decoded by tshark as Q.921
+# and Q.931 with no malformed packet.
 # usage: isdn_dchannel_test.sh SOURCE_DIR BUILD_DIR
 SOURCE_DIR=$1
 BUILD_DIR=$2
@@ -72,6 +73,10 @@ check "control attaches" wait_log "$TEST_DIR/control.log" "answered its first pi
 ip link set dev "$TAP" address 02:00:00:00:80:02
 ip addr add 10.80.0.2/24 dev "$TAP" && ip link set "$TAP" up
 
+# Trace the D-channel from before the far end appears, through Q.921's
+# establishment and the restarts.
+start trace "$CTL" -c "$CFG" trace dchannel pri-e1 "$TEST_DIR/dchannel.pcap" --seconds 12
+check "the trace starts" wait_log "$TEST_DIR/control.log" "span pri-e1: D-channel trace to" 10
 start peer "$PEER" --local 10.80.0.2:50001 --remote 10.80.0.1:50001 --seconds 30 --jitter-packets 16 --isdn network
 check "the D-channel comes up (Q.921 multiple frame established)" \
     wait_log "$TEST_DIR/control.log" "span pri-e1: D-channel up" 15
@@ -80,6 +85,8 @@ check "every B-channel is restarted and acknowledged" \
 "$CTL" -c "$CFG" --json show spans >"$TEST_DIR/spans.json"
 check "show spans: D-channel up, user side, EuroISDN, the far end's 30 restarts seen" \
     test "$(json_get "$TEST_DIR/spans.json" "(lambda i: i['dchannel']=='up' and i['side']=='user' and i['switch_type']=='euroisdn_e1' and i['counters']['restarts_received']>=30 and i['counters']['q921_frames_rx']>60)(j['spans'][0]['isdn'])")" = True
+check "show spans: Q.931 RESTART and RESTART ACKNOWLEDGE counted both ways" \
+    test "$(json_get "$TEST_DIR/spans.json" "(lambda i: i['q931_tx']['restart']>=30 and i['q931_rx']['restart_acknowledge']>=30 and i['q931_rx']['restart']>=30 and i['q931_tx']['restart_acknowledge']>=30)(j['spans'][0]['isdn'])")" = True
 check "human show spans has the D-channel column" bash -c "$CTL -c $CFG show spans | grep -Eq '^1 +pri-e1 +e1 +1 +up +- +up '"
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"
 check "metrics: D-channel up, restarts sent and acknowledged, promtool clean" \
@@ -87,6 +94,15 @@ check "metrics: D-channel up, restarts sent and acknowledged, promtool clean" \
              grep -qx 'trunkgw_span_restarts_total{span=\"pri-e1\",what=\"acknowledged\"} 30' $TEST_DIR/metrics.txt &&
              grep -qx 'trunkgw_span_restarts_total{span=\"pri-e1\",what=\"timed_out\"} 0' $TEST_DIR/metrics.txt &&
              promtool check metrics <$TEST_DIR/metrics.txt"
+
+check "the trace ends" bash -c "timeout 30 tail --pid=$PID_trace -f /dev/null"
+check "trunkctl reports the frames it wrote" grep -Eq '^[1-9][0-9]* frames of span pri-e1 written to' "$TEST_DIR/trace.log"
+tshark -n -r "$TEST_DIR/dchannel.pcap" -T fields -e lapd.sapi -e q931.message_type -e _ws.expert.message \
+    >"$TEST_DIR/trace.txt" 2>"$TEST_DIR/tshark.err"
+check "tshark decodes the trace: LAPD throughout, Q.931 RESTART and RESTART ACKNOWLEDGE, nothing malformed" \
+    bash -c "test \$(wc -l <$TEST_DIR/trace.txt) -gt 60 && test \$(grep -c -P '^0\t0x46' $TEST_DIR/trace.txt) -ge 30 &&
+             test \$(grep -c -P '^0\t0x4e' $TEST_DIR/trace.txt) -ge 30 &&
+             ! tshark -n -r $TEST_DIR/dchannel.pcap -Y '_ws.malformed || _ws.expert.severity >= warning' 2>/dev/null | grep -q ."
 
 # The far end goes away: the line goes silent (loss of packets -> alarm)
 # and Q.921's T200/N200 take the data link down.

@@ -1,0 +1,41 @@
+// Q.931 message types as they cross the D-channel, for counting: the
+// message type of an I-frame carrying Q.931 (Q.921 SAPI 0), and the names
+// of the types a PRI uses (Q.931 Table 4-2; SERVICE and SERVICE
+// ACKNOWLEDGE are the maintenance messages of Telcordia/AT&T variants with
+// protocol discriminator 0x03/0x43, counted under their own names).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace trunkgw::isdn {
+
+struct Q931MessageName {
+    uint8_t type;
+    std::string_view name;  // lower case, underscores (a Prometheus label value)
+};
+
+inline constexpr std::array<Q931MessageName, 20> q931_message_names = {{
+    {0x01, "alerting"},       {0x02, "call_proceeding"}, {0x03, "progress"},
+    {0x05, "setup"},          {0x07, "connect"},         {0x0d, "setup_acknowledge"},
+    {0x0f, "connect_acknowledge"}, {0x45, "disconnect"}, {0x46, "restart"},
+    {0x4d, "release"},        {0x4e, "restart_acknowledge"}, {0x5a, "release_complete"},
+    {0x62, "facility"},       {0x6e, "notify"},          {0x75, "status_enquiry"},
+    {0x79, "congestion_control"}, {0x7b, "information"}, {0x7d, "status"},
+    {0x0f | 0x80, "service"}, {0x07 | 0x80, "service_acknowledge"},
+}};
+
+// Index into q931_message_names, or q931_message_names.size() for any other
+// type ("other"). maintenance: protocol discriminator 0x03/0x43.
+std::size_t q931_message_index(uint8_t type, bool maintenance);
+
+// For an I-frame (address, control, information; no FCS) whose
+// information field is a Q.931 message (SAPI 0, protocol discriminator
+// 0x08, or 0x03/0x43 for maintenance): its index as above. nullopt for
+// any other frame (supervisory, unnumbered, other SAPI, too short).
+std::optional<std::size_t> q931_message_of_frame(const uint8_t* frame, std::size_t len);
+
+}  // namespace trunkgw::isdn
