@@ -124,7 +124,8 @@ void IsdnSpans::publish_status()
     std::vector<IsdnSpanStatus> v;
     for (auto& e : _spans) {
         const auto& c = e->link->config();
-        v.push_back({c.name, c.network_side, e->switch_type, e->link->up(), e->link->restarting(), e->link->counters()});
+        v.push_back({c.name, c.network_side, e->switch_type, e->link->up(), e->link->restarting(), e->link->counters(),
+                     e->link->channels()});
     }
     std::lock_guard lock(_mutex);
     _status = std::move(v);
@@ -138,6 +139,20 @@ IsdnSpans::Entry& IsdnSpans::find(const std::string& span)
         }
     }
     throw std::runtime_error("no span " + span + " with ISDN ([span.isdn])");
+}
+
+int IsdnSpans::set_service(const std::string& span, int channel, bool in_service)
+{
+    Entry& e = find(span);
+    int n = e.link->set_service(channel, in_service);
+    if (n < 0) {
+        throw std::runtime_error("span " + span + " has no B-channel " + std::to_string(channel));
+    }
+    spdlog::info("span {}: {} {} by the operator{}", span, channel == 0 ? "every B-channel" : "channel " + std::to_string(channel),
+                 in_service ? "back in service" : "out of service",
+                 e.link->service_messages() ? " (SERVICE sent)" : "");
+    publish_status();
+    return n;
 }
 
 void IsdnSpans::start_trace(const std::string& span, const std::string& path)

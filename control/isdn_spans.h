@@ -28,6 +28,7 @@ struct IsdnSpanStatus {
     bool up;
     bool restarting;
     isdn::PriLinkCounters counters;
+    std::vector<isdn::ChannelStatus> channels;
 };
 
 class IsdnSpans {
@@ -43,6 +44,11 @@ public:
 
     // A copy for other threads (metrics).
     std::vector<IsdnSpanStatus> status() const;
+
+    // Operator maintenance (channel 0: the whole span); returns the
+    // channels changed. Throws std::runtime_error for an unknown span or
+    // channel.
+    int set_service(const std::string& span, int channel, bool in_service);
 
     // D-channel trace: every frame both ways into a pcap of link type 177
     // (LINUX_LAPD: tshark decodes Q.921 and Q.931). Throws

@@ -232,6 +232,21 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
                 f.counter("trunkgw_span_q931_messages_total", q931_help, static_cast<double>(k.q931_rx[m]), rx);
                 f.counter("trunkgw_span_q931_messages_total", q931_help, static_cast<double>(k.q931_tx[m]), tx);
             }
+            std::map<std::string, int> by_state;
+            for (auto st : {isdn::ChannelState::idle, isdn::ChannelState::busy, isdn::ChannelState::restarting,
+                            isdn::ChannelState::out_of_service, isdn::ChannelState::unavailable}) {
+                by_state[isdn::channel_state_name(st)] = 0;
+            }
+            for (const auto& ch : sp.isdn->channels) {
+                ++by_state[isdn::channel_state_name(ch.state)];
+            }
+            for (const auto& [state, n] : by_state) {
+                f.gauge("trunkgw_span_channels", "B-channels of the span by state.", n, with("state", state.c_str()));
+            }
+            f.counter("trunkgw_span_service_messages_total", "SERVICE messages (NI-2/4ESS/5ESS maintenance), by direction.",
+                      static_cast<double>(k.service_sent), with("direction", "tx"));
+            f.counter("trunkgw_span_service_messages_total", "SERVICE messages (NI-2/4ESS/5ESS maintenance), by direction.",
+                      static_cast<double>(k.service_received), with("direction", "rx"));
             f.counter("trunkgw_span_setups_refused_total", "Incoming SETUPs cleared because no call handler exists yet.",
                       static_cast<double>(k.setups_refused), l);
         }

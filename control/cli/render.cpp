@@ -120,6 +120,22 @@ std::string render_sessions(const json& r)
     return out;
 }
 
+std::string render_channels(const json& r)
+{
+    std::string out = fmt::format("span {}: D-channel {}\n", r["span"].get<std::string>(), r["dchannel"].get<std::string>());
+    TextTable t({"CH", "STATE", "BLOCKED HERE", "BLOCKED THERE"});
+    for (const auto& c : r["channels"]) {
+        t.add({std::to_string(c["channel"].get<int>()), c["state"].get<std::string>(),
+               c["blocked_here"].get<bool>() ? "yes" : "no", c["blocked_there"].get<bool>() ? "yes" : "no"});
+    }
+    return out + t.render();
+}
+
+std::string render_service_result(const json& r)
+{
+    return fmt::format("span {}: {} channel(s) changed\n", r["span"].get<std::string>(), r["changed"].get<int>());
+}
+
 std::string render_session_result(const json& r)
 {
     if (r.contains("local")) {

@@ -154,6 +154,40 @@ int main(int argc, char** argv)
     trace_d->add_option("--seconds", trace_seconds, "how long to trace")->check(CLI::Range(0.1, 86400.0));
     bool tracing = false;
     trace_d->callback([&] { tracing = true; });
+    std::string span_name;
+    auto* span_cmd = app.add_subcommand("span", "span maintenance: SPAN block|unblock");
+    span_cmd->add_option("span", span_name, "span name")->required();
+    span_cmd->add_subcommand("block", "take every B-channel out of service")->callback([&] {
+        selected = {"span block", trunkgw::cli::render_service_result, {{"span", span_name}}};
+    });
+    span_cmd->add_subcommand("unblock", "put every B-channel back in service")->callback([&] {
+        selected = {"span unblock", trunkgw::cli::render_service_result, {{"span", span_name}}};
+    });
+    span_cmd->require_subcommand(1);
+    std::string channel_ref;
+    auto* chan_cmd = app.add_subcommand("channel", "channel maintenance: SPAN/CH service|maintenance");
+    chan_cmd->add_option("channel", channel_ref, "SPAN/CH")->required();
+    auto channel_args = [&](bool in) {
+        auto slash = channel_ref.rfind('/');
+        if (slash == std::string::npos) {
+            throw CLI::ValidationError("channel", "must be SPAN/CH");
+        }
+        return nlohmann::json{{"span", channel_ref.substr(0, slash)},
+                              {"channel", std::stoul(channel_ref.substr(slash + 1))},
+                              {"in_service", in}};
+    };
+    chan_cmd->add_subcommand("service", "put the channel in service")->callback([&] {
+        selected = {"channel service", trunkgw::cli::render_service_result, channel_args(true)};
+    });
+    chan_cmd->add_subcommand("maintenance", "take the channel out of service")->callback([&] {
+        selected = {"channel service", trunkgw::cli::render_service_result, channel_args(false)};
+    });
+    chan_cmd->require_subcommand(1);
+    std::string show_span;
+    auto* show_channels = show->add_subcommand("channels", "a span's B-channels: state, blocked here or there");
+    show_channels->add_option("span", show_span, "span name")->required();
+    show_channels->callback(
+        [&] { selected = {"show channels", trunkgw::cli::render_channels, {{"span", show_span}}}; });
     bool batch = false;
     app.add_subcommand("batch", "JSON requests from stdin, one per line, over one connection; JSON replies out")
         ->callback([&] { batch = true; });

@@ -4,6 +4,7 @@
 #include "signaling/isdn/libpri_c.h"
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -47,6 +48,18 @@ void log_from_libpri(struct pri* p, char* text, bool error)
 
 }  // namespace
 
+const char* channel_state_name(ChannelState s)
+{
+    switch (s) {
+    case ChannelState::idle: return "idle";
+    case ChannelState::busy: return "busy";
+    case ChannelState::restarting: return "restarting";
+    case ChannelState::out_of_service: return "out_of_service";
+    case ChannelState::unavailable: return "unavailable";
+    }
+    return "?";
+}
+
 void PriLink::set_log_sink(LogSink sink)
 {
     log_sink() = std::move(sink);
@@ -72,6 +85,12 @@ PriLink::PriLink(PriLinkConfig cfg, FrameOut out, EventHook hook)
     }
     // Q.931 5.3.2 clearing (libpri-notes.md section 3).
     pri_hangup_fix_enable(_pri, 1);
+    // SERVICE / SERVICE ACKNOWLEDGE exist in the North American variants.
+    _service_messages = _cfg.switch_type == PRI_SWITCH_NI2 || _cfg.switch_type == PRI_SWITCH_LUCENT5E ||
+                        _cfg.switch_type == PRI_SWITCH_ATT4ESS;
+    if (_service_messages) {
+        pri_set_service_message_support(_pri, 1);
+    }
 }
 
 int PriLink::io_read(struct pri* p, void* buf, int len)
@@ -185,6 +204,50 @@ int64_t PriLink::ms_to_next_timer() const
     return best;
 }
 
+std::vector<ChannelStatus> PriLink::channels() const
+{
+    std::vector<ChannelStatus> v;
+    for (int ch : _restart_channels) {
+        ChannelStatus c{ch, ChannelState::idle, _blocked_here[static_cast<std::size_t>(ch)] != 0,
+                        _blocked_there[static_cast<std::size_t>(ch)] != 0};
+        if (!_up) {
+            c.state = ChannelState::unavailable;
+        } else if (c.blocked_here || c.blocked_there) {
+            c.state = ChannelState::out_of_service;
+        } else if (ch == _restart_pending) {
+            c.state = ChannelState::restarting;
+        }
+        v.push_back(c);
+    }
+    return v;
+}
+
+int PriLink::set_service(int channel, bool in_service)
+{
+    std::vector<int> chans;
+    if (channel == 0) {
+        chans = _restart_channels;
+    } else if (std::find(_restart_channels.begin(), _restart_channels.end(), channel) != _restart_channels.end()) {
+        chans.push_back(channel);
+    } else {
+        return -1;
+    }
+    int changed = 0;
+    for (int ch : chans) {
+        auto& b = _blocked_here[static_cast<std::size_t>(ch)];
+        if ((b != 0) == !in_service) {
+            continue;
+        }
+        b = in_service ? 0 : 1;
+        ++changed;
+        // TR-NWT-001268 change status: 0 in service, 2 out of service.
+        if (_service_messages && _up && pri_maintenance_service(_pri, 0, ch, in_service ? 0 : 2) == 0) {
+            ++_c.service_sent;
+        }
+    }
+    return changed;
+}
+
 void PriLink::start_restarts()
 {
     _restart_next = 0;
@@ -235,6 +298,20 @@ void PriLink::handle_event(pri_event* e)
     case PRI_EVENT_RESTART:
         ++_c.restarts_received;
         break;
+    case PRI_EVENT_SERVICE: {
+        ++_c.service_received;
+        int ch = e->service.channel & 0xff;
+        // 0 in service; 1 maintenance and 2 out of service both block.
+        uint8_t blocked = e->service.changestatus == 0 ? 0 : 1;
+        if (ch > 0 && ch < static_cast<int>(_blocked_there.size())) {
+            _blocked_there[static_cast<std::size_t>(ch)] = blocked;
+        } else {
+            for (int c : _restart_channels) {
+                _blocked_there[static_cast<std::size_t>(c)] = blocked;
+            }
+        }
+        break;
+    }
     case PRI_EVENT_RESTART_ACK:
         // Some switches omit the channel: it answers our one outstanding
         // restart either way.

@@ -53,10 +53,29 @@ struct PriLinkCounters {
     uint64_t restarts_received = 0;  // the far end restarted a channel (or all)
     uint64_t setups_refused = 0;     // SETUP cleared: no call handler yet
     uint64_t config_errors = 0;
+    uint64_t service_sent = 0;       // SERVICE messages we sent
+    uint64_t service_received = 0;   // SERVICE messages from the far end
     std::array<uint64_t, 32> events{};  // by PRI_EVENT_* number
     // Q.931 messages by q931_message_names index (+1 slot: other types).
     std::array<uint64_t, q931_message_names.size() + 1> q931_rx{};
     std::array<uint64_t, q931_message_names.size() + 1> q931_tx{};
+};
+
+// A B-channel as this link sees it.
+enum class ChannelState {
+    idle,
+    busy,            // a call holds it
+    restarting,      // RESTART sent, no acknowledgement yet
+    out_of_service,  // blocked here, or taken out of service by the far end (SERVICE)
+    unavailable,     // the D-channel is down
+};
+const char* channel_state_name(ChannelState s);
+
+struct ChannelStatus {
+    int channel;  // Q.931 channel number (the timeslot)
+    ChannelState state;
+    bool blocked_here;    // out of service by our operator
+    bool blocked_there;   // out of service by the far end's SERVICE message
 };
 
 class PriLink {
@@ -91,6 +110,15 @@ public:
     // The B-channel numbers of this span (Q.931 channel numbers = timeslots).
     const std::vector<int>& bearer_channels() const { return _restart_channels; }
 
+    // Every B-channel's state, ascending.
+    std::vector<ChannelStatus> channels() const;
+    // Operator maintenance: take a channel (0 = every one) out of service
+    // or back. Where the switch type has SERVICE messages (NI-2, 4ESS,
+    // 5ESS: Telcordia TR-NWT-001268), the far end is told too. Returns the
+    // channels changed; -1 for a channel that is not a B-channel here.
+    int set_service(int channel, bool in_service);
+    bool service_messages() const { return _service_messages; }
+
 private:
     static int io_read(struct pri* p, void* buf, int len);
     static int io_write(struct pri* p, void* buf, int len);
@@ -111,6 +139,9 @@ private:
     int _restart_pending = 0;         // channel waiting for its ACK, 0 = none
     int64_t _restart_deadline_ms = 0; // CLOCK_MONOTONIC ms
     int _restart_attempts = 0;        // for the pending channel
+    bool _service_messages = false;
+    std::array<uint8_t, 32> _blocked_here{};
+    std::array<uint8_t, 32> _blocked_there{};
     PriLinkCounters _c;
 };
 

@@ -95,6 +95,18 @@ check "metrics: D-channel up, restarts sent and acknowledged, promtool clean" \
              grep -qx 'trunkgw_span_restarts_total{span=\"pri-e1\",what=\"timed_out\"} 0' $TEST_DIR/metrics.txt &&
              promtool check metrics <$TEST_DIR/metrics.txt"
 
+# Operator maintenance (EuroISDN has no SERVICE message: local blocking).
+check "channel pri-e1/5 maintenance" "$CTL" -c "$CFG" channel pri-e1/5 maintenance
+"$CTL" -c "$CFG" --json show channels pri-e1 >"$TEST_DIR/channels.json"
+check "show channels: 30 B-channels, 5 out of service here, the rest idle, 16 absent" \
+    test "$(json_get "$TEST_DIR/channels.json" "(lambda c: len(c)==30 and c[5]['state']=='out_of_service' and c[5]['blocked_here'] and all(x['state']=='idle' for x in c.values() if x['channel']!=5) and 16 not in c)({x['channel']: x for x in j['channels']})")" = True
+check "span pri-e1 block takes the other 29 out too" bash -c "$CTL -c $CFG span pri-e1 block | grep -q '29 channel'"
+curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics2.txt"
+check "metrics: 30 channels out of service" \
+    grep -qx 'trunkgw_span_channels{span="pri-e1",state="out_of_service"} 30' "$TEST_DIR/metrics2.txt"
+check "span pri-e1 unblock: all idle again" \
+    bash -c "$CTL -c $CFG span pri-e1 unblock | grep -q '30 channel' && test \$($CTL -c $CFG show channels pri-e1 | grep -c ' idle ') = 30"
+check "a channel that is not a B-channel is refused" bash -c "! $CTL -c $CFG channel pri-e1/16 maintenance 2>/dev/null"
 check "the trace ends" bash -c "timeout 30 tail --pid=$PID_trace -f /dev/null"
 check "trunkctl reports the frames it wrote" grep -Eq '^[1-9][0-9]* frames of span pri-e1 written to' "$TEST_DIR/trace.log"
 tshark -n -r "$TEST_DIR/dchannel.pcap" -T fields -e lapd.sapi -e q931.message_type -e _ws.expert.message \

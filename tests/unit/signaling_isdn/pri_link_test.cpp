@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "signaling/isdn/pri_link.h"
+#include "signaling/isdn/q931_message.h"
 #include "signaling/isdn/switch_type_names.h"
 #include "signaling/isdn/switch_types.h"
 
@@ -164,4 +165,61 @@ TEST_CASE("switch types: the names we accept, and nothing else", "[isdn]")
     for (std::size_t i = 0; i < switch_types.size(); ++i) {
         CHECK(switch_types[i].name == switch_type_name_list[i]);
     }
+}
+
+TEST_CASE("pri link: NI-2 maintenance: a blocked channel is out of service at both ends (SERVICE)", "[isdn]")
+{
+    BackToBack b(false, *switch_type_value("ni2"));
+    REQUIRE(b.run(8.0, [&] { return b.user.up() && !b.user.restarting() && !b.network.restarting(); }));
+    REQUIRE(b.user.service_messages());
+    CHECK(b.user.set_service(5, false) == 1);
+    CHECK(b.user.set_service(5, false) == 0);  // already out of service
+    auto ch5 = [](const PriLink& l) { return l.channels()[4]; };
+    CHECK(ch5(b.user).state == ChannelState::out_of_service);
+    CHECK(ch5(b.user).blocked_here);
+    REQUIRE(b.run(3.0, [&] { return ch5(b.network).blocked_there; }));
+    CHECK(ch5(b.network).state == ChannelState::out_of_service);
+    CHECK(b.network.channels()[3].state == ChannelState::idle);
+    CHECK(b.user.counters().service_sent == 1);
+    CHECK(b.network.counters().service_received == 1);
+    CHECK(b.user.set_service(5, true) == 1);
+    REQUIRE(b.run(3.0, [&] { return !ch5(b.network).blocked_there; }));
+    CHECK(ch5(b.user).state == ChannelState::idle);
+}
+
+TEST_CASE("pri link: EuroISDN has no SERVICE message: blocking is local; bad channels refused", "[isdn]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(b.run(5.0, [&] { return b.user.up() && !b.user.restarting(); }));
+    CHECK_FALSE(b.user.service_messages());
+    CHECK(b.user.set_service(16, false) == -1);  // the D-channel
+    CHECK(b.user.set_service(32, false) == -1);
+    CHECK(b.user.set_service(0, false) == 30);   // every B-channel
+    CHECK(b.user.counters().service_sent == 0);
+    for (const auto& c : b.user.channels()) {
+        CHECK(c.state == ChannelState::out_of_service);
+    }
+    CHECK(b.user.set_service(0, true) == 30);
+    CHECK(b.user.channels()[0].state == ChannelState::idle);
+}
+
+TEST_CASE("q931 messages: types found in I-frames, nothing else", "[isdn]")
+{
+    // SAPI 0 TEI 0 I-frame: 00 01 | N(S) N(R) | 08 02 80 01 | 46 (RESTART)
+    const uint8_t restart[] = {0x00, 0x01, 0x02, 0x02, 0x08, 0x02, 0x80, 0x01, 0x46, 0x18, 0x03, 0xa1, 0x83, 0x81};
+    auto m = q931_message_of_frame(restart, sizeof(restart));
+    REQUIRE(m);
+    CHECK(q931_message_names[*m].name == "restart");
+    const uint8_t rr[] = {0x00, 0x01, 0x01, 0x03};  // RR: supervisory
+    CHECK_FALSE(q931_message_of_frame(rr, sizeof(rr)));
+    const uint8_t sapi63[] = {0xfc, 0x01, 0x02, 0x02, 0x08, 0x02, 0x80, 0x01, 0x46};
+    CHECK_FALSE(q931_message_of_frame(sapi63, sizeof(sapi63)));
+    const uint8_t truncated[] = {0x00, 0x01, 0x02, 0x02, 0x08, 0x02, 0x80};
+    CHECK_FALSE(q931_message_of_frame(truncated, sizeof(truncated)));
+    const uint8_t unknown[] = {0x00, 0x01, 0x02, 0x02, 0x08, 0x01, 0x01, 0x33};
+    CHECK(q931_message_of_frame(unknown, sizeof(unknown)) == q931_message_names.size());
+    const uint8_t service[] = {0x00, 0x01, 0x02, 0x02, 0x03, 0x01, 0x01, 0x0f};
+    m = q931_message_of_frame(service, sizeof(service));
+    REQUIRE(m);
+    CHECK(q931_message_names[*m].name == "service");
 }
