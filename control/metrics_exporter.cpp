@@ -247,8 +247,15 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
                       static_cast<double>(k.service_sent), with("direction", "tx"));
             f.counter("trunkgw_span_service_messages_total", "SERVICE messages (NI-2/4ESS/5ESS maintenance), by direction.",
                       static_cast<double>(k.service_received), with("direction", "rx"));
-            f.counter("trunkgw_span_setups_refused_total", "Incoming SETUPs cleared because no call handler exists yet.",
-                      static_cast<double>(k.setups_refused), l);
+            const char* sr_help = "Incoming SETUPs refused, by Q.850 cause: 1 no route here, 34 no channel free, "
+                                  "44 the exclusive channel not free, 82 no such channel.";
+            f.counter("trunkgw_span_setups_refused_total", sr_help, static_cast<double>(k.setups_refused), with("cause", "1"));
+            f.counter("trunkgw_span_setups_refused_total", sr_help, static_cast<double>(k.setups_no_channel),
+                      with("cause", "34"));
+            f.counter("trunkgw_span_setups_refused_total", sr_help, static_cast<double>(k.setups_channel_unavailable),
+                      with("cause", "44"));
+            f.counter("trunkgw_span_setups_refused_total", sr_help, static_cast<double>(k.setups_bad_channel),
+                      with("cause", "82"));
         }
         for (std::size_t i = 0; i < api::span_counter_count; ++i) {
             const auto& info = api::span_counter_info[i];

@@ -98,7 +98,10 @@ json spans_json(const Snapshot& s)
                              {"restart_retries", k.restart_retries},
                              {"restart_timeouts", k.restart_timeouts},
                              {"restarts_received", k.restarts_received},
-                             {"setups_refused", k.setups_refused},
+                             {"setups_unrouted", k.setups_refused},
+                             {"setups_no_channel", k.setups_no_channel},
+                             {"setups_channel_unavailable", k.setups_channel_unavailable},
+                             {"setups_bad_channel", k.setups_bad_channel},
                              {"config_errors", k.config_errors}}},
                            {"q931_rx", q931_rx},
                            {"q931_tx", q931_tx}};

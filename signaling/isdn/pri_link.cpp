@@ -83,8 +83,10 @@ PriLink::PriLink(PriLinkConfig cfg, FrameOut out, EventHook hook)
     if (_pri == nullptr) {
         throw std::runtime_error("span " + _cfg.name + ": libpri refused to create the D-channel");
     }
-    // Q.931 5.3.2 clearing (libpri-notes.md section 3).
-    pri_hangup_fix_enable(_pri, 1);
+    // libpri's "hangup fix" makes even a SETUP rejected with 1/34/44/82 go
+    // out as DISCONNECT; Q.931 5.2.5.1 rejects a SETUP with RELEASE
+    // COMPLETE, which the classic behaviour sends for those causes.
+    pri_hangup_fix_enable(_pri, 0);
     // SERVICE / SERVICE ACKNOWLEDGE exist in the North American variants.
     _service_messages = _cfg.switch_type == PRI_SWITCH_NI2 || _cfg.switch_type == PRI_SWITCH_LUCENT5E ||
                         _cfg.switch_type == PRI_SWITCH_ATT4ESS;
@@ -202,6 +204,36 @@ int64_t PriLink::ms_to_next_timer() const
         best = best < 0 ? ms : std::min(best, ms);
     }
     return best;
+}
+
+int PriLink::select_channel(int requested, bool exclusive) const
+{
+    auto is_bearer = [this](int ch) {
+        return std::find(_restart_channels.begin(), _restart_channels.end(), ch) != _restart_channels.end();
+    };
+    auto is_free = [this](int ch) {
+        return _blocked_here[static_cast<std::size_t>(ch)] == 0 && _blocked_there[static_cast<std::size_t>(ch)] == 0 &&
+               ch != _restart_pending;
+    };
+    if (requested != 0) {
+        if (!is_bearer(requested)) {
+            return -PRI_CAUSE_IDENTIFIED_CHANNEL_NOTEXIST;
+        }
+        if (is_free(requested)) {
+            return requested;
+        }
+        if (exclusive) {
+            return -PRI_CAUSE_REQUESTED_CHAN_UNAVAIL;
+        }
+    }
+    // Hunt from the top: the far end (a network) usually hunts from the
+    // bottom, which keeps glare rare (libpri-notes.md section 6).
+    for (auto it = _restart_channels.rbegin(); it != _restart_channels.rend(); ++it) {
+        if (is_free(*it)) {
+            return *it;
+        }
+    }
+    return -PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION;
 }
 
 std::vector<ChannelStatus> PriLink::channels() const
@@ -327,14 +359,42 @@ void PriLink::handle_event(pri_event* e)
             log_sink()(_cfg.name, true, std::string("configuration error: ") + e->err.err);
         }
         break;
-    case PRI_EVENT_RING:
-        if (!_hook) {
-            // Q.850 cause 47: resource unavailable, unspecified.
-            ++_c.setups_refused;
-            pri_hangup(_pri, e->ring.call, PRI_CAUSE_RESOURCE_UNAVAIL_UNSPECIFIED);
+    case PRI_EVENT_RING: {
+        // channel: -1 or 0xff "any"; low 8 bits the channel (libpri-notes 4).
+        int requested = e->ring.channel < 0 ? 0 : e->ring.channel & 0xff;
+        if (requested == 0xff) {
+            requested = 0;
+        }
+        int ch = select_channel(requested, e->ring.flexible == 0);
+        if (ch < 0) {
+            if (-ch == PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION) {
+                ++_c.setups_no_channel;
+            } else if (-ch == PRI_CAUSE_REQUESTED_CHAN_UNAVAIL) {
+                ++_c.setups_channel_unavailable;
+            } else {
+                ++_c.setups_bad_channel;
+            }
+            pri_hangup(_pri, e->ring.call, -ch);
             break;
         }
+        if (!_hook) {
+            ++_c.setups_refused;
+            pri_hangup(_pri, e->ring.call, PRI_CAUSE_UNALLOCATED);
+            break;
+        }
+        e->ring.channel = ch;
         _hook(*this, e);
+        break;
+    }
+    case PRI_EVENT_HANGUP_REQ:
+    case PRI_EVENT_HANGUP:
+        if (_hook) {
+            _hook(*this, e);
+        } else {
+            // Nobody holds the call: finish the clearing so that libpri
+            // frees it (libpri-notes.md section 6, hangup ordering).
+            pri_hangup(_pri, e->hangup.call, e->hangup.cause);
+        }
         break;
     default:
         if (_hook) {

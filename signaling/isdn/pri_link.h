@@ -14,9 +14,15 @@
 //    messages may be sent"), then the channel is counted as timed out, so
 //    no channel is ever left stuck in a state the far end forgot.
 //  - libpri answers the far end's RESTART itself; we count it.
-// Call events (RING, ANSWER, HANGUP...) go to the EventHook; without one,
-// an incoming SETUP is cleared with cause 47 (resource unavailable) until
-// routing exists (issue 6 wires the call model).
+// An incoming SETUP first gets a B-channel (Q.931 5.2.3.1): the one it
+// indicates if that is free; another when it said "preferred"; cause 44
+// (requested circuit/channel not available) when it said "exclusive" and
+// that one is busy or out of service; cause 34 (no circuit/channel
+// available) when none is free; cause 82 (identified channel does not
+// exist) for a channel that is not a B-channel here. A SETUP with a
+// channel then goes to the EventHook (the call model, issue 6); without
+// one it is cleared with cause 1 (unallocated number: nothing here routes
+// it), with RELEASE COMPLETE as Q.931 5.2.5.1 rejects a SETUP.
 #pragma once
 
 #include <array>
@@ -51,7 +57,10 @@ struct PriLinkCounters {
     uint64_t restart_retries = 0;    // a RESTART sent again: no RESTART ACKNOWLEDGE within 4 s
     uint64_t restart_timeouts = 0;   // channels given up on after the retry
     uint64_t restarts_received = 0;  // the far end restarted a channel (or all)
-    uint64_t setups_refused = 0;     // SETUP cleared: no call handler yet
+    uint64_t setups_refused = 0;     // SETUP cleared: no route (no call handler yet)
+    uint64_t setups_no_channel = 0;  // cause 34: no B-channel free
+    uint64_t setups_channel_unavailable = 0;  // cause 44: the exclusive channel is not free
+    uint64_t setups_bad_channel = 0;  // cause 82: not a B-channel of this span
     uint64_t config_errors = 0;
     uint64_t service_sent = 0;       // SERVICE messages we sent
     uint64_t service_received = 0;   // SERVICE messages from the far end
@@ -109,6 +118,10 @@ public:
     struct pri* handle() { return _pri; }
     // The B-channel numbers of this span (Q.931 channel numbers = timeslots).
     const std::vector<int>& bearer_channels() const { return _restart_channels; }
+
+    // The B-channel for an incoming SETUP's channel indication (see above):
+    // > 0 a channel, < 0 minus the Q.850 cause to clear with.
+    int select_channel(int requested, bool exclusive) const;
 
     // Every B-channel's state, ascending.
     std::vector<ChannelStatus> channels() const;

@@ -23,6 +23,7 @@ using Frames = std::deque<std::vector<uint8_t>>;
 struct BackToBack {
     Frames to_network, to_user;
     bool user_ring_full = false;
+    std::vector<int> network_causes;  // causes of the network side's cleared calls
     PriLink user;
     PriLink network;
 
@@ -35,10 +36,18 @@ struct BackToBack {
                    to_network.emplace_back(f, f + n);
                    return true;
                }),
-          network(PriLinkConfig{"network", true, switch_type, e1}, [this](const uint8_t* f, std::size_t n) {
-              to_user.emplace_back(f, f + n);
-              return true;
-          })
+          network(
+              PriLinkConfig{"network", true, switch_type, e1},
+              [this](const uint8_t* f, std::size_t n) {
+                  to_user.emplace_back(f, f + n);
+                  return true;
+              },
+              [this](PriLink& l, pri_event* e) {
+                  if (e->e == PRI_EVENT_HANGUP || e->e == PRI_EVENT_HANGUP_REQ) {
+                      network_causes.push_back(e->hangup.cause);
+                      pri_hangup(l.handle(), e->hangup.call, e->hangup.cause);
+                  }
+              })
     {
     }
 
@@ -110,6 +119,49 @@ TEST_CASE("pri link: a SETUP with no call handler is cleared, never left hanging
     pri_sr_free(sr);
     REQUIRE(b.run(5.0, [&] { return b.user.counters().setups_refused == 1; }));
     CHECK(b.user.counters().events[PRI_EVENT_RING] == 1);
+}
+
+namespace {
+
+// The network side places a call to channel `ch` (0: any).
+void place_call(BackToBack& b, int ch, bool exclusive)
+{
+    q931_call* call = pri_new_call(b.network.handle());
+    REQUIRE(call != nullptr);
+    struct pri_sr* sr = pri_sr_new();
+    pri_sr_set_channel(sr, ch, exclusive ? 1 : 0, 0);
+    pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, PRI_LAYER_1_ALAW);
+    pri_sr_set_called(sr, const_cast<char*>("5551234"), PRI_NATIONAL_ISDN, 1);
+    REQUIRE(pri_setup(b.network.handle(), call, sr) == 0);
+    pri_sr_free(sr);
+}
+
+}  // namespace
+
+TEST_CASE("pri link: incoming SETUP channel selection and its causes (Q.931 5.2.3.1)", "[isdn]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(b.run(5.0, [&] { return b.user.up() && !b.user.restarting() && !b.network.restarting(); }));
+    CHECK(b.user.select_channel(0, false) == 31);  // hunting from the top
+    CHECK(b.user.select_channel(16, true) == -PRI_CAUSE_IDENTIFIED_CHANNEL_NOTEXIST);
+    b.user.set_service(5, false);
+    CHECK(b.user.select_channel(5, false) == 31);  // preferred: another one
+
+    place_call(b, 5, true);  // exclusive, blocked: 44
+    REQUIRE(b.run(3.0, [&] { return b.network_causes.size() == 1; }));
+    CHECK(b.network_causes[0] == PRI_CAUSE_REQUESTED_CHAN_UNAVAIL);
+    CHECK(b.user.counters().setups_channel_unavailable == 1);
+
+    place_call(b, 5, false);  // preferred: gets a channel, then no route: 1
+    REQUIRE(b.run(3.0, [&] { return b.network_causes.size() == 2; }));
+    CHECK(b.network_causes[1] == PRI_CAUSE_UNALLOCATED);
+    CHECK(b.user.counters().setups_refused == 1);
+
+    b.user.set_service(0, false);  // every channel blocked: 34
+    place_call(b, 7, false);
+    REQUIRE(b.run(3.0, [&] { return b.network_causes.size() == 3; }));
+    CHECK(b.network_causes[2] == PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION);
+    CHECK(b.user.counters().setups_no_channel == 1);
 }
 
 TEST_CASE("pri link: short and garbage frames are dropped or handled, the link recovers", "[isdn]")
