@@ -119,6 +119,13 @@ int main(int argc, char** argv)
     app.add_option("--isdn", isdn_side, "run ISDN PRI (libpri) on the D-channel: network (the carrier) or user")
         ->check(CLI::IsMember({"network", "user"}));
     app.add_option("--switch-type", switch_type, "with --isdn: euroisdn_e1 (E1 default), ni2 (T1 default), ...");
+    std::vector<std::string> calls;
+    int call_channel = 0;
+    bool call_exclusive = false;
+    app.add_option("--call", calls, "with --isdn: place a call to this number once the link is up and idle "
+                                    "(repeatable: one after the other clears); its cause goes in the JSON");
+    app.add_option("--call-channel", call_channel, "B-channel the calls ask for (0: any)")->check(CLI::Range(0, 31));
+    app.add_flag("--call-exclusive", call_exclusive, "ask for --call-channel exclusively (else preferred)");
     CLI11_PARSE(app, argc, argv);
 
     sockaddr_in la{};
@@ -181,6 +188,15 @@ int main(int argc, char** argv)
     // With --isdn, libpri runs the D-channel: our HDLC's good frames go to
     // it and its frames go out through our HDLC.
     std::unique_ptr<isdn::PriLink> pri;
+    std::vector<int> call_results;  // Q.850 cause per placed call
+    bool call_in_progress = false;
+    std::size_t calls_placed = 0;
+    uint64_t idle_since_ns = 0;  // our restarts done, link up
+    auto mono_ns_now = [] {
+        timespec t{};
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(t.tv_nsec);
+    };
     HdlcChannel dchan(
         [](void* user, const uint8_t* f, std::size_t n) {
             ++g_dchan_rx;
@@ -206,7 +222,18 @@ int main(int argc, char** argv)
         });
         pri = std::make_unique<isdn::PriLink>(
             isdn::PriLinkConfig{"far-end", isdn_side == "network", *st, cfg.line.type == LineType::e1},
-            [&dchan](const uint8_t* f, std::size_t n) { return dchan.tx_pending() < 8 && dchan.tx_queue_frame(f, n) == 0; });
+            [&dchan](const uint8_t* f, std::size_t n) { return dchan.tx_pending() < 8 && dchan.tx_queue_frame(f, n) == 0; },
+            [&call_results, &call_in_progress](isdn::PriLink& l, pri_event* e) {
+                if (e->e == PRI_EVENT_HANGUP || e->e == PRI_EVENT_HANGUP_REQ) {
+                    if (call_in_progress) {
+                        call_results.push_back(e->hangup.cause);
+                        call_in_progress = false;
+                        std::fprintf(stderr, "pw-peer: call %zu cleared, cause %d\n", call_results.size(),
+                                     e->hangup.cause);
+                    }
+                    pri_hangup(l.handle(), e->hangup.call, e->hangup.cause);
+                }
+            });
     }
 
     uint8_t tx[64 * span_frame_octets];
@@ -225,6 +252,32 @@ int main(int argc, char** argv)
         }
         if (pri) {
             pri->run_timers();
+            // One call at a time, once the link is up and both sides'
+            // restarts are over (a RESTART would clear it).
+            // The gateway restarts every channel too: wait for its restarts,
+            // or 3 s of none after ours.
+            if (pri->up() && !pri->restarting() && idle_since_ns == 0) {
+                idle_since_ns = mono_ns_now();
+            } else if (!pri->up() || pri->restarting()) {
+                idle_since_ns = 0;
+            }
+            const bool far_restarts_done = pri->counters().restarts_received >= pri->bearer_channels().size() ||
+                                           (idle_since_ns != 0 && mono_ns_now() - idle_since_ns > 3'000'000'000ULL);
+            if (!call_in_progress && calls_placed < calls.size() && idle_since_ns != 0 && far_restarts_done) {
+                q931_call* call = pri_new_call(pri->handle());
+                pri_sr* sr = pri_sr_new();
+                pri_sr_set_channel(sr, call_channel, call_exclusive ? 1 : 0, 0);
+                pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH,
+                                  cfg.line.type == LineType::e1 ? PRI_LAYER_1_ALAW : PRI_LAYER_1_ULAW);
+                pri_sr_set_called(sr, calls[calls_placed].data(), PRI_NATIONAL_ISDN, 1);
+                if (call != nullptr && pri_setup(pri->handle(), call, sr) == 0) {
+                    call_in_progress = true;
+                } else {
+                    call_results.push_back(-1);
+                }
+                pri_sr_free(sr);
+                ++calls_placed;
+            }
         }
         uint32_t due = clock.due_frames();
         if (due == 0) {
@@ -296,6 +349,13 @@ int main(int argc, char** argv)
                       static_cast<unsigned long long>(ic.restart_acks),
                       static_cast<unsigned long long>(ic.restarts_received));
         isdn_json = buf;
+        isdn_json.pop_back();  // the closing brace: the calls go inside
+        isdn_json += ", \"calls\": [";
+        for (std::size_t k = 0; k < call_results.size(); ++k) {
+            isdn_json += (k == 0 ? "" : ", ") + std::string("{\"called\": \"") + calls[k] +
+                         "\", \"cause\": " + std::to_string(call_results[k]) + "}";
+        }
+        isdn_json += "]}";
     }
     record_json += isdn_json;
     SpanCounters c = span.counters();

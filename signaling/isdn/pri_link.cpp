@@ -143,6 +143,10 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
     if (_tap) {
         _tap(frame, len, false);
     }
+    // Q.921 3.6.6 / 5.5.1: a SABME (control 011P1111) while the link is
+    // up re-establishes it -- the far end restarted its Layer 2. libpri
+    // answers it without telling us; it is a Layer 2 recovery all the same.
+    const bool reestablish = _up && (frame[2] & 0xef) == 0x6f;
     _rx = frame;
     _rx_len = len;
     pri_event* e = pri_check_event(_pri);
@@ -156,6 +160,10 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
     // that they reach us before the next frame's events (the UA's DCHAN_UP).
     while (pri_event* d = pri_schedule_run(_pri)) {
         handle_event(d);
+    }
+    if (reestablish && _up) {
+        ++_c.dchan_reestablished;
+        start_restarts();
     }
 }
 
@@ -311,13 +319,18 @@ void PriLink::handle_event(pri_event* e)
     }
     switch (type) {
     case PRI_EVENT_DCHAN_UP:
-        if (!_up) {
+        // Up again while up: the far end re-established the data link
+        // (SABME in multiple-frame established, Q.921 5.5.1.2) -- a Layer 2
+        // recovery too.
+        if (_up) {
+            ++_c.dchan_reestablished;
+        } else {
             _up = true;
             ++_c.dchan_up;
-            // Q.931 5.5: bring every B-channel to idle on both sides, at
-            // start and after every Layer 2 recovery.
-            start_restarts();
         }
+        // Q.931 5.5: bring every B-channel to idle on both sides, at start
+        // and after every Layer 2 recovery.
+        start_restarts();
         break;
     case PRI_EVENT_DCHAN_DOWN:
         if (_up) {

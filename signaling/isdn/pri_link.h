@@ -52,6 +52,7 @@ struct PriLinkCounters {
     uint64_t frames_rx_short = 0;    // under 3 octets: dropped before libpri
     uint64_t dchan_up = 0;
     uint64_t dchan_down = 0;
+    uint64_t dchan_reestablished = 0;  // the far end re-established a link that was up
     uint64_t restarts_sent = 0;
     uint64_t restart_acks = 0;
     uint64_t restart_retries = 0;    // a RESTART sent again: no RESTART ACKNOWLEDGE within 4 s

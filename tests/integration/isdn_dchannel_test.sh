@@ -125,10 +125,40 @@ check "the far end saw Q.921 up and the gateway's restarts, and had its own 30 a
     test "$(json_get "$TEST_DIR/peer.json" "j['isdn']['dchan_up']>=1 and j['isdn']['restarts_received']>=30 and j['isdn']['restart_acks']==30")" = True
 check "the D-channel goes down" wait_log "$TEST_DIR/control.log" "span pri-e1: D-channel down" 20
 
-# It returns: up again, and every channel restarted again (Layer 2 recovery).
-start peer2 "$PEER" --local 10.80.0.2:50001 --remote 10.80.0.1:50001 --seconds 30 --jitter-packets 16 --isdn network
+# It returns (with a call for channel 5, exclusive, which the operator has
+# taken out of service): up again, every channel restarted again (Layer 2
+# recovery), and the call refused with cause 44.
+"$CTL" -c "$CFG" channel pri-e1/5 maintenance >/dev/null
+start peer2 "$PEER" --local 10.80.0.2:50001 --remote 10.80.0.1:50001 --seconds 30 --jitter-packets 16 --isdn network \
+    --call 5551000 --call-channel 5 --call-exclusive
 check "the D-channel comes back" \
     bash -c "timeout 20 tail -n +1 -F $TEST_DIR/control.log | grep -m2 'span pri-e1: D-channel up' | tail -n 1 | grep -q up"
 check "after the recovery every B-channel is restarted again" \
     wait_log "$TEST_DIR/control.log" "restart complete: 60 acknowledged in all, [0-9]* sent again, 0 timed out" 40
+refused() {  # refused CAUSE COUNT: bounded wait for the refusal counter
+    for i in $(seq 100); do
+        curl -sf http://127.0.0.1:9464/metrics | grep -qx "trunkgw_span_setups_refused_total{span=\"pri-e1\",cause=\"$1\"} $2" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "a SETUP for channel 5 exclusive is refused with cause 44 (requested channel not available)" refused 44 1
+check "the far end sees its call cleared" wait_log "$TEST_DIR/peer2.log" "pw-peer: call 1 cleared" 10
+kill -TERM "$PID_peer2"
+check "the far end ends" bash -c "timeout 10 tail --pid=$PID_peer2 -f /dev/null"
+tail -n 1 "$TEST_DIR/peer2.log" >"$TEST_DIR/peer2.json"
+check "... and the far end got the RELEASE COMPLETE with cause 44" \
+    test "$(json_get "$TEST_DIR/peer2.json" "[c['cause'] for c in j['isdn']['calls']]")" = "[44]"
+
+# Every channel out of service: a call anywhere is refused with cause 34.
+"$CTL" -c "$CFG" span pri-e1 block >/dev/null
+start peer3 "$PEER" --local 10.80.0.2:50001 --remote 10.80.0.1:50001 --seconds 30 --jitter-packets 16 --isdn network \
+    --call 5552000
+check "with the span blocked, a SETUP is refused with cause 34 (no circuit/channel available)" refused 34 1
+check "the far end sees its call cleared" wait_log "$TEST_DIR/peer3.log" "pw-peer: call 1 cleared" 10
+kill -TERM "$PID_peer3"
+check "the far end ends" bash -c "timeout 10 tail --pid=$PID_peer3 -f /dev/null"
+tail -n 1 "$TEST_DIR/peer3.log" >"$TEST_DIR/peer3.json"
+check "... and the far end got cause 34" \
+    test "$(json_get "$TEST_DIR/peer3.json" "[c['cause'] for c in j['isdn']['calls']]")" = "[34]"
 finish
