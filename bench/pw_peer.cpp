@@ -266,7 +266,8 @@ int main(int argc, char** argv)
             if (!call_in_progress && calls_placed < calls.size() && idle_since_ns != 0 && far_restarts_done) {
                 q931_call* call = pri_new_call(pri->handle());
                 pri_sr* sr = pri_sr_new();
-                pri_sr_set_channel(sr, call_channel, call_exclusive ? 1 : 0, 0);
+                // -1: any channel (0 would encode "no channel", Q.931 4.5.13).
+                pri_sr_set_channel(sr, call_channel == 0 ? -1 : call_channel, call_exclusive ? 1 : 0, 0);
                 pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH,
                                   cfg.line.type == LineType::e1 ? PRI_LAYER_1_ALAW : PRI_LAYER_1_ULAW);
                 pri_sr_set_called(sr, calls[calls_placed].data(), PRI_NATIONAL_ISDN, 1);

@@ -51,8 +51,9 @@ void add_isdn_commands(MgmtCommands& c, IsdnSpans& isdn)
                          [service](const json& args) { return service(args, 0, true); }};
     c["channel service"] = {"put {span, channel} in service (or, with in_service false, maintenance)",
                             [service](const json& args) {
-                                if (!args.contains("channel") || !args["channel"].is_number_unsigned()) {
-                                    throw MgmtError("argument \"channel\" (a B-channel number) is required");
+                                if (!args.contains("channel") || !args["channel"].is_number_unsigned() ||
+                                    args["channel"].get<uint64_t>() < 1 || args["channel"].get<uint64_t>() > 31) {
+                                    throw MgmtError("argument \"channel\" (a B-channel number, 1-31) is required");
                                 }
                                 bool in = !args.contains("in_service") || args["in_service"].get<bool>();
                                 return service(args, args["channel"].get<int>(), in);

@@ -52,7 +52,7 @@ T arg(const json& args, const char* key, T fallback)
 
 uint32_t slot_arg(const json& args)
 {
-    if (!args.contains("id") || !args["id"].is_number_unsigned()) {
+    if (!args.contains("id") || !args["id"].is_number_unsigned() || args["id"].get<uint64_t>() > UINT32_MAX) {
         throw MgmtError("argument \"id\" (the session number) is required");
     }
     return args["id"].get<uint32_t>();

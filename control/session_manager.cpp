@@ -45,7 +45,8 @@ SessionManager::SessionManager(DataplaneLink& link, const config::Config& cfg)
     : _link(link), _cfg(cfg), _per_worker(cfg.dataplane.sessions_per_worker),
       _slots(static_cast<std::size_t>(cfg.dataplane.sessions_per_worker) * cfg.dataplane.workers.size()),
       _next_slot(cfg.dataplane.workers.size(), 0),
-      _port_used((cfg.media.rtp_port_max - cfg.media.rtp_port_min) / 2 + 1, 0)
+      _port_used((cfg.media.rtp_port_max - cfg.media.rtp_port_min) / 2 + 1, 0),
+      _next_port(cfg.dataplane.workers.size(), 0)
 {
     // RTCP takes port + 1: the last even port only when its odd one is in range.
     if (cfg.media.rtp_port_max % 2 == 0) {
@@ -70,16 +71,20 @@ int32_t SessionManager::take_slot(uint32_t worker_index)
     return -1;
 }
 
-int32_t SessionManager::take_port()
+int32_t SessionManager::take_port(uint32_t worker_index)
 {
     auto n = static_cast<uint32_t>(_port_used.size());
-    for (uint32_t k = 0; k < n; ++k) {
-        uint32_t i = (_next_port + k) % n;
+    auto workers = static_cast<uint32_t>(_next_port.size());
+    uint32_t& next = _next_port[worker_index];
+    // This worker's ports: worker_index, worker_index + workers, ...
+    uint32_t mine = n > worker_index ? (n - worker_index + workers - 1) / workers : 0;
+    for (uint32_t k = 0; k < mine; ++k) {
+        uint32_t i = worker_index + ((next + k) % mine) * workers;
         if (_port_used[i] == 0) {
             _port_used[i] = 1;
             --_ports_free;
             _c.ports_free.store(_ports_free, std::memory_order_relaxed);
-            _next_port = (i + 1) % n;
+            next = (next + k + 1) % mine;
             return static_cast<int32_t>(_cfg.media.rtp_port_min + 2 * i);
         }
     }
@@ -158,9 +163,10 @@ SessionHandle SessionManager::create(const SessionRequest& r)
         throw refuse(fmt::format("all {} session slots of worker {} are in use", _per_worker,
                                  _cfg.dataplane.workers[worker_index].id));
     }
-    int32_t port = take_port();
+    int32_t port = take_port(worker_index);
     if (port < 0) {
-        throw refuse(fmt::format("no free RTP port in {}-{}", _cfg.media.rtp_port_min, _cfg.media.rtp_port_max));
+        throw refuse(fmt::format("no free RTP port of worker {} in {}-{}", _cfg.dataplane.workers[worker_index].id,
+                                 _cfg.media.rtp_port_min, _cfg.media.rtp_port_max));
     }
     const config::Media& m = _cfg.media;
     api::SessionCreatePayload p{};
@@ -189,8 +195,9 @@ SessionHandle SessionManager::create(const SessionRequest& r)
     s.used = true;
     s.local_port = p.local_port;
     s.channel_index = channel_index;
+    s.create_seq = ++_seq;
     ++_active;
-    if (!_link.send_command(worker_index, api::make_message(api::MsgType::cmd_session_create, ++_seq, p))) {
+    if (!_link.send_command(worker_index, api::make_message(api::MsgType::cmd_session_create, s.create_seq, p))) {
         free_slot(static_cast<uint32_t>(slot));
         throw refuse("the data plane is not attached, or its command backlog is full");
     }
@@ -267,6 +274,11 @@ void SessionManager::resync(const api::Segment& seg)
 void SessionManager::on_command_error(const api::CmdErrorPayload& e)
 {
     if (e.cmd_type != static_cast<uint16_t>(api::MsgType::cmd_session_create) || e.object >= _slots.size()) {
+        return;
+    }
+    // Only the create that still owns the slot: a late error for an older
+    // one must not free a session created since.
+    if (!_slots[e.object].used || _slots[e.object].create_seq != e.cmd_seq) {
         return;
     }
     ++_c.worker_refused;

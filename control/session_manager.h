@@ -9,7 +9,10 @@
 // a session lives on the worker of its B-channel (or on a chosen worker
 // when it has none). Local RTP ports: even ports of [media.rtp_port_min,
 // media.rtp_port_max], handed out round robin so that a port just freed is
-// reused last (a late packet of an old call never reaches a new one).
+// reused last (a late packet of an old call never reaches a new one), and
+// split between the workers (port k belongs to worker k mod n): a port is
+// only ever reused on the worker that freed it, whose command ring applies
+// the delete before the next create.
 #pragma once
 
 #include <atomic>
@@ -85,9 +88,10 @@ private:
         bool used = false;
         uint16_t local_port = 0;
         uint32_t channel_index = 0;
+        uint32_t create_seq = 0;  // the create command that took the slot
     };
     int32_t take_slot(uint32_t worker_index);
-    int32_t take_port();
+    int32_t take_port(uint32_t worker_index);
     void free_slot(uint32_t slot);
 
     DataplaneLink& _link;
@@ -96,7 +100,7 @@ private:
     std::vector<Slot> _slots;
     std::vector<uint32_t> _next_slot;  // per worker: where the search starts
     std::vector<uint8_t> _port_used;   // per even port in the range
-    uint32_t _next_port = 0;
+    std::vector<uint32_t> _next_port;  // per worker: where the search starts
     uint32_t _ports_free = 0;
     std::size_t _active = 0;
     uint32_t _seq = 0;

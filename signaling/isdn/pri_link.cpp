@@ -137,8 +137,8 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
         return;
     }
     ++_c.frames_rx;
-    if (auto m = q931_message_of_frame(frame, len)) {
-        ++_c.q931_rx[*m];
+    if (auto q = q931_message_of_frame(frame, len)) {
+        ++_c.q931_rx[*q];
     }
     if (_tap) {
         _tap(frame, len, false);
@@ -147,6 +147,12 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
     // up re-establishes it -- the far end restarted its Layer 2. libpri
     // answers it without telling us; it is a Layer 2 recovery all the same.
     const bool reestablish = _up && (frame[2] & 0xef) == 0x6f;
+    // libpri turns a SERVICE / SERVICE ACKNOWLEDGE for the whole interface
+    // into DCHAN_UP / DCHAN_DOWN (libpri-notes.md section 2): while one is
+    // being handled, those events mean "interface in / out of service".
+    auto m = q931_message_of_frame(frame, len);
+    _in_maintenance_frame = m && (q931_message_names[*m].name == "service" ||
+                                  q931_message_names[*m].name == "service_acknowledge");
     _rx = frame;
     _rx_len = len;
     pri_event* e = pri_check_event(_pri);
@@ -161,6 +167,7 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
     while (pri_event* d = pri_schedule_run(_pri)) {
         handle_event(d);
     }
+    _in_maintenance_frame = false;
     if (reestablish && _up) {
         ++_c.dchan_reestablished;
         start_restarts();
@@ -292,6 +299,15 @@ void PriLink::start_restarts()
 {
     _restart_next = 0;
     _restart_pending = 0;
+    // Channels our operator blocked while the link was down: tell the far
+    // end now (TR-NWT-001268 SERVICE, where the switch type has it).
+    if (_service_messages) {
+        for (int ch : _restart_channels) {
+            if (_blocked_here[static_cast<std::size_t>(ch)] != 0 && pri_maintenance_service(_pri, 0, ch, 2) == 0) {
+                ++_c.service_sent;
+            }
+        }
+    }
     restart_next();
 }
 
@@ -301,6 +317,12 @@ void PriLink::restart_next()
         return;
     }
     int ch = _restart_channels[_restart_next++];
+    // Out-of-service channels are not restarted (libpri-notes.md section
+    // 6); the far end learns their state from SERVICE where it exists.
+    if (_blocked_here[static_cast<std::size_t>(ch)] != 0 || _blocked_there[static_cast<std::size_t>(ch)] != 0) {
+        restart_next();
+        return;
+    }
     if (pri_reset(_pri, ch) == 0) {
         ++_c.restarts_sent;
         _restart_attempts = 1;
@@ -319,6 +341,11 @@ void PriLink::handle_event(pri_event* e)
     }
     switch (type) {
     case PRI_EVENT_DCHAN_UP:
+        if (_in_maintenance_frame) {
+            ++_c.service_received;
+            _blocked_there.fill(0);  // the far end put the interface in service
+            break;
+        }
         // Up again while up: the far end re-established the data link
         // (SABME in multiple-frame established, Q.921 5.5.1.2) -- a Layer 2
         // recovery too.
@@ -333,6 +360,13 @@ void PriLink::handle_event(pri_event* e)
         start_restarts();
         break;
     case PRI_EVENT_DCHAN_DOWN:
+        if (_in_maintenance_frame) {
+            ++_c.service_received;
+            for (int c : _restart_channels) {
+                _blocked_there[static_cast<std::size_t>(c)] = 1;  // interface out of service
+            }
+            break;
+        }
         if (_up) {
             _up = false;
             ++_c.dchan_down;
@@ -357,15 +391,18 @@ void PriLink::handle_event(pri_event* e)
         }
         break;
     }
-    case PRI_EVENT_RESTART_ACK:
-        // Some switches omit the channel: it answers our one outstanding
-        // restart either way.
-        if (_restart_pending != 0) {
+    case PRI_EVENT_RESTART_ACK: {
+        // Some switches omit the channel: then it answers our one
+        // outstanding restart; with a channel, only that channel's.
+        int ch = e->restartack.channel;
+        bool matches = ch < 0 || (ch & 0xff) == 0xff || (ch & 0xff) == _restart_pending;
+        if (_restart_pending != 0 && matches) {
             ++_c.restart_acks;
             _restart_pending = 0;
             restart_next();
         }
         break;
+    }
     case PRI_EVENT_CONFIG_ERR:
         ++_c.config_errors;
         if (log_sink()) {

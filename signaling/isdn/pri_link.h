@@ -153,6 +153,7 @@ private:
     int _restart_pending = 0;         // channel waiting for its ACK, 0 = none
     int64_t _restart_deadline_ms = 0; // CLOCK_MONOTONIC ms
     int _restart_attempts = 0;        // for the pending channel
+    bool _in_maintenance_frame = false;  // receive() is handling a SERVICE / SERVICE ACK
     bool _service_messages = false;
     std::array<uint8_t, 32> _blocked_here{};
     std::array<uint8_t, 32> _blocked_there{};

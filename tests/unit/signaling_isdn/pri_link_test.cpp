@@ -275,3 +275,14 @@ TEST_CASE("q931 messages: types found in I-frames, nothing else", "[isdn]")
     REQUIRE(m);
     CHECK(q931_message_names[*m].name == "service");
 }
+
+TEST_CASE("pri link: channels blocked before the link is up are not restarted, and NI-2 tells the far end", "[isdn]")
+{
+    BackToBack b(false, *switch_type_value("ni2"));
+    REQUIRE(b.user.set_service(5, false) == 1);  // before Q.921 is up: nothing sent yet
+    CHECK(b.user.counters().service_sent == 0);
+    REQUIRE(b.run(8.0, [&] { return b.user.up() && !b.user.restarting() && b.network.channels()[4].blocked_there; }));
+    CHECK(b.user.counters().restarts_sent == 22);  // 23 B-channels, one out of service
+    CHECK(b.user.counters().restart_acks == 22);
+    CHECK(b.user.counters().service_sent == 1);  // sent once the link came up
+}
