@@ -249,6 +249,11 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
                       static_cast<double>(k.service_received), with("direction", "rx"));
             const char* sr_help = "Incoming SETUPs refused, by Q.850 cause: 1 no route here, 34 no channel free, "
                                   "44 the exclusive channel not free, 82 no such channel.";
+            const char* ig_help = "Q.931 messages ignored as Q.931 5.8 says, by reason.";
+            f.counter("trunkgw_span_q931_ignored_total", ig_help, static_cast<double>(k.q931_rx_too_short),
+                      with("reason", "too_short"));
+            f.counter("trunkgw_span_q931_ignored_total", ig_help, static_cast<double>(k.q931_rx_bad_protocol),
+                      with("reason", "protocol_discriminator"));
             f.counter("trunkgw_span_setups_refused_total", sr_help, static_cast<double>(k.setups_refused), with("cause", "1"));
             f.counter("trunkgw_span_setups_refused_total", sr_help, static_cast<double>(k.setups_no_channel),
                       with("cause", "34"));

@@ -91,6 +91,8 @@ json spans_json(const Snapshot& s)
                              {"q921_frames_tx", k.frames_tx},
                              {"q921_frames_tx_refused", k.frames_tx_refused},
                              {"q921_frames_short", k.frames_rx_short},
+                             {"q931_ignored_too_short", k.q931_rx_too_short},
+                             {"q931_ignored_protocol", k.q931_rx_bad_protocol},
                              {"dchannel_up", k.dchan_up},
                              {"dchannel_down", k.dchan_down},
                              {"restarts_sent", k.restarts_sent},

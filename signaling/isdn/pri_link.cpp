@@ -137,8 +137,13 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
         return;
     }
     ++_c.frames_rx;
-    if (auto q = q931_message_of_frame(frame, len)) {
-        ++_c.q931_rx[*q];
+    Q931FrameInfo q = q931_inspect(frame, len);
+    if (q.kind == Q931FrameKind::message) {
+        ++_c.q931_rx[q.index];
+    } else if (q.kind == Q931FrameKind::too_short) {
+        ++_c.q931_rx_too_short;
+    } else if (q.kind == Q931FrameKind::bad_protocol) {
+        ++_c.q931_rx_bad_protocol;
     }
     if (_tap) {
         _tap(frame, len, false);
@@ -150,9 +155,9 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
     // libpri turns a SERVICE / SERVICE ACKNOWLEDGE for the whole interface
     // into DCHAN_UP / DCHAN_DOWN (libpri-notes.md section 2): while one is
     // being handled, those events mean "interface in / out of service".
-    auto m = q931_message_of_frame(frame, len);
-    _in_maintenance_frame = m && (q931_message_names[*m].name == "service" ||
-                                  q931_message_names[*m].name == "service_acknowledge");
+    _in_maintenance_frame = q.kind == Q931FrameKind::message && q.index < q931_message_names.size() &&
+                            (q931_message_names[q.index].name == "service" ||
+                             q931_message_names[q.index].name == "service_acknowledge");
     _rx = frame;
     _rx_len = len;
     pri_event* e = pri_check_event(_pri);

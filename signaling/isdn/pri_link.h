@@ -50,6 +50,8 @@ struct PriLinkCounters {
     uint64_t frames_tx = 0;
     uint64_t frames_tx_refused = 0;  // FrameOut said no (ring full): Q.921 retransmits
     uint64_t frames_rx_short = 0;    // under 3 octets: dropped before libpri
+    uint64_t q931_rx_too_short = 0;  // Q.931 5.8.2: message too short (ignored)
+    uint64_t q931_rx_bad_protocol = 0;  // Q.931 5.8.1: not Q.931's protocol discriminator (ignored)
     uint64_t dchan_up = 0;
     uint64_t dchan_down = 0;
     uint64_t dchan_reestablished = 0;  // the far end re-established a link that was up

@@ -14,29 +14,55 @@ std::size_t q931_message_index(uint8_t type, bool maintenance)
     return q931_message_names.size();
 }
 
-std::optional<std::size_t> q931_message_of_frame(const uint8_t* f, std::size_t len)
+Q931FrameInfo q931_inspect(const uint8_t* f, std::size_t len)
 {
-    // Q.921 3.2: address (2 octets, SAPI in the first's upper 6 bits),
-    // then a 2-octet control field whose bit 1 is 0 for an I-frame.
-    if (len < 4 || (f[0] >> 2) != 0 || (f[2] & 0x01) != 0) {
-        return std::nullopt;
+    Q931FrameInfo r;
+    // Q.921 3.2: address (2 octets, SAPI in the first's upper 6 bits), then
+    // the control field: 2 octets with bit 1 = 0 for an I-frame, 1 octet
+    // 0x03 (P = 0) or 0x13 (P = 1) for UI.
+    if (len < 3 || (f[0] >> 2) != 0) {
+        return r;
     }
-    const uint8_t* q = f + 4;
-    std::size_t n = len - 4;
+    std::size_t header;
+    if ((f[2] & 0x01) == 0) {
+        header = 4;
+    } else if ((f[2] & 0xef) == 0x03) {
+        header = 3;
+    } else {
+        return r;
+    }
+    if (len < header) {
+        return r;
+    }
+    const uint8_t* q = f + header;
+    std::size_t n = len - header;
     // Q.931 4.2-4.4: protocol discriminator, call reference length (low 4
     // bits) and value, message type.
-    if (n < 3) {
-        return std::nullopt;
+    if (n < 1) {
+        r.kind = Q931FrameKind::too_short;
+        return r;
     }
     bool maintenance = q[0] == 0x03 || q[0] == 0x43;
     if (q[0] != 0x08 && !maintenance) {
+        r.kind = Q931FrameKind::bad_protocol;
+        return r;
+    }
+    if (n < 2 || n < 2 + static_cast<std::size_t>(q[1] & 0x0f) + 1) {
+        r.kind = Q931FrameKind::too_short;
+        return r;
+    }
+    r.kind = Q931FrameKind::message;
+    r.index = q931_message_index(q[2 + (q[1] & 0x0f)], maintenance);
+    return r;
+}
+
+std::optional<std::size_t> q931_message_of_frame(const uint8_t* f, std::size_t len)
+{
+    Q931FrameInfo i = q931_inspect(f, len);
+    if (i.kind != Q931FrameKind::message) {
         return std::nullopt;
     }
-    std::size_t cref_len = q[1] & 0x0f;
-    if (n < 2 + cref_len + 1) {
-        return std::nullopt;
-    }
-    return q931_message_index(q[2 + cref_len], maintenance);
+    return i.index;
 }
 
 }  // namespace trunkgw::isdn

@@ -32,10 +32,24 @@ inline constexpr std::array<Q931MessageName, 20> q931_message_names = {{
 // type ("other"). maintenance: protocol discriminator 0x03/0x43.
 std::size_t q931_message_index(uint8_t type, bool maintenance);
 
-// For an I-frame (address, control, information; no FCS) whose
-// information field is a Q.931 message (SAPI 0, protocol discriminator
-// 0x08, or 0x03/0x43 for maintenance): its index as above. nullopt for
-// any other frame (supervisory, unnumbered, other SAPI, too short).
+// What a D-channel frame (address, control, information; no FCS) carries
+// for layer 3: an I-frame or a UI frame on SAPI 0 holds a Q.931 message
+// (Q.921 3.6; libpri takes Q.931 from both).
+enum class Q931FrameKind {
+    not_layer3,       // supervisory or other unnumbered frame, other SAPI
+    message,          // a Q.931 message: `index` says which
+    too_short,        // Q.931 5.8.2: shorter than its header -> ignored
+    bad_protocol,     // Q.931 5.8.1: protocol discriminator not Q.931 -> ignored
+};
+
+struct Q931FrameInfo {
+    Q931FrameKind kind = Q931FrameKind::not_layer3;
+    std::size_t index = 0;  // q931_message_names index (size(): other) for `message`
+};
+
+Q931FrameInfo q931_inspect(const uint8_t* frame, std::size_t len);
+
+// The message index when the frame carries a Q.931 message, else nullopt.
 std::optional<std::size_t> q931_message_of_frame(const uint8_t* frame, std::size_t len);
 
 }  // namespace trunkgw::isdn

@@ -286,3 +286,80 @@ TEST_CASE("pri link: channels blocked before the link is up are not restarted, a
     CHECK(b.user.counters().restart_acks == 22);
     CHECK(b.user.counters().service_sent == 1);  // sent once the link came up
 }
+
+namespace {
+
+// The Q.850 cause value of the Cause IE (0x08) of a Q.931 message in an
+// I-frame, or -1.
+int cause_of(const std::vector<uint8_t>& f)
+{
+    if (f.size() < 8) {
+        return -1;
+    }
+    std::size_t i = 4 + 2 + (f[5] & 0x0f) + 1;  // header, PD, cref length + value, message type
+    while (i + 1 < f.size()) {
+        uint8_t ie = f[i];
+        if ((ie & 0x80) != 0) {  // single-octet IE
+            ++i;
+            continue;
+        }
+        uint8_t n = f[i + 1];
+        if (ie == 0x08 && n >= 2 && i + 3 < f.size()) {
+            // Octet 3 (coding, location), maybe 3a, then the cause value.
+            std::size_t v = (f[i + 2] & 0x80) != 0 ? i + 3 : i + 4;
+            return v < f.size() ? (f[v] & 0x7f) : -1;
+        }
+        i += 2 + n;
+    }
+    return -1;
+}
+
+}  // namespace
+
+TEST_CASE("pri link: malformed Q.931 is handled as Q.931 5.8 says and counted; the link stays up", "[isdn]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(b.run(5.0, [&] { return b.user.up() && !b.user.restarting() && !b.network.restarting(); }));
+    std::vector<std::vector<uint8_t>> sent;
+    auto watch = [&] {
+        while (!b.to_network.empty()) {
+            sent.push_back(b.to_network.front());
+            b.network.receive(b.to_network.front().data(), b.to_network.front().size());
+            b.to_network.pop_front();
+        }
+    };
+    // As UI frames from the network side (C/R = 1: a network command).
+    // 5.8.3.2: DISCONNECT for a call reference we do not know -> RELEASE
+    // COMPLETE with cause 81 (invalid call reference value).
+    const uint8_t disconnect_unknown_cref[] = {0x02, 0x01, 0x03, 0x08, 0x02, 0x00, 0x55, 0x45, 0x08, 0x02, 0x80, 0x90};
+    b.user.receive(disconnect_unknown_cref, sizeof(disconnect_unknown_cref));
+    // 5.8.2: too short; 5.8.1: not Q.931's protocol discriminator: ignored.
+    const uint8_t too_short[] = {0x02, 0x01, 0x03, 0x08, 0x02, 0x00};
+    const uint8_t bad_protocol[] = {0x02, 0x01, 0x03, 0x41, 0x02, 0x00, 0x57, 0x45};
+    // An unknown message type.
+    const uint8_t unknown_type[] = {0x02, 0x01, 0x03, 0x08, 0x02, 0x00, 0x56, 0x33};
+    b.user.receive(too_short, sizeof(too_short));
+    b.user.receive(bad_protocol, sizeof(bad_protocol));
+    b.user.receive(unknown_type, sizeof(unknown_type));
+    watch();
+    bool answered = false;
+    for (const auto& f : sent) {
+        auto m = q931_message_of_frame(f.data(), f.size());
+        if (m && q931_message_names[*m].name == "release_complete") {
+            // The call reference flag is set in the answer (Q.931 4.3).
+            CHECK(f[5] == 0x02);
+            CHECK(f[6] == 0x80);
+            CHECK(f[7] == 0x55);
+            CHECK(cause_of(f) == PRI_CAUSE_INVALID_CALL_REFERENCE);
+            answered = true;
+        }
+    }
+    CHECK(answered);
+    CHECK(b.user.counters().q931_rx_too_short == 1);
+    CHECK(b.user.counters().q931_rx_bad_protocol == 1);
+    CHECK(b.user.counters().q931_rx[q931_message_names.size()] == 1);  // "other"
+    REQUIRE(b.run(2.0, [&] { return false; }) == false);
+    CHECK(b.user.up());
+    CHECK(b.network.up());
+    CHECK(b.user.counters().dchan_down == 0);
+}
