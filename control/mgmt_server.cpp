@@ -39,33 +39,10 @@ bool someone_listens(const std::string& path)
     return yes;
 }
 
-// The event loop makes registered sockets non-blocking, so a reply larger
-// than the socket buffer (show sessions with thousands of sessions) waits
-// for the client with poll(), at most 1 s without progress.
-bool write_all(int fd, const std::string& s)
-{
-    std::size_t off = 0;
-    while (off < s.size()) {
-        ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            pollfd p{fd, POLLOUT, 0};
-            int r = poll(&p, 1, 1000);
-            if (r > 0 && (p.revents & POLLOUT) != 0) {
-                continue;
-            }
-            errno = r == 0 ? ETIMEDOUT : EPIPE;
-            return false;  // the client stalled for a second, or went away
-        }
-        if (n <= 0) {
-            return false;  // the client went away
-        }
-        off += static_cast<std::size_t>(n);
-    }
-    return true;
-}
+// A reply waits in the connection's output buffer while the client is slow
+// to read; the loop never blocks on a client (libpri's timers and the data
+// plane's rings run on it). A client that lets this much pile up is cut off.
+constexpr std::size_t reply_backlog_max = 256u * 1024 * 1024;
 
 }  // namespace
 
@@ -117,14 +94,9 @@ void MgmtServer::on_accept()
         if (fd < 0) {
             return;
         }
-        // Blocking for writes with a send timeout: a reply goes out whole or
-        // the connection is closed; a client that stops reading stalls the
-        // loop at most one second. Reads use MSG_DONTWAIT.
-        timeval tv{1, 0};
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         ++_counters.connections;
-        int watch = _loop.add_fd(fd, POLLIN, [this, fd](int) { on_readable(fd); });
-        _conns.emplace(fd, Conn{fd, watch, {}});
+        int w = _loop.add_fd(fd, POLLIN, [this, fd](int) { on_readable(fd); });
+        _conns.emplace(fd, Conn{fd, w, {}, {}, false});
     }
 }
 
@@ -137,6 +109,85 @@ void MgmtServer::close_conn(int fd)
     _loop.remove_fd(it->second.watch);
     close(fd);
     _conns.erase(it);
+}
+
+void MgmtServer::watch(Conn& c, bool for_writing)
+{
+    _loop.remove_fd(c.watch);
+    int fd = c.fd;
+    if (for_writing) {
+        c.watch = _loop.add_fd(fd, POLLOUT, [this, fd](int) { on_writable(fd); });
+    } else {
+        c.watch = _loop.add_fd(fd, POLLIN, [this, fd](int) { on_readable(fd); });
+    }
+    c.writing = for_writing;
+}
+
+bool MgmtServer::flush(Conn& c)
+{
+    while (!c.out.empty()) {
+        ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c.out.erase(0, static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!c.writing) {
+                watch(c, true);  // resume when the client has read some
+            }
+            return true;
+        }
+        close_conn(c.fd);  // the client went away
+        return false;
+    }
+    if (c.writing) {
+        watch(c, false);
+    }
+    return true;
+}
+
+void MgmtServer::on_writable(int fd)
+{
+    auto it = _conns.find(fd);
+    if (it == _conns.end()) {
+        return;
+    }
+    if (flush(it->second) && !it->second.writing) {
+        serve_lines(it->second);  // requests that arrived meanwhile
+    }
+}
+
+void MgmtServer::serve_lines(Conn& c)
+{
+    std::size_t nl;
+    // One reply at a time on the wire: while one waits, requests wait too.
+    while (!c.writing && (nl = c.buf.find('\n')) != std::string::npos) {
+        std::string line = c.buf.substr(0, nl);
+        c.buf.erase(0, nl + 1);
+        bool malformed = false;
+        nlohmann::json reply = mgmt_dispatch(_commands, line, malformed);
+        if (malformed) {
+            ++_counters.requests_malformed;
+        } else if (reply["ok"].get<bool>()) {
+            ++_counters.requests_ok;
+        } else {
+            ++_counters.requests_error;
+        }
+        // Replies may hold operator-typed strings: replace invalid UTF-8
+        // rather than throw.
+        c.out += reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        if (c.out.size() > reply_backlog_max) {
+            spdlog::warn("management client is not reading its replies ({} bytes waiting); closing", c.out.size());
+            close_conn(c.fd);
+            return;
+        }
+        if (!flush(c)) {
+            return;
+        }
+    }
 }
 
 void MgmtServer::on_readable(int fd)
@@ -154,35 +205,15 @@ void MgmtServer::on_readable(int fd)
     if (n < 0) {
         return;
     }
-    std::string& buf = it->second.buf;
-    buf.append(tmp, static_cast<std::size_t>(n));
-    std::size_t nl;
-    while ((nl = buf.find('\n')) != std::string::npos) {
-        std::string line = buf.substr(0, nl);
-        buf.erase(0, nl + 1);
-        bool malformed = false;
-        nlohmann::json reply = mgmt_dispatch(_commands, line, malformed);
-        if (malformed) {
-            ++_counters.requests_malformed;
-        } else if (reply["ok"].get<bool>()) {
-            ++_counters.requests_ok;
-        } else {
-            ++_counters.requests_error;
-        }
-        // Replies may hold operator-typed strings: replace invalid UTF-8
-        // rather than throw.
-        if (!write_all(fd, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) {
-            // Half a reply on the stream would corrupt every later one.
-            spdlog::warn("management client stopped reading ({}); closing its connection", std::strerror(errno));
-            close_conn(fd);
-            return;
-        }
-    }
-    if (buf.size() > request_max) {
+    Conn& c = it->second;
+    c.buf.append(tmp, static_cast<std::size_t>(n));
+    if (c.buf.size() > request_max && c.buf.find('\n') == std::string::npos) {
         ++_counters.requests_malformed;
         spdlog::warn("management client sent over {} bytes without a newline; closing", request_max);
         close_conn(fd);
+        return;
     }
+    serve_lines(c);
 }
 
 }  // namespace trunkgw::control

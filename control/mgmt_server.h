@@ -23,10 +23,18 @@ private:
     struct Conn {
         int fd;
         int watch;
-        std::string buf;
+        std::string buf;   // request bytes not yet a whole line
+        std::string out;   // reply bytes the client has not taken yet
+        bool writing = false;  // watching POLLOUT (requests wait meanwhile)
     };
     void on_accept();
     void on_readable(int fd);
+    void on_writable(int fd);
+    // Answers the whole lines in buf while nothing waits to be sent.
+    void serve_lines(Conn& c);
+    // Sends what it can of c.out; false when the connection was closed.
+    bool flush(Conn& c);
+    void watch(Conn& c, bool for_writing);
     void close_conn(int fd);
 
     EventLoop& _loop;

@@ -142,6 +142,37 @@ check "trunkctl batch: one reply per request, the bad delete refused, the exit s
 B_ID=$(head -n 1 "$TEST_DIR/batch.out" | python3 -c "import json,sys; print(json.load(sys.stdin)['result']['id'])")
 check "the session the batch created is deleted" "$CTL" -c "$CFG" session delete "$B_ID"
 
+# A client that sends requests and never reads its replies must not stall
+# the control loop (libpri's timers and the rings run on it): others are
+# served meanwhile.
+python3 - "$TEST_DIR/control.sock" >"$TEST_DIR/slow.log" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.setblocking(False)
+req = b'{"api":1,"command":"show counters"}\n' * 40000
+sent = 0
+said = False
+end = time.monotonic() + 6
+while time.monotonic() < end:
+    try:
+        sent += s.send(req[sent:]) if sent < len(req) else 0
+    except BlockingIOError:
+        # The server stopped taking our requests: our replies fill the
+        # socket; from here on a blocking server would be stuck on us.
+        if not said:
+            print('stalled', flush=True)
+            said = True
+    time.sleep(0.01)
+s.close()
+PY
+SLOW=$!
+STARTED_PIDS+=("$SLOW")
+check "the slow client's replies back up" wait_log "$TEST_DIR/slow.log" "stalled" 10
+check "while a client does not read its replies, others are answered at once" \
+    bash -c "for i in 1 2 3 4 5; do timeout 0.8 $CTL -c $CFG show status >/dev/null || exit 1; done"
+wait "$SLOW" 2>/dev/null
+
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$PID_dataplane/status"; }
 RSS_BEFORE=$(rss_kb)
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics0.txt"
