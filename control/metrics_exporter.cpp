@@ -221,16 +221,12 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
                       with("what", "received"));
             const char* q931_help = "Q.931 messages on the D-channel, by direction and message type (Q.931 Table 4-2).";
             for (std::size_t m = 0; m <= isdn::q931_message_names.size(); ++m) {
-                std::string msg = m < isdn::q931_message_names.size() ? std::string(isdn::q931_message_names[m].name)
-                                                                       : std::string("other");
-                Labels rx = l;
-                rx.push_back({"direction", "rx"});
-                rx.push_back({"message", msg});
-                Labels tx = l;
-                tx.push_back({"direction", "tx"});
-                tx.push_back({"message", msg});
-                f.counter("trunkgw_span_q931_messages_total", q931_help, static_cast<double>(k.q931_rx[m]), rx);
-                f.counter("trunkgw_span_q931_messages_total", q931_help, static_cast<double>(k.q931_tx[m]), tx);
+                std::string msg(isdn::q931_message_label(m));
+                for (auto [dir, n] : {std::pair{"rx", k.q931_rx[m]}, std::pair{"tx", k.q931_tx[m]}}) {
+                    Labels ml = with("direction", dir);
+                    ml.push_back({"message", msg});
+                    f.counter("trunkgw_span_q931_messages_total", q931_help, static_cast<double>(n), ml);
+                }
             }
             std::map<std::string, int> by_state;
             for (auto st : {isdn::ChannelState::idle, isdn::ChannelState::busy, isdn::ChannelState::restarting,

@@ -73,8 +73,7 @@ json spans_json(const Snapshot& s)
             json q931_rx = json::object();
             json q931_tx = json::object();
             for (std::size_t m = 0; m <= isdn::q931_message_names.size(); ++m) {
-                std::string msg = m < isdn::q931_message_names.size() ? std::string(isdn::q931_message_names[m].name)
-                                                                       : std::string("other");
+                std::string msg(isdn::q931_message_label(m));
                 if (k.q931_rx[m] != 0) {
                     q931_rx[msg] = k.q931_rx[m];
                 }

@@ -155,9 +155,8 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
     // libpri turns a SERVICE / SERVICE ACKNOWLEDGE for the whole interface
     // into DCHAN_UP / DCHAN_DOWN (libpri-notes.md section 2): while one is
     // being handled, those events mean "interface in / out of service".
-    _in_maintenance_frame = q.kind == Q931FrameKind::message && q.index < q931_message_names.size() &&
-                            (q931_message_names[q.index].name == "service" ||
-                             q931_message_names[q.index].name == "service_acknowledge");
+    _in_maintenance_frame = q.kind == Q931FrameKind::message && (q931_message_label(q.index) == "service" ||
+                                                                 q931_message_label(q.index) == "service_acknowledge");
     _rx = frame;
     _rx_len = len;
     pri_event* e = pri_check_event(_pri);

@@ -14,6 +14,11 @@ std::size_t q931_message_index(uint8_t type, bool maintenance)
     return q931_message_names.size();
 }
 
+std::string_view q931_message_label(std::size_t index)
+{
+    return index < q931_message_names.size() ? q931_message_names[index].name : std::string_view("other");
+}
+
 Q931FrameInfo q931_inspect(const uint8_t* f, std::size_t len)
 {
     Q931FrameInfo r;

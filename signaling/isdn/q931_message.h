@@ -32,6 +32,9 @@ inline constexpr std::array<Q931MessageName, 20> q931_message_names = {{
 // type ("other"). maintenance: protocol discriminator 0x03/0x43.
 std::size_t q931_message_index(uint8_t type, bool maintenance);
 
+// The name of an index: q931_message_names[index].name, or "other".
+std::string_view q931_message_label(std::size_t index);
+
 // What a D-channel frame (address, control, information; no FCS) carries
 // for layer 3: an I-frame or a UI frame on SAPI 0 holds a Q.931 message
 // (Q.921 3.6; libpri takes Q.931 from both).
