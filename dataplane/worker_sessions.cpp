@@ -76,12 +76,20 @@ void WorkerSessions::add_span(uint32_t span_index, WorkerSpan* span)
     _spans.push_back(r);
 }
 
-int WorkerSessions::create(const api::SessionCreatePayload& p, uint64_t now_ns)
+int32_t WorkerSessions::pool_index(uint32_t session_index) const
 {
-    if (p.session_index < _first_slot || p.session_index - _first_slot >= _slots.size()) {
+    if (session_index < _first_slot || session_index - _first_slot >= _slots.size()) {
         return -ERANGE;
     }
-    auto idx = static_cast<int32_t>(p.session_index - _first_slot);
+    return static_cast<int32_t>(session_index - _first_slot);
+}
+
+int WorkerSessions::create(const api::SessionCreatePayload& p, uint64_t now_ns)
+{
+    int32_t idx = pool_index(p.session_index);
+    if (idx < 0) {
+        return idx;
+    }
     if (_pool.acquired(idx)) {
         return -EBUSY;
     }
@@ -207,10 +215,10 @@ int WorkerSessions::create(const api::SessionCreatePayload& p, uint64_t now_ns)
 
 int WorkerSessions::modify(const api::SessionModifyPayload& p)
 {
-    if (p.session_index < _first_slot || p.session_index - _first_slot >= _slots.size()) {
-        return -ERANGE;
+    int32_t idx = pool_index(p.session_index);
+    if (idx < 0) {
+        return idx;
     }
-    auto idx = static_cast<int32_t>(p.session_index - _first_slot);
     if (!_pool.acquired(idx)) {
         return -ENOENT;
     }
@@ -257,10 +265,10 @@ void WorkerSessions::unjoin(int32_t idx)
 
 int WorkerSessions::remove(const api::SessionDeletePayload& p, uint64_t now_ns)
 {
-    if (p.session_index < _first_slot || p.session_index - _first_slot >= _slots.size()) {
-        return -ERANGE;
+    int32_t idx = pool_index(p.session_index);
+    if (idx < 0) {
+        return idx;
     }
-    auto idx = static_cast<int32_t>(p.session_index - _first_slot);
     if (!_pool.acquired(idx)) {
         return -ENOENT;
     }

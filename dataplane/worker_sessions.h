@@ -93,6 +93,8 @@ private:
         std::array<int32_t, 32> session{};  // pool index per timeslot
     };
 
+    // The pool index of a global slot, or -ERANGE when not this worker's.
+    int32_t pool_index(uint32_t session_index) const;
     static void on_packet(void* user, const media::TxPacket& pkt);
     void publish(int32_t idx);
     void handle_events(int32_t idx, uint32_t events);
