@@ -9,7 +9,22 @@
 
 namespace trunkgw::control {
 
-IsdnSpans::IsdnSpans(EventLoop& loop, const config::Config& cfg) : _loop(loop), _timer(loop)
+namespace {
+
+isdn::ChannelHunting hunting_of(config::ChannelHunting h)
+{
+    switch (h) {
+    case config::ChannelHunting::ascending: return isdn::ChannelHunting::ascending;
+    case config::ChannelHunting::descending: return isdn::ChannelHunting::descending;
+    case config::ChannelHunting::round_robin: return isdn::ChannelHunting::round_robin;
+    }
+    return isdn::ChannelHunting::descending;
+}
+
+}  // namespace
+
+IsdnSpans::IsdnSpans(EventLoop& loop, const config::Config& cfg, isdn::PriCallHandler* calls)
+    : _loop(loop), _timer(loop)
 {
     isdn::PriLink::set_log_sink([](const std::string& span, bool error, const std::string& text) {
         if (error) {
@@ -29,8 +44,14 @@ IsdnSpans::IsdnSpans(EventLoop& loop, const config::Config& cfg) : _loop(loop), 
         Entry* ep = e.get();
         // The config refused unknown names: the lookup cannot fail here.
         int st = *isdn::switch_type_value(s.isdn.switch_type);
+        isdn::PriLinkConfig pc{s.name,
+                               s.isdn.network_side,
+                               st,
+                               s.type == config::SpanType::e1,
+                               hunting_of(s.isdn.hunting),
+                               s.isdn.overlap_timeout_ms};
         e->link = std::make_unique<isdn::PriLink>(
-            isdn::PriLinkConfig{s.name, s.isdn.network_side, st, s.type == config::SpanType::e1},
+            pc,
             [ep](const uint8_t* f, std::size_t n) {
                 if (!ep->tx || n > api::dchan_frame_max) {
                     return false;
@@ -41,12 +62,23 @@ IsdnSpans::IsdnSpans(EventLoop& loop, const config::Config& cfg) : _loop(loop), 
                 frame.mono_ns = api::mono_ns();
                 std::memcpy(frame.data, f, n);
                 return ep->tx->push(frame);
-            });
+            },
+            calls);
         spdlog::info("span {}: ISDN PRI, {} side, switch type {}", s.name, s.isdn.network_side ? "network" : "user",
                      s.isdn.switch_type);
         _spans.push_back(std::move(e));
     }
     publish_status();
+}
+
+isdn::PriLink* IsdnSpans::link(const std::string& span)
+{
+    for (auto& e : _spans) {
+        if (e->link->config().name == span) {
+            return e->link.get();
+        }
+    }
+    return nullptr;
 }
 
 void IsdnSpans::attached(const api::Segment& seg)

@@ -33,8 +33,14 @@ struct IsdnSpanStatus {
 
 class IsdnSpans {
 public:
-    // Throws std::runtime_error when libpri refuses a span.
-    IsdnSpans(EventLoop& loop, const config::Config& cfg);
+    // Throws std::runtime_error when libpri refuses a span. `calls`: the
+    // call model every span's calls go to (nullptr: incoming calls are
+    // refused with cause 1).
+    IsdnSpans(EventLoop& loop, const config::Config& cfg, isdn::PriCallHandler* calls);
+
+    // A span's link (the call model places calls on it); nullptr: no such
+    // ISDN span.
+    isdn::PriLink* link(const std::string& span);
 
     void attached(const api::Segment& seg);
     void detached();

@@ -11,11 +11,13 @@
 #include <spdlog/spdlog.h>
 
 #include "control/config/config.h"
+#include "control/calls/call_manager.h"
 #include "control/config/program_start.h"
 #include "control/dataplane_link.h"
 #include "control/event_loop.h"
 #include "control/isdn_spans.h"
 #include "control/metrics_exporter.h"
+#include "control/mgmt_call_commands.h"
 #include "control/mgmt_commands.h"
 #include "control/session_manager.h"
 #include "control/mgmt_server.h"
@@ -42,8 +44,9 @@ int run(const trunkgw::config::Config& cfg)
     MgmtCounters mgmt_counters;
     SessionManager sessions(link, cfg);
     std::unique_ptr<IsdnSpans> isdn;
+    CallManager calls(cfg, [&isdn](const std::string& span) { return isdn ? isdn->link(span) : nullptr; });
     try {
-        isdn = std::make_unique<IsdnSpans>(loop, cfg);
+        isdn = std::make_unique<IsdnSpans>(loop, cfg, &calls);
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());
         return 1;
@@ -54,6 +57,12 @@ int run(const trunkgw::config::Config& cfg)
         s.session_manager = {c.creates.load(),        c.deletes.load(), c.modifies.load(),
                              c.refused.load(),        c.worker_refused.load(), c.events.load(),
                              c.rtp_timeouts.load(),   c.ports_free.load()};
+        const CallCounters& k = calls.counters();
+        s.calls = {k.offered.load(),   k.routed.load(),   k.no_route.load(), k.attempts.load(), k.failovers.load(),
+                   k.answered.load(),  k.ended.load(),    k.dropped.load(),  k.active.load(),   {}};
+        for (std::size_t i = 0; i < k.ended_by_cause.size(); ++i) {
+            s.calls.ended_by_cause[i] = k.ended_by_cause[i].load();
+        }
         for (IsdnSpanStatus& st : isdn->status()) {
             for (SpanRow& row : s.spans) {
                 if (row.name == st.span) {
@@ -71,6 +80,7 @@ int run(const trunkgw::config::Config& cfg)
                         [&](const trunkgw::api::CmdErrorPayload& e) { sessions.on_command_error(e); },
                         [&](const trunkgw::api::SessionEventPayload& e) { sessions.on_session_event(e); }});
     MgmtCommands commands = make_mgmt_commands(snapshot, &sessions, isdn.get());
+    add_call_commands(commands, calls);
 
     std::unique_ptr<MgmtServer> mgmt;
     std::unique_ptr<MetricsExporter> metrics;

@@ -108,6 +108,27 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
               static_cast<double>(sm.rtp_timeouts));
     f.gauge("trunkgw_rtp_ports_free", "Local RTP ports free in media.rtp_port_min..max.",
             static_cast<double>(sm.ports_free));
+    const auto& cm = s.calls;
+    f.gauge("trunkgw_calls_active", "Calls in progress (routing, dialing, alerting or connected).",
+            static_cast<double>(cm.active));
+    f.counter("trunkgw_calls_offered_total", "Incoming calls handed to the call model.", static_cast<double>(cm.offered));
+    f.counter("trunkgw_calls_routed_total", "Calls a [[route]] matched.", static_cast<double>(cm.routed));
+    f.counter("trunkgw_calls_no_route_total", "Calls no [[route]] matched (cleared with cause 1, or 28 after T302).",
+              static_cast<double>(cm.no_route));
+    f.counter("trunkgw_call_attempts_total", "Outgoing legs placed (one per destination tried).",
+              static_cast<double>(cm.attempts));
+    f.counter("trunkgw_call_failovers_total",
+              "Destinations that refused a call with a failover cause, so the next one was tried.",
+              static_cast<double>(cm.failovers));
+    f.counter("trunkgw_calls_answered_total", "Calls answered end to end.", static_cast<double>(cm.answered));
+    f.counter("trunkgw_calls_dropped_total", "Calls cleared by the operator (trunkctl call drop).",
+              static_cast<double>(cm.dropped));
+    for (std::size_t cause = 0; cause < cm.ended_by_cause.size(); ++cause) {
+        if (cm.ended_by_cause[cause] != 0) {
+            f.counter("trunkgw_calls_ended_total", "Calls that ended, by the Q.850 cause the caller got.",
+                      static_cast<double>(cm.ended_by_cause[cause]), {{"cause", std::to_string(cause)}});
+        }
+    }
     if (!s.attached) {
         return f.take();
     }
@@ -250,6 +271,42 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
                       with("reason", "too_short"));
             f.counter("trunkgw_span_q931_ignored_total", ig_help, static_cast<double>(k.q931_rx_bad_protocol),
                       with("reason", "protocol_discriminator"));
+            const char* calls_help = "Calls on the span, by direction (in: SETUPs from the far end handed to the call "
+                                     "model; out: SETUPs we sent).";
+            f.counter("trunkgw_span_calls_total", calls_help, static_cast<double>(k.calls_in), with("direction", "in"));
+            f.counter("trunkgw_span_calls_total", calls_help, static_cast<double>(k.calls_out), with("direction", "out"));
+            const char* ans_help = "Calls on the span that were answered (CONNECT), by direction.";
+            f.counter("trunkgw_span_calls_answered_total", ans_help, static_cast<double>(k.calls_answered_in),
+                      with("direction", "in"));
+            f.counter("trunkgw_span_calls_answered_total", ans_help, static_cast<double>(k.calls_answered_out),
+                      with("direction", "out"));
+            f.counter("trunkgw_span_calls_out_refused_total",
+                      "Outgoing calls refused before any SETUP (no channel free, D-channel down).",
+                      static_cast<double>(k.calls_out_refused), l);
+            // Only causes that occurred: 128 x 2 mostly-zero series per span would drown the rest.
+            const char* cl_help = "Calls on the span that ended, by direction and Q.850 cause (including SETUPs "
+                                  "refused before the call model saw them).";
+            for (std::size_t cause = 0; cause < k.cleared_in.size(); ++cause) {
+                for (auto [dir, n] : {std::pair{"in", k.cleared_in[cause]}, std::pair{"out", k.cleared_out[cause]}}) {
+                    if (n != 0) {
+                        Labels cl = with("direction", dir);
+                        cl.push_back({"cause", std::to_string(cause)});
+                        f.counter("trunkgw_span_calls_cleared_total", cl_help, static_cast<double>(n), cl);
+                    }
+                }
+            }
+            f.counter("trunkgw_span_channel_moves_total",
+                      "Outgoing calls the far end moved to another B-channel (glare or a preferred channel refused).",
+                      static_cast<double>(k.channel_moves), l);
+            f.counter("trunkgw_span_calls_lost_to_restart_total",
+                      "Calls ended because the far end RESTARTed their B-channel (Q.931 5.5).",
+                      static_cast<double>(k.calls_lost_to_restart), l);
+            const char* tm_help = "Expiries of the timers the gateway runs, by name: T302 (overlap receiving, "
+                                  "Q.931 9.1), T316 (RESTART without acknowledgement, Q.931 5.5.1).";
+            f.counter("trunkgw_span_timer_expiries_total", tm_help, static_cast<double>(k.t302_expiries),
+                      with("timer", "T302"));
+            f.counter("trunkgw_span_timer_expiries_total", tm_help,
+                      static_cast<double>(k.restart_retries + k.restart_timeouts), with("timer", "T316"));
             f.counter("trunkgw_span_setups_refused_total", sr_help, static_cast<double>(k.setups_refused), with("cause", "1"));
             f.counter("trunkgw_span_setups_refused_total", sr_help, static_cast<double>(k.setups_no_channel),
                       with("cause", "34"));

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <optional>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -112,6 +113,12 @@ struct Snapshot {
     struct {
         uint64_t creates, deletes, modifies, refused, worker_refused, events, rtp_timeouts, ports_free;
     } session_manager{};
+
+    // The call model (filled by whoever owns it).
+    struct {
+        uint64_t offered, routed, no_route, attempts, failovers, answered, ended, dropped, active;
+        std::array<uint64_t, 128> ended_by_cause;
+    } calls{};
 
     uint64_t mgmt_connections, mgmt_requests_ok, mgmt_requests_error, mgmt_requests_malformed;
 };

@@ -1,5 +1,7 @@
 #include "control/cli/render.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "control/cli/text_table.h"
@@ -129,6 +131,64 @@ std::string render_channels(const json& r)
                c["blocked_here"].get<bool>() ? "yes" : "no", c["blocked_there"].get<bool>() ? "yes" : "no"});
     }
     return out + t.render();
+}
+
+namespace {
+
+std::string leg_text(const json& call, const char* key)
+{
+    if (!call.contains(key)) {
+        return "-";
+    }
+    const json& leg = call[key];
+    return fmt::format("{}/{}", leg["span"].get<std::string>(), leg["channel"].get<int>());
+}
+
+std::string call_duration(const json& c)
+{
+    int64_t answer = c["answer_unix_ms"].get<int64_t>();
+    if (answer == 0) {
+        return "-";
+    }
+    int64_t end = c.contains("end_unix_ms") ? c["end_unix_ms"].get<int64_t>()
+                                             : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                   .count();
+    return fmt::format("{:.1f}s", static_cast<double>(end - answer) / 1000.0);
+}
+
+}  // namespace
+
+std::string render_calls(const json& r)
+{
+    const json& k = r["totals"];
+    std::string out = fmt::format("{} call(s) up; offered {}, answered {}, ended {}, no route {}, failovers {}\n",
+                                  k["active"].get<uint64_t>(), k["offered"].get<uint64_t>(),
+                                  k["answered"].get<uint64_t>(), k["ended"].get<uint64_t>(),
+                                  k["no_route"].get<uint64_t>(), k["failovers"].get<uint64_t>());
+    TextTable t({"ID", "STATE", "IN", "OUT", "CALLING", "CALLED", "DIALLED", "ROUTE", "CONNECTED"});
+    for (const auto& c : r["calls"]) {
+        t.add({std::to_string(c["id"].get<uint64_t>()), c["state"].get<std::string>(), leg_text(c, "in"),
+               leg_text(c, "out"), c["calling"].get<std::string>(), c["called"].get<std::string>(),
+               c["called_out"].get<std::string>(), c["route"].get<std::string>(), call_duration(c)});
+    }
+    out += t.render();
+    if (r.contains("ended")) {
+        out += "\nended:\n";
+        TextTable e({"ID", "IN", "OUT", "CALLING", "CALLED", "ROUTE", "CONNECTED", "CAUSE", "CLEARED BY"});
+        for (const auto& c : r["ended"]) {
+            e.add({std::to_string(c["id"].get<uint64_t>()), leg_text(c, "in"), leg_text(c, "out"),
+                   c["calling"].get<std::string>(), c["called"].get<std::string>(), c["route"].get<std::string>(),
+                   call_duration(c), std::to_string(c["cause"].get<int>()), c["cleared_by"].get<std::string>()});
+        }
+        out += e.render();
+    }
+    return out;
+}
+
+std::string render_drop_result(const json& r)
+{
+    return fmt::format("call {} dropped\n", r["id"].get<uint64_t>());
 }
 
 std::string render_service_result(const json& r)

@@ -188,6 +188,18 @@ int main(int argc, char** argv)
     show_channels->add_option("span", show_span, "span name")->required();
     show_channels->callback(
         [&] { selected = {"show channels", trunkgw::cli::render_channels, {{"span", show_span}}}; });
+    bool with_history = false;
+    auto* show_calls = show->add_subcommand("calls", "calls up now: legs, numbers, route, state; --history adds "
+                                                     "the last ones that ended with their causes");
+    show_calls->add_flag("--history", with_history, "also the last calls that ended");
+    show_calls->callback(
+        [&] { selected = {"show calls", trunkgw::cli::render_calls, {{"history", with_history}}}; });
+    auto* call_cmd = app.add_subcommand("call", "call control: drop ID");
+    call_cmd->require_subcommand(1);
+    uint64_t call_id = 0;
+    auto* drop = call_cmd->add_subcommand("drop", "clear a call on both legs (cause 16)");
+    drop->add_option("id", call_id, "call id (show calls)")->required();
+    drop->callback([&] { selected = {"call drop", trunkgw::cli::render_drop_result, {{"id", call_id}}}; });
     bool batch = false;
     app.add_subcommand("batch", "JSON requests from stdin, one per line, over one connection; JSON replies out")
         ->callback([&] { batch = true; });

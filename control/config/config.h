@@ -81,10 +81,21 @@ struct SpanPseudowire {
     std::vector<uint8_t> timeslots;  // CESoPSN: carried timeslots, ascending
 };
 
+// Which free B-channel a call gets when nobody names one.
+enum class ChannelHunting { ascending, descending, round_robin };
+
 // The span's D-channel: ISDN PRI through libpri (signaling/isdn).
 struct SpanIsdn {
     bool network_side = false;  // "network" (we are the exchange) or "user" (CPE)
     std::string switch_type;    // one of signaling/isdn/switch_type_names.h
+    // Default: descending on the user side, ascending on the network side
+    // (the two ends hunt from opposite ends: glare stays rare).
+    ChannelHunting hunting = ChannelHunting::descending;
+    // Overlap receiving (Q.931 5.2.4): a SETUP without Sending Complete is
+    // answered with SETUP ACKNOWLEDGE and digits are collected until
+    // Sending Complete or T302 (overlap_timeout_ms) expires; routed then.
+    bool overlap_receiving = false;
+    uint32_t overlap_timeout_ms = 5000;
 };
 
 struct Span {
@@ -117,6 +128,21 @@ struct Media {
     bool symmetric_rtp;
 };
 
+// A call route ([[route]]): calls from `from` whose numbers match go to the
+// first destination in `to` that takes them; the next one is tried when a
+// destination refuses with one of `failover_causes` (before answer).
+struct Route {
+    std::string name;
+    uint32_t line;                    // where it was defined (logs)
+    std::string called_prefix;        // "" matches every called number
+    std::string calling_prefix;       // "" matches every calling number (and none)
+    std::vector<std::string> from;    // source span names; empty: any
+    std::vector<std::string> to;      // destination span names, in order
+    uint32_t strip = 0;               // leading called digits removed
+    std::string prepend;              // then put in front
+    std::vector<int> failover_causes; // Q.850 causes that move on to the next destination
+};
+
 struct Control {
     std::string socket;
     std::string metrics_host;
@@ -135,6 +161,7 @@ struct Config {
     std::vector<Port> ports;
     std::vector<Span> spans;
     Media media;
+    std::vector<Route> routes;
     Control control;
     Log log;
 

@@ -431,6 +431,20 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
                 }
                 span.isdn.switch_type = *st;
             }
+            if (auto h = w.choice("hunting", {"ascending", "descending", "round_robin"},
+                                  span.isdn.network_side ? "ascending" : "descending")) {
+                span.isdn.hunting = *h == "ascending"    ? ChannelHunting::ascending
+                                    : *h == "descending" ? ChannelHunting::descending
+                                                         : ChannelHunting::round_robin;
+            }
+            if (auto v = w.boolean("overlap_receiving", false)) {
+                span.isdn.overlap_receiving = *v;
+            }
+            // Q.931 Table 9-2: T302 is 10-15 s; shorter is common where
+            // numbers are known to be complete sooner.
+            if (auto v = w.integer("overlap_timeout_ms", 1000, 60000, 5000)) {
+                span.isdn.overlap_timeout_ms = static_cast<uint32_t>(*v);
+            }
             span.has_isdn = true;
             w.finish();
         }
@@ -472,6 +486,87 @@ void check_rtp_range_free(const Config& c, const std::string& file, uint32_t lin
                          fmt::format("span {} uses local UDP port {}, inside the RTP range {}-{}", sp.name,
                                      sp.pseudowire.local_udp_port, m.rtp_port_min, m.rtp_port_max)});
         }
+    }
+}
+
+bool dial_digits(const std::string& s)
+{
+    return std::all_of(s.begin(), s.end(), [](char ch) { return (ch >= '0' && ch <= '9') || ch == '*' || ch == '#'; });
+}
+
+// Default failover causes: the destination could not take the call, not
+// the called party refusing it (Q.850: 34 no circuit, 38 network out of
+// order, 41 temporary failure, 42 switching equipment congestion, 44
+// requested circuit not available, 47 resource unavailable).
+const std::vector<int64_t> default_failover_causes = {34, 38, 41, 42, 44, 47};
+
+void read_routes(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    std::map<std::string, uint32_t> names;
+    std::size_t i = 0;
+    for (const toml::table* t : root.tables("route", false)) {
+        TableReader r(*t, fmt::format("route[{}]", i++), file, p);
+        Route route{};
+        route.line = r.table_line();
+        auto name = r.string("name");
+        auto called = r.string("called_prefix", "");
+        auto calling = r.string("calling_prefix", "");
+        auto from = r.string_array("from", false);
+        auto to = r.string_array("to", true);
+        auto strip = r.integer("strip", 0, 32, 0);
+        auto prepend = r.string("prepend", "");
+        std::optional<std::vector<int64_t>> causes;
+        if (r.has("failover_causes")) {
+            causes = r.integer_array("failover_causes", 1, 127, false);
+        } else {
+            causes = default_failover_causes;
+        }
+        if (name) {
+            auto [it, fresh] = names.emplace(*name, r.line_of("name"));
+            if (!fresh) {
+                r.problem(r.line_of("name"),
+                          fmt::format("duplicate route name \"{}\" (first defined on line {})", *name, it->second));
+            }
+            route.name = *name;
+        }
+        for (auto [key, value] : {std::pair{"called_prefix", &called}, std::pair{"calling_prefix", &calling},
+                                  std::pair{"prepend", &prepend}}) {
+            if (*value && !dial_digits(**value)) {
+                r.problem(r.line_of(key), fmt::format("{} \"{}\": only digits, * and #", key, **value));
+            }
+        }
+        auto span_with_isdn = [&c](const std::string& n) {
+            return std::any_of(c.spans.begin(), c.spans.end(),
+                               [&n](const Span& s) { return s.name == n && s.has_isdn; });
+        };
+        if (from) {
+            for (const auto& n : *from) {
+                if (!span_with_isdn(n)) {
+                    r.problem(r.line_of("from"), fmt::format("from \"{}\": no span of that name with [span.isdn]", n));
+                }
+            }
+            route.from = *from;
+        }
+        if (to) {
+            if (to->empty()) {
+                r.problem(r.line_of("to"), "to: at least one destination");
+            }
+            for (const auto& n : *to) {
+                if (!span_with_isdn(n)) {
+                    r.problem(r.line_of("to"), fmt::format("to \"{}\": no span of that name with [span.isdn]", n));
+                }
+            }
+            route.to = *to;
+        }
+        route.called_prefix = called.value_or("");
+        route.calling_prefix = calling.value_or("");
+        route.strip = static_cast<uint32_t>(strip.value_or(0));
+        route.prepend = prepend.value_or("");
+        if (causes) {
+            route.failover_causes.assign(causes->begin(), causes->end());
+        }
+        r.finish();
+        c.routes.push_back(std::move(route));
     }
 }
 
@@ -664,6 +759,7 @@ Config load_string(std::string_view text, const std::string& source_name)
     read_ports(r, c, source_name, problems);
     read_spans(r, c, source_name, problems);
     read_media(r, c, source_name, problems);
+    read_routes(r, c, source_name, problems);
     read_control(r, c, source_name, problems);
     read_log(r, c, source_name, problems);
     r.finish();

@@ -37,6 +37,9 @@ void log_from_libpri(struct pri* p, char* text, bool error)
         return;
     }
     auto* link = p != nullptr ? static_cast<PriLink*>(pri_get_userdata(p)) : nullptr;
+    if (link != nullptr && link->probing_call()) {
+        return;  // pri_get_crv() complaining about the freed call we asked about
+    }
     std::string t(text);
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) {
         t.pop_back();
@@ -67,8 +70,18 @@ void PriLink::set_log_sink(LogSink sink)
     pri_set_error([](struct pri* p, char* s) { log_from_libpri(p, s, true); });
 }
 
-PriLink::PriLink(PriLinkConfig cfg, FrameOut out, EventHook hook)
-    : _cfg(std::move(cfg)), _out(std::move(out)), _hook(std::move(hook))
+const char* channel_hunting_name(ChannelHunting h)
+{
+    switch (h) {
+    case ChannelHunting::ascending: return "ascending";
+    case ChannelHunting::descending: return "descending";
+    case ChannelHunting::round_robin: return "round_robin";
+    }
+    return "?";
+}
+
+PriLink::PriLink(PriLinkConfig cfg, FrameOut out, PriCallHandler* calls)
+    : _cfg(std::move(cfg)), _out(std::move(out)), _handler(calls)
 {
     // Q.931 channel numbers are timeslots: E1 TS16 carries the D-channel.
     for (int ch = 1; ch <= (_cfg.e1 ? 31 : 23); ++ch) {
@@ -87,6 +100,10 @@ PriLink::PriLink(PriLinkConfig cfg, FrameOut out, EventHook hook)
     // out as DISCONNECT; Q.931 5.2.5.1 rejects a SETUP with RELEASE
     // COMPLETE, which the classic behaviour sends for those causes.
     pri_hangup_fix_enable(_pri, 0);
+    // Sending Complete (Q.931 4.5.27) only when the caller says the number
+    // is complete: without this, libpri adds it to every EuroISDN SETUP and
+    // overlap sending could never start (libpri-notes.md section 3).
+    pri_set_overlapdial(_pri, 1);
     // SERVICE / SERVICE ACKNOWLEDGE exist in the North American variants.
     _service_messages = _cfg.switch_type == PRI_SWITCH_NI2 || _cfg.switch_type == PRI_SWITCH_LUCENT5E ||
                         _cfg.switch_type == PRI_SWITCH_ATT4ESS;
@@ -192,6 +209,7 @@ void PriLink::run_timers()
             }
         }
     }
+    run_call_timers(mono_ms());
     if (_restart_pending != 0 && mono_ms() >= _restart_deadline_ms) {
         if (_restart_attempts < 2 && pri_reset(_pri, _restart_pending) == 0) {
             ++_restart_attempts;
@@ -222,37 +240,59 @@ int64_t PriLink::ms_to_next_timer() const
         ms = ms < 0 ? 0 : ms;
         best = best < 0 ? ms : std::min(best, ms);
     }
+    int64_t calls_ms = ms_to_call_timer(mono_ms());
+    if (calls_ms >= 0) {
+        best = best < 0 ? calls_ms : std::min(best, calls_ms);
+    }
     return best;
+}
+
+bool PriLink::is_bearer(int ch) const
+{
+    return std::find(_restart_channels.begin(), _restart_channels.end(), ch) != _restart_channels.end();
+}
+
+bool PriLink::channel_free(int ch) const
+{
+    return _up && _blocked_here[static_cast<std::size_t>(ch)] == 0 && _blocked_there[static_cast<std::size_t>(ch)] == 0 &&
+           ch != _restart_pending && std::none_of(_calls.begin(), _calls.end(), [ch](const Call& c) { return c.channel == ch; });
+}
+
+int PriLink::hunt() const
+{
+    const auto& chans = _restart_channels;
+    const std::size_t n = chans.size();
+    std::size_t start = 0;
+    if (_cfg.hunting == ChannelHunting::round_robin) {
+        // The one after the channel hunted last.
+        auto it = std::find(chans.begin(), chans.end(), _hunt_last);
+        start = it == chans.end() ? 0 : static_cast<std::size_t>(it - chans.begin()) + 1;
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+        std::size_t i = _cfg.hunting == ChannelHunting::descending ? n - 1 - k : (start + k) % n;
+        if (channel_free(chans[i])) {
+            _hunt_last = chans[i];
+            return chans[i];
+        }
+    }
+    return 0;
 }
 
 int PriLink::select_channel(int requested, bool exclusive) const
 {
-    auto is_bearer = [this](int ch) {
-        return std::find(_restart_channels.begin(), _restart_channels.end(), ch) != _restart_channels.end();
-    };
-    auto is_free = [this](int ch) {
-        return _blocked_here[static_cast<std::size_t>(ch)] == 0 && _blocked_there[static_cast<std::size_t>(ch)] == 0 &&
-               ch != _restart_pending;
-    };
     if (requested != 0) {
         if (!is_bearer(requested)) {
             return -PRI_CAUSE_IDENTIFIED_CHANNEL_NOTEXIST;
         }
-        if (is_free(requested)) {
+        if (channel_free(requested)) {
             return requested;
         }
         if (exclusive) {
             return -PRI_CAUSE_REQUESTED_CHAN_UNAVAIL;
         }
     }
-    // Hunt from the top: the far end (a network) usually hunts from the
-    // bottom, which keeps glare rare (libpri-notes.md section 6).
-    for (auto it = _restart_channels.rbegin(); it != _restart_channels.rend(); ++it) {
-        if (is_free(*it)) {
-            return *it;
-        }
-    }
-    return -PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION;
+    int ch = hunt();
+    return ch != 0 ? ch : -PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION;
 }
 
 std::vector<ChannelStatus> PriLink::channels() const
@@ -267,6 +307,8 @@ std::vector<ChannelStatus> PriLink::channels() const
             c.state = ChannelState::out_of_service;
         } else if (ch == _restart_pending) {
             c.state = ChannelState::restarting;
+        } else if (std::any_of(_calls.begin(), _calls.end(), [ch](const Call& k) { return k.channel == ch; })) {
+            c.state = ChannelState::busy;
         }
         v.push_back(c);
     }
@@ -323,7 +365,11 @@ void PriLink::restart_next()
     int ch = _restart_channels[_restart_next++];
     // Out-of-service channels are not restarted (libpri-notes.md section
     // 6); the far end learns their state from SERVICE where it exists.
-    if (_blocked_here[static_cast<std::size_t>(ch)] != 0 || _blocked_there[static_cast<std::size_t>(ch)] != 0) {
+    // Nor are channels with a call: a call that survived the Layer 2
+    // recovery (T309) is checked by libpri's STATUS ENQUIRY instead, and
+    // cleared if the far end has forgotten it (Q.931 5.8.11).
+    if (_blocked_here[static_cast<std::size_t>(ch)] != 0 || _blocked_there[static_cast<std::size_t>(ch)] != 0 ||
+        call_on_channel(ch) != nullptr) {
         restart_next();
         return;
     }
@@ -378,9 +424,24 @@ void PriLink::handle_event(pri_event* e)
             _restart_next = _restart_channels.size();
         }
         break;
-    case PRI_EVENT_RESTART:
+    case PRI_EVENT_RESTART: {
         ++_c.restarts_received;
+        // Q.931 5.5.2: the restarted channel(s) return to idle; a call on
+        // one is gone (libpri-notes.md section 6: destroy it, end our leg).
+        int ch = e->restart.channel < 0 ? 0xff : e->restart.channel & 0xff;
+        for (std::size_t i = 0; i < _calls.size();) {
+            Call& c = _calls[i];
+            if (ch == 0xff || c.channel == ch) {
+                ++_c.calls_lost_to_restart;
+                pri_destroycall(_pri, c.q);
+                call_ended(c, PRI_CAUSE_NORMAL_TEMPORARY_FAILURE, true);
+                forget(c);
+            } else {
+                ++i;
+            }
+        }
         break;
+    }
     case PRI_EVENT_SERVICE: {
         ++_c.service_received;
         int ch = e->service.channel & 0xff;
@@ -428,32 +489,21 @@ void PriLink::handle_event(pri_event* e)
             } else {
                 ++_c.setups_bad_channel;
             }
+            ++_c.cleared_in[static_cast<std::size_t>(-ch)];
             pri_hangup(_pri, e->ring.call, -ch);
             break;
         }
-        if (!_hook) {
+        if (_handler == nullptr) {
             ++_c.setups_refused;
+            ++_c.cleared_in[PRI_CAUSE_UNALLOCATED];
             pri_hangup(_pri, e->ring.call, PRI_CAUSE_UNALLOCATED);
             break;
         }
-        e->ring.channel = ch;
-        _hook(*this, e);
+        incoming_setup(e, ch);
         break;
     }
-    case PRI_EVENT_HANGUP_REQ:
-    case PRI_EVENT_HANGUP:
-        if (_hook) {
-            _hook(*this, e);
-        } else {
-            // Nobody holds the call: finish the clearing so that libpri
-            // frees it (libpri-notes.md section 6, hangup ordering).
-            pri_hangup(_pri, e->hangup.call, e->hangup.cause);
-        }
-        break;
     default:
-        if (_hook) {
-            _hook(*this, e);
-        }
+        handle_call_event(e);
         break;
     }
 }

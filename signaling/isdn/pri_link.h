@@ -32,17 +32,28 @@
 #include <string>
 #include <vector>
 
+#include "signaling/isdn/pri_call.h"
 #include "signaling/isdn/q931_message.h"
 
 #include "signaling/isdn/libpri_c.h"
 
 namespace trunkgw::isdn {
 
+// How a free B-channel is picked when the far end (or our caller) names
+// none. The two sides of a link should hunt from opposite ends, which keeps
+// glare rare: networks usually hunt ascending, so a CPE descending.
+enum class ChannelHunting { ascending, descending, round_robin };
+const char* channel_hunting_name(ChannelHunting h);
+
 struct PriLinkConfig {
     std::string name;       // the span's name, for logs
     bool network_side = false;
     int switch_type = 0;    // PRI_SWITCH_* (switch_types.h)
     bool e1 = true;         // E1: B-channels 1-15, 17-31; T1: 1-23
+    ChannelHunting hunting = ChannelHunting::descending;
+    // T302 (Q.931 Table 9-2: 10-15 s): overlap receiving waits this long
+    // for the next INFORMATION.
+    uint32_t overlap_timeout_ms = 10000;
 };
 
 struct PriLinkCounters {
@@ -67,6 +78,18 @@ struct PriLinkCounters {
     uint64_t config_errors = 0;
     uint64_t service_sent = 0;       // SERVICE messages we sent
     uint64_t service_received = 0;   // SERVICE messages from the far end
+    // Calls.
+    uint64_t calls_in = 0;           // incoming SETUPs handed to the call model
+    uint64_t calls_out = 0;          // SETUPs we sent
+    uint64_t calls_out_refused = 0;  // call_setup() refused before any SETUP (no channel, link down)
+    uint64_t calls_answered_in = 0;
+    uint64_t calls_answered_out = 0;
+    uint64_t channel_moves = 0;      // the far end moved our call to another channel (accepted)
+    uint64_t t302_expiries = 0;      // overlap receiving timed out
+    uint64_t calls_lost_to_restart = 0;  // the far end RESTARTed a channel with a call
+    // Calls ended, by Q.850 cause (0-127), by direction.
+    std::array<uint64_t, 128> cleared_in{};
+    std::array<uint64_t, 128> cleared_out{};
     std::array<uint64_t, 32> events{};  // by PRI_EVENT_* number
     // Q.931 messages by q931_message_names index (+1 slot: other types).
     std::array<uint64_t, q931_message_names.size() + 1> q931_rx{};
@@ -93,7 +116,6 @@ struct ChannelStatus {
 class PriLink {
 public:
     using FrameOut = std::function<bool(const uint8_t* frame, std::size_t len)>;
-    using EventHook = std::function<void(PriLink& link, pri_event* e)>;
     // Where libpri's text goes (process-wide: libpri's hooks are global).
     using LogSink = std::function<void(const std::string& span, bool error, const std::string& text)>;
     // Sees every frame both ways (a D-channel trace): outgoing = sent by us.
@@ -102,7 +124,7 @@ public:
 
     // Starts Q.921 at once: the first SABME leaves through `out` before
     // this returns. Throws std::runtime_error when libpri refuses.
-    PriLink(PriLinkConfig cfg, FrameOut out, EventHook hook = {});
+    PriLink(PriLinkConfig cfg, FrameOut out, PriCallHandler* calls = nullptr);
     PriLink(const PriLink&) = delete;
     PriLink& operator=(const PriLink&) = delete;
 
@@ -118,6 +140,9 @@ public:
     const PriLinkCounters& counters() const { return _c; }
     void set_frame_tap(FrameTap tap) { _tap = std::move(tap); }
     const PriLinkConfig& config() const { return _cfg; }
+    // True while hangup_in_libpri() asks libpri about a call it may have
+    // freed (libpri logs an error for that; it is expected).
+    bool probing_call() const { return _probing_call; }
     struct pri* handle() { return _pri; }
     // The B-channel numbers of this span (Q.931 channel numbers = timeslots).
     const std::vector<int>& bearer_channels() const { return _restart_channels; }
@@ -125,6 +150,35 @@ public:
     // The B-channel for an incoming SETUP's channel indication (see above):
     // > 0 a channel, < 0 minus the Q.850 cause to clear with.
     int select_channel(int requested, bool exclusive) const;
+
+    // --- Calls (pri_link_calls.cpp). Each returns 0, or -1 for a call id
+    // this link does not hold (or one already clearing) or libpri refusing.
+    void set_call_handler(PriCallHandler* h) { _handler = h; }
+    // Places a call: SETUP on info.channel, or on a channel hunted by the
+    // configured policy, indicated exclusively when info.exclusive (a
+    // network side usually does: it assigns channels). Returns the call id (> 0), or minus
+    // the Q.850 cause it could not be placed with: 38 (network out of
+    // order) with the link down, 34 none free, 44 the named one busy, 82
+    // not a B-channel here, 47 libpri refused.
+    int64_t call_setup(const PriCallInfo& info);
+    // CALL PROCEEDING with the channel (Q.931 5.2.5.2); `inband`: PI #8.
+    int call_proceeding(uint32_t call, bool inband);
+    // SETUP ACKNOWLEDGE (Q.931 5.2.4): overlap receiving; starts T302.
+    int call_need_more_info(uint32_t call);
+    // ALERTING (sends CALL PROCEEDING first if needed); `inband`: PI #8.
+    int call_alerting(uint32_t call, bool inband);
+    // PROGRESS with PI #8, in-band information available (Q.931 5.2.6).
+    int call_progress(uint32_t call);
+    int call_answer(uint32_t call);
+    // Overlap sending (Q.931 5.1.3): more called-number digits for a call
+    // we placed without Sending Complete, one INFORMATION per digit.
+    int call_information(uint32_t call, const std::string& digits);
+    // Clears the call with a Q.850 cause (DISCONNECT, RELEASE or RELEASE
+    // COMPLETE as its state requires). Its channel stays busy until the
+    // far end completes the clearing.
+    int call_hangup(uint32_t call, int cause);
+    std::vector<PriCallStatus> calls() const;
+    std::size_t call_count() const { return _calls.size(); }
 
     // Every B-channel's state, ascending.
     std::vector<ChannelStatus> channels() const;
@@ -136,15 +190,41 @@ public:
     bool service_messages() const { return _service_messages; }
 
 private:
+    struct Call {
+        uint32_t id;
+        q931_call* q;
+        bool outgoing;
+        int channel;
+        PriCallState state;
+        std::string called;
+        int64_t t302_deadline_ms = 0;  // overlap: CLOCK_MONOTONIC ms; 0 = not running
+        bool model_knows_end = false;  // the model cleared it, or was told it ended
+    };
+
     static int io_read(struct pri* p, void* buf, int len);
     static int io_write(struct pri* p, void* buf, int len);
     void handle_event(pri_event* e);
+    // pri_link_calls.cpp
+    bool handle_call_event(pri_event* e);
+    void incoming_setup(pri_event* e, int channel);
+    Call* call_by_id(uint32_t id);
+    Call* call_by_q(const q931_call* q);
+    Call* call_on_channel(int channel);
+    void forget(Call& c);
+    bool hangup_in_libpri(Call& c, int cause);
+    void call_ended(Call& c, int cause, bool notify);
+    void follow_channel(Call& c, int channel_field);
+    void run_call_timers(int64_t now_ms);
+    int64_t ms_to_call_timer(int64_t now_ms) const;
+    int hunt() const;
+    bool channel_free(int ch) const;
+    bool is_bearer(int ch) const;
     void start_restarts();
     void restart_next();
 
     PriLinkConfig _cfg;
     FrameOut _out;
-    EventHook _hook;
+    PriCallHandler* _handler;
     FrameTap _tap;
     struct pri* _pri = nullptr;
     const uint8_t* _rx = nullptr;
@@ -159,6 +239,10 @@ private:
     bool _service_messages = false;
     std::array<uint8_t, 32> _blocked_here{};
     std::array<uint8_t, 32> _blocked_there{};
+    std::vector<Call> _calls;
+    uint32_t _next_call_id = 1;
+    bool _probing_call = false;
+    mutable int _hunt_last = 0;  // round robin: the channel hunted last
     PriLinkCounters _c;
 };
 

@@ -20,35 +20,94 @@ namespace {
 
 using Frames = std::deque<std::vector<uint8_t>>;
 
+// A call model for the tests: does what `on_setup` says with incoming
+// calls and records everything it hears.
+struct Model : PriCallHandler {
+    enum class OnSetup { nothing, answer, alert, reject, overlap };
+    OnSetup on_setup = OnSetup::answer;
+    int reject_cause = PRI_CAUSE_USER_BUSY;
+    std::size_t overlap_until = 0;  // overlap: digits that complete the number
+    std::vector<uint32_t> incoming;
+    std::vector<PriCallInfo> infos;
+    std::vector<std::string> digits;
+    std::vector<uint32_t> digit_timeouts;
+    std::vector<std::pair<uint32_t, PriCallProgress>> progress;
+    std::vector<uint32_t> answered;
+    std::vector<std::pair<uint32_t, int>> cleared;
+
+    void call_incoming(PriLink& l, uint32_t call, const PriCallInfo& info) override
+    {
+        incoming.push_back(call);
+        infos.push_back(info);
+        switch (on_setup) {
+        case OnSetup::nothing: break;
+        case OnSetup::answer: l.call_answer(call); break;
+        case OnSetup::alert: l.call_alerting(call, false); break;
+        case OnSetup::reject: l.call_hangup(call, reject_cause); break;
+        case OnSetup::overlap: l.call_need_more_info(call); break;
+        }
+    }
+    void call_digits(PriLink& l, uint32_t call, const std::string& called, bool complete) override
+    {
+        digits.push_back(called);
+        if (complete || called.size() >= overlap_until) {
+            l.call_answer(call);
+        }
+    }
+    void call_digit_timeout(PriLink& l, uint32_t call) override
+    {
+        digit_timeouts.push_back(call);
+        l.call_hangup(call, PRI_CAUSE_INVALID_NUMBER_FORMAT);
+    }
+    void call_progress(PriLink&, uint32_t call, PriCallProgress what, bool) override
+    {
+        progress.emplace_back(call, what);
+    }
+    void call_answered(PriLink&, uint32_t call) override { answered.push_back(call); }
+    void call_cleared(PriLink&, uint32_t call, int cause) override { cleared.emplace_back(call, cause); }
+};
+
 struct BackToBack {
     Frames to_network, to_user;
     bool user_ring_full = false;
-    std::vector<int> network_causes;  // causes of the network side's cleared calls
+    bool link_cut = false;  // frames both ways are lost (a D-channel failure)
+    Model user_model;
+    Model network_model;
     PriLink user;
     PriLink network;
 
-    BackToBack(bool e1, int switch_type)
-        : user(PriLinkConfig{"user", false, switch_type, e1},
+    BackToBack(bool e1, int switch_type, uint32_t overlap_timeout_ms = 10000)
+        : user(PriLinkConfig{"user", false, switch_type, e1, ChannelHunting::descending, overlap_timeout_ms},
                [this](const uint8_t* f, std::size_t n) {
                    if (user_ring_full) {
                        return false;
                    }
-                   to_network.emplace_back(f, f + n);
+                   if (!link_cut) {
+                       to_network.emplace_back(f, f + n);
+                   }
                    return true;
-               }),
+               },
+               &user_model),
           network(
-              PriLinkConfig{"network", true, switch_type, e1},
+              PriLinkConfig{"network", true, switch_type, e1, ChannelHunting::ascending, overlap_timeout_ms},
               [this](const uint8_t* f, std::size_t n) {
-                  to_user.emplace_back(f, f + n);
+                  if (!link_cut) {
+                      to_user.emplace_back(f, f + n);
+                  }
                   return true;
               },
-              [this](PriLink& l, pri_event* e) {
-                  if (e->e == PRI_EVENT_HANGUP || e->e == PRI_EVENT_HANGUP_REQ) {
-                      network_causes.push_back(e->hangup.cause);
-                      pri_hangup(l.handle(), e->hangup.call, e->hangup.cause);
-                  }
-              })
+              &network_model)
     {
+    }
+
+    // Causes the network side's calls ended with (cleared by the far end).
+    std::vector<int> network_causes() const
+    {
+        std::vector<int> v;
+        for (const auto& c : network_model.cleared) {
+            v.push_back(c.second);
+        }
+        return v;
     }
 
     // Moves frames and runs timers until `done` or `seconds` pass (real
@@ -108,6 +167,7 @@ TEST_CASE("pri link: T1 NI-2 has 23 B-channels", "[isdn]")
 TEST_CASE("pri link: a SETUP with no call handler is cleared, never left hanging", "[isdn]")
 {
     BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    b.user.set_call_handler(nullptr);
     REQUIRE(b.run(5.0, [&] { return b.user.up() && !b.user.restarting() && !b.network.restarting(); }));
     q931_call* call = pri_new_call(b.network.handle());
     REQUIRE(call != nullptr);
@@ -123,17 +183,23 @@ TEST_CASE("pri link: a SETUP with no call handler is cleared, never left hanging
 
 namespace {
 
-// The network side places a call to channel `ch` (0: any).
-void place_call(BackToBack& b, int ch, bool exclusive)
+// The network side places a call to channel `ch` (0: any); its id.
+uint32_t place_call(BackToBack& b, int ch, bool exclusive, const std::string& called = "5551234",
+                    bool complete = true)
 {
-    q931_call* call = pri_new_call(b.network.handle());
-    REQUIRE(call != nullptr);
-    struct pri_sr* sr = pri_sr_new();
-    pri_sr_set_channel(sr, ch, exclusive ? 1 : 0, 0);
-    pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, PRI_LAYER_1_ALAW);
-    pri_sr_set_called(sr, const_cast<char*>("5551234"), PRI_NATIONAL_ISDN, 1);
-    REQUIRE(pri_setup(b.network.handle(), call, sr) == 0);
-    pri_sr_free(sr);
+    PriCallInfo info;
+    info.called.digits = called;
+    info.called.ton = 2;
+    info.calling.digits = "301234567";
+    info.calling.ton = 2;
+    info.calling.presentation = 1;  // restricted
+    info.calling.screening = 3;     // network provided
+    info.sending_complete = complete;
+    info.channel = ch;
+    info.exclusive = exclusive;
+    int64_t id = b.network.call_setup(info);
+    REQUIRE(id > 0);
+    return static_cast<uint32_t>(id);
 }
 
 }  // namespace
@@ -148,19 +214,20 @@ TEST_CASE("pri link: incoming SETUP channel selection and its causes (Q.931 5.2.
     CHECK(b.user.select_channel(5, false) == 31);  // preferred: another one
 
     place_call(b, 5, true);  // exclusive, blocked: 44
-    REQUIRE(b.run(3.0, [&] { return b.network_causes.size() == 1; }));
-    CHECK(b.network_causes[0] == PRI_CAUSE_REQUESTED_CHAN_UNAVAIL);
+    REQUIRE(b.run(3.0, [&] { return b.network_causes().size() == 1; }));
+    CHECK(b.network_causes()[0] == PRI_CAUSE_REQUESTED_CHAN_UNAVAIL);
     CHECK(b.user.counters().setups_channel_unavailable == 1);
 
+    b.user.set_call_handler(nullptr);
     place_call(b, 5, false);  // preferred: gets a channel, then no route: 1
-    REQUIRE(b.run(3.0, [&] { return b.network_causes.size() == 2; }));
-    CHECK(b.network_causes[1] == PRI_CAUSE_UNALLOCATED);
+    REQUIRE(b.run(3.0, [&] { return b.network_causes().size() == 2; }));
+    CHECK(b.network_causes()[1] == PRI_CAUSE_UNALLOCATED);
     CHECK(b.user.counters().setups_refused == 1);
 
     b.user.set_service(0, false);  // every channel blocked: 34
     place_call(b, 7, false);
-    REQUIRE(b.run(3.0, [&] { return b.network_causes.size() == 3; }));
-    CHECK(b.network_causes[2] == PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION);
+    REQUIRE(b.run(3.0, [&] { return b.network_causes().size() == 3; }));
+    CHECK(b.network_causes()[2] == PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION);
     CHECK(b.user.counters().setups_no_channel == 1);
 }
 
@@ -362,4 +429,246 @@ TEST_CASE("pri link: malformed Q.931 is handled as Q.931 5.8 says and counted; t
     CHECK(b.user.up());
     CHECK(b.network.up());
     CHECK(b.user.counters().dchan_down == 0);
+}
+
+namespace {
+
+bool ready(BackToBack& b)
+{
+    return b.run(5.0, [&] { return b.user.up() && !b.user.restarting() && b.network.up() && !b.network.restarting(); });
+}
+
+int channel_of(const PriLink& l, uint32_t call)
+{
+    for (const auto& c : l.calls()) {
+        if (c.id == call) {
+            return c.channel;
+        }
+    }
+    return -1;
+}
+
+std::size_t busy_channels(const PriLink& l)
+{
+    std::size_t n = 0;
+    for (const auto& c : l.channels()) {
+        n += c.state == ChannelState::busy ? 1 : 0;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("pri calls: answered both ways, numbers carried, cleared with causes, channels freed", "[isdn][calls]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(ready(b));
+
+    // Network -> user: answered at once.
+    uint32_t in = place_call(b, 0, true);
+    REQUIRE(b.run(3.0, [&] { return b.network_model.answered.size() == 1; }));
+    REQUIRE(b.user_model.infos.size() == 1);
+    const PriCallInfo& info = b.user_model.infos[0];
+    CHECK(info.called.digits == "5551234");
+    CHECK(info.called.ton == 2);
+    CHECK(info.calling.digits == "301234567");
+    CHECK(info.calling.presentation == 1);
+    CHECK(info.calling.screening == 3);
+    CHECK(info.sending_complete);
+    CHECK(info.channel == 1);  // the network hunts ascending and assigns exclusively
+    CHECK(channel_of(b.network, in) == 1);
+    CHECK(busy_channels(b.user) == 1);
+    CHECK(b.user.counters().calls_answered_in == 1);
+
+    // The network clears it: the user's model hears cause 16, both sides free the channel.
+    REQUIRE(b.network.call_hangup(in, PRI_CAUSE_NORMAL_CLEARING) == 0);
+    CHECK(b.network.call_hangup(in, PRI_CAUSE_NORMAL_CLEARING) == -1);  // already clearing
+    REQUIRE(b.run(3.0, [&] { return b.user_model.cleared.size() == 1 && b.network.call_count() == 0 &&
+                                    b.user.call_count() == 0; }));
+    CHECK(b.user_model.cleared[0].second == PRI_CAUSE_NORMAL_CLEARING);
+    CHECK(b.user.counters().cleared_in[PRI_CAUSE_NORMAL_CLEARING] == 1);
+    CHECK(b.network.counters().cleared_out[PRI_CAUSE_NORMAL_CLEARING] == 1);
+    CHECK(busy_channels(b.user) == 0);
+
+    // User -> network: the network alerts, then answers; the user hunts from the top.
+    b.network_model.on_setup = Model::OnSetup::alert;
+    PriCallInfo out;
+    out.called.digits = "0301234";
+    int64_t id = b.user.call_setup(out);
+    REQUIRE(id > 0);
+    REQUIRE(b.run(3.0, [&] { return !b.user_model.progress.empty() &&
+                                    b.user_model.progress.back().second == PriCallProgress::alerting; }));
+    CHECK(channel_of(b.user, static_cast<uint32_t>(id)) == 31);
+    REQUIRE(b.network.call_answer(b.network_model.incoming.back()) == 0);
+    REQUIRE(b.run(3.0, [&] { return b.user_model.answered.size() == 1; }));
+    CHECK(b.user.counters().calls_answered_out == 1);
+    // The user clears with 16; the network hears it.
+    REQUIRE(b.user.call_hangup(static_cast<uint32_t>(id), PRI_CAUSE_NORMAL_CLEARING) == 0);
+    REQUIRE(b.run(3.0, [&] { return b.network_model.cleared.size() == 1 && b.user.call_count() == 0 &&
+                                    b.network.call_count() == 0; }));
+    CHECK(b.network_model.cleared[0].second == PRI_CAUSE_NORMAL_CLEARING);
+}
+
+TEST_CASE("pri calls: every rejection cause reaches the caller, nothing stays busy", "[isdn][calls]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(ready(b));
+    b.user_model.on_setup = Model::OnSetup::reject;
+    // Early rejections go out as RELEASE COMPLETE (1, 34, 44, 82) or
+    // DISCONNECT (the rest): either way the call and its channel are freed.
+    for (int cause : {PRI_CAUSE_UNALLOCATED, PRI_CAUSE_USER_BUSY, PRI_CAUSE_NO_ANSWER, PRI_CAUSE_CALL_REJECTED,
+                      PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION, PRI_CAUSE_INVALID_NUMBER_FORMAT,
+                      PRI_CAUSE_INCOMPATIBLE_DESTINATION, PRI_CAUSE_SWITCH_CONGESTION}) {
+        b.user_model.reject_cause = cause;
+        INFO("cause " << cause);
+        std::size_t before = b.network_model.cleared.size();
+        place_call(b, 0, true);
+        bool done = b.run(3.0, [&] { return b.network_model.cleared.size() == before + 1 && b.user.call_count() == 0 &&
+                                            b.network.call_count() == 0; });
+        INFO("cleared " << b.network_model.cleared.size() - before << ", calls user " << b.user.call_count()
+                        << " network " << b.network.call_count() << ", user events hangup "
+                        << b.user.counters().events[PRI_EVENT_HANGUP] << " ack "
+                        << b.user.counters().events[PRI_EVENT_HANGUP_ACK] << " req "
+                        << b.user.counters().events[PRI_EVENT_HANGUP_REQ] << " user tx disc "
+                        << b.user.counters().q931_tx[7] << " rel " << b.user.counters().q931_tx[9] << " rc "
+                        << b.user.counters().q931_tx[11] << " net rx disc " << b.network.counters().q931_rx[7]
+                        << " net events req " << b.network.counters().events[PRI_EVENT_HANGUP_REQ]);
+        REQUIRE(done);
+        CHECK(b.network_model.cleared.back().second == cause);
+        CHECK(b.user.counters().cleared_in[static_cast<std::size_t>(cause)] == 1);
+    }
+    CHECK(busy_channels(b.user) == 0);
+    CHECK(busy_channels(b.network) == 0);
+}
+
+TEST_CASE("pri calls: 30 calls fill an E1, the 31st gets cause 34", "[isdn][calls]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(ready(b));
+    for (int k = 0; k < 30; ++k) {
+        place_call(b, 0, true);
+    }
+    REQUIRE(b.run(5.0, [&] { return b.network_model.answered.size() == 30; }));
+    CHECK(busy_channels(b.user) == 30);
+    // The network's own view is full too: it refuses locally with 34.
+    PriCallInfo more;
+    more.called.digits = "5551234";
+    CHECK(b.network.call_setup(more) == -PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION);
+    // A SETUP asking for any channel anyway (as a switch that lost track
+    // would send) is refused by the user side with 34.
+    q931_call* call = pri_new_call(b.network.handle());
+    REQUIRE(call != nullptr);
+    struct pri_sr* sr = pri_sr_new();
+    pri_sr_set_channel(sr, -1, 0, 0);
+    pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, PRI_LAYER_1_ALAW);
+    pri_sr_set_called(sr, const_cast<char*>("5551234"), PRI_NATIONAL_ISDN, 1);
+    REQUIRE(pri_setup(b.network.handle(), call, sr) == 0);
+    pri_sr_free(sr);
+    REQUIRE(b.run(3.0, [&] { return b.user.counters().setups_no_channel == 1; }));
+    CHECK(b.user.counters().cleared_in[PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION] == 1);
+    // Clear them all: every channel idle on both sides.
+    for (const auto& c : b.network.calls()) {
+        b.network.call_hangup(c.id, PRI_CAUSE_NORMAL_CLEARING);
+    }
+    REQUIRE(b.run(5.0, [&] { return b.user.call_count() == 0 && b.network.call_count() == 0; }));
+    CHECK(busy_channels(b.user) == 0);
+    CHECK(b.user_model.cleared.size() == 30);
+}
+
+TEST_CASE("pri calls: overlap receiving collects INFORMATION digits; T302 clears with cause 28", "[isdn][calls]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"), 300);
+    REQUIRE(ready(b));
+    b.user_model.on_setup = Model::OnSetup::overlap;
+    b.user_model.overlap_until = 7;
+    uint32_t call = place_call(b, 0, true, "555", false);
+    bool acked = b.run(3.0, [&] { return !b.network_model.progress.empty(); });
+    INFO("user incoming " << b.user_model.incoming.size() << " complete "
+                          << (b.user_model.infos.empty() ? -1 : b.user_model.infos[0].sending_complete)
+                          << " user tx setup_ack " << b.user.counters().q931_tx[5] << " net SETUP_ACK events "
+                          << b.network.counters().events[PRI_EVENT_SETUP_ACK]);
+    REQUIRE(acked);
+    CHECK(b.network_model.progress[0].second == PriCallProgress::setup_acknowledged);
+    // Q.931 5.2.4: the rest of the number in INFORMATION messages.
+    REQUIRE(b.network.call_information(call, "12") == 0);
+    REQUIRE(b.run(3.0, [&] { return b.user_model.digits.size() == 2; }));
+    CHECK(b.user_model.digits[1] == "55512");
+    REQUIRE(b.network.call_information(call, "34") == 0);
+    REQUIRE(b.run(3.0, [&] { return b.network_model.answered.size() == 1; }));
+    CHECK(b.user_model.digits.back() == "5551234");
+    CHECK(b.user.counters().t302_expiries == 0);
+    b.network.call_hangup(call, PRI_CAUSE_NORMAL_CLEARING);
+    REQUIRE(b.run(3.0, [&] { return b.user.call_count() == 0 && b.network.call_count() == 0; }));
+
+    // Digits stop coming: T302 (300 ms here) expires, the model clears with 28.
+    uint32_t second = place_call(b, 0, true, "55", false);
+    REQUIRE(b.run(3.0, [&] { return b.user_model.digit_timeouts.size() == 1; }));
+    REQUIRE(b.run(3.0, [&] { return b.network_model.cleared.size() == 1; }));
+    CHECK(b.network_model.cleared[0] == std::make_pair(second, static_cast<int>(PRI_CAUSE_INVALID_NUMBER_FORMAT)));
+    CHECK(b.user.counters().t302_expiries == 1);
+    REQUIRE(b.run(3.0, [&] { return b.user.call_count() == 0 && b.network.call_count() == 0; }));
+}
+
+TEST_CASE("pri calls: glare on one channel is resolved, the preferred call moves", "[isdn][calls]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(ready(b));
+    b.network_model.on_setup = Model::OnSetup::answer;
+    // Both sides take channel 5 before either hears the other: the network
+    // exclusively, the user preferred.
+    PriCallInfo mine;
+    mine.called.digits = "0301234";
+    mine.channel = 5;
+    int64_t user_call = b.user.call_setup(mine);
+    REQUIRE(user_call > 0);
+    uint32_t net_call = place_call(b, 5, true);
+    REQUIRE(b.run(3.0, [&] { return b.user_model.answered.size() == 1 && !b.network_model.cleared.empty(); }));
+    // The network's exclusive SETUP meets a channel busy at the user: 44.
+    CHECK(b.network_model.cleared[0] == std::make_pair(net_call, static_cast<int>(PRI_CAUSE_REQUESTED_CHAN_UNAVAIL)));
+    // The user's preferred call was moved by the network to a free channel.
+    int moved_to = channel_of(b.user, static_cast<uint32_t>(user_call));
+    CHECK(moved_to != 5);
+    CHECK(moved_to > 0);
+    CHECK(b.user.counters().channel_moves == 1);
+    CHECK(busy_channels(b.user) == 1);
+}
+
+TEST_CASE("pri calls: a RESTART of a busy channel ends its call; the D-channel lost and back leaves nothing stuck",
+          "[isdn][calls]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(ready(b));
+    for (int k = 0; k < 3; ++k) {
+        place_call(b, 0, true);
+    }
+    REQUIRE(b.run(3.0, [&] { return b.network_model.answered.size() == 3; }));
+    // Q.931 5.5.2: the far end restarts channel 2: its call is over here.
+    REQUIRE(pri_reset(b.network.handle(), 2) == 0);
+    REQUIRE(b.run(3.0, [&] { return b.user_model.cleared.size() == 1; }));
+    CHECK(b.user.counters().calls_lost_to_restart == 1);
+    CHECK(busy_channels(b.user) == 2);
+
+    // Layer 2 is cut long enough for both sides to declare it down.
+    b.link_cut = true;
+    REQUIRE(b.run(15.0, [&] { return !b.user.up() && !b.network.up(); }));
+    b.link_cut = false;
+    // Back up: calls that outlived T309 are checked by STATUS ENQUIRY or
+    // cleared; idle channels are restarted; nothing remains busy without a call.
+    REQUIRE(b.run(20.0, [&] { return b.user.up() && b.network.up() && !b.user.restarting(); }));
+    REQUIRE(b.run(15.0, [&] { return b.user.call_count() == b.network.call_count(); }));
+    for (const auto& ch : b.user.channels()) {
+        bool has_call = false;
+        for (const auto& c : b.user.calls()) {
+            has_call = has_call || c.channel == ch.channel;
+        }
+        CHECK((ch.state == ChannelState::busy) == has_call);
+    }
+    INFO("calls left: user " << b.user.call_count() << ", network " << b.network.call_count());
+    // Clear whatever survived; then nothing at all is left.
+    for (const auto& c : b.user.calls()) {
+        b.user.call_hangup(c.id, PRI_CAUSE_NORMAL_CLEARING);
+    }
+    REQUIRE(b.run(5.0, [&] { return b.user.call_count() == 0 && b.network.call_count() == 0; }));
+    CHECK(busy_channels(b.user) == 0);
+    CHECK(busy_channels(b.network) == 0);
 }

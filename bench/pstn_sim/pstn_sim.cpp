@@ -1,0 +1,291 @@
+// pstn-sim: the far-end carrier switch. N E1/T1 spans as TDM pseudowires
+// over UDP (the same wire format the gateway's tdm/ speaks), libpri on each
+// D-channel (network side by default), and a scripted call model: what it
+// does with calls to each number, the calls it places into the gateway, a
+// tone played on every answered call and what comes back measured. One JSON
+// line per call; a summary line at the end.
+//
+//   pstn-sim --span NAME,local=IP:PORT,remote=IP:PORT[,type=e1|t1]
+//                 [,mode=satop|cesopsn][,side=network|user][,switch=NAME]
+//            [--behave PREFIX=SPEC]... [--originate N --called NUM ...]
+//            [--calls FILE] [--seconds S] [--until-done]
+//
+// SIGUSR1 silences every D-channel (HDLC idle both ways: Layer 2 fails as
+// on a lost D-channel), SIGUSR2 restores it; the tests use them to take
+// the D-channel away in the middle of calls.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "bench/pstn_sim/far_end_line.h"
+#include "bench/pstn_sim/scripted_calls.h"
+#include "signaling/isdn/pri_link.h"
+#include "signaling/isdn/switch_types.h"
+#include "tdm/span/virtual_span_pair.h"
+
+using namespace trunkgw;
+using namespace trunkgw::pstnsim;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_dchan_off = 0;
+
+struct SpanSpec {
+    std::string name;
+    FarEndLineConfig line;
+    bool network_side = true;
+    std::string switch_type;
+};
+
+// NAME,key=value,...
+SpanSpec parse_span(const std::string& text)
+{
+    SpanSpec s;
+    std::size_t start = 0;
+    bool first = true;
+    bool have_local = false;
+    bool have_remote = false;
+    while (start <= text.size()) {
+        std::size_t comma = text.find(',', start);
+        std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        start = comma == std::string::npos ? text.size() + 1 : comma + 1;
+        if (first) {
+            s.name = part;
+            first = false;
+            if (s.name.empty() || s.name.find('=') != std::string::npos) {
+                throw std::invalid_argument("--span starts with the span's name");
+            }
+            continue;
+        }
+        auto eq = part.find('=');
+        std::string k = part.substr(0, eq);
+        std::string v = eq == std::string::npos ? "" : part.substr(eq + 1);
+        if (k == "local") {
+            have_local = parse_endpoint(v, s.line.local);
+            if (!have_local) {
+                throw std::invalid_argument("local=" + v + ": not IPV4:PORT");
+            }
+        } else if (k == "remote") {
+            have_remote = parse_endpoint(v, s.line.remote);
+            if (!have_remote) {
+                throw std::invalid_argument("remote=" + v + ": not IPV4:PORT");
+            }
+        } else if (k == "type" && (v == "e1" || v == "t1")) {
+            s.line.type = v == "e1" ? tdm::LineType::e1 : tdm::LineType::t1;
+        } else if (k == "mode" && (v == "satop" || v == "cesopsn")) {
+            s.line.mode = v == "satop" ? tdm::PwMode::satop : tdm::PwMode::cesopsn;
+        } else if (k == "side" && (v == "network" || v == "user")) {
+            s.network_side = v == "network";
+        } else if (k == "switch") {
+            s.switch_type = v;
+        } else {
+            throw std::invalid_argument("'" + part + "': span options are local, remote, type=e1|t1, "
+                                        "mode=satop|cesopsn, side=network|user, switch=NAME");
+        }
+    }
+    if (!have_local || !have_remote) {
+        throw std::invalid_argument("span " + s.name + ": local= and remote= are required");
+    }
+    if (s.switch_type.empty()) {
+        s.switch_type = s.line.type == tdm::LineType::e1 ? "euroisdn_e1" : "ni2";
+    }
+    return s;
+}
+
+double mono_ms()
+{
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+// One span: the line, libpri on its D-channel, and what "ready" needs.
+struct Span {
+    SpanSpec spec;
+    std::unique_ptr<FarEndLine> line;
+    std::unique_ptr<isdn::PriLink> pri;
+    double idle_since_ms = -1;  // up with our restarts over
+};
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"pstn-sim: the far-end carrier switch (libpri over TDM pseudowires)"};
+    std::vector<std::string> span_args;
+    std::vector<std::string> behave_args;
+    Origination orig;
+    std::string calls_path;
+    double seconds = 60;
+    bool until_done = false;
+    double tone_hz = 1004;
+    double tone_dbm0 = -10;
+    app.add_option("--span", span_args, "NAME,local=IP:PORT,remote=IP:PORT[,type=e1|t1][,mode=satop|cesopsn]"
+                                        "[,side=network|user][,switch=NAME] (repeatable)")
+        ->required();
+    app.add_option("--behave", behave_args,
+                   "PREFIX=ACTION[,opt=value...]: answer|ring|busy|reject, options alert= answer= hangup= (ms), "
+                   "cause=N, early_media=1, overlap=DIGITS, echo=1; PREFIX * for every number (repeatable)");
+    app.add_option("--originate", orig.count, "calls to place into the gateway")->check(CLI::Range(0u, 10'000'000u));
+    app.add_option("--rate", orig.rate_cps, "calls per second at most")->check(CLI::Range(0.01, 100000.0));
+    app.add_option("--concurrency", orig.concurrency, "calls up at once at most")->check(CLI::Range(1u, 100000u));
+    app.add_option("--called", orig.called, "number the placed calls dial");
+    app.add_option("--calling", orig.calling, "calling number of the placed calls");
+    app.add_option("--hold-ms", orig.hold_ms, "answered placed calls are cleared after this")
+        ->check(CLI::Range(0u, 3'600'000u));
+    app.add_option("--no-answer-ms", orig.no_answer_ms, "placed calls not answered by then are cleared")
+        ->check(CLI::Range(1u, 3'600'000u));
+    app.add_option("--calls", calls_path, "write one JSON line per finished call here (else stdout)");
+    app.add_option("--seconds", seconds, "run at most this long")->check(CLI::Range(0.1, 86400.0));
+    app.add_flag("--until-done", until_done, "exit once every placed call has finished");
+    app.add_option("--tone-hz", tone_hz, "tone played on answered calls")->check(CLI::Range(1.0, 3999.0));
+    app.add_option("--tone-dbm0", tone_dbm0, "its level")->check(CLI::Range(-60.0, 3.0));
+    CLI11_PARSE(app, argc, argv);
+    if (orig.count > 0 && orig.called.empty()) {
+        std::fprintf(stderr, "pstn-sim: --originate needs --called\n");
+        return 2;
+    }
+
+    std::map<std::string, Behaviour> behaviours;
+    try {
+        for (const std::string& b : behave_args) {
+            auto eq = b.find('=');
+            if (eq == std::string::npos) {
+                throw std::invalid_argument("--behave " + b + ": PREFIX=ACTION");
+            }
+            behaviours[b.substr(0, eq)] = parse_behaviour(b.substr(eq + 1));
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pstn-sim: %s\n", e.what());
+        return 2;
+    }
+
+    std::FILE* calls_out = stdout;
+    if (!calls_path.empty()) {
+        calls_out = std::fopen(calls_path.c_str(), "w");
+        if (calls_out == nullptr) {
+            std::fprintf(stderr, "pstn-sim: %s: %s\n", calls_path.c_str(), std::strerror(errno));
+            return 1;
+        }
+    }
+    ScriptedCalls model(behaviours, tone_hz, tone_dbm0, [calls_out](const std::string& json) {
+        std::fprintf(calls_out, "%s\n", json.c_str());
+        std::fflush(calls_out);  // tests follow the file
+    });
+
+    isdn::PriLink::set_log_sink([](const std::string& span, bool error, const std::string& text) {
+        if (error) {
+            std::fprintf(stderr, "pstn-sim: %s: libpri: %s\n", span.c_str(), text.c_str());
+        }
+    });
+    std::vector<std::unique_ptr<Span>> spans;
+    try {
+        for (const std::string& a : span_args) {
+            auto sp = std::make_unique<Span>();
+            sp->spec = parse_span(a);
+            auto st = isdn::switch_type_value(sp->spec.switch_type);
+            if (!st) {
+                throw std::invalid_argument("span " + sp->spec.name + ": unknown switch " + sp->spec.switch_type +
+                                            " (known: " + std::string(isdn::switch_type_names()) + ")");
+            }
+            Span* raw = sp.get();
+            sp->line = std::make_unique<FarEndLine>(sp->spec.line, [raw](const uint8_t* f, std::size_t n) {
+                if (raw->pri && g_dchan_off == 0) {
+                    raw->pri->receive(f, n);
+                }
+            });
+            isdn::PriLinkConfig pc;
+            pc.name = sp->spec.name;
+            pc.network_side = sp->spec.network_side;
+            pc.switch_type = *st;
+            pc.e1 = sp->spec.line.type == tdm::LineType::e1;
+            // A carrier hunts from the bottom; the gateway (CPE) from the top.
+            pc.hunting = sp->spec.network_side ? isdn::ChannelHunting::ascending : isdn::ChannelHunting::descending;
+            sp->pri = std::make_unique<isdn::PriLink>(pc, [raw](const uint8_t* f, std::size_t n) {
+                return g_dchan_off == 0 && raw->line->send_dchan(f, n);
+            });
+            model.add_link(*sp->pri, sp->spec.name, sp->line->law());
+            spans.push_back(std::move(sp));
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pstn-sim: %s\n", e.what());
+        return 2;
+    }
+    model.originate(orig);
+    std::signal(SIGTERM, [](int) { g_stop = 1; });
+    std::signal(SIGINT, [](int) { g_stop = 1; });
+    std::signal(SIGUSR1, [](int) { g_dchan_off = 1; });
+    std::signal(SIGUSR2, [](int) { g_dchan_off = 0; });
+
+    // A link carries calls once it is up and both sides' restarts are over:
+    // ours, and the gateway's (one per B-channel), or 3 s without any.
+    auto ready = [&spans](const isdn::PriLink& l) {
+        for (const auto& sp : spans) {
+            if (sp->pri.get() == &l) {
+                return sp->idle_since_ms >= 0 &&
+                       (l.counters().restarts_received >= l.bearer_channels().size() ||
+                        mono_ms() - sp->idle_since_ms > 3000);
+            }
+        }
+        return false;
+    };
+    const double start = mono_ms();
+    tdm::SpanClock clock;
+    bool was_off = false;
+    while (g_stop == 0 && mono_ms() - start < seconds * 1000) {
+        const double now = mono_ms() - start;
+        if ((g_dchan_off != 0) != was_off) {
+            was_off = g_dchan_off != 0;
+            std::fprintf(stderr, "pstn-sim: D-channels %s\n", was_off ? "silenced" : "restored");
+        }
+        for (auto& sp : spans) {
+            sp->line->receive();
+            sp->pri->run_timers();
+            const bool idle = sp->pri->up() && !sp->pri->restarting();
+            if (idle && sp->idle_since_ms < 0) {
+                sp->idle_since_ms = mono_ms();
+            } else if (!idle) {
+                sp->idle_since_ms = -1;
+            }
+        }
+        model.poll(now, ready);
+        if (until_done && orig.count > 0 && model.origination_done()) {
+            break;
+        }
+        uint32_t due = clock.due_frames();
+        if (due == 0) {
+            timespec ts{0, 250'000};  // pacing, not synchronisation: the clock decides
+            nanosleep(&ts, nullptr);
+            continue;
+        }
+        for (auto& sp : spans) {
+            uint8_t* tx = sp->line->tx_frames();
+            std::memset(tx, sp->line->idle_code(), due * tdm::span_frame_octets);
+            model.audio_out(*sp->pri, tx, due);
+            sp->line->advance(due);
+            model.audio_in(*sp->pri, sp->line->rx_frames(), due);
+        }
+    }
+    for (auto& sp : spans) {
+        const auto& c = sp->pri->counters();
+        std::fprintf(stderr, "pstn-sim: span %s: up %d, calls in %llu out %llu, restarts sent %llu received %llu\n",
+                     sp->spec.name.c_str(), sp->pri->up() ? 1 : 0, static_cast<unsigned long long>(c.calls_in),
+                     static_cast<unsigned long long>(c.calls_out), static_cast<unsigned long long>(c.restarts_sent),
+                     static_cast<unsigned long long>(c.restarts_received));
+    }
+    std::printf("%s\n", model.summary_json().c_str());
+    if (calls_out != stdout) {
+        std::fclose(calls_out);
+    }
+    return 0;
+}

@@ -1,0 +1,453 @@
+// pstn-sim's call model; see scripted_calls.h.
+#include "bench/pstn_sim/scripted_calls.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/audio/sinad.h"
+#include "tdm/span/span_driver.h"
+
+namespace trunkgw::pstnsim {
+
+namespace {
+
+// Q.850 cause 16, normal call clearing; 17 user busy; 28 invalid number
+// format (address incomplete), Q.931 5.2.4.3 on T302 expiry.
+constexpr int cause_normal = 16;
+constexpr int cause_busy = 17;
+constexpr int cause_incomplete = 28;
+// Audio kept per call: 20 s is plenty for a SINAD window and bounds memory.
+constexpr std::size_t max_recorded = 20 * 8000;
+
+uint32_t parse_u32(const std::string& key, const std::string& v)
+{
+    std::size_t used = 0;
+    unsigned long x = 0;
+    try {
+        x = std::stoul(v, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != v.size() || v.empty() || x > 3'600'000) {
+        throw std::invalid_argument(key + "=" + v + ": not a number from 0 to 3600000");
+    }
+    return static_cast<uint32_t>(x);
+}
+
+}  // namespace
+
+Behaviour parse_behaviour(const std::string& text)
+{
+    Behaviour b;
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (true) {
+        std::size_t comma = text.find(',', start);
+        parts.push_back(text.substr(start, comma - start));
+        if (comma == std::string::npos) {
+            break;
+        }
+        start = comma + 1;
+    }
+    const std::string& action = parts[0];
+    if (action == "answer") {
+        b.action = Behaviour::Action::answer;
+    } else if (action == "ring") {
+        b.action = Behaviour::Action::ring;
+    } else if (action == "reject") {
+        b.action = Behaviour::Action::reject;
+    } else if (action == "busy") {
+        b.action = Behaviour::Action::busy;
+    } else {
+        throw std::invalid_argument("'" + action + "': the action is answer, ring, reject or busy");
+    }
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+        auto eq = parts[i].find('=');
+        if (eq == std::string::npos) {
+            throw std::invalid_argument("'" + parts[i] + "': options are key=value");
+        }
+        std::string k = parts[i].substr(0, eq);
+        std::string v = parts[i].substr(eq + 1);
+        if (k == "alert") {
+            b.alert_ms = parse_u32(k, v);
+        } else if (k == "answer") {
+            b.answer_ms = parse_u32(k, v);
+        } else if (k == "hangup") {
+            b.hangup_ms = parse_u32(k, v);
+        } else if (k == "cause") {
+            b.cause = static_cast<int>(parse_u32(k, v));
+            if (b.cause < 1 || b.cause > 127) {
+                throw std::invalid_argument("cause=" + v + ": a Q.850 cause is 1 to 127");
+            }
+        } else if (k == "early_media") {
+            b.early_media = parse_u32(k, v) != 0;
+        } else if (k == "overlap") {
+            b.overlap_digits = parse_u32(k, v);
+        } else if (k == "echo") {
+            b.echo = parse_u32(k, v) != 0;
+        } else {
+            throw std::invalid_argument("'" + k + "': options are alert, answer, hangup, cause, early_media, "
+                                        "overlap, echo");
+        }
+    }
+    return b;
+}
+
+ScriptedCalls::ScriptedCalls(std::map<std::string, Behaviour> by_prefix, double tone_hz, double tone_dbm0,
+                             RecordSink sink)
+    : _by_prefix(std::move(by_prefix)), _tone_hz(tone_hz), _tone_dbm0(tone_dbm0), _sink(std::move(sink))
+{
+}
+
+void ScriptedCalls::add_link(isdn::PriLink& link, const std::string& span, audio::Law law)
+{
+    _lines.push_back({&link, span, law});
+    link.set_call_handler(this);
+}
+
+ScriptedCalls::Line& ScriptedCalls::line_of(const isdn::PriLink& link)
+{
+    for (Line& l : _lines) {
+        if (l.link == &link) {
+            return l;
+        }
+    }
+    throw std::logic_error("pstn-sim: a call on a link it does not serve");
+}
+
+const Behaviour& ScriptedCalls::behaviour_for(const std::string& called, std::string* name) const
+{
+    // The longest prefix wins; "" (or "*") matches every number.
+    static const Behaviour fallback;
+    const Behaviour* best = &fallback;
+    std::size_t best_len = 0;
+    bool found = false;
+    for (const auto& [prefix, b] : _by_prefix) {
+        std::string p = prefix == "*" ? "" : prefix;
+        if (called.compare(0, p.size(), p) == 0 && (!found || p.size() > best_len)) {
+            best = &b;
+            best_len = p.size();
+            found = true;
+            *name = prefix;
+        }
+    }
+    if (!found) {
+        *name = "default";
+    }
+    return *best;
+}
+
+void ScriptedCalls::call_incoming(isdn::PriLink& link, uint32_t call, const isdn::PriCallInfo& info)
+{
+    Key key{&link, call};
+    CallRecord& r = _calls[key];
+    r.seq = ++_seq;
+    r.span = line_of(link).span;
+    r.link_call = call;
+    r.channel = info.channel;
+    r.called = info.called.digits;
+    r.calling = info.calling.digits;
+    r.setup_ms = _now_ms;
+    const Behaviour& b = behaviour_for(r.called, &r.behaviour);
+    _call_behaviour[key] = b;
+    if (b.overlap_digits > r.called.size() && !info.sending_complete) {
+        // Q.931 5.2.4: SETUP ACKNOWLEDGE, then INFORMATION until complete.
+        r.want_digits = b.overlap_digits;
+        link.call_need_more_info(call);
+        return;
+    }
+    start_behaviour(link, r, b);
+}
+
+void ScriptedCalls::start_behaviour(isdn::PriLink& link, CallRecord& r, const Behaviour& b)
+{
+    Key key{&link, r.link_call};
+    r.echo = b.echo;
+    if (b.action == Behaviour::Action::reject) {
+        int cause = b.cause;
+        link.call_hangup(r.link_call, cause);
+        finish(key, cause, "near");
+        return;
+    }
+    link.call_proceeding(r.link_call, false);
+    r.proceeding_ms = _now_ms;
+    if (b.early_media) {
+        r.do_progress_at = _now_ms;
+    }
+    if (b.action == Behaviour::Action::busy) {
+        r.do_hangup_at = _now_ms + b.alert_ms;
+        r.hangup_cause = cause_busy;
+        return;
+    }
+    r.do_alert_at = _now_ms + b.alert_ms;
+    if (b.action == Behaviour::Action::answer) {
+        r.do_answer_at = _now_ms + std::max(b.answer_ms, b.alert_ms);
+    }
+}
+
+void ScriptedCalls::call_digits(isdn::PriLink& link, uint32_t call, const std::string& called, bool complete)
+{
+    Key key{&link, call};
+    auto it = _calls.find(key);
+    if (it == _calls.end()) {
+        return;
+    }
+    it->second.called = called;
+    if (complete || called.size() >= it->second.want_digits) {
+        start_behaviour(link, it->second, _call_behaviour[key]);
+    }
+}
+
+void ScriptedCalls::call_digit_timeout(isdn::PriLink& link, uint32_t call)
+{
+    // Q.931 5.2.4.3: T302 expired and the number is not complete: clear
+    // with cause 28.
+    link.call_hangup(call, cause_incomplete);
+    finish({&link, call}, cause_incomplete, "near");
+}
+
+void ScriptedCalls::call_progress(isdn::PriLink& link, uint32_t call, isdn::PriCallProgress what, bool)
+{
+    auto it = _calls.find({&link, call});
+    if (it == _calls.end()) {
+        return;
+    }
+    CallRecord& r = it->second;
+    if (what == isdn::PriCallProgress::proceeding && r.proceeding_ms < 0) {
+        r.proceeding_ms = _now_ms;
+    } else if (what == isdn::PriCallProgress::alerting && r.alerting_ms < 0) {
+        r.alerting_ms = _now_ms;
+    }
+}
+
+void ScriptedCalls::connected(CallRecord& r, const Line& line)
+{
+    r.answer_ms = _now_ms;
+    ++_answered;
+    if (!r.echo) {
+        r.tone.emplace(_tone_hz, _tone_dbm0, line.law);
+    }
+    r.received.reserve(max_recorded);
+}
+
+void ScriptedCalls::call_answered(isdn::PriLink& link, uint32_t call)
+{
+    auto it = _calls.find({&link, call});
+    if (it == _calls.end()) {
+        return;
+    }
+    connected(it->second, line_of(link));
+    it->second.do_hangup_at = _now_ms + _orig.hold_ms;
+    it->second.hangup_cause = cause_normal;
+}
+
+void ScriptedCalls::call_cleared(isdn::PriLink& link, uint32_t call, int cause)
+{
+    finish({&link, call}, cause, "far");
+}
+
+void ScriptedCalls::finish(Key key, int cause, const char* by)
+{
+    auto it = _calls.find(key);
+    if (it == _calls.end()) {
+        return;
+    }
+    CallRecord& r = it->second;
+    r.end_ms = _now_ms;
+    r.cause = cause;
+    r.cleared_by = by;
+    nlohmann::json j = {
+        {"call", r.seq},
+        {"span", r.span},
+        {"direction", r.outgoing ? "to_gateway" : "from_gateway"},
+        {"channel", r.channel},
+        {"called", r.called},
+        {"calling", r.calling},
+        {"cause", r.cause},
+        {"cleared_by", r.cleared_by},
+    };
+    if (!r.outgoing) {
+        j["behaviour"] = r.behaviour;
+    }
+    auto ms = [&j](const char* name, double v) {
+        if (v >= 0) {
+            j[name] = static_cast<int64_t>(v);
+        }
+    };
+    ms("setup_ms", r.setup_ms);
+    ms("proceeding_ms", r.proceeding_ms);
+    ms("alerting_ms", r.alerting_ms);
+    ms("answer_ms", r.answer_ms);
+    ms("end_ms", r.end_ms);
+    if (r.answer_ms >= 0) {
+        j["connected_ms"] = static_cast<int64_t>(r.end_ms - r.answer_ms);
+        Line& line = line_of(*key.first);
+        audio::ToneMeasurement m = audio::best_tone_window(r.received, line.law, _tone_hz);
+        j["audio"] = {{"received_samples", r.received.size()},
+                      {"tone_sinad_db", m.sinad_db},
+                      {"tone_level_dbm0", m.level_dbm0},
+                      {"tone_freq_hz", m.freq_hz},
+                      {"sent", r.echo ? "echo" : "tone"}};
+    }
+    ++_causes[cause];
+    ++_finished;
+    _sink(j.dump());
+    _calls.erase(it);
+    _call_behaviour.erase(key);
+}
+
+void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::PriLink&)>& ready)
+{
+    _now_ms = now_ms;
+    // Scheduled actions: collect first (finishing erases).
+    std::vector<Key> due;
+    for (auto& [key, r] : _calls) {
+        if ((r.do_progress_at >= 0 && now_ms >= r.do_progress_at) || (r.do_alert_at >= 0 && now_ms >= r.do_alert_at) ||
+            (r.do_answer_at >= 0 && now_ms >= r.do_answer_at) || (r.do_hangup_at >= 0 && now_ms >= r.do_hangup_at)) {
+            due.push_back(key);
+        }
+    }
+    for (const Key& key : due) {
+        auto it = _calls.find(key);
+        if (it == _calls.end()) {
+            continue;
+        }
+        CallRecord& r = it->second;
+        Line& line = line_of(*key.first);
+        isdn::PriLink& link = *line.link;
+        if (r.do_progress_at >= 0 && now_ms >= r.do_progress_at) {
+            r.do_progress_at = -1;
+            link.call_progress(r.link_call);
+        }
+        if (r.do_alert_at >= 0 && now_ms >= r.do_alert_at) {
+            r.do_alert_at = -1;
+            link.call_alerting(r.link_call, false);
+            r.alerting_ms = now_ms;
+        }
+        if (r.do_answer_at >= 0 && now_ms >= r.do_answer_at) {
+            r.do_answer_at = -1;
+            if (link.call_answer(r.link_call) == 0) {
+                connected(r, line);
+                const Behaviour& b = _call_behaviour[key];
+                if (b.hangup_ms != 0) {
+                    r.do_hangup_at = now_ms + b.hangup_ms;
+                    r.hangup_cause = cause_normal;
+                }
+            }
+        }
+        if (r.do_hangup_at >= 0 && now_ms >= r.do_hangup_at) {
+            r.do_hangup_at = -1;
+            int cause = r.hangup_cause;
+            link.call_hangup(r.link_call, cause);
+            finish(key, cause, "near");
+        }
+    }
+    // Origination.
+    if (_placed >= _orig.count || now_ms < _next_orig_ms || _lines.empty()) {
+        return;
+    }
+    std::size_t outgoing = static_cast<std::size_t>(
+        std::count_if(_calls.begin(), _calls.end(), [](const auto& kv) { return kv.second.outgoing; }));
+    if (outgoing >= _orig.concurrency) {
+        return;
+    }
+    for (std::size_t k = 0; k < _lines.size(); ++k) {
+        Line& line = _lines[(_next_line + k) % _lines.size()];
+        if (!ready(*line.link)) {
+            continue;
+        }
+        _next_line = (_next_line + k + 1) % _lines.size();
+        isdn::PriCallInfo info;
+        info.called.digits = _orig.called;
+        info.called.ton = 2;  // national
+        info.calling.digits = _orig.calling;
+        info.calling.ton = 2;
+        info.sending_complete = true;
+        // The network assigns channels (Q.931 5.1.2): exclusively.
+        info.exclusive = line.link->config().network_side;
+        int64_t id = line.link->call_setup(info);
+        ++_placed;
+        _next_orig_ms = now_ms + 1000.0 / _orig.rate_cps;
+        Key key{line.link, id > 0 ? static_cast<uint32_t>(id) : 0};
+        if (id <= 0) {
+            // Refused here (no channel of ours, link down): a record all the same.
+            key.second = 0x80000000u + _placed;
+        }
+        CallRecord& r = _calls[key];
+        r.seq = ++_seq;
+        r.span = line.span;
+        r.outgoing = true;
+        r.link_call = key.second;
+        r.called = _orig.called;
+        r.calling = _orig.calling;
+        r.setup_ms = now_ms;
+        if (id <= 0) {
+            finish(key, static_cast<int>(-id), "near");
+            return;
+        }
+        for (const auto& c : line.link->calls()) {
+            if (c.id == key.second) {
+                r.channel = c.channel;
+            }
+        }
+        r.do_hangup_at = now_ms + _orig.no_answer_ms;
+        r.hangup_cause = cause_normal;
+        return;
+    }
+}
+
+void ScriptedCalls::audio_out(const isdn::PriLink& link, uint8_t* tx, uint32_t due)
+{
+    for (auto& [key, r] : _calls) {
+        if (key.first != &link || r.answer_ms < 0 || r.channel <= 0) {
+            continue;
+        }
+        const auto ts = static_cast<std::size_t>(r.channel);
+        for (uint32_t f = 0; f < due; ++f) {
+            uint8_t out = 0;
+            if (r.tone) {
+                out = r.tone->next();
+            } else if (!r.echo_fifo.empty()) {
+                out = r.echo_fifo.front();
+                r.echo_fifo.pop_front();
+            } else {
+                continue;  // echo with nothing to return yet: the idle code stays
+            }
+            tx[f * tdm::span_frame_octets + ts] = out;
+        }
+    }
+}
+
+void ScriptedCalls::audio_in(const isdn::PriLink& link, const uint8_t* rx, uint32_t due)
+{
+    for (auto& [key, r] : _calls) {
+        if (key.first != &link || r.answer_ms < 0 || r.channel <= 0) {
+            continue;
+        }
+        const auto ts = static_cast<std::size_t>(r.channel);
+        for (uint32_t f = 0; f < due; ++f) {
+            uint8_t in = rx[f * tdm::span_frame_octets + ts];
+            if (r.received.size() < max_recorded) {
+                r.received.push_back(in);
+            }
+            if (r.echo && r.echo_fifo.size() < 8000) {
+                r.echo_fifo.push_back(in);
+            }
+        }
+    }
+}
+
+std::string ScriptedCalls::summary_json() const
+{
+    nlohmann::json causes = nlohmann::json::object();
+    for (const auto& [c, n] : _causes) {
+        causes[std::to_string(c)] = n;
+    }
+    return nlohmann::json{{"calls_finished", _finished}, {"calls_answered", _answered}, {"placed", _placed},
+                          {"active", _calls.size()}, {"causes", causes}}
+        .dump();
+}
+
+}  // namespace trunkgw::pstnsim

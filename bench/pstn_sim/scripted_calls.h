@@ -1,0 +1,153 @@
+// pstn-sim's call model: what the simulated carrier does with the calls the
+// gateway sends it (a Behaviour per called-number prefix), the calls it
+// places into the gateway (an Origination: count, rate, concurrency), and
+// one record per call with its times, cause, digits and audio measures.
+// It drives real PriLinks (libpri) through PriCallHandler; the owner runs
+// poll() often (every loop pass) and moves each connected call's audio
+// with audio_for_line().
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/audio/tone.h"
+#include "signaling/isdn/pri_call.h"
+#include "signaling/isdn/pri_link.h"
+
+namespace trunkgw::pstnsim {
+
+// What the carrier does with a call to a number.
+struct Behaviour {
+    enum class Action {
+        answer,  // proceeding, alerting after alert_ms, CONNECT after answer_ms
+        ring,    // proceeding, alerting, never answers (the caller gives up)
+        reject,  // cleared with `cause` at once (RELEASE COMPLETE or DISCONNECT, as Q.931 says for the cause)
+        busy,    // proceeding, then DISCONNECT cause 17 with in-band tones (PI #8)
+    };
+    Action action = Action::answer;
+    uint32_t alert_ms = 0;     // ALERTING this long after the SETUP
+    uint32_t answer_ms = 100;  // CONNECT this long after the SETUP
+    uint32_t hangup_ms = 0;    // answer: we clear (cause 16) after this long connected; 0: never
+    int cause = 16;            // reject: the Q.850 cause
+    bool early_media = false;  // PROGRESS with PI #8 before alerting
+    // Overlap receiving: SETUP ACKNOWLEDGE and INFORMATION until the called
+    // number has this many digits (0: en bloc; Sending Complete ends it too).
+    uint32_t overlap_digits = 0;
+    bool echo = false;  // answered: send back what arrives instead of the tone
+};
+
+// "answer", "ring", "busy", "reject" followed by ",key=value" options:
+// alert=MS answer=MS hangup=MS cause=N early_media=1 overlap=DIGITS echo=1.
+// Throws std::invalid_argument naming the bad part.
+Behaviour parse_behaviour(const std::string& text);
+
+// Calls the carrier places into the gateway.
+struct Origination {
+    uint32_t count = 0;
+    double rate_cps = 1;         // new calls per second at most
+    uint32_t concurrency = 1;    // calls up at once at most
+    std::string called;          // the number dialled
+    std::string calling;
+    uint32_t hold_ms = 2000;     // answered calls are cleared (cause 16) after this
+    uint32_t no_answer_ms = 30000;  // not answered by then: cleared with cause 16
+    // Overlap sending is not offered: the SETUP carries the whole number
+    // with Sending Complete where the switch type sends it.
+};
+
+struct CallRecord {
+    uint64_t seq = 0;  // order of creation in this process, from 1
+    std::string span;
+    bool outgoing = false;  // placed by the carrier into the gateway
+    uint32_t link_call = 0;
+    int channel = 0;
+    std::string called;
+    std::string calling;
+    std::string behaviour;  // incoming: the action applied
+    // Milliseconds since pstn-sim started (-1: never).
+    double setup_ms = -1, proceeding_ms = -1, alerting_ms = -1, answer_ms = -1, end_ms = -1;
+    int cause = -1;
+    std::string cleared_by;  // "far" (the gateway) or "near" (us)
+    std::vector<uint8_t> received;  // audio while connected (bounded)
+    std::optional<audio::ToneGenerator> tone;
+    bool echo = false;
+    std::deque<uint8_t> echo_fifo;
+    // Scheduled actions (ms since start; < 0: none).
+    double do_alert_at = -1, do_progress_at = -1, do_answer_at = -1, do_hangup_at = -1;
+    int hangup_cause = 16;
+    uint32_t want_digits = 0;
+};
+
+class ScriptedCalls : public isdn::PriCallHandler {
+public:
+    // JSON line per finished call.
+    using RecordSink = std::function<void(const std::string& json)>;
+
+    ScriptedCalls(std::map<std::string, Behaviour> by_prefix, double tone_hz, double tone_dbm0, RecordSink sink);
+
+    // A line this model serves; `law` for its tones and measures.
+    void add_link(isdn::PriLink& link, const std::string& span, audio::Law law);
+    // Calls to place, spread round robin over the links that are ready.
+    void originate(const Origination& o) { _orig = o; }
+
+    // Scheduled actions and origination; `ready(link)`: the link may carry
+    // calls (up, both sides' restarts over).
+    void poll(double now_ms, const std::function<bool(const isdn::PriLink&)>& ready);
+    // Audio of every connected call on `link`, `due` frames at a time:
+    // audio_out() writes our tone (or the echo) into the frames about to
+    // be sent, audio_in() keeps what arrived (and queues it for the echo).
+    void audio_out(const isdn::PriLink& link, uint8_t* tx, uint32_t due);
+    void audio_in(const isdn::PriLink& link, const uint8_t* rx, uint32_t due);
+
+    bool origination_done() const { return _placed >= _orig.count && _calls.empty(); }
+    std::size_t active_calls() const { return _calls.size(); }
+    const std::map<int, uint64_t>& causes() const { return _causes; }
+    uint64_t finished() const { return _finished; }
+    uint64_t answered() const { return _answered; }
+    std::string summary_json() const;
+
+    // isdn::PriCallHandler
+    void call_incoming(isdn::PriLink& link, uint32_t call, const isdn::PriCallInfo& info) override;
+    void call_digits(isdn::PriLink& link, uint32_t call, const std::string& called, bool complete) override;
+    void call_digit_timeout(isdn::PriLink& link, uint32_t call) override;
+    void call_progress(isdn::PriLink& link, uint32_t call, isdn::PriCallProgress what, bool inband) override;
+    void call_answered(isdn::PriLink& link, uint32_t call) override;
+    void call_cleared(isdn::PriLink& link, uint32_t call, int cause) override;
+
+private:
+    struct Line {
+        isdn::PriLink* link;
+        std::string span;
+        audio::Law law;
+    };
+    using Key = std::pair<const isdn::PriLink*, uint32_t>;
+
+    const Behaviour& behaviour_for(const std::string& called, std::string* name) const;
+    void start_behaviour(isdn::PriLink& link, CallRecord& r, const Behaviour& b);
+    void connected(CallRecord& r, const Line& line);
+    void finish(Key key, int cause, const char* by);
+    Line& line_of(const isdn::PriLink& link);
+
+    std::map<std::string, Behaviour> _by_prefix;
+    double _tone_hz;
+    double _tone_dbm0;
+    RecordSink _sink;
+    std::vector<Line> _lines;
+    std::map<Key, CallRecord> _calls;
+    std::map<Key, Behaviour> _call_behaviour;
+    Origination _orig;
+    uint32_t _placed = 0;
+    double _next_orig_ms = 0;
+    std::size_t _next_line = 0;
+    uint64_t _seq = 0;
+    uint64_t _finished = 0;
+    uint64_t _answered = 0;
+    std::map<int, uint64_t> _causes;
+    double _now_ms = 0;
+};
+
+}  // namespace trunkgw::pstnsim

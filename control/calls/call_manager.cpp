@@ -1,0 +1,289 @@
+// The call model; see call_manager.h.
+#include "control/calls/call_manager.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "control/calls/call_routing.h"
+#include "signaling/isdn/libpri_c.h"
+
+namespace trunkgw::control {
+
+namespace {
+
+// Q.850 causes the model itself gives.
+constexpr int cause_unallocated = 1;          // no route for the number
+constexpr int cause_normal = 16;              // operator drop
+constexpr int cause_invalid_number = 28;      // Q.931 5.2.4.3: T302 expired, number incomplete
+constexpr int cause_network_out_of_order = 38;  // a destination span without ISDN running
+
+}  // namespace
+
+CallManager::CallManager(const config::Config& cfg, FindLink find_link) : _cfg(cfg), _find_link(std::move(find_link))
+{
+}
+
+int64_t CallManager::unix_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+CallManager::Call* CallManager::find(const isdn::PriLink& link, uint32_t call, bool* incoming)
+{
+    auto it = _by_leg.find({&link, call});
+    if (it == _by_leg.end()) {
+        return nullptr;
+    }
+    auto ct = _calls.find(it->second);
+    if (ct == _calls.end()) {
+        return nullptr;
+    }
+    *incoming = ct->second.in.link == &link && ct->second.in.call == call;
+    return &ct->second;
+}
+
+void CallManager::call_incoming(isdn::PriLink& link, uint32_t call, const isdn::PriCallInfo& info)
+{
+    uint64_t id = _next_id++;
+    Call& c = _calls[id];
+    c.st.id = id;
+    c.st.state = "routing";
+    c.st.in = {link.config().name, info.channel};
+    c.st.called = info.called.digits;
+    c.st.calling = info.calling.digits;
+    c.st.setup_unix_ms = unix_ms();
+    c.info = info;
+    c.in = {&link, call};
+    _by_leg[{&link, call}] = id;
+    ++_c.offered;
+    ++_c.active;
+    bool overlap = false;
+    for (const config::Span& s : _cfg.spans) {
+        if (s.name == link.config().name) {
+            overlap = s.isdn.overlap_receiving;
+        }
+    }
+    if (overlap && !info.sending_complete) {
+        // Q.931 5.2.4.1: SETUP ACKNOWLEDGE; digits follow in INFORMATION.
+        link.call_need_more_info(call);
+        return;
+    }
+    route(c, false);
+}
+
+void CallManager::call_digits(isdn::PriLink& link, uint32_t call, const std::string& called, bool complete)
+{
+    bool incoming = false;
+    Call* c = find(link, call, &incoming);
+    if (c == nullptr || !incoming) {
+        return;
+    }
+    c->st.called = called;
+    c->info.called.digits = called;
+    // Q.931 5.2.4.2: Sending Complete ends the number; otherwise T302 does.
+    if (complete) {
+        route(*c, false);
+    }
+}
+
+void CallManager::call_digit_timeout(isdn::PriLink& link, uint32_t call)
+{
+    bool incoming = false;
+    Call* c = find(link, call, &incoming);
+    if (c != nullptr && incoming) {
+        route(*c, true);
+    }
+}
+
+void CallManager::route(Call& c, bool after_t302)
+{
+    const config::Route* r = match_route(_cfg.routes, c.st.in.span, c.st.called, c.st.calling);
+    if (r == nullptr) {
+        ++_c.no_route;
+        int cause = after_t302 ? cause_invalid_number : cause_unallocated;
+        spdlog::info("call {}: {} -> {} from {}: no route, cause {}", c.st.id, c.st.calling, c.st.called, c.st.in.span,
+                     cause);
+        c.in.link->call_hangup(c.in.call, cause);
+        end(c, cause, "gateway");
+        return;
+    }
+    ++_c.routed;
+    c.route = r;
+    c.st.route = r->name;
+    c.st.called_out = manipulate_called(*r, c.st.called);
+    // Q.931 5.2.5.2: the call is being routed; the channel is confirmed.
+    c.in.link->call_proceeding(c.in.call, false);
+    try_next_destination(c, cause_network_out_of_order);
+}
+
+void CallManager::try_next_destination(Call& c, int last_cause)
+{
+    while (c.next_destination < c.route->to.size()) {
+        const std::string& span = c.route->to[c.next_destination++];
+        isdn::PriLink* link = _find_link(span);
+        int cause = cause_network_out_of_order;
+        if (link != nullptr) {
+            isdn::PriCallInfo out;
+            out.called = c.info.called;
+            out.called.digits = c.st.called_out;
+            out.calling = c.info.calling;
+            out.calling_name = c.info.calling_name;
+            out.redirecting = c.info.redirecting;
+            out.redirecting_reason = c.info.redirecting_reason;
+            out.sending_complete = true;
+            // A network side assigns the channel it offers (Q.931 5.1.2).
+            out.exclusive = link->config().network_side;
+            ++_c.attempts;
+            int64_t id = link->call_setup(out);
+            if (id > 0) {
+                c.out = {link, static_cast<uint32_t>(id)};
+                _by_leg[{link, c.out.call}] = c.st.id;
+                c.st.out.span = span;
+                for (const auto& pc : link->calls()) {
+                    if (pc.id == c.out.call) {
+                        c.st.out.channel = pc.channel;
+                    }
+                }
+                c.st.state = "dialing";
+                return;
+            }
+            cause = static_cast<int>(-id);
+        }
+        last_cause = cause;
+        spdlog::info("call {}: {} refused it with cause {}", c.st.id, span, cause);
+        if (!fails_over(*c.route, cause)) {
+            break;
+        }
+        ++_c.failovers;
+    }
+    c.in.link->call_hangup(c.in.call, last_cause);
+    end(c, last_cause, "callee");
+}
+
+void CallManager::call_progress(isdn::PriLink& link, uint32_t call, isdn::PriCallProgress what, bool inband)
+{
+    bool incoming = false;
+    Call* c = find(link, call, &incoming);
+    if (c == nullptr || incoming) {
+        return;
+    }
+    // The outgoing leg moved (the far end may have changed its channel).
+    for (const auto& pc : link.calls()) {
+        if (pc.id == call) {
+            c->st.out.channel = pc.channel;
+        }
+    }
+    if (what == isdn::PriCallProgress::alerting) {
+        c->st.state = "alerting";
+        c->in.link->call_alerting(c->in.call, inband);
+    } else if (what == isdn::PriCallProgress::progress && inband) {
+        // In-band tones or announcements from the far end (PI #8).
+        c->in.link->call_progress(c->in.call);
+    }
+}
+
+void CallManager::call_answered(isdn::PriLink& link, uint32_t call)
+{
+    bool incoming = false;
+    Call* c = find(link, call, &incoming);
+    if (c == nullptr || incoming) {
+        return;
+    }
+    c->in.link->call_answer(c->in.call);
+    c->st.state = "connected";
+    c->st.answer_unix_ms = unix_ms();
+    ++_c.answered;
+}
+
+void CallManager::call_cleared(isdn::PriLink& link, uint32_t call, int cause)
+{
+    bool incoming = false;
+    Call* c = find(link, call, &incoming);
+    if (c == nullptr) {
+        return;
+    }
+    _by_leg.erase({&link, call});
+    if (incoming) {
+        c->in = {};
+        if (c->out.link != nullptr) {
+            c->out.link->call_hangup(c->out.call, cause);
+        }
+        end(*c, cause, "caller");
+        return;
+    }
+    c->out = {};
+    if (c->st.answer_unix_ms == 0 && c->route != nullptr && fails_over(*c->route, cause) &&
+        c->next_destination < c->route->to.size()) {
+        ++_c.failovers;
+        spdlog::info("call {}: {} cleared it with cause {} before answer: next destination", c->st.id, c->st.out.span,
+                     cause);
+        c->st.out = {};
+        try_next_destination(*c, cause);
+        return;
+    }
+    if (c->in.link != nullptr) {
+        c->in.link->call_hangup(c->in.call, cause);
+    }
+    end(*c, cause, "callee");
+}
+
+bool CallManager::drop(uint64_t id)
+{
+    auto it = _calls.find(id);
+    if (it == _calls.end()) {
+        return false;
+    }
+    Call& c = it->second;
+    if (c.in.link != nullptr) {
+        c.in.link->call_hangup(c.in.call, cause_normal);
+    }
+    if (c.out.link != nullptr) {
+        c.out.link->call_hangup(c.out.call, cause_normal);
+    }
+    ++_c.dropped;
+    end(c, cause_normal, "operator");
+    return true;
+}
+
+void CallManager::end(Call& c, int cause, const char* by)
+{
+    c.st.cause = cause;
+    c.st.cleared_by = by;
+    c.st.end_unix_ms = unix_ms();
+    c.st.state = "ended";
+    if (c.in.link != nullptr) {
+        _by_leg.erase({c.in.link, c.in.call});
+    }
+    if (c.out.link != nullptr) {
+        _by_leg.erase({c.out.link, c.out.call});
+    }
+    spdlog::info("call {}: {} -> {} ({}) ended, cause {}, cleared by {}", c.st.id, c.st.calling, c.st.called,
+                 c.st.route.empty() ? "no route" : c.st.route, cause, by);
+    ++_c.ended;
+    ++_c.ended_by_cause[static_cast<std::size_t>(cause >= 0 && cause < 128 ? cause : 127)];
+    --_c.active;
+    _history.push_back(c.st);
+    if (_history.size() > history_size) {
+        _history.pop_front();
+    }
+    _calls.erase(c.st.id);
+}
+
+std::vector<CallStatus> CallManager::calls() const
+{
+    std::vector<CallStatus> v;
+    v.reserve(_calls.size());
+    for (const auto& [id, c] : _calls) {
+        v.push_back(c.st);
+    }
+    return v;
+}
+
+std::vector<CallStatus> CallManager::history() const
+{
+    return {_history.begin(), _history.end()};
+}
+
+}  // namespace trunkgw::control

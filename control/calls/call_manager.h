@@ -1,0 +1,122 @@
+// The call model: one call = an incoming leg and an outgoing leg, joined by
+// a route ([[route]], call_routing.h). Now both legs are PRI (a tandem
+// between spans); SIP legs join in issue 6. Runs on the control loop, as
+// the PriCallHandler of every ISDN span:
+//
+//   incoming SETUP --(overlap: digits until Sending Complete or T302)-->
+//   route (none: cause 1; T302 with no route: cause 28, Q.931 5.2.4.3) -->
+//   CALL PROCEEDING to the caller --> SETUP on the first destination that
+//   takes it (a refusal with one of the route's failover causes, before
+//   answer, moves on to the next) --> ALERTING / PROGRESS / CONNECT passed
+//   back --> either side's clearing cause passed to the other.
+//
+// Call states: routing (overlap digits or choosing), dialing (SETUP out),
+// alerting, connected. Calls end with a Q.850 cause and who cleared.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "control/config/config.h"
+#include "signaling/isdn/pri_call.h"
+#include "signaling/isdn/pri_link.h"
+
+namespace trunkgw::control {
+
+struct CallLegStatus {
+    std::string span;
+    int channel = 0;
+};
+
+// One call as `show calls` shows it.
+struct CallStatus {
+    uint64_t id;
+    std::string state;  // routing, dialing, alerting, connected; or how it ended
+    CallLegStatus in;
+    CallLegStatus out;   // span empty: no outgoing leg (yet)
+    std::string called;      // as received
+    std::string called_out;  // after the route's manipulation
+    std::string calling;
+    std::string route;
+    int64_t setup_unix_ms = 0;
+    int64_t answer_unix_ms = 0;  // 0: not answered
+    int64_t end_unix_ms = 0;     // 0: still up
+    int cause = 0;               // Q.850, when ended
+    std::string cleared_by;      // "caller", "callee", "gateway", "operator"
+};
+
+// Counters the metrics thread reads (atomics: written on the loop).
+struct CallCounters {
+    std::atomic<uint64_t> offered{0};     // incoming calls handed to the model
+    std::atomic<uint64_t> routed{0};      // a route matched
+    std::atomic<uint64_t> no_route{0};    // none matched: cause 1 (28 after T302)
+    std::atomic<uint64_t> attempts{0};    // outgoing SETUPs placed
+    std::atomic<uint64_t> failovers{0};   // a destination refused with a failover cause; the next was tried
+    std::atomic<uint64_t> answered{0};
+    std::atomic<uint64_t> ended{0};
+    std::atomic<uint64_t> dropped{0};     // by the operator (call drop)
+    std::atomic<uint64_t> active{0};
+    std::array<std::atomic<uint64_t>, 128> ended_by_cause{};  // the cause the caller got (Q.850)
+};
+
+class CallManager : public isdn::PriCallHandler {
+public:
+    // The PriLink of an ISDN span by name (nullptr: none).
+    using FindLink = std::function<isdn::PriLink*(const std::string& span)>;
+    static constexpr std::size_t history_size = 200;
+
+    CallManager(const config::Config& cfg, FindLink find_link);
+
+    // Calls up now (ascending id) and the last history_size that ended.
+    std::vector<CallStatus> calls() const;
+    std::vector<CallStatus> history() const;
+    // Clears a call on both legs with cause 16; false for an unknown id.
+    bool drop(uint64_t id);
+    const CallCounters& counters() const { return _c; }
+
+    // isdn::PriCallHandler
+    void call_incoming(isdn::PriLink& link, uint32_t call, const isdn::PriCallInfo& info) override;
+    void call_digits(isdn::PriLink& link, uint32_t call, const std::string& called, bool complete) override;
+    void call_digit_timeout(isdn::PriLink& link, uint32_t call) override;
+    void call_progress(isdn::PriLink& link, uint32_t call, isdn::PriCallProgress what, bool inband) override;
+    void call_answered(isdn::PriLink& link, uint32_t call) override;
+    void call_cleared(isdn::PriLink& link, uint32_t call, int cause) override;
+
+private:
+    struct Leg {
+        isdn::PriLink* link = nullptr;
+        uint32_t call = 0;
+    };
+    struct Call {
+        CallStatus st;
+        isdn::PriCallInfo info;  // as received (numbers, presentation)
+        Leg in;
+        Leg out;
+        const config::Route* route = nullptr;
+        std::size_t next_destination = 0;
+    };
+    using LegKey = std::pair<const isdn::PriLink*, uint32_t>;
+
+    Call* find(const isdn::PriLink& link, uint32_t call, bool* incoming);
+    void route(Call& c, bool after_t302);
+    void try_next_destination(Call& c, int last_cause);
+    void end(Call& c, int cause, const char* by);
+    static int64_t unix_ms();
+
+    const config::Config& _cfg;
+    FindLink _find_link;
+    std::map<uint64_t, Call> _calls;
+    std::map<LegKey, uint64_t> _by_leg;
+    std::deque<CallStatus> _history;
+    uint64_t _next_id = 1;
+    CallCounters _c;
+};
+
+}  // namespace trunkgw::control

@@ -1,0 +1,506 @@
+// Calls on a PriLink (see pri_link.h and pri_call.h): the Q.931 call
+// states the model drives, channel bookkeeping, overlap receiving, and the
+// hangup ordering libpri needs (libpri-notes.md sections 3 and 6).
+#include <algorithm>
+#include <ctime>
+
+#include "signaling/isdn/libpri_c.h"
+#include "signaling/isdn/pri_link.h"
+
+namespace trunkgw::isdn {
+
+namespace {
+
+int64_t now_ms()
+{
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return static_cast<int64_t>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
+// Progress indicator #1 (call is not end-to-end ISDN: further call progress
+// information may be available in-band) or #8 (in-band information or an
+// appropriate pattern is now available), Q.931 4.5.23.
+bool inband_available(int progressmask)
+{
+    return (progressmask & (PRI_PROG_INBAND_AVAILABLE | PRI_PROG_CALL_NOT_E2E_ISDN)) != 0;
+}
+
+int cause_index(int cause)
+{
+    return cause >= 0 && cause < 128 ? cause : PRI_CAUSE_NORMAL_UNSPECIFIED;
+}
+
+}  // namespace
+
+PartyNumber PartyNumber::from_libpri(const char* digits, int plan, int pres)
+{
+    PartyNumber n;
+    n.digits = digits != nullptr ? digits : "";
+    n.ton = static_cast<uint8_t>((plan >> 4) & 0x7);
+    n.npi = static_cast<uint8_t>(plan & 0xf);
+    n.presentation = static_cast<uint8_t>(pres < 0 ? 0 : (pres >> 5) & 0x3);
+    n.screening = static_cast<uint8_t>(pres < 0 ? 0 : pres & 0x3);
+    return n;
+}
+
+const char* pri_call_progress_name(PriCallProgress p)
+{
+    switch (p) {
+    case PriCallProgress::setup_acknowledged: return "setup_acknowledged";
+    case PriCallProgress::proceeding: return "proceeding";
+    case PriCallProgress::alerting: return "alerting";
+    case PriCallProgress::progress: return "progress";
+    }
+    return "?";
+}
+
+const char* pri_call_state_name(PriCallState s)
+{
+    switch (s) {
+    case PriCallState::overlap: return "overlap";
+    case PriCallState::received: return "received";
+    case PriCallState::proceeding: return "proceeding";
+    case PriCallState::alerting: return "alerting";
+    case PriCallState::dialing: return "dialing";
+    case PriCallState::connected: return "connected";
+    case PriCallState::releasing: return "releasing";
+    }
+    return "?";
+}
+
+PriLink::Call* PriLink::call_by_id(uint32_t id)
+{
+    auto it = std::find_if(_calls.begin(), _calls.end(), [id](const Call& c) { return c.id == id; });
+    return it == _calls.end() ? nullptr : &*it;
+}
+
+PriLink::Call* PriLink::call_by_q(const q931_call* q)
+{
+    auto it = std::find_if(_calls.begin(), _calls.end(), [q](const Call& c) { return c.q == q; });
+    return it == _calls.end() ? nullptr : &*it;
+}
+
+PriLink::Call* PriLink::call_on_channel(int channel)
+{
+    auto it = std::find_if(_calls.begin(), _calls.end(), [channel](const Call& c) { return c.channel == channel; });
+    return it == _calls.end() ? nullptr : &*it;
+}
+
+// libpri frees a call inside pri_hangup() when it answers with RELEASE
+// COMPLETE (a rejected SETUP, causes 1/34/44/82/81 in the early states:
+// q931.c __q931_hangup), and then sends no HANGUP_ACK. Asking libpri
+// whether the pointer is still one of its calls (pri_get_crv validates it
+// against its pool) is the only way to know without copying its state
+// table; nothing can reuse the pointer in between.
+bool PriLink::hangup_in_libpri(Call& c, int cause)
+{
+    q931_call* q = c.q;
+    pri_hangup(_pri, q, cause);
+    int mode = 0;
+    _probing_call = true;
+    const bool freed = pri_get_crv(_pri, q, &mode) < 0;
+    _probing_call = false;
+    if (freed) {
+        forget(c);
+        return true;
+    }
+    return false;
+}
+
+void PriLink::forget(Call& c)
+{
+    std::size_t i = static_cast<std::size_t>(&c - _calls.data());
+    _calls.erase(_calls.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
+// Counts the call's end once and tells the model unless it asked for it.
+void PriLink::call_ended(Call& c, int cause, bool notify)
+{
+    if (c.model_knows_end) {
+        return;
+    }
+    c.model_knows_end = true;
+    ++(c.outgoing ? _c.cleared_out : _c.cleared_in)[static_cast<std::size_t>(cause_index(cause))];
+    if (notify && _handler != nullptr) {
+        _handler->call_cleared(*this, c.id, cause);
+    }
+}
+
+void PriLink::incoming_setup(pri_event* e, int channel)
+{
+    const pri_event_ring& r = e->ring;
+    Call c{_next_call_id++, r.call, false, channel, PriCallState::received, r.callednum};
+    _calls.push_back(c);
+    ++_c.calls_in;
+    PriCallInfo info;
+    info.called = PartyNumber::from_libpri(r.callednum, r.calledplan, -1);
+    info.calling = PartyNumber::from_libpri(r.callingnum, r.callingplan, r.callingpres);
+    info.calling_name = r.callingname;
+    if (r.redirectingnum[0] != '\0') {
+        info.redirecting = PartyNumber::from_libpri(r.redirectingnum, r.callingplanrdnis, -1);
+        info.redirecting_reason = r.redirectingreason;
+    }
+    info.sending_complete = r.complete != 0;
+    info.channel = channel;
+    info.exclusive = r.flexible == 0;
+    _handler->call_incoming(*this, c.id, info);
+}
+
+// The far end may name another channel in its first answer to our SETUP
+// (Q.931 5.1.2: the network's choice when ours was preferred). Follow it
+// when it is free here; otherwise clear with cause 6, channel unacceptable
+// (libpri-notes.md section 6: not 44).
+void PriLink::follow_channel(Call& c, int channel_field)
+{
+    int ch = channel_field < 0 ? 0 : channel_field & 0xff;
+    if (ch == 0 || ch == 0xff || ch == c.channel) {
+        return;
+    }
+    if (is_bearer(ch) && channel_free(ch)) {
+        c.channel = ch;
+        ++_c.channel_moves;
+        return;
+    }
+    uint32_t id = c.id;
+    c.state = PriCallState::releasing;
+    call_ended(c, PRI_CAUSE_CHANNEL_UNACCEPTABLE, true);
+    if (Call* again = call_by_id(id)) {
+        hangup_in_libpri(*again, PRI_CAUSE_CHANNEL_UNACCEPTABLE);
+    }
+}
+
+bool PriLink::handle_call_event(pri_event* e)
+{
+    switch (e->e) {
+    case PRI_EVENT_INFO_RECEIVED: {
+        Call* c = call_by_q(e->ring.call);
+        if (c == nullptr || c->state != PriCallState::overlap) {
+            return false;
+        }
+        // libpri gives only the new digits (libpri-notes.md section 2).
+        c->called += e->ring.callednum;
+        c->t302_deadline_ms = e->ring.complete != 0 ? 0 : now_ms() + _cfg.overlap_timeout_ms;
+        _handler->call_digits(*this, c->id, c->called, e->ring.complete != 0);
+        return true;
+    }
+    case PRI_EVENT_SETUP_ACK:
+    case PRI_EVENT_PROCEEDING:
+    case PRI_EVENT_RINGING:
+    case PRI_EVENT_PROGRESS: {
+        // Each event has its own view of the union (setup_ack's fields sit
+        // elsewhere than proceeding's).
+        q931_call* q = e->e == PRI_EVENT_SETUP_ACK ? e->setup_ack.call
+                       : e->e == PRI_EVENT_RINGING ? e->ringing.call
+                                                   : e->proceeding.call;
+        Call* c = call_by_q(q);
+        if (c == nullptr || !c->outgoing || c->state == PriCallState::releasing) {
+            return false;
+        }
+        int channel = e->e == PRI_EVENT_SETUP_ACK ? e->setup_ack.channel
+                      : e->e == PRI_EVENT_RINGING ? e->ringing.channel
+                                                  : e->proceeding.channel;
+        int mask = e->e == PRI_EVENT_SETUP_ACK ? e->setup_ack.progressmask
+                   : e->e == PRI_EVENT_RINGING ? e->ringing.progressmask
+                                               : e->proceeding.progressmask;
+        uint32_t id = c->id;
+        follow_channel(*c, channel);
+        c = call_by_id(id);
+        if (c == nullptr || c->state == PriCallState::releasing) {
+            return true;
+        }
+        PriCallProgress what = PriCallProgress::progress;
+        if (e->e == PRI_EVENT_SETUP_ACK) {
+            what = PriCallProgress::setup_acknowledged;
+        } else if (e->e == PRI_EVENT_PROCEEDING) {
+            what = PriCallProgress::proceeding;
+            c->state = PriCallState::proceeding;
+        } else if (e->e == PRI_EVENT_RINGING) {
+            what = PriCallProgress::alerting;
+            c->state = PriCallState::alerting;
+        }
+        if (_handler != nullptr) {
+            _handler->call_progress(*this, c->id, what, inband_available(mask));
+        }
+        return true;
+    }
+    case PRI_EVENT_ANSWER: {
+        Call* c = call_by_q(e->answer.call);
+        if (c == nullptr || !c->outgoing || c->state == PriCallState::releasing) {
+            return false;
+        }
+        uint32_t id = c->id;
+        follow_channel(*c, e->answer.channel);
+        c = call_by_id(id);
+        if (c == nullptr || c->state == PriCallState::releasing) {
+            return true;
+        }
+        c->state = PriCallState::connected;
+        ++_c.calls_answered_out;
+        if (_handler != nullptr) {
+            _handler->call_answered(*this, c->id);
+        }
+        return true;
+    }
+    case PRI_EVENT_HANGUP_REQ: {
+        // DISCONNECT from the far end: the call is over for the model; we
+        // release at once (RELEASE), the channel stays busy until RELEASE
+        // COMPLETE (HANGUP_ACK).
+        Call* c = call_by_q(e->hangup.call);
+        if (c == nullptr) {
+            pri_hangup(_pri, e->hangup.call, e->hangup.cause);
+            return false;
+        }
+        c->state = PriCallState::releasing;
+        c->t302_deadline_ms = 0;
+        uint32_t id = c->id;
+        call_ended(*c, e->hangup.cause, true);
+        // The model may have touched the call list: find it again.
+        if (Call* again = call_by_id(id)) {
+            hangup_in_libpri(*again, e->hangup.cause);
+        }
+        return true;
+    }
+    case PRI_EVENT_HANGUP: {
+        // RELEASE / RELEASE COMPLETE, or libpri's own clearing (T303, the
+        // link lost): finish it so that libpri frees the call, then forget.
+        Call* c = call_by_q(e->hangup.call);
+        pri_hangup(_pri, e->hangup.call, e->hangup.cause);
+        if (c == nullptr) {
+            return false;
+        }
+        uint32_t id = c->id;
+        call_ended(*c, e->hangup.cause, true);
+        if (Call* again = call_by_id(id)) {
+            forget(*again);
+        }
+        return true;
+    }
+    case PRI_EVENT_HANGUP_ACK: {
+        // Our clearing completed; libpri has freed the call already: never
+        // touch its pointer again.
+        if (Call* c = call_by_q(e->hangup.call)) {
+            forget(*c);
+            return true;
+        }
+        return false;
+    }
+    default:
+        return false;
+    }
+}
+
+int64_t PriLink::call_setup(const PriCallInfo& info)
+{
+    if (!_up) {
+        ++_c.calls_out_refused;
+        return -PRI_CAUSE_NETWORK_OUT_OF_ORDER;
+    }
+    int ch = info.channel;
+    if (ch != 0) {
+        if (!is_bearer(ch)) {
+            ++_c.calls_out_refused;
+            return -PRI_CAUSE_IDENTIFIED_CHANNEL_NOTEXIST;
+        }
+        if (!channel_free(ch)) {
+            if (info.exclusive) {
+                ++_c.calls_out_refused;
+                return -PRI_CAUSE_REQUESTED_CHAN_UNAVAIL;
+            }
+            ch = hunt();
+        }
+    } else {
+        ch = hunt();
+    }
+    if (ch == 0) {
+        ++_c.calls_out_refused;
+        return -PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION;
+    }
+    q931_call* q = pri_new_call(_pri);
+    pri_sr* sr = pri_sr_new();
+    if (q == nullptr || sr == nullptr) {
+        if (sr != nullptr) {
+            pri_sr_free(sr);
+        }
+        if (q != nullptr) {
+            pri_destroycall(_pri, q);
+        }
+        ++_c.calls_out_refused;
+        return -PRI_CAUSE_RESOURCE_UNAVAIL_UNSPECIFIED;
+    }
+    pri_sr_set_channel(sr, ch, info.exclusive ? 1 : 0, 1);
+    // libpri defaults to u-law when the layer 1 is not set
+    // (libpri-notes.md section 3): always say which.
+    pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, _cfg.e1 ? PRI_LAYER_1_ALAW : PRI_LAYER_1_ULAW);
+    std::string called = info.called.digits;
+    std::string calling = info.calling.digits;
+    std::string name = info.calling_name;
+    std::string redirecting = info.redirecting.digits;
+    pri_sr_set_called(sr, called.data(), info.called.plan(), info.sending_complete ? 1 : 0);
+    if (!calling.empty() || !name.empty()) {
+        pri_sr_set_caller(sr, calling.data(), name.empty() ? nullptr : name.data(), info.calling.plan(),
+                          info.calling.pres());
+    }
+    if (!redirecting.empty()) {
+        pri_sr_set_redirecting(sr, redirecting.data(), info.redirecting.plan(), info.redirecting.pres(),
+                               info.redirecting_reason < 0 ? PRI_REDIR_UNKNOWN : info.redirecting_reason);
+    }
+    int rc = pri_setup(_pri, q, sr);
+    pri_sr_free(sr);
+    if (rc != 0) {
+        pri_destroycall(_pri, q);
+        ++_c.calls_out_refused;
+        return -PRI_CAUSE_RESOURCE_UNAVAIL_UNSPECIFIED;
+    }
+    Call c{_next_call_id++, q, true, ch, PriCallState::dialing, info.called.digits};
+    _calls.push_back(c);
+    ++_c.calls_out;
+    return c.id;
+}
+
+int PriLink::call_proceeding(uint32_t call, bool inband)
+{
+    Call* c = call_by_id(call);
+    if (c == nullptr || c->outgoing || c->state == PriCallState::releasing) {
+        return -1;
+    }
+    c->t302_deadline_ms = 0;
+    // The chosen channel goes into our first answer (libpri-notes.md
+    // section 3): it matters for "any" and "preferred" SETUPs.
+    if (pri_proceeding(_pri, c->q, c->channel, inband ? 1 : 0) != 0) {
+        return -1;
+    }
+    c->state = PriCallState::proceeding;
+    return 0;
+}
+
+int PriLink::call_need_more_info(uint32_t call)
+{
+    Call* c = call_by_id(call);
+    if (c == nullptr || c->outgoing || c->state != PriCallState::received) {
+        return -1;
+    }
+    if (pri_need_more_info(_pri, c->q, c->channel, 1) != 0) {
+        return -1;
+    }
+    c->state = PriCallState::overlap;
+    c->t302_deadline_ms = now_ms() + _cfg.overlap_timeout_ms;
+    return 0;
+}
+
+int PriLink::call_alerting(uint32_t call, bool inband)
+{
+    Call* c = call_by_id(call);
+    if (c == nullptr || c->outgoing || c->state == PriCallState::releasing) {
+        return -1;
+    }
+    c->t302_deadline_ms = 0;
+    if (pri_acknowledge(_pri, c->q, c->channel, inband ? 1 : 0) != 0) {
+        return -1;
+    }
+    c->state = PriCallState::alerting;
+    return 0;
+}
+
+int PriLink::call_progress(uint32_t call)
+{
+    Call* c = call_by_id(call);
+    if (c == nullptr || c->outgoing || c->state == PriCallState::releasing) {
+        return -1;
+    }
+    return pri_progress(_pri, c->q, c->channel, 1) == 0 ? 0 : -1;
+}
+
+int PriLink::call_answer(uint32_t call)
+{
+    Call* c = call_by_id(call);
+    if (c == nullptr || c->outgoing || c->state == PriCallState::releasing) {
+        return -1;
+    }
+    c->t302_deadline_ms = 0;
+    if (pri_answer(_pri, c->q, c->channel, 1) != 0) {
+        return -1;
+    }
+    c->state = PriCallState::connected;
+    ++_c.calls_answered_in;
+    return 0;
+}
+
+int PriLink::call_information(uint32_t call, const std::string& digits)
+{
+    Call* c = call_by_id(call);
+    if (c == nullptr || !c->outgoing || c->state == PriCallState::releasing) {
+        return -1;
+    }
+    for (char d : digits) {
+        if (pri_information(_pri, c->q, d) != 0) {
+            return -1;
+        }
+        c->called += d;
+    }
+    return 0;
+}
+
+int PriLink::call_hangup(uint32_t call, int cause)
+{
+    Call* c = call_by_id(call);
+    if (c == nullptr || c->state == PriCallState::releasing) {
+        return -1;
+    }
+    // libpri rejects an unanswered SETUP with RELEASE COMPLETE only for
+    // causes 1, 34, 44, 81, 82 and 88; for any other it would send nothing
+    // at all (its DISCONNECT needs a call it has answered: q931.c
+    // q931_disconnect). So such a call first gets CALL PROCEEDING and is
+    // then cleared with DISCONNECT and the cause (Q.931 5.3.2).
+    const bool release_complete = cause == PRI_CAUSE_UNALLOCATED || cause == PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION ||
+                                  cause == PRI_CAUSE_REQUESTED_CHAN_UNAVAIL || cause == PRI_CAUSE_INVALID_CALL_REFERENCE ||
+                                  cause == PRI_CAUSE_IDENTIFIED_CHANNEL_NOTEXIST ||
+                                  cause == PRI_CAUSE_INCOMPATIBLE_DESTINATION;
+    if (!c->outgoing && c->state == PriCallState::received && !release_complete) {
+        pri_proceeding(_pri, c->q, c->channel, 0);
+    }
+    c->state = PriCallState::releasing;
+    c->t302_deadline_ms = 0;
+    call_ended(*c, cause, false);
+    hangup_in_libpri(*c, cause);
+    return 0;
+}
+
+std::vector<PriCallStatus> PriLink::calls() const
+{
+    std::vector<PriCallStatus> v;
+    v.reserve(_calls.size());
+    for (const Call& c : _calls) {
+        v.push_back({c.id, c.outgoing, c.channel, c.state, c.called});
+    }
+    return v;
+}
+
+void PriLink::run_call_timers(int64_t now)
+{
+    for (std::size_t i = 0; i < _calls.size(); ++i) {
+        Call& c = _calls[i];
+        if (c.t302_deadline_ms != 0 && now >= c.t302_deadline_ms) {
+            c.t302_deadline_ms = 0;
+            ++_c.t302_expiries;
+            if (_handler != nullptr) {
+                _handler->call_digit_timeout(*this, c.id);
+            }
+            return;  // the model may have changed the list; the next pass does the rest
+        }
+    }
+}
+
+int64_t PriLink::ms_to_call_timer(int64_t now) const
+{
+    int64_t best = -1;
+    for (const Call& c : _calls) {
+        if (c.t302_deadline_ms != 0) {
+            int64_t ms = std::max<int64_t>(0, c.t302_deadline_ms - now);
+            best = best < 0 ? ms : std::min(best, ms);
+        }
+    }
+    return best;
+}
+
+}  // namespace trunkgw::isdn
