@@ -25,6 +25,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "bench/pstn_sim/far_end_line.h"
 #include "bench/pstn_sim/scripted_calls.h"
@@ -88,9 +89,12 @@ SpanSpec parse_span(const std::string& text)
             s.network_side = v == "network";
         } else if (k == "switch") {
             s.switch_type = v;
+        } else if (k == "jitter" && !v.empty() && v.find_first_not_of("0123456789") == std::string::npos &&
+                   std::stoul(v) >= 1 && std::stoul(v) <= 32) {
+            s.line.jitter_packets = static_cast<uint32_t>(std::stoul(v));
         } else {
             throw std::invalid_argument("'" + part + "': span options are local, remote, type=e1|t1, "
-                                        "mode=satop|cesopsn, side=network|user, switch=NAME");
+                                        "mode=satop|cesopsn, side=network|user, switch=NAME, jitter=1..32 (packets)");
         }
     }
     if (!have_local || !have_remote) {
@@ -143,6 +147,10 @@ int main(int argc, char** argv)
     app.add_option("--calling", orig.calling, "calling number of the placed calls");
     app.add_option("--hold-ms", orig.hold_ms, "answered placed calls are cleared after this")
         ->check(CLI::Range(0u, 3'600'000u));
+    app.add_option("--originate-channel", orig.channel, "B-channel the placed calls ask for (0: hunt)")
+        ->check(CLI::Range(0, 31));
+    app.add_flag("--originate-preferred", orig.preferred, "ask for the channel as preferred (default: exclusive, "
+                                                           "as a network side assigns channels)");
     app.add_option("--no-answer-ms", orig.no_answer_ms, "placed calls not answered by then are cleared")
         ->check(CLI::Range(1u, 3'600'000u));
     app.add_option("--calls", calls_path, "write one JSON line per finished call here (else stdout)");
@@ -276,14 +284,25 @@ int main(int argc, char** argv)
             model.audio_in(*sp->pri, sp->line->rx_frames(), due);
         }
     }
+    nlohmann::json span_json = nlohmann::json::array();
     for (auto& sp : spans) {
         const auto& c = sp->pri->counters();
-        std::fprintf(stderr, "pstn-sim: span %s: up %d, calls in %llu out %llu, restarts sent %llu received %llu\n",
-                     sp->spec.name.c_str(), sp->pri->up() ? 1 : 0, static_cast<unsigned long long>(c.calls_in),
-                     static_cast<unsigned long long>(c.calls_out), static_cast<unsigned long long>(c.restarts_sent),
-                     static_cast<unsigned long long>(c.restarts_received));
+        span_json.push_back({{"span", sp->spec.name},
+                             {"up", sp->pri->up()},
+                             {"dchan_up", c.dchan_up},
+                             {"dchan_down", c.dchan_down},
+                             {"restarts_sent", c.restarts_sent},
+                             {"restart_acks", c.restart_acks},
+                             {"restarts_received", c.restarts_received},
+                             {"calls_in", c.calls_in},
+                             {"calls_out", c.calls_out},
+                             {"calls_left", sp->pri->call_count()},
+                             {"crc_errors", sp->line->span().counters().line.crc_errors},
+                             {"pw_lost", sp->line->span().counters().pw_lost}});
     }
-    std::printf("%s\n", model.summary_json().c_str());
+    nlohmann::json summary = nlohmann::json::parse(model.summary_json());
+    summary["spans"] = span_json;
+    std::printf("%s\n", summary.dump().c_str());
     if (calls_out != stdout) {
         std::fclose(calls_out);
     }

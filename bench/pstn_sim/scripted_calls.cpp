@@ -365,8 +365,9 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
         info.calling.digits = _orig.calling;
         info.calling.ton = 2;
         info.sending_complete = true;
-        // The network assigns channels (Q.931 5.1.2): exclusively.
-        info.exclusive = line.link->config().network_side;
+        // A network assigns channels (Q.931 5.1.2): exclusively, unless told.
+        info.channel = _orig.channel;
+        info.exclusive = !_orig.preferred && (line.link->config().network_side || _orig.channel != 0);
         int64_t id = line.link->call_setup(info);
         ++_placed;
         _next_orig_ms = now_ms + 1000.0 / _orig.rate_cps;

@@ -55,6 +55,8 @@ struct Origination {
     std::string calling;
     uint32_t hold_ms = 2000;     // answered calls are cleared (cause 16) after this
     uint32_t no_answer_ms = 30000;  // not answered by then: cleared with cause 16
+    int channel = 0;                // the B-channel asked for (0: hunt)
+    bool preferred = false;         // ask for it as preferred (default exclusive)
     // Overlap sending is not offered: the SETUP carries the whole number
     // with Sending Complete where the switch type sends it.
 };

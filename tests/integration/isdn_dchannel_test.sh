@@ -1,7 +1,7 @@
 #!/bin/bash
 # ISDN PRI on a SAToP E1: the gateway (user side, libpri in trunkgw-control,
 # HDLC in the data plane) against a far end running libpri as the network
-# (pw-peer --isdn network, the start of pstn-sim) over the real pseudowire:
+# (bench/pstn-sim, the carrier switch simulator) over the real pseudowire:
 # Q.921 comes up; every B-channel is RESTARTed (Q.931 5.5) and
 # acknowledged both ways; the far end's loss (the line goes silent) takes
 # the D-channel down and its return brings it up and restarts every
@@ -17,7 +17,8 @@ enter_netns "$@"
 DP=$BUILD_DIR/dataplane/trunkgw-dataplane
 CP=$BUILD_DIR/control/trunkgw-control
 CTL=$BUILD_DIR/control/cli/trunkctl
-PEER=$BUILD_DIR/bench/pw-peer
+SIM=$BUILD_DIR/bench/pstn-sim
+FAR="far,local=10.80.0.2:50001,remote=10.80.0.1:50001,jitter=16"
 CFG=$TEST_DIR/trunkgw.toml
 INSTANCE=it-isdn-$$
 TAP=tgwis$$
@@ -77,7 +78,7 @@ ip addr add 10.80.0.2/24 dev "$TAP" && ip link set "$TAP" up
 # establishment and the restarts.
 start trace "$CTL" -c "$CFG" trace dchannel pri-e1 "$TEST_DIR/dchannel.pcap" --seconds 12
 check "the trace starts" wait_log "$TEST_DIR/control.log" "span pri-e1: D-channel trace to" 10
-start peer "$PEER" --local 10.80.0.2:50001 --remote 10.80.0.1:50001 --seconds 30 --jitter-packets 16 --isdn network
+start peer "$SIM" --span "$FAR" --seconds 30
 check "the D-channel comes up (Q.921 multiple frame established)" \
     wait_log "$TEST_DIR/control.log" "span pri-e1: D-channel up" 15
 check "every B-channel is restarted and acknowledged" \
@@ -122,7 +123,7 @@ kill -TERM "$PID_peer"
 check "the far end stops" bash -c "timeout 10 tail --pid=$PID_peer -f /dev/null"
 tail -n 1 "$TEST_DIR/peer.log" >"$TEST_DIR/peer.json"
 check "the far end saw Q.921 up and the gateway's restarts, and had its own 30 acknowledged" \
-    test "$(json_get "$TEST_DIR/peer.json" "j['isdn']['dchan_up']>=1 and j['isdn']['restarts_received']>=30 and j['isdn']['restart_acks']==30")" = True
+    test "$(json_get "$TEST_DIR/peer.json" "(lambda s: s['dchan_up']>=1 and s['restarts_received']>=30 and s['restart_acks']==30)(j['spans'][0])")" = True
 check "the D-channel goes down" wait_log "$TEST_DIR/control.log" "span pri-e1: D-channel down" 20
 
 # It returns (with a call for channel 5, exclusive, which the operator has
@@ -130,8 +131,8 @@ check "the D-channel goes down" wait_log "$TEST_DIR/control.log" "span pri-e1: D
 # (Layer 2 recovery; out-of-service ones are not), and the call refused with
 # cause 44.
 "$CTL" -c "$CFG" channel pri-e1/5 maintenance >/dev/null
-start peer2 "$PEER" --local 10.80.0.2:50001 --remote 10.80.0.1:50001 --seconds 30 --jitter-packets 16 --isdn network \
-    --call 5551000 --call-channel 5 --call-exclusive
+start peer2 "$SIM" --span "$FAR" --seconds 30 --originate 1 --called 5551000 --originate-channel 5 \
+    --calls "$TEST_DIR/calls2.json"
 check "the D-channel comes back" \
     bash -c "timeout 20 tail -n +1 -F $TEST_DIR/control.log | grep -m2 'span pri-e1: D-channel up' | tail -n 1 | grep -q up"
 check "after the recovery every B-channel in service is restarted again (29: channel 5 is out of service)" \
@@ -144,22 +145,22 @@ refused() {  # refused CAUSE COUNT: bounded wait for the refusal counter
     return 1
 }
 check "a SETUP for channel 5 exclusive is refused with cause 44 (requested channel not available)" refused 44 1
-check "the far end sees its call cleared" wait_log "$TEST_DIR/peer2.log" "pw-peer: call 1 cleared" 10
+check "the far end sees its call cleared" wait_log "$TEST_DIR/calls2.json" '"cause"' 10
 kill -TERM "$PID_peer2"
 check "the far end ends" bash -c "timeout 10 tail --pid=$PID_peer2 -f /dev/null"
 tail -n 1 "$TEST_DIR/peer2.log" >"$TEST_DIR/peer2.json"
-check "... and the far end got the RELEASE COMPLETE with cause 44" \
-    test "$(json_get "$TEST_DIR/peer2.json" "[c['cause'] for c in j['isdn']['calls']]")" = "[44]"
+check "... and the far end got the RELEASE COMPLETE with cause 44 on its call for channel 5" \
+    test "$(json_get "$TEST_DIR/calls2.json" "(j['cause'], j['channel'], j['cleared_by'])")" = "(44, 5, 'far')"
 
-# Every channel out of service: a call anywhere is refused with cause 34.
+# Every channel out of service: a call with a preferred channel (any will do)
+# is refused with cause 34.
 "$CTL" -c "$CFG" span pri-e1 block >/dev/null
-start peer3 "$PEER" --local 10.80.0.2:50001 --remote 10.80.0.1:50001 --seconds 30 --jitter-packets 16 --isdn network \
-    --call 5552000
+start peer3 "$SIM" --span "$FAR" --seconds 30 --originate 1 --called 5552000 --originate-preferred \
+    --calls "$TEST_DIR/calls3.json"
 check "with the span blocked, a SETUP is refused with cause 34 (no circuit/channel available)" refused 34 1
-check "the far end sees its call cleared" wait_log "$TEST_DIR/peer3.log" "pw-peer: call 1 cleared" 10
+check "the far end sees its call cleared" wait_log "$TEST_DIR/calls3.json" '"cause"' 10
 kill -TERM "$PID_peer3"
 check "the far end ends" bash -c "timeout 10 tail --pid=$PID_peer3 -f /dev/null"
 tail -n 1 "$TEST_DIR/peer3.log" >"$TEST_DIR/peer3.json"
-check "... and the far end got cause 34" \
-    test "$(json_get "$TEST_DIR/peer3.json" "[c['cause'] for c in j['isdn']['calls']]")" = "[34]"
+check "... and the far end got cause 34" test "$(json_get "$TEST_DIR/calls3.json" "j['cause']")" = 34
 finish
