@@ -15,6 +15,7 @@
 // the D-channel away in the middle of calls.
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -119,6 +120,7 @@ struct Span {
     std::unique_ptr<FarEndLine> line;
     std::unique_ptr<isdn::PriLink> pri;
     double idle_since_ms = -1;  // up with our restarts over
+    bool was_up = false;
 };
 
 }  // namespace
@@ -139,11 +141,13 @@ int main(int argc, char** argv)
         ->required();
     app.add_option("--behave", behave_args,
                    "PREFIX=ACTION[,opt=value...]: answer|ring|busy|reject, options alert= answer= hangup= (ms), "
-                   "cause=N, early_media=1, overlap=DIGITS, echo=1; PREFIX * for every number (repeatable)");
+                   "cause=N, early_media=1, overlap=DIGITS, echo=1; PREFIX * for every number, SPAN/PREFIX for calls "
+                   "arriving on SPAN (repeatable)");
     app.add_option("--originate", orig.count, "calls to place into the gateway")->check(CLI::Range(0u, 10'000'000u));
     app.add_option("--rate", orig.rate_cps, "calls per second at most")->check(CLI::Range(0.01, 100000.0));
     app.add_option("--concurrency", orig.concurrency, "calls up at once at most")->check(CLI::Range(1u, 100000u));
-    app.add_option("--called", orig.called, "number the placed calls dial");
+    app.add_option("--called", orig.called, "numbers the placed calls dial, in turn (repeatable)");
+    app.add_option("--originate-span", orig.spans, "spans that place the calls, in turn (default: every span)");
     app.add_option("--calling", orig.calling, "calling number of the placed calls");
     app.add_option("--hold-ms", orig.hold_ms, "answered placed calls are cleared after this")
         ->check(CLI::Range(0u, 3'600'000u));
@@ -159,6 +163,13 @@ int main(int argc, char** argv)
     app.add_option("--tone-hz", tone_hz, "tone played on answered calls")->check(CLI::Range(1.0, 3999.0));
     app.add_option("--tone-dbm0", tone_dbm0, "its level")->check(CLI::Range(-60.0, 3.0));
     CLI11_PARSE(app, argc, argv);
+    for (const std::string& sp : orig.spans) {
+        if (std::none_of(span_args.begin(), span_args.end(),
+                         [&sp](const std::string& a) { return a.compare(0, sp.size() + 1, sp + ",") == 0; })) {
+            std::fprintf(stderr, "pstn-sim: --originate-span %s: no such --span\n", sp.c_str());
+            return 2;
+        }
+    }
     if (orig.count > 0 && orig.called.empty()) {
         std::fprintf(stderr, "pstn-sim: --originate needs --called\n");
         return 2;
@@ -259,6 +270,11 @@ int main(int argc, char** argv)
         for (auto& sp : spans) {
             sp->line->receive();
             sp->pri->run_timers();
+            if (sp->pri->up() != sp->was_up) {
+                sp->was_up = sp->pri->up();
+                std::fprintf(stderr, "pstn-sim: span %s: D-channel %s at %.3f s\n", sp->spec.name.c_str(),
+                             sp->was_up ? "up" : "down", (mono_ms() - start) / 1000);
+            }
             const bool idle = sp->pri->up() && !sp->pri->restarting();
             if (idle && sp->idle_since_ms < 0) {
                 sp->idle_since_ms = mono_ms();

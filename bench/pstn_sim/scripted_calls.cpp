@@ -117,26 +117,39 @@ ScriptedCalls::Line& ScriptedCalls::line_of(const isdn::PriLink& link)
     throw std::logic_error("pstn-sim: a call on a link it does not serve");
 }
 
-const Behaviour& ScriptedCalls::behaviour_for(const std::string& called, std::string* name) const
+const Behaviour& ScriptedCalls::behaviour_for(const std::string& span, const std::string& called,
+                                              std::string* name) const
 {
-    // The longest prefix wins; "" (or "*") matches every number.
+    // A span's own entries first, then the plain ones; the longest prefix
+    // wins within each; "*" matches every number.
     static const Behaviour fallback;
-    const Behaviour* best = &fallback;
-    std::size_t best_len = 0;
-    bool found = false;
-    for (const auto& [prefix, b] : _by_prefix) {
-        std::string p = prefix == "*" ? "" : prefix;
-        if (called.compare(0, p.size(), p) == 0 && (!found || p.size() > best_len)) {
-            best = &b;
-            best_len = p.size();
-            found = true;
-            *name = prefix;
+    for (bool span_keys : {true, false}) {
+        const Behaviour* best = nullptr;
+        std::size_t best_len = 0;
+        for (const auto& [key, b] : _by_prefix) {
+            auto slash = key.find('/');
+            if (span_keys != (slash != std::string::npos)) {
+                continue;
+            }
+            if (span_keys && key.compare(0, slash, span) != 0) {
+                continue;
+            }
+            std::string prefix = span_keys ? key.substr(slash + 1) : key;
+            if (prefix == "*") {
+                prefix.clear();
+            }
+            if (called.compare(0, prefix.size(), prefix) == 0 && (best == nullptr || prefix.size() > best_len)) {
+                best = &b;
+                best_len = prefix.size();
+                *name = key;
+            }
+        }
+        if (best != nullptr) {
+            return *best;
         }
     }
-    if (!found) {
-        *name = "default";
-    }
-    return *best;
+    *name = "default";
+    return fallback;
 }
 
 void ScriptedCalls::call_incoming(isdn::PriLink& link, uint32_t call, const isdn::PriCallInfo& info)
@@ -150,7 +163,7 @@ void ScriptedCalls::call_incoming(isdn::PriLink& link, uint32_t call, const isdn
     r.called = info.called.digits;
     r.calling = info.calling.digits;
     r.setup_ms = _now_ms;
-    const Behaviour& b = behaviour_for(r.called, &r.behaviour);
+    const Behaviour& b = behaviour_for(r.span, r.called, &r.behaviour);
     _call_behaviour[key] = b;
     if (b.overlap_digits > r.called.size() && !info.sending_complete) {
         // Q.931 5.2.4: SETUP ACKNOWLEDGE, then INFORMATION until complete.
@@ -355,12 +368,17 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
     }
     for (std::size_t k = 0; k < _lines.size(); ++k) {
         Line& line = _lines[(_next_line + k) % _lines.size()];
+        if (!_orig.spans.empty() &&
+            std::find(_orig.spans.begin(), _orig.spans.end(), line.span) == _orig.spans.end()) {
+            continue;
+        }
         if (!ready(*line.link)) {
             continue;
         }
+        const std::string& called = _orig.called[_placed % _orig.called.size()];
         _next_line = (_next_line + k + 1) % _lines.size();
         isdn::PriCallInfo info;
-        info.called.digits = _orig.called;
+        info.called.digits = called;
         info.called.ton = 2;  // national
         info.calling.digits = _orig.calling;
         info.calling.ton = 2;
@@ -381,7 +399,7 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
         r.span = line.span;
         r.outgoing = true;
         r.link_call = key.second;
-        r.called = _orig.called;
+        r.called = called;
         r.calling = _orig.calling;
         r.setup_ms = now_ms;
         if (id <= 0) {

@@ -41,6 +41,9 @@ struct Behaviour {
     bool echo = false;  // answered: send back what arrives instead of the tone
 };
 
+// Behaviours are keyed "PREFIX" or "SPAN/PREFIX" (for calls arriving on that
+// span; it wins over a plain prefix); the longest prefix wins, "*" matches
+// everything.
 // "answer", "ring", "busy", "reject" followed by ",key=value" options:
 // alert=MS answer=MS hangup=MS cause=N early_media=1 overlap=DIGITS echo=1.
 // Throws std::invalid_argument naming the bad part.
@@ -51,7 +54,8 @@ struct Origination {
     uint32_t count = 0;
     double rate_cps = 1;         // new calls per second at most
     uint32_t concurrency = 1;    // calls up at once at most
-    std::string called;          // the number dialled
+    std::vector<std::string> called;  // numbers dialled, in turn
+    std::vector<std::string> spans;   // spans that place them, in turn (empty: every span)
     std::string calling;
     uint32_t hold_ms = 2000;     // answered calls are cleared (cause 16) after this
     uint32_t no_answer_ms = 30000;  // not answered by then: cleared with cause 16
@@ -128,7 +132,7 @@ private:
     };
     using Key = std::pair<const isdn::PriLink*, uint32_t>;
 
-    const Behaviour& behaviour_for(const std::string& called, std::string* name) const;
+    const Behaviour& behaviour_for(const std::string& span, const std::string& called, std::string* name) const;
     void start_behaviour(isdn::PriLink& link, CallRecord& r, const Behaviour& b);
     void connected(CallRecord& r, const Line& line);
     void finish(Key key, int cause, const char* by);

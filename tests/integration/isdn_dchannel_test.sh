@@ -134,7 +134,7 @@ check "the D-channel goes down" wait_log "$TEST_DIR/control.log" "span pri-e1: D
 start peer2 "$SIM" --span "$FAR" --seconds 30 --originate 1 --called 5551000 --originate-channel 5 \
     --calls "$TEST_DIR/calls2.json"
 check "the D-channel comes back" \
-    bash -c "timeout 20 tail -n +1 -F $TEST_DIR/control.log | grep -m2 'span pri-e1: D-channel up' | tail -n 1 | grep -q up"
+    wait_count "$TEST_DIR/control.log" "span pri-e1: D-channel up" 2 20
 check "after the recovery every B-channel in service is restarted again (29: channel 5 is out of service)" \
     wait_log "$TEST_DIR/control.log" "restart complete: 59 acknowledged in all, [0-9]* sent again, 0 timed out" 40
 refused() {  # refused CAUSE COUNT: bounded wait for the refusal counter

@@ -34,10 +34,23 @@ check() {  # check "description" command...
     fi
 }
 
-# wait_log FILE PATTERN SECONDS: returns when PATTERN appears in FILE
-# (inotify via tail -F: woken by the write, not by polling), or fails.
+# wait_count FILE PATTERN N SECONDS: returns once PATTERN has matched N
+# lines of FILE (from its start; inotify via tail -F: woken by each write,
+# not by polling), or fails after SECONDS. The tail is ended at once: left
+# to itself it would linger until the file's next write.
+wait_count() {
+    local fd tail_pid n
+    exec {fd}< <(exec tail -n +1 -F "$1" 2>/dev/null)
+    tail_pid=$!
+    n=$(timeout "$4" grep -m "$3" -c -- "$2" <&"$fd")
+    kill "$tail_pid" 2>/dev/null
+    exec {fd}<&-
+    [ "$n" = "$3" ]
+}
+
+# wait_log FILE PATTERN SECONDS: returns when PATTERN appears in FILE.
 wait_log() {
-    timeout "$3" bash -c 'tail -n +1 -F "$1" 2>/dev/null | grep -q -m1 -- "$2"' _ "$1" "$2"
+    wait_count "$1" "$2" 1 "$3"
 }
 
 # start NAME command...: runs it in the background, logging to $TEST_DIR/NAME.log
@@ -71,7 +84,12 @@ finish() {
         done
         exit 1
     fi
-    rm -rf "$TEST_DIR"
+    # TRUNKGW_KEEP_TEST_DIR=1 keeps the logs of a passing run (timings).
+    if [ "${TRUNKGW_KEEP_TEST_DIR:-}" = 1 ]; then
+        echo "--- logs kept in $TEST_DIR"
+    else
+        rm -rf "$TEST_DIR"
+    fi
     exit 0
 }
 

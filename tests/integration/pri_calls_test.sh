@@ -1,0 +1,239 @@
+#!/bin/bash
+# PRI calls through the gateway, end to end with real processes: the data
+# plane and control (libpri user side on three SAToP E1 spans, routes in
+# [[route]]) against bench/pstn-sim (libpri network side on the same three
+# spans, scripted behaviours per number). pstn-sim places calls on span A;
+# the gateway routes them to span B (or, for one number, fails over to C):
+#   - answered, then cleared by the caller (16) -- both legs see 16;
+#   - busy (17), call rejected (21), unallocated at the far end (1);
+#   - alerting and never answered: the caller gives up (16);
+#   - no route in the gateway: cause 1 from the gateway itself;
+#   - destination B refuses with 34: the route fails over to C, answered;
+#   - number manipulation: 00 stripped, 7 prepended;
+#   - 30 calls fill span B and the 31st is refused with cause 34;
+#   - the D-channels silenced in the middle of 30 calls (Q.921 declares them
+#     down after T203 + N200 x T200) and restored: the calls survive (T309)
+#     and end normally, and not one B-channel stays busy on any span, either
+#     side;
+# trunkctl show calls (live and history) and Prometheus count all of it.
+# usage: pri_calls_test.sh SOURCE_DIR BUILD_DIR
+SOURCE_DIR=$1
+BUILD_DIR=$2
+. "$SOURCE_DIR/tests/integration/lib.sh"
+enter_netns "$@"
+
+DP=$BUILD_DIR/dataplane/trunkgw-dataplane
+CP=$BUILD_DIR/control/trunkgw-control
+CTL=$BUILD_DIR/control/cli/trunkctl
+SIM=$BUILD_DIR/bench/pstn-sim
+CFG=$TEST_DIR/trunkgw.toml
+TAP=tgwpc$$
+span_toml() {  # span_toml ID NAME
+    cat <<TOML
+[[span]]
+id = $1
+name = "$2"
+type = "e1"
+worker = 1
+[span.pseudowire]
+mode = "satop"
+port = "media0"
+remote_address = "10.81.0.2"
+local_udp_port = 5000$1
+remote_udp_port = 5000$1
+jitter_packets = 16
+[span.isdn]
+side = "user"
+switch_type = "euroisdn_e1"
+
+TOML
+}
+{
+    cat <<TOML
+[instance]
+name = "it-calls-$$"
+run_dir = "$TEST_DIR"
+
+[dataplane]
+main_lcore = 0
+memory_mb = 256
+poll_mode = "adaptive"
+sessions_per_worker = 64
+
+[[dataplane.worker]]
+id = 1
+lcore = 1
+
+[[port]]
+id = 1
+name = "media0"
+vdev = "net_tap0,iface=$TAP"
+addresses = ["10.81.0.1/24"]
+
+TOML
+    span_toml 1 span-a
+    span_toml 2 span-b
+    span_toml 3 span-c
+    cat <<TOML
+# 2006 first fails over from B to C (B refuses it with 34).
+[[route]]
+name = "failover"
+called_prefix = "2006"
+from = ["span-a", "span-c"]
+to = ["span-b", "span-c"]
+
+[[route]]
+name = "international"
+called_prefix = "00"
+to = ["span-b"]
+strip = 2
+prepend = "7"
+
+[[route]]
+name = "to-b"
+called_prefix = "2"
+from = ["span-a", "span-c"]
+to = ["span-b"]
+
+[control]
+socket = "$TEST_DIR/control.sock"
+metrics_listen = "127.0.0.1:9464"
+TOML
+} >"$CFG"
+
+check "a route to an unknown span is refused with its line" \
+    bash -c "sed 's/to = \[\"span-b\", \"span-c\"\]/to = [\"span-x\"]/' $CFG >$TEST_DIR/bad.toml;
+             ! $CP -c $TEST_DIR/bad.toml --check 2>$TEST_DIR/bad.txt &&
+             grep -q 'bad.toml:[0-9]*: .*span-x.*no span of that name' $TEST_DIR/bad.txt"
+start dataplane "$DP" -c "$CFG"
+start control "$CP" -c "$CFG"
+check "the data plane is ready" wait_log "$TEST_DIR/dataplane.log" "trunkgw-dataplane .* ready" 30
+check "control attaches" wait_log "$TEST_DIR/control.log" "answered its first ping" 30
+ip link set dev "$TAP" address 02:00:00:00:81:02
+ip addr add 10.81.0.2/24 dev "$TAP" && ip link set "$TAP" up
+
+SPANS=()
+for n in 1 2 3; do
+    name=$(printf "span-%s" "$(echo abc | cut -c$n)")
+    SPANS+=(--span "$name,local=10.81.0.2:5000$n,remote=10.81.0.1:5000$n,jitter=16")
+done
+BEHAVE=(--behave '2001=answer,alert=100,answer=300' --behave '2002=busy,alert=100'
+        --behave '2003=reject,cause=21' --behave '2004=ring' --behave '2005=reject,cause=1'
+        --behave 'span-b/2006=reject,cause=34' --behave '2006=answer' --behave '730123=answer')
+
+# 1. One call after the other through every cause path.
+start sim1 "$SIM" "${SPANS[@]}" "${BEHAVE[@]}" --originate 8 --originate-span span-a --rate 4 --concurrency 1 \
+    --called 2001 --called 2002 --called 2003 --called 2004 --called 2005 --called 9999 --called 2006 \
+    --called 0030123 --hold-ms 1000 --no-answer-ms 1500 --calls "$TEST_DIR/calls1.json" --until-done --seconds 60
+check "all three D-channels come up and restart" wait_count "$TEST_DIR/control.log" 'B-channel restart complete' 3 40
+check "pstn-sim finishes its 8 calls" bash -c "timeout 60 tail --pid=$PID_sim1 -f /dev/null"
+C1=$TEST_DIR/calls1.json
+out() {  # out NUMBER EXPR: EXPR on the record of the call pstn-sim placed to NUMBER
+    python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+j = [r for r in rs if r["direction"] == "to_gateway" and r["called"] == sys.argv[2]][0]
+print(eval(sys.argv[3]))' "$C1" "$1" "$2"
+}
+inn() {  # inn SPAN NUMBER EXPR: EXPR on the record of the call the gateway sent to SPAN for NUMBER
+    python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+j = [r for r in rs if r["direction"] == "from_gateway" and r["span"] == sys.argv[2] and r["called"] == sys.argv[3]][0]
+print(eval(sys.argv[4]))' "$C1" "$1" "$2" "$3"
+}
+check "2001: answered through span B, the caller clears with 16 and B's side hears 16" \
+    test "$(out 2001 "('answer_ms' in j, j['cause'], j['cleared_by'])") $(inn span-b 2001 "('answer_ms' in j, j['cause'], j['cleared_by'])")" \
+         = "(True, 16, 'near') (True, 16, 'far')"
+check "2001: the B leg kept the calling number and screening" test "$(inn span-b 2001 "j['channel'] >= 1")" = True
+check "2002: busy, cause 17 back to the caller" test "$(out 2002 "(j['cause'], j['cleared_by'], 'answer_ms' in j)")" = "(17, 'far', False)"
+check "2003: rejected, cause 21" test "$(out 2003 "j['cause']")" = 21
+check "2004: alerting, never answered: the caller gives up with 16, after alerting reached it" \
+    test "$(out 2004 "(j['cause'], j['cleared_by'], 'alerting_ms' in j)") $(inn span-b 2004 "(j['cause'], 'alerting_ms' in j)")" \
+         = "(16, 'near', True) (16, True)"
+check "2005: the far end's unallocated number (1) passed back" test "$(out 2005 "j['cause']")" = 1
+check "9999: no route in the gateway: cause 1, nothing sent on" \
+    test "$(out 9999 "(j['cause'], j['cleared_by'])") $(grep -c '"called":"9999","cause":[0-9]*,"cleared_by":"[a-z]*","direction":"from_gateway"' "$C1")" = "(1, 'far') 0"
+check "2006: span B refused with 34, the route failed over to span C, answered there" \
+    test "$(inn span-b 2006 "j['cause']") $(inn span-c 2006 "'answer_ms' in j") $(out 2006 "('answer_ms' in j, j['cause'])")" \
+         = "34 True (True, 16)"
+check "0030123: 00 stripped and 7 prepended: span B was asked for 730123" \
+    test "$(inn span-b 730123 "'answer_ms' in j") $(out 0030123 "j['cause']")" = "True 16"
+"$CTL" -c "$CFG" --json show calls --history >"$TEST_DIR/history.json"
+check "show calls --history: 8 calls ended, none up; causes and routes as above" \
+    test "$(json_get "$TEST_DIR/history.json" "(len(j['calls']), sorted(c['cause'] for c in j['ended']), j['totals']['no_route'], j['totals']['failovers'], sorted(set(c['route'] for c in j['ended'])))")" \
+         = "(0, [1, 1, 16, 16, 16, 16, 17, 21], 1, 1, ['', 'failover', 'international', 'to-b'])"
+check "human show calls --history lists the ended calls with causes" \
+    bash -c "$CTL -c $CFG show calls --history | grep -Eq '^[0-9]+ +span-a/[0-9]+ +span-c/[0-9]+ .*failover .* 16 +callee|^[0-9]+ +span-a/[0-9]+ +span-c/[0-9]+ .*failover .* 16 +caller'"
+curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics1.txt"
+check "metrics: calls by cause, failover, no route, span calls by direction and cause; promtool clean" \
+    bash -c "grep -qx 'trunkgw_calls_ended_total{cause=\"17\"} 1' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_call_failovers_total 1' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_calls_no_route_total 1' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_calls_active 0' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_span_calls_total{span=\"span-a\",direction=\"in\"} 8' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_span_calls_cleared_total{span=\"span-b\",direction=\"out\",cause=\"34\"} 1' $TEST_DIR/metrics1.txt &&
+             promtool check metrics <$TEST_DIR/metrics1.txt"
+
+# 2. 31 calls at once from spans A and C to B: 30 fill B, the 31st gets 34.
+#    Then the D-channels go silent in the middle of the 30 calls, and come back.
+start sim2 "$SIM" "${SPANS[@]}" "${BEHAVE[@]}" --originate 31 --originate-span span-a --originate-span span-c \
+    --rate 40 --concurrency 31 --called 2001 --hold-ms 22000 --calls "$TEST_DIR/calls2.json" --seconds 90
+check "the 31st call is refused with cause 34 (no circuit/channel available)" \
+    wait_log "$TEST_DIR/calls2.json" '"cause":34' 60
+busy_b() {
+    "$CTL" -c "$CFG" --json show channels span-b | python3 -c 'import json,sys; print(sum(c["state"]=="busy" for c in json.load(sys.stdin)["channels"]))'
+}
+connected() {  # connected N: bounded wait until N calls are connected in the gateway
+    for i in $(seq 200); do
+        test "$("$CTL" -c "$CFG" --json show calls | python3 -c 'import json,sys; print(sum(c["state"]=="connected" for c in json.load(sys.stdin)["calls"]))')" = "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "30 calls connected through the gateway" connected 30
+check "span B: all 30 B-channels busy" test "$(busy_b)" = 30
+check "the 31st was refused by the gateway: span B had no channel" \
+    test "$(grep -c '"cause":34' "$TEST_DIR/calls2.json")" = 1
+downs=$(grep -c 'span span-[abc]: D-channel down' "$TEST_DIR/control.log")
+ups=$(grep -c 'span span-[abc]: D-channel up' "$TEST_DIR/control.log")
+kill -USR1 "$PID_sim2"
+check "the D-channels go down on the gateway (silenced)" \
+    wait_count "$TEST_DIR/control.log" 'span span-[abc]: D-channel down' $((downs + 3)) 30
+kill -USR2 "$PID_sim2"
+check "... and come back up" wait_count "$TEST_DIR/control.log" 'span span-[abc]: D-channel up' $((ups + 3)) 40
+calls_done() {  # bounded wait for all 31 call records (30 calls x 2 legs would be 61 lines)
+    for i in $(seq 600); do
+        test "$(python3 -c 'import json,sys; print(sum(json.loads(l)["direction"]=="to_gateway" for l in open(sys.argv[1])))' "$TEST_DIR/calls2.json")" = 31 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "every call pstn-sim placed has ended" calls_done
+check "the 30 calls outlived the outage (T309) and ended normally: 16 on both legs, after the full hold" \
+    test "$(python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+ok = [r for r in rs if r["cause"] == 16 and r.get("connected_ms", 0) >= 21000]
+print(len(ok), sum(r["direction"] == "to_gateway" for r in ok))' "$TEST_DIR/calls2.json")" = "60 30"
+idle_channels() {  # B-channels idle on the gateway's three spans (Prometheus)
+    curl -sf http://127.0.0.1:9464/metrics |
+        awk '/^trunkgw_span_channels\{span="span-[abc]",state="idle"\}/ {n += $2} END {print n + 0}'
+}
+not_idle() {  # bounded wait until all 90 are idle: T305 (30 s) if a DISCONNECT was lost with the D-channel
+    for i in $(seq 300); do
+        test "$(idle_channels)" = 90 && return 0
+        sleep 0.2
+    done
+    echo "idle channels: $(idle_channels) of 90" >&2
+    return 1
+}
+check "the gateway: every B-channel of every span idle with the D-channels up (zero stuck channels)" not_idle
+check "the gateway: no call left" \
+    test "$("$CTL" -c "$CFG" --json show calls | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["calls"]))')" = 0
+kill -TERM "$PID_sim2"
+check "pstn-sim stops" bash -c "timeout 10 tail --pid=$PID_sim2 -f /dev/null"
+tail -n 1 "$TEST_DIR/sim2.log" >"$TEST_DIR/sim2.json"
+check "pstn-sim: no call left on any of its spans either" \
+    test "$(json_get "$TEST_DIR/sim2.json" "(j['active'], [s['calls_left'] for s in j['spans']])")" = "(0, [0, 0, 0])"
+finish
