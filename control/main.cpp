@@ -44,7 +44,8 @@ int run(const trunkgw::config::Config& cfg)
     MgmtCounters mgmt_counters;
     SessionManager sessions(link, cfg);
     std::unique_ptr<IsdnSpans> isdn;
-    CallManager calls(cfg, [&isdn](const std::string& span) { return isdn ? isdn->link(span) : nullptr; });
+    CallManager calls(
+        cfg, [&isdn](const std::string& span) { return isdn ? isdn->link(span) : nullptr; }, &sessions);
     try {
         isdn = std::make_unique<IsdnSpans>(loop, cfg, &calls);
     } catch (const std::exception& e) {
@@ -58,8 +59,9 @@ int run(const trunkgw::config::Config& cfg)
                              c.refused.load(),        c.worker_refused.load(), c.events.load(),
                              c.rtp_timeouts.load(),   c.ports_free.load()};
         const CallCounters& k = calls.counters();
-        s.calls = {k.offered.load(),   k.routed.load(),   k.no_route.load(), k.attempts.load(), k.failovers.load(),
-                   k.answered.load(),  k.ended.load(),    k.dropped.load(),  k.active.load(),   {}};
+        s.calls = {k.offered.load(),  k.routed.load(), k.no_route.load(),        k.attempts.load(),
+                   k.failovers.load(), k.answered.load(), k.ended.load(),         k.dropped.load(),
+                   k.active.load(),    k.media_connected.load(), k.media_failed.load(), {}};
         for (std::size_t i = 0; i < k.ended_by_cause.size(); ++i) {
             s.calls.ended_by_cause[i] = k.ended_by_cause[i].load();
         }

@@ -121,6 +121,12 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
               "Destinations that refused a call with a failover cause, so the next one was tried.",
               static_cast<double>(cm.failovers));
     f.counter("trunkgw_calls_answered_total", "Calls answered end to end.", static_cast<double>(cm.answered));
+    f.counter("trunkgw_calls_media_total",
+              "Calls whose B-channels were joined by RTP sessions, or could not be (no audio), by result.",
+              static_cast<double>(cm.media_connected), {{"result", "connected"}});
+    f.counter("trunkgw_calls_media_total",
+              "Calls whose B-channels were joined by RTP sessions, or could not be (no audio), by result.",
+              static_cast<double>(cm.media_failed), {{"result", "failed"}});
     f.counter("trunkgw_calls_dropped_total", "Calls cleared by the operator (trunkctl call drop).",
               static_cast<double>(cm.dropped));
     for (std::size_t cause = 0; cause < cm.ended_by_cause.size(); ++cause) {

@@ -16,6 +16,10 @@ json call_json(const CallStatus& s)
               {"route", s.route},
               {"setup_unix_ms", s.setup_unix_ms},
               {"answer_unix_ms", s.answer_unix_ms}};
+    if (s.media_in != 0) {
+        // Session ids as show sessions gives them.
+        j["media"] = {{"in_session", s.media_in - 1}, {"out_session", s.media_out - 1}};
+    }
     if (!s.out.span.empty()) {
         j["out"] = {{"span", s.out.span}, {"channel", s.out.channel}};
     }

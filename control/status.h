@@ -116,7 +116,8 @@ struct Snapshot {
 
     // The call model (filled by whoever owns it).
     struct {
-        uint64_t offered, routed, no_route, attempts, failovers, answered, ended, dropped, active;
+        uint64_t offered, routed, no_route, attempts, failovers, answered, ended, dropped, active, media_connected,
+            media_failed;
         std::array<uint64_t, 128> ended_by_cause;
     } calls{};
 

@@ -34,6 +34,8 @@ enum class NetCounter : std::size_t {
     arp_learned,
     arp_mac_changes,
     arp_refused,
+    hairpin_frames,
+    hairpin_dropped,
     end_,
 };
 static_assert(static_cast<std::size_t>(NetCounter::end_) <= api::net_counter_slots);
@@ -42,7 +44,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(NetCounte
     net_counter_names = {
         "rx_frames", "tx_frames", "tx_dropped_full", "tx_no_mbuf", "tx_no_arp", "arp_replies_sent",
         "icmp_replies_sent", "arp_requests_sent", "arp_hits", "arp_misses", "arp_timeouts", "arp_evictions",
-        "arp_learned", "arp_mac_changes", "arp_refused",
+        "arp_learned", "arp_mac_changes", "arp_refused", "hairpin_frames", "hairpin_dropped",
 };
 
 }  // namespace trunkgw::dataplane

@@ -3,8 +3,10 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -17,6 +19,23 @@ namespace {
 // Per worker per port: peers, gateways and a few hosts on the subnet.
 constexpr std::size_t arp_capacity = 256;
 
+// An mbuf flag (a DPDK dynamic flag, registered once per process) marking
+// frames we sent to ourselves: they keep it when the dispatcher hands them
+// to another worker, whose classifier must not take them for a loop.
+uint64_t hairpin_flag()
+{
+    static const uint64_t flag = [] {
+        rte_mbuf_dynflag desc{};
+        std::snprintf(desc.name, sizeof(desc.name), "%s", "trunkgw_hairpin");
+        int bit = rte_mbuf_dynflag_register(&desc);
+        if (bit < 0) {
+            throw std::runtime_error("cannot register the hairpin mbuf flag");
+        }
+        return uint64_t{1} << bit;
+    }();
+    return flag;
+}
+
 }  // namespace
 
 PortIo::PortIo(uint16_t port_id, uint16_t queue_id, rte_mempool* pool, const config::Port& cfg)
@@ -26,6 +45,7 @@ PortIo::PortIo(uint16_t port_id, uint16_t queue_id, rte_mempool* pool, const con
     rte_ether_addr mac{};
     rte_eth_macaddr_get(port_id, &mac);
     std::memcpy(_ifc.mac.data(), mac.addr_bytes, 6);
+    hairpin_flag();  // registered before any worker runs
     for (const auto& a : cfg.addresses) {
         if (_ifc.add_address(a.address) != 0) {
             throw std::runtime_error("port " + cfg.name + ": unusable or too many addresses");
@@ -91,16 +111,21 @@ void PortIo::send_arp_request(uint32_t target, const net::MacAddress& dst)
 
 int PortIo::send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len, uint64_t now_ns)
 {
-    uint32_t hop = next_hop(to.dst_ip);
-    net::ArpResolution r = _arp.resolve(hop, now_ns);
-    if (r.action == net::ArpAction::send_request) {
-        send_arp_request(hop, net::broadcast_mac);
-    } else if (r.action == net::ArpAction::send_poll) {
-        send_arp_request(hop, r.mac);
+    const bool hairpin = _ifc.has_address(to.dst_ip);
+    if (hairpin && _hairpin_count == hairpin_capacity) {
+        ++_c.hairpin_dropped;
+        return -ENOBUFS;
     }
-    if (r.status != net::ArpStatus::resolved) {
-        ++_c.tx_no_arp;
-        return -EHOSTUNREACH;
+    net::ArpResolution r;
+    if (hairpin) {
+        r.status = net::ArpStatus::resolved;
+        r.mac = _ifc.mac;
+    } else {
+        r = resolve_next_hop(to.dst_ip, now_ns);
+        if (r.status != net::ArpStatus::resolved) {
+            ++_c.tx_no_arp;
+            return -EHOSTUNREACH;
+        }
     }
     rte_mbuf* m = rte_pktmbuf_alloc(_pool);
     if (m == nullptr) {
@@ -122,12 +147,39 @@ int PortIo::send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len,
     }
     m->data_len = static_cast<uint16_t>(n);
     m->pkt_len = static_cast<uint32_t>(n);
+    if (hairpin) {
+        ++_c.hairpin_frames;
+        m->ol_flags |= hairpin_flag();
+        _hairpin[_hairpin_count++] = m;
+        return 0;
+    }
     queue_tx(m);
     return 0;
 }
 
+net::ArpResolution PortIo::resolve_next_hop(uint32_t dst_ip, uint64_t now_ns)
+{
+    uint32_t hop = next_hop(dst_ip);
+    net::ArpResolution r = _arp.resolve(hop, now_ns);
+    if (r.action == net::ArpAction::send_request) {
+        send_arp_request(hop, net::broadcast_mac);
+    } else if (r.action == net::ArpAction::send_poll) {
+        send_arp_request(hop, r.mac);
+    }
+    return r;
+}
+
 uint16_t PortIo::poll(uint64_t now_ns, const UdpHandler& on_udp)
 {
+    if (_hairpin_count != 0) {
+        // Taken out first: handling them may hairpin more (never here:
+        // receiving does not send UDP, but the queue must not be shared).
+        rte_mbuf* looped[hairpin_capacity];
+        uint16_t n = _hairpin_count;
+        std::memcpy(looped, _hairpin, n * sizeof(rte_mbuf*));
+        _hairpin_count = 0;
+        handle(looped, n, now_ns, on_udp, false);
+    }
     rte_mbuf* pkts[burst];
     uint16_t n = rte_eth_rx_burst(_port_id, _queue_id, pkts, burst);
     _c.rx_frames += n;
@@ -153,6 +205,7 @@ void PortIo::handle(rte_mbuf** pkts, uint16_t n, uint64_t now_ns, const UdpHandl
         off.udp_checksum_good = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
         off.vlan_stripped = (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) != 0;
         off.vlan_tci = m->vlan_tci;
+        off.hairpin = (m->ol_flags & hairpin_flag()) != 0;
         net::Verdict v = net::classify(data, len, _ifc, off);
         _classify.count(v);
         if (net::verdict_wants_arp_merge(v)) {

@@ -31,6 +31,8 @@ struct PortIoCounters {
     uint64_t arp_replies_sent = 0;
     uint64_t icmp_replies_sent = 0;
     uint64_t arp_requests_sent = 0;
+    uint64_t hairpin_frames = 0;    // UDP we sent to one of our own addresses, received locally
+    uint64_t hairpin_dropped = 0;   // ... dropped: the hairpin queue was full
 };
 
 class PortIo {
@@ -65,7 +67,10 @@ public:
     };
     // Frames payload in UDP/IPv4/Ethernet and queues it. 0, -EHOSTUNREACH
     // (no ARP entry yet: counted, resolution started), -ENOBUFS (no mbuf /
-    // queue full: counted).
+    // queue full: counted). To one of our own addresses (a hairpin: the two
+    // RTP sessions of a call between two of our B-channels) the frame is
+    // not sent but received by the next poll(), as if it came from the
+    // wire: the classifier and the dispatcher treat it like any other.
     int send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len, uint64_t now_ns);
     uint16_t port_id() const { return _port_id; }
 
@@ -80,6 +85,8 @@ public:
 
 private:
     uint32_t next_hop(uint32_t dst_ip) const;
+    // ARP for the next hop towards dst_ip, sending a request or poll when due.
+    net::ArpResolution resolve_next_hop(uint32_t dst_ip, uint64_t now_ns);
     void queue_tx(rte_mbuf* m);
     void handle(rte_mbuf** pkts, uint16_t n, uint64_t now_ns, const UdpHandler& on_udp, bool fan_out);
     void send_arp_request(uint32_t target, const net::MacAddress& dst);
@@ -97,6 +104,9 @@ private:
     uint16_t _tx_count = 0;
     uint16_t _ip_id = 0;
     ArpFanout _arp_fanout;
+    static constexpr uint16_t hairpin_capacity = 256;
+    rte_mbuf* _hairpin[hairpin_capacity] = {};
+    uint16_t _hairpin_count = 0;
 };
 
 }  // namespace trunkgw::dataplane

@@ -166,6 +166,8 @@ void publish_net_counters(WorkerContext& w)
         add(NetCounter::arp_replies_sent, c.arp_replies_sent);
         add(NetCounter::icmp_replies_sent, c.icmp_replies_sent);
         add(NetCounter::arp_requests_sent, c.arp_requests_sent);
+        add(NetCounter::hairpin_frames, c.hairpin_frames);
+        add(NetCounter::hairpin_dropped, c.hairpin_dropped);
         const net::ArpCacheCounters& a = p->arp_counters();
         add(NetCounter::arp_hits, a.hits);
         add(NetCounter::arp_misses, a.misses);

@@ -20,8 +20,67 @@ constexpr int cause_network_out_of_order = 38;  // a destination span without IS
 
 }  // namespace
 
-CallManager::CallManager(const config::Config& cfg, FindLink find_link) : _cfg(cfg), _find_link(std::move(find_link))
+CallManager::CallManager(const config::Config& cfg, FindLink find_link, SessionManager* sessions)
+    : _cfg(cfg), _find_link(std::move(find_link)), _sessions(sessions)
 {
+}
+
+bool CallManager::is_t1(const std::string& span) const
+{
+    for (const config::Span& s : _cfg.spans) {
+        if (s.name == span) {
+            return s.type == config::SpanType::t1;
+        }
+    }
+    return false;
+}
+
+void CallManager::connect_media(Call& c)
+{
+    if (_sessions == nullptr || c.st.media_in != 0 || c.in.link == nullptr || c.out.link == nullptr) {
+        return;
+    }
+    // The codec between the two sessions: u-law when both lines are T1
+    // (nothing to convert), else A-law (an E1 side converts nothing, a T1
+    // side converts in its session).
+    const uint8_t pt = is_t1(c.st.in.span) && is_t1(c.st.out.span) ? 0 : 8;
+    SessionRequest a;
+    a.span = c.st.in.span;
+    a.timeslot = static_cast<uint32_t>(c.st.in.channel);
+    a.payload_type = pt;
+    SessionRequest b;
+    b.span = c.st.out.span;
+    b.timeslot = static_cast<uint32_t>(c.st.out.channel);
+    b.payload_type = pt;
+    try {
+        SessionHandle ha = _sessions->create(a);
+        c.st.media_in = ha.slot + 1;
+        b.remote_ipv4 = ha.local_ipv4;
+        b.remote_port = ha.local_port;
+        SessionHandle hb = _sessions->create(b);
+        c.st.media_out = hb.slot + 1;
+        _sessions->modify(ha.slot, hb.local_ipv4, hb.local_port, true);
+        ++_c.media_connected;
+    } catch (const SessionError& e) {
+        ++_c.media_failed;
+        spdlog::warn("call {}: no media between {}/{} and {}/{}: {}", c.st.id, c.st.in.span, c.st.in.channel,
+                     c.st.out.span, c.st.out.channel, e.what());
+        release_media(c);
+    }
+}
+
+void CallManager::release_media(Call& c)
+{
+    for (uint32_t* id : {&c.st.media_in, &c.st.media_out}) {
+        if (*id != 0 && _sessions != nullptr) {
+            try {
+                _sessions->remove(*id - 1, false);
+            } catch (const SessionError& e) {
+                spdlog::warn("call {}: session {}: {}", c.st.id, *id, e.what());
+            }
+        }
+        *id = 0;
+    }
 }
 
 int64_t CallManager::unix_ms()
@@ -175,11 +234,15 @@ void CallManager::call_progress(isdn::PriLink& link, uint32_t call, isdn::PriCal
             c->st.out.channel = pc.channel;
         }
     }
+    if (inband && what != isdn::PriCallProgress::setup_acknowledged) {
+        // In-band tones or announcements from the far end (PI #1/#8): the
+        // caller hears them before the answer (Q.931 5.1.7).
+        connect_media(*c);
+    }
     if (what == isdn::PriCallProgress::alerting) {
         c->st.state = "alerting";
         c->in.link->call_alerting(c->in.call, inband);
     } else if (what == isdn::PriCallProgress::progress && inband) {
-        // In-band tones or announcements from the far end (PI #8).
         c->in.link->call_progress(c->in.call);
     }
 }
@@ -191,7 +254,13 @@ void CallManager::call_answered(isdn::PriLink& link, uint32_t call)
     if (c == nullptr || incoming) {
         return;
     }
+    for (const auto& pc : link.calls()) {
+        if (pc.id == call) {
+            c->st.out.channel = pc.channel;
+        }
+    }
     c->in.link->call_answer(c->in.call);
+    connect_media(*c);
     c->st.state = "connected";
     c->st.answer_unix_ms = unix_ms();
     ++_c.answered;
@@ -214,7 +283,7 @@ void CallManager::call_cleared(isdn::PriLink& link, uint32_t call, int cause)
         return;
     }
     c->out = {};
-    if (c->st.answer_unix_ms == 0 && c->route != nullptr && fails_over(*c->route, cause) &&
+    if (c->st.answer_unix_ms == 0 && c->st.media_in == 0 && c->route != nullptr && fails_over(*c->route, cause) &&
         c->next_destination < c->route->to.size()) {
         ++_c.failovers;
         spdlog::info("call {}: {} cleared it with cause {} before answer: next destination", c->st.id, c->st.out.span,
@@ -249,6 +318,7 @@ bool CallManager::drop(uint64_t id)
 
 void CallManager::end(Call& c, int cause, const char* by)
 {
+    release_media(c);
     c.st.cause = cause;
     c.st.cleared_by = by;
     c.st.end_unix_ms = unix_ms();

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "control/config/config.h"
+#include "control/session_manager.h"
 #include "signaling/isdn/pri_call.h"
 #include "signaling/isdn/pri_link.h"
 
@@ -50,6 +51,10 @@ struct CallStatus {
     int64_t end_unix_ms = 0;     // 0: still up
     int cause = 0;               // Q.850, when ended
     std::string cleared_by;      // "caller", "callee", "gateway", "operator"
+    // The media: one RTP session per B-channel, each sending to the other
+    // (a hairpin inside the data plane): session slot + 1; 0 = none (yet).
+    uint32_t media_in = 0;
+    uint32_t media_out = 0;
 };
 
 // Counters the metrics thread reads (atomics: written on the loop).
@@ -63,6 +68,8 @@ struct CallCounters {
     std::atomic<uint64_t> ended{0};
     std::atomic<uint64_t> dropped{0};     // by the operator (call drop)
     std::atomic<uint64_t> active{0};
+    std::atomic<uint64_t> media_connected{0};  // calls whose B-channels were joined
+    std::atomic<uint64_t> media_failed{0};     // ... could not be (no session slot or port): no audio
     std::array<std::atomic<uint64_t>, 128> ended_by_cause{};  // the cause the caller got (Q.850)
 };
 
@@ -72,7 +79,10 @@ public:
     using FindLink = std::function<isdn::PriLink*(const std::string& span)>;
     static constexpr std::size_t history_size = 200;
 
-    CallManager(const config::Config& cfg, FindLink find_link);
+    // `sessions` (may be null: signalling only) joins the two B-channels of
+    // a call once the far end answers, or earlier when it offers in-band
+    // tones or announcements (progress indicator #1/#8).
+    CallManager(const config::Config& cfg, FindLink find_link, SessionManager* sessions = nullptr);
 
     // Calls up now (ascending id) and the last history_size that ended.
     std::vector<CallStatus> calls() const;
@@ -108,10 +118,14 @@ private:
     void route(Call& c, bool after_t302);
     void try_next_destination(Call& c, int last_cause);
     void end(Call& c, int cause, const char* by);
+    void connect_media(Call& c);
+    void release_media(Call& c);
+    bool is_t1(const std::string& span) const;
     static int64_t unix_ms();
 
     const config::Config& _cfg;
     FindLink _find_link;
+    SessionManager* _sessions;
     std::map<uint64_t, Call> _calls;
     std::map<LegKey, uint64_t> _by_leg;
     std::deque<CallStatus> _history;

@@ -89,8 +89,9 @@ Verdict classify_ipv4(const uint8_t* frame, std::size_t len, const EthernetHeade
         return dropped(ih.reason);
     }
     // RFC 1122 3.2.1.3; a source that is one of our own addresses is as
-    // false as a loopback one (our datagrams never come back to us).
-    if (!ipv4_source_valid(ih.src) || ifc.has_address(ih.src)) {
+    // false as a loopback one (our datagrams never come back to us from the
+    // wire; a hairpin never left).
+    if (!ipv4_source_valid(ih.src) || (ifc.has_address(ih.src) && !offload.hairpin)) {
         return dropped(DropReason::bad_ip_source);
     }
     // RFC 1122 3.2.1.3: "A host MUST silently discard an incoming datagram
@@ -153,7 +154,7 @@ Verdict classify(const uint8_t* frame, std::size_t len, const Interface& ifc, co
     if (is_group_mac(eh.src)) {
         return dropped(DropReason::bad_src_mac);
     }
-    if (eh.src == ifc.mac) {
+    if (eh.src == ifc.mac && !offload.hairpin) {
         return dropped(DropReason::looped_back);
     }
     if (!vlan_matches(eh, ifc, offload)) {

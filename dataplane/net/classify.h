@@ -47,6 +47,9 @@ struct RxOffload {
     bool udp_checksum_good = false;
     bool vlan_stripped = false;
     uint16_t vlan_tci = 0;
+    // We sent this frame to ourselves (a hairpin between two of our RTP
+    // sessions): our own Ethernet source is expected, not a loop.
+    bool hairpin = false;
 };
 
 struct Verdict {

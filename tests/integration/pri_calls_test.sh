@@ -1,15 +1,18 @@
 #!/bin/bash
 # PRI calls through the gateway, end to end with real processes: the data
-# plane and control (libpri user side on three SAToP E1 spans, routes in
-# [[route]]) against bench/pstn-sim (libpri network side on the same three
-# spans, scripted behaviours per number). pstn-sim places calls on span A;
+# plane and control (libpri user side on three SAToP E1 EuroISDN spans and a
+# T1 NI-2 span, routes in [[route]]) against bench/pstn-sim (libpri network
+# side on the same four spans, scripted behaviours per number). pstn-sim places calls on span A;
 # the gateway routes them to span B (or, for one number, fails over to C):
-#   - answered, then cleared by the caller (16) -- both legs see 16;
+#   - answered, then cleared by the caller (16) -- both legs see 16; the
+#     audio between the two B-channels flows through two RTP sessions in the
+#     data plane (hairpinned), and each end measures the other's tone;
 #   - busy (17), call rejected (21), unallocated at the far end (1);
 #   - alerting and never answered: the caller gives up (16);
 #   - no route in the gateway: cause 1 from the gateway itself;
 #   - destination B refuses with 34: the route fails over to C, answered;
 #   - number manipulation: 00 stripped, 7 prepended;
+#   - E1 to T1: the tone crosses A-law <-> u-law both ways;
 #   - 30 calls fill span B and the 31st is refused with cause 34;
 #   - the D-channels silenced in the middle of 30 calls (Q.921 declares them
 #     down after T203 + N200 x T200) and restored: the calls survive (T309)
@@ -28,12 +31,12 @@ CTL=$BUILD_DIR/control/cli/trunkctl
 SIM=$BUILD_DIR/bench/pstn-sim
 CFG=$TEST_DIR/trunkgw.toml
 TAP=tgwpc$$
-span_toml() {  # span_toml ID NAME
+span_toml() {  # span_toml ID NAME [TYPE SWITCH]
     cat <<TOML
 [[span]]
 id = $1
 name = "$2"
-type = "e1"
+type = "${3:-e1}"
 worker = 1
 [span.pseudowire]
 mode = "satop"
@@ -44,7 +47,7 @@ remote_udp_port = 5000$1
 jitter_packets = 16
 [span.isdn]
 side = "user"
-switch_type = "euroisdn_e1"
+switch_type = "${4:-euroisdn_e1}"
 
 TOML
 }
@@ -74,6 +77,7 @@ TOML
     span_toml 1 span-a
     span_toml 2 span-b
     span_toml 3 span-c
+    span_toml 4 span-t t1 ni2
     cat <<TOML
 # 2006 first fails over from B to C (B refuses it with 34).
 [[route]]
@@ -88,6 +92,11 @@ called_prefix = "00"
 to = ["span-b"]
 strip = 2
 prepend = "7"
+
+[[route]]
+name = "to-t1"
+called_prefix = "3"
+to = ["span-t"]
 
 [[route]]
 name = "to-b"
@@ -117,16 +126,18 @@ for n in 1 2 3; do
     name=$(printf "span-%s" "$(echo abc | cut -c$n)")
     SPANS+=(--span "$name,local=10.81.0.2:5000$n,remote=10.81.0.1:5000$n,jitter=16")
 done
+SPANS+=(--span "span-t,local=10.81.0.2:50004,remote=10.81.0.1:50004,jitter=16,type=t1,switch=ni2")
 BEHAVE=(--behave '2001=answer,alert=100,answer=300' --behave '2002=busy,alert=100'
         --behave '2003=reject,cause=21' --behave '2004=ring' --behave '2005=reject,cause=1'
-        --behave 'span-b/2006=reject,cause=34' --behave '2006=answer' --behave '730123=answer')
+        --behave 'span-b/2006=reject,cause=34' --behave '2006=answer' --behave '730123=answer' --behave '3001=answer,alert=100,answer=300')
 
 # 1. One call after the other through every cause path.
-start sim1 "$SIM" "${SPANS[@]}" "${BEHAVE[@]}" --originate 8 --originate-span span-a --rate 4 --concurrency 1 \
+start sim1 "$SIM" "${SPANS[@]}" "${BEHAVE[@]}" --originate 9 --originate-span span-a --rate 4 --concurrency 1 \
     --called 2001 --called 2002 --called 2003 --called 2004 --called 2005 --called 9999 --called 2006 \
-    --called 0030123 --hold-ms 1000 --no-answer-ms 1500 --calls "$TEST_DIR/calls1.json" --until-done --seconds 60
-check "all three D-channels come up and restart" wait_count "$TEST_DIR/control.log" 'B-channel restart complete' 3 40
-check "pstn-sim finishes its 8 calls" bash -c "timeout 60 tail --pid=$PID_sim1 -f /dev/null"
+    --called 0030123 --called 3001 --hold-ms 3000 --no-answer-ms 1500 --calls "$TEST_DIR/calls1.json" --until-done --seconds 60
+check "all four D-channels (three E1 EuroISDN, one T1 NI-2) come up and restart" \
+    wait_count "$TEST_DIR/control.log" 'B-channel restart complete' 4 40
+check "pstn-sim finishes its 9 calls" bash -c "timeout 60 tail --pid=$PID_sim1 -f /dev/null"
 C1=$TEST_DIR/calls1.json
 out() {  # out NUMBER EXPR: EXPR on the record of the call pstn-sim placed to NUMBER
     python3 -c '
@@ -145,7 +156,8 @@ print(eval(sys.argv[4]))' "$C1" "$1" "$2" "$3"
 check "2001: answered through span B, the caller clears with 16 and B's side hears 16" \
     test "$(out 2001 "('answer_ms' in j, j['cause'], j['cleared_by'])") $(inn span-b 2001 "('answer_ms' in j, j['cause'], j['cleared_by'])")" \
          = "(True, 16, 'near') (True, 16, 'far')"
-check "2001: the B leg kept the calling number and screening" test "$(inn span-b 2001 "j['channel'] >= 1")" = True
+check "2001: audio both ways through the gateway (two RTP sessions hairpinned in the data plane): the 1004 Hz tone each end plays arrives at the other with SINAD >= 35 dB" \
+    test "$(out 2001 "j['audio']['tone_sinad_db'] >= 35") $(inn span-b 2001 "j['audio']['tone_sinad_db'] >= 35")" = "True True"
 check "2002: busy, cause 17 back to the caller" test "$(out 2002 "(j['cause'], j['cleared_by'], 'answer_ms' in j)")" = "(17, 'far', False)"
 check "2003: rejected, cause 21" test "$(out 2003 "j['cause']")" = 21
 check "2004: alerting, never answered: the caller gives up with 16, after alerting reached it" \
@@ -159,10 +171,12 @@ check "2006: span B refused with 34, the route failed over to span C, answered t
          = "34 True (True, 16)"
 check "0030123: 00 stripped and 7 prepended: span B was asked for 730123" \
     test "$(inn span-b 730123 "'answer_ms' in j") $(out 0030123 "j['cause']")" = "True 16"
+check "3001: E1 EuroISDN to T1 NI-2, answered; the tone survives A-law <-> u-law both ways (SINAD >= 35 dB)" \
+    test "$(out 3001 "(j['cause'], j['audio']['tone_sinad_db'] >= 35)") $(inn span-t 3001 "j['audio']['tone_sinad_db'] >= 35")" = "(16, True) True"
 "$CTL" -c "$CFG" --json show calls --history >"$TEST_DIR/history.json"
-check "show calls --history: 8 calls ended, none up; causes and routes as above" \
+check "show calls --history: 9 calls ended, none up; causes and routes as above" \
     test "$(json_get "$TEST_DIR/history.json" "(len(j['calls']), sorted(c['cause'] for c in j['ended']), j['totals']['no_route'], j['totals']['failovers'], sorted(set(c['route'] for c in j['ended'])))")" \
-         = "(0, [1, 1, 16, 16, 16, 16, 17, 21], 1, 1, ['', 'failover', 'international', 'to-b'])"
+         = "(0, [1, 1, 16, 16, 16, 16, 16, 17, 21], 1, 1, ['', 'failover', 'international', 'to-b', 'to-t1'])"
 check "human show calls --history lists the ended calls with causes" \
     bash -c "$CTL -c $CFG show calls --history | grep -Eq '^[0-9]+ +span-a/[0-9]+ +span-c/[0-9]+ .*failover .* 16 +callee|^[0-9]+ +span-a/[0-9]+ +span-c/[0-9]+ .*failover .* 16 +caller'"
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics1.txt"
@@ -171,7 +185,9 @@ check "metrics: calls by cause, failover, no route, span calls by direction and 
              grep -qx 'trunkgw_call_failovers_total 1' $TEST_DIR/metrics1.txt &&
              grep -qx 'trunkgw_calls_no_route_total 1' $TEST_DIR/metrics1.txt &&
              grep -qx 'trunkgw_calls_active 0' $TEST_DIR/metrics1.txt &&
-             grep -qx 'trunkgw_span_calls_total{span=\"span-a\",direction=\"in\"} 8' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_span_calls_total{span=\"span-a\",direction=\"in\"} 9' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_calls_media_total{result=\"connected\"} 4' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_net_hairpin_dropped_total{worker=\"1\"} 0' $TEST_DIR/metrics1.txt &&
              grep -qx 'trunkgw_span_calls_cleared_total{span=\"span-b\",direction=\"out\",cause=\"34\"} 1' $TEST_DIR/metrics1.txt &&
              promtool check metrics <$TEST_DIR/metrics1.txt"
 
@@ -195,37 +211,42 @@ check "30 calls connected through the gateway" connected 30
 check "span B: all 30 B-channels busy" test "$(busy_b)" = 30
 check "the 31st was refused by the gateway: span B had no channel" \
     test "$(grep -c '"cause":34' "$TEST_DIR/calls2.json")" = 1
-downs=$(grep -c 'span span-[abc]: D-channel down' "$TEST_DIR/control.log")
-ups=$(grep -c 'span span-[abc]: D-channel up' "$TEST_DIR/control.log")
+downs=$(grep -c 'span span-[abct]: D-channel down' "$TEST_DIR/control.log")
+ups=$(grep -c 'span span-[abct]: D-channel up' "$TEST_DIR/control.log")
 kill -USR1 "$PID_sim2"
 check "the D-channels go down on the gateway (silenced)" \
-    wait_count "$TEST_DIR/control.log" 'span span-[abc]: D-channel down' $((downs + 3)) 30
+    wait_count "$TEST_DIR/control.log" 'span span-[abct]: D-channel down' $((downs + 4)) 30
 kill -USR2 "$PID_sim2"
-check "... and come back up" wait_count "$TEST_DIR/control.log" 'span span-[abc]: D-channel up' $((ups + 3)) 40
-calls_done() {  # bounded wait for all 31 call records (30 calls x 2 legs would be 61 lines)
+check "... and come back up" wait_count "$TEST_DIR/control.log" 'span span-[abct]: D-channel up' $((ups + 4)) 40
+calls_done() {  # bounded wait for every record: 31 calls placed + the 30 the gateway sent on
     for i in $(seq 600); do
-        test "$(python3 -c 'import json,sys; print(sum(json.loads(l)["direction"]=="to_gateway" for l in open(sys.argv[1])))' "$TEST_DIR/calls2.json")" = 31 && return 0
+        test "$(wc -l <"$TEST_DIR/calls2.json")" = 61 && return 0
         sleep 0.1
     done
     return 1
 }
-check "every call pstn-sim placed has ended" calls_done
+check "every call has ended, on both sides of the gateway (61 records)" calls_done
+check "all 30 calls carried the tone both ways: 60 legs with SINAD >= 35 dB" \
+    test "$(python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+print(sum(r.get("audio", {}).get("tone_sinad_db", 0) >= 35 for r in rs))' "$TEST_DIR/calls2.json")" = 60
 check "the 30 calls outlived the outage (T309) and ended normally: 16 on both legs, after the full hold" \
     test "$(python3 -c '
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 ok = [r for r in rs if r["cause"] == 16 and r.get("connected_ms", 0) >= 21000]
 print(len(ok), sum(r["direction"] == "to_gateway" for r in ok))' "$TEST_DIR/calls2.json")" = "60 30"
-idle_channels() {  # B-channels idle on the gateway's three spans (Prometheus)
+idle_channels() {  # B-channels idle on the gateway's four spans (Prometheus)
     curl -sf http://127.0.0.1:9464/metrics |
-        awk '/^trunkgw_span_channels\{span="span-[abc]",state="idle"\}/ {n += $2} END {print n + 0}'
+        awk '/^trunkgw_span_channels\{span="span-[abct]",state="idle"\}/ {n += $2} END {print n + 0}'
 }
-not_idle() {  # bounded wait until all 90 are idle: T305 (30 s) if a DISCONNECT was lost with the D-channel
+not_idle() {  # bounded wait until all 113 are idle: T305 (30 s) if a DISCONNECT was lost with the D-channel
     for i in $(seq 300); do
-        test "$(idle_channels)" = 90 && return 0
+        test "$(idle_channels)" = 113 && return 0
         sleep 0.2
     done
-    echo "idle channels: $(idle_channels) of 90" >&2
+    echo "idle channels: $(idle_channels) of 113" >&2
     return 1
 }
 check "the gateway: every B-channel of every span idle with the D-channels up (zero stuck channels)" not_idle
@@ -235,5 +256,5 @@ kill -TERM "$PID_sim2"
 check "pstn-sim stops" bash -c "timeout 10 tail --pid=$PID_sim2 -f /dev/null"
 tail -n 1 "$TEST_DIR/sim2.log" >"$TEST_DIR/sim2.json"
 check "pstn-sim: no call left on any of its spans either" \
-    test "$(json_get "$TEST_DIR/sim2.json" "(j['active'], [s['calls_left'] for s in j['spans']])")" = "(0, [0, 0, 0])"
+    test "$(json_get "$TEST_DIR/sim2.json" "(j['active'], [s['calls_left'] for s in j['spans']])")" = "(0, [0, 0, 0, 0])"
 finish

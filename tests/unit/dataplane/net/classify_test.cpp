@@ -444,3 +444,27 @@ TEST_CASE("Checksum offload hints skip the software checks", "[net][classify]")
     off.udp_checksum_good = true;
     CHECK(classify(f.data(), f.size(), ifc, off).kind == VerdictKind::udp_for_us);
 }
+
+TEST_CASE("A hairpin (our frame to ourselves) is UDP for us; the same frame off the wire is a loop", "[net][classify]")
+{
+    Interface ifc = us();
+    // What PortIo::send_udp builds for one of our addresses: our MAC and
+    // address at both ends, from our second address to the first.
+    Frame f = udp_to_us(172);
+    std::copy(mac_us.begin(), mac_us.end(), f.begin() + 6);
+    store_be32(f.data() + 26, ip_us2);
+    fix_ip_checksum(f);
+    fix_udp_checksum(f);
+    RxOffload wire{};
+    CHECK(classify(f.data(), f.size(), ifc, wire).reason == DropReason::looped_back);
+    std::copy(mac_peer.begin(), mac_peer.end(), f.begin() + 6);
+    CHECK(classify(f.data(), f.size(), ifc, wire).reason == DropReason::bad_ip_source);
+    std::copy(mac_us.begin(), mac_us.end(), f.begin() + 6);
+    RxOffload hairpin{};
+    hairpin.hairpin = true;
+    Verdict v = classify(f.data(), f.size(), ifc, hairpin);
+    REQUIRE(v.kind == VerdictKind::udp_for_us);
+    CHECK(v.src_ip == ip_us2);
+    CHECK(v.dst_ip == ip_us);
+    CHECK(v.payload_len == 172);
+}
