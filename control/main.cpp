@@ -108,6 +108,9 @@ int run(const trunkgw::config::Config& cfg)
     spdlog::info("trunkgw-control {} ready (instance {}, pid {}): management API {}, metrics {}", TRUNKGW_VERSION,
                  cfg.instance.name, getpid(), cfg.control.socket, cfg.metrics_url());
     loop.run();
+    // The observers point at objects destroyed before the link (which
+    // detaches in its destructor): they must not run after this.
+    link.set_observers({});
     loop.remove_fd(sig_watch);
     close(sfd);
     return 0;

@@ -283,7 +283,11 @@ int main(int argc, char** argv)
             }
         }
         model.poll(now, ready);
-        if (until_done && orig.count > 0 && model.origination_done()) {
+        // Done once every placed call has ended and each link has finished
+        // its clearing (RELEASE COMPLETE), so the far end is left with
+        // nothing half-released.
+        if (until_done && orig.count > 0 && model.origination_done() &&
+            std::all_of(spans.begin(), spans.end(), [](const auto& sp) { return sp->pri->call_count() == 0; })) {
             break;
         }
         uint32_t due = clock.due_frames();

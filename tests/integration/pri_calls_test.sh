@@ -257,4 +257,7 @@ check "pstn-sim stops" bash -c "timeout 10 tail --pid=$PID_sim2 -f /dev/null"
 tail -n 1 "$TEST_DIR/sim2.log" >"$TEST_DIR/sim2.json"
 check "pstn-sim: no call left on any of its spans either" \
     test "$(json_get "$TEST_DIR/sim2.json" "(j['active'], [s['calls_left'] for s in j['spans']])")" = "(0, [0, 0, 0, 0])"
+kill -TERM "$PID_control"
+wait "$PID_control"
+check "control shuts down cleanly after all this (exit status 0)" test $? = 0
 finish
