@@ -234,6 +234,9 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
             const char* q921_help = "Q.921 frames on the D-channel, by direction.";
             f.counter("trunkgw_span_q921_frames_total", q921_help, static_cast<double>(k.frames_rx), with("direction", "rx"));
             f.counter("trunkgw_span_q921_frames_total", q921_help, static_cast<double>(k.frames_tx), with("direction", "tx"));
+            f.counter("trunkgw_span_q921_retransmissions_total",
+                      "I-frames the gateway sent again (Q.921 5.6: T200 expired or REJ received).",
+                      static_cast<double>(k.q921_retransmissions), l);
             f.counter("trunkgw_span_q921_frames_refused_total",
                       "Q.921 frames not queued because the D-channel ring was full (Q.921 retransmits them).",
                       static_cast<double>(k.frames_tx_refused), l);

@@ -130,6 +130,7 @@ int PriLink::io_read(struct pri* p, void* buf, int len)
 int PriLink::io_write(struct pri* p, void* buf, int len)
 {
     auto* self = static_cast<PriLink*>(pri_get_userdata(p));
+    self->count_retransmission(static_cast<const uint8_t*>(buf), len - 2);
     // The last two octets are placeholders for the FCS our HDLC computes.
     if (len < 2 || !self->_out(static_cast<const uint8_t*>(buf), static_cast<std::size_t>(len - 2))) {
         ++self->_c.frames_tx_refused;
@@ -144,6 +145,30 @@ int PriLink::io_write(struct pri* p, void* buf, int len)
         self->_tap(f, static_cast<std::size_t>(len - 2), true);
     }
     return len;
+}
+
+// Q.921 3.5 / 5.5: after SABME/UA both ends start at V(S) = 0, and new
+// I-frames carry N(S) = V(S) in sequence (modulo 128, control octet 1 bits
+// 8-2); an I-frame with any other N(S) is one sent again.
+void PriLink::count_retransmission(const uint8_t* f, int len)
+{
+    if (len < 4) {
+        return;
+    }
+    const uint8_t ctrl = f[2];
+    if ((ctrl & 0xef) == 0x6f) {  // SABME (P = 0 or 1): the link restarts its numbering
+        _next_ns = 0;
+        return;
+    }
+    if ((ctrl & 0x01) != 0) {
+        return;  // S or U frame
+    }
+    const uint8_t ns = ctrl >> 1;
+    if (ns == _next_ns) {
+        _next_ns = static_cast<uint8_t>((ns + 1) & 0x7f);
+    } else {
+        ++_c.q921_retransmissions;
+    }
 }
 
 void PriLink::receive(const uint8_t* frame, std::size_t len)
@@ -169,6 +194,9 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
     // up re-establishes it -- the far end restarted its Layer 2. libpri
     // answers it without telling us; it is a Layer 2 recovery all the same.
     const bool reestablish = _up && (frame[2] & 0xef) == 0x6f;
+    if ((frame[2] & 0xef) == 0x6f) {
+        _next_ns = 0;  // the far end (re)starts the link: our V(S) goes back to 0
+    }
     // libpri turns a SERVICE / SERVICE ACKNOWLEDGE for the whole interface
     // into DCHAN_UP / DCHAN_DOWN (libpri-notes.md section 2): while one is
     // being handled, those events mean "interface in / out of service".

@@ -61,6 +61,9 @@ struct PriLinkCounters {
     uint64_t frames_tx = 0;
     uint64_t frames_tx_refused = 0;  // FrameOut said no (ring full): Q.921 retransmits
     uint64_t frames_rx_short = 0;    // under 3 octets: dropped before libpri
+    // I-frames sent again (Q.921 5.6: T200 expired or REJ received): an
+    // N(S) that is not the next in sequence since the link was established.
+    uint64_t q921_retransmissions = 0;
     uint64_t q931_rx_too_short = 0;  // Q.931 5.8.2: message too short (ignored)
     uint64_t q931_rx_bad_protocol = 0;  // Q.931 5.8.1: not Q.931's protocol discriminator (ignored)
     uint64_t dchan_up = 0;
@@ -204,6 +207,7 @@ private:
     static int io_read(struct pri* p, void* buf, int len);
     static int io_write(struct pri* p, void* buf, int len);
     void handle_event(pri_event* e);
+    void count_retransmission(const uint8_t* frame, int len);
     // pri_link_calls.cpp
     bool handle_call_event(pri_event* e);
     void incoming_setup(pri_event* e, int channel);
@@ -236,6 +240,7 @@ private:
     int64_t _restart_deadline_ms = 0; // CLOCK_MONOTONIC ms
     int _restart_attempts = 0;        // for the pending channel
     bool _in_maintenance_frame = false;  // receive() is handling a SERVICE / SERVICE ACK
+    uint8_t _next_ns = 0;  // the N(S) a new I-frame of ours carries (V(S) as seen on the wire)
     bool _service_messages = false;
     std::array<uint8_t, 32> _blocked_here{};
     std::array<uint8_t, 32> _blocked_there{};

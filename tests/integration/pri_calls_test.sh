@@ -131,13 +131,23 @@ BEHAVE=(--behave '2001=answer,alert=100,answer=300' --behave '2002=busy,alert=10
         --behave '2003=reject,cause=21' --behave '2004=ring' --behave '2005=reject,cause=1'
         --behave 'span-b/2006=reject,cause=34' --behave '2006=answer' --behave '730123=answer' --behave '3001=answer,alert=100,answer=300')
 
-# 1. One call after the other through every cause path.
+# 1. One call after the other through every cause path, with span A's
+#    D-channel traced.
+start trace "$CTL" -c "$CFG" trace dchannel span-a "$TEST_DIR/span-a.pcap" --seconds 120
+check "the trace starts" wait_log "$TEST_DIR/control.log" "span span-a: D-channel trace to" 10
 start sim1 "$SIM" "${SPANS[@]}" "${BEHAVE[@]}" --originate 9 --originate-span span-a --rate 4 --concurrency 1 \
     --called 2001 --called 2002 --called 2003 --called 2004 --called 2005 --called 9999 --called 2006 \
     --called 0030123 --called 3001 --hold-ms 3000 --no-answer-ms 1500 --calls "$TEST_DIR/calls1.json" --until-done --seconds 60
 check "all four D-channels (three E1 EuroISDN, one T1 NI-2) come up and restart" \
     wait_count "$TEST_DIR/control.log" 'B-channel restart complete' 4 40
 check "pstn-sim finishes its 9 calls" bash -c "timeout 60 tail --pid=$PID_sim1 -f /dev/null"
+kill -INT "$PID_trace"
+check "the trace stops when trunkctl is interrupted" bash -c "timeout 10 tail --pid=$PID_trace -f /dev/null"
+tshark -n -r "$TEST_DIR/span-a.pcap" -T fields -e q931.message_type -e q931.cause_value >"$TEST_DIR/trace.txt" 2>/dev/null
+check "tshark decodes span A's calls: SETUP, CALL PROCEEDING, ALERTING, CONNECT, DISCONNECT, RELEASE, RELEASE COMPLETE, causes 16 17 21 1; nothing malformed" \
+    bash -c "for t in 0x05 0x02 0x01 0x07 0x45 0x4d 0x5a; do grep -q -P \"^\$t\" $TEST_DIR/trace.txt || exit 1; done
+             for c in 16 17 21 1; do grep -q -P \"\t\$c\$\" $TEST_DIR/trace.txt || exit 1; done
+             ! tshark -n -r $TEST_DIR/span-a.pcap -Y '_ws.malformed || _ws.expert.severity >= warning' 2>/dev/null | grep -q ."
 C1=$TEST_DIR/calls1.json
 out() {  # out NUMBER EXPR: EXPR on the record of the call pstn-sim placed to NUMBER
     python3 -c '

@@ -71,6 +71,7 @@ struct BackToBack {
     Frames to_network, to_user;
     bool user_ring_full = false;
     bool link_cut = false;  // frames both ways are lost (a D-channel failure)
+    bool lose_user_frames = false;  // the user's frames are lost on the way
     Model user_model;
     Model network_model;
     PriLink user;
@@ -82,7 +83,7 @@ struct BackToBack {
                    if (user_ring_full) {
                        return false;
                    }
-                   if (!link_cut) {
+                   if (!link_cut && !lose_user_frames) {
                        to_network.emplace_back(f, f + n);
                    }
                    return true;
@@ -671,4 +672,93 @@ TEST_CASE("pri calls: a RESTART of a busy channel ends its call; the D-channel l
     REQUIRE(b.run(5.0, [&] { return b.user.call_count() == 0 && b.network.call_count() == 0; }));
     CHECK(busy_channels(b.user) == 0);
     CHECK(busy_channels(b.network) == 0);
+}
+
+TEST_CASE("pri calls: malformed SETUPs (Q.931 5.8): unknown IE ignored, mandatory IE missing refused with 96, "
+          "truncated IE handled; nothing stays busy", "[isdn][calls]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(ready(b));
+    b.user_model.on_setup = Model::OnSetup::answer;
+    std::vector<std::vector<uint8_t>> sent;
+    b.user.set_frame_tap([&sent](const uint8_t* f, std::size_t n, bool outgoing) {
+        if (outgoing) {
+            sent.emplace_back(f, f + n);
+        }
+    });
+    auto exchange = [&] { b.run(0.5, [] { return false; }); };
+    auto answered_with = [&](uint8_t cref, const char* message) {
+        for (const auto& f : sent) {
+            auto m = q931_message_of_frame(f.data(), f.size());
+            std::size_t off = f.size() > 3 && (f[2] & 1) == 0 ? 4 : 3;  // I-frame: 2 control octets
+            if (m && q931_message_names[*m].name == message && f.size() > off + 3 && f[off + 3] == cref) {
+                return cause_of(f);
+            }
+        }
+        return -1;
+    };
+    // SETUP as a UI frame from the network: bearer capability (speech,
+    // A-law), channel 1 exclusive, called number 1234 (national, E.164),
+    // Sending Complete, plus an IE nobody has assigned (0x5f).
+    const uint8_t setup_unknown_ie[] = {0x02, 0x01, 0x03, 0x08, 0x02, 0x00, 0x31, 0x05,
+                                        0x04, 0x03, 0x80, 0x90, 0xa3,              // bearer capability
+                                        0x18, 0x03, 0xa9, 0x83, 0x81,              // channel identification
+                                        0x5f, 0x02, 0x11, 0x22,                    // unknown IE
+                                        0x70, 0x05, 0xa1, '1', '2', '3', '4',      // called party number
+                                        0xa1};                                     // sending complete
+    b.user.receive(setup_unknown_ie, sizeof(setup_unknown_ie));
+    exchange();
+    // 5.8.7.1: an unrecognized IE is ignored; the call proceeds.
+    REQUIRE(b.user_model.infos.size() == 1);
+    CHECK(b.user_model.infos[0].called.digits == "1234");
+    CHECK(b.user_model.infos[0].channel == 1);
+
+    // 5.8.6.1: SETUP without its mandatory bearer capability: RELEASE
+    // COMPLETE with cause 96 (mandatory information element is missing).
+    const uint8_t setup_no_bearer[] = {0x02, 0x01, 0x03, 0x08, 0x02, 0x00, 0x32, 0x05,
+                                       0x18, 0x03, 0xa9, 0x83, 0x82,
+                                       0x70, 0x05, 0xa1, '1', '2', '3', '4', 0xa1};
+    b.user.receive(setup_no_bearer, sizeof(setup_no_bearer));
+    exchange();
+    CHECK(answered_with(0x32, "release_complete") == PRI_CAUSE_MANDATORY_IE_MISSING);
+    CHECK(b.user_model.infos.size() == 1);
+
+    // An IE whose length runs past the end of the message.
+    const uint8_t setup_truncated_ie[] = {0x02, 0x01, 0x03, 0x08, 0x02, 0x00, 0x33, 0x05,
+                                          0x04, 0x03, 0x80, 0x90, 0xa3,
+                                          0x18, 0x03, 0xa9, 0x83, 0x83,
+                                          0x70, 0x20, 0xa1, '1', '2'};
+    b.user.receive(setup_truncated_ie, sizeof(setup_truncated_ie));
+    exchange();
+    // libpri drops the broken IE and goes on (5.8.7.2: a content error in
+    // a non-mandatory IE does not stop the call): the call arrives with no
+    // called number, and routing decides on that (no route: cause 1).
+    REQUIRE(b.user_model.infos.size() == 2);
+    CHECK(b.user_model.infos[1].called.digits.empty());
+    CHECK(b.user.up());
+    // Whatever libpri made of it, no call is left without its model knowing.
+    CHECK(b.user.call_count() == b.user_model.incoming.size() - b.user_model.cleared.size());
+    CHECK(b.user.counters().dchan_down == 0);
+}
+
+TEST_CASE("pri link: a lost I-frame is sent again after T200 and counted as a Q.921 retransmission", "[isdn]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(ready(b));
+    const uint64_t before = b.user.counters().q921_retransmissions;
+    CHECK(before == 0);
+    b.network_model.on_setup = Model::OnSetup::answer;
+    b.lose_user_frames = true;
+    PriCallInfo out;
+    out.called.digits = "0301234";
+    REQUIRE(b.user.call_setup(out) > 0);
+    // T200 (1 s) expires without an acknowledgement; libpri polls (RR with
+    // P = 1, Q.921 5.6.1), the network's answer shows the SETUP missing, and
+    // it goes again with the same N(S).
+    b.run(1.3, [] { return false; });
+    b.lose_user_frames = false;
+    REQUIRE(b.run(5.0, [&] { return b.user_model.answered.size() == 1; }));
+    CHECK(b.user.counters().q921_retransmissions > before);
+    CHECK(b.network.counters().q921_retransmissions == 0);
+    CHECK(b.user.up());
 }
