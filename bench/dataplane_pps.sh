@@ -16,6 +16,9 @@
 # counters over S seconds; ticks_late shows whether the 1 ms TDM tick kept
 # up meanwhile.
 #
+# The JSON also holds the physical limit: a 10GbE port's line rate in G.711
+# 20 ms RTP frames (5.25 Mpps), and the worker's ratio to it.
+#
 # Then bench/testpmd_baseline.sh replays the same capture through testpmd
 # io-forward on one core. Printed last, one JSON line:
 #   {"bench":"dataplane_pps","metric":"rx_mpps_per_worker_core","value":X,
@@ -159,6 +162,11 @@ late = c1['ticks_late'] - c0['ticks_late']
 skipped = c1['ticks_skipped'] - c0['ticks_skipped']
 out_pkts = sum(s['counters']['rtp_packets_out'] for s in ss['sessions'])
 mpps = rx / 1e6
+# The physical limit next to the peer: G.711 20 ms RTP is a 214-octet
+# Ethernet frame (14 + 20 IPv4 + 8 UDP + 12 RTP + 160), 238 on the wire with
+# FCS, preamble and inter-frame gap (4 + 8 + 12): 10 Gbit/s carries
+# 10e9 / (238 * 8) = 5.25 M of them a second.
+line_rate_10g_mpps = 10e9 / (238 * 8) / 1e6
 kept_tick = late <= ticks / 100 and skipped == 0
 channels = k if kept_tick and rtp >= k * 50 else 0
 print(f'worker: {mpps:.3f} Mpps RX ({rtp / 1e6:.3f} M RTP/s to sessions), {tx / 1e6:.3f} Mpps TX, '
@@ -169,5 +177,7 @@ print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core',
                   'unit': 'Mpps', 'baseline': tp['mpps'], 'baseline_name': 'dpdk-testpmd io-fwd, net_pcap, 1 core',
                   'ratio': round(mpps / tp['mpps'], 3) if tp['mpps'] else None,
                   'sessions': k, 'tx_mpps': round(tx / 1e6, 3), 'ticks_late': late, 'ticks_skipped': skipped,
-                  'channels_per_core': channels}))
+                  'channels_per_core': channels,
+                  'line_rate_10gbe_mpps': round(line_rate_10g_mpps, 3),
+                  'ratio_to_10gbe_line_rate': round(mpps / line_rate_10g_mpps, 3)}))
 PY

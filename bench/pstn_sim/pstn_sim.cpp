@@ -151,6 +151,14 @@ int main(int argc, char** argv)
     app.add_option("--calling", orig.calling, "calling number of the placed calls");
     app.add_option("--hold-ms", orig.hold_ms, "answered placed calls are cleared after this")
         ->check(CLI::Range(0u, 3'600'000u));
+    app.add_option("--overlap", orig.overlap_digits,
+                   "overlap sending: the SETUP carries this many digits, the rest follow in INFORMATION")
+        ->check(CLI::Range(0u, 64u));
+    app.add_option("--digit-interval-ms", orig.digit_interval_ms, "overlap sending: between INFORMATION messages")
+        ->check(CLI::Range(0u, 60000u));
+    std::string play_path;
+    app.add_option("--play", play_path, "answered calls play this raw G.711 file (the line's law, looped) instead "
+                                        "of the tone; the far end's SINAD is then only meaningful for a tone file");
     app.add_option("--originate-channel", orig.channel, "B-channel the placed calls ask for (0: hunt)")
         ->check(CLI::Range(0, 31));
     app.add_flag("--originate-preferred", orig.preferred, "ask for the channel as preferred (default: exclusive, "
@@ -241,6 +249,23 @@ int main(int argc, char** argv)
         return 2;
     }
     model.originate(orig);
+    if (!play_path.empty()) {
+        std::FILE* pf = std::fopen(play_path.c_str(), "rb");
+        std::vector<uint8_t> samples;
+        if (pf != nullptr) {
+            uint8_t buf[4096];
+            std::size_t n;
+            while ((n = std::fread(buf, 1, sizeof(buf), pf)) > 0) {
+                samples.insert(samples.end(), buf, buf + n);
+            }
+            std::fclose(pf);
+        }
+        if (samples.empty()) {
+            std::fprintf(stderr, "pstn-sim: --play %s: unreadable or empty\n", play_path.c_str());
+            return 2;
+        }
+        model.play_file(std::move(samples));
+    }
     std::signal(SIGTERM, [](int) { g_stop = 1; });
     std::signal(SIGINT, [](int) { g_stop = 1; });
     std::signal(SIGUSR1, [](int) { g_dchan_off = 1; });

@@ -228,6 +228,9 @@ void ScriptedCalls::call_progress(isdn::PriLink& link, uint32_t call, isdn::PriC
         return;
     }
     CallRecord& r = it->second;
+    if (what == isdn::PriCallProgress::setup_acknowledged && !r.digits_to_send.empty()) {
+        r.do_digit_at = _now_ms;  // Q.931 5.1.3: the remaining digits, one INFORMATION each
+    }
     if (what == isdn::PriCallProgress::proceeding && r.proceeding_ms < 0) {
         r.proceeding_ms = _now_ms;
     } else if (what == isdn::PriCallProgress::alerting && r.alerting_ms < 0) {
@@ -239,7 +242,7 @@ void ScriptedCalls::connected(CallRecord& r, const Line& line)
 {
     r.answer_ms = _now_ms;
     ++_answered;
-    if (!r.echo) {
+    if (!r.echo && _play.empty()) {
         r.tone.emplace(_tone_hz, _tone_dbm0, line.law);
     }
     r.received.reserve(max_recorded);
@@ -302,7 +305,7 @@ void ScriptedCalls::finish(Key key, int cause, const char* by)
                       {"tone_sinad_db", m.sinad_db},
                       {"tone_level_dbm0", m.level_dbm0},
                       {"tone_freq_hz", m.freq_hz},
-                      {"sent", r.echo ? "echo" : "tone"}};
+                      {"sent", r.echo ? "echo" : _play.empty() ? "tone" : "file"}};
     }
     ++_causes[cause];
     ++_finished;
@@ -317,7 +320,7 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
     // Scheduled actions: collect first (finishing erases).
     std::vector<Key> due;
     for (auto& [key, r] : _calls) {
-        if ((r.do_progress_at >= 0 && now_ms >= r.do_progress_at) || (r.do_alert_at >= 0 && now_ms >= r.do_alert_at) ||
+        if ((r.do_digit_at >= 0 && now_ms >= r.do_digit_at) || (r.do_progress_at >= 0 && now_ms >= r.do_progress_at) || (r.do_alert_at >= 0 && now_ms >= r.do_alert_at) ||
             (r.do_answer_at >= 0 && now_ms >= r.do_answer_at) || (r.do_hangup_at >= 0 && now_ms >= r.do_hangup_at)) {
             due.push_back(key);
         }
@@ -330,6 +333,15 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
         CallRecord& r = it->second;
         Line& line = line_of(*key.first);
         isdn::PriLink& link = *line.link;
+        if (r.do_digit_at >= 0 && now_ms >= r.do_digit_at) {
+            r.do_digit_at = -1;
+            if (!r.digits_to_send.empty() && link.call_information(r.link_call, r.digits_to_send.substr(0, 1)) == 0) {
+                r.digits_to_send.erase(0, 1);
+                if (!r.digits_to_send.empty()) {
+                    r.do_digit_at = now_ms + _orig.digit_interval_ms;
+                }
+            }
+        }
         if (r.do_progress_at >= 0 && now_ms >= r.do_progress_at) {
             r.do_progress_at = -1;
             link.call_progress(r.link_call);
@@ -382,7 +394,12 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
         info.called.ton = 2;  // national
         info.calling.digits = _orig.calling;
         info.calling.ton = 2;
-        info.sending_complete = true;
+        std::string rest;
+        if (_orig.overlap_digits > 0 && _orig.overlap_digits < called.size()) {
+            info.called.digits = called.substr(0, _orig.overlap_digits);
+            rest = called.substr(_orig.overlap_digits);
+        }
+        info.sending_complete = rest.empty();
         // A network assigns channels (Q.931 5.1.2): exclusively, unless told.
         info.channel = _orig.channel;
         info.exclusive = !_orig.preferred && (line.link->config().network_side || _orig.channel != 0);
@@ -411,6 +428,7 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
                 r.channel = c.channel;
             }
         }
+        r.digits_to_send = rest;
         r.do_hangup_at = now_ms + _orig.no_answer_ms;
         r.hangup_cause = cause_normal;
         return;
@@ -428,6 +446,8 @@ void ScriptedCalls::audio_out(const isdn::PriLink& link, uint8_t* tx, uint32_t d
             uint8_t out = 0;
             if (r.tone) {
                 out = r.tone->next();
+            } else if (!r.echo && !_play.empty()) {
+                out = _play[r.play_pos++ % _play.size()];
             } else if (!r.echo_fifo.empty()) {
                 out = r.echo_fifo.front();
                 r.echo_fifo.pop_front();

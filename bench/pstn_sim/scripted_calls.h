@@ -59,6 +59,12 @@ struct Origination {
     std::string calling;
     uint32_t hold_ms = 2000;     // answered calls are cleared (cause 16) after this
     uint32_t no_answer_ms = 30000;  // not answered by then: cleared with cause 16
+    // Overlap sending (Q.931 5.1.3): the SETUP carries only this many
+    // digits, without Sending Complete; the rest follow one INFORMATION per
+    // digit, digit_interval_ms apart, once SETUP ACKNOWLEDGE arrives.
+    // 0: en bloc.
+    uint32_t overlap_digits = 0;
+    uint32_t digit_interval_ms = 100;
     int channel = 0;                // the B-channel asked for (0: hunt)
     bool preferred = false;         // ask for it as preferred (default exclusive)
     // Overlap sending is not offered: the SETUP carries the whole number
@@ -82,8 +88,11 @@ struct CallRecord {
     std::optional<audio::ToneGenerator> tone;
     bool echo = false;
     std::deque<uint8_t> echo_fifo;
+    std::size_t play_pos = 0;  // playing a file: the next sample
     // Scheduled actions (ms since start; < 0: none).
     double do_alert_at = -1, do_progress_at = -1, do_answer_at = -1, do_hangup_at = -1;
+    double do_digit_at = -1;        // overlap sending: the next INFORMATION
+    std::string digits_to_send;
     int hangup_cause = 16;
     uint32_t want_digits = 0;
 };
@@ -97,6 +106,9 @@ public:
 
     // A line this model serves; `law` for its tones and measures.
     void add_link(isdn::PriLink& link, const std::string& span, audio::Law law);
+    // Answered calls play this (raw G.711 in the line's law, looped)
+    // instead of the tone; empty: the tone.
+    void play_file(std::vector<uint8_t> samples) { _play = std::move(samples); }
     // Calls to place, spread round robin over the links that are ready.
     void originate(const Origination& o) { _orig = o; }
 
@@ -141,6 +153,7 @@ private:
     std::map<std::string, Behaviour> _by_prefix;
     double _tone_hz;
     double _tone_dbm0;
+    std::vector<uint8_t> _play;
     RecordSink _sink;
     std::vector<Line> _lines;
     std::map<Key, CallRecord> _calls;

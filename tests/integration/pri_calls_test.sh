@@ -12,6 +12,8 @@
 #   - no route in the gateway: cause 1 from the gateway itself;
 #   - destination B refuses with 34: the route fails over to C, answered;
 #   - number manipulation: 00 stripped, 7 prepended;
+#   - overlap receiving on span C: digits by INFORMATION, routed at T302,
+#     or cleared with 28 when no route matches;
 #   - E1 to T1: the tone crosses A-law <-> u-law both ways;
 #   - 30 calls fill span B and the 31st is refused with cause 34;
 #   - the D-channels silenced in the middle of 30 calls (Q.921 declares them
@@ -76,7 +78,7 @@ addresses = ["10.81.0.1/24"]
 TOML
     span_toml 1 span-a
     span_toml 2 span-b
-    span_toml 3 span-c
+    span_toml 3 span-c | sed 's/^switch_type = .*/&\noverlap_receiving = true\noverlap_timeout_ms = 1000/'
     span_toml 4 span-t t1 ni2
     cat <<TOML
 # 2006 first fails over from B to C (B refuses it with 34).
@@ -200,6 +202,23 @@ check "metrics: calls by cause, failover, no route, span calls by direction and 
              grep -qx 'trunkgw_net_hairpin_dropped_total{worker=\"1\"} 0' $TEST_DIR/metrics1.txt &&
              grep -qx 'trunkgw_span_calls_cleared_total{span=\"span-b\",direction=\"out\",cause=\"34\"} 1' $TEST_DIR/metrics1.txt &&
              promtool check metrics <$TEST_DIR/metrics1.txt"
+
+# 1b. Overlap receiving on span C (Q.931 5.2.4): pstn-sim dials the first
+#     digit in the SETUP and the rest in INFORMATION messages; the gateway
+#     answers SETUP ACKNOWLEDGE, collects digits until T302 (1 s here) and
+#     routes what it has; a number no route matches then gets cause 28.
+start sim1b "$SIM" "${SPANS[@]}" "${BEHAVE[@]}" --originate 2 --originate-span span-c --rate 1 --concurrency 1 \
+    --called 2001 --called 8888 --overlap 1 --digit-interval-ms 100 --hold-ms 1000 \
+    --calls "$TEST_DIR/calls1b.json" --until-done --seconds 60
+check "pstn-sim finishes its 2 overlap calls" bash -c "timeout 60 tail --pid=$PID_sim1b -f /dev/null"
+C1=$TEST_DIR/calls1b.json
+check "overlap: 2 then 0, 0, 1 by INFORMATION: routed after T302 as 2001 and answered through span B" \
+    test "$(out 2001 "('answer_ms' in j, j['cause'])") $(inn span-b 2001 "'answer_ms' in j")" = "(True, 16) True"
+check "overlap: 8888 matches no route when T302 expires: cause 28 (invalid number format), Q.931 5.2.4.3" \
+    test "$(out 8888 "(j['cause'], j['cleared_by'])")" = "(28, 'far')"
+curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics1b.txt"
+check "metrics: two T302 expiries on span C" \
+    grep -qx 'trunkgw_span_timer_expiries_total{span="span-c",timer="T302"} 2' "$TEST_DIR/metrics1b.txt"
 
 # 2. 31 calls at once from spans A and C to B: 30 fill B, the 31st gets 34.
 #    Then the D-channels go silent in the middle of the 30 calls, and come back.
