@@ -61,3 +61,27 @@ TEST_CASE("show status when detached says why", "[cli]")
       "workers": [], "spans": []})");
     REQUIRE_THAT(render_status(j), Catch::Contains("dataplane  NOT attached: segment /trunkgw-default does not exist"));
 }
+
+TEST_CASE("show calls, golden: calls up, then the ended ones with causes", "[cli]")
+{
+    auto j = nlohmann::json::parse(R"({
+      "calls": [{"id": 7, "state": "connected", "in": {"span": "span-a", "channel": 1},
+                 "out": {"span": "span-b", "channel": 31}, "called": "0049301234", "called_out": "949301234",
+                 "calling": "301234567", "route": "intl", "setup_unix_ms": 1000, "answer_unix_ms": 0},
+                {"id": 8, "state": "routing", "in": {"span": "span-a", "channel": 2}, "called": "12",
+                 "called_out": "", "calling": "", "route": "", "setup_unix_ms": 1000, "answer_unix_ms": 0}],
+      "ended": [{"id": 5, "state": "ended", "in": {"span": "span-a", "channel": 3}, "called": "2002",
+                 "called_out": "2002", "calling": "", "route": "to-b", "setup_unix_ms": 1000,
+                 "answer_unix_ms": 2000, "end_unix_ms": 4500, "cause": 17, "cleared_by": "callee",
+                 "out": {"span": "span-b", "channel": 30}}],
+      "totals": {"offered": 9, "answered": 4, "ended": 7, "no_route": 1, "failovers": 1, "active": 2}
+    })");
+    REQUIRE(render_calls(j) ==
+            "2 call(s) up; offered 9, answered 4, ended 7, no route 1, failovers 1\n"
+            "ID  STATE      IN        OUT        CALLING    CALLED      DIALLED    ROUTE  CONNECTED\n"
+            "7   connected  span-a/1  span-b/31  301234567  0049301234  949301234  intl   -\n"
+            "8   routing    span-a/2  -                     12                            -\n"
+            "\nended:\n"
+            "ID  IN        OUT        CALLING  CALLED  ROUTE  CONNECTED  CAUSE  CLEARED BY\n"
+            "5   span-a/3  span-b/30           2002    to-b   2.5s       17     callee\n");
+}
