@@ -310,6 +310,9 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
             f.counter("trunkgw_span_calls_lost_to_restart_total",
                       "Calls ended because the far end RESTARTed their B-channel (Q.931 5.5).",
                       static_cast<double>(k.calls_lost_to_restart), l);
+            f.counter("trunkgw_span_calls_reaped_total",
+                      "Clearing calls libpri freed without telling (found and forgotten, so their channels are free).",
+                      static_cast<double>(k.calls_reaped), l);
             const char* tm_help = "Expiries of the timers the gateway runs, by name: T302 (overlap receiving, "
                                   "Q.931 9.1), T316 (RESTART without acknowledgement, Q.931 5.5.1).";
             f.counter("trunkgw_span_timer_expiries_total", tm_help, static_cast<double>(k.t302_expiries),

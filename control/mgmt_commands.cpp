@@ -112,6 +112,7 @@ json spans_json(const Snapshot& s)
                              {"calls_answered_out", k.calls_answered_out},
                              {"channel_moves", k.channel_moves},
                              {"calls_lost_to_restart", k.calls_lost_to_restart},
+                             {"calls_reaped", k.calls_reaped},
                              {"t302_expiries", k.t302_expiries}}},
                            {"q931_rx", q931_rx},
                            {"q931_tx", q931_tx}};

@@ -228,6 +228,7 @@ void ScriptedCalls::call_progress(isdn::PriLink& link, uint32_t call, isdn::PriC
         return;
     }
     CallRecord& r = it->second;
+    refresh_channel(link, r);
     if (what == isdn::PriCallProgress::setup_acknowledged && !r.digits_to_send.empty()) {
         r.do_digit_at = _now_ms;  // Q.931 5.1.3: the remaining digits, one INFORMATION each
     }
@@ -254,9 +255,21 @@ void ScriptedCalls::call_answered(isdn::PriLink& link, uint32_t call)
     if (it == _calls.end()) {
         return;
     }
+    refresh_channel(link, it->second);
     connected(it->second, line_of(link));
     it->second.do_hangup_at = _now_ms + _orig.hold_ms;
     it->second.hangup_cause = cause_normal;
+}
+
+// The gateway may give a call of ours another channel than the one asked
+// for (a preferred one, or glare): the audio follows it.
+void ScriptedCalls::refresh_channel(const isdn::PriLink& link, CallRecord& r)
+{
+    for (const auto& c : link.calls()) {
+        if (c.id == r.link_call) {
+            r.channel = c.channel;
+        }
+    }
 }
 
 void ScriptedCalls::call_cleared(isdn::PriLink& link, uint32_t call, int cause)
@@ -423,11 +436,7 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
             finish(key, static_cast<int>(-id), "near");
             return;
         }
-        for (const auto& c : line.link->calls()) {
-            if (c.id == key.second) {
-                r.channel = c.channel;
-            }
-        }
+        refresh_channel(*line.link, r);
         r.digits_to_send = rest;
         r.do_hangup_at = now_ms + _orig.no_answer_ms;
         r.hangup_cause = cause_normal;

@@ -147,6 +147,7 @@ private:
     const Behaviour& behaviour_for(const std::string& span, const std::string& called, std::string* name) const;
     void start_behaviour(isdn::PriLink& link, CallRecord& r, const Behaviour& b);
     void connected(CallRecord& r, const Line& line);
+    static void refresh_channel(const isdn::PriLink& link, CallRecord& r);
     void finish(Key key, int cause, const char* by);
     Line& line_of(const isdn::PriLink& link);
 

@@ -37,8 +37,16 @@ bool CallManager::is_t1(const std::string& span) const
 
 void CallManager::connect_media(Call& c)
 {
-    if (_sessions == nullptr || c.st.media_in != 0 || c.in.link == nullptr || c.out.link == nullptr) {
+    if (_sessions == nullptr || c.in.link == nullptr || c.out.link == nullptr) {
         return;
+    }
+    if (c.st.media_in != 0) {
+        if (c.media_out_channel == c.st.out.channel) {
+            return;
+        }
+        // The far end moved the outgoing leg to another channel after the
+        // media joined (early media, then ALERTING/CONNECT elsewhere).
+        release_media(c);
     }
     // The codec between the two sessions: u-law when both lines are T1
     // (nothing to convert), else A-law (an E1 side converts nothing, a T1
@@ -60,6 +68,7 @@ void CallManager::connect_media(Call& c)
         SessionHandle hb = _sessions->create(b);
         c.st.media_out = hb.slot + 1;
         _sessions->modify(ha.slot, hb.local_ipv4, hb.local_port, true);
+        c.media_out_channel = c.st.out.channel;
         ++_c.media_connected;
     } catch (const SessionError& e) {
         ++_c.media_failed;
@@ -126,7 +135,12 @@ void CallManager::call_incoming(isdn::PriLink& link, uint32_t call, const isdn::
     }
     if (overlap && !info.sending_complete) {
         // Q.931 5.2.4.1: SETUP ACKNOWLEDGE; digits follow in INFORMATION.
-        link.call_need_more_info(call);
+        if (link.call_need_more_info(call) == 0) {
+            return;
+        }
+        // libpri refused: without T302 running the call would wait for ever.
+        link.call_hangup(call, PRI_CAUSE_NORMAL_TEMPORARY_FAILURE);
+        end(c, PRI_CAUSE_NORMAL_TEMPORARY_FAILURE, "gateway");
         return;
     }
     route(c, false);
@@ -241,7 +255,15 @@ void CallManager::call_progress(isdn::PriLink& link, uint32_t call, isdn::PriCal
     }
     if (what == isdn::PriCallProgress::alerting) {
         c->st.state = "alerting";
-        c->in.link->call_alerting(c->in.call, inband);
+        if (!c->caller_alerted) {
+            c->caller_alerted = true;
+            c->in.link->call_alerting(c->in.call, inband);
+        } else if (inband) {
+            // A second destination (after a failover) alerts: the caller
+            // is in the call-received state already; its tones come
+            // in-band (Q.931 5.1.7 PROGRESS).
+            c->in.link->call_progress(c->in.call);
+        }
     } else if (what == isdn::PriCallProgress::progress && inband) {
         c->in.link->call_progress(c->in.call);
     }

@@ -111,6 +111,8 @@ private:
         Leg out;
         const config::Route* route = nullptr;
         std::size_t next_destination = 0;
+        bool caller_alerted = false;  // ALERTING went to the caller (once only: Q.931 state 7)
+        int media_out_channel = 0;    // the outgoing channel the media joined
     };
     using LegKey = std::pair<const isdn::PriLink*, uint32_t>;
 

@@ -96,10 +96,11 @@ PriLink::PriLink(PriLinkConfig cfg, FrameOut out, PriCallHandler* calls)
     if (_pri == nullptr) {
         throw std::runtime_error("span " + _cfg.name + ": libpri refused to create the D-channel");
     }
-    // libpri's "hangup fix" makes even a SETUP rejected with 1/34/44/82 go
-    // out as DISCONNECT; Q.931 5.2.5.1 rejects a SETUP with RELEASE
-    // COMPLETE, which the classic behaviour sends for those causes.
-    pri_hangup_fix_enable(_pri, 0);
+    // The hangup fix (Q.931 5.3.2 a): RELEASE COMPLETE for a call we have
+    // not answered yet (5.2.5.1: a SETUP rejected), DISCONNECT once we
+    // have. Without it libpri sends RELEASE COMPLETE for causes 1, 34, 44
+    // and 82 in every state before the answer, even after ALERTING.
+    pri_hangup_fix_enable(_pri, 1);
     // Sending Complete (Q.931 4.5.27) only when the caller says the number
     // is complete: without this, libpri adds it to every EuroISDN SETUP and
     // overlap sending could never start (libpri-notes.md section 3).
@@ -217,6 +218,7 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
         handle_event(d);
     }
     _in_maintenance_frame = false;
+    reap_released();
     if (reestablish && _up) {
         ++_c.dchan_reestablished;
         start_restarts();
@@ -238,6 +240,7 @@ void PriLink::run_timers()
         }
     }
     run_call_timers(mono_ms());
+    reap_released();
     if (_restart_pending != 0 && mono_ms() >= _restart_deadline_ms) {
         if (_restart_attempts < 2 && pri_reset(_pri, _restart_pending) == 0) {
             ++_restart_attempts;
@@ -457,15 +460,25 @@ void PriLink::handle_event(pri_event* e)
         // Q.931 5.5.2: the restarted channel(s) return to idle; a call on
         // one is gone (libpri-notes.md section 6: destroy it, end our leg).
         int ch = e->restart.channel < 0 ? 0xff : e->restart.channel & 0xff;
-        for (std::size_t i = 0; i < _calls.size();) {
-            Call& c = _calls[i];
+        // Ids first: the model may place or clear calls from call_cleared(),
+        // which changes the table under any reference into it.
+        std::vector<uint32_t> lost;
+        for (const Call& c : _calls) {
             if (ch == 0xff || c.channel == ch) {
-                ++_c.calls_lost_to_restart;
-                pri_destroycall(_pri, c.q);
-                call_ended(c, PRI_CAUSE_NORMAL_TEMPORARY_FAILURE, true);
-                forget(c);
-            } else {
-                ++i;
+                lost.push_back(c.id);
+            }
+        }
+        for (uint32_t id : lost) {
+            Call* c = call_by_id(id);
+            if (c == nullptr) {
+                continue;
+            }
+            ++_c.calls_lost_to_restart;
+            pri_destroycall(_pri, c->q);
+            c->state = PriCallState::releasing;
+            call_ended(*c, PRI_CAUSE_NORMAL_TEMPORARY_FAILURE, true);
+            if (Call* again = call_by_id(id)) {
+                forget(*again);
             }
         }
         break;

@@ -90,6 +90,10 @@ struct PriLinkCounters {
     uint64_t channel_moves = 0;      // the far end moved our call to another channel (accepted)
     uint64_t t302_expiries = 0;      // overlap receiving timed out
     uint64_t calls_lost_to_restart = 0;  // the far end RESTARTed a channel with a call
+    // Clearing calls libpri freed without an event (a RELEASE we sent on an
+    // incoming call, answered by RELEASE COMPLETE), found by asking libpri,
+    // so that their channels are free again.
+    uint64_t calls_reaped = 0;
     // Calls ended, by Q.850 cause (0-127), by direction.
     std::array<uint64_t, 128> cleared_in{};
     std::array<uint64_t, 128> cleared_out{};
@@ -202,6 +206,7 @@ private:
         std::string called;
         int64_t t302_deadline_ms = 0;  // overlap: CLOCK_MONOTONIC ms; 0 = not running
         bool model_knows_end = false;  // the model cleared it, or was told it ended
+        int cref = -1;                 // libpri's call reference, to tell a reused pointer
     };
 
     static int io_read(struct pri* p, void* buf, int len);
@@ -216,6 +221,9 @@ private:
     Call* call_on_channel(int channel);
     void forget(Call& c);
     bool hangup_in_libpri(Call& c, int cause);
+    bool libpri_holds(const Call& c);
+    void reap_released();
+    void drop_stale(const q931_call* q);
     void call_ended(Call& c, int cause, bool notify);
     void follow_channel(Call& c, int channel_field);
     void run_call_timers(int64_t now_ms);

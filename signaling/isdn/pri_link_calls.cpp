@@ -88,24 +88,58 @@ PriLink::Call* PriLink::call_on_channel(int channel)
 }
 
 // libpri frees a call inside pri_hangup() when it answers with RELEASE
-// COMPLETE (a rejected SETUP, causes 1/34/44/82/81 in the early states:
-// q931.c __q931_hangup), and then sends no HANGUP_ACK. Asking libpri
-// whether the pointer is still one of its calls (pri_get_crv validates it
-// against its pool) is the only way to know without copying its state
-// table; nothing can reuse the pointer in between.
+// COMPLETE (a rejected SETUP: q931.c __q931_hangup), and then sends no
+// HANGUP_ACK.
 bool PriLink::hangup_in_libpri(Call& c, int cause)
 {
-    q931_call* q = c.q;
-    pri_hangup(_pri, q, cause);
-    int mode = 0;
-    _probing_call = true;
-    const bool freed = pri_get_crv(_pri, q, &mode) < 0;
-    _probing_call = false;
-    if (freed) {
+    pri_hangup(_pri, c.q, cause);
+    if (!libpri_holds(c)) {
         forget(c);
         return true;
     }
     return false;
+}
+
+// Whether libpri still has this call: pri_get_crv() validates the pointer
+// against its pool (and logs an error when it is not there, which we
+// filter), and a pointer it reused for a new call has another reference.
+bool PriLink::libpri_holds(const Call& c)
+{
+    int mode = 0;
+    _probing_call = true;
+    int cref = pri_get_crv(_pri, c.q, &mode);
+    _probing_call = false;
+    return cref >= 0 && (c.cref < 0 || cref == c.cref);
+}
+
+// libpri frees some clearing calls without any event: an incoming call we
+// cleared with RELEASE (causes 6, 7, 26) once RELEASE COMPLETE arrives
+// (q931.c: no HANGUP_ACK without a DISCONNECT before). Forget them, or
+// their channels would stay busy for ever.
+void PriLink::reap_released()
+{
+    for (std::size_t i = 0; i < _calls.size();) {
+        if (_calls[i].state == PriCallState::releasing && !libpri_holds(_calls[i])) {
+            ++_c.calls_reaped;
+            forget(_calls[i]);
+        } else {
+            ++i;
+        }
+    }
+}
+
+// libpri handed out this pointer for a new call: whatever we held under it
+// is gone.
+void PriLink::drop_stale(const q931_call* q)
+{
+    for (std::size_t i = 0; i < _calls.size();) {
+        if (_calls[i].q == q) {
+            ++_c.calls_reaped;
+            forget(_calls[i]);
+        } else {
+            ++i;
+        }
+    }
 }
 
 void PriLink::forget(Call& c)
@@ -130,7 +164,10 @@ void PriLink::call_ended(Call& c, int cause, bool notify)
 void PriLink::incoming_setup(pri_event* e, int channel)
 {
     const pri_event_ring& r = e->ring;
+    drop_stale(r.call);
     Call c{_next_call_id++, r.call, false, channel, PriCallState::received, r.callednum};
+    int mode = 0;
+    c.cref = pri_get_crv(_pri, r.call, &mode);
     _calls.push_back(c);
     ++_c.calls_in;
     PriCallInfo info;
@@ -352,7 +389,10 @@ int64_t PriLink::call_setup(const PriCallInfo& info)
         ++_c.calls_out_refused;
         return -PRI_CAUSE_RESOURCE_UNAVAIL_UNSPECIFIED;
     }
+    drop_stale(q);
     Call c{_next_call_id++, q, true, ch, PriCallState::dialing, info.called.digits};
+    int mode = 0;
+    c.cref = pri_get_crv(_pri, q, &mode);
     _calls.push_back(c);
     ++_c.calls_out;
     return c.id;
@@ -448,7 +488,7 @@ int PriLink::call_hangup(uint32_t call, int cause)
         return -1;
     }
     // libpri rejects an unanswered SETUP with RELEASE COMPLETE only for
-    // causes 1, 34, 44, 81, 82 and 88; for any other it would send nothing
+    // causes 1, 34, 44, 81, 82 and 88 (5.3.2 a); for any other it would send nothing
     // at all (its DISCONNECT needs a call it has answered: q931.c
     // q931_disconnect). So such a call first gets CALL PROCEEDING and is
     // then cleared with DISCONNECT and the cause (Q.931 5.3.2).

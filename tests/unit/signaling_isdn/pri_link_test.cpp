@@ -217,6 +217,9 @@ TEST_CASE("pri link: incoming SETUP channel selection and its causes (Q.931 5.2.
     place_call(b, 5, true);  // exclusive, blocked: 44
     REQUIRE(b.run(3.0, [&] { return b.network_causes().size() == 1; }));
     CHECK(b.network_causes()[0] == PRI_CAUSE_REQUESTED_CHAN_UNAVAIL);
+    // Q.931 5.2.5.1: a SETUP is refused with RELEASE COMPLETE.
+    CHECK(b.network.counters().q931_rx[11] == 1);
+    REQUIRE(q931_message_names[11].name == "release_complete");
     CHECK(b.user.counters().setups_channel_unavailable == 1);
 
     b.user.set_call_handler(nullptr);
@@ -761,4 +764,48 @@ TEST_CASE("pri link: a lost I-frame is sent again after T200 and counted as a Q.
     CHECK(b.user.counters().q921_retransmissions > before);
     CHECK(b.network.counters().q921_retransmissions == 0);
     CHECK(b.user.up());
+}
+
+namespace {
+
+uint64_t received(const PriLink& l, std::string_view message)
+{
+    for (std::size_t i = 0; i < q931_message_names.size(); ++i) {
+        if (q931_message_names[i].name == message) {
+            return l.counters().q931_rx[i];
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("pri calls: clearing after our first answer is DISCONNECT whatever the cause (Q.931 5.3.2); "
+          "RELEASE causes (6, 26) leave nothing behind", "[isdn][calls]")
+{
+    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    REQUIRE(ready(b));
+    b.user_model.on_setup = Model::OnSetup::alert;
+    for (int cause : {PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION, PRI_CAUSE_UNALLOCATED, PRI_CAUSE_CHANNEL_UNACCEPTABLE,
+                      PRI_CAUSE_NONSELECTED_USER_CLEARING, PRI_CAUSE_NORMAL_CLEARING}) {
+        INFO("cause " << cause);
+        const uint64_t disc = received(b.network, "disconnect");
+        const uint64_t rel = received(b.network, "release");
+        const uint64_t rc = received(b.network, "release_complete");
+        const std::size_t cleared = b.network_model.cleared.size();
+        place_call(b, 0, true);
+        REQUIRE(b.run(3.0, [&] { return !b.network_model.progress.empty() &&
+                                        b.network_model.progress.back().second == PriCallProgress::alerting; }));
+        b.network_model.progress.clear();
+        uint32_t call = b.user_model.incoming.back();
+        REQUIRE(b.user.call_hangup(call, cause) == 0);
+        REQUIRE(b.run(3.0, [&] { return b.network_model.cleared.size() == cleared + 1 && b.user.call_count() == 0 &&
+                                        b.network.call_count() == 0; }));
+        CHECK(b.network_model.cleared.back().second == cause);
+        // After ALERTING: never RELEASE COMPLETE first.
+        CHECK(received(b.network, "release_complete") - rc <= 1);
+        CHECK(received(b.network, "disconnect") - disc + received(b.network, "release") - rel == 1);
+    }
+    CHECK(busy_channels(b.user) == 0);
+    CHECK(busy_channels(b.network) == 0);
 }
