@@ -43,9 +43,19 @@ int run(const trunkgw::config::Config& cfg)
     DataplaneLink link(loop, cfg);
     MgmtCounters mgmt_counters;
     SessionManager sessions(link, cfg);
+    std::unique_ptr<CdrWriter> cdr;
+    if (cfg.cdr.enabled) {
+        try {
+            cdr = std::make_unique<CdrWriter>(cfg.cdr.path, cfg.cdr.fsync);
+        } catch (const std::exception& e) {
+            spdlog::critical("{}", e.what());
+            return 1;
+        }
+        spdlog::info("call detail records to {}{}", cfg.cdr.path, cfg.cdr.fsync ? " (synced per call)" : "");
+    }
     std::unique_ptr<IsdnSpans> isdn;
     CallManager calls(
-        cfg, [&isdn](const std::string& span) { return isdn ? isdn->link(span) : nullptr; }, &sessions);
+        cfg, [&isdn](const std::string& span) { return isdn ? isdn->link(span) : nullptr; }, &sessions, cdr.get());
     try {
         isdn = std::make_unique<IsdnSpans>(loop, cfg, &calls);
     } catch (const std::exception& e) {
@@ -61,7 +71,8 @@ int run(const trunkgw::config::Config& cfg)
         const CallCounters& k = calls.counters();
         s.calls = {k.offered.load(),  k.routed.load(), k.no_route.load(),        k.attempts.load(),
                    k.failovers.load(), k.answered.load(), k.ended.load(),         k.dropped.load(),
-                   k.active.load(),    k.media_connected.load(), k.media_failed.load(), {}};
+                   k.active.load(),    k.media_connected.load(), k.media_failed.load(), {},
+                   cdr ? cdr->records() : 0, cdr ? cdr->errors() : 0};
         for (std::size_t i = 0; i < k.ended_by_cause.size(); ++i) {
             s.calls.ended_by_cause[i] = k.ended_by_cause[i].load();
         }

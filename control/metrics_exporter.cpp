@@ -127,6 +127,10 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
     f.counter("trunkgw_calls_media_total",
               "Calls whose B-channels were joined by RTP sessions, or could not be (no audio), by result.",
               static_cast<double>(cm.media_failed), {{"result", "failed"}});
+    f.counter("trunkgw_cdr_records_total", "Call detail records written (cdr.path).",
+              static_cast<double>(cm.cdr_records));
+    f.counter("trunkgw_cdr_write_errors_total", "Call detail records that could not be written or synced.",
+              static_cast<double>(cm.cdr_errors));
     f.counter("trunkgw_calls_dropped_total", "Calls cleared by the operator (trunkctl call drop).",
               static_cast<double>(cm.dropped));
     for (std::size_t cause = 0; cause < cm.ended_by_cause.size(); ++cause) {

@@ -119,6 +119,7 @@ struct Snapshot {
         uint64_t offered, routed, no_route, attempts, failovers, answered, ended, dropped, active, media_connected,
             media_failed;
         std::array<uint64_t, 128> ended_by_cause;
+        uint64_t cdr_records, cdr_errors;
     } calls{};
 
     uint64_t mgmt_connections, mgmt_requests_ok, mgmt_requests_error, mgmt_requests_malformed;

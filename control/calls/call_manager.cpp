@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "control/calls/call_routing.h"
@@ -20,8 +21,8 @@ constexpr int cause_network_out_of_order = 38;  // a destination span without IS
 
 }  // namespace
 
-CallManager::CallManager(const config::Config& cfg, FindLink find_link, SessionManager* sessions)
-    : _cfg(cfg), _find_link(std::move(find_link)), _sessions(sessions)
+CallManager::CallManager(const config::Config& cfg, FindLink find_link, SessionManager* sessions, CdrWriter* cdr)
+    : _cfg(cfg), _find_link(std::move(find_link)), _sessions(sessions), _cdr(cdr)
 {
 }
 
@@ -224,6 +225,7 @@ void CallManager::try_next_destination(Call& c, int last_cause)
             }
             cause = static_cast<int>(-id);
         }
+        c.tried.push_back(span + ":" + std::to_string(cause));
         last_cause = cause;
         spdlog::info("call {}: {} refused it with cause {}", c.st.id, span, cause);
         if (!fails_over(*c.route, cause)) {
@@ -308,6 +310,7 @@ void CallManager::call_cleared(isdn::PriLink& link, uint32_t call, int cause)
     if (c->st.answer_unix_ms == 0 && c->st.media_in == 0 && c->route != nullptr && fails_over(*c->route, cause) &&
         c->next_destination < c->route->to.size()) {
         ++_c.failovers;
+        c->tried.push_back(c->st.out.span + ":" + std::to_string(cause));
         spdlog::info("call {}: {} cleared it with cause {} before answer: next destination", c->st.id, c->st.out.span,
                      cause);
         c->st.out = {};
@@ -353,6 +356,9 @@ void CallManager::end(Call& c, int cause, const char* by)
     }
     spdlog::info("call {}: {} -> {} ({}) ended, cause {}, cleared by {}", c.st.id, c.st.calling, c.st.called,
                  c.st.route.empty() ? "no route" : c.st.route, cause, by);
+    if (_cdr != nullptr) {
+        write_cdr(c);
+    }
     ++_c.ended;
     ++_c.ended_by_cause[static_cast<std::size_t>(cause >= 0 && cause < 128 ? cause : 127)];
     --_c.active;
@@ -361,6 +367,40 @@ void CallManager::end(Call& c, int cause, const char* by)
         _history.pop_front();
     }
     _calls.erase(c.st.id);
+}
+
+void CallManager::write_cdr(const Call& c)
+{
+    const CallStatus& s = c.st;
+    nlohmann::json j = {
+        {"call_id", s.id},
+        {"instance", _cfg.instance.name},
+        {"in", {{"span", s.in.span}, {"channel", s.in.channel}}},
+        {"calling", {{"digits", c.info.calling.digits},
+                     {"ton", c.info.calling.ton},
+                     {"npi", c.info.calling.npi},
+                     {"presentation", c.info.calling.presentation},
+                     {"screening", c.info.calling.screening}}},
+        {"called", {{"digits", s.called}, {"ton", c.info.called.ton}, {"npi", c.info.called.npi}}},
+        {"called_out", s.called_out},
+        {"route", s.route},
+        {"setup_unix_ms", s.setup_unix_ms},
+        {"end_unix_ms", s.end_unix_ms},
+        {"cause", s.cause},
+        {"cleared_by", s.cleared_by},
+        {"destinations_tried", c.tried},
+    };
+    if (!s.out.span.empty()) {
+        j["out"] = {{"span", s.out.span}, {"channel", s.out.channel}};
+    }
+    if (!c.info.redirecting.digits.empty()) {
+        j["redirecting"] = {{"digits", c.info.redirecting.digits}, {"reason", c.info.redirecting_reason}};
+    }
+    if (s.answer_unix_ms != 0) {
+        j["answer_unix_ms"] = s.answer_unix_ms;
+        j["connected_ms"] = s.end_unix_ms - s.answer_unix_ms;
+    }
+    _cdr->write(j.dump());
 }
 
 std::vector<CallStatus> CallManager::calls() const

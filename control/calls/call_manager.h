@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "control/calls/cdr_writer.h"
 #include "control/config/config.h"
 #include "control/session_manager.h"
 #include "signaling/isdn/pri_call.h"
@@ -82,7 +83,9 @@ public:
     // `sessions` (may be null: signalling only) joins the two B-channels of
     // a call once the far end answers, or earlier when it offers in-band
     // tones or announcements (progress indicator #1/#8).
-    CallManager(const config::Config& cfg, FindLink find_link, SessionManager* sessions = nullptr);
+    // `cdr` (may be null): one JSON line per ended call.
+    CallManager(const config::Config& cfg, FindLink find_link, SessionManager* sessions = nullptr,
+                CdrWriter* cdr = nullptr);
 
     // Calls up now (ascending id) and the last history_size that ended.
     std::vector<CallStatus> calls() const;
@@ -111,6 +114,7 @@ private:
         Leg out;
         const config::Route* route = nullptr;
         std::size_t next_destination = 0;
+        std::vector<std::string> tried;  // destinations tried, in order, with the cause each gave
         bool caller_alerted = false;  // ALERTING went to the caller (once only: Q.931 state 7)
         int media_out_channel = 0;    // the outgoing channel the media joined
     };
@@ -120,6 +124,7 @@ private:
     void route(Call& c, bool after_t302);
     void try_next_destination(Call& c, int last_cause);
     void end(Call& c, int cause, const char* by);
+    void write_cdr(const Call& c);
     void connect_media(Call& c);
     void release_media(Call& c);
     bool is_t1(const std::string& span) const;
@@ -128,6 +133,7 @@ private:
     const config::Config& _cfg;
     FindLink _find_link;
     SessionManager* _sessions;
+    CdrWriter* _cdr;
     std::map<uint64_t, Call> _calls;
     std::map<LegKey, uint64_t> _by_leg;
     std::deque<CallStatus> _history;

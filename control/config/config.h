@@ -154,6 +154,14 @@ struct Log {
     std::string level;
 };
 
+// Call detail records: one JSON line per ended call, appended to `path`
+// (a relative path is under instance.run_dir). Without [cdr], none.
+struct Cdr {
+    bool enabled = false;
+    std::string path;
+    bool fsync = true;  // fdatasync after every record: a crash loses none
+};
+
 struct Config {
     std::string source;  // file path, or "<embedded deploy/trunkgw.toml>"
     Instance instance;
@@ -164,6 +172,7 @@ struct Config {
     std::vector<Route> routes;
     Control control;
     Log log;
+    Cdr cdr;
 
     // Index of the worker with this id in dataplane.workers (validated to exist).
     uint32_t worker_index(uint32_t worker_id) const;

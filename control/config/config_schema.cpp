@@ -689,6 +689,26 @@ void read_log(TableReader& root, Config& c, const std::string& file, std::vector
     r.finish();
 }
 
+void read_cdr(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    const toml::table* t = root.table("cdr", false);
+    if (t == nullptr) {
+        return;
+    }
+    TableReader r(*t, "cdr", file, p);
+    if (auto v = r.string("path")) {
+        if (v->empty() || v->back() == '/') {
+            r.problem(r.line_of("path"), "'cdr.path' must name a file");
+        }
+        c.cdr.path = !v->empty() && (*v)[0] == '/' ? *v : c.instance.run_dir + "/" + *v;
+        c.cdr.enabled = true;
+    }
+    if (auto v = r.boolean("fsync", true)) {
+        c.cdr.fsync = *v;
+    }
+    r.finish();
+}
+
 void cross_check(const Config& c, const std::string& file, std::vector<Problem>& p)
 {
     if (!c.instance.run_dir.empty() && !c.instance.name.empty()) {
@@ -762,6 +782,7 @@ Config load_string(std::string_view text, const std::string& source_name)
     read_routes(r, c, source_name, problems);
     read_control(r, c, source_name, problems);
     read_log(r, c, source_name, problems);
+    read_cdr(r, c, source_name, problems);
     r.finish();
     cross_check(c, source_name, problems);
     if (!problems.empty()) {

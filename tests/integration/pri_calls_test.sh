@@ -106,6 +106,9 @@ called_prefix = "2"
 from = ["span-a", "span-c"]
 to = ["span-b"]
 
+[cdr]
+path = "cdr.jsonl"
+
 [control]
 socket = "$TEST_DIR/control.sock"
 metrics_listen = "127.0.0.1:9464"
@@ -139,7 +142,7 @@ start trace "$CTL" -c "$CFG" trace dchannel span-a "$TEST_DIR/span-a.pcap" --sec
 check "the trace starts" wait_log "$TEST_DIR/control.log" "span span-a: D-channel trace to" 10
 start sim1 "$SIM" "${SPANS[@]}" "${BEHAVE[@]}" --originate 9 --originate-span span-a --rate 4 --concurrency 1 \
     --called 2001 --called 2002 --called 2003 --called 2004 --called 2005 --called 9999 --called 2006 \
-    --called 0030123 --called 3001 --hold-ms 3000 --no-answer-ms 1500 --calls "$TEST_DIR/calls1.json" --until-done --seconds 60
+    --called 0030123 --called 3001 --calling 301234567 --hold-ms 3000 --no-answer-ms 1500 --calls "$TEST_DIR/calls1.json" --until-done --seconds 60
 check "all four D-channels (three E1 EuroISDN, one T1 NI-2) come up and restart" \
     wait_count "$TEST_DIR/control.log" 'B-channel restart complete' 4 40
 check "pstn-sim finishes its 9 calls" bash -c "timeout 60 tail --pid=$PID_sim1 -f /dev/null"
@@ -185,6 +188,15 @@ check "0030123: 00 stripped and 7 prepended: span B was asked for 730123" \
     test "$(inn span-b 730123 "'answer_ms' in j") $(out 0030123 "j['cause']")" = "True 16"
 check "3001: E1 EuroISDN to T1 NI-2, answered; the tone survives A-law <-> u-law both ways (SINAD >= 35 dB)" \
     test "$(out 3001 "(j['cause'], j['audio']['tone_sinad_db'] >= 35)") $(inn span-t 3001 "j['audio']['tone_sinad_db'] >= 35")" = "(16, True) True"
+check "CDRs: one durable JSON line per call in run_dir/cdr.jsonl, with legs, numbers, route, destinations tried and causes" \
+    test "$(python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+by = {r["called"]["digits"]: r for r in rs}
+print(len(rs), by["0030123"]["called_out"], by["0030123"]["out"]["span"], by["2006"]["destinations_tried"],
+      by["2002"]["cause"], by["9999"]["route"], "connected_ms" in by["2001"],
+      (by["2001"]["calling"]["digits"], by["2001"]["calling"]["ton"]))' "$TEST_DIR/cdr.jsonl")" \
+         = "9 730123 span-b ['span-b:34'] 17  True ('301234567', 2)"
 "$CTL" -c "$CFG" --json show calls --history >"$TEST_DIR/history.json"
 check "show calls --history: 9 calls ended, none up; causes and routes as above" \
     test "$(json_get "$TEST_DIR/history.json" "(len(j['calls']), sorted(c['cause'] for c in j['ended']), j['totals']['no_route'], j['totals']['failovers'], sorted(set(c['route'] for c in j['ended'])))")" \
@@ -200,6 +212,8 @@ check "metrics: calls by cause, failover, no route, span calls by direction and 
              grep -qx 'trunkgw_span_calls_total{span=\"span-a\",direction=\"in\"} 9' $TEST_DIR/metrics1.txt &&
              grep -qx 'trunkgw_calls_media_total{result=\"connected\"} 4' $TEST_DIR/metrics1.txt &&
              grep -qx 'trunkgw_net_hairpin_dropped_total{worker=\"1\"} 0' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_cdr_records_total 9' $TEST_DIR/metrics1.txt &&
+             grep -qx 'trunkgw_cdr_write_errors_total 0' $TEST_DIR/metrics1.txt &&
              grep -qx 'trunkgw_span_calls_cleared_total{span=\"span-b\",direction=\"out\",cause=\"34\"} 1' $TEST_DIR/metrics1.txt &&
              promtool check metrics <$TEST_DIR/metrics1.txt"
 
