@@ -71,7 +71,7 @@ int run(const trunkgw::config::Config& cfg)
         const CallCounters& k = calls.counters();
         s.calls = {k.offered.load(),  k.routed.load(), k.no_route.load(),        k.attempts.load(),
                    k.failovers.load(), k.answered.load(), k.ended.load(),         k.dropped.load(),
-                   k.active.load(),    k.media_connected.load(), k.media_failed.load(), {},
+                   k.active.load(),    k.media_connected.load(), k.media_failed.load(), k.media_orphans.load(), {},
                    cdr ? cdr->records() : 0, cdr ? cdr->errors() : 0};
         for (std::size_t i = 0; i < k.ended_by_cause.size(); ++i) {
             s.calls.ended_by_cause[i] = k.ended_by_cause[i].load();
@@ -87,6 +87,7 @@ int run(const trunkgw::config::Config& cfg)
     };
     link.set_observers({[&](const trunkgw::api::Segment& seg) {
                             sessions.resync(seg);
+                            calls.remove_orphan_media();
                             isdn->attached(seg);
                         },
                         [&] { isdn->detached(); },

@@ -127,6 +127,9 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
     f.counter("trunkgw_calls_media_total",
               "Calls whose B-channels were joined by RTP sessions, or could not be (no audio), by result.",
               static_cast<double>(cm.media_failed), {{"result", "failed"}});
+    f.counter("trunkgw_calls_media_orphans_total",
+              "RTP sessions on ISDN channels that no call owned after an attach (left by an earlier control): deleted.",
+              static_cast<double>(cm.media_orphans));
     f.counter("trunkgw_cdr_records_total", "Call detail records written (cdr.path).",
               static_cast<double>(cm.cdr_records));
     f.counter("trunkgw_cdr_write_errors_total", "Call detail records that could not be written or synced.",

@@ -1,6 +1,8 @@
 // RTP sessions from control's side; see session_manager.h.
 #include "control/session_manager.h"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -269,6 +271,34 @@ void SessionManager::resync(const api::Segment& seg)
         }
         _c.ports_free.store(_ports_free, std::memory_order_relaxed);
     }
+}
+
+std::vector<uint32_t> SessionManager::sessions_on_spans(const std::vector<std::string>& spans) const
+{
+    // Channel index ranges of those spans (the segment's channel table
+    // lists the spans' channels in config order; slots hold index + 1).
+    std::vector<std::pair<uint32_t, uint32_t>> ranges;
+    uint32_t first = 0;
+    for (const auto& sp : _cfg.spans) {
+        uint32_t count = sp.type == config::SpanType::e1 ? 31 : 24;
+        if (std::find(spans.begin(), spans.end(), sp.name) != spans.end()) {
+            ranges.emplace_back(first + 1, first + count);
+        }
+        first += count;
+    }
+    std::vector<uint32_t> out;
+    for (uint32_t i = 0; i < _slots.size(); ++i) {
+        const Slot& s = _slots[i];
+        if (!s.used || s.channel_index == 0) {
+            continue;
+        }
+        for (auto [lo, hi] : ranges) {
+            if (s.channel_index >= lo && s.channel_index <= hi) {
+                out.push_back(i);
+            }
+        }
+    }
+    return out;
 }
 
 void SessionManager::on_command_error(const api::CmdErrorPayload& e)

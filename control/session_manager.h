@@ -79,6 +79,9 @@ public:
     void on_command_error(const api::CmdErrorPayload& e);
     void on_session_event(const api::SessionEventPayload& e);
 
+    // Slots of the active sessions joined to a B-channel of one of `spans`.
+    std::vector<uint32_t> sessions_on_spans(const std::vector<std::string>& spans) const;
+
     std::size_t active() const { return _active; }
     uint32_t ports_free() const { return _ports_free; }
     const SessionManagerCounters& counters() const { return _c; }

@@ -117,7 +117,7 @@ struct Snapshot {
     // The call model (filled by whoever owns it).
     struct {
         uint64_t offered, routed, no_route, attempts, failovers, answered, ended, dropped, active, media_connected,
-            media_failed;
+            media_failed, media_orphans;
         std::array<uint64_t, 128> ended_by_cause;
         uint64_t cdr_records, cdr_errors;
     } calls{};

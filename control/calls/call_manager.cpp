@@ -1,6 +1,7 @@
 // The call model; see call_manager.h.
 #include "control/calls/call_manager.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -321,6 +322,40 @@ void CallManager::call_cleared(isdn::PriLink& link, uint32_t call, int cause)
         c->in.link->call_hangup(c->in.call, cause);
     }
     end(*c, cause, "callee");
+}
+
+std::size_t CallManager::remove_orphan_media()
+{
+    if (_sessions == nullptr) {
+        return 0;
+    }
+    std::vector<std::string> isdn_spans;
+    for (const config::Span& s : _cfg.spans) {
+        if (s.has_isdn) {
+            isdn_spans.push_back(s.name);
+        }
+    }
+    std::size_t removed = 0;
+    for (uint32_t slot : _sessions->sessions_on_spans(isdn_spans)) {
+        bool owned = std::any_of(_calls.begin(), _calls.end(), [slot](const auto& kv) {
+            return kv.second.st.media_in == slot + 1 || kv.second.st.media_out == slot + 1;
+        });
+        if (owned) {
+            continue;
+        }
+        try {
+            _sessions->remove(slot, false);
+            ++removed;
+        } catch (const SessionError& e) {
+            spdlog::warn("session {}: {}", slot, e.what());
+        }
+    }
+    if (removed != 0) {
+        _c.media_orphans += removed;
+        spdlog::warn("{} RTP session(s) on ISDN channels belonged to no call (left by an earlier control): deleted",
+                     removed);
+    }
+    return removed;
 }
 
 bool CallManager::drop(uint64_t id)

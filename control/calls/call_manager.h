@@ -71,6 +71,7 @@ struct CallCounters {
     std::atomic<uint64_t> active{0};
     std::atomic<uint64_t> media_connected{0};  // calls whose B-channels were joined
     std::atomic<uint64_t> media_failed{0};     // ... could not be (no session slot or port): no audio
+    std::atomic<uint64_t> media_orphans{0};    // sessions no call owned, deleted after an attach
     std::array<std::atomic<uint64_t>, 128> ended_by_cause{};  // the cause the caller got (Q.850)
 };
 
@@ -92,6 +93,11 @@ public:
     std::vector<CallStatus> history() const;
     // Clears a call on both legs with cause 16; false for an unknown id.
     bool drop(uint64_t id);
+    // After every attach: RTP sessions on the ISDN spans' channels that no
+    // call of ours owns (left by a control that died, whose calls died
+    // with it) are deleted, or they would play into channels for ever.
+    // Returns how many.
+    std::size_t remove_orphan_media();
     const CallCounters& counters() const { return _c; }
 
     // isdn::PriCallHandler

@@ -310,4 +310,35 @@ check "pstn-sim: no call left on any of its spans either" \
 kill -TERM "$PID_control"
 wait "$PID_control"
 check "control shuts down cleanly after all this (exit status 0)" test $? = 0
+
+# 3. Control dies (SIGKILL) in the middle of two calls. A new control
+#    attaches: the calls died with the old one, so their four RTP sessions
+#    are deleted (nothing plays into those channels any more), and its
+#    restart of every idle B-channel (Q.931 5.5) clears the far end's two
+#    calls too: nothing stuck at either end.
+start control2 "$CP" -c "$CFG"
+check "a new control attaches" wait_log "$TEST_DIR/control2.log" "answered its first ping" 30
+start sim3 "$SIM" "${SPANS[@]}" "${BEHAVE[@]}" --originate 2 --originate-span span-a --rate 5 --concurrency 2 \
+    --called 2001 --hold-ms 60000 --calls "$TEST_DIR/calls3.json" --seconds 90
+check "two calls connected" connected 2
+check "... with four RTP sessions" \
+    test "$("$CTL" -c "$CFG" --json show sessions | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" = 4
+kill -KILL "$PID_control2"
+wait "$PID_control2" 2>/dev/null
+start control3 "$CP" -c "$CFG"
+check "a third control attaches and deletes the four sessions no call owns" \
+    wait_log "$TEST_DIR/control3.log" "4 RTP session(s) on ISDN channels belonged to no call" 30
+check "no session left in the data plane" \
+    test "$("$CTL" -c "$CFG" --json show sessions | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" = 0
+check "the far end's calls are cleared by the new control's restarts: 4 legs ended" \
+    wait_count "$TEST_DIR/calls3.json" '"direction"' 4 40
+check "every B-channel idle again at the gateway" not_idle
+kill -TERM "$PID_sim3"
+check "pstn-sim stops" bash -c "timeout 10 tail --pid=$PID_sim3 -f /dev/null"
+tail -n 1 "$TEST_DIR/sim3.log" >"$TEST_DIR/sim3.json"
+check "pstn-sim: nothing left on its side either; its two calls ended by RESTART" \
+    test "$(json_get "$TEST_DIR/sim3.json" "(j['active'], [s['calls_left'] for s in j['spans']], j['calls_finished'])")" = "(0, [0, 0, 0, 0], 4)"
+kill -TERM "$PID_control3"
+wait "$PID_control3"
+check "the third control shuts down cleanly (exit status 0)" test $? = 0
 finish
