@@ -234,8 +234,9 @@ void CallManager::try_next_destination(Call& c, int last_cause)
         }
         ++_c.failovers;
     }
-    c.in.link->call_hangup(c.in.call, last_cause);
-    end(c, last_cause, "callee");
+    const int to_caller = cause_across_legs(last_cause);
+    c.in.link->call_hangup(c.in.call, to_caller);
+    end(c, to_caller, "callee");
 }
 
 void CallManager::call_progress(isdn::PriLink& link, uint32_t call, isdn::PriCallProgress what, bool inband)
@@ -302,7 +303,7 @@ void CallManager::call_cleared(isdn::PriLink& link, uint32_t call, int cause)
     if (incoming) {
         c->in = {};
         if (c->out.link != nullptr) {
-            c->out.link->call_hangup(c->out.call, cause);
+            c->out.link->call_hangup(c->out.call, cause_across_legs(cause));
         }
         end(*c, cause, "caller");
         return;
@@ -318,10 +319,11 @@ void CallManager::call_cleared(isdn::PriLink& link, uint32_t call, int cause)
         try_next_destination(*c, cause);
         return;
     }
+    const int to_caller = cause_across_legs(cause);
     if (c->in.link != nullptr) {
-        c->in.link->call_hangup(c->in.call, cause);
+        c->in.link->call_hangup(c->in.call, to_caller);
     }
-    end(*c, cause, "callee");
+    end(*c, to_caller, "callee");
 }
 
 std::size_t CallManager::remove_orphan_media()

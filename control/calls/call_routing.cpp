@@ -39,4 +39,18 @@ bool fails_over(const config::Route& route, int cause)
     return std::find(route.failover_causes.begin(), route.failover_causes.end(), cause) != route.failover_causes.end();
 }
 
+int cause_across_legs(int cause)
+{
+    switch (cause) {
+    case 6:   // channel unacceptable
+    case 44:  // requested circuit/channel not available
+    case 82:  // identified channel does not exist
+        return 34;
+    case 81:  // invalid call reference value
+        return 41;
+    default:
+        return cause;
+    }
+}
+
 }  // namespace trunkgw::control

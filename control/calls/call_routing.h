@@ -25,4 +25,13 @@ std::string manipulate_called(const config::Route& route, const std::string& cal
 // to the route's next destination.
 bool fails_over(const config::Route& route, int cause);
 
+// The cause one leg's clearing gives the other. Causes about this leg's
+// own channel or call reference mean nothing on the other interface, and
+// would make its switch act on its own channel (some restart a channel
+// refused with 44): 6 channel unacceptable, 44 requested circuit/channel
+// not available and 82 identified channel does not exist become 34 (no
+// circuit/channel available, Q.850); 81 invalid call reference becomes
+// 41 (temporary failure). Every other cause crosses unchanged.
+int cause_across_legs(int cause);
+
 }  // namespace trunkgw::control

@@ -99,3 +99,14 @@ TEST_CASE("routes: none configured matches nothing", "[routing]")
     CHECK(c.routes.empty());
     CHECK(match_route(c.routes, "a", "123", "") == nullptr);
 }
+
+TEST_CASE("causes crossing legs: channel and call reference causes of one interface become 34/41", "[routing]")
+{
+    CHECK(cause_across_legs(6) == 34);
+    CHECK(cause_across_legs(44) == 34);
+    CHECK(cause_across_legs(82) == 34);
+    CHECK(cause_across_legs(81) == 41);
+    for (int c : {1, 16, 17, 18, 19, 21, 27, 28, 31, 34, 38, 41, 42, 47, 102, 127}) {
+        CHECK(cause_across_legs(c) == c);
+    }
+}
