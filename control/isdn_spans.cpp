@@ -73,12 +73,8 @@ IsdnSpans::IsdnSpans(EventLoop& loop, const config::Config& cfg, isdn::PriCallHa
 
 isdn::PriLink* IsdnSpans::link(const std::string& span)
 {
-    for (auto& e : _spans) {
-        if (e->link->config().name == span) {
-            return e->link.get();
-        }
-    }
-    return nullptr;
+    Entry* e = entry(span);
+    return e != nullptr ? e->link.get() : nullptr;
 }
 
 void IsdnSpans::attached(const api::Segment& seg)
@@ -163,12 +159,20 @@ void IsdnSpans::publish_status()
     _status = std::move(v);
 }
 
-IsdnSpans::Entry& IsdnSpans::find(const std::string& span)
+IsdnSpans::Entry* IsdnSpans::entry(const std::string& span)
 {
     for (auto& e : _spans) {
         if (e->link->config().name == span) {
-            return *e;
+            return e.get();
         }
+    }
+    return nullptr;
+}
+
+IsdnSpans::Entry& IsdnSpans::find(const std::string& span)
+{
+    if (Entry* e = entry(span)) {
+        return *e;
     }
     throw std::runtime_error("no span " + span + " with ISDN ([span.isdn])");
 }

@@ -76,7 +76,8 @@ private:
         bool was_restarting = false;
         std::unique_ptr<tdm::LapdPcapWriter> trace;
     };
-    Entry& find(const std::string& span);
+    Entry* entry(const std::string& span);  // nullptr: no such ISDN span
+    Entry& find(const std::string& span);   // throws std::runtime_error naming it
     void publish_status();
 
     EventLoop& _loop;

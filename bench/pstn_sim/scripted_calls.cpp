@@ -265,11 +265,7 @@ void ScriptedCalls::call_answered(isdn::PriLink& link, uint32_t call)
 // for (a preferred one, or glare): the audio follows it.
 void ScriptedCalls::refresh_channel(const isdn::PriLink& link, CallRecord& r)
 {
-    for (const auto& c : link.calls()) {
-        if (c.id == r.link_call) {
-            r.channel = c.channel;
-        }
-    }
+    r.channel = link.call_channel(r.link_call);
 }
 
 void ScriptedCalls::call_cleared(isdn::PriLink& link, uint32_t call, int cause)

@@ -29,12 +29,8 @@ CallManager::CallManager(const config::Config& cfg, FindLink find_link, SessionM
 
 bool CallManager::is_t1(const std::string& span) const
 {
-    for (const config::Span& s : _cfg.spans) {
-        if (s.name == span) {
-            return s.type == config::SpanType::t1;
-        }
-    }
-    return false;
+    const config::Span* s = _cfg.span(span);
+    return s != nullptr && s->type == config::SpanType::t1;
 }
 
 void CallManager::connect_media(Call& c)
@@ -129,13 +125,8 @@ void CallManager::call_incoming(isdn::PriLink& link, uint32_t call, const isdn::
     _by_leg[{&link, call}] = id;
     ++_c.offered;
     ++_c.active;
-    bool overlap = false;
-    for (const config::Span& s : _cfg.spans) {
-        if (s.name == link.config().name) {
-            overlap = s.isdn.overlap_receiving;
-        }
-    }
-    if (overlap && !info.sending_complete) {
+    const config::Span* span = _cfg.span(link.config().name);
+    if (span != nullptr && span->isdn.overlap_receiving && !info.sending_complete) {
         // Q.931 5.2.4.1: SETUP ACKNOWLEDGE; digits follow in INFORMATION.
         if (link.call_need_more_info(call) == 0) {
             return;
@@ -216,11 +207,7 @@ void CallManager::try_next_destination(Call& c, int last_cause)
                 c.out = {link, static_cast<uint32_t>(id)};
                 _by_leg[{link, c.out.call}] = c.st.id;
                 c.st.out.span = span;
-                for (const auto& pc : link->calls()) {
-                    if (pc.id == c.out.call) {
-                        c.st.out.channel = pc.channel;
-                    }
-                }
+                c.st.out.channel = link->call_channel(c.out.call);
                 c.st.state = "dialing";
                 return;
             }
@@ -247,11 +234,7 @@ void CallManager::call_progress(isdn::PriLink& link, uint32_t call, isdn::PriCal
         return;
     }
     // The outgoing leg moved (the far end may have changed its channel).
-    for (const auto& pc : link.calls()) {
-        if (pc.id == call) {
-            c->st.out.channel = pc.channel;
-        }
-    }
+    c->st.out.channel = link.call_channel(call);
     if (inband && what != isdn::PriCallProgress::setup_acknowledged) {
         // In-band tones or announcements from the far end (PI #1/#8): the
         // caller hears them before the answer (Q.931 5.1.7).
@@ -280,11 +263,7 @@ void CallManager::call_answered(isdn::PriLink& link, uint32_t call)
     if (c == nullptr || incoming) {
         return;
     }
-    for (const auto& pc : link.calls()) {
-        if (pc.id == call) {
-            c->st.out.channel = pc.channel;
-        }
-    }
+    c->st.out.channel = link.call_channel(call);
     c->in.link->call_answer(c->in.call);
     connect_media(*c);
     c->st.state = "connected";

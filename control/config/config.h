@@ -176,6 +176,8 @@ struct Config {
 
     // Index of the worker with this id in dataplane.workers (validated to exist).
     uint32_t worker_index(uint32_t worker_id) const;
+    // The span with this name; nullptr when there is none.
+    const Span* span(const std::string& name) const;
     std::string metrics_url() const;
 };
 

@@ -745,6 +745,16 @@ ConfigError::ConfigError(std::vector<Problem> problems)
 {
 }
 
+const Span* Config::span(const std::string& name) const
+{
+    for (const Span& s : spans) {
+        if (s.name == name) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
 uint32_t Config::worker_index(uint32_t worker_id) const
 {
     for (uint32_t i = 0; i < dataplane.workers.size(); ++i) {

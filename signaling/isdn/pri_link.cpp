@@ -23,6 +23,12 @@ PriLink::LogSink& log_sink()
     return sink;
 }
 
+// Q.921 3.6.6 SABME, control 011P1111 (P either way).
+bool is_sabme(uint8_t control)
+{
+    return (control & 0xef) == 0x6f;
+}
+
 int64_t mono_ms()
 {
     timespec t{};
@@ -157,7 +163,7 @@ void PriLink::count_retransmission(const uint8_t* f, int len)
         return;
     }
     const uint8_t ctrl = f[2];
-    if ((ctrl & 0xef) == 0x6f) {  // SABME (P = 0 or 1): the link restarts its numbering
+    if (is_sabme(ctrl)) {  // the link restarts its numbering
         _next_ns = 0;
         return;
     }
@@ -194,8 +200,8 @@ void PriLink::receive(const uint8_t* frame, std::size_t len)
     // Q.921 3.6.6 / 5.5.1: a SABME (control 011P1111) while the link is
     // up re-establishes it -- the far end restarted its Layer 2. libpri
     // answers it without telling us; it is a Layer 2 recovery all the same.
-    const bool reestablish = _up && (frame[2] & 0xef) == 0x6f;
-    if ((frame[2] & 0xef) == 0x6f) {
+    const bool reestablish = _up && is_sabme(frame[2]);
+    if (is_sabme(frame[2])) {
         _next_ns = 0;  // the far end (re)starts the link: our V(S) goes back to 0
     }
     // libpri turns a SERVICE / SERVICE ACKNOWLEDGE for the whole interface

@@ -185,6 +185,9 @@ public:
     // far end completes the clearing.
     int call_hangup(uint32_t call, int cause);
     std::vector<PriCallStatus> calls() const;
+    // The B-channel a call holds now (the far end may have moved it); 0
+    // for a call id this link does not hold.
+    int call_channel(uint32_t call) const;
     std::size_t call_count() const { return _calls.size(); }
 
     // Every B-channel's state, ascending.

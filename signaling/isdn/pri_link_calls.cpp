@@ -506,6 +506,12 @@ int PriLink::call_hangup(uint32_t call, int cause)
     return 0;
 }
 
+int PriLink::call_channel(uint32_t call) const
+{
+    auto it = std::find_if(_calls.begin(), _calls.end(), [call](const Call& c) { return c.id == call; });
+    return it == _calls.end() ? 0 : it->channel;
+}
+
 std::vector<PriCallStatus> PriLink::calls() const
 {
     std::vector<PriCallStatus> v;
