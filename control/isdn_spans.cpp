@@ -1,6 +1,7 @@
 // ISDN PRI spans in control; see isdn_spans.h.
 #include "control/isdn_spans.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -33,42 +34,98 @@ IsdnSpans::IsdnSpans(EventLoop& loop, const config::Config& cfg, isdn::PriCallHa
             spdlog::debug("span {}: libpri: {}", span, text);
         }
     });
-    for (uint32_t i = 0; i < cfg.spans.size(); ++i) {
-        const config::Span& s = cfg.spans[i];
+    // One link per span, or per NFAS group (the config checked that a
+    // group has a primary D-channel and one set of link settings).
+    std::vector<std::string> groups_done;
+    for (const config::Span& s : cfg.spans) {
         if (!s.has_isdn) {
             continue;
         }
-        auto e = std::make_unique<Entry>();
-        e->span_index = i;
-        e->switch_type = s.isdn.switch_type;
-        Entry* ep = e.get();
-        // The config refused unknown names: the lookup cannot fail here.
-        int st = *isdn::switch_type_value(s.isdn.switch_type);
-        isdn::PriLinkConfig pc{s.name,
-                               s.isdn.network_side,
-                               st,
-                               s.type == config::SpanType::e1,
-                               hunting_of(s.isdn.hunting),
-                               s.isdn.overlap_timeout_ms};
-        e->link = std::make_unique<isdn::PriLink>(
-            pc,
-            [ep](const uint8_t* f, std::size_t n) {
-                if (!ep->tx || n > api::dchan_frame_max) {
-                    return false;
-                }
-                api::DchanFrame frame{};
-                frame.len = static_cast<uint16_t>(n);
-                frame.seq = ++ep->tx_seq;
-                frame.mono_ns = api::mono_ns();
-                std::memcpy(frame.data, f, n);
-                return ep->tx->push(frame);
-            },
-            calls);
-        spdlog::info("span {}: ISDN PRI, {} side, switch type {}", s.name, s.isdn.network_side ? "network" : "user",
-                     s.isdn.switch_type);
-        _spans.push_back(std::move(e));
+        const std::string& g = s.isdn.nfas_group;
+        if (g.empty()) {
+            add_link(cfg, {&s}, calls);
+            continue;
+        }
+        if (std::find(groups_done.begin(), groups_done.end(), g) != groups_done.end()) {
+            continue;
+        }
+        groups_done.push_back(g);
+        std::vector<const config::Span*> members;
+        for (const config::Span& m : cfg.spans) {
+            if (m.has_isdn && m.isdn.nfas_group == g) {
+                members.push_back(&m);
+            }
+        }
+        add_link(cfg, members, calls);
     }
     publish_status();
+}
+
+void IsdnSpans::add_link(const config::Config& cfg, std::vector<const config::Span*> spans, isdn::PriCallHandler* calls)
+{
+    auto role = [](const config::Span& s) {
+        if (s.isdn.nfas_group.empty()) {
+            return "own";
+        }
+        return s.isdn.dchannel == config::SpanDchannel::primary  ? "primary"
+               : s.isdn.dchannel == config::SpanDchannel::backup ? "backup"
+                                                                 : "none";
+    };
+    // The primary D-channel first, then the backup.
+    std::stable_sort(spans.begin(), spans.end(), [](const config::Span* a, const config::Span* b) {
+        return static_cast<int>(a->isdn.dchannel) < static_cast<int>(b->isdn.dchannel);
+    });
+    const config::Span& first = *spans.front();
+    const bool nfas = !first.isdn.nfas_group.empty();
+    auto e = std::make_unique<Entry>();
+    e->switch_type = first.isdn.switch_type;
+    e->nfas_group = first.isdn.nfas_group;
+    // The config refused unknown names: the lookup cannot fail here.
+    isdn::PriLinkConfig pc;
+    pc.name = nfas ? first.isdn.nfas_group : first.name;
+    pc.network_side = first.isdn.network_side;
+    pc.switch_type = *isdn::switch_type_value(first.isdn.switch_type);
+    pc.e1 = first.type == config::SpanType::e1;
+    pc.hunting = hunting_of(first.isdn.hunting);
+    pc.overlap_timeout_ms = first.isdn.overlap_timeout_ms;
+    pc.nfas = nfas;
+    std::vector<isdn::PriLink::DchannelOut> outs;
+    for (const config::Span* s : spans) {
+        pc.interfaces.push_back({s->name, static_cast<int>(s->isdn.nfas_interface), s->has_dchannel()});
+        e->spans.emplace_back(s->name, role(*s));
+        if (!s->has_dchannel()) {
+            continue;
+        }
+        auto d = std::make_unique<Dchannel>();
+        d->span_index = static_cast<uint32_t>(s - cfg.spans.data());
+        d->span = s->name;
+        Dchannel* dp = d.get();
+        outs.push_back({s->name, [dp](const uint8_t* f, std::size_t n) {
+                            if (!dp->tx || n > api::dchan_frame_max) {
+                                return false;
+                            }
+                            api::DchanFrame frame{};
+                            frame.len = static_cast<uint16_t>(n);
+                            frame.seq = ++dp->tx_seq;
+                            frame.mono_ns = api::mono_ns();
+                            std::memcpy(frame.data, f, n);
+                            return dp->tx->push(frame);
+                        }});
+        e->dchannels.push_back(std::move(d));
+    }
+    e->link = std::make_unique<isdn::PriLink>(pc, std::move(outs), calls);
+    if (nfas) {
+        std::string members;
+        for (const auto& [name, r] : e->spans) {
+            members += (members.empty() ? "" : ", ") + name + " (" + r + ")";
+        }
+        spdlog::info("NFAS group {}: ISDN PRI, {} side, switch type {}, spans {}", pc.name,
+                     pc.network_side ? "network" : "user", e->switch_type, members);
+    } else {
+        spdlog::info("span {}: ISDN PRI, {} side, switch type {}", pc.name, pc.network_side ? "network" : "user",
+                     e->switch_type);
+    }
+    _spans.push_back(std::move(e));
 }
 
 isdn::PriLink* IsdnSpans::link(const std::string& span)
@@ -80,9 +137,11 @@ isdn::PriLink* IsdnSpans::link(const std::string& span)
 void IsdnSpans::attached(const api::Segment& seg)
 {
     for (auto& e : _spans) {
-        const api::SpanBlock& b = seg.span(e->span_index);
-        e->rx.emplace(seg.ring_at(b.dchan_rx_off));
-        e->tx.emplace(seg.ring_at(b.dchan_tx_off));
+        for (auto& d : e->dchannels) {
+            const api::SpanBlock& b = seg.span(d->span_index);
+            d->rx.emplace(seg.ring_at(b.dchan_rx_off));
+            d->tx.emplace(seg.ring_at(b.dchan_tx_off));
+        }
     }
     poll();
 }
@@ -90,8 +149,10 @@ void IsdnSpans::attached(const api::Segment& seg)
 void IsdnSpans::detached()
 {
     for (auto& e : _spans) {
-        e->rx.reset();
-        e->tx.reset();
+        for (auto& d : e->dchannels) {
+            d->rx.reset();
+            d->tx.reset();
+        }
     }
 }
 
@@ -104,26 +165,41 @@ void IsdnSpans::poll()
     while (again) {
         again = false;
         for (auto& e : _spans) {
-            if (e->rx) {
+            for (std::size_t k = 0; k < e->dchannels.size(); ++k) {
+                Dchannel& d = *e->dchannels[k];
                 api::DchanFrame f;
-                while (e->rx->pop(f)) {
-                    e->link->receive(f.data, f.len);
+                while (d.rx && d.rx->pop(f)) {
+                    e->link->receive(k, f.data, f.len);
                 }
             }
             e->link->run_timers();
         }
         // Sleep only when every ring is armed and still empty.
         for (auto& e : _spans) {
-            if (e->rx && !e->rx->arm_wakeup()) {
-                again = true;
+            for (auto& d : e->dchannels) {
+                if (d->rx && !d->rx->arm_wakeup()) {
+                    again = true;
+                }
             }
         }
     }
     for (auto& e : _spans) {
         const auto& name = e->link->config().name;
+        if (!e->nfas_group.empty()) {
+            for (const auto& d : e->link->dchannels()) {
+                for (auto& mine : e->dchannels) {
+                    if (mine->span == d.span && mine->was_up != d.up) {
+                        mine->was_up = d.up;
+                        spdlog::info("NFAS group {}: D-channel on span {} {}", name, d.span,
+                                     d.up ? "up (Q.921 multiple frame established)" : "down");
+                    }
+                }
+            }
+        }
         if (e->link->up() != e->was_up) {
             e->was_up = e->link->up();
-            spdlog::info("span {}: D-channel {}", name, e->was_up ? "up (Q.921 multiple frame established)" : "down");
+            spdlog::info("{} {}: {}", e->nfas_group.empty() ? "span" : "NFAS group", name,
+                         e->was_up ? "D-channel up (Q.921 multiple frame established)" : "D-channel down");
         }
         if (e->link->restarting() != e->was_restarting) {
             e->was_restarting = e->link->restarting();
@@ -151,9 +227,31 @@ void IsdnSpans::publish_status()
 {
     std::vector<IsdnSpanStatus> v;
     for (auto& e : _spans) {
-        const auto& c = e->link->config();
-        v.push_back({c.name, c.network_side, e->switch_type, e->link->up(), e->link->restarting(), e->link->counters(),
-                     e->link->channels()});
+        const isdn::PriLink& l = *e->link;
+        const auto& c = l.config();
+        const auto dchannels = l.dchannels();
+        const auto channels = l.channels();
+        for (const auto& [span, role] : e->spans) {
+            IsdnSpanStatus st{span, c.network_side, e->switch_type, l.up(), l.restarting(), {}, {}, e->nfas_group, role,
+                              false};
+            if (role == "own" || role == "primary") {
+                st.counters = l.counters();
+            }
+            for (const auto& d : dchannels) {
+                if (d.span == span) {
+                    st.up = d.up;
+                    st.dchannel_active = d.active;
+                }
+            }
+            for (isdn::ChannelStatus ch : channels) {
+                isdn::PriLink::Located at = l.locate(ch.channel);
+                if (at.span != nullptr && *at.span == span) {
+                    ch.channel = at.timeslot;
+                    st.channels.push_back(ch);
+                }
+            }
+            v.push_back(std::move(st));
+        }
     }
     std::lock_guard lock(_mutex);
     _status = std::move(v);
@@ -162,8 +260,10 @@ void IsdnSpans::publish_status()
 IsdnSpans::Entry* IsdnSpans::entry(const std::string& span)
 {
     for (auto& e : _spans) {
-        if (e->link->config().name == span) {
-            return e.get();
+        for (const auto& [name, role] : e->spans) {
+            if (name == span) {
+                return e.get();
+            }
         }
     }
     return nullptr;
@@ -180,7 +280,8 @@ IsdnSpans::Entry& IsdnSpans::find(const std::string& span)
 int IsdnSpans::set_service(const std::string& span, int channel, bool in_service)
 {
     Entry& e = find(span);
-    int n = e.link->set_service(channel, in_service);
+    const int ch = channel == 0 ? 0 : e.link->channel_of(span, channel);
+    int n = ch == 0 && channel != 0 ? -1 : e.link->set_service(ch, in_service, span);
     if (n < 0) {
         throw std::runtime_error("span " + span + " has no B-channel " + std::to_string(channel));
     }

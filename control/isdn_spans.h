@@ -25,10 +25,17 @@ struct IsdnSpanStatus {
     std::string span;
     bool network_side;
     std::string switch_type;
+    // The span's D-channel is up (NFAS: this span's own D-channel; on a
+    // span without one, the group's signaling).
     bool up;
     bool restarting;
+    // The link's counters. An NFAS group counts once, on its primary
+    // span's row; its other spans' rows are zero.
     isdn::PriLinkCounters counters;
-    std::vector<isdn::ChannelStatus> channels;
+    std::vector<isdn::ChannelStatus> channels;  // `channel` = timeslot
+    std::string nfas_group;  // "" = not NFAS
+    std::string dchannel;    // "own", or NFAS "primary", "backup", "none"
+    bool dchannel_active;    // NFAS: new calls go through this span's D-channel
 };
 
 class IsdnSpans {
@@ -38,8 +45,8 @@ public:
     // refused with cause 1).
     IsdnSpans(EventLoop& loop, const config::Config& cfg, isdn::PriCallHandler* calls);
 
-    // A span's link (the call model places calls on it); nullptr: no such
-    // ISDN span.
+    // A span's link (the call model places calls on it; an NFAS group's
+    // spans share one); nullptr: no such ISDN span.
     isdn::PriLink* link(const std::string& span);
 
     void attached(const api::Segment& seg);
@@ -65,17 +72,27 @@ public:
     uint64_t stop_trace(const std::string& span);
 
 private:
-    struct Entry {
+    // A span carrying a D-channel: its rings.
+    struct Dchannel {
         uint32_t span_index;
-        std::string switch_type;
-        std::unique_ptr<isdn::PriLink> link;
+        std::string span;
         std::optional<api::RingConsumer<api::DchanFrame>> rx;
         std::optional<api::RingProducer<api::DchanFrame>> tx;
         uint32_t tx_seq = 0;
         bool was_up = false;
+    };
+    // One link: a span, or an NFAS group of spans.
+    struct Entry {
+        std::string switch_type;
+        std::string nfas_group;
+        std::vector<std::pair<std::string, std::string>> spans;  // name, D-channel role
+        std::vector<std::unique_ptr<Dchannel>> dchannels;        // primary first
+        std::unique_ptr<isdn::PriLink> link;
+        bool was_up = false;
         bool was_restarting = false;
         std::unique_ptr<tdm::LapdPcapWriter> trace;
     };
+    void add_link(const config::Config& cfg, std::vector<const config::Span*> spans, isdn::PriCallHandler* calls);
     Entry* entry(const std::string& span);  // nullptr: no such ISDN span
     Entry& find(const std::string& span);   // throws std::runtime_error naming it
     void publish_status();

@@ -124,7 +124,7 @@ SessionHandle SessionManager::create(const SessionRequest& r)
             throw refuse(fmt::format("no channel {}/{} (unknown span or timeslot out of range)", r.span, r.timeslot));
         }
         const auto& sc = _cfg.spans[span_index];
-        if (r.timeslot == (sc.type == config::SpanType::e1 ? 16u : 24u)) {
+        if (sc.has_dchannel() && r.timeslot == (sc.type == config::SpanType::e1 ? 16u : 24u)) {
             throw refuse(fmt::format("{}/{} is the D-channel", r.span, r.timeslot));
         }
         for (const Slot& s : _slots) {

@@ -42,7 +42,7 @@ trunkgw::api::SegmentSpec segment_spec(const trunkgw::config::Config& cfg)
         spec.spans.push_back({s.id, s.name,
                               s.type == trunkgw::config::SpanType::e1 ? trunkgw::api::SpanKind::e1
                                                                       : trunkgw::api::SpanKind::t1,
-                              cfg.worker_index(s.worker)});
+                              cfg.worker_index(s.worker), s.has_dchannel()});
     }
     spec.sessions_per_worker = cfg.dataplane.sessions_per_worker;
     spec.cmd_ring_capacity = cfg.dataplane.command_ring_size;

@@ -33,7 +33,8 @@ tdm::PseudowireConfig line_config(const config::Span& cfg)
 
 WorkerSpan::WorkerSpan(uint32_t span_index, const config::Span& cfg, PortIo* port, api::Segment& segment)
     : _index(span_index), _block(segment.span(span_index)), _port(port),
-      _dchannel_ts(cfg.type == config::SpanType::e1 ? 16 : 24),
+      _e1(cfg.type == config::SpanType::e1),
+      _dchannel_ts(!cfg.has_dchannel() ? 0 : _e1 ? 16 : 24),
       // G.711 silence: A-law on E1, u-law on T1 lines.
       _idle(cfg.type == config::SpanType::e1 ? tdm::g711::alaw_silence : tdm::g711::ulaw_silence),
       _dchan(on_dchannel_frame, this),
@@ -78,6 +79,12 @@ bool WorkerSpan::tick(uint64_t now_ns)
 {
     _now_ns = now_ns;
     if (_line != nullptr) {
+        if (_dchannel_ts == 0) {
+            // An NFAS span: its D-channel is on another span, TS24 is a
+            // B-channel like the others.
+            _line->advance(8, _tx, _rx);
+            return publish();
+        }
         // Frames queued by control (Q.921 from libpri) go to HDLC.
         api::DchanFrame f;
         while (_dchan.tx_pending() < 4 && _from_control.pop(f)) {

@@ -29,7 +29,7 @@ public:
     bool has_line() const { return _line != nullptr; }
     uint16_t local_udp_port() const { return _local_udp_port; }
     PortIo* port() const { return _port; }
-    bool is_e1() const { return _dchannel_ts == 16; }
+    bool is_e1() const { return _e1; }
     uint8_t idle_code() const { return _idle; }
     // The 8 frames (32 octets each) the line received in the last tick and
     // the 8 it sends in the next: joined sessions read and write their
@@ -49,7 +49,8 @@ private:
     uint32_t _remote_ipv4 = 0;
     uint16_t _local_udp_port = 0;
     uint16_t _remote_udp_port = 0;
-    uint32_t _dchannel_ts;
+    bool _e1;
+    uint32_t _dchannel_ts;  // 0: no D-channel (an NFAS span)
     uint8_t _idle;  // B-channel idle code: G.711 silence of the line's law
     std::unique_ptr<tdm::PseudowireSpan> _line;
     tdm::HdlcChannel _dchan;

@@ -89,7 +89,7 @@ FarEndLine::~FarEndLine()
 bool FarEndLine::is_bearer(int ts) const
 {
     return ts >= static_cast<int>(_info.first_timeslot) && ts <= static_cast<int>(_info.last_timeslot) &&
-           ts != static_cast<int>(_info.dchannel_timeslot);
+           (!_cfg.dchannel || ts != static_cast<int>(_info.dchannel_timeslot));
 }
 
 void FarEndLine::receive()
@@ -112,6 +112,10 @@ void FarEndLine::advance(uint32_t due)
 {
     if (due > max_frames_per_advance) {
         due = max_frames_per_advance;
+    }
+    if (!_cfg.dchannel) {
+        _span->advance(due, _tx, _rx);
+        return;
     }
     const uint32_t dts = _info.dchannel_timeslot;
     uint8_t d[max_frames_per_advance];

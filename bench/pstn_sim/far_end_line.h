@@ -26,6 +26,9 @@ struct FarEndLineConfig {
     tdm::PwMode mode = tdm::PwMode::satop;
     tdm::LineType type = tdm::LineType::e1;
     uint32_t jitter_packets = 4;
+    // TS16 (E1) / TS24 (T1) carries a D-channel; false: an NFAS span whose
+    // D-channel is on another, TS24 a B-channel.
+    bool dchannel = true;
 };
 
 // "IPV4:PORT" -> address; false when malformed.

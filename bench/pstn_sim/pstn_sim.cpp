@@ -47,6 +47,11 @@ struct SpanSpec {
     FarEndLineConfig line;
     bool network_side = true;
     std::string switch_type;
+    // NFAS: the group, this span's interface identifier, and its D-channel
+    // role (primary, backup, none: TS24 a B-channel).
+    std::string nfas_group;
+    int nfas_interface = 0;
+    std::string dchannel = "primary";
 };
 
 // NAME,key=value,...
@@ -90,12 +95,21 @@ SpanSpec parse_span(const std::string& text)
             s.network_side = v == "network";
         } else if (k == "switch") {
             s.switch_type = v;
+        } else if (k == "nfas" && !v.empty()) {
+            s.nfas_group = v;
+        } else if (k == "iface" && !v.empty() && v.size() <= 3 && v.find_first_not_of("0123456789") == std::string::npos &&
+                   std::stoi(v) <= 127) {
+            s.nfas_interface = std::stoi(v);
+        } else if (k == "dchannel" && (v == "primary" || v == "backup" || v == "none")) {
+            s.dchannel = v;
+            s.line.dchannel = v != "none";
         } else if (k == "jitter" && !v.empty() && v.find_first_not_of("0123456789") == std::string::npos &&
                    std::stoul(v) >= 1 && std::stoul(v) <= 32) {
             s.line.jitter_packets = static_cast<uint32_t>(std::stoul(v));
         } else {
             throw std::invalid_argument("'" + part + "': span options are local, remote, type=e1|t1, "
-                                        "mode=satop|cesopsn, side=network|user, switch=NAME, jitter=1..32 (packets)");
+                                        "mode=satop|cesopsn, side=network|user, switch=NAME, jitter=1..32 (packets), "
+                                        "nfas=GROUP, iface=0..127, dchannel=primary|backup|none");
         }
     }
     if (!have_local || !have_remote) {
@@ -103,6 +117,12 @@ SpanSpec parse_span(const std::string& text)
     }
     if (s.switch_type.empty()) {
         s.switch_type = s.line.type == tdm::LineType::e1 ? "euroisdn_e1" : "ni2";
+    }
+    if (s.nfas_group.empty() && s.dchannel != "primary") {
+        throw std::invalid_argument("span " + s.name + ": dchannel=" + s.dchannel + " needs nfas=GROUP");
+    }
+    if (!s.nfas_group.empty() && s.line.type != tdm::LineType::t1) {
+        throw std::invalid_argument("span " + s.name + ": NFAS is for T1 spans");
     }
     return s;
 }
@@ -114,13 +134,20 @@ double mono_ms()
     return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
 }
 
-// One span: the line, libpri on its D-channel, and what "ready" needs.
-struct Span {
-    SpanSpec spec;
-    std::unique_ptr<FarEndLine> line;
+// One libpri link: a span's, or an NFAS group's; and what "ready" needs.
+struct Link {
     std::unique_ptr<isdn::PriLink> pri;
     double idle_since_ms = -1;  // up with our restarts over
     bool was_up = false;
+};
+
+// One span: its line, and the link its D-channel (if any) feeds.
+struct Span {
+    SpanSpec spec;
+    std::unique_ptr<FarEndLine> line;
+    isdn::PriLink* pri = nullptr;
+    std::size_t dchannel = 0;  // which of the link's D-channels it carries
+    bool silenceable = true;   // SIGUSR1 silences its D-channel
 };
 
 }  // namespace
@@ -156,6 +183,9 @@ int main(int argc, char** argv)
         ->check(CLI::Range(0u, 64u));
     app.add_option("--digit-interval-ms", orig.digit_interval_ms, "overlap sending: between INFORMATION messages")
         ->check(CLI::Range(0u, 60000u));
+    std::vector<std::string> silence_spans;
+    app.add_option("--silence-span", silence_spans,
+                   "SIGUSR1 silences only these spans' D-channels (default: every span's; SIGUSR2 restores)");
     std::string play_path;
     app.add_option("--play", play_path, "answered calls play this raw G.711 file (the line's law, looped) instead "
                                         "of the tone; the far end's SINAD is then only meaningful for a tone file");
@@ -216,33 +246,73 @@ int main(int argc, char** argv)
         }
     });
     std::vector<std::unique_ptr<Span>> spans;
+    std::vector<std::unique_ptr<Link>> links;
     try {
         for (const std::string& a : span_args) {
             auto sp = std::make_unique<Span>();
             sp->spec = parse_span(a);
-            auto st = isdn::switch_type_value(sp->spec.switch_type);
-            if (!st) {
+            if (!isdn::switch_type_value(sp->spec.switch_type)) {
                 throw std::invalid_argument("span " + sp->spec.name + ": unknown switch " + sp->spec.switch_type +
                                             " (known: " + std::string(isdn::switch_type_names()) + ")");
             }
+            sp->silenceable = silence_spans.empty() || std::find(silence_spans.begin(), silence_spans.end(),
+                                                                 sp->spec.name) != silence_spans.end();
             Span* raw = sp.get();
             sp->line = std::make_unique<FarEndLine>(sp->spec.line, [raw](const uint8_t* f, std::size_t n) {
-                if (raw->pri && g_dchan_off == 0) {
-                    raw->pri->receive(f, n);
+                if (raw->pri != nullptr && (g_dchan_off == 0 || !raw->silenceable)) {
+                    raw->pri->receive(raw->dchannel, f, n);
                 }
             });
-            isdn::PriLinkConfig pc;
-            pc.name = sp->spec.name;
-            pc.network_side = sp->spec.network_side;
-            pc.switch_type = *st;
-            pc.e1 = sp->spec.line.type == tdm::LineType::e1;
-            // A carrier hunts from the bottom; the gateway (CPE) from the top.
-            pc.hunting = sp->spec.network_side ? isdn::ChannelHunting::ascending : isdn::ChannelHunting::descending;
-            sp->pri = std::make_unique<isdn::PriLink>(pc, [raw](const uint8_t* f, std::size_t n) {
-                return g_dchan_off == 0 && raw->line->send_dchan(f, n);
-            });
-            model.add_link(*sp->pri, sp->spec.name, sp->line->law());
             spans.push_back(std::move(sp));
+        }
+        // One link per span, or per NFAS group (primary D-channel first).
+        std::vector<std::string> groups_done;
+        for (auto& sp : spans) {
+            const std::string& g = sp->spec.nfas_group;
+            if (!g.empty() && std::find(groups_done.begin(), groups_done.end(), g) != groups_done.end()) {
+                continue;
+            }
+            std::vector<Span*> members;
+            for (auto& m : spans) {
+                if (m.get() == sp.get() || (!g.empty() && m->spec.nfas_group == g)) {
+                    members.push_back(m.get());
+                }
+            }
+            auto rank = [](const Span* x) { return x->spec.dchannel == "primary" ? 0 : x->spec.dchannel == "backup" ? 1 : 2; };
+            std::stable_sort(members.begin(), members.end(), [&rank](Span* x, Span* y) { return rank(x) < rank(y); });
+            if (!g.empty()) {
+                groups_done.push_back(g);
+                if (members.front()->spec.dchannel != "primary" || (members.size() > 1 && rank(members[1]) == 0)) {
+                    throw std::invalid_argument("NFAS group " + g + ": exactly one span with dchannel=primary");
+                }
+            }
+            const SpanSpec& first = members.front()->spec;
+            isdn::PriLinkConfig pc;
+            pc.name = g.empty() ? first.name : g;
+            pc.network_side = first.network_side;
+            pc.switch_type = *isdn::switch_type_value(first.switch_type);
+            pc.e1 = first.line.type == tdm::LineType::e1;
+            // A carrier hunts from the bottom; the gateway (CPE) from the top.
+            pc.hunting = first.network_side ? isdn::ChannelHunting::ascending : isdn::ChannelHunting::descending;
+            pc.nfas = !g.empty();
+            std::vector<isdn::PriLink::DchannelOut> outs;
+            for (Span* m : members) {
+                pc.interfaces.push_back({m->spec.name, m->spec.nfas_interface, m->spec.line.dchannel});
+                if (!m->spec.line.dchannel) {
+                    continue;
+                }
+                m->dchannel = outs.size();
+                outs.push_back({m->spec.name, [m](const uint8_t* f, std::size_t n) {
+                                    return (g_dchan_off == 0 || !m->silenceable) && m->line->send_dchan(f, n);
+                                }});
+            }
+            auto link = std::make_unique<Link>();
+            link->pri = std::make_unique<isdn::PriLink>(pc, std::move(outs));
+            for (Span* m : members) {
+                m->pri = link->pri.get();
+                model.add_link(*link->pri, m->spec.name, m->line->law());
+            }
+            links.push_back(std::move(link));
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "pstn-sim: %s\n", e.what());
@@ -273,12 +343,12 @@ int main(int argc, char** argv)
 
     // A link carries calls once it is up and both sides' restarts are over:
     // ours, and the gateway's (one per B-channel), or 3 s without any.
-    auto ready = [&spans](const isdn::PriLink& l) {
-        for (const auto& sp : spans) {
-            if (sp->pri.get() == &l) {
-                return sp->idle_since_ms >= 0 &&
+    auto ready = [&links](const isdn::PriLink& l) {
+        for (const auto& k : links) {
+            if (k->pri.get() == &l) {
+                return k->idle_since_ms >= 0 &&
                        (l.counters().restarts_received >= l.bearer_channels().size() ||
-                        mono_ms() - sp->idle_since_ms > 3000);
+                        mono_ms() - k->idle_since_ms > 3000);
             }
         }
         return false;
@@ -294,17 +364,19 @@ int main(int argc, char** argv)
         }
         for (auto& sp : spans) {
             sp->line->receive();
-            sp->pri->run_timers();
-            if (sp->pri->up() != sp->was_up) {
-                sp->was_up = sp->pri->up();
-                std::fprintf(stderr, "pstn-sim: span %s: D-channel %s at %.3f s\n", sp->spec.name.c_str(),
-                             sp->was_up ? "up" : "down", (mono_ms() - start) / 1000);
+        }
+        for (auto& k : links) {
+            k->pri->run_timers();
+            if (k->pri->up() != k->was_up) {
+                k->was_up = k->pri->up();
+                std::fprintf(stderr, "pstn-sim: span %s: D-channel %s at %.3f s\n", k->pri->config().name.c_str(),
+                             k->was_up ? "up" : "down", (mono_ms() - start) / 1000);
             }
-            const bool idle = sp->pri->up() && !sp->pri->restarting();
-            if (idle && sp->idle_since_ms < 0) {
-                sp->idle_since_ms = mono_ms();
+            const bool idle = k->pri->up() && !k->pri->restarting();
+            if (idle && k->idle_since_ms < 0) {
+                k->idle_since_ms = mono_ms();
             } else if (!idle) {
-                sp->idle_since_ms = -1;
+                k->idle_since_ms = -1;
             }
         }
         model.poll(now, ready);
@@ -312,7 +384,7 @@ int main(int argc, char** argv)
         // its clearing (RELEASE COMPLETE), so the far end is left with
         // nothing half-released.
         if (until_done && orig.count > 0 && model.origination_done() &&
-            std::all_of(spans.begin(), spans.end(), [](const auto& sp) { return sp->pri->call_count() == 0; })) {
+            std::all_of(links.begin(), links.end(), [](const auto& k) { return k->pri->call_count() == 0; })) {
             break;
         }
         uint32_t due = clock.due_frames();
@@ -324,15 +396,16 @@ int main(int argc, char** argv)
         for (auto& sp : spans) {
             uint8_t* tx = sp->line->tx_frames();
             std::memset(tx, sp->line->idle_code(), due * tdm::span_frame_octets);
-            model.audio_out(*sp->pri, tx, due);
+            model.audio_out(sp->spec.name, tx, due);
             sp->line->advance(due);
-            model.audio_in(*sp->pri, sp->line->rx_frames(), due);
+            model.audio_in(sp->spec.name, sp->line->rx_frames(), due);
         }
     }
     nlohmann::json span_json = nlohmann::json::array();
     for (auto& sp : spans) {
         const auto& c = sp->pri->counters();
         span_json.push_back({{"span", sp->spec.name},
+                             {"link", sp->pri->config().name},
                              {"up", sp->pri->up()},
                              {"dchan_up", c.dchan_up},
                              {"dchan_down", c.dchan_down},

@@ -107,10 +107,10 @@ void ScriptedCalls::add_link(isdn::PriLink& link, const std::string& span, audio
     link.set_call_handler(this);
 }
 
-ScriptedCalls::Line& ScriptedCalls::line_of(const isdn::PriLink& link)
+ScriptedCalls::Line& ScriptedCalls::line_of(const std::string& span)
 {
     for (Line& l : _lines) {
-        if (l.link == &link) {
+        if (l.span == span) {
             return l;
         }
     }
@@ -157,9 +157,10 @@ void ScriptedCalls::call_incoming(isdn::PriLink& link, uint32_t call, const isdn
     Key key{&link, call};
     CallRecord& r = _calls[key];
     r.seq = ++_seq;
-    r.span = line_of(link).span;
+    const isdn::PriLink::Located at = link.locate(info.channel);
+    r.span = at.span != nullptr ? *at.span : link.config().name;
     r.link_call = call;
-    r.channel = info.channel;
+    r.channel = at.timeslot;
     r.called = info.called.digits;
     r.calling = info.calling.digits;
     r.setup_ms = _now_ms;
@@ -256,7 +257,7 @@ void ScriptedCalls::call_answered(isdn::PriLink& link, uint32_t call)
         return;
     }
     refresh_channel(link, it->second);
-    connected(it->second, line_of(link));
+    connected(it->second, line_of(it->second.span));
     it->second.do_hangup_at = _now_ms + _orig.hold_ms;
     it->second.hangup_cause = cause_normal;
 }
@@ -265,7 +266,11 @@ void ScriptedCalls::call_answered(isdn::PriLink& link, uint32_t call)
 // for (a preferred one, or glare): the audio follows it.
 void ScriptedCalls::refresh_channel(const isdn::PriLink& link, CallRecord& r)
 {
-    r.channel = link.call_channel(r.link_call);
+    const isdn::PriLink::Located at = link.locate(link.call_channel(r.link_call));
+    if (at.span != nullptr) {
+        r.span = *at.span;
+        r.channel = at.timeslot;
+    }
 }
 
 void ScriptedCalls::call_cleared(isdn::PriLink& link, uint32_t call, int cause)
@@ -308,7 +313,7 @@ void ScriptedCalls::finish(Key key, int cause, const char* by)
     ms("end_ms", r.end_ms);
     if (r.answer_ms >= 0) {
         j["connected_ms"] = static_cast<int64_t>(r.end_ms - r.answer_ms);
-        Line& line = line_of(*key.first);
+        Line& line = line_of(r.span);
         audio::ToneMeasurement m = audio::best_tone_window(r.received, line.law, _tone_hz);
         j["audio"] = {{"received_samples", r.received.size()},
                       {"tone_sinad_db", m.sinad_db},
@@ -340,7 +345,7 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
             continue;
         }
         CallRecord& r = it->second;
-        Line& line = line_of(*key.first);
+        Line& line = line_of(r.span);
         isdn::PriLink& link = *line.link;
         if (r.do_digit_at >= 0 && now_ms >= r.do_digit_at) {
             r.do_digit_at = -1;
@@ -412,7 +417,7 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
         // A network assigns channels (Q.931 5.1.2): exclusively, unless told.
         info.channel = _orig.channel;
         info.exclusive = !_orig.preferred && (line.link->config().network_side || _orig.channel != 0);
-        int64_t id = line.link->call_setup(info);
+        int64_t id = line.link->call_setup(info, line.span);
         ++_placed;
         _next_orig_ms = now_ms + 1000.0 / _orig.rate_cps;
         Key key{line.link, id > 0 ? static_cast<uint32_t>(id) : 0};
@@ -440,10 +445,10 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
     }
 }
 
-void ScriptedCalls::audio_out(const isdn::PriLink& link, uint8_t* tx, uint32_t due)
+void ScriptedCalls::audio_out(const std::string& span, uint8_t* tx, uint32_t due)
 {
     for (auto& [key, r] : _calls) {
-        if (key.first != &link || r.answer_ms < 0 || r.channel <= 0) {
+        if (r.span != span || r.answer_ms < 0 || r.channel <= 0) {
             continue;
         }
         const auto ts = static_cast<std::size_t>(r.channel);
@@ -464,10 +469,10 @@ void ScriptedCalls::audio_out(const isdn::PriLink& link, uint8_t* tx, uint32_t d
     }
 }
 
-void ScriptedCalls::audio_in(const isdn::PriLink& link, const uint8_t* rx, uint32_t due)
+void ScriptedCalls::audio_in(const std::string& span, const uint8_t* rx, uint32_t due)
 {
     for (auto& [key, r] : _calls) {
-        if (key.first != &link || r.answer_ms < 0 || r.channel <= 0) {
+        if (r.span != span || r.answer_ms < 0 || r.channel <= 0) {
             continue;
         }
         const auto ts = static_cast<std::size_t>(r.channel);

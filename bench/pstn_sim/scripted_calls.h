@@ -104,7 +104,8 @@ public:
 
     ScriptedCalls(std::map<std::string, Behaviour> by_prefix, double tone_hz, double tone_dbm0, RecordSink sink);
 
-    // A line this model serves; `law` for its tones and measures.
+    // A line this model serves (a span of `link`: an NFAS link has
+    // several); `law` for its tones and measures.
     void add_link(isdn::PriLink& link, const std::string& span, audio::Law law);
     // Answered calls play this (raw G.711 in the line's law, looped)
     // instead of the tone; empty: the tone.
@@ -115,11 +116,11 @@ public:
     // Scheduled actions and origination; `ready(link)`: the link may carry
     // calls (up, both sides' restarts over).
     void poll(double now_ms, const std::function<bool(const isdn::PriLink&)>& ready);
-    // Audio of every connected call on `link`, `due` frames at a time:
+    // Audio of every connected call on `span`, `due` frames at a time:
     // audio_out() writes our tone (or the echo) into the frames about to
     // be sent, audio_in() keeps what arrived (and queues it for the echo).
-    void audio_out(const isdn::PriLink& link, uint8_t* tx, uint32_t due);
-    void audio_in(const isdn::PriLink& link, const uint8_t* rx, uint32_t due);
+    void audio_out(const std::string& span, uint8_t* tx, uint32_t due);
+    void audio_in(const std::string& span, const uint8_t* rx, uint32_t due);
 
     bool origination_done() const { return _placed >= _orig.count && _calls.empty(); }
     std::size_t active_calls() const { return _calls.size(); }
@@ -149,7 +150,7 @@ private:
     void connected(CallRecord& r, const Line& line);
     static void refresh_channel(const isdn::PriLink& link, CallRecord& r);
     void finish(Key key, int cause, const char* by);
-    Line& line_of(const isdn::PriLink& link);
+    Line& line_of(const std::string& span);
 
     std::map<std::string, Behaviour> _by_prefix;
     double _tone_hz;

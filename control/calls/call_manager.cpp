@@ -27,6 +27,13 @@ CallManager::CallManager(const config::Config& cfg, FindLink find_link, SessionM
 {
 }
 
+// The timeslot a leg's call holds now on its span (an NFAS link numbers
+// channels across its spans).
+int CallManager::timeslot_of(const isdn::PriLink& link, uint32_t call)
+{
+    return link.locate(link.call_channel(call)).timeslot;
+}
+
 bool CallManager::is_t1(const std::string& span) const
 {
     const config::Span* s = _cfg.span(span);
@@ -116,7 +123,8 @@ void CallManager::call_incoming(isdn::PriLink& link, uint32_t call, const isdn::
     Call& c = _calls[id];
     c.st.id = id;
     c.st.state = "routing";
-    c.st.in = {link.config().name, info.channel};
+    const isdn::PriLink::Located at = link.locate(info.channel);
+    c.st.in = {at.span != nullptr ? *at.span : link.config().name, at.timeslot};
     c.st.called = info.called.digits;
     c.st.calling = info.calling.digits;
     c.st.setup_unix_ms = unix_ms();
@@ -202,12 +210,12 @@ void CallManager::try_next_destination(Call& c, int last_cause)
             // A network side assigns the channel it offers (Q.931 5.1.2).
             out.exclusive = link->config().network_side;
             ++_c.attempts;
-            int64_t id = link->call_setup(out);
+            int64_t id = link->call_setup(out, span);
             if (id > 0) {
                 c.out = {link, static_cast<uint32_t>(id)};
                 _by_leg[{link, c.out.call}] = c.st.id;
                 c.st.out.span = span;
-                c.st.out.channel = link->call_channel(c.out.call);
+                c.st.out.channel = timeslot_of(*link, c.out.call);
                 c.st.state = "dialing";
                 return;
             }
@@ -234,7 +242,7 @@ void CallManager::call_progress(isdn::PriLink& link, uint32_t call, isdn::PriCal
         return;
     }
     // The outgoing leg moved (the far end may have changed its channel).
-    c->st.out.channel = link.call_channel(call);
+    c->st.out.channel = timeslot_of(link, call);
     if (inband && what != isdn::PriCallProgress::setup_acknowledged) {
         // In-band tones or announcements from the far end (PI #1/#8): the
         // caller hears them before the answer (Q.931 5.1.7).
@@ -263,7 +271,7 @@ void CallManager::call_answered(isdn::PriLink& link, uint32_t call)
     if (c == nullptr || incoming) {
         return;
     }
-    c->st.out.channel = link.call_channel(call);
+    c->st.out.channel = timeslot_of(link, call);
     c->in.link->call_answer(c->in.call);
     connect_media(*c);
     c->st.state = "connected";

@@ -134,6 +134,7 @@ private:
     void connect_media(Call& c);
     void release_media(Call& c);
     bool is_t1(const std::string& span) const;
+    static int timeslot_of(const isdn::PriLink& link, uint32_t call);
     static int64_t unix_ms();
 
     const config::Config& _cfg;

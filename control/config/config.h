@@ -84,6 +84,8 @@ struct SpanPseudowire {
 // Which free B-channel a call gets when nobody names one.
 enum class ChannelHunting { ascending, descending, round_robin };
 
+enum class SpanDchannel { primary, backup, none };
+
 // The span's D-channel: ISDN PRI through libpri (signaling/isdn).
 struct SpanIsdn {
     bool network_side = false;  // "network" (we are the exchange) or "user" (CPE)
@@ -96,6 +98,16 @@ struct SpanIsdn {
     // Sending Complete or T302 (overlap_timeout_ms) expires; routed then.
     bool overlap_receiving = false;
     uint32_t overlap_timeout_ms = 5000;
+    // NFAS (Non-Facility Associated Signalling, T1 PRI: one D-channel
+    // controls the B-channels of several spans, a backup D-channel on
+    // another): the group this span belongs to ("" = none), its interface
+    // identifier in the group (Q.931 4.5.13 octet 3.1) and what its
+    // timeslot 24 carries: the group's primary D-channel, its backup, or
+    // none (then it is a 24th B-channel).
+    std::string nfas_group;
+    uint32_t nfas_interface = 0;
+    SpanDchannel dchannel = SpanDchannel::primary;
+    uint32_t line = 0;  // where [span.isdn] is, for problems across spans
 };
 
 struct Span {
@@ -109,6 +121,10 @@ struct Span {
     SpanPseudowire pseudowire{};
     bool has_isdn = false;
     SpanIsdn isdn{};
+
+    // Whether timeslot 16 (E1) / 24 (T1) is a D-channel: always, except on
+    // an NFAS span whose D-channel is elsewhere.
+    bool has_dchannel() const { return !has_isdn || isdn.dchannel != SpanDchannel::none; }
 };
 
 enum class JitterMode { fixed, adaptive };

@@ -376,6 +376,62 @@ void read_pseudowire(TableReader& w, const Config& c, SpanType type, Span& span)
     (void)last_ts;
 }
 
+// An NFAS group is one libpri instance (one Q.931 call reference space)
+// over several spans: one primary D-channel, at most one backup, interface
+// identifiers unique in the group (Q.931 4.5.13), and one set of link
+// settings, which every span of the group must state alike.
+void check_nfas_groups(const Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    std::map<std::string, std::vector<const Span*>> groups;
+    for (const auto& sp : c.spans) {
+        if (sp.has_isdn && !sp.isdn.nfas_group.empty()) {
+            groups[sp.isdn.nfas_group].push_back(&sp);
+        }
+    }
+    for (const auto& [name, spans] : groups) {
+        const Span* primary = nullptr;
+        const Span* backup = nullptr;
+        std::map<uint32_t, const Span*> ids;
+        for (const Span* sp : spans) {
+            const SpanIsdn& i = sp->isdn;
+            if (i.dchannel == SpanDchannel::primary) {
+                if (primary != nullptr) {
+                    p.push_back({file, i.line, fmt::format("NFAS group \"{}\": spans \"{}\" and \"{}\" both carry the primary D-channel",
+                                                           name, primary->name, sp->name)});
+                }
+                primary = sp;
+            } else if (i.dchannel == SpanDchannel::backup) {
+                if (backup != nullptr) {
+                    p.push_back({file, i.line, fmt::format("NFAS group \"{}\": spans \"{}\" and \"{}\" both carry a backup D-channel (one backup per group)",
+                                                           name, backup->name, sp->name)});
+                }
+                backup = sp;
+            }
+            auto [it, fresh] = ids.emplace(i.nfas_interface, sp);
+            if (!fresh) {
+                p.push_back({file, i.line, fmt::format("NFAS group \"{}\": spans \"{}\" and \"{}\" both have nfas_interface {}",
+                                                       name, it->second->name, sp->name, i.nfas_interface)});
+            }
+        }
+        if (primary == nullptr) {
+            p.push_back({file, spans.front()->isdn.line,
+                         fmt::format("NFAS group \"{}\": no span carries its primary D-channel (dchannel = \"primary\")", name)});
+            continue;
+        }
+        const SpanIsdn& a = primary->isdn;
+        for (const Span* sp : spans) {
+            const SpanIsdn& b = sp->isdn;
+            if (b.network_side != a.network_side || b.switch_type != a.switch_type || b.hunting != a.hunting ||
+                b.overlap_receiving != a.overlap_receiving || b.overlap_timeout_ms != a.overlap_timeout_ms) {
+                p.push_back({file, b.line,
+                             fmt::format("NFAS group \"{}\": span \"{}\" differs from \"{}\" (the primary D-channel's) in side, "
+                                         "switch_type, hunting or overlap settings: one D-channel, one set of them",
+                                         name, sp->name, primary->name)});
+            }
+        }
+    }
+}
+
 void read_spans(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
 {
     c.spans = read_list<Span>(root, "span", false, file, p, [&](TableReader& r) -> std::optional<Span> {
@@ -445,6 +501,29 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
             if (auto v = w.integer("overlap_timeout_ms", 1000, 60000, 5000)) {
                 span.isdn.overlap_timeout_ms = static_cast<uint32_t>(*v);
             }
+            if (auto g = w.string("nfas_group", std::string())) {
+                span.isdn.nfas_group = *g;
+            }
+            if (auto v = w.integer("nfas_interface", 0, 127, 0)) {
+                span.isdn.nfas_interface = static_cast<uint32_t>(*v);
+            }
+            if (auto d = w.choice("dchannel", {"primary", "backup", "none"}, "primary")) {
+                span.isdn.dchannel = *d == "backup" ? SpanDchannel::backup
+                                     : *d == "none" ? SpanDchannel::none
+                                                    : SpanDchannel::primary;
+                if (span.isdn.nfas_group.empty() && *d != "primary") {
+                    w.problem(w.line_of("dchannel"),
+                              fmt::format("dchannel = \"{}\" needs nfas_group: without NFAS a span carries its own D-channel", *d));
+                }
+            }
+            if (!span.isdn.nfas_group.empty() && *type == "e1") {
+                w.problem(w.line_of("nfas_group"),
+                          "NFAS exists on T1 PRI only (an E1 PRI carries its own D-channel in timeslot 16)");
+            }
+            if (span.isdn.nfas_group.empty() && w.has("nfas_interface")) {
+                w.problem(w.line_of("nfas_interface"), "nfas_interface needs nfas_group");
+            }
+            span.isdn.line = w.table_line();
             span.has_isdn = true;
             w.finish();
         }
@@ -473,6 +552,7 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
     if (c.spans.size() > spans_max) {
         root.problem(1, fmt::format("at most {} spans", spans_max));
     }
+    check_nfas_groups(c, file, p);
 }
 
 // A pseudowire and RTP must never compete for a local UDP port.

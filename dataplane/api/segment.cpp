@@ -258,7 +258,7 @@ Segment Segment::create(const SegmentSpec& spec)
         b->mirror.kind = static_cast<uint32_t>(s.kind);
         b->mirror.first_channel = ch;
         b->mirror.channel_count = span_channel_count(s.kind);
-        b->mirror.dchannel_ts = span_dchannel_timeslot(s.kind);
+        b->mirror.dchannel_ts = s.has_dchannel ? span_dchannel_timeslot(s.kind) : 0;
         copy_name(b->mirror.name, sizeof(b->mirror.name), s.name);
         b->mirror.oper_state.store(static_cast<uint32_t>(SpanOperState::starting));
         b->dchan_rx_off = span_rings[i].first;

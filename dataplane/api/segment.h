@@ -107,6 +107,7 @@ struct SegmentSpec {
         std::string name;
         SpanKind kind;
         uint32_t worker_index;
+        bool has_dchannel = true;  // false: an NFAS span, TS24 a B-channel
     };
     std::vector<Worker> workers;
     std::vector<Span> spans;

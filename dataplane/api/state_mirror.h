@@ -38,7 +38,7 @@ struct alignas(64) SpanMirror {
     uint32_t kind;           // SpanKind; written once at creation
     uint32_t first_channel;  // index of its first ChannelMirror
     uint32_t channel_count;  // 31 (E1) or 24 (T1)
-    uint32_t dchannel_ts;    // timeslot of the D-channel (16 or 24)
+    uint32_t dchannel_ts;    // timeslot of the D-channel (16 or 24); 0: none (NFAS)
     char name[span_name_max];
     std::atomic<uint32_t> oper_state;  // SpanOperState; owner worker
     std::atomic<uint32_t> alarms;      // SpanAlarm bits; owner worker

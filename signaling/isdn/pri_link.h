@@ -14,6 +14,23 @@
 //    messages may be sent"), then the channel is counted as timed out, so
 //    no channel is ever left stuck in a state the far end forgot.
 //  - libpri answers the far end's RESTART itself; we count it.
+// NFAS (Non-Facility Associated Signalling, T1 PRI): one link controls the
+// B-channels of several spans ("interfaces", Q.931 4.5.13 octet 3.1 names
+// them) through one D-channel, with an optional backup D-channel on another
+// span. Both are libpri instances sharing one call pool (pri_enslave); the
+// link sends through the active one: the primary when its Layer 2 is up,
+// else the backup. libpri keeps a call on the D-channel it last heard it
+// on, and queues what it sends for a call there, even when that D-channel
+// is down (libpri-notes.md section 8): a call we clear while its D-channel
+// is down and another is up is ended by RESTART of its channel through the
+// active D-channel (Q.931 5.5.1: restart returns a channel to idle at both
+// ends). And libpri leaves T309 to us for NFAS: with every D-channel down,
+// calls last T309 (libpri's value), then end with cause 27.
+//
+// Channel numbers: on a one-span link the Q.931 channel number (the
+// timeslot); on an NFAS link interface id << 8 | timeslot. locate() turns
+// either into (span, timeslot).
+//
 // An incoming SETUP first gets a B-channel (Q.931 5.2.3.1): the one it
 // indicates if that is free; another when it said "preferred"; cause 44
 // (requested circuit/channel not available) when it said "exclusive" and
@@ -29,6 +46,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,8 +63,15 @@ namespace trunkgw::isdn {
 enum class ChannelHunting { ascending, descending, round_robin };
 const char* channel_hunting_name(ChannelHunting h);
 
+// One span whose B-channels a link controls.
+struct PriInterface {
+    std::string span;
+    int id = 0;            // NFAS interface identifier (Q.931 4.5.13)
+    bool dchannel = true;  // TS16/TS24 is a D-channel (not a B-channel)
+};
+
 struct PriLinkConfig {
-    std::string name;       // the span's name, for logs
+    std::string name;       // the span's (or NFAS group's) name, for logs
     bool network_side = false;
     int switch_type = 0;    // PRI_SWITCH_* (switch_types.h)
     bool e1 = true;         // E1: B-channels 1-15, 17-31; T1: 1-23
@@ -54,6 +79,21 @@ struct PriLinkConfig {
     // T302 (Q.931 Table 9-2: 10-15 s): overlap receiving waits this long
     // for the next INFORMATION.
     uint32_t overlap_timeout_ms = 10000;
+    // NFAS: `interfaces` lists the group's spans. Otherwise one interface,
+    // the span `name` (filled in when empty).
+    bool nfas = false;
+    std::vector<PriInterface> interfaces;
+};
+
+// A D-channel of a link: the span carrying it and where its frames go.
+struct PriDchannelStatus {
+    std::string span;
+    bool up;      // Q.921 multiple frame established
+    bool active;  // the link sends new calls through it
+    uint64_t frames_rx;
+    uint64_t frames_tx;
+    uint64_t up_count;    // came up
+    uint64_t down_count;  // went down
 };
 
 struct PriLinkCounters {
@@ -81,6 +121,13 @@ struct PriLinkCounters {
     uint64_t config_errors = 0;
     uint64_t service_sent = 0;       // SERVICE messages we sent
     uint64_t service_received = 0;   // SERVICE messages from the far end
+    // NFAS: the active D-channel changed while the link stayed up (primary
+    // lost -> backup, or back to the primary).
+    uint64_t dchannel_switchovers = 0;
+    // NFAS: calls cleared by RESTART of their channel because the D-channel
+    // libpri keeps them on was down (see above).
+    uint64_t calls_cleared_by_restart = 0;
+    uint64_t t309_expiries = 0;      // NFAS: calls ended after T309 with every D-channel down
     // Calls.
     uint64_t calls_in = 0;           // incoming SETUPs handed to the call model
     uint64_t calls_out = 0;          // SETUPs we sent
@@ -114,7 +161,7 @@ enum class ChannelState {
 const char* channel_state_name(ChannelState s);
 
 struct ChannelStatus {
-    int channel;  // Q.931 channel number (the timeslot)
+    int channel;  // the link's channel number (see above)
     ChannelState state;
     bool blocked_here;    // out of service by our operator
     bool blocked_there;   // out of service by the far end's SERVICE message
@@ -123,20 +170,31 @@ struct ChannelStatus {
 class PriLink {
 public:
     using FrameOut = std::function<bool(const uint8_t* frame, std::size_t len)>;
+    struct DchannelOut {
+        std::string span;  // the span carrying the D-channel
+        FrameOut out;
+    };
     // Where libpri's text goes (process-wide: libpri's hooks are global).
     using LogSink = std::function<void(const std::string& span, bool error, const std::string& text)>;
     // Sees every frame both ways (a D-channel trace): outgoing = sent by us.
     using FrameTap = std::function<void(const uint8_t* frame, std::size_t len, bool outgoing)>;
     static void set_log_sink(LogSink sink);
+    // The link a libpri instance belongs to (its userdata).
+    static PriLink* of_libpri(struct pri* p);
 
     // Starts Q.921 at once: the first SABME leaves through `out` before
     // this returns. Throws std::runtime_error when libpri refuses.
     PriLink(PriLinkConfig cfg, FrameOut out, PriCallHandler* calls = nullptr);
+    // NFAS: the D-channels, primary first, then the backup.
+    PriLink(PriLinkConfig cfg, std::vector<DchannelOut> dchannels, PriCallHandler* calls = nullptr);
+    ~PriLink();
     PriLink(const PriLink&) = delete;
     PriLink& operator=(const PriLink&) = delete;
 
     // One received D-channel frame (address, control, information; no FCS).
-    void receive(const uint8_t* frame, std::size_t len);
+    void receive(const uint8_t* frame, std::size_t len) { receive(0, frame, len); }
+    // The same on D-channel `dchannel` (0 primary, 1 backup).
+    void receive(std::size_t dchannel, const uint8_t* frame, std::size_t len);
     // Runs what is due: libpri's timers and the restart procedure.
     void run_timers();
     // Milliseconds until run_timers() has work; -1 when nothing is scheduled.
@@ -150,13 +208,26 @@ public:
     // True while hangup_in_libpri() asks libpri about a call it may have
     // freed (libpri logs an error for that; it is expected).
     bool probing_call() const { return _probing_call; }
-    struct pri* handle() { return _pri; }
-    // The B-channel numbers of this span (Q.931 channel numbers = timeslots).
+    // The libpri instance new calls go through (the active D-channel's).
+    struct pri* handle() { return ctrl(); }
+    // The B-channel numbers of this link (see above), every interface.
     const std::vector<int>& bearer_channels() const { return _restart_channels; }
+    std::vector<PriDchannelStatus> dchannels() const;
+
+    // Channel numbers <-> (span, timeslot).
+    struct Located {
+        const std::string* span;  // nullptr: not a channel of this link
+        int timeslot;
+    };
+    Located locate(int channel) const;
+    // The link's channel number of span/timeslot; 0 when not one here.
+    int channel_of(const std::string& span, int timeslot) const;
 
     // The B-channel for an incoming SETUP's channel indication (see above):
     // > 0 a channel, < 0 minus the Q.850 cause to clear with.
     int select_channel(int requested, bool exclusive) const;
+    // Places a call on `span` (NFAS: hunting that interface only; "" any).
+    int64_t call_setup(const PriCallInfo& info, const std::string& span);
 
     // --- Calls (pri_link_calls.cpp). Each returns 0, or -1 for a call id
     // this link does not hold (or one already clearing) or libpri refusing.
@@ -192,11 +263,12 @@ public:
 
     // Every B-channel's state, ascending.
     std::vector<ChannelStatus> channels() const;
-    // Operator maintenance: take a channel (0 = every one) out of service
+    // Operator maintenance: take a channel (0 = every one; NFAS: every one
+    // of `span`'s when given) out of service
     // or back. Where the switch type has SERVICE messages (NI-2, 4ESS,
     // 5ESS: Telcordia TR-NWT-001268), the far end is told too. Returns the
     // channels changed; -1 for a channel that is not a B-channel here.
-    int set_service(int channel, bool in_service);
+    int set_service(int channel, bool in_service, const std::string& span = {});
     bool service_messages() const { return _service_messages; }
 
 private:
@@ -210,15 +282,46 @@ private:
         int64_t t302_deadline_ms = 0;  // overlap: CLOCK_MONOTONIC ms; 0 = not running
         bool model_knows_end = false;  // the model cleared it, or was told it ended
         int cref = -1;                 // libpri's call reference, to tell a reused pointer
+        std::size_t dchannel = 0;      // the D-channel libpri keeps the call on (last heard there)
+    };
+    // One D-channel: its libpri instance and what receive() hands it.
+    struct Dchannel {
+        PriLink* link;
+        std::size_t index;
+        std::string span;
+        int interface_id;  // its span's interface (implicit channel ids, Q.931 4.5.13)
+        FrameOut out;
+        struct pri* pri = nullptr;
+        bool up = false;
+        const uint8_t* rx = nullptr;
+        std::size_t rx_len = 0;
+        uint8_t next_ns = 0;  // the N(S) a new I-frame of ours carries (V(S) as seen on the wire)
+        uint64_t frames_rx = 0;
+        uint64_t frames_tx = 0;
+        uint64_t up_count = 0;
+        uint64_t down_count = 0;
     };
 
     static int io_read(struct pri* p, void* buf, int len);
     static int io_write(struct pri* p, void* buf, int len);
-    void handle_event(pri_event* e);
-    void count_retransmission(const uint8_t* frame, int len);
+    void handle_event(pri_event* e, std::size_t dchannel);
+    void dchannel_changed(std::size_t dchannel, bool up);
+    void count_retransmission(Dchannel& d, const uint8_t* frame, int len);
+    struct pri* ctrl() const { return _d[_active < 0 ? 0 : static_cast<std::size_t>(_active)]->pri; }
+    struct pri* d_pri(std::size_t dchannel) const { return _d[dchannel]->pri; }
+    // Whether libpri would send on this call now: the D-channel it keeps
+    // the call on is up, or none is (then nothing is sent anyway).
+    bool call_reachable(const Call& c) const { return !_up || _d[c.dchannel]->up; }
+    // libpri's channel field (bits 0-7 channel, 8-15 interface, bit 16
+    // interface explicit) -> ours, and ours -> libpri's.
+    int channel_from_libpri(int field, std::size_t dchannel) const;
+    int channel_to_libpri(int channel) const;
+    int slot_of(int channel) const;  // index into _restart_channels, -1: none
+    void run_t309(int64_t now_ms);
+    void clear_by_restart(Call& c, int cause);
     // pri_link_calls.cpp
-    bool handle_call_event(pri_event* e);
-    void incoming_setup(pri_event* e, int channel);
+    bool handle_call_event(pri_event* e, std::size_t dchannel);
+    void incoming_setup(pri_event* e, int channel, std::size_t dchannel);
     Call* call_by_id(uint32_t id);
     Call* call_by_q(const q931_call* q);
     Call* call_on_channel(int channel);
@@ -228,33 +331,33 @@ private:
     void reap_released();
     void drop_stale(const q931_call* q);
     void call_ended(Call& c, int cause, bool notify);
-    void follow_channel(Call& c, int channel_field);
+    void follow_channel(Call& c, int channel_field, std::size_t dchannel);
     void run_call_timers(int64_t now_ms);
     int64_t ms_to_call_timer(int64_t now_ms) const;
-    int hunt() const;
+    int hunt(int interface_id = -1) const;
     bool channel_free(int ch) const;
     bool is_bearer(int ch) const;
     void start_restarts();
     void restart_next();
 
     PriLinkConfig _cfg;
-    FrameOut _out;
     PriCallHandler* _handler;
     FrameTap _tap;
-    struct pri* _pri = nullptr;
-    const uint8_t* _rx = nullptr;
-    std::size_t _rx_len = 0;
-    bool _up = false;
-    std::vector<int> _restart_channels;
+    std::vector<std::unique_ptr<Dchannel>> _d;  // [0] primary, [1] backup
+    int _active = -1;                           // the D-channel in use, -1: none up
+    bool _up = false;                           // a D-channel is up
+    int64_t _t309_deadline_ms = 0;              // NFAS, every D-channel down; 0: not running
+    std::vector<int> _restart_channels;         // every B-channel, interface by interface
+    std::vector<int> _slot_index;               // channel -> index into _restart_channels (+1), 0: none
+    std::vector<int> _restart_extra;            // single channels to restart (clear_by_restart)
     std::size_t _restart_next = 0;    // next channel to restart
     int _restart_pending = 0;         // channel waiting for its ACK, 0 = none
     int64_t _restart_deadline_ms = 0; // CLOCK_MONOTONIC ms
     int _restart_attempts = 0;        // for the pending channel
     bool _in_maintenance_frame = false;  // receive() is handling a SERVICE / SERVICE ACK
-    uint8_t _next_ns = 0;  // the N(S) a new I-frame of ours carries (V(S) as seen on the wire)
     bool _service_messages = false;
-    std::array<uint8_t, 32> _blocked_here{};
-    std::array<uint8_t, 32> _blocked_there{};
+    std::vector<uint8_t> _blocked_here;   // by slot
+    std::vector<uint8_t> _blocked_there;  // by slot
     std::vector<Call> _calls;
     uint32_t _next_call_id = 1;
     bool _probing_call = false;

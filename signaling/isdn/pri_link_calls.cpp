@@ -92,7 +92,7 @@ PriLink::Call* PriLink::call_on_channel(int channel)
 // HANGUP_ACK.
 bool PriLink::hangup_in_libpri(Call& c, int cause)
 {
-    pri_hangup(_pri, c.q, cause);
+    pri_hangup(ctrl(), c.q, cause);
     if (!libpri_holds(c)) {
         forget(c);
         return true;
@@ -107,7 +107,7 @@ bool PriLink::libpri_holds(const Call& c)
 {
     int mode = 0;
     _probing_call = true;
-    int cref = pri_get_crv(_pri, c.q, &mode);
+    int cref = pri_get_crv(ctrl(), c.q, &mode);
     _probing_call = false;
     return cref >= 0 && (c.cref < 0 || cref == c.cref);
 }
@@ -161,13 +161,14 @@ void PriLink::call_ended(Call& c, int cause, bool notify)
     }
 }
 
-void PriLink::incoming_setup(pri_event* e, int channel)
+void PriLink::incoming_setup(pri_event* e, int channel, std::size_t dchannel)
 {
     const pri_event_ring& r = e->ring;
     drop_stale(r.call);
     Call c{_next_call_id++, r.call, false, channel, PriCallState::received, r.callednum};
     int mode = 0;
-    c.cref = pri_get_crv(_pri, r.call, &mode);
+    c.cref = pri_get_crv(ctrl(), r.call, &mode);
+    c.dchannel = dchannel;
     _calls.push_back(c);
     ++_c.calls_in;
     PriCallInfo info;
@@ -188,10 +189,10 @@ void PriLink::incoming_setup(pri_event* e, int channel)
 // (Q.931 5.1.2: the network's choice when ours was preferred). Follow it
 // when it is free here; otherwise clear with cause 6, channel unacceptable
 // (libpri-notes.md section 6: not 44).
-void PriLink::follow_channel(Call& c, int channel_field)
+void PriLink::follow_channel(Call& c, int channel_field, std::size_t dchannel)
 {
-    int ch = channel_field < 0 ? 0 : channel_field & 0xff;
-    if (ch == 0 || ch == 0xff || ch == c.channel) {
+    int ch = channel_from_libpri(channel_field, dchannel);
+    if ((ch & 0xff) == 0 || ch == c.channel) {
         return;
     }
     if (is_bearer(ch) && channel_free(ch)) {
@@ -207,11 +208,19 @@ void PriLink::follow_channel(Call& c, int channel_field)
     }
 }
 
-bool PriLink::handle_call_event(pri_event* e)
+bool PriLink::handle_call_event(pri_event* e, std::size_t dchannel)
 {
+    // libpri moves a call to the D-channel a message for it came on
+    // (q931.c q931_getcall): so do we.
+    auto heard = [dchannel](Call* c) {
+        if (c != nullptr) {
+            c->dchannel = dchannel;
+        }
+        return c;
+    };
     switch (e->e) {
     case PRI_EVENT_INFO_RECEIVED: {
-        Call* c = call_by_q(e->ring.call);
+        Call* c = heard(call_by_q(e->ring.call));
         if (c == nullptr || c->state != PriCallState::overlap) {
             return false;
         }
@@ -230,7 +239,7 @@ bool PriLink::handle_call_event(pri_event* e)
         q931_call* q = e->e == PRI_EVENT_SETUP_ACK ? e->setup_ack.call
                        : e->e == PRI_EVENT_RINGING ? e->ringing.call
                                                    : e->proceeding.call;
-        Call* c = call_by_q(q);
+        Call* c = heard(call_by_q(q));
         if (c == nullptr || !c->outgoing || c->state == PriCallState::releasing) {
             return false;
         }
@@ -241,7 +250,7 @@ bool PriLink::handle_call_event(pri_event* e)
                    : e->e == PRI_EVENT_RINGING ? e->ringing.progressmask
                                                : e->proceeding.progressmask;
         uint32_t id = c->id;
-        follow_channel(*c, channel);
+        follow_channel(*c, channel, dchannel);
         c = call_by_id(id);
         if (c == nullptr || c->state == PriCallState::releasing) {
             return true;
@@ -262,12 +271,12 @@ bool PriLink::handle_call_event(pri_event* e)
         return true;
     }
     case PRI_EVENT_ANSWER: {
-        Call* c = call_by_q(e->answer.call);
+        Call* c = heard(call_by_q(e->answer.call));
         if (c == nullptr || !c->outgoing || c->state == PriCallState::releasing) {
             return false;
         }
         uint32_t id = c->id;
-        follow_channel(*c, e->answer.channel);
+        follow_channel(*c, e->answer.channel, dchannel);
         c = call_by_id(id);
         if (c == nullptr || c->state == PriCallState::releasing) {
             return true;
@@ -283,9 +292,9 @@ bool PriLink::handle_call_event(pri_event* e)
         // DISCONNECT from the far end: the call is over for the model; we
         // release at once (RELEASE), the channel stays busy until RELEASE
         // COMPLETE (HANGUP_ACK).
-        Call* c = call_by_q(e->hangup.call);
+        Call* c = heard(call_by_q(e->hangup.call));
         if (c == nullptr) {
-            pri_hangup(_pri, e->hangup.call, e->hangup.cause);
+            pri_hangup(d_pri(dchannel), e->hangup.call, e->hangup.cause);
             return false;
         }
         c->state = PriCallState::releasing;
@@ -301,8 +310,8 @@ bool PriLink::handle_call_event(pri_event* e)
     case PRI_EVENT_HANGUP: {
         // RELEASE / RELEASE COMPLETE, or libpri's own clearing (T303, the
         // link lost): finish it so that libpri frees the call, then forget.
-        Call* c = call_by_q(e->hangup.call);
-        pri_hangup(_pri, e->hangup.call, e->hangup.cause);
+        Call* c = heard(call_by_q(e->hangup.call));
+        pri_hangup(d_pri(dchannel), e->hangup.call, e->hangup.cause);
         if (c == nullptr) {
             return false;
         }
@@ -329,11 +338,31 @@ bool PriLink::handle_call_event(pri_event* e)
 
 int64_t PriLink::call_setup(const PriCallInfo& info)
 {
+    return call_setup(info, std::string());
+}
+
+int64_t PriLink::call_setup(const PriCallInfo& info, const std::string& span)
+{
     if (!_up) {
         ++_c.calls_out_refused;
         return -PRI_CAUSE_NETWORK_OUT_OF_ORDER;
     }
+    int iface = -1;
+    if (_cfg.nfas && !span.empty()) {
+        for (const PriInterface& i : _cfg.interfaces) {
+            if (i.span == span) {
+                iface = i.id;
+            }
+        }
+        if (iface < 0) {
+            ++_c.calls_out_refused;
+            return -PRI_CAUSE_IDENTIFIED_CHANNEL_NOTEXIST;
+        }
+    }
     int ch = info.channel;
+    if (ch != 0 && iface >= 0 && (ch & 0xff00) == 0) {
+        ch |= iface << 8;  // a timeslot of that span
+    }
     if (ch != 0) {
         if (!is_bearer(ch)) {
             ++_c.calls_out_refused;
@@ -344,28 +373,28 @@ int64_t PriLink::call_setup(const PriCallInfo& info)
                 ++_c.calls_out_refused;
                 return -PRI_CAUSE_REQUESTED_CHAN_UNAVAIL;
             }
-            ch = hunt();
+            ch = hunt(iface);
         }
     } else {
-        ch = hunt();
+        ch = hunt(iface);
     }
     if (ch == 0) {
         ++_c.calls_out_refused;
         return -PRI_CAUSE_NORMAL_CIRCUIT_CONGESTION;
     }
-    q931_call* q = pri_new_call(_pri);
+    q931_call* q = pri_new_call(ctrl());
     pri_sr* sr = pri_sr_new();
     if (q == nullptr || sr == nullptr) {
         if (sr != nullptr) {
             pri_sr_free(sr);
         }
         if (q != nullptr) {
-            pri_destroycall(_pri, q);
+            pri_destroycall(ctrl(), q);
         }
         ++_c.calls_out_refused;
         return -PRI_CAUSE_RESOURCE_UNAVAIL_UNSPECIFIED;
     }
-    pri_sr_set_channel(sr, ch, info.exclusive ? 1 : 0, 1);
+    pri_sr_set_channel(sr, channel_to_libpri(ch), info.exclusive ? 1 : 0, 1);
     // libpri defaults to u-law when the layer 1 is not set
     // (libpri-notes.md section 3): always say which.
     pri_sr_set_bearer(sr, PRI_TRANS_CAP_SPEECH, _cfg.e1 ? PRI_LAYER_1_ALAW : PRI_LAYER_1_ULAW);
@@ -382,17 +411,18 @@ int64_t PriLink::call_setup(const PriCallInfo& info)
         pri_sr_set_redirecting(sr, redirecting.data(), info.redirecting.plan(), info.redirecting.pres(),
                                info.redirecting_reason < 0 ? PRI_REDIR_UNKNOWN : info.redirecting_reason);
     }
-    int rc = pri_setup(_pri, q, sr);
+    int rc = pri_setup(ctrl(), q, sr);
     pri_sr_free(sr);
     if (rc != 0) {
-        pri_destroycall(_pri, q);
+        pri_destroycall(ctrl(), q);
         ++_c.calls_out_refused;
         return -PRI_CAUSE_RESOURCE_UNAVAIL_UNSPECIFIED;
     }
     drop_stale(q);
     Call c{_next_call_id++, q, true, ch, PriCallState::dialing, info.called.digits};
     int mode = 0;
-    c.cref = pri_get_crv(_pri, q, &mode);
+    c.cref = pri_get_crv(ctrl(), q, &mode);
+    c.dchannel = static_cast<std::size_t>(_active);
     _calls.push_back(c);
     ++_c.calls_out;
     return c.id;
@@ -407,7 +437,7 @@ int PriLink::call_proceeding(uint32_t call, bool inband)
     c->t302_deadline_ms = 0;
     // The chosen channel goes into our first answer (libpri-notes.md
     // section 3): it matters for "any" and "preferred" SETUPs.
-    if (pri_proceeding(_pri, c->q, c->channel, inband ? 1 : 0) != 0) {
+    if (pri_proceeding(ctrl(), c->q, channel_to_libpri(c->channel), inband ? 1 : 0) != 0) {
         return -1;
     }
     c->state = PriCallState::proceeding;
@@ -420,7 +450,7 @@ int PriLink::call_need_more_info(uint32_t call)
     if (c == nullptr || c->outgoing || c->state != PriCallState::received) {
         return -1;
     }
-    if (pri_need_more_info(_pri, c->q, c->channel, 1) != 0) {
+    if (pri_need_more_info(ctrl(), c->q, channel_to_libpri(c->channel), 1) != 0) {
         return -1;
     }
     c->state = PriCallState::overlap;
@@ -435,7 +465,7 @@ int PriLink::call_alerting(uint32_t call, bool inband)
         return -1;
     }
     c->t302_deadline_ms = 0;
-    if (pri_acknowledge(_pri, c->q, c->channel, inband ? 1 : 0) != 0) {
+    if (pri_acknowledge(ctrl(), c->q, channel_to_libpri(c->channel), inband ? 1 : 0) != 0) {
         return -1;
     }
     c->state = PriCallState::alerting;
@@ -448,7 +478,7 @@ int PriLink::call_progress(uint32_t call)
     if (c == nullptr || c->outgoing || c->state == PriCallState::releasing) {
         return -1;
     }
-    return pri_progress(_pri, c->q, c->channel, 1) == 0 ? 0 : -1;
+    return pri_progress(ctrl(), c->q, channel_to_libpri(c->channel), 1) == 0 ? 0 : -1;
 }
 
 int PriLink::call_answer(uint32_t call)
@@ -458,7 +488,7 @@ int PriLink::call_answer(uint32_t call)
         return -1;
     }
     c->t302_deadline_ms = 0;
-    if (pri_answer(_pri, c->q, c->channel, 1) != 0) {
+    if (pri_answer(ctrl(), c->q, channel_to_libpri(c->channel), 1) != 0) {
         return -1;
     }
     c->state = PriCallState::connected;
@@ -473,7 +503,7 @@ int PriLink::call_information(uint32_t call, const std::string& digits)
         return -1;
     }
     for (char d : digits) {
-        if (pri_information(_pri, c->q, d) != 0) {
+        if (pri_information(ctrl(), c->q, d) != 0) {
             return -1;
         }
         c->called += d;
@@ -496,8 +526,12 @@ int PriLink::call_hangup(uint32_t call, int cause)
                                   cause == PRI_CAUSE_REQUESTED_CHAN_UNAVAIL || cause == PRI_CAUSE_INVALID_CALL_REFERENCE ||
                                   cause == PRI_CAUSE_IDENTIFIED_CHANNEL_NOTEXIST ||
                                   cause == PRI_CAUSE_INCOMPATIBLE_DESTINATION;
+    if (!call_reachable(*c)) {
+        clear_by_restart(*c, cause);
+        return 0;
+    }
     if (!c->outgoing && c->state == PriCallState::received && !release_complete) {
-        pri_proceeding(_pri, c->q, c->channel, 0);
+        pri_proceeding(ctrl(), c->q, channel_to_libpri(c->channel), 0);
     }
     c->state = PriCallState::releasing;
     c->t302_deadline_ms = 0;

@@ -78,7 +78,7 @@ struct BackToBack {
     PriLink network;
 
     BackToBack(bool e1, int switch_type, uint32_t overlap_timeout_ms = 10000)
-        : user(PriLinkConfig{"user", false, switch_type, e1, ChannelHunting::descending, overlap_timeout_ms},
+        : user(PriLinkConfig{"user", false, switch_type, e1, ChannelHunting::descending, overlap_timeout_ms, false, {}},
                [this](const uint8_t* f, std::size_t n) {
                    if (user_ring_full) {
                        return false;
@@ -90,7 +90,7 @@ struct BackToBack {
                },
                &user_model),
           network(
-              PriLinkConfig{"network", true, switch_type, e1, ChannelHunting::ascending, overlap_timeout_ms},
+              PriLinkConfig{"network", true, switch_type, e1, ChannelHunting::ascending, overlap_timeout_ms, false, {}},
               [this](const uint8_t* f, std::size_t n) {
                   if (!link_cut) {
                       to_user.emplace_back(f, f + n);
