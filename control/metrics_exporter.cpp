@@ -234,7 +234,7 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
                 x.push_back({key, value});
                 return x;
             };
-            f.gauge("trunkgw_span_dchannel_up", "1 while the span's Q.921 data link is established.",
+            f.gauge("trunkgw_span_dchannel_up", "1 while the span's Q.921 data link is established (NFAS: this span's own D-channel; on a span without one, its group's signaling).",
                     sp.isdn->up ? 1 : 0, l);
             f.counter("trunkgw_span_dchannel_down_total", "Times the Q.921 data link went down (flaps).",
                       static_cast<double>(k.dchan_down), l);
@@ -321,11 +321,28 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
                       "Clearing calls libpri freed without telling (found and forgotten, so their channels are free).",
                       static_cast<double>(k.calls_reaped), l);
             const char* tm_help = "Expiries of the timers the gateway runs, by name: T302 (overlap receiving, "
-                                  "Q.931 9.1), T316 (RESTART without acknowledgement, Q.931 5.5.1).";
+                                  "Q.931 9.1), T316 (RESTART without acknowledgement, Q.931 5.5.1), T309 (NFAS: every D-channel down, "
+                                  "calls ended, Q.931 5.8.8).";
             f.counter("trunkgw_span_timer_expiries_total", tm_help, static_cast<double>(k.t302_expiries),
                       with("timer", "T302"));
             f.counter("trunkgw_span_timer_expiries_total", tm_help,
                       static_cast<double>(k.restart_retries + k.restart_timeouts), with("timer", "T316"));
+            f.counter("trunkgw_span_timer_expiries_total", tm_help, static_cast<double>(k.t309_expiries),
+                      with("timer", "T309"));
+            if (!sp.isdn->nfas_group.empty()) {
+                Labels nl{{"span", sp.name}, {"group", sp.isdn->nfas_group}, {"dchannel", sp.isdn->dchannel}};
+                f.gauge("trunkgw_span_nfas_dchannel_active",
+                        "NFAS: 1 while new calls of the group go through this span's D-channel.",
+                        sp.isdn->dchannel_active ? 1 : 0, nl);
+                f.counter("trunkgw_span_nfas_switchovers_total",
+                          "NFAS: times the group's active D-channel changed with the group staying up (counted on "
+                          "the primary span).",
+                          static_cast<double>(k.dchannel_switchovers), l);
+                f.counter("trunkgw_span_nfas_calls_cleared_by_restart_total",
+                          "NFAS: calls cleared by RESTART of their channel because libpri kept them on a D-channel "
+                          "that was down (counted on the primary span).",
+                          static_cast<double>(k.calls_cleared_by_restart), l);
+            }
             f.counter("trunkgw_span_setups_refused_total", sr_help, static_cast<double>(k.setups_refused), with("cause", "1"));
             f.counter("trunkgw_span_setups_refused_total", sr_help, static_cast<double>(k.setups_no_channel),
                       with("cause", "34"));

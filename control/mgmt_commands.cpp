@@ -81,6 +81,13 @@ json spans_json(const Snapshot& s)
                     q931_tx[msg] = k.q931_tx[m];
                 }
             }
+            if (!sp.isdn->nfas_group.empty()) {
+                // NFAS: the group, what this span's TS24 carries, and
+                // whether new calls go through its D-channel.
+                row["nfas"] = {{"group", sp.isdn->nfas_group},
+                               {"dchannel", sp.isdn->dchannel},
+                               {"active", sp.isdn->dchannel_active}};
+            }
             row["isdn"] = {{"side", sp.isdn->network_side ? "network" : "user"},
                            {"switch_type", sp.isdn->switch_type},
                            {"dchannel", sp.isdn->up ? "up" : "down"},
@@ -113,7 +120,10 @@ json spans_json(const Snapshot& s)
                              {"channel_moves", k.channel_moves},
                              {"calls_lost_to_restart", k.calls_lost_to_restart},
                              {"calls_reaped", k.calls_reaped},
-                             {"t302_expiries", k.t302_expiries}}},
+                             {"t302_expiries", k.t302_expiries},
+                             {"t309_expiries", k.t309_expiries},
+                             {"dchannel_switchovers", k.dchannel_switchovers},
+                             {"calls_cleared_by_restart", k.calls_cleared_by_restart}}},
                            {"q931_rx", q931_rx},
                            {"q931_tx", q931_tx}};
         }

@@ -186,6 +186,8 @@ int main(int argc, char** argv)
     std::vector<std::string> silence_spans;
     app.add_option("--silence-span", silence_spans,
                    "SIGUSR1 silences only these spans' D-channels (default: every span's; SIGUSR2 restores)");
+    bool silent_at_start = false;
+    app.add_flag("--silence-at-start", silent_at_start, "start with those D-channels silenced (as after SIGUSR1)");
     std::string play_path;
     app.add_option("--play", play_path, "answered calls play this raw G.711 file (the line's law, looped) instead "
                                         "of the tone; the far end's SINAD is then only meaningful for a tone file");
@@ -338,6 +340,7 @@ int main(int argc, char** argv)
     }
     std::signal(SIGTERM, [](int) { g_stop = 1; });
     std::signal(SIGINT, [](int) { g_stop = 1; });
+    g_dchan_off = silent_at_start ? 1 : 0;
     std::signal(SIGUSR1, [](int) { g_dchan_off = 1; });
     std::signal(SIGUSR2, [](int) { g_dchan_off = 0; });
 

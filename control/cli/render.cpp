@@ -72,6 +72,22 @@ std::string render_status(const json& r)
     return out;
 }
 
+// "up", "down", "-" (no ISDN); NFAS: "up (g1 primary, active)", "up (g1
+// backup)", "up (g1 none)" for a span whose D-channel is elsewhere.
+std::string dchannel_cell(const json& s)
+{
+    if (!s.contains("isdn")) {
+        return "-";
+    }
+    std::string cell = s["isdn"]["dchannel"].get<std::string>();
+    if (s.contains("nfas")) {
+        const json& n = s["nfas"];
+        cell += " (" + n["group"].get<std::string>() + " " + n["dchannel"].get<std::string>() +
+                (n["active"].get<bool>() ? ", active)" : ")");
+    }
+    return cell;
+}
+
 std::string render_spans(const json& r)
 {
     std::string out;
@@ -85,7 +101,7 @@ std::string render_spans(const json& r)
         std::string alarms = s["alarms"].get<std::string>();
         t.add({std::to_string(s["id"].get<int>()), s["name"].get<std::string>(), s["type"].get<std::string>(),
                std::to_string(s["worker"].get<int>()), s["state"].get<std::string>(), alarms.empty() ? "-" : alarms,
-               s.contains("isdn") ? s["isdn"]["dchannel"].get<std::string>() : "-",
+               dchannel_cell(s),
                std::to_string(c["frames"].get<uint64_t>()), std::to_string(c["crc_errors"].get<uint64_t>()),
                std::to_string(c["pw_packets_rx"].get<uint64_t>()), std::to_string(c["pw_packets_tx"].get<uint64_t>()),
                std::to_string(c["pw_lost"].get<uint64_t>()), std::to_string(c["pw_slips"].get<uint64_t>()),

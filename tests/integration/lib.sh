@@ -34,6 +34,15 @@ check() {  # check "description" command...
     fi
 }
 
+# same ACTUAL EXPECTED: true when equal; otherwise says what it got (for
+# check "..." same "$(...)" "...": a failure shows the values).
+same() {
+    [ "$1" = "$2" ] && return 0
+    echo "       got:      $1" >&2
+    echo "       expected: $2" >&2
+    return 1
+}
+
 # wait_count FILE PATTERN N SECONDS: returns once PATTERN has matched N
 # lines of FILE (from its start; inotify via tail -F: woken by each write,
 # not by polling), or fails after SECONDS. The tail is ended at once: left
