@@ -59,16 +59,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     // instance (a span's lives as long as the process), so inputs follow
     // each other on the same link, as frames do on a line.
     static Model model;
-    static PriLink link(PriLinkConfig{"fuzz", false, PRI_SWITCH_EUROISDN_E1, true},
-                        [](const uint8_t*, std::size_t) { return true; }, &model);
+    static PriLink e1(PriLinkConfig{"fuzz", false, PRI_SWITCH_EUROISDN_E1, true, ChannelHunting::descending, 10000,
+                                    false, {}},
+                      [](const uint8_t*, std::size_t) { return true; }, &model);
+    // An NFAS group of three T1s (primary, backup, none): frames with
+    // explicit and implicit interface ids on either D-channel.
+    static PriLink nfas(
+        PriLinkConfig{"fuzz-nfas", false, PRI_SWITCH_NI2, false, ChannelHunting::descending, 10000, true,
+                      {{"a", 0, true}, {"b", 1, true}, {"c", 2, false}}},
+        std::vector<PriLink::DchannelOut>{{"a", [](const uint8_t*, std::size_t) { return true; }},
+                                          {"b", [](const uint8_t*, std::size_t) { return true; }}},
+        &model);
+    // The first octet picks the link and the D-channel.
+    const uint8_t pick = size > 0 ? data[0] % 3 : 0;
+    PriLink& link = pick == 0 ? e1 : nfas;
+    const std::size_t dch = pick == 2 ? 1 : 0;
+    if (size > 0) {
+        ++data;
+        --size;
+    }
     // Each input starts on a freshly established data link: the far end's
     // SABME (which also empties libpri's queue of I-frames nobody
     // acknowledged, or memory would grow from input to input), and a UA
     // for our own SABME if an input made us send one.
     const uint8_t sabme[] = {0x02, 0x01, 0x7f};
     const uint8_t ua[] = {0x00, 0x01, 0x73};
-    link.receive(sabme, sizeof(sabme));
-    link.receive(ua, sizeof(ua));
+    link.receive(dch, sabme, sizeof(sabme));
+    link.receive(dch, ua, sizeof(ua));
     // Our own call too, so that answers to it have something to find.
     PriCallInfo out;
     out.called.digits = "0301234";
@@ -88,10 +105,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         } else if (n > 0) {
             frame.assign(data + i + 1, data + i + n);
         }
-        link.receive(frame.data(), frame.size());
+        link.receive(dch, frame.data(), frame.size());
         i += n;
     }
-    // Every call holds one of the 30 B-channels: a table beyond that means
+    // Every call holds one of the link's B-channels: a table beyond that means
     // calls are being lost.
     if (link.call_count() > link.bearer_channels().size()) {
         __builtin_trap();
