@@ -322,13 +322,20 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
                       static_cast<double>(k.calls_reaped), l);
             const char* tm_help = "Expiries of the timers the gateway runs, by name: T302 (overlap receiving, "
                                   "Q.931 9.1), T316 (RESTART without acknowledgement, Q.931 5.5.1), T309 (NFAS: every D-channel down, "
-                                  "calls ended, Q.931 5.8.8).";
+                                  "calls ended, Q.931 5.8.8); libpri's, read off the D-channel: T200 and T203 "
+                                  "(Q.921 5.6: no acknowledgement, link idle), T303 (SETUP unanswered), T305 "
+                                  "(DISCONNECT unanswered), T308 (RELEASE unanswered).";
             f.counter("trunkgw_span_timer_expiries_total", tm_help, static_cast<double>(k.t302_expiries),
                       with("timer", "T302"));
             f.counter("trunkgw_span_timer_expiries_total", tm_help,
                       static_cast<double>(k.restart_retries + k.restart_timeouts), with("timer", "T316"));
             f.counter("trunkgw_span_timer_expiries_total", tm_help, static_cast<double>(k.t309_expiries),
                       with("timer", "T309"));
+            for (auto [name, n] : {std::pair{"T200", k.libpri_timers.t200}, std::pair{"T203", k.libpri_timers.t203},
+                                   std::pair{"T303", k.libpri_timers.t303}, std::pair{"T305", k.libpri_timers.t305},
+                                   std::pair{"T308", k.libpri_timers.t308}}) {
+                f.counter("trunkgw_span_timer_expiries_total", tm_help, static_cast<double>(n), with("timer", name));
+            }
             if (!sp.isdn->nfas_group.empty()) {
                 Labels nl{{"span", sp.name}, {"group", sp.isdn->nfas_group}, {"dchannel", sp.isdn->dchannel}};
                 f.gauge("trunkgw_span_nfas_dchannel_active",

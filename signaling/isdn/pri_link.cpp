@@ -130,6 +130,7 @@ PriLink::PriLink(PriLinkConfig cfg, std::vector<DchannelOut> dchannels, PriCallH
         d->span = dchannels[k].span;
         d->out = std::move(dchannels[k].out);
         d->interface_id = 0;
+        d->timers = TimerWatch(_cfg.network_side);
         for (const PriInterface& i : _cfg.interfaces) {
             if (i.span == d->span) {
                 d->interface_id = i.id;
@@ -203,6 +204,8 @@ int PriLink::io_write(struct pri* p, void* buf, int len)
     }
     ++self->_c.frames_tx;
     ++d->frames_tx;
+    d->timers.sent(static_cast<const uint8_t*>(buf), static_cast<std::size_t>(len - 2));
+    self->sum_timer_expiries();
     const auto* f = static_cast<const uint8_t*>(buf);
     if (auto m = q931_message_of_frame(f, static_cast<std::size_t>(len - 2))) {
         ++self->_c.q931_tx[*m];
@@ -250,6 +253,8 @@ void PriLink::receive(std::size_t dchannel, const uint8_t* frame, std::size_t le
     }
     ++_c.frames_rx;
     ++d.frames_rx;
+    d.timers.received(frame, len);
+    sum_timer_expiries();
     Q931FrameInfo q = q931_inspect(frame, len);
     if (q.kind == Q931FrameKind::message) {
         ++_c.q931_rx[q.index];
@@ -356,6 +361,20 @@ int64_t PriLink::ms_to_next_timer() const
         consider(calls_ms);
     }
     return best;
+}
+
+void PriLink::sum_timer_expiries()
+{
+    TimerExpiries t;
+    for (const auto& d : _d) {
+        const TimerExpiries& x = d->timers.expiries();
+        t.t200 += x.t200;
+        t.t203 += x.t203;
+        t.t303 += x.t303;
+        t.t305 += x.t305;
+        t.t308 += x.t308;
+    }
+    _c.libpri_timers = t;
 }
 
 int PriLink::slot_of(int channel) const

@@ -52,6 +52,7 @@
 
 #include "signaling/isdn/pri_call.h"
 #include "signaling/isdn/q931_message.h"
+#include "signaling/isdn/timer_watch.h"
 
 #include "signaling/isdn/libpri_c.h"
 
@@ -128,6 +129,8 @@ struct PriLinkCounters {
     // libpri keeps them on was down (see above).
     uint64_t calls_cleared_by_restart = 0;
     uint64_t t309_expiries = 0;      // NFAS: calls ended after T309 with every D-channel down
+    // libpri's own timers, read off the wire (timer_watch.h), every D-channel.
+    TimerExpiries libpri_timers;
     // Calls.
     uint64_t calls_in = 0;           // incoming SETUPs handed to the call model
     uint64_t calls_out = 0;          // SETUPs we sent
@@ -300,7 +303,9 @@ private:
         uint64_t frames_tx = 0;
         uint64_t up_count = 0;
         uint64_t down_count = 0;
+        TimerWatch timers{false};
     };
+    void sum_timer_expiries();
 
     static int io_read(struct pri* p, void* buf, int len);
     static int io_write(struct pri* p, void* buf, int len);

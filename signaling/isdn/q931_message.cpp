@@ -58,6 +58,15 @@ Q931FrameInfo q931_inspect(const uint8_t* f, std::size_t len)
     }
     r.kind = Q931FrameKind::message;
     r.index = q931_message_index(q[2 + (q[1] & 0x0f)], maintenance);
+    const std::size_t cr_len = q[1] & 0x0f;
+    if (cr_len > 0 && cr_len <= 2) {
+        int32_t v = 0;
+        for (std::size_t k = 0; k < cr_len; ++k) {
+            v = v << 8 | q[2 + k];
+        }
+        r.call_reference = v;
+        r.call_reference_len = static_cast<uint8_t>(cr_len);
+    }
     return r;
 }
 

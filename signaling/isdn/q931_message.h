@@ -48,6 +48,11 @@ enum class Q931FrameKind {
 struct Q931FrameInfo {
     Q931FrameKind kind = Q931FrameKind::not_layer3;
     std::size_t index = 0;  // q931_message_names index (size(): other) for `message`
+    // Q.931 4.3: the call reference value with its flag (bit 8 of the first
+    // octet, "sent by the side that did not allocate it") as the top bit of
+    // the value; -1 when absent (the global/dummy reference has length 0).
+    int32_t call_reference = -1;
+    uint8_t call_reference_len = 0;  // octets (2 on a PRI)
 };
 
 Q931FrameInfo q931_inspect(const uint8_t* frame, std::size_t len);

@@ -653,9 +653,15 @@ TEST_CASE("pri calls: a RESTART of a busy channel ends its call; the D-channel l
     CHECK(busy_channels(b.user) == 2);
 
     // Layer 2 is cut long enough for both sides to declare it down.
+    // Every I-frame acknowledged first, so that the silence starts on an
+    // idle link (T203, not T200, notices it).
+    b.run(0.5, [] { return false; });
     b.link_cut = true;
     REQUIRE(b.run(15.0, [&] { return !b.user.up() && !b.network.up(); }));
     b.link_cut = false;
+    // Q.921 5.6: T203 (idle) polled once, then T200 N200 times, unanswered.
+    CHECK(b.user.counters().libpri_timers.t203 >= 1);
+    CHECK(b.user.counters().libpri_timers.t200 >= 3);
     // Back up: calls that outlived T309 are checked by STATUS ENQUIRY or
     // cleared; idle channels are restarted; nothing remains busy without a call.
     REQUIRE(b.run(20.0, [&] { return b.user.up() && b.network.up() && !b.user.restarting(); }));
@@ -763,6 +769,10 @@ TEST_CASE("pri link: a lost I-frame is sent again after T200 and counted as a Q.
     REQUIRE(b.run(5.0, [&] { return b.user_model.answered.size() == 1; }));
     CHECK(b.user.counters().q921_retransmissions > before);
     CHECK(b.network.counters().q921_retransmissions == 0);
+    // Read off the wire as T200 (the poll with the SETUP outstanding, and
+    // the SETUP sent again); the link was never idle long enough for T203.
+    CHECK(b.user.counters().libpri_timers.t200 >= 2);
+    CHECK(b.user.counters().libpri_timers.t203 == 0);
     CHECK(b.user.up());
 }
 
