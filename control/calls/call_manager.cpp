@@ -133,7 +133,7 @@ void CallManager::call_incoming(isdn::PriLink& link, uint32_t call, const isdn::
     _by_leg[{&link, call}] = id;
     ++_c.offered;
     ++_c.active;
-    const config::Span* span = _cfg.span(link.config().name);
+    const config::Span* span = _cfg.span(c.st.in.span);  // the span, not the NFAS group
     if (span != nullptr && span->isdn.overlap_receiving && !info.sending_complete) {
         // Q.931 5.2.4.1: SETUP ACKNOWLEDGE; digits follow in INFORMATION.
         if (link.call_need_more_info(call) == 0) {
