@@ -102,13 +102,13 @@ int default_q850_cause(int sip)
 
 }  // namespace
 
-int CauseMap::sip_status(int q850) const
+int CauseMap::to_sip(int q850) const
 {
     auto it = _q850_to_sip.find(q850);
     return it != _q850_to_sip.end() ? it->second : default_sip_status(q850);
 }
 
-int CauseMap::q850_cause(int sip) const
+int CauseMap::to_q850(int sip) const
 {
     auto it = _sip_to_q850.find(sip);
     return it != _sip_to_q850.end() ? it->second : default_q850_cause(sip);
@@ -152,7 +152,7 @@ int q850_for_response(const CauseMap& map, int sip_status, std::string_view reas
     if (auto c = q850_from_reason(reason)) {
         return *c;
     }
-    return map.q850_cause(sip_status);
+    return map.to_q850(sip_status);
 }
 
 }  // namespace trunkgw::interwork

@@ -25,9 +25,9 @@ public:
     // SIP status for a Q.850 cause (1-127). Cause 16 (normal clearing) has
     // no failure response: a call cleared normally before the answer is
     // ended with CANCEL/BYE by whoever started it; 480 if one is needed.
-    int sip_status(int q850) const;
+    int to_sip(int q850) const;
     // Q.850 cause for a SIP final failure response (300-699).
-    int q850_cause(int sip_status) const;
+    int to_q850(int sip_status) const;
 
     void override_q850_to_sip(int q850, int sip) { _q850_to_sip[q850] = sip; }
     void override_sip_to_q850(int sip, int q850) { _sip_to_q850[sip] = q850; }

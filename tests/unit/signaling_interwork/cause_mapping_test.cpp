@@ -8,32 +8,32 @@ using namespace trunkgw::interwork;
 TEST_CASE("cause mapping: Q.850 -> SIP per RFC 3398 8.2.6.1", "[interwork]")
 {
     CauseMap m;
-    CHECK(m.sip_status(1) == 404);
-    CHECK(m.sip_status(17) == 486);
-    CHECK(m.sip_status(18) == 408);
-    CHECK(m.sip_status(19) == 480);
-    CHECK(m.sip_status(21) == 403);
-    CHECK(m.sip_status(27) == 502);
-    CHECK(m.sip_status(28) == 484);
-    CHECK(m.sip_status(34) == 503);
-    CHECK(m.sip_status(102) == 504);
+    CHECK(m.to_sip(1) == 404);
+    CHECK(m.to_sip(17) == 486);
+    CHECK(m.to_sip(18) == 408);
+    CHECK(m.to_sip(19) == 480);
+    CHECK(m.to_sip(21) == 403);
+    CHECK(m.to_sip(27) == 502);
+    CHECK(m.to_sip(28) == 484);
+    CHECK(m.to_sip(34) == 503);
+    CHECK(m.to_sip(102) == 504);
     // Unlisted, by class: normal 480, resource unavailable 503, else 500.
-    CHECK(m.sip_status(30) == 480);
-    CHECK(m.sip_status(45) == 503);
-    CHECK(m.sip_status(99) == 500);
+    CHECK(m.to_sip(30) == 480);
+    CHECK(m.to_sip(45) == 503);
+    CHECK(m.to_sip(99) == 500);
 }
 
 TEST_CASE("cause mapping: SIP -> Q.850 per RFC 3398 7.2.4.1 / Q.1912.5", "[interwork]")
 {
     CauseMap m;
-    CHECK(m.q850_cause(486) == 17);
-    CHECK(m.q850_cause(404) == 1);
-    CHECK(m.q850_cause(503) == 34);
-    CHECK(m.q850_cause(480) == 18);
-    CHECK(m.q850_cause(484) == 28);
-    CHECK(m.q850_cause(603) == 21);
-    CHECK(m.q850_cause(408) == 102);
-    CHECK(m.q850_cause(499) == 127);  // unlisted: interworking, unspecified
+    CHECK(m.to_q850(486) == 17);
+    CHECK(m.to_q850(404) == 1);
+    CHECK(m.to_q850(503) == 34);
+    CHECK(m.to_q850(480) == 18);
+    CHECK(m.to_q850(484) == 28);
+    CHECK(m.to_q850(603) == 21);
+    CHECK(m.to_q850(408) == 102);
+    CHECK(m.to_q850(499) == 127);  // unlisted: interworking, unspecified
 }
 
 TEST_CASE("cause mapping: config overrides single rows", "[interwork]")
@@ -41,10 +41,10 @@ TEST_CASE("cause mapping: config overrides single rows", "[interwork]")
     CauseMap m;
     m.override_q850_to_sip(34, 486);
     m.override_sip_to_q850(503, 41);
-    CHECK(m.sip_status(34) == 486);
-    CHECK(m.sip_status(17) == 486);
-    CHECK(m.q850_cause(503) == 41);
-    CHECK(m.q850_cause(486) == 17);
+    CHECK(m.to_sip(34) == 486);
+    CHECK(m.to_sip(17) == 486);
+    CHECK(m.to_q850(503) == 41);
+    CHECK(m.to_q850(486) == 17);
 }
 
 TEST_CASE("cause mapping: the Reason header wins over the status (RFC 3326)", "[interwork]")

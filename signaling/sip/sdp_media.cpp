@@ -1,0 +1,100 @@
+// SDP audio parsing and our session description; see sdp_media.h.
+#include "signaling/sip/sdp_media.h"
+
+#include <arpa/inet.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include <sofia-sip/sdp.h>
+#include <sofia-sip/su_alloc.h>
+
+namespace trunkgw::sip {
+
+namespace {
+
+struct Home {
+    su_home_t* h = static_cast<su_home_t*>(su_home_new(sizeof(su_home_t)));
+    ~Home() { su_home_unref(h); }
+};
+
+bool has_attribute(sdp_attribute_t const* a, const char* name)
+{
+    return sdp_attribute_find(a, name) != nullptr;
+}
+
+}  // namespace
+
+std::optional<RemoteMedia> parse_audio(const std::string& text)
+{
+    Home home;
+    sdp_parser_t* p = sdp_parse(home.h, text.c_str(), static_cast<issize_t>(text.size()), 0);
+    if (p == nullptr) {
+        return std::nullopt;
+    }
+    sdp_session_t* s = sdp_session(p);
+    std::optional<RemoteMedia> out;
+    if (s != nullptr && sdp_parsing_error(p) == nullptr) {
+        for (sdp_media_t* m = s->sdp_media; m != nullptr; m = m->m_next) {
+            if (m->m_type != sdp_media_audio || m->m_proto != sdp_proto_rtp) {
+                continue;
+            }
+            RemoteMedia r;
+            r.port = static_cast<uint16_t>(m->m_port);
+            sdp_connection_t* c = m->m_connections != nullptr ? m->m_connections : s->sdp_connection;
+            if (c != nullptr && c->c_address != nullptr) {
+                in_addr a{};
+                if (inet_pton(AF_INET, c->c_address, &a) == 1) {
+                    r.ipv4 = ntohl(a.s_addr);
+                }
+            }
+            for (sdp_rtpmap_t* rm = m->m_rtpmaps; rm != nullptr; rm = rm->rm_next) {
+                r.payload_types.push_back(static_cast<int>(rm->rm_pt));
+            }
+            if (sdp_attribute_t* pt = sdp_attribute_find(m->m_attributes, "ptime"); pt != nullptr && pt->a_value) {
+                r.ptime_ms = static_cast<uint32_t>(std::strtoul(pt->a_value, nullptr, 10));
+            }
+            r.inactive = has_attribute(m->m_attributes, "inactive") || has_attribute(m->m_attributes, "sendonly");
+            out = r;
+            break;
+        }
+    }
+    sdp_parser_free(p);
+    return out;
+}
+
+int choose_g711(const RemoteMedia& offer, int preferred)
+{
+    int first = -1;
+    for (int pt : offer.payload_types) {
+        if (pt == preferred) {
+            return pt;
+        }
+        if (first < 0 && (pt == 0 || pt == 8)) {
+            first = pt;
+        }
+    }
+    return first;
+}
+
+std::string describe(const LocalMedia& m, uint64_t session_id, uint64_t version)
+{
+    in_addr a{};
+    a.s_addr = htonl(m.ipv4);
+    char ip[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &a, ip, sizeof(ip));
+    const char* codec = m.payload_type == 0 ? "PCMU" : "PCMA";
+    std::string s;
+    s += "v=0\r\n";
+    s += "o=trunkgw " + std::to_string(session_id) + " " + std::to_string(version) + " IN IP4 " + ip + "\r\n";
+    s += "s=trunkgw\r\n";
+    s += std::string("c=IN IP4 ") + ip + "\r\n";
+    s += "t=0 0\r\n";
+    s += "m=audio " + std::to_string(m.port) + " RTP/AVP " + std::to_string(m.payload_type) + "\r\n";
+    s += "a=rtpmap:" + std::to_string(m.payload_type) + " " + codec + "/8000\r\n";
+    s += "a=ptime:" + std::to_string(m.ptime_ms) + "\r\n";
+    s += "a=sendrecv\r\n";
+    return s;
+}
+
+}  // namespace trunkgw::sip

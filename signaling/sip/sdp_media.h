@@ -1,0 +1,42 @@
+// The audio part of SDP (RFC 4566) as the gateway uses it: what a peer's
+// offer or answer says about its RTP (address, port, payload types, ptime),
+// parsed with Sofia's SDP parser, and our own description of one session
+// (the data plane's address and port, one G.711 codec: RFC 3551 payload
+// type 8 PCMA or 0 PCMU). Offer/answer itself is Sofia's SOA (sip_agent).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trunkgw::sip {
+
+struct RemoteMedia {
+    uint32_t ipv4 = 0;  // host order; 0 with port 0: on hold / not given
+    uint16_t port = 0;
+    std::vector<int> payload_types;  // the m=audio line's formats, in order
+    uint32_t ptime_ms = 0;           // a=ptime, 0: not given
+    bool inactive = false;           // a=inactive or a=sendonly from the peer (RFC 3264 8.4: hold)
+};
+
+struct LocalMedia {
+    uint32_t ipv4 = 0;  // host order
+    uint16_t port = 0;
+    int payload_type = 8;
+    uint32_t ptime_ms = 20;
+};
+
+// The first m=audio over RTP/AVP with a port; nullopt when the SDP does
+// not parse or has none (the caller refuses with 488).
+std::optional<RemoteMedia> parse_audio(const std::string& sdp);
+
+// The first payload type of `offer` we can carry (PCMA or PCMU; the
+// preferred one when the offer has both), -1 for none.
+int choose_g711(const RemoteMedia& offer, int preferred);
+
+// Our SDP for one session. `version` increments with every change (RFC
+// 3264 8: o= version).
+std::string describe(const LocalMedia& m, uint64_t session_id, uint64_t version);
+
+}  // namespace trunkgw::sip

@@ -1,0 +1,489 @@
+// SIP trunks through Sofia-SIP nua; see sip_agent.h.
+#include "signaling/sip/sip_agent.h"
+
+#include <arpa/inet.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_extra.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/soa_tag.h>
+#include <sofia-sip/su_wait.h>
+
+namespace trunkgw::sip {
+
+namespace {
+
+int64_t mono_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string ip_text(uint32_t ipv4)
+{
+    in_addr a{};
+    a.s_addr = htonl(ipv4);
+    char b[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &a, b, sizeof(b));
+    return b;
+}
+
+void on_nua_event(nua_event_t event, int status, char const*, nua_t*, nua_magic_t* magic, nua_handle_t* nh,
+                  nua_hmagic_t*, sip_t const* sip, tagi_t tags[])
+{
+    static_cast<SipAgent*>(magic)->handle_event(event, status, nh, sip, tags);
+}
+
+std::string body_of(sip_t const* sip)
+{
+    if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_data == nullptr) {
+        return {};
+    }
+    return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+}
+
+std::string reason_of(sip_t const* sip)
+{
+    std::string r;
+    for (sip_reason_t const* re = sip != nullptr ? sip->sip_reason : nullptr; re != nullptr; re = re->re_next) {
+        if (re->re_protocol == nullptr) {
+            continue;
+        }
+        if (!r.empty()) {
+            r += ", ";
+        }
+        r += re->re_protocol;
+        if (re->re_cause != nullptr) {
+            r += std::string(";cause=") + re->re_cause;
+        }
+    }
+    return r;
+}
+
+}  // namespace
+
+SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap causes, SipCallHandler* handler)
+    : _cfg(std::move(cfg)), _causes(std::move(causes)), _handler(handler), _root(root)
+{
+    for (const auto& t : _cfg.trunks) {
+        _st.trunks[t.name];
+        _tokens[t.name] = t.calls_per_second > 1 ? t.calls_per_second : 1;
+        _tokens_at_ms[t.name] = mono_ms();
+    }
+    _nua = nua_create(_root, on_nua_event, this, NUTAG_URL(_cfg.bind_url.c_str()),
+                      // Offer/answer by SOA; we answer ourselves (no auto answer, no auto alert).
+                      NUTAG_MEDIA_ENABLE(1), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
+                      // A 503 with Retry-After to our INVITE is a refusal the
+                      // route may fail over on, not a request to wait and resend.
+                      NUTAG_RETRY_AFTER_ENABLE(0),
+                      SIPTAG_USER_AGENT_STR("trunkgw"), TAG_END());
+    if (_nua == nullptr) {
+        throw std::runtime_error("sip: cannot bind " + _cfg.bind_url + " (address in use or not ours?)");
+    }
+    nua_set_params(_nua, NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS"), TAG_END());
+    publish();
+}
+
+SipAgent::~SipAgent()
+{
+    if (_nua == nullptr) {
+        return;
+    }
+    nua_shutdown(_nua);
+    // Bounded: an unreachable peer must not hold the process.
+    const int64_t until = mono_ms() + 3000;
+    while (!_shutdown_done && mono_ms() < until) {
+        su_root_step(_root, 100);
+    }
+    nua_destroy(_nua);
+}
+
+bool SipAgent::has_trunk(const std::string& name) const
+{
+    return trunk(name) != nullptr;
+}
+
+const SipTrunkConfig* SipAgent::trunk(const std::string& name) const
+{
+    for (const auto& t : _cfg.trunks) {
+        if (t.name == name) {
+            return &t;
+        }
+    }
+    return nullptr;
+}
+
+const SipTrunkConfig* SipAgent::trunk_of_source(uint32_t ipv4) const
+{
+    for (const auto& t : _cfg.trunks) {
+        for (const auto& p : t.peers) {
+            if (p.ipv4 == ipv4) {
+                return &t;
+            }
+        }
+    }
+    return nullptr;
+}
+
+SipAgent::Call* SipAgent::by_handle(nua_handle_t* nh)
+{
+    for (auto& [id, c] : _calls) {
+        if (c.nh == nh) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
+SipAgent::Call* SipAgent::by_id(uint32_t id)
+{
+    auto it = _calls.find(id);
+    return it == _calls.end() ? nullptr : &it->second;
+}
+
+// max_calls, then a token bucket of calls_per_second (burst: one second's).
+bool SipAgent::admit(const SipTrunkConfig& t)
+{
+    if (t.max_calls != 0 && _st.trunks[t.name].active >= t.max_calls) {
+        return false;
+    }
+    if (t.calls_per_second <= 0) {
+        return true;
+    }
+    const int64_t now = mono_ms();
+    double& tokens = _tokens[t.name];
+    const double cap = t.calls_per_second > 1 ? t.calls_per_second : 1;
+    tokens += static_cast<double>(now - _tokens_at_ms[t.name]) * t.calls_per_second / 1000.0;
+    tokens = tokens > cap ? cap : tokens;
+    _tokens_at_ms[t.name] = now;
+    if (tokens < 1) {
+        return false;
+    }
+    tokens -= 1;
+    return true;
+}
+
+void SipAgent::count_final_out(const std::string& trunk, int status)
+{
+    if (status >= 300) {
+        ++_st.trunks[trunk].final_responses_out[status];
+    }
+}
+
+void SipAgent::handle_event(int event, int status, nua_handle_t* nh, void const* sip_v, void const* tags_v)
+{
+    auto const* sip = static_cast<sip_t const*>(sip_v);
+    auto const* tags = static_cast<tagi_t const*>(tags_v);
+    switch (event) {
+    case nua_i_invite:
+        if (Call* c = by_handle(nh)) {
+            (void)c;  // a re-INVITE: nua answers it with SOA from our last SDP
+            break;
+        }
+        incoming_invite(nh, sip);
+        break;
+    case nua_r_invite:
+        if (Call* c = by_handle(nh)) {
+            invite_response(*c, status, sip);
+        }
+        break;
+    case nua_i_cancel:
+    case nua_i_bye:
+        if (Call* c = by_handle(nh)) {
+            auto q = interwork::q850_from_reason(reason_of(sip));
+            ended_by_peer(*c, q ? *q : 16);
+        }
+        break;
+    case nua_i_state: {
+        int state = nua_callstate_init;
+        tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+        if (state == nua_callstate_terminated) {
+            call_terminated(nh);
+        }
+        break;
+    }
+    case nua_r_shutdown:
+        if (status >= 200) {
+            _shutdown_done = true;
+        }
+        break;
+    case nua_i_options:
+    case nua_i_ack:
+    case nua_r_bye:
+    case nua_r_cancel:
+    case nua_i_active:
+    case nua_i_terminated:
+    case nua_r_set_params:
+    case nua_i_prack:
+    case nua_r_prack:
+        break;
+    default:
+        if (status == 0 && nh != nullptr && by_handle(nh) == nullptr && event < nua_r_set_params) {
+            // An incoming request we do not serve: nua answered it
+            // (405/501); forget the handle.
+            ++_st.requests_unhandled;
+            nua_handle_destroy(nh);
+        }
+        break;
+    }
+    publish();
+}
+
+void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
+{
+    auto const* sip = static_cast<sip_t const*>(sip_v);
+    uint32_t src = 0;
+    if (msg_t* m = nua_current_request(_nua)) {
+        su_sockaddr_t* a = msg_addr(m);
+        if (a != nullptr && a->su_family == AF_INET) {
+            src = ntohl(a->su_sin.sin_addr.s_addr);
+        }
+    }
+    const SipTrunkConfig* t = trunk_of_source(src);
+    if (t == nullptr) {
+        // Not a trusted source: RFC 3261 21.4.4 403 Forbidden. Counted, and
+        // never routed (scanners and toll fraud start here).
+        ++_st.refused_acl;
+        nua_respond(nh, SIP_403_FORBIDDEN, TAG_END());
+        nua_handle_destroy(nh);
+        return;
+    }
+    SipTrunkCounters& k = _st.trunks[t->name];
+    ++k.invites_in;
+    if (!admit(*t)) {
+        ++k.refused_limit;
+        count_final_out(t->name, 503);
+        nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"),
+                    SIPTAG_REASON_STR(interwork::reason_header(34).c_str()), TAG_END());
+        nua_handle_destroy(nh);
+        return;
+    }
+    SipCallInfo info;
+    info.trunk = t->name;
+    if (sip->sip_request != nullptr && sip->sip_request->rq_url->url_user != nullptr) {
+        info.called = sip->sip_request->rq_url->url_user;
+    }
+    if (sip->sip_from != nullptr) {
+        if (sip->sip_from->a_url->url_user != nullptr) {
+            info.calling = sip->sip_from->a_url->url_user;
+        }
+        if (sip->sip_from->a_display != nullptr) {
+            info.calling_name = sip->sip_from->a_display;
+        }
+    }
+    // RFC 3325: a trusted peer's P-Asserted-Identity is the caller.
+    if (sip_p_asserted_identity_t const* pai = sip_p_asserted_identity(sip);
+        pai != nullptr && pai->paid_url->url_user != nullptr) {
+        info.calling = pai->paid_url->url_user;
+    }
+    // RFC 3323: Privacy: id -> presentation restricted.
+    if (sip_privacy_t const* pv = sip_privacy(sip); pv != nullptr && pv->priv_values != nullptr) {
+        for (msg_param_t const* v = pv->priv_values; *v != nullptr; ++v) {
+            if (std::string(*v) == "id") {
+                info.privacy = true;
+            }
+        }
+    }
+    auto media = parse_audio(body_of(sip));
+    if (!media || choose_g711(*media, 8) < 0) {
+        ++k.refused_no_media;
+        count_final_out(t->name, 488);
+        nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+        nua_handle_destroy(nh);
+        return;
+    }
+    info.remote = *media;
+    uint32_t id = _next_id++;
+    _calls[id] = Call{id, nh, false, t->name};
+    ++k.active;
+    nua_respond(nh, SIP_100_TRYING, TAG_END());
+    if (_handler != nullptr) {
+        _handler->sip_incoming(*this, id, info);
+    } else {
+        call_hangup(id, 1);
+    }
+}
+
+void SipAgent::invite_response(Call& c, int status, void const* sip_v)
+{
+    auto const* sip = static_cast<sip_t const*>(sip_v);
+    if (c.ended || status < 180) {
+        return;
+    }
+    if (status < 200) {
+        std::string body = body_of(sip);
+        auto early = body.empty() ? std::nullopt : parse_audio(body);
+        if (_handler != nullptr) {
+            _handler->sip_progress(*this, c.id, status, early ? &*early : nullptr);
+        }
+        return;
+    }
+    if (status < 300) {
+        if (c.answered) {
+            return;  // a retransmitted 200 (nua ACKs it)
+        }
+        c.answered = true;
+        ++_st.trunks[c.trunk].answered_out;
+        auto media = parse_audio(body_of(sip));
+        if (!media) {
+            // RFC 3264: an answer is required; without one there is no audio.
+            call_hangup(c.id, 88);
+            if (_handler != nullptr) {
+                _handler->sip_cleared(*this, c.id, 88);
+            }
+            return;
+        }
+        if (_handler != nullptr) {
+            _handler->sip_answered(*this, c.id, *media);
+        }
+        return;
+    }
+    ++_st.trunks[c.trunk].final_responses_in[status];
+    ended_by_peer(c, interwork::q850_for_response(_causes, status, reason_of(sip)));
+}
+
+void SipAgent::ended_by_peer(Call& c, int q850)
+{
+    if (c.ended) {
+        return;
+    }
+    c.ended = true;
+    if (_handler != nullptr) {
+        _handler->sip_cleared(*this, c.id, q850);
+    }
+}
+
+void SipAgent::call_terminated(nua_handle_t* nh)
+{
+    Call* c = by_handle(nh);
+    if (c == nullptr) {
+        nua_handle_destroy(nh);
+        return;
+    }
+    const uint32_t id = c->id;
+    SipTrunkCounters& k = _st.trunks[c->trunk];
+    if (k.active > 0) {
+        --k.active;
+    }
+    if (!c->ended) {
+        // Terminated without a BYE/CANCEL/final we saw (a transaction
+        // timeout, transport error): over, cause 41 temporary failure.
+        ended_by_peer(*c, 41);
+    }
+    if (Call* again = by_id(id)) {
+        nua_handle_destroy(again->nh);
+        _calls.erase(id);
+    }
+}
+
+int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, const LocalMedia& local)
+{
+    const SipTrunkConfig* t = trunk(name);
+    if (t == nullptr || t->peers.empty()) {
+        return -38;
+    }
+    SipTrunkCounters& k = _st.trunks[t->name];
+    if (t->max_calls != 0 && k.active >= t->max_calls) {
+        return -34;
+    }
+    const SipPeer& peer = t->peers.front();
+    const std::string host = ip_text(peer.ipv4) + ":" + std::to_string(peer.port);
+    const std::string to = "<sip:" + info.called + "@" + host + ">";
+    const std::string from =
+        (info.calling_name.empty() ? "" : "\"" + info.calling_name + "\" ") + "<sip:" +
+        (info.calling.empty() || info.privacy ? std::string("anonymous") : info.calling) + "@" + _cfg.contact_host + ">";
+    nua_handle_t* nh = nua_handle(_nua, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
+    if (nh == nullptr) {
+        return -47;
+    }
+    uint32_t id = _next_id++;
+    Call& c = _calls[id] = Call{id, nh, true, t->name};
+    ++k.invites_out;
+    ++k.active;
+    const std::string sdp = describe(local, id, ++c.sdp_version);
+    // RFC 3325/3323: the real number in P-Asserted-Identity for a trusted
+    // trunk, hidden from the called party by Privacy: id.
+    std::string extra;
+    if (!info.calling.empty()) {
+        extra = "P-Asserted-Identity: <sip:" + info.calling + "@" + _cfg.contact_host + ">";
+        if (info.privacy) {
+            extra += "\r\nPrivacy: id";
+        }
+    }
+    nua_invite(nh, NUTAG_URL(("sip:" + info.called + "@" + host).c_str()), SOATAG_USER_SDP_STR(sdp.c_str()),
+               TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
+    publish();
+    return id;
+}
+
+int SipAgent::call_ringing(uint32_t call, const LocalMedia* early)
+{
+    Call* c = by_id(call);
+    if (c == nullptr || c->outgoing || c->ended || c->final_sent) {
+        return -1;
+    }
+    if (early != nullptr) {
+        const std::string sdp = describe(*early, call, ++c->sdp_version);
+        nua_respond(c->nh, SIP_183_SESSION_PROGRESS, SOATAG_USER_SDP_STR(sdp.c_str()), TAG_END());
+    } else {
+        nua_respond(c->nh, SIP_180_RINGING, TAG_END());
+    }
+    return 0;
+}
+
+int SipAgent::call_answer(uint32_t call, const LocalMedia& local)
+{
+    Call* c = by_id(call);
+    if (c == nullptr || c->outgoing || c->ended || c->final_sent) {
+        return -1;
+    }
+    const std::string sdp = describe(local, call, ++c->sdp_version);
+    nua_respond(c->nh, SIP_200_OK, SOATAG_USER_SDP_STR(sdp.c_str()), TAG_END());
+    c->final_sent = true;
+    c->answered = true;
+    ++_st.trunks[c->trunk].answered_in;
+    publish();
+    return 0;
+}
+
+int SipAgent::call_hangup(uint32_t call, int q850)
+{
+    Call* c = by_id(call);
+    if (c == nullptr || c->ended) {
+        return -1;
+    }
+    c->ended = true;
+    const std::string reason = interwork::reason_header(q850);
+    if (c->answered) {
+        nua_bye(c->nh, SIPTAG_REASON_STR(reason.c_str()), TAG_END());
+    } else if (c->outgoing) {
+        nua_cancel(c->nh, SIPTAG_REASON_STR(reason.c_str()), TAG_END());
+    } else if (!c->final_sent) {
+        const int status = _causes.to_sip(q850);
+        count_final_out(c->trunk, status);
+        nua_respond(c->nh, status, sip_status_phrase(status), SIPTAG_REASON_STR(reason.c_str()), TAG_END());
+        c->final_sent = true;
+    }
+    publish();
+    return 0;
+}
+
+void SipAgent::publish()
+{
+    std::lock_guard lock(_mutex);
+    _published = _st;
+}
+
+SipStatus SipAgent::status() const
+{
+    std::lock_guard lock(_mutex);
+    return _published;
+}
+
+}  // namespace trunkgw::sip

@@ -1,0 +1,158 @@
+// SIP trunks through Sofia-SIP's nua, on the control loop's su_root: calls
+// in and out, offer/answer by Sofia's SOA, trusted-source ACLs and
+// per-trunk limits on incoming INVITEs. Like PriLink it knows nothing of
+// the data plane: the call model hands it the RTP address and port to
+// describe (LocalMedia) and hears the peer's (RemoteMedia).
+//
+// Calls in: an INVITE from an address no trunk lists is refused with 403
+// (RFC 3261 21.4.4) and counted; over a trunk's max_calls or calls per
+// second it gets 503 with Retry-After (RFC 3261 21.5.4); without usable
+// audio, 488 (RFC 3261 21.4.26). Otherwise the model gets call_incoming and
+// answers with call_ringing (180, or 183 with SDP for early media, RFC
+// 3960), call_answer (200 with SDP) or call_hangup (a final response whose
+// status comes from the Q.850 cause, RFC 3398, with a Reason header, RFC
+// 3326).
+// Calls out: an INVITE with our SDP offer to the trunk's first peer;
+// 18x/200 reach the model; a failure response becomes a Q.850 cause (the
+// received Reason's when there is one).
+// Clearing: CANCEL before the answer, BYE after, both with a Reason header;
+// the far end's CANCEL or BYE becomes its Reason's cause or 16.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "signaling/interwork/cause_mapping.h"
+#include "signaling/sip/sdp_media.h"
+
+struct su_root_s;
+struct nua_s;
+struct nua_handle_s;
+
+namespace trunkgw::sip {
+
+struct SipPeer {
+    uint32_t ipv4 = 0;  // host order
+    uint16_t port = 5060;
+};
+
+struct SipTrunkConfig {
+    std::string name;
+    std::vector<SipPeer> peers;  // the first takes our INVITEs; all are trusted sources
+    uint32_t max_calls = 0;      // 0: no limit
+    double calls_per_second = 0; // incoming INVITEs; 0: no limit
+};
+
+struct SipAgentConfig {
+    std::string bind_url;       // "sip:IP:PORT;transport=udp"
+    std::string contact_host;   // host[:port] in our From/Contact
+    std::vector<SipTrunkConfig> trunks;
+};
+
+// One call as the model sees it.
+struct SipCallInfo {
+    std::string trunk;
+    std::string called;        // Request-URI user part
+    std::string calling;       // From (or P-Asserted-Identity) user part
+    std::string calling_name;  // From display name
+    bool privacy = false;      // Privacy: id (RFC 3323): presentation restricted
+    RemoteMedia remote;        // the peer's offer (incoming)
+};
+
+// Per trunk, and the refusals no trunk claims (an unknown source).
+struct SipTrunkCounters {
+    uint64_t invites_in = 0;
+    uint64_t invites_out = 0;
+    uint64_t refused_limit = 0;    // over max_calls or calls per second: 503
+    uint64_t refused_no_media = 0; // 488
+    uint64_t answered_in = 0;
+    uint64_t answered_out = 0;
+    uint64_t active = 0;
+    std::map<int, uint64_t> final_responses_out;  // by status we sent (>= 300)
+    std::map<int, uint64_t> final_responses_in;   // by status we received (>= 300)
+};
+struct SipStatus {
+    std::map<std::string, SipTrunkCounters> trunks;
+    uint64_t refused_acl = 0;  // INVITEs from a source no trunk lists: 403
+    uint64_t requests_unhandled = 0;
+};
+
+class SipAgent;
+
+class SipCallHandler {
+public:
+    virtual ~SipCallHandler() = default;
+    virtual void sip_incoming(SipAgent& agent, uint32_t call, const SipCallInfo& info) = 0;
+    // 180/183 for a call we placed; `early`: the SDP it carried, if any.
+    virtual void sip_progress(SipAgent& agent, uint32_t call, int status, const RemoteMedia* early) = 0;
+    virtual void sip_answered(SipAgent& agent, uint32_t call, const RemoteMedia& remote) = 0;
+    // Over from the SIP side: a failure response, CANCEL or BYE; Q.850.
+    // Not called for clearing the model started.
+    virtual void sip_cleared(SipAgent& agent, uint32_t call, int q850) = 0;
+};
+
+class SipAgent {
+public:
+    // Binds the transports; throws std::runtime_error naming the problem.
+    SipAgent(su_root_s* root, SipAgentConfig cfg, interwork::CauseMap causes, SipCallHandler* handler);
+    ~SipAgent();  // nua_shutdown, waits (bounded) for its completion
+    SipAgent(const SipAgent&) = delete;
+    SipAgent& operator=(const SipAgent&) = delete;
+
+    bool has_trunk(const std::string& name) const;
+    // An INVITE to the trunk's first peer: the call id (> 0), or minus a
+    // Q.850 cause (38: no such trunk or no peer; 34: its max_calls).
+    int64_t call_setup(const std::string& trunk, const SipCallInfo& info, const LocalMedia& local);
+    // 180 Ringing, or 183 Session Progress with our SDP when `early`.
+    int call_ringing(uint32_t call, const LocalMedia* early);
+    int call_answer(uint32_t call, const LocalMedia& local);
+    int call_hangup(uint32_t call, int q850);
+
+    SipStatus status() const;
+    const interwork::CauseMap& causes() const { return _causes; }
+
+    // nua's callback lands here (sip_agent.cpp); not for other callers.
+    void handle_event(int event, int status, nua_handle_s* nh, void const* sip, void const* tags);
+
+private:
+    struct Call {
+        uint32_t id;
+        nua_handle_s* nh;
+        bool outgoing;
+        std::string trunk;
+        bool answered = false;
+        bool ended = false;        // the model knows it is over
+        bool final_sent = false;   // incoming: a final response went out
+        uint64_t sdp_version = 0;
+    };
+    void incoming_invite(nua_handle_s* nh, void const* sip);
+    void invite_response(Call& c, int status, void const* sip);
+    void ended_by_peer(Call& c, int q850);
+    void call_terminated(nua_handle_s* nh);
+    Call* by_handle(nua_handle_s* nh);
+    Call* by_id(uint32_t id);
+    const SipTrunkConfig* trunk_of_source(uint32_t ipv4) const;
+    const SipTrunkConfig* trunk(const std::string& name) const;
+    bool admit(const SipTrunkConfig& t);
+    void count_final_out(const std::string& trunk, int status);
+    void publish();
+
+    SipAgentConfig _cfg;
+    interwork::CauseMap _causes;
+    SipCallHandler* _handler;
+    su_root_s* _root;
+    nua_s* _nua = nullptr;
+    bool _shutdown_done = false;
+    std::map<uint32_t, Call> _calls;
+    uint32_t _next_id = 1;
+    std::map<std::string, double> _tokens;        // per trunk: calls-per-second bucket
+    std::map<std::string, int64_t> _tokens_at_ms;
+    SipStatus _st;
+    mutable std::mutex _mutex;
+    SipStatus _published;
+};
+
+}  // namespace trunkgw::sip

@@ -1,0 +1,212 @@
+// SipAgent with real Sofia-SIP on both sides: two agents on loopback, each
+// the other's trunk, driven by one su_root. INVITE with SDP offer/answer,
+// 180/183, 200, BYE with Reason; a refusal crosses as SIP status and Q.850
+// (RFC 3398 / RFC 3326); CANCEL; an untrusted source gets 403; a trunk over
+// its calls per second gets 503. Plus SDP parsing on its own.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+#include <sofia-sip/su_wait.h>
+
+#include "signaling/sip/sdp_media.h"
+#include "signaling/sip/sip_agent.h"
+
+using namespace trunkgw::sip;
+using trunkgw::interwork::CauseMap;
+
+namespace {
+
+constexpr uint32_t loopback = 0x7f000001;
+
+struct Recorder : SipCallHandler {
+    enum class OnInvite { nothing, ring_answer, early_answer, reject };
+    OnInvite on_invite = OnInvite::ring_answer;
+    int reject_cause = 17;
+    LocalMedia media{loopback, 40000, 8, 20};
+    std::vector<uint32_t> incoming;
+    std::vector<SipCallInfo> infos;
+    std::vector<int> progress;
+    std::vector<RemoteMedia> answered;
+    std::vector<std::pair<uint32_t, int>> cleared;
+
+    void sip_incoming(SipAgent& a, uint32_t call, const SipCallInfo& info) override
+    {
+        incoming.push_back(call);
+        infos.push_back(info);
+        switch (on_invite) {
+        case OnInvite::nothing: break;
+        case OnInvite::ring_answer:
+            a.call_ringing(call, nullptr);
+            a.call_answer(call, media);
+            break;
+        case OnInvite::early_answer:
+            a.call_ringing(call, &media);
+            break;
+        case OnInvite::reject: a.call_hangup(call, reject_cause); break;
+        }
+    }
+    void sip_progress(SipAgent&, uint32_t, int status, const RemoteMedia* early) override
+    {
+        progress.push_back(early != nullptr ? -status : status);
+    }
+    void sip_answered(SipAgent&, uint32_t, const RemoteMedia& remote) override { answered.push_back(remote); }
+    void sip_cleared(SipAgent&, uint32_t call, int q850) override { cleared.emplace_back(call, q850); }
+};
+
+struct Pair {
+    su_root_t* root;
+    Recorder a_model, b_model;
+    std::optional<SipAgent> a, b;
+
+    explicit Pair(double b_cps = 0)
+    {
+        su_init();
+        root = su_root_create(nullptr);
+        SipAgentConfig ca{"sip:127.0.0.1:25061;transport=udp", "127.0.0.1:25061",
+                          {{"to-b", {{loopback, 25062}}, 0, 0}}};
+        SipAgentConfig cb{"sip:127.0.0.1:25062;transport=udp", "127.0.0.1:25062",
+                          {{"to-a", {{loopback, 25061}}, 0, b_cps}}};
+        a.emplace(root, ca, CauseMap{}, &a_model);
+        b.emplace(root, cb, CauseMap{}, &b_model);
+    }
+    ~Pair()
+    {
+        a.reset();
+        b.reset();
+        su_root_destroy(root);
+        su_deinit();
+    }
+    template <class Done>
+    bool run(double seconds, Done done)
+    {
+        auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (std::chrono::steady_clock::now() < end) {
+            su_root_step(root, 10);
+            if (done()) {
+                return true;
+            }
+        }
+        return false;
+    }
+    int64_t call(const std::string& called = "5551234")
+    {
+        SipCallInfo info;
+        info.called = called;
+        info.calling = "301234567";
+        return a->call_setup("to-b", info, LocalMedia{loopback, 30000, 8, 20});
+    }
+};
+
+}  // namespace
+
+TEST_CASE("sdp: the audio line of an offer, and ours", "[sip]")
+{
+    const std::string offer = "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n"
+                              "m=audio 49170 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+                              "a=rtpmap:101 telephone-event/8000\r\na=ptime:30\r\n";
+    auto m = parse_audio(offer);
+    REQUIRE(m);
+    CHECK(m->ipv4 == 0xc0000209);
+    CHECK(m->port == 49170);
+    CHECK(m->payload_types == std::vector<int>{0, 8, 101});
+    CHECK(m->ptime_ms == 30);
+    CHECK_FALSE(m->inactive);
+    CHECK(choose_g711(*m, 8) == 8);
+    CHECK(choose_g711(*m, 0) == 0);
+    CHECK(choose_g711(RemoteMedia{0, 1, {18, 9}, 0, false}, 8) == -1);
+    CHECK_FALSE(parse_audio("garbage"));
+    CHECK_FALSE(parse_audio("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\n"));
+    auto ours = parse_audio(describe(LocalMedia{0x0a000001, 20000, 0, 20}, 7, 1));
+    REQUIRE(ours);
+    CHECK(ours->ipv4 == 0x0a000001);
+    CHECK(ours->payload_types == std::vector<int>{0});
+}
+
+TEST_CASE("sip agent: INVITE, 180, 200 with SDP both ways, BYE with its Q.850 Reason", "[sip]")
+{
+    Pair p;
+    int64_t id = p.call();
+    REQUIRE(id > 0);
+    REQUIRE(p.run(5.0, [&] { return !p.a_model.answered.empty(); }));
+    REQUIRE(p.b_model.infos.size() == 1);
+    CHECK(p.b_model.infos[0].trunk == "to-a");
+    CHECK(p.b_model.infos[0].called == "5551234");
+    CHECK(p.b_model.infos[0].calling == "301234567");
+    CHECK(p.b_model.infos[0].remote.port == 30000);  // A's offer
+    CHECK(p.a_model.progress == std::vector<int>{180});
+    CHECK(p.a_model.answered[0].port == 40000);  // B's answer
+    CHECK(p.a_model.answered[0].payload_types == std::vector<int>{8});
+    CHECK(p.a->status().trunks.at("to-b").active == 1);
+    // B hangs up with cause 16: A hears BYE with Reason Q.850 16.
+    p.b->call_hangup(p.b_model.incoming[0], 16);
+    REQUIRE(p.run(5.0, [&] { return !p.a_model.cleared.empty(); }));
+    CHECK(p.a_model.cleared[0].second == 16);
+    REQUIRE(p.run(5.0, [&] { return p.a->status().trunks.at("to-b").active == 0 && p.b->status().trunks.at("to-a").active == 0; }));
+}
+
+TEST_CASE("sip agent: a refusal crosses as 486 with Reason Q.850 17; early media is a 183 with SDP", "[sip]")
+{
+    Pair p;
+    p.b_model.on_invite = Recorder::OnInvite::reject;
+    p.b_model.reject_cause = 17;
+    REQUIRE(p.call() > 0);
+    REQUIRE(p.run(5.0, [&] { return !p.a_model.cleared.empty(); }));
+    CHECK(p.a_model.cleared[0].second == 17);
+    CHECK(p.b->status().trunks.at("to-a").final_responses_out.at(486) == 1);
+    CHECK(p.a->status().trunks.at("to-b").final_responses_in.at(486) == 1);
+
+    p.b_model.on_invite = Recorder::OnInvite::early_answer;
+    int64_t id = p.call();
+    REQUIRE(p.run(5.0, [&] { return !p.a_model.progress.empty(); }));
+    CHECK(p.a_model.progress.back() == -183);  // with SDP
+    // A gives up before the answer: CANCEL; B hears it with the cause.
+    p.a->call_hangup(static_cast<uint32_t>(id), 16);
+    REQUIRE(p.run(5.0, [&] { return !p.b_model.cleared.empty(); }));
+    CHECK(p.b_model.cleared[0].second == 16);
+    REQUIRE(p.run(5.0, [&] { return p.b->status().trunks.at("to-a").active == 0; }));
+}
+
+TEST_CASE("sip agent: calls per second over the limit get 503, the next second is served", "[sip]")
+{
+    Pair p(1.0);  // B admits one INVITE per second from A
+    p.b_model.on_invite = Recorder::OnInvite::ring_answer;
+    REQUIRE(p.call() > 0);
+    REQUIRE(p.call() > 0);
+    p.run(5.0, [&] { return p.a_model.answered.size() + p.a_model.cleared.size() == 2; });
+    INFO("answered " << p.a_model.answered.size() << " cleared " << p.a_model.cleared.size() << " b incoming " << p.b_model.incoming.size() << " refused " << p.b->status().trunks.at("to-a").refused_limit);
+    REQUIRE(p.a_model.answered.size() + p.a_model.cleared.size() == 2);
+    CHECK(p.a_model.answered.size() == 1);
+    REQUIRE(p.a_model.cleared.size() == 1);
+    CHECK(p.a_model.cleared[0].second == 34);  // 503 with Reason Q.850 34
+    CHECK(p.b->status().trunks.at("to-a").refused_limit == 1);
+}
+
+TEST_CASE("sip agent: an INVITE from a source no trunk lists is refused with 403 and counted", "[sip]")
+{
+    su_init();
+    su_root_t* root = su_root_create(nullptr);
+    {
+        Recorder m_gw, m_stranger;
+        SipAgent gw(root, {"sip:127.0.0.1:25063;transport=udp", "127.0.0.1:25063", {{"pbx", {{0x7f000009, 5060}}, 0, 0}}},
+                    CauseMap{}, &m_gw);
+        SipAgent stranger(root,
+                          {"sip:127.0.0.1:25064;transport=udp", "127.0.0.1:25064", {{"gw", {{loopback, 25063}}, 0, 0}}},
+                          CauseMap{}, &m_stranger);
+        SipCallInfo info;
+        info.called = "900123";
+        REQUIRE(stranger.call_setup("gw", info, LocalMedia{loopback, 30002, 8, 20}) > 0);
+        auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (m_stranger.cleared.empty() && std::chrono::steady_clock::now() < end) {
+            su_root_step(root, 10);
+        }
+        REQUIRE(m_stranger.cleared.size() == 1);
+        CHECK(m_stranger.cleared[0].second == 21);  // 403 -> call rejected
+        CHECK(gw.status().refused_acl == 1);
+        CHECK(m_gw.incoming.empty());
+    }
+    su_root_destroy(root);
+    su_deinit();
+}
