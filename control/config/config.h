@@ -159,6 +159,38 @@ struct Route {
     std::vector<int> failover_causes; // Q.850 causes that move on to the next destination
 };
 
+// A SIP trunk ([[sip.trunk]]): the peers our INVITEs go to (the first)
+// and the only sources whose INVITEs are accepted on it (the ACL).
+struct SipTrunk {
+    std::string name;
+    uint32_t line;
+    struct Peer {
+        uint32_t ipv4;  // host order
+        uint16_t port;
+    };
+    std::vector<Peer> peers;
+    uint32_t max_calls = 0;          // concurrent calls both ways; 0: no limit
+    double calls_per_second = 0;     // incoming INVITEs; 0: no limit
+};
+
+// A row of the Q.850 <-> SIP table overridden ([[sip.cause_map]]).
+struct SipCauseOverride {
+    int q850;
+    int sip;
+    bool to_sip;   // Q.850 -> SIP status
+    bool to_q850;  // SIP status -> Q.850
+};
+
+// SIP ([sip]): where the control process listens; trunks; cause table.
+struct Sip {
+    bool enabled = false;
+    uint32_t listen_ipv4 = 0;
+    uint16_t listen_port = 5060;
+    std::string transport = "udp";
+    std::vector<SipTrunk> trunks;
+    std::vector<SipCauseOverride> cause_map;
+};
+
 struct Control {
     std::string socket;
     std::string metrics_host;
@@ -186,6 +218,7 @@ struct Config {
     std::vector<Span> spans;
     Media media;
     std::vector<Route> routes;
+    Sip sip;
     Control control;
     Log log;
     Cdr cdr;
@@ -194,6 +227,8 @@ struct Config {
     uint32_t worker_index(uint32_t worker_id) const;
     // The span with this name; nullptr when there is none.
     const Span* span(const std::string& name) const;
+    // The SIP trunk with this name; nullptr when there is none.
+    const SipTrunk* sip_trunk(const std::string& name) const;
     std::string metrics_url() const;
 };
 

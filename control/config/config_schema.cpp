@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -615,14 +616,16 @@ void read_routes(TableReader& root, Config& c, const std::string& file, std::vec
                 r.problem(r.line_of(key), fmt::format("{} \"{}\": only digits, * and #", key, **value));
             }
         }
+        // A route names ISDN spans and SIP trunks.
         auto span_with_isdn = [&c](const std::string& n) {
-            return std::any_of(c.spans.begin(), c.spans.end(),
+            return c.sip_trunk(n) != nullptr ||
+                   std::any_of(c.spans.begin(), c.spans.end(),
                                [&n](const Span& s) { return s.name == n && s.has_isdn; });
         };
         if (from) {
             for (const auto& n : *from) {
                 if (!span_with_isdn(n)) {
-                    r.problem(r.line_of("from"), fmt::format("from \"{}\": no span of that name with [span.isdn]", n));
+                    r.problem(r.line_of("from"), fmt::format("from \"{}\": no span of that name with [span.isdn], nor SIP trunk", n));
                 }
             }
             route.from = *from;
@@ -633,7 +636,7 @@ void read_routes(TableReader& root, Config& c, const std::string& file, std::vec
             }
             for (const auto& n : *to) {
                 if (!span_with_isdn(n)) {
-                    r.problem(r.line_of("to"), fmt::format("to \"{}\": no span of that name with [span.isdn]", n));
+                    r.problem(r.line_of("to"), fmt::format("to \"{}\": no span of that name with [span.isdn], nor SIP trunk", n));
                 }
             }
             route.to = *to;
@@ -710,6 +713,105 @@ void read_media(TableReader& root, Config& c, const std::string& file, std::vect
     }
     if (range_ok) {
         check_rtp_range_free(c, file, r.line_of("rtp_port_min"), p);
+    }
+    r.finish();
+}
+
+// "IPV4:PORT" (port optional when `default_port` is non-zero).
+std::optional<std::pair<uint32_t, uint16_t>> parse_endpoint(const std::string& v, uint16_t default_port)
+{
+    auto colon = v.rfind(':');
+    std::string host = colon == std::string::npos ? v : v.substr(0, colon);
+    auto ip = parse_ipv4(host);
+    if (!ip) {
+        return std::nullopt;
+    }
+    if (colon == std::string::npos) {
+        if (default_port == 0) {
+            return std::nullopt;
+        }
+        return std::make_pair(*ip, default_port);
+    }
+    std::string port = v.substr(colon + 1);
+    char* end = nullptr;
+    long n = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end != '\0' || n < 1 || n > 65535) {
+        return std::nullopt;
+    }
+    return std::make_pair(*ip, static_cast<uint16_t>(n));
+}
+
+void read_sip(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    const toml::table* t = root.table("sip", false);
+    if (t == nullptr) {
+        return;
+    }
+    TableReader r(*t, "sip", file, p);
+    c.sip.enabled = true;
+    if (auto v = r.string("listen")) {
+        if (auto ep = parse_endpoint(*v, 5060)) {
+            c.sip.listen_ipv4 = ep->first;
+            c.sip.listen_port = ep->second;
+        } else {
+            r.problem(r.line_of("listen"), fmt::format("'sip.listen' = \"{}\" must be IPV4[:PORT]", *v));
+        }
+    }
+    if (auto v = r.choice("transport", {"udp"}, "udp")) {
+        c.sip.transport = *v;
+    }
+    std::map<std::string, uint32_t> names;
+    std::size_t i = 0;
+    for (const toml::table* tt : r.tables("trunk", false)) {
+        TableReader w(*tt, fmt::format("sip.trunk[{}]", i++), file, p);
+        SipTrunk trunk;
+        trunk.line = w.table_line();
+        if (auto n = w.string("name")) {
+            trunk.name = *n;
+            auto [it, fresh] = names.emplace(*n, w.line_of("name"));
+            if (!fresh) {
+                w.problem(w.line_of("name"), fmt::format("duplicate SIP trunk name \"{}\" (first on line {})", *n, it->second));
+            }
+            if (c.span(*n) != nullptr) {
+                w.problem(w.line_of("name"), fmt::format("SIP trunk \"{}\": a span has that name (routes name either)", *n));
+            }
+        }
+        if (auto peers = w.string_array("peers", true)) {
+            if (peers->empty()) {
+                w.problem(w.line_of("peers"), "peers: at least one IPV4[:PORT]");
+            }
+            for (const auto& s : *peers) {
+                if (auto ep = parse_endpoint(s, 5060)) {
+                    trunk.peers.push_back({ep->first, ep->second});
+                } else {
+                    w.problem(w.line_of("peers"), fmt::format("peer \"{}\" must be IPV4[:PORT]", s));
+                }
+            }
+        }
+        if (auto v = w.integer("max_calls", 0, 100000, 0)) {
+            trunk.max_calls = static_cast<uint32_t>(*v);
+        }
+        if (auto v = w.integer("calls_per_second", 0, 100000, 0)) {
+            trunk.calls_per_second = static_cast<double>(*v);
+        }
+        w.finish();
+        c.sip.trunks.push_back(std::move(trunk));
+    }
+    i = 0;
+    for (const toml::table* tt : r.tables("cause_map", false)) {
+        TableReader w(*tt, fmt::format("sip.cause_map[{}]", i++), file, p);
+        SipCauseOverride o{};
+        auto q = w.integer("q850", 1, 127);
+        auto s = w.integer("sip", 300, 699);
+        auto d = w.choice("direction", {"both", "to_sip", "to_q850"}, "both");
+        if (q && s && d) {
+            o.q850 = static_cast<int>(*q);
+            o.sip = static_cast<int>(*s);
+            o.to_sip = *d != "to_q850";
+            o.to_q850 = *d != "to_sip";
+            c.sip.cause_map.push_back(o);
+        }
+        w.finish();
     }
     r.finish();
 }
@@ -835,6 +937,16 @@ const Span* Config::span(const std::string& name) const
     return nullptr;
 }
 
+const SipTrunk* Config::sip_trunk(const std::string& name) const
+{
+    for (const SipTrunk& t : sip.trunks) {
+        if (t.name == name) {
+            return &t;
+        }
+    }
+    return nullptr;
+}
+
 uint32_t Config::worker_index(uint32_t worker_id) const
 {
     for (uint32_t i = 0; i < dataplane.workers.size(); ++i) {
@@ -869,6 +981,7 @@ Config load_string(std::string_view text, const std::string& source_name)
     read_ports(r, c, source_name, problems);
     read_spans(r, c, source_name, problems);
     read_media(r, c, source_name, problems);
+    read_sip(r, c, source_name, problems);
     read_routes(r, c, source_name, problems);
     read_control(r, c, source_name, problems);
     read_log(r, c, source_name, problems);

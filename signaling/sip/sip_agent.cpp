@@ -81,7 +81,7 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
                       NUTAG_MEDIA_ENABLE(1), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                       // A 503 with Retry-After to our INVITE is a refusal the
                       // route may fail over on, not a request to wait and resend.
-                      NUTAG_RETRY_AFTER_ENABLE(0),
+                      NUTAG_MAX_RETRY_AFTER(0),
                       SIPTAG_USER_AGENT_STR("trunkgw"), TAG_END());
     if (_nua == nullptr) {
         throw std::runtime_error("sip: cannot bind " + _cfg.bind_url + " (address in use or not ours?)");
