@@ -205,8 +205,9 @@ void IsdnSpans::poll()
             e->was_restarting = e->link->restarting();
             const auto& c = e->link->counters();
             if (!e->was_restarting) {
-                spdlog::info("span {}: B-channel restart complete: {} acknowledged in all, {} sent again, {} timed out",
-                             name, c.restart_acks, c.restart_retries, c.restart_timeouts);
+                spdlog::info("{} {}: B-channel restart complete: {} acknowledged in all, {} sent again, {} timed out",
+                             e->nfas_group.empty() ? "span" : "NFAS group", name, c.restart_acks, c.restart_retries,
+                             c.restart_timeouts);
             }
         }
     }

@@ -161,12 +161,17 @@ connected() {  # connected N: bounded wait until N calls are connected in the ga
     return 1
 }
 check "two calls connected through the group" connected 2
+switchovers=$(show_spans "j['spans'][0]['isdn']['counters']['dchannel_switchovers']")
+link_downs=$(show_spans "j['spans'][0]['isdn']['counters']['dchannel_down']")
+# Earlier "down" lines: a loaded machine may have let the links time out
+# between two pstn-sim runs.
+a_downs=$(grep -c "NFAS group g1: D-channel on span t-a down" "$TEST_DIR/control.log")
 kill -USR1 "$PID_sim2"
 check "the primary D-channel goes down on the gateway (T203 + N200 x T200 of silence)" \
-    wait_log "$TEST_DIR/control.log" "NFAS group g1: D-channel on span t-a down" 30
+    wait_count "$TEST_DIR/control.log" "NFAS group g1: D-channel on span t-a down" $((a_downs + 1)) 30
 check "... the backup is active, the group never went down, and the calls live on" \
-    same "$(show_spans "[(s['name'], s['nfas']['active']) for s in j['spans'] if s['name'] != 't-c'], j['spans'][0]['isdn']['counters']['dchannel_switchovers'], j['spans'][0]['isdn']['counters']['dchannel_down']") $(connected 2 && echo live)" \
-         "([('t-a', False), ('t-b', True)], 1, 0) live"
+    same "$(show_spans "[(s['name'], s['nfas']['active']) for s in j['spans'] if s['name'] != 't-c'], j['spans'][0]['isdn']['counters']['dchannel_switchovers'] > $switchovers, j['spans'][0]['isdn']['counters']['dchannel_down'] == $link_downs") $(connected 2 && echo live)" \
+         "([('t-a', False), ('t-b', True)], True, True) live"
 calls_done() {  # bounded wait for the 4 records (2 placed + the 2 the gateway sent on)
     for i in $(seq 400); do
         test "$(wc -l <"$TEST_DIR/calls2.json")" = 4 && return 0
@@ -194,14 +199,15 @@ check "pstn-sim: no call left on its side either" \
 # 3. The carrier comes back with its primary D-channel still silent: the
 #    group runs on the backup alone; then the primary returns.
 start sim3 "$SIM" "${SPANS[@]}" "${BEHAVE[@]}" --silence-span t-a --silence-at-start --originate 2 \
-    --originate-span t-c --rate 2 --concurrency 1 --called 2001 --hold-ms 2000 --calls "$TEST_DIR/calls3.json" \
+    --originate-span t-c --rate 2 --concurrency 1 --called 2001 --hold-ms 3000 --calls "$TEST_DIR/calls3.json" \
     --seconds 90
-check "new calls go through the backup D-channel: 2 answered, tone both ways" \
-    bash -c "for i in \$(seq 600); do test \"\$(wc -l <$TEST_DIR/calls3.json)\" = 4 && break; sleep 0.1; done
-             test \"\$(python3 -c '
+for i in $(seq 600); do test "$(wc -l <"$TEST_DIR/calls3.json")" = 4 && break; sleep 0.1; done
+check "new calls go through the backup D-channel: 2 answered, tone both ways (SINAD >= 35 dB on 4 legs)" \
+    same "$(python3 -c '
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
-print(sum(r[\"cause\"] == 16 and r.get(\"audio\", {}).get(\"tone_sinad_db\", 0) >= 35 for r in rs))' $TEST_DIR/calls3.json)\" = 4"
+print([(r["cause"], r.get("audio", {}).get("tone_sinad_db", 0) >= 35) for r in rs])' "$TEST_DIR/calls3.json")" \
+         "[(16, True), (16, True), (16, True), (16, True)]"
 check "... t-b active, t-a down" \
     test "$(show_spans "[(s['name'], s['isdn']['dchannel'], s['nfas']['active']) for s in j['spans'] if s['name'] != 't-c']")" \
          = "[('t-a', 'down', False), ('t-b', 'up', True)]"
