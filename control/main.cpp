@@ -20,6 +20,7 @@
 #include "control/mgmt_call_commands.h"
 #include "control/mgmt_commands.h"
 #include "control/session_manager.h"
+#include "control/sip_setup.h"
 #include "control/mgmt_server.h"
 #include "control/status.h"
 
@@ -62,6 +63,14 @@ int run(const trunkgw::config::Config& cfg)
         spdlog::critical("{}", e.what());
         return 1;
     }
+    std::unique_ptr<trunkgw::sip::SipAgent> sip;
+    try {
+        sip = make_sip_agent(loop, cfg, &calls);
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
+    calls.set_sip(sip.get());
     auto snapshot = [&] {
         Snapshot s = take_snapshot(link, cfg, start_ns, mgmt_counters);
         const SessionManagerCounters& c = sessions.counters();
@@ -123,6 +132,8 @@ int run(const trunkgw::config::Config& cfg)
     // The observers point at objects destroyed before the link (which
     // detaches in its destructor): they must not run after this.
     link.set_observers({});
+    calls.set_sip(nullptr);
+    sip.reset();  // nua_shutdown: BYE/CANCEL sent, transports closed
     loop.remove_fd(sig_watch);
     close(sfd);
     return 0;

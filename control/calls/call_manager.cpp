@@ -19,6 +19,8 @@ constexpr int cause_unallocated = 1;          // no route for the number
 constexpr int cause_normal = 16;              // operator drop
 constexpr int cause_invalid_number = 28;      // Q.931 5.2.4.3: T302 expired, number incomplete
 constexpr int cause_network_out_of_order = 38;  // a destination span without ISDN running
+constexpr int cause_resource_unavailable = 47;  // no RTP session for a SIP call
+constexpr int cause_incompatible_destination = 88;  // SIP to SIP: no B-channel to carry it
 
 }  // namespace
 
@@ -42,6 +44,7 @@ bool CallManager::is_t1(const std::string& span) const
 
 void CallManager::connect_media(Call& c)
 {
+    // PRI to PRI only: a SIP call's media is sip_media().
     if (_sessions == nullptr || c.in.link == nullptr || c.out.link == nullptr) {
         return;
     }
@@ -103,9 +106,9 @@ int64_t CallManager::unix_ms()
         .count();
 }
 
-CallManager::Call* CallManager::find(const isdn::PriLink& link, uint32_t call, bool* incoming)
+CallManager::Call* CallManager::find(const void* owner, uint32_t call, bool* incoming)
 {
-    auto it = _by_leg.find({&link, call});
+    auto it = _by_leg.find({owner, call});
     if (it == _by_leg.end()) {
         return nullptr;
     }
@@ -113,7 +116,7 @@ CallManager::Call* CallManager::find(const isdn::PriLink& link, uint32_t call, b
     if (ct == _calls.end()) {
         return nullptr;
     }
-    *incoming = ct->second.in.link == &link && ct->second.in.call == call;
+    *incoming = ct->second.in.owner() == owner && ct->second.in.call == call;
     return &ct->second;
 }
 
@@ -129,7 +132,7 @@ void CallManager::call_incoming(isdn::PriLink& link, uint32_t call, const isdn::
     c.st.calling = info.calling.digits;
     c.st.setup_unix_ms = unix_ms();
     c.info = info;
-    c.in = {&link, call};
+    c.in = {&link, nullptr, call};
     _by_leg[{&link, call}] = id;
     ++_c.offered;
     ++_c.active;
@@ -179,7 +182,7 @@ void CallManager::route(Call& c, bool after_t302)
         int cause = after_t302 ? cause_invalid_number : cause_unallocated;
         spdlog::info("call {}: {} -> {} from {}: no route, cause {}", c.st.id, c.st.calling, c.st.called, c.st.in.span,
                      cause);
-        c.in.link->call_hangup(c.in.call, cause);
+        leg_hangup(c.in, cause);
         end(c, cause, "gateway");
         return;
     }
@@ -188,7 +191,7 @@ void CallManager::route(Call& c, bool after_t302)
     c.st.route = r->name;
     c.st.called_out = manipulate_called(*r, c.st.called);
     // Q.931 5.2.5.2: the call is being routed; the channel is confirmed.
-    c.in.link->call_proceeding(c.in.call, false);
+    leg_proceeding(c, c.in);
     try_next_destination(c, cause_network_out_of_order);
 }
 
@@ -196,6 +199,21 @@ void CallManager::try_next_destination(Call& c, int last_cause)
 {
     while (c.next_destination < c.route->to.size()) {
         const std::string& span = c.route->to[c.next_destination++];
+        if (_cfg.sip_trunk(span) != nullptr) {
+            if (c.in.link != nullptr && _sip != nullptr && _sessions != nullptr) {
+                place_sip(c, span, last_cause);
+                return;  // placed, or refused and moved on (or ended) there
+            }
+            // SIP to SIP has no B-channel for the media: not ours to carry.
+            const int cause = _sip == nullptr ? cause_network_out_of_order : cause_incompatible_destination;
+            c.tried.push_back(span + ":" + std::to_string(cause));
+            last_cause = cause;
+            if (!fails_over(*c.route, cause)) {
+                break;
+            }
+            ++_c.failovers;
+            continue;
+        }
         isdn::PriLink* link = _find_link(span);
         int cause = cause_network_out_of_order;
         if (link != nullptr) {
@@ -212,9 +230,14 @@ void CallManager::try_next_destination(Call& c, int last_cause)
             ++_c.attempts;
             int64_t id = link->call_setup(out, span);
             if (id > 0) {
-                c.out = {link, static_cast<uint32_t>(id)};
+                c.out = {link, nullptr, static_cast<uint32_t>(id)};
                 _by_leg[{link, c.out.call}] = c.st.id;
                 c.st.out.span = span;
+                if (c.in.sip != nullptr) {
+                    // The codec for the SIP side: the offer's G.711 closest
+                    // to this span's law (nothing to convert then).
+                    c.sip_payload_type = sip::choose_g711(c.sip_remote, is_t1(span) ? 0 : 8);
+                }
                 c.st.out.channel = timeslot_of(*link, c.out.call);
                 c.st.state = "dialing";
                 return;
@@ -230,7 +253,56 @@ void CallManager::try_next_destination(Call& c, int last_cause)
         ++_c.failovers;
     }
     const int to_caller = cause_across_legs(last_cause);
-    c.in.link->call_hangup(c.in.call, to_caller);
+    leg_hangup(c.in, to_caller);
+    end(c, to_caller, "callee");
+}
+
+void CallManager::place_sip(Call& c, const std::string& trunk, int last_cause)
+{
+    // The media first: our SDP offer names the session's address and port.
+    const uint8_t pt = is_t1(c.st.in.span) ? 0 : 8;
+    int cause = cause_resource_unavailable;
+    try {
+        SessionRequest r;
+        r.span = c.st.in.span;
+        r.timeslot = static_cast<uint32_t>(c.st.in.channel);
+        r.payload_type = pt;
+        SessionHandle h = _sessions->create(r);
+        c.st.media_in = h.slot + 1;
+        c.sip_local = {h.local_ipv4, h.local_port, pt, _cfg.media.ptime_ms};
+        c.sip_payload_type = pt;
+        sip::SipCallInfo out;
+        out.called = c.st.called_out;
+        out.calling = c.info.calling.digits;
+        out.calling_name = c.info.calling_name;
+        out.privacy = c.info.calling.presentation == 1;  // Q.931 4.5.10: presentation restricted
+        ++_c.attempts;
+        int64_t id = _sip->call_setup(trunk, out, c.sip_local);
+        if (id > 0) {
+            c.out = {nullptr, _sip, static_cast<uint32_t>(id)};
+            _by_leg[{_sip, c.out.call}] = c.st.id;
+            c.st.out = {trunk, 0, true};
+            c.st.state = "dialing";
+            ++_c.media_connected;
+            return;
+        }
+        cause = static_cast<int>(-id);
+    } catch (const SessionError& e) {
+        ++_c.media_failed;
+        spdlog::warn("call {}: no RTP session on {}/{} for SIP trunk {}: {}", c.st.id, c.st.in.span, c.st.in.channel,
+                     trunk, e.what());
+    }
+    release_media(c);
+    c.tried.push_back(trunk + ":" + std::to_string(cause));
+    spdlog::info("call {}: {} refused it with cause {}", c.st.id, trunk, cause);
+    if (fails_over(*c.route, cause) && c.next_destination < c.route->to.size()) {
+        ++_c.failovers;
+        try_next_destination(c, cause);
+        return;
+    }
+    (void)last_cause;
+    const int to_caller = cause_across_legs(cause);
+    leg_hangup(c.in, to_caller);
     end(c, to_caller, "callee");
 }
 
@@ -245,22 +317,23 @@ void CallManager::call_progress(isdn::PriLink& link, uint32_t call, isdn::PriCal
     c->st.out.channel = timeslot_of(link, call);
     if (inband && what != isdn::PriCallProgress::setup_acknowledged) {
         // In-band tones or announcements from the far end (PI #1/#8): the
-        // caller hears them before the answer (Q.931 5.1.7).
+        // caller hears them before the answer (Q.931 5.1.7; a SIP caller
+        // by early media, leg_alerting / leg_progress).
         connect_media(*c);
     }
     if (what == isdn::PriCallProgress::alerting) {
         c->st.state = "alerting";
         if (!c->caller_alerted) {
             c->caller_alerted = true;
-            c->in.link->call_alerting(c->in.call, inband);
+            leg_alerting(*c, c->in, inband);
         } else if (inband) {
             // A second destination (after a failover) alerts: the caller
             // is in the call-received state already; its tones come
             // in-band (Q.931 5.1.7 PROGRESS).
-            c->in.link->call_progress(c->in.call);
+            leg_progress(*c, c->in);
         }
     } else if (what == isdn::PriCallProgress::progress && inband) {
-        c->in.link->call_progress(c->in.call);
+        leg_progress(*c, c->in);
     }
 }
 
@@ -272,8 +345,11 @@ void CallManager::call_answered(isdn::PriLink& link, uint32_t call)
         return;
     }
     c->st.out.channel = timeslot_of(link, call);
-    c->in.link->call_answer(c->in.call);
     connect_media(*c);
+    leg_answer(*c, c->in);
+    if (_calls.find(c->st.id) == _calls.end()) {
+        return;  // the SIP side could not be answered (no media): ended
+    }
     c->st.state = "connected";
     c->st.answer_unix_ms = unix_ms();
     ++_c.answered;
@@ -281,36 +357,215 @@ void CallManager::call_answered(isdn::PriLink& link, uint32_t call)
 
 void CallManager::call_cleared(isdn::PriLink& link, uint32_t call, int cause)
 {
+    leg_cleared(&link, call, cause);
+}
+
+void CallManager::leg_cleared(const void* owner, uint32_t call, int cause)
+{
     bool incoming = false;
-    Call* c = find(link, call, &incoming);
+    Call* c = find(owner, call, &incoming);
     if (c == nullptr) {
         return;
     }
-    _by_leg.erase({&link, call});
+    _by_leg.erase({owner, call});
     if (incoming) {
         c->in = {};
-        if (c->out.link != nullptr) {
-            c->out.link->call_hangup(c->out.call, cause_across_legs(cause));
-        }
+        leg_hangup(c->out, cause_across_legs(cause));
         end(*c, cause, "caller");
         return;
     }
+    const bool was_sip = c->out.sip != nullptr;
     c->out = {};
-    if (c->st.answer_unix_ms == 0 && c->st.media_in == 0 && c->route != nullptr && fails_over(*c->route, cause) &&
+    const bool media_joined = was_sip ? false : c->st.media_in != 0;
+    if (c->st.answer_unix_ms == 0 && !media_joined && c->route != nullptr && fails_over(*c->route, cause) &&
         c->next_destination < c->route->to.size()) {
         ++_c.failovers;
         c->tried.push_back(c->st.out.span + ":" + std::to_string(cause));
         spdlog::info("call {}: {} cleared it with cause {} before answer: next destination", c->st.id, c->st.out.span,
                      cause);
+        if (was_sip) {
+            release_media(*c);  // made for that trunk's offer
+        }
         c->st.out = {};
         try_next_destination(*c, cause);
         return;
     }
     const int to_caller = cause_across_legs(cause);
-    if (c->in.link != nullptr) {
-        c->in.link->call_hangup(c->in.call, to_caller);
-    }
+    leg_hangup(c->in, to_caller);
     end(*c, to_caller, "callee");
+}
+
+// --- SIP legs.
+
+void CallManager::sip_incoming(sip::SipAgent& agent, uint32_t call, const sip::SipCallInfo& info)
+{
+    uint64_t id = _next_id++;
+    Call& c = _calls[id];
+    c.st.id = id;
+    c.st.state = "routing";
+    c.st.in = {info.trunk, 0, true};
+    c.st.called = info.called;
+    c.st.calling = info.calling;
+    c.st.setup_unix_ms = unix_ms();
+    // The SIP caller as a Q.931 calling party number (RFC 3398 7.2.1.2):
+    // unknown type, E.164 plan; Privacy: id -> presentation restricted;
+    // a trusted peer's identity -> user-provided, verified and passed.
+    c.info.called.digits = info.called;
+    c.info.called.ton = 0;
+    c.info.calling.digits = info.calling;
+    c.info.calling.ton = 0;
+    c.info.calling.presentation = info.privacy ? 1 : 0;
+    c.info.calling.screening = 1;
+    c.info.calling_name = info.calling_name;
+    c.info.sending_complete = true;
+    c.sip_remote = info.remote;
+    c.in = {nullptr, &agent, call};
+    _by_leg[{&agent, call}] = id;
+    ++_c.offered;
+    ++_c.active;
+    route(c, false);
+}
+
+void CallManager::sip_progress(sip::SipAgent& agent, uint32_t call, int status, const sip::RemoteMedia* early)
+{
+    bool incoming = false;
+    Call* c = find(&agent, call, &incoming);
+    if (c == nullptr || incoming) {
+        return;
+    }
+    if (early != nullptr) {
+        update_sip_remote(*c, *early);
+    }
+    // 180 -> ALERTING; 183 (or 180) with SDP -> in-band information:
+    // ALERTING or PROGRESS with PI #8 (Q.931 5.1.7), the audio flows now.
+    const bool inband = early != nullptr;
+    if (status == 180) {
+        c->st.state = "alerting";
+        if (!c->caller_alerted) {
+            c->caller_alerted = true;
+            leg_alerting(*c, c->in, inband);
+            return;
+        }
+    }
+    if (inband) {
+        leg_progress(*c, c->in);
+    }
+}
+
+void CallManager::sip_answered(sip::SipAgent& agent, uint32_t call, const sip::RemoteMedia& remote)
+{
+    bool incoming = false;
+    Call* c = find(&agent, call, &incoming);
+    if (c == nullptr || incoming) {
+        return;
+    }
+    update_sip_remote(*c, remote);
+    leg_answer(*c, c->in);
+    c->st.state = "connected";
+    c->st.answer_unix_ms = unix_ms();
+    ++_c.answered;
+}
+
+void CallManager::sip_cleared(sip::SipAgent& agent, uint32_t call, int q850)
+{
+    leg_cleared(&agent, call, q850);
+}
+
+bool CallManager::sip_media(Call& c)
+{
+    if (c.st.media_in != 0) {
+        return true;
+    }
+    if (_sessions == nullptr || c.out.link == nullptr || c.sip_payload_type < 0) {
+        return false;
+    }
+    try {
+        SessionRequest r;
+        r.span = c.st.out.span;
+        r.timeslot = static_cast<uint32_t>(c.st.out.channel);
+        r.payload_type = static_cast<uint8_t>(c.sip_payload_type);
+        r.remote_ipv4 = c.sip_remote.ipv4;
+        r.remote_port = c.sip_remote.port;
+        SessionHandle h = _sessions->create(r);
+        c.st.media_in = h.slot + 1;
+        c.sip_local = {h.local_ipv4, h.local_port, c.sip_payload_type, _cfg.media.ptime_ms};
+        ++_c.media_connected;
+        return true;
+    } catch (const SessionError& e) {
+        ++_c.media_failed;
+        spdlog::warn("call {}: no RTP session on {}/{}: {}", c.st.id, c.st.out.span, c.st.out.channel, e.what());
+        return false;
+    }
+}
+
+void CallManager::update_sip_remote(Call& c, const sip::RemoteMedia& remote)
+{
+    c.sip_remote = remote;
+    if (c.st.media_in != 0 && _sessions != nullptr && remote.port != 0) {
+        try {
+            _sessions->modify(c.st.media_in - 1, remote.ipv4, remote.port, !remote.inactive);
+        } catch (const SessionError& e) {
+            spdlog::warn("call {}: session {}: {}", c.st.id, c.st.media_in - 1, e.what());
+        }
+    }
+}
+
+// --- Either kind of leg.
+
+void CallManager::leg_proceeding(Call&, Leg& l)
+{
+    if (l.link != nullptr) {
+        l.link->call_proceeding(l.call, false);
+    }
+    // SIP: 100 Trying went out when the INVITE arrived.
+}
+
+void CallManager::leg_alerting(Call& c, Leg& l, bool inband)
+{
+    if (l.link != nullptr) {
+        l.link->call_alerting(l.call, inband);
+    } else if (l.sip != nullptr) {
+        // RFC 3960: 183 with SDP when the far end plays in-band tones, else
+        // 180 (the caller's phone makes its own ringback).
+        l.sip->call_ringing(l.call, inband && sip_media(c) ? &c.sip_local : nullptr);
+    }
+}
+
+void CallManager::leg_progress(Call& c, Leg& l)
+{
+    if (l.link != nullptr) {
+        l.link->call_progress(l.call);
+    } else if (l.sip != nullptr && sip_media(c)) {
+        l.sip->call_ringing(l.call, &c.sip_local);
+    }
+}
+
+void CallManager::leg_answer(Call& c, Leg& l)
+{
+    if (l.link != nullptr) {
+        l.link->call_answer(l.call);
+        return;
+    }
+    if (l.sip == nullptr) {
+        return;
+    }
+    if (!sip_media(c)) {
+        // No RTP session: nothing could carry the audio.
+        leg_hangup(c.out, cause_resource_unavailable);
+        leg_hangup(c.in, cause_resource_unavailable);
+        end(c, cause_resource_unavailable, "gateway");
+        return;
+    }
+    l.sip->call_answer(l.call, c.sip_local);
+}
+
+void CallManager::leg_hangup(Leg& l, int cause)
+{
+    if (l.link != nullptr) {
+        l.link->call_hangup(l.call, cause);
+    } else if (l.sip != nullptr) {
+        l.sip->call_hangup(l.call, cause);
+    }
 }
 
 std::size_t CallManager::remove_orphan_media()
@@ -354,12 +609,8 @@ bool CallManager::drop(uint64_t id)
         return false;
     }
     Call& c = it->second;
-    if (c.in.link != nullptr) {
-        c.in.link->call_hangup(c.in.call, cause_normal);
-    }
-    if (c.out.link != nullptr) {
-        c.out.link->call_hangup(c.out.call, cause_normal);
-    }
+    leg_hangup(c.in, cause_normal);
+    leg_hangup(c.out, cause_normal);
     ++_c.dropped;
     end(c, cause_normal, "operator");
     return true;
@@ -372,11 +623,11 @@ void CallManager::end(Call& c, int cause, const char* by)
     c.st.cleared_by = by;
     c.st.end_unix_ms = unix_ms();
     c.st.state = "ended";
-    if (c.in.link != nullptr) {
-        _by_leg.erase({c.in.link, c.in.call});
+    if (c.in.up()) {
+        _by_leg.erase({c.in.owner(), c.in.call});
     }
-    if (c.out.link != nullptr) {
-        _by_leg.erase({c.out.link, c.out.call});
+    if (c.out.up()) {
+        _by_leg.erase({c.out.owner(), c.out.call});
     }
     spdlog::info("call {}: {} -> {} ({}) ended, cause {}, cleared by {}", c.st.id, c.st.calling, c.st.called,
                  c.st.route.empty() ? "no route" : c.st.route, cause, by);
@@ -399,7 +650,7 @@ void CallManager::write_cdr(const Call& c)
     nlohmann::json j = {
         {"call_id", s.id},
         {"instance", _cfg.instance.name},
-        {"in", {{"span", s.in.span}, {"channel", s.in.channel}}},
+        {"in", s.in.sip ? nlohmann::json{{"sip_trunk", s.in.span}} : nlohmann::json{{"span", s.in.span}, {"channel", s.in.channel}}},
         {"calling", {{"digits", c.info.calling.digits},
                      {"ton", c.info.calling.ton},
                      {"npi", c.info.calling.npi},
@@ -415,7 +666,8 @@ void CallManager::write_cdr(const Call& c)
         {"destinations_tried", c.tried},
     };
     if (!s.out.span.empty()) {
-        j["out"] = {{"span", s.out.span}, {"channel", s.out.channel}};
+        j["out"] = s.out.sip ? nlohmann::json{{"sip_trunk", s.out.span}}
+                             : nlohmann::json{{"span", s.out.span}, {"channel", s.out.channel}};
     }
     if (!c.info.redirecting.digits.empty()) {
         j["redirecting"] = {{"digits", c.info.redirecting.digits}, {"reason", c.info.redirecting_reason}};

@@ -1,7 +1,8 @@
 // The call model: one call = an incoming leg and an outgoing leg, joined by
-// a route ([[route]], call_routing.h). Now both legs are PRI (a tandem
-// between spans); SIP legs join in issue 6. Runs on the control loop, as
-// the PriCallHandler of every ISDN span:
+// a route ([[route]], call_routing.h). A leg is a PRI call on a span or a
+// SIP call on a trunk; either side may be either. Runs on the control
+// loop, as the PriCallHandler of every ISDN span and the SipCallHandler of
+// the SIP agent. With PRI on both sides:
 //
 //   incoming SETUP --(overlap: digits until Sending Complete or T302)-->
 //   route (none: cause 1; T302 with no route: cause 28, Q.931 5.2.4.3) -->
@@ -10,8 +11,17 @@
 //   answer, moves on to the next) --> ALERTING / PROGRESS / CONNECT passed
 //   back --> either side's clearing cause passed to the other.
 //
-// Call states: routing (overlap digits or choosing), dialing (SETUP out),
-// alerting, connected. Calls end with a Q.850 cause and who cleared.
+// With SIP on one side the same steps map onto INVITE: 100 Trying when
+// it arrives, 180 for ALERTING, 183 with our SDP when the PRI side offers
+// in-band information (PI #1/#8, RFC 3960 early media), 200 with SDP for
+// CONNECT; a failure response, CANCEL or BYE carries its Q.850 cause
+// (interwork/cause_mapping.h) in both directions. The media of such a call
+// is one RTP session on the PRI leg's B-channel, sending to the SIP peer's
+// SDP address.
+//
+// Call states: routing (overlap digits or choosing), dialing (SETUP or
+// INVITE out), alerting, connected. Calls end with a Q.850 cause and who
+// cleared.
 #pragma once
 
 #include <array>
@@ -29,12 +39,14 @@
 #include "control/session_manager.h"
 #include "signaling/isdn/pri_call.h"
 #include "signaling/isdn/pri_link.h"
+#include "signaling/sip/sip_agent.h"
 
 namespace trunkgw::control {
 
 struct CallLegStatus {
-    std::string span;
-    int channel = 0;
+    std::string span;  // the span, or the SIP trunk
+    int channel = 0;   // 0 for a SIP leg
+    bool sip = false;
 };
 
 // One call as `show calls` shows it.
@@ -75,7 +87,7 @@ struct CallCounters {
     std::array<std::atomic<uint64_t>, 128> ended_by_cause{};  // the cause the caller got (Q.850)
 };
 
-class CallManager : public isdn::PriCallHandler {
+class CallManager : public isdn::PriCallHandler, public sip::SipCallHandler {
 public:
     // The PriLink of an ISDN span by name (nullptr: none).
     using FindLink = std::function<isdn::PriLink*(const std::string& span)>;
@@ -87,6 +99,10 @@ public:
     // `cdr` (may be null): one JSON line per ended call.
     CallManager(const config::Config& cfg, FindLink find_link, SessionManager* sessions = nullptr,
                 CdrWriter* cdr = nullptr);
+
+    // The SIP agent calls to and from trunks use (made after the model: it
+    // needs the model as its handler).
+    void set_sip(sip::SipAgent* agent) { _sip = agent; }
 
     // Calls up now (ascending id) and the last history_size that ended.
     std::vector<CallStatus> calls() const;
@@ -108,10 +124,20 @@ public:
     void call_answered(isdn::PriLink& link, uint32_t call) override;
     void call_cleared(isdn::PriLink& link, uint32_t call, int cause) override;
 
+    // sip::SipCallHandler
+    void sip_incoming(sip::SipAgent& agent, uint32_t call, const sip::SipCallInfo& info) override;
+    void sip_progress(sip::SipAgent& agent, uint32_t call, int status, const sip::RemoteMedia* early) override;
+    void sip_answered(sip::SipAgent& agent, uint32_t call, const sip::RemoteMedia& remote) override;
+    void sip_cleared(sip::SipAgent& agent, uint32_t call, int q850) override;
+
 private:
+    // A leg: a PRI call on a link, or a SIP call of the agent.
     struct Leg {
         isdn::PriLink* link = nullptr;
+        sip::SipAgent* sip = nullptr;
         uint32_t call = 0;
+        bool up() const { return link != nullptr || sip != nullptr; }
+        const void* owner() const { return link != nullptr ? static_cast<const void*>(link) : sip; }
     };
     struct Call {
         CallStatus st;
@@ -123,10 +149,29 @@ private:
         std::vector<std::string> tried;  // destinations tried, in order, with the cause each gave
         bool caller_alerted = false;  // ALERTING went to the caller (once only: Q.931 state 7)
         int media_out_channel = 0;    // the outgoing channel the media joined
+        // SIP: the peer's RTP (its offer or answer) and ours (the session on
+        // the PRI leg's B-channel).
+        sip::RemoteMedia sip_remote;
+        sip::LocalMedia sip_local;
+        int sip_payload_type = -1;    // the G.711 codec agreed with the peer
     };
-    using LegKey = std::pair<const isdn::PriLink*, uint32_t>;
+    using LegKey = std::pair<const void*, uint32_t>;
 
-    Call* find(const isdn::PriLink& link, uint32_t call, bool* incoming);
+    Call* find(const void* owner, uint32_t call, bool* incoming);
+    Call* find(const isdn::PriLink& link, uint32_t call, bool* incoming) { return find(static_cast<const void*>(&link), call, incoming); }
+    // What the model asks of either kind of leg (causes are Q.850).
+    void leg_proceeding(Call& c, Leg& l);
+    void leg_alerting(Call& c, Leg& l, bool inband);
+    void leg_progress(Call& c, Leg& l);
+    void leg_answer(Call& c, Leg& l);
+    void leg_hangup(Leg& l, int cause);
+    bool is_sip_call(const Call& c) const { return c.in.sip != nullptr || c.out.sip != nullptr; }
+    // SIP <-> PRI media: the session on the PRI leg's channel (created once,
+    // its remote set from the peer's SDP as it becomes known).
+    bool sip_media(Call& c);
+    void update_sip_remote(Call& c, const sip::RemoteMedia& remote);
+    void place_sip(Call& c, const std::string& trunk, int last_cause);
+    void leg_cleared(const void* owner, uint32_t call, int cause);
     void route(Call& c, bool after_t302);
     void try_next_destination(Call& c, int last_cause);
     void end(Call& c, int cause, const char* by);
@@ -139,6 +184,7 @@ private:
 
     const config::Config& _cfg;
     FindLink _find_link;
+    sip::SipAgent* _sip = nullptr;
     SessionManager* _sessions;
     CdrWriter* _cdr;
     std::map<uint64_t, Call> _calls;

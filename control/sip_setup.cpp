@@ -1,0 +1,56 @@
+// The SIP agent from the config; see sip_setup.h.
+#include "control/sip_setup.h"
+
+#include <arpa/inet.h>
+
+#include <spdlog/spdlog.h>
+
+namespace trunkgw::control {
+
+namespace {
+
+std::string ip_text(uint32_t ipv4)
+{
+    in_addr a{};
+    a.s_addr = htonl(ipv4);
+    char b[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &a, b, sizeof(b));
+    return b;
+}
+
+}  // namespace
+
+std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Config& cfg, sip::SipCallHandler* calls)
+{
+    if (!cfg.sip.enabled) {
+        return nullptr;
+    }
+    sip::SipAgentConfig ac;
+    const std::string host = ip_text(cfg.sip.listen_ipv4) + ":" + std::to_string(cfg.sip.listen_port);
+    ac.bind_url = "sip:" + host + ";transport=" + cfg.sip.transport;
+    ac.contact_host = host;
+    for (const config::SipTrunk& t : cfg.sip.trunks) {
+        sip::SipTrunkConfig tc;
+        tc.name = t.name;
+        for (const auto& p : t.peers) {
+            tc.peers.push_back({p.ipv4, p.port});
+        }
+        tc.max_calls = t.max_calls;
+        tc.calls_per_second = t.calls_per_second;
+        ac.trunks.push_back(std::move(tc));
+    }
+    interwork::CauseMap causes;
+    for (const config::SipCauseOverride& o : cfg.sip.cause_map) {
+        if (o.to_sip) {
+            causes.override_q850_to_sip(o.q850, o.sip);
+        }
+        if (o.to_q850) {
+            causes.override_sip_to_q850(o.sip, o.q850);
+        }
+    }
+    auto agent = std::make_unique<sip::SipAgent>(loop.root(), ac, causes, calls);
+    spdlog::info("SIP on {} ({}), {} trunk(s)", host, cfg.sip.transport, cfg.sip.trunks.size());
+    return agent;
+}
+
+}  // namespace trunkgw::control

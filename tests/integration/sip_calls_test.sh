@@ -1,0 +1,216 @@
+#!/bin/bash
+# Calls between SIP and PRI with real processes and real peers: the gateway
+# (data plane + control with Sofia-SIP on 127.0.0.1:5060) between SIPp (the
+# "pbx" trunk, 127.0.0.1:5070, its RTP on the TAP's kernel side) and
+# bench/pstn-sim (the carrier, E1 EuroISDN on a SAToP pseudowire).
+#   1. pstn-sim -> gateway -> SIPp uas: INVITE with our SDP offer, 180, 200;
+#      each end plays a 1004 Hz tone, each tone is measured at the other end
+#      (pstn-sim on its B-channel; SIPp's RTP judged from a tshark capture);
+#      pstn-sim clears, SIPp gets BYE with Reason Q.850 16.
+#   2. SIPp uac -> gateway -> pstn-sim answers: tones both ways again, SIPp
+#      sends BYE, the PRI side is cleared with 16.
+#   3. Refusals cross with the right status and cause: busy -> 486 with
+#      Reason Q.850 17; unallocated -> 404 (cause 1); no route -> 404.
+#   4. An INVITE from an address the trunk does not list gets 403, counted.
+# usage: sip_calls_test.sh SOURCE_DIR BUILD_DIR
+SOURCE_DIR=$1
+BUILD_DIR=$2
+. "$SOURCE_DIR/tests/integration/lib.sh"
+enter_netns "$@"
+
+DP=$BUILD_DIR/dataplane/trunkgw-dataplane
+CP=$BUILD_DIR/control/trunkgw-control
+CTL=$BUILD_DIR/control/cli/trunkctl
+SIM=$BUILD_DIR/bench/pstn-sim
+GEN=$BUILD_DIR/bench/rtp-pcap-gen
+JUDGE=$BUILD_DIR/bench/audio-judge
+SIPP_DIR=$SOURCE_DIR/tests/integration/sipp
+CFG=$TEST_DIR/trunkgw.toml
+TAP=tgwsp$$
+cat >"$CFG" <<TOML
+[instance]
+name = "it-sip-$$"
+run_dir = "$TEST_DIR"
+
+[dataplane]
+main_lcore = 0
+memory_mb = 256
+poll_mode = "adaptive"
+sessions_per_worker = 64
+
+[[dataplane.worker]]
+id = 1
+lcore = 1
+
+[[port]]
+id = 1
+name = "media0"
+vdev = "net_tap0,iface=$TAP"
+addresses = ["10.83.0.1/24"]
+
+[[span]]
+id = 1
+name = "carrier"
+type = "e1"
+worker = 1
+[span.pseudowire]
+mode = "satop"
+port = "media0"
+remote_address = "10.83.0.2"
+local_udp_port = 52001
+remote_udp_port = 52001
+jitter_packets = 16
+[span.isdn]
+side = "user"
+switch_type = "euroisdn_e1"
+
+[sip]
+listen = "127.0.0.1:5060"
+
+[[sip.trunk]]
+name = "pbx"
+peers = ["127.0.0.1:5070"]
+max_calls = 10
+
+[[route]]
+name = "pbx-out"
+called_prefix = "555"
+from = ["pbx"]
+to = ["carrier"]
+
+[[route]]
+name = "to-pbx"
+called_prefix = "2"
+from = ["carrier"]
+to = ["pbx"]
+
+[media]
+rtp_port_min = 16384
+rtp_port_max = 16511
+
+[cdr]
+path = "cdr.jsonl"
+
+[control]
+socket = "$TEST_DIR/control.sock"
+metrics_listen = "127.0.0.1:9464"
+TOML
+
+check "a route to an unknown trunk is refused with its line" \
+    bash -c "sed 's/to = \[\"pbx\"\]/to = [\"pbx2\"]/' $CFG >$TEST_DIR/bad.toml;
+             ! $CP -c $TEST_DIR/bad.toml --check 2>$TEST_DIR/bad.txt &&
+             grep -q 'bad.toml:[0-9]*: .*pbx2.*nor SIP trunk' $TEST_DIR/bad.txt"
+start dataplane "$DP" -c "$CFG"
+start control "$CP" -c "$CFG"
+check "the data plane is ready" wait_log "$TEST_DIR/dataplane.log" "trunkgw-dataplane .* ready" 30
+check "control attaches and listens for SIP" wait_log "$TEST_DIR/control.log" "SIP on 127.0.0.1:5060 (udp), 1 trunk" 30
+ip link set dev "$TAP" address 02:00:00:00:83:02
+ip addr add 10.83.0.2/24 dev "$TAP" && ip link set "$TAP" up
+
+# SIPp's tone: 1004 Hz PCMA, 20 ms packets, 10 s (SIPp sends it to the
+# address in the gateway's SDP, whatever the pcap says).
+"$GEN" --out "$TEST_DIR/tone.pcap" --sessions 1 --packets-per-session 500 --src-ip 10.83.0.2 --dst-ip 10.83.0.1 \
+    --payload-type 8 --ptime 20 >/dev/null
+check "the tone pcap for SIPp is written" test -s "$TEST_DIR/tone.pcap"
+# SIPp takes no variable in play_pcap_audio: scenarios with the path in.
+for s in call_tone_uac call_tone_uas; do
+    sed "s#TONE_PCAP#$TEST_DIR/tone.pcap#" "$SIPP_DIR/$s.xml" >"$TEST_DIR/$s.xml"
+done
+
+judge_capture() {  # judge_capture PCAP PORT: SINAD of the RTP sent to PORT
+    tshark -n -r "$1" -d udp.port=="$2",rtp -Y "rtp && udp.dstport == $2" -T fields -e rtp.payload 2>/dev/null |
+        "$JUDGE" --rtp-hex - --law alaw
+}
+
+# 1. PRI -> SIP.
+start uas sipp -sf "$TEST_DIR/call_tone_uas.xml" -i 127.0.0.1 -p 5070 -mi 10.83.0.2 -mp 41000 \
+    -m 1 -trace_msg -message_file "$TEST_DIR/uas_msgs.log" \
+    -trace_err -error_file "$TEST_DIR/uas_errors.log"
+start capture1 tshark -n -i "$TAP" -f "udp dst port 41000" -a duration:30 -w "$TEST_DIR/rtp1.pcapng"
+check "capture 1 runs" wait_log "$TEST_DIR/capture1.log" "Capturing on" 10
+start sim1 "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,jitter=16" \
+    --originate 1 --called 2001 --calling 301234567 --hold-ms 5000 --calls "$TEST_DIR/calls1.json" \
+    --until-done --seconds 60
+check "the D-channel comes up and restarts" wait_log "$TEST_DIR/control.log" "B-channel restart complete" 40
+check "pstn-sim's call ends" bash -c "timeout 60 tail --pid=$PID_sim1 -f /dev/null"
+check "SIPp (uas) completed its call" bash -c "timeout 20 tail --pid=$PID_uas -f /dev/null; grep -Eq 'Successful call +\| +[0-9]+ +\| +1 ' $TEST_DIR/uas.log"
+kill -INT "$PID_capture1" 2>/dev/null
+wait "$PID_capture1" 2>/dev/null
+C1=$TEST_DIR/calls1.json
+check "PRI -> SIP: answered, pstn-sim cleared with 16" \
+    same "$(json_get <(head -1 "$C1") "(j['direction'], 'answer_ms' in j, j['cause'], j['cleared_by'])")" \
+         "('to_gateway', True, 16, 'near')"
+check "PRI -> SIP: SIPp's tone arrives on the B-channel (SINAD >= 35 dB at pstn-sim)" \
+    same "$(json_get <(head -1 "$C1") "j['audio']['tone_sinad_db'] >= 35")" True
+judge_capture "$TEST_DIR/rtp1.pcapng" 41000 >"$TEST_DIR/judge1.json"
+check "PRI -> SIP: pstn-sim's tone arrives at SIPp as RTP (SINAD >= 35 dB, about -10 dBm0)" \
+    same "$(json_get "$TEST_DIR/judge1.json" "j['sinad_db'] >= 35 and abs(j['level_dbm0'] + 10) < 1.5")" True
+check "PRI -> SIP: our INVITE offered PCMA with the data plane's address; the BYE carried Reason Q.850 16" \
+    bash -c "grep -q 'c=IN IP4 10.83.0.1' $TEST_DIR/uas_msgs.log && grep -q 'a=rtpmap:8 PCMA/8000' $TEST_DIR/uas_msgs.log &&
+             grep -qi '^Reason: *Q.850;cause=16' $TEST_DIR/uas_msgs.log"
+check "PRI -> SIP: the caller's number became the From / P-Asserted-Identity user" \
+    grep -qi '^P-Asserted-Identity: <sip:301234567@' "$TEST_DIR/uas_msgs.log"
+
+# 2. SIP -> PRI (pstn-sim answers 5551 and stays up for the next phases).
+start sim2 "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,jitter=16" \
+    --behave '5551=answer,alert=100,answer=300' --behave '5552=busy,alert=100' --behave '5553=reject,cause=1' \
+    --calls "$TEST_DIR/calls2.json" --seconds 120
+restarts=$(grep -c "B-channel restart complete" "$TEST_DIR/control.log")
+check "the D-channel restarts again with the new pstn-sim" \
+    wait_count "$TEST_DIR/control.log" "B-channel restart complete" $((restarts + 1)) 40
+start capture2 tshark -n -i "$TAP" -f "udp dst port 41002" -a duration:30 -w "$TEST_DIR/rtp2.pcapng"
+check "capture 2 runs" wait_log "$TEST_DIR/capture2.log" "Capturing on" 10
+start uac sipp 127.0.0.1:5060 -sf "$TEST_DIR/call_tone_uac.xml" -s 5551 -i 127.0.0.1 -p 5070 -mi 10.83.0.2 -mp 41002 \
+    -m 1 -timeout 30 -timeout_error \
+    -trace_msg -message_file "$TEST_DIR/uac_msgs.log" -trace_err -error_file "$TEST_DIR/uac_errors.log"
+check "SIPp (uac) completed its call" bash -c "timeout 40 tail --pid=$PID_uac -f /dev/null; grep -Eq 'Successful call +\| +[0-9]+ +\| +1 ' $TEST_DIR/uac.log"
+kill -INT "$PID_capture2" 2>/dev/null
+wait "$PID_capture2" 2>/dev/null
+check "SIP -> PRI: pstn-sim's record of the call (answered, cleared by the gateway with 16)" \
+    bash -c "wait_for() { for i in \$(seq 100); do test -s $TEST_DIR/calls2.json && return 0; sleep 0.1; done; return 1; }; wait_for"
+check "SIP -> PRI: answered at pstn-sim, cleared with 16 by the gateway, SIPp's tone on the B-channel (SINAD >= 35 dB)" \
+    same "$(json_get <(head -1 "$TEST_DIR/calls2.json") "(j['called'], 'answer_ms' in j, j['cause'], j['cleared_by'], j['audio']['tone_sinad_db'] >= 35)")" \
+         "('5551', True, 16, 'far', True)"
+judge_capture "$TEST_DIR/rtp2.pcapng" 41002 >"$TEST_DIR/judge2.json"
+check "SIP -> PRI: pstn-sim's tone arrives at SIPp (SINAD >= 35 dB)" \
+    same "$(json_get "$TEST_DIR/judge2.json" "j['sinad_db'] >= 35")" True
+check "SIP -> PRI: our 200's SDP answered PCMA with the data plane's address" \
+    bash -c "grep -q 'c=IN IP4 10.83.0.1' $TEST_DIR/uac_msgs.log && grep -q 'm=audio [0-9]* RTP/AVP 8' $TEST_DIR/uac_msgs.log"
+
+# 3. Refusals.
+refused() {  # refused NUMBER: the final status SIPp got, and the Reason
+    sipp 127.0.0.1:5060 -sf "$SIPP_DIR/call_refused_uac.xml" -s "$1" -i 127.0.0.1 -p 5070 -mi 10.83.0.2 -mp 41004 \
+        -m 1 -timeout 20 -timeout_error -trace_msg -message_file "$TEST_DIR/refused_$1.log" >/dev/null 2>&1
+    python3 - "$TEST_DIR/refused_$1.log" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+st = re.findall(r'^SIP/2\.0 ([3-6]\d\d)', t, re.M)
+rs = re.findall(r'^Reason: *(.*?)\s*$', t, re.M | re.I)
+print(st[-1] if st else '-', rs[-1] if rs else '-')
+PY
+}
+check "busy at the carrier (17) -> 486 Busy Here with Reason Q.850 17 (RFC 3398, RFC 3326)" \
+    same "$(refused 5552)" "486 Q.850;cause=17"
+check "unallocated at the carrier (1) -> 404 with Reason Q.850 1" same "$(refused 5553)" "404 Q.850;cause=1"
+check "no route in the gateway (1) -> 404" same "$(refused 9999)" "404 Q.850;cause=1"
+
+# 4. An untrusted source.
+check "an INVITE from 127.0.0.2 (not a listed peer) gets 403 Forbidden" \
+    bash -c "sipp 127.0.0.1:5060 -sf $SIPP_DIR/call_refused_uac.xml -s 5551 -i 127.0.0.2 -p 5071 -mi 10.83.0.2 -mp 41006 \
+                 -m 1 -timeout 20 -timeout_error -trace_msg -message_file $TEST_DIR/acl.log >/dev/null 2>&1;
+             grep -q '^SIP/2.0 403' $TEST_DIR/acl.log"
+
+curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"
+check "CDRs name the SIP trunk on the SIP legs" \
+    same "$(python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+print(sorted((r.get("in", {}).get("sip_trunk", r.get("in", {}).get("span")), r.get("out", {}).get("sip_trunk", r.get("out", {}).get("span", "-")), r["cause"]) for r in rs))' "$TEST_DIR/cdr.jsonl")" \
+         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17)]"
+check "the gateway: no call left, no RTP session left" \
+    same "$("$CTL" -c "$CFG" --json show calls | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["calls"]))') $("$CTL" -c "$CFG" --json show sessions | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" "0 0"
+kill -TERM "$PID_sim2"
+kill -TERM "$PID_control"
+wait "$PID_control"
+check "control shuts down cleanly (exit status 0)" test $? = 0
+finish
