@@ -19,6 +19,7 @@
 #include "control/metrics_exporter.h"
 #include "control/mgmt_call_commands.h"
 #include "control/mgmt_commands.h"
+#include "control/mgmt_sip_commands.h"
 #include "control/session_manager.h"
 #include "control/sip_setup.h"
 #include "control/mgmt_server.h"
@@ -85,6 +86,9 @@ int run(const trunkgw::config::Config& cfg)
         for (std::size_t i = 0; i < k.ended_by_cause.size(); ++i) {
             s.calls.ended_by_cause[i] = k.ended_by_cause[i].load();
         }
+        if (sip) {
+            s.sip = sip->status();
+        }
         for (IsdnSpanStatus& st : isdn->status()) {
             for (SpanRow& row : s.spans) {
                 if (row.name == st.span) {
@@ -104,6 +108,9 @@ int run(const trunkgw::config::Config& cfg)
                         [&](const trunkgw::api::SessionEventPayload& e) { sessions.on_session_event(e); }});
     MgmtCommands commands = make_mgmt_commands(snapshot, &sessions, isdn.get());
     add_call_commands(commands, calls);
+    if (sip) {
+        add_sip_commands(commands, cfg, *sip);
+    }
 
     std::unique_ptr<MgmtServer> mgmt;
     std::unique_ptr<MetricsExporter> metrics;

@@ -53,6 +53,43 @@ private:
 
 }  // namespace
 
+// SIP: per trunk, and the INVITEs no trunk claimed.
+void sip_families(Families& f, const sip::SipStatus& st)
+{
+    f.counter("trunkgw_sip_refused_acl_total",
+              "INVITEs from a source no SIP trunk lists, refused with 403 (scanners, toll-fraud attempts).",
+              static_cast<double>(st.refused_acl));
+    for (const auto& [name, k] : st.trunks) {
+        const char* inv_help = "INVITEs on the SIP trunk, by direction (in: received from a trusted peer).";
+        f.counter("trunkgw_sip_invites_total", inv_help, static_cast<double>(k.invites_in),
+                  {{"trunk", name}, {"direction", "in"}});
+        f.counter("trunkgw_sip_invites_total", inv_help, static_cast<double>(k.invites_out),
+                  {{"trunk", name}, {"direction", "out"}});
+        const char* ans_help = "Calls answered on the SIP trunk (200 OK), by direction.";
+        f.counter("trunkgw_sip_answered_total", ans_help, static_cast<double>(k.answered_in),
+                  {{"trunk", name}, {"direction", "in"}});
+        f.counter("trunkgw_sip_answered_total", ans_help, static_cast<double>(k.answered_out),
+                  {{"trunk", name}, {"direction", "out"}});
+        f.gauge("trunkgw_sip_calls_active", "SIP calls on the trunk now, both directions.",
+                static_cast<double>(k.active), {{"trunk", name}});
+        const char* ref_help = "Incoming INVITEs refused before routing, by reason: limit (max_calls or calls per "
+                               "second: 503), no_media (no G.711 audio in the offer: 488).";
+        f.counter("trunkgw_sip_refused_total", ref_help, static_cast<double>(k.refused_limit),
+                  {{"trunk", name}, {"reason", "limit"}});
+        f.counter("trunkgw_sip_refused_total", ref_help, static_cast<double>(k.refused_no_media),
+                  {{"trunk", name}, {"reason", "no_media"}});
+        const char* fr_help = "Final failure responses on the trunk, by direction (tx: sent by us) and status.";
+        for (const auto& [status, n] : k.final_responses_out) {
+            f.counter("trunkgw_sip_final_responses_total", fr_help, static_cast<double>(n),
+                      {{"trunk", name}, {"direction", "tx"}, {"status", std::to_string(status)}});
+        }
+        for (const auto& [status, n] : k.final_responses_in) {
+            f.counter("trunkgw_sip_final_responses_total", fr_help, static_cast<double>(n),
+                      {{"trunk", name}, {"direction", "rx"}, {"status", std::to_string(status)}});
+        }
+    }
+}
+
 std::vector<MetricFamily> snapshot_families(const Snapshot& s)
 {
     Families f;
@@ -108,6 +145,9 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
               static_cast<double>(sm.rtp_timeouts));
     f.gauge("trunkgw_rtp_ports_free", "Local RTP ports free in media.rtp_port_min..max.",
             static_cast<double>(sm.ports_free));
+    if (s.sip) {
+        sip_families(f, *s.sip);
+    }
     const auto& cm = s.calls;
     f.gauge("trunkgw_calls_active", "Calls in progress (routing, dialing, alerting or connected).",
             static_cast<double>(cm.active));

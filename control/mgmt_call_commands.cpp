@@ -5,11 +5,20 @@ namespace trunkgw::control {
 
 using nlohmann::json;
 
+namespace {
+
+json leg_json(const CallLegStatus& l)
+{
+    return l.sip ? json{{"sip_trunk", l.span}} : json{{"span", l.span}, {"channel", l.channel}};
+}
+
+}  // namespace
+
 json call_json(const CallStatus& s)
 {
     json j = {{"id", s.id},
               {"state", s.state},
-              {"in", {{"span", s.in.span}, {"channel", s.in.channel}}},
+              {"in", leg_json(s.in)},
               {"called", s.called},
               {"called_out", s.called_out},
               {"calling", s.calling},
@@ -21,7 +30,7 @@ json call_json(const CallStatus& s)
         j["media"] = {{"in_session", s.media_in - 1}, {"out_session", s.media_out - 1}};
     }
     if (!s.out.span.empty()) {
-        j["out"] = {{"span", s.out.span}, {"channel", s.out.channel}};
+        j["out"] = leg_json(s.out);
     }
     if (s.end_unix_ms != 0) {
         j["end_unix_ms"] = s.end_unix_ms;

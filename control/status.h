@@ -15,6 +15,7 @@
 #include "control/config/config.h"
 #include "control/dataplane_link.h"
 #include "control/isdn_spans.h"
+#include "signaling/sip/sip_agent.h"
 #include "dataplane/api/session_counters.h"
 #include "dataplane/api/span_counters.h"
 #include "dataplane/api/spsc_ring.h"
@@ -121,6 +122,9 @@ struct Snapshot {
         std::array<uint64_t, 128> ended_by_cause;
         uint64_t cdr_records, cdr_errors;
     } calls{};
+
+    // SIP trunks (filled by whoever owns the agent; absent without [sip]).
+    std::optional<sip::SipStatus> sip;
 
     uint64_t mgmt_connections, mgmt_requests_ok, mgmt_requests_error, mgmt_requests_malformed;
 };

@@ -157,6 +157,9 @@ std::string leg_text(const json& call, const char* key)
         return "-";
     }
     const json& leg = call[key];
+    if (leg.contains("sip_trunk")) {
+        return "sip:" + leg["sip_trunk"].get<std::string>();
+    }
     return fmt::format("{}/{}", leg["span"].get<std::string>(), leg["channel"].get<int>());
 }
 
@@ -199,6 +202,36 @@ std::string render_calls(const json& r)
         }
         out += e.render();
     }
+    return out;
+}
+
+std::string render_sip_trunks(const json& r)
+{
+    std::string out = fmt::format("SIP on {} ({}); INVITEs from unlisted sources refused (403): {}\n",
+                                  r["listen"].get<std::string>(), r["transport"].get<std::string>(),
+                                  r["refused_acl"].get<uint64_t>());
+    TextTable t({"TRUNK", "PEERS", "ACTIVE", "MAX", "CPS", "IN", "OUT", "ANSWERED IN/OUT", "REFUSED LIMIT", "FAILURES SENT",
+                 "FAILURES RECEIVED"});
+    auto finals = [](const json& m) {
+        std::string s;
+        for (const auto& [status, n] : m.items()) {
+            s += (s.empty() ? "" : " ") + status + "x" + std::to_string(n.get<uint64_t>());
+        }
+        return s.empty() ? std::string("-") : s;
+    };
+    for (const auto& k : r["trunks"]) {
+        std::string peers;
+        for (const auto& p : k["peers"]) {
+            peers += (peers.empty() ? "" : ",") + p.get<std::string>();
+        }
+        t.add({k["name"].get<std::string>(), peers, std::to_string(k["active"].get<uint64_t>()),
+               std::to_string(k["max_calls"].get<uint64_t>()), fmt::format("{:g}", k["calls_per_second"].get<double>()),
+               std::to_string(k["invites_in"].get<uint64_t>()), std::to_string(k["invites_out"].get<uint64_t>()),
+               fmt::format("{}/{}", k["answered_in"].get<uint64_t>(), k["answered_out"].get<uint64_t>()),
+               std::to_string(k["refused_limit"].get<uint64_t>()), finals(k["final_responses_sent"]),
+               finals(k["final_responses_received"])});
+    }
+    out += t.render();
     return out;
 }
 

@@ -13,6 +13,7 @@ std::string render_counters(const nlohmann::json& r);
 std::string render_spans(const nlohmann::json& r);
 std::string render_sessions(const nlohmann::json& r);
 std::string render_channels(const nlohmann::json& r);
+std::string render_sip_trunks(const nlohmann::json& r);
 std::string render_calls(const nlohmann::json& r);
 std::string render_drop_result(const nlohmann::json& r);
 std::string render_service_result(const nlohmann::json& r);

@@ -84,6 +84,10 @@ int main(int argc, char** argv)
         ->callback([&] { selected = {"show counters", trunkgw::cli::render_counters}; });
     show->add_subcommand("sessions", "RTP sessions: channel, addresses, codec, counters, loss, jitter, RTT")
         ->callback([&] { selected = {"show sessions", trunkgw::cli::render_sessions}; });
+    auto* show_sip = show->add_subcommand("sip", "SIP state");
+    show_sip->require_subcommand(1);
+    show_sip->add_subcommand("trunks", "SIP trunks: peers, limits, calls, INVITEs, failure responses")
+        ->callback([&] { selected = {"show sip trunks", trunkgw::cli::render_sip_trunks}; });
 
     auto* session = app.add_subcommand("session", "create, modify and delete RTP sessions (media tests)");
     session->require_subcommand(1);

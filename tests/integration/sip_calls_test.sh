@@ -12,6 +12,8 @@
 #   3. Refusals cross with the right status and cause: busy -> 486 with
 #      Reason Q.850 17; unallocated -> 404 (cause 1); no route -> 404.
 #   4. An INVITE from an address the trunk does not list gets 403, counted.
+#   5. INVITEs above a trunk's calls per second get 503 (Retry-After, Reason
+#      Q.850 34) while another trunk's calls go on being served.
 # usage: sip_calls_test.sh SOURCE_DIR BUILD_DIR
 SOURCE_DIR=$1
 BUILD_DIR=$2
@@ -72,6 +74,18 @@ name = "pbx"
 peers = ["127.0.0.1:5070"]
 max_calls = 10
 
+# A trunk with a calls-per-second limit, for the flood below.
+[[sip.trunk]]
+name = "flood"
+peers = ["127.0.0.3:5073"]
+calls_per_second = 2
+
+[[route]]
+name = "flood-out"
+called_prefix = "555"
+from = ["flood"]
+to = ["carrier"]
+
 [[route]]
 name = "pbx-out"
 called_prefix = "555"
@@ -103,7 +117,7 @@ check "a route to an unknown trunk is refused with its line" \
 start dataplane "$DP" -c "$CFG"
 start control "$CP" -c "$CFG"
 check "the data plane is ready" wait_log "$TEST_DIR/dataplane.log" "trunkgw-dataplane .* ready" 30
-check "control attaches and listens for SIP" wait_log "$TEST_DIR/control.log" "SIP on 127.0.0.1:5060 (udp), 1 trunk" 30
+check "control attaches and listens for SIP" wait_log "$TEST_DIR/control.log" "SIP on 127.0.0.1:5060 (udp), 2 trunk" 30
 ip link set dev "$TAP" address 02:00:00:00:83:02
 ip addr add 10.83.0.2/24 dev "$TAP" && ip link set "$TAP" up
 
@@ -200,13 +214,43 @@ check "an INVITE from 127.0.0.2 (not a listed peer) gets 403 Forbidden" \
                  -m 1 -timeout 20 -timeout_error -trace_msg -message_file $TEST_DIR/acl.log >/dev/null 2>&1;
              grep -q '^SIP/2.0 403' $TEST_DIR/acl.log"
 
+# 5. A flood on trunk "flood" (2 calls per second allowed): 20 INVITEs at
+#    20/s to a busy number.
+sipp 127.0.0.1:5060 -sf "$SIPP_DIR/call_refused_uac.xml" -s 5552 -i 127.0.0.3 -p 5073 -mi 10.83.0.2 -mp 41008 \
+    -r 20 -m 20 -timeout 30 -timeout_error -trace_msg -message_file "$TEST_DIR/flood.log" >/dev/null 2>&1
+flood_counts() {
+    python3 - "$TEST_DIR/flood.log" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+st = re.findall(r'^SIP/2\.0 ([3-6]\d\d)', t, re.M)
+print(st.count('486') + st.count('503') == 20, st.count('503') >= 14, st.count('486') >= 2,
+      'Retry-After' in t, 'Reason: Q.850;cause=34' in t)
+PY
+}
+check "flood: every INVITE answered; those above 2/s got 503 with Retry-After and Reason Q.850 34, the rest reached the carrier (486)" \
+    same "$(flood_counts)" "True True True True True"
+check "... and the pbx trunk is served meanwhile (busy -> 486)" same "$(refused 5552)" "486 Q.850;cause=17"
+"$CTL" -c "$CFG" --json show sip trunks >"$TEST_DIR/sip.json"
+check "show sip trunks: ACL refusals, the flood trunk's limit refusals, the pbx trunk's INVITEs both ways" \
+    same "$(json_get "$TEST_DIR/sip.json" "(j['refused_acl'], [(t['name'], t['invites_in'] > 0, t['invites_out'], t['active']) for t in j['trunks']], [t for t in j['trunks'] if t['name'] == 'flood'][0]['refused_limit'] >= 14)")" \
+         "(1, [('pbx', True, 1, 0), ('flood', True, 0, 0)], True)"
+check "human show sip trunks lists both trunks" \
+    bash -c "$CTL -c $CFG show sip trunks | grep -q '^pbx ' && $CTL -c $CFG show sip trunks | grep -q '^flood '"
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"
-check "CDRs name the SIP trunk on the SIP legs" \
+check "metrics: SIP series (ACL refusals, limit refusals, INVITEs, final responses); promtool clean" \
+    bash -c "grep -qx 'trunkgw_sip_refused_acl_total 1' $TEST_DIR/metrics.txt &&
+             grep -qx 'trunkgw_sip_invites_total{trunk=\"pbx\",direction=\"out\"} 1' $TEST_DIR/metrics.txt &&
+             grep -q '^trunkgw_sip_refused_total{trunk=\"flood\",reason=\"limit\"} 1[0-9]' $TEST_DIR/metrics.txt &&
+             grep -q '^trunkgw_sip_final_responses_total{trunk=\"pbx\",direction=\"tx\",status=\"486\"} 2' $TEST_DIR/metrics.txt &&
+             grep -qx 'trunkgw_sip_calls_active{trunk=\"pbx\"} 0' $TEST_DIR/metrics.txt &&
+             promtool check metrics <$TEST_DIR/metrics.txt"
+check "CDRs name the SIP trunk on the SIP legs (the flood's aside)" \
     same "$(python3 -c '
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
-print(sorted((r.get("in", {}).get("sip_trunk", r.get("in", {}).get("span")), r.get("out", {}).get("sip_trunk", r.get("out", {}).get("span", "-")), r["cause"]) for r in rs))' "$TEST_DIR/cdr.jsonl")" \
-         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17)]"
+legs = [(r.get("in", {}).get("sip_trunk", r.get("in", {}).get("span")), r.get("out", {}).get("sip_trunk", r.get("out", {}).get("span", "-")), r["cause"]) for r in rs]
+print(sorted(l for l in legs if l[0] != "flood"))' "$TEST_DIR/cdr.jsonl")" \
+         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17)]"
 check "the gateway: no call left, no RTP session left" \
     same "$("$CTL" -c "$CFG" --json show calls | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["calls"]))') $("$CTL" -c "$CFG" --json show sessions | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" "0 0"
 kill -TERM "$PID_sim2"
