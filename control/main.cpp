@@ -64,14 +64,9 @@ int run(const trunkgw::config::Config& cfg)
         spdlog::critical("{}", e.what());
         return 1;
     }
+    // SIP binds its transport after the management socket and the metrics
+    // port: a second control on the same config is told that one serves.
     std::unique_ptr<trunkgw::sip::SipAgent> sip;
-    try {
-        sip = make_sip_agent(loop, cfg, &calls);
-    } catch (const std::exception& e) {
-        spdlog::critical("{}", e.what());
-        return 1;
-    }
-    calls.set_sip(sip.get());
     auto snapshot = [&] {
         Snapshot s = take_snapshot(link, cfg, start_ns, mgmt_counters);
         const SessionManagerCounters& c = sessions.counters();
@@ -108,9 +103,6 @@ int run(const trunkgw::config::Config& cfg)
                         [&](const trunkgw::api::SessionEventPayload& e) { sessions.on_session_event(e); }});
     MgmtCommands commands = make_mgmt_commands(snapshot, &sessions, isdn.get());
     add_call_commands(commands, calls);
-    if (sip) {
-        add_sip_commands(commands, cfg, *sip);
-    }
 
     std::unique_ptr<MgmtServer> mgmt;
     std::unique_ptr<MetricsExporter> metrics;
@@ -120,6 +112,16 @@ int run(const trunkgw::config::Config& cfg)
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());
         return 1;
+    }
+    try {
+        sip = make_sip_agent(loop, cfg, &calls);
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
+    calls.set_sip(sip.get());
+    if (sip) {
+        add_sip_commands(commands, cfg, *sip);  // the server holds the table by reference
     }
     int sig_watch = loop.add_fd(sfd, POLLIN, [&](int) {
         signalfd_siginfo si{};

@@ -52,6 +52,7 @@ void add_sip_commands(MgmtCommands& c, const config::Config& cfg, sip::SipAgent&
                                                       {"answered_out", k.answered_out},
                                                       {"refused_limit", k.refused_limit},
                                                       {"refused_no_media", k.refused_no_media},
+                                                      {"media_changes", k.media_changes},
                                                       {"final_responses_sent", out_final},
                                                       {"final_responses_received", in_final}});
                                 }

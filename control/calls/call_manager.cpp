@@ -471,6 +471,21 @@ void CallManager::sip_cleared(sip::SipAgent& agent, uint32_t call, int q850)
     leg_cleared(&agent, call, q850);
 }
 
+void CallManager::sip_media_changed(sip::SipAgent& agent, uint32_t call, const sip::RemoteMedia& remote)
+{
+    bool incoming = false;
+    Call* c = find(&agent, call, &incoming);
+    if (c == nullptr) {
+        return;
+    }
+    // Hold (sendonly/inactive): stop sending to the peer; resume or a new
+    // address: send there. Our side keeps its port (RFC 3264 8.3.1).
+    spdlog::info("call {}: the SIP peer's media is now {}.{}.{}.{}:{}{}", c->st.id, remote.ipv4 >> 24,
+                 (remote.ipv4 >> 16) & 0xff, (remote.ipv4 >> 8) & 0xff, remote.ipv4 & 0xff, remote.port,
+                 remote.inactive ? " (hold)" : "");
+    update_sip_remote(*c, remote);
+}
+
 bool CallManager::sip_media(Call& c)
 {
     if (c.st.media_in != 0) {

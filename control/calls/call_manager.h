@@ -129,6 +129,7 @@ public:
     void sip_progress(sip::SipAgent& agent, uint32_t call, int status, const sip::RemoteMedia* early) override;
     void sip_answered(sip::SipAgent& agent, uint32_t call, const sip::RemoteMedia& remote) override;
     void sip_cleared(sip::SipAgent& agent, uint32_t call, int q850) override;
+    void sip_media_changed(sip::SipAgent& agent, uint32_t call, const sip::RemoteMedia& remote) override;
 
 private:
     // A leg: a PRI call on a link, or a SIP call of the agent.

@@ -54,7 +54,11 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
             if (sdp_attribute_t* pt = sdp_attribute_find(m->m_attributes, "ptime"); pt != nullptr && pt->a_value) {
                 r.ptime_ms = static_cast<uint32_t>(std::strtoul(pt->a_value, nullptr, 10));
             }
-            r.inactive = has_attribute(m->m_attributes, "inactive") || has_attribute(m->m_attributes, "sendonly");
+            // RFC 3264 8.4 hold: the peer sends only, or nothing. Sofia's
+            // parser turns the direction attributes into m_mode (sendrecv
+            // when none is given).
+            r.inactive = has_attribute(m->m_attributes, "inactive") || has_attribute(m->m_attributes, "sendonly") ||
+                         m->m_mode == sdp_inactive || m->m_mode == sdp_sendonly;
             out = r;
             break;
         }

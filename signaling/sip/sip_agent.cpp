@@ -202,9 +202,23 @@ void SipAgent::handle_event(int event, int status, nua_handle_t* nh, void const*
         break;
     case nua_i_state: {
         int state = nua_callstate_init;
-        tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+        char const* remote_sdp = nullptr;
+        tl_gets(tags, NUTAG_CALLSTATE_REF(state), SOATAG_REMOTE_SDP_STR_REF(remote_sdp), TAG_END());
         if (state == nua_callstate_terminated) {
             call_terminated(nh);
+            break;
+        }
+        Call* c = by_handle(nh);
+        if (c == nullptr || remote_sdp == nullptr) {
+            break;
+        }
+        const bool changed = !c->remote_sdp.empty() && c->remote_sdp != remote_sdp;
+        c->remote_sdp = remote_sdp;
+        if (changed && c->answered && !c->ended && _handler != nullptr) {
+            if (auto m = parse_audio(remote_sdp)) {
+                ++_st.trunks[c->trunk].media_changes;
+                _handler->sip_media_changed(*this, c->id, *m);
+            }
         }
         break;
     }

@@ -71,6 +71,7 @@ struct SipTrunkCounters {
     uint64_t answered_in = 0;
     uint64_t answered_out = 0;
     uint64_t active = 0;
+    uint64_t media_changes = 0;  // re-INVITEs that changed the peer's media (hold, resume, new address)
     std::map<int, uint64_t> final_responses_out;  // by status we sent (>= 300)
     std::map<int, uint64_t> final_responses_in;   // by status we received (>= 300)
 };
@@ -89,6 +90,11 @@ public:
     // 180/183 for a call we placed; `early`: the SDP it carried, if any.
     virtual void sip_progress(SipAgent& agent, uint32_t call, int status, const RemoteMedia* early) = 0;
     virtual void sip_answered(SipAgent& agent, uint32_t call, const RemoteMedia& remote) = 0;
+    // A re-INVITE (or UPDATE) changed the peer's media after the answer:
+    // a new address (RFC 3264 8.3.1), or hold / resume (8.4: sendonly or
+    // inactive, then sendrecv). nua answers it from our last SDP, so our
+    // address and port never change (no one-way audio after a re-INVITE).
+    virtual void sip_media_changed(SipAgent& agent, uint32_t call, const RemoteMedia& remote) = 0;
     // Over from the SIP side: a failure response, CANCEL or BYE; Q.850.
     // Not called for clearing the model started.
     virtual void sip_cleared(SipAgent& agent, uint32_t call, int q850) = 0;
@@ -127,6 +133,7 @@ private:
         bool ended = false;        // the model knows it is over
         bool final_sent = false;   // incoming: a final response went out
         uint64_t sdp_version = 0;
+        std::string remote_sdp{};  // the peer's last SDP, to notice a change
     };
     void incoming_invite(nua_handle_s* nh, void const* sip);
     void invite_response(Call& c, int status, void const* sip);

@@ -127,7 +127,7 @@ ip addr add 10.83.0.2/24 dev "$TAP" && ip link set "$TAP" up
     --payload-type 8 --ptime 20 >/dev/null
 check "the tone pcap for SIPp is written" test -s "$TEST_DIR/tone.pcap"
 # SIPp takes no variable in play_pcap_audio: scenarios with the path in.
-for s in call_tone_uac call_tone_uas; do
+for s in call_tone_uac call_tone_uas call_hold_uac; do
     sed "s#TONE_PCAP#$TEST_DIR/tone.pcap#" "$SIPP_DIR/$s.xml" >"$TEST_DIR/$s.xml"
 done
 
@@ -167,8 +167,8 @@ check "PRI -> SIP: the caller's number became the From / P-Asserted-Identity use
 
 # 2. SIP -> PRI (pstn-sim answers 5551 and stays up for the next phases).
 start sim2 "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,jitter=16" \
-    --behave '5551=answer,alert=100,answer=300' --behave '5552=busy,alert=100' --behave '5553=reject,cause=1' \
-    --calls "$TEST_DIR/calls2.json" --seconds 120
+    --behave '5551=answer,alert=100,answer=300' --behave '5552=busy,alert=100' --behave '5553=reject,cause=1' --behave '5554=ring' \
+    --calls "$TEST_DIR/calls2.json" --seconds 300
 restarts=$(grep -c "B-channel restart complete" "$TEST_DIR/control.log")
 check "the D-channel restarts again with the new pstn-sim" \
     wait_count "$TEST_DIR/control.log" "B-channel restart complete" $((restarts + 1)) 40
@@ -190,6 +190,35 @@ check "SIP -> PRI: pstn-sim's tone arrives at SIPp (SINAD >= 35 dB)" \
     same "$(json_get "$TEST_DIR/judge2.json" "j['sinad_db'] >= 35")" True
 check "SIP -> PRI: our 200's SDP answered PCMA with the data plane's address" \
     bash -c "grep -q 'c=IN IP4 10.83.0.1' $TEST_DIR/uac_msgs.log && grep -q 'm=audio [0-9]* RTP/AVP 8' $TEST_DIR/uac_msgs.log"
+
+# 2b. Hold and resume by re-INVITE (RFC 3264 8.4): the session on the
+#     B-channel stops sending to SIPp on a=sendonly and starts again on
+#     a=sendrecv; our SDP answers keep our address and port.
+session_state() {
+    "$CTL" -c "$CFG" --json show sessions |
+        python3 -c 'import json,sys; s=json.load(sys.stdin)["sessions"]; print(("active" if s[0]["sending"] else "hold") if s else "-")'
+}
+wait_state() {  # bounded wait for the one session's state
+    for i in $(seq 150); do test "$(session_state)" = "$1" && return 0; sleep 0.1; done
+    echo "session state: $(session_state)" >&2
+    return 1
+}
+start hold sipp 127.0.0.1:5060 -sf "$TEST_DIR/call_hold_uac.xml" -s 5551 -i 127.0.0.1 -p 5070 -mi 10.83.0.2 -mp 41010 \
+    -m 1 -timeout 40 -timeout_error -trace_msg -message_file "$TEST_DIR/hold_msgs.log"
+check "hold: the call's session is active" wait_state active
+check "hold: re-INVITE a=sendonly puts it on hold (nothing sent to the peer)" wait_state hold
+check "resume: re-INVITE a=sendrecv makes it active again" wait_state active
+check "SIPp's hold/resume call completed" bash -c "timeout 30 tail --pid=$PID_hold -f /dev/null; grep -Eq 'Successful call +\| +[0-9]+ +\| +1 ' $TEST_DIR/hold.log"
+check "our three SDP answers name the same address and port (RFC 3264 8.3.1: no one-way audio)" \
+    same "$(grep -E '^m=audio [0-9]+ RTP/AVP' "$TEST_DIR/hold_msgs.log" | grep -v ' 41010 ' | sort -u | wc -l) $(grep -c '^SIP/2.0 200 OK' "$TEST_DIR/hold_msgs.log")" "1 4"
+
+# 2c. CANCEL while the carrier alerts: the PRI call is cleared with 16.
+check "CANCEL during alerting: 200 to the CANCEL, 487 to the INVITE" \
+    bash -c "sipp 127.0.0.1:5060 -sf $SIPP_DIR/call_cancel_uac.xml -s 5554 -i 127.0.0.1 -p 5070 -mi 10.83.0.2 -mp 41012 \
+                 -m 1 -timeout 20 -timeout_error -trace_msg -message_file $TEST_DIR/cancel.log >/dev/null 2>&1;
+             grep -q '^SIP/2.0 487' $TEST_DIR/cancel.log"
+check "... the carrier's call (alerting) was cleared by the gateway with 16" \
+    bash -c "for i in \$(seq 100); do grep -q '\"called\":\"5554\",\"calling\":\"3017001\",\"cause\":16,\"channel\":[0-9]*,\"cleared_by\":\"far\"' $TEST_DIR/calls2.json && exit 0; sleep 0.1; done; exit 1"
 
 # 3. Refusals.
 refused() {  # refused NUMBER: the final status SIPp got, and the Reason
@@ -231,9 +260,9 @@ check "flood: every INVITE answered; those above 2/s got 503 with Retry-After an
     same "$(flood_counts)" "True True True True True"
 check "... and the pbx trunk is served meanwhile (busy -> 486)" same "$(refused 5552)" "486 Q.850;cause=17"
 "$CTL" -c "$CFG" --json show sip trunks >"$TEST_DIR/sip.json"
-check "show sip trunks: ACL refusals, the flood trunk's limit refusals, the pbx trunk's INVITEs both ways" \
-    same "$(json_get "$TEST_DIR/sip.json" "(j['refused_acl'], [(t['name'], t['invites_in'] > 0, t['invites_out'], t['active']) for t in j['trunks']], [t for t in j['trunks'] if t['name'] == 'flood'][0]['refused_limit'] >= 14)")" \
-         "(1, [('pbx', True, 1, 0), ('flood', True, 0, 0)], True)"
+check "show sip trunks: ACL refusals, the flood trunk's limit refusals, the pbx trunk's INVITEs both ways, its media changes (hold, resume)" \
+    same "$(json_get "$TEST_DIR/sip.json" "(j['refused_acl'], [(t['name'], t['invites_in'] > 0, t['invites_out'], t['active']) for t in j['trunks']], [t for t in j['trunks'] if t['name'] == 'flood'][0]['refused_limit'] >= 14, j['trunks'][0]['media_changes'])")" \
+         "(1, [('pbx', True, 1, 0), ('flood', True, 0, 0)], True, 2)"
 check "human show sip trunks lists both trunks" \
     bash -c "$CTL -c $CFG show sip trunks | grep -q '^pbx ' && $CTL -c $CFG show sip trunks | grep -q '^flood '"
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"
@@ -250,7 +279,7 @@ import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 legs = [(r.get("in", {}).get("sip_trunk", r.get("in", {}).get("span")), r.get("out", {}).get("sip_trunk", r.get("out", {}).get("span", "-")), r["cause"]) for r in rs]
 print(sorted(l for l in legs if l[0] != "flood"))' "$TEST_DIR/cdr.jsonl")" \
-         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17)]"
+         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17)]"
 check "the gateway: no call left, no RTP session left" \
     same "$("$CTL" -c "$CFG" --json show calls | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["calls"]))') $("$CTL" -c "$CFG" --json show sessions | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" "0 0"
 kill -TERM "$PID_sim2"

@@ -30,6 +30,7 @@ struct Recorder : SipCallHandler {
     std::vector<SipCallInfo> infos;
     std::vector<int> progress;
     std::vector<RemoteMedia> answered;
+    std::vector<RemoteMedia> changed;
     std::vector<std::pair<uint32_t, int>> cleared;
 
     void sip_incoming(SipAgent& a, uint32_t call, const SipCallInfo& info) override
@@ -53,6 +54,7 @@ struct Recorder : SipCallHandler {
         progress.push_back(early != nullptr ? -status : status);
     }
     void sip_answered(SipAgent&, uint32_t, const RemoteMedia& remote) override { answered.push_back(remote); }
+    void sip_media_changed(SipAgent&, uint32_t, const RemoteMedia& remote) override { changed.push_back(remote); }
     void sip_cleared(SipAgent&, uint32_t call, int q850) override { cleared.emplace_back(call, q850); }
 };
 
@@ -117,6 +119,14 @@ TEST_CASE("sdp: the audio line of an offer, and ours", "[sip]")
     CHECK(choose_g711(*m, 8) == 8);
     CHECK(choose_g711(*m, 0) == 0);
     CHECK(choose_g711(RemoteMedia{0, 1, {18, 9}, 0, false}, 8) == -1);
+    for (const char* mode : {"sendonly", "inactive"}) {
+        auto held = parse_audio(offer + "a=" + mode + "\r\n");
+        REQUIRE(held);
+        CHECK(held->inactive);
+    }
+    auto recvonly = parse_audio(offer + "a=recvonly\r\n");
+    REQUIRE(recvonly);
+    CHECK_FALSE(recvonly->inactive);
     CHECK_FALSE(parse_audio("garbage"));
     CHECK_FALSE(parse_audio("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\n"));
     auto ours = parse_audio(describe(LocalMedia{0x0a000001, 20000, 0, 20}, 7, 1));
