@@ -265,10 +265,13 @@ int worker_handle_command(WorkerContext& w, const api::Message& m)
 int worker_main(void* arg)
 {
     auto& w = *static_cast<WorkerContext*>(arg);
-    const uint64_t hz = rte_get_tsc_hz();
-    const uint64_t tick = hz / 1000;  // the 1 ms TDM tick: 8 frames at 8000 frames/s
-    const uint64_t ns_per_cycle_q32 = (1'000'000'000ULL << 32) / hz;
-    uint64_t next_tick = rte_rdtsc() + tick;
+    // The 1 ms TDM tick (8 frames at 8000 frames/s) runs on CLOCK_MONOTONIC
+    // (vDSO: no system call), not on the TSC: rte_get_tsc_hz() can be the
+    // CPU's nominal (P0) frequency where the TSC counts at another rate
+    // (this VM: 2100 vs 2096 MHz), and a tick 0.2 % slow drains a 16 ms
+    // pseudowire jitter buffer every 8 s (a loss of signal each time).
+    constexpr uint64_t tick_ns = 1'000'000;
+    uint64_t next_tick_ns = api::mono_ns() + tick_ns;
 
     w.block->state.store(static_cast<uint32_t>(api::WorkerState::running), std::memory_order_release);
     while (!w.stop->load(std::memory_order_relaxed)) {
@@ -279,18 +282,18 @@ int worker_main(void* arg)
         poll_dispatch(w, work, now_ns);
         poll_commands(w, work);
 
-        uint64_t now = rte_rdtsc();
-        if (now >= next_tick) {
-            uint64_t behind = (now - next_tick) / tick;
+        const uint64_t now = api::mono_ns();
+        if (now >= next_tick_ns) {
+            uint64_t behind = (now - next_tick_ns) / tick_ns;
             if (behind >= 1) {
                 ++at(w.counters, WorkerCounter::ticks_late);
             }
             if (behind > max_catch_up_ticks) {
                 at(w.counters, WorkerCounter::ticks_skipped) += behind;
-                next_tick += behind * tick;
+                next_tick_ns += behind * tick_ns;
             }
             run_tick(w, now_ns);
-            next_tick += tick;
+            next_tick_ns += tick_ns;
             w.block->heartbeat_mono_ns.store(now_ns, std::memory_order_relaxed);
             at(w.counters, WorkerCounter::rtp_rx) = w.sessions->counters().rtp_rx;
             at(w.counters, WorkerCounter::rtcp_rx) = w.sessions->counters().rtcp_rx;
@@ -300,7 +303,7 @@ int worker_main(void* arg)
         }
         if (work == 0 && !w.busy_poll) {
             ++at(w.counters, WorkerCounter::sleeps);
-            sleep_ns(((next_tick - now) * ns_per_cycle_q32) >> 32);
+            sleep_ns(next_tick_ns - now);
         }
     }
     w.block->counters.publish(w.counters);
