@@ -72,6 +72,14 @@ void sip_families(Families& f, const sip::SipStatus& st)
                   {{"trunk", name}, {"direction", "out"}});
         f.gauge("trunkgw_sip_calls_active", "SIP calls on the trunk now, both directions.",
                 static_cast<double>(k.active), {{"trunk", name}});
+        f.gauge("trunkgw_sip_trunk_up",
+                "1 while the trunk's peer answers OPTIONS (always 1 without keepalive); 0: calls to it are refused "
+                "with cause 38 and routes fail over.",
+                k.up ? 1 : 0, {{"trunk", name}});
+        f.counter("trunkgw_sip_options_total", "OPTIONS keepalives sent to the trunk's peer, by result.",
+                  static_cast<double>(k.options_answered), {{"trunk", name}, {"result", "answered"}});
+        f.counter("trunkgw_sip_options_total", "OPTIONS keepalives sent to the trunk's peer, by result.",
+                  static_cast<double>(k.options_failed), {{"trunk", name}, {"result", "failed"}});
         const char* ref_help = "Incoming INVITEs refused before routing, by reason: limit (max_calls or calls per "
                                "second: 503), no_media (no G.711 audio in the offer: 488).";
         f.counter("trunkgw_sip_refused_total", ref_help, static_cast<double>(k.refused_limit),

@@ -53,6 +53,10 @@ void add_sip_commands(MgmtCommands& c, const config::Config& cfg, sip::SipAgent&
                                                       {"refused_limit", k.refused_limit},
                                                       {"refused_no_media", k.refused_no_media},
                                                       {"media_changes", k.media_changes},
+                                                      {"state", t.options_interval_s == 0 ? "unmonitored" : k.up ? "up" : "down"},
+                                                      {"options_sent", k.options_sent},
+                                                      {"options_failed", k.options_failed},
+                                                      {"state_changes", k.state_changes},
                                                       {"final_responses_sent", out_final},
                                                       {"final_responses_received", in_final}});
                                 }

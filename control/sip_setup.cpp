@@ -37,6 +37,7 @@ std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Con
         }
         tc.max_calls = t.max_calls;
         tc.calls_per_second = t.calls_per_second;
+        tc.options_interval_s = t.options_interval_s;
         ac.trunks.push_back(std::move(tc));
     }
     interwork::CauseMap causes;

@@ -210,7 +210,7 @@ std::string render_sip_trunks(const json& r)
     std::string out = fmt::format("SIP on {} ({}); INVITEs from unlisted sources refused (403): {}\n",
                                   r["listen"].get<std::string>(), r["transport"].get<std::string>(),
                                   r["refused_acl"].get<uint64_t>());
-    TextTable t({"TRUNK", "PEERS", "ACTIVE", "MAX", "CPS", "IN", "OUT", "ANSWERED IN/OUT", "REFUSED LIMIT", "FAILURES SENT",
+    TextTable t({"TRUNK", "PEERS", "STATE", "ACTIVE", "MAX", "CPS", "IN", "OUT", "ANSWERED IN/OUT", "REFUSED LIMIT", "FAILURES SENT",
                  "FAILURES RECEIVED"});
     auto finals = [](const json& m) {
         std::string s;
@@ -224,7 +224,8 @@ std::string render_sip_trunks(const json& r)
         for (const auto& p : k["peers"]) {
             peers += (peers.empty() ? "" : ",") + p.get<std::string>();
         }
-        t.add({k["name"].get<std::string>(), peers, std::to_string(k["active"].get<uint64_t>()),
+        t.add({k["name"].get<std::string>(), peers, k["state"].get<std::string>(),
+               std::to_string(k["active"].get<uint64_t>()),
                std::to_string(k["max_calls"].get<uint64_t>()), fmt::format("{:g}", k["calls_per_second"].get<double>()),
                std::to_string(k["invites_in"].get<uint64_t>()), std::to_string(k["invites_out"].get<uint64_t>()),
                fmt::format("{}/{}", k["answered_in"].get<uint64_t>(), k["answered_out"].get<uint64_t>()),

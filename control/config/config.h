@@ -171,6 +171,7 @@ struct SipTrunk {
     std::vector<Peer> peers;
     uint32_t max_calls = 0;          // concurrent calls both ways; 0: no limit
     double calls_per_second = 0;     // incoming INVITEs; 0: no limit
+    uint32_t options_interval_s = 30;  // OPTIONS keepalive (trunk up/down); 0: off
 };
 
 // A row of the Q.850 <-> SIP table overridden ([[sip.cause_map]]).

@@ -794,6 +794,9 @@ void read_sip(TableReader& root, Config& c, const std::string& file, std::vector
         if (auto v = w.integer("calls_per_second", 0, 100000, 0)) {
             trunk.calls_per_second = static_cast<double>(*v);
         }
+        if (auto v = w.integer("options_interval_s", 0, 3600, 30)) {
+            trunk.options_interval_s = static_cast<uint32_t>(*v);
+        }
         w.finish();
         c.sip.trunks.push_back(std::move(trunk));
     }

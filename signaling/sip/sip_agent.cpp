@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -38,6 +39,11 @@ void on_nua_event(nua_event_t event, int status, char const*, nua_t*, nua_magic_
                   nua_hmagic_t*, sip_t const* sip, tagi_t tags[])
 {
     static_cast<SipAgent*>(magic)->handle_event(event, status, nh, sip, tags);
+}
+
+void on_keepalive_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg)
+{
+    static_cast<SipAgent*>(arg)->keepalive();
 }
 
 std::string body_of(sip_t const* sip)
@@ -87,11 +93,89 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
         throw std::runtime_error("sip: cannot bind " + _cfg.bind_url + " (address in use or not ours?)");
     }
     nua_set_params(_nua, NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS"), TAG_END());
+    bool any_keepalive = false;
+    for (const auto& t : _cfg.trunks) {
+        if (t.options_interval_s != 0 && !t.peers.empty()) {
+            _keepalive[t.name].next_ms = mono_ms();
+            any_keepalive = true;
+        }
+    }
+    if (any_keepalive) {
+        su_timer_t* timer = su_timer_create(su_root_task(_root), 200);
+        _keepalive_timer = timer;
+        su_timer_run(timer, on_keepalive_timer, this);  // every 200 ms (su_timer_set_interval is one-shot)
+    }
     publish();
+}
+
+void SipAgent::keepalive()
+{
+    const int64_t now = mono_ms();
+    for (auto& [name, k] : _keepalive) {
+        const SipTrunkConfig* t = trunk(name);
+        // No answer within the interval (at most 5 s): a failure. Waiting
+        // for the transaction's own timeout (64 x T1 = 32 s) would leave
+        // calls going to a dead peer for half a minute.
+        const int64_t patience = std::min<int64_t>(5000, static_cast<int64_t>(t->options_interval_s) * 1000);
+        if (k.nh != nullptr && now - k.sent_ms >= patience) {
+            nua_handle_destroy(k.nh);
+            k.nh = nullptr;
+            keepalive_result(name, k, false);
+        }
+        if (k.nh != nullptr || now < k.next_ms) {
+            continue;  // one outstanding at a time
+        }
+        k.next_ms = now + static_cast<int64_t>(t->options_interval_s) * 1000;
+        const SipPeer& peer = t->peers.front();
+        const std::string uri = "sip:" + ip_text(peer.ipv4) + ":" + std::to_string(peer.port);
+        k.nh = nua_handle(_nua, nullptr, NUTAG_URL(uri.c_str()), SIPTAG_TO_STR(("<" + uri + ">").c_str()), TAG_END());
+        if (k.nh != nullptr) {
+            k.sent_ms = now;
+            ++_st.trunks[name].options_sent;
+            nua_options(k.nh, TAG_END());
+        }
+    }
+    publish();
+}
+
+void SipAgent::keepalive_result(const std::string& name, Keepalive& k, bool alive)
+{
+    SipTrunkCounters& c = _st.trunks[name];
+    if (alive) {
+        k.failures = 0;
+        ++c.options_answered;
+    } else {
+        ++c.options_failed;
+        ++k.failures;
+    }
+    const bool up = alive || (c.up && k.failures < 2);
+    if (up != c.up) {
+        c.up = up;
+        ++c.state_changes;
+    }
+}
+
+void SipAgent::options_response(nua_handle_t* nh, int status)
+{
+    for (auto& [name, k] : _keepalive) {
+        if (k.nh != nh) {
+            continue;
+        }
+        if (status < 200) {
+            return;
+        }
+        nua_handle_destroy(nh);
+        k.nh = nullptr;
+        keepalive_result(name, k, status < 500 && status != 408);
+        return;
+    }
 }
 
 SipAgent::~SipAgent()
 {
+    if (_keepalive_timer != nullptr) {
+        su_timer_destroy(static_cast<su_timer_t*>(_keepalive_timer));
+    }
     if (_nua == nullptr) {
         return;
     }
@@ -226,6 +310,9 @@ void SipAgent::handle_event(int event, int status, nua_handle_t* nh, void const*
         if (status >= 200) {
             _shutdown_done = true;
         }
+        break;
+    case nua_r_options:
+        options_response(nh, status);
         break;
     case nua_i_options:
     case nua_i_ack:
@@ -403,6 +490,9 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
         return -38;
     }
     SipTrunkCounters& k = _st.trunks[t->name];
+    if (!k.up) {
+        return -38;  // the OPTIONS keepalive says the peer is gone
+    }
     if (t->max_calls != 0 && k.active >= t->max_calls) {
         return -34;
     }

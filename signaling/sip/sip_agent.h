@@ -44,6 +44,12 @@ struct SipTrunkConfig {
     std::vector<SipPeer> peers;  // the first takes our INVITEs; all are trusted sources
     uint32_t max_calls = 0;      // 0: no limit
     double calls_per_second = 0; // incoming INVITEs; 0: no limit
+    // OPTIONS keepalive to the first peer every this many seconds (0: off).
+    // Any response up to 499 means the peer is alive (RFC 3261 11); no
+    // response, 5xx or 6xx twice in a row marks the trunk down: calls to
+    // it are refused with cause 38 (network out of order, a failover
+    // cause) until a response comes back.
+    uint32_t options_interval_s = 0;
 };
 
 struct SipAgentConfig {
@@ -72,6 +78,11 @@ struct SipTrunkCounters {
     uint64_t answered_out = 0;
     uint64_t active = 0;
     uint64_t media_changes = 0;  // re-INVITEs that changed the peer's media (hold, resume, new address)
+    bool up = true;              // OPTIONS keepalive: the peer answers (true without keepalive)
+    uint64_t options_sent = 0;
+    uint64_t options_answered = 0;
+    uint64_t options_failed = 0; // no response, 5xx, 6xx
+    uint64_t state_changes = 0;  // up <-> down
     std::map<int, uint64_t> final_responses_out;  // by status we sent (>= 300)
     std::map<int, uint64_t> final_responses_in;   // by status we received (>= 300)
 };
@@ -110,7 +121,8 @@ public:
 
     bool has_trunk(const std::string& name) const;
     // An INVITE to the trunk's first peer: the call id (> 0), or minus a
-    // Q.850 cause (38: no such trunk or no peer; 34: its max_calls).
+    // Q.850 cause (38: no such trunk, no peer, or the trunk is down; 34:
+    // its max_calls).
     int64_t call_setup(const std::string& trunk, const SipCallInfo& info, const LocalMedia& local);
     // 180 Ringing, or 183 Session Progress with our SDP when `early`.
     int call_ringing(uint32_t call, const LocalMedia* early);
@@ -122,6 +134,8 @@ public:
 
     // nua's callback lands here (sip_agent.cpp); not for other callers.
     void handle_event(int event, int status, nua_handle_s* nh, void const* sip, void const* tags);
+    // The keepalive timer lands here (every 200 ms): sends what is due.
+    void keepalive();
 
 private:
     struct Call {
@@ -145,6 +159,7 @@ private:
     const SipTrunkConfig* trunk(const std::string& name) const;
     bool admit(const SipTrunkConfig& t);
     void count_final_out(const std::string& trunk, int status);
+    void options_response(nua_handle_s* nh, int status);
     void publish();
 
     SipAgentConfig _cfg;
@@ -157,6 +172,17 @@ private:
     uint32_t _next_id = 1;
     std::map<std::string, double> _tokens;        // per trunk: calls-per-second bucket
     std::map<std::string, int64_t> _tokens_at_ms;
+    // OPTIONS keepalive: per trunk, when the next is due, the handle of the
+    // one outstanding, and failures in a row.
+    struct Keepalive {
+        int64_t next_ms = 0;
+        nua_handle_s* nh = nullptr;
+        int64_t sent_ms = 0;
+        uint32_t failures = 0;
+    };
+    void keepalive_result(const std::string& trunk, Keepalive& k, bool alive);
+    std::map<std::string, Keepalive> _keepalive;
+    void* _keepalive_timer = nullptr;  // su_timer_t
     SipStatus _st;
     mutable std::mutex _mutex;
     SipStatus _published;

@@ -3,7 +3,9 @@
 # (data plane + control with Sofia-SIP on 127.0.0.1:5060) between SIPp (the
 # "pbx" trunk, 127.0.0.1:5070, its RTP on the TAP's kernel side) and
 # bench/pstn-sim (the carrier, E1 EuroISDN on a SAToP pseudowire).
-#   1. pstn-sim -> gateway -> SIPp uas: INVITE with our SDP offer, 180, 200;
+#   1. pstn-sim -> gateway -> SIPp uas: the route's first trunk is down (its
+#      peer answers no OPTIONS), so the call fails over at once to the pbx
+#      trunk: INVITE with our SDP offer, 180, 200;
 #      each end plays a 1004 Hz tone, each tone is measured at the other end
 #      (pstn-sim on its B-channel; SIPp's RTP judged from a tshark capture);
 #      pstn-sim clears, SIPp gets BYE with Reason Q.850 16.
@@ -73,12 +75,27 @@ listen = "127.0.0.1:5060"
 name = "pbx"
 peers = ["127.0.0.1:5070"]
 max_calls = 10
+options_interval_s = 0        # SIPp plays the PBX: no OPTIONS into its scenarios
 
 # A trunk with a calls-per-second limit, for the flood below.
 [[sip.trunk]]
 name = "flood"
 peers = ["127.0.0.3:5073"]
 calls_per_second = 2
+options_interval_s = 0
+
+# A trunk whose peer is gone (nothing listens there): OPTIONS marks it down
+# and routes to it fail over at once (cause 38).
+[[sip.trunk]]
+name = "gone"
+peers = ["127.0.0.5:5099"]
+options_interval_s = 1
+
+[[route]]
+name = "gone-first"
+called_prefix = "2002"
+from = ["carrier"]
+to = ["gone", "pbx"]
 
 [[route]]
 name = "flood-out"
@@ -117,7 +134,7 @@ check "a route to an unknown trunk is refused with its line" \
 start dataplane "$DP" -c "$CFG"
 start control "$CP" -c "$CFG"
 check "the data plane is ready" wait_log "$TEST_DIR/dataplane.log" "trunkgw-dataplane .* ready" 30
-check "control attaches and listens for SIP" wait_log "$TEST_DIR/control.log" "SIP on 127.0.0.1:5060 (udp), 2 trunk" 30
+check "control attaches and listens for SIP" wait_log "$TEST_DIR/control.log" "SIP on 127.0.0.1:5060 (udp), 3 trunk" 30
 ip link set dev "$TAP" address 02:00:00:00:83:02
 ip addr add 10.83.0.2/24 dev "$TAP" && ip link set "$TAP" up
 
@@ -143,7 +160,7 @@ start uas sipp -sf "$TEST_DIR/call_tone_uas.xml" -i 127.0.0.1 -p 5070 -mi 10.83.
 start capture1 tshark -n -i "$TAP" -f "udp dst port 41000" -a duration:30 -w "$TEST_DIR/rtp1.pcapng"
 check "capture 1 runs" wait_log "$TEST_DIR/capture1.log" "Capturing on" 10
 start sim1 "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,jitter=16" \
-    --originate 1 --called 2001 --calling 301234567 --hold-ms 5000 --calls "$TEST_DIR/calls1.json" \
+    --originate 1 --called 2002 --calling 301234567 --hold-ms 5000 --calls "$TEST_DIR/calls1.json" \
     --until-done --seconds 60
 check "the D-channel comes up and restarts" wait_log "$TEST_DIR/control.log" "B-channel restart complete" 40
 check "pstn-sim's call ends" bash -c "timeout 60 tail --pid=$PID_sim1 -f /dev/null"
@@ -164,6 +181,9 @@ check "PRI -> SIP: our INVITE offered PCMA with the data plane's address; the BY
              grep -qi '^Reason: *Q.850;cause=16' $TEST_DIR/uas_msgs.log"
 check "PRI -> SIP: the caller's number became the From / P-Asserted-Identity user" \
     grep -qi '^P-Asserted-Identity: <sip:301234567@' "$TEST_DIR/uas_msgs.log"
+check "the trunk whose peer answers no OPTIONS is down, and the call failed over from it with 38" \
+    same "$("$CTL" -c "$CFG" --json show sip trunks | python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin)["trunks"] if x["name"]=="gone"][0]; print(t["state"], t["options_failed"] >= 2, t["invites_out"])') $(json_get <(head -1 "$TEST_DIR/cdr.jsonl") "j['destinations_tried']")" \
+         "down True 0 ['gone:38']"
 
 # 2. SIP -> PRI (pstn-sim answers 5551 and stays up for the next phases).
 start sim2 "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,jitter=16" \
@@ -172,6 +192,7 @@ start sim2 "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,j
 restarts=$(grep -c "B-channel restart complete" "$TEST_DIR/control.log")
 check "the D-channel restarts again with the new pstn-sim" \
     wait_count "$TEST_DIR/control.log" "B-channel restart complete" $((restarts + 1)) 40
+alarms_before=$(grep -c 'span carrier alarm' "$TEST_DIR/control.log")
 start capture2 tshark -n -i "$TAP" -f "udp dst port 41002" -a duration:30 -w "$TEST_DIR/rtp2.pcapng"
 check "capture 2 runs" wait_log "$TEST_DIR/capture2.log" "Capturing on" 10
 start uac sipp 127.0.0.1:5060 -sf "$TEST_DIR/call_tone_uac.xml" -s 5551 -i 127.0.0.1 -p 5070 -mi 10.83.0.2 -mp 41002 \
@@ -262,7 +283,7 @@ check "... and the pbx trunk is served meanwhile (busy -> 486)" same "$(refused 
 "$CTL" -c "$CFG" --json show sip trunks >"$TEST_DIR/sip.json"
 check "show sip trunks: ACL refusals, the flood trunk's limit refusals, the pbx trunk's INVITEs both ways, its media changes (hold, resume)" \
     same "$(json_get "$TEST_DIR/sip.json" "(j['refused_acl'], [(t['name'], t['invites_in'] > 0, t['invites_out'], t['active']) for t in j['trunks']], [t for t in j['trunks'] if t['name'] == 'flood'][0]['refused_limit'] >= 14, j['trunks'][0]['media_changes'])")" \
-         "(1, [('pbx', True, 1, 0), ('flood', True, 0, 0)], True, 2)"
+         "(1, [('pbx', True, 1, 0), ('flood', True, 0, 0), ('gone', False, 0, 0)], True, 2)"
 check "human show sip trunks lists both trunks" \
     bash -c "$CTL -c $CFG show sip trunks | grep -q '^pbx ' && $CTL -c $CFG show sip trunks | grep -q '^flood '"
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"
@@ -272,6 +293,8 @@ check "metrics: SIP series (ACL refusals, limit refusals, INVITEs, final respons
              grep -q '^trunkgw_sip_refused_total{trunk=\"flood\",reason=\"limit\"} 1[0-9]' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_sip_final_responses_total{trunk=\"pbx\",direction=\"tx\",status=\"486\"} 2' $TEST_DIR/metrics.txt &&
              grep -qx 'trunkgw_sip_calls_active{trunk=\"pbx\"} 0' $TEST_DIR/metrics.txt &&
+             grep -qx 'trunkgw_sip_trunk_up{trunk=\"gone\"} 0' $TEST_DIR/metrics.txt &&
+             grep -qx 'trunkgw_sip_trunk_up{trunk=\"pbx\"} 1' $TEST_DIR/metrics.txt &&
              promtool check metrics <$TEST_DIR/metrics.txt"
 check "CDRs name the SIP trunk on the SIP legs (the flood's aside)" \
     same "$(python3 -c '
@@ -282,6 +305,8 @@ print(sorted(l for l in legs if l[0] != "flood"))' "$TEST_DIR/cdr.jsonl")" \
          "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17)]"
 check "the gateway: no call left, no RTP session left" \
     same "$("$CTL" -c "$CFG" --json show calls | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["calls"]))') $("$CTL" -c "$CFG" --json show sessions | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" "0 0"
+check "the E1 pseudowire ran clean through phases 2 to 5 (no alarm: the data plane's 1 ms tick keeps the line's 8000 frames/s)" \
+    same "$(grep -c 'span carrier alarm' "$TEST_DIR/control.log")" "$alarms_before"
 kill -TERM "$PID_sim2"
 kill -TERM "$PID_control"
 wait "$PID_control"

@@ -220,3 +220,42 @@ TEST_CASE("sip agent: an INVITE from a source no trunk lists is refused with 403
     su_root_destroy(root);
     su_deinit();
 }
+
+TEST_CASE("sip agent: OPTIONS keepalive marks a silent trunk down (calls refused with 38) and a live one up",
+          "[sip]")
+{
+    su_init();
+    su_root_t* root = su_root_create(nullptr);
+    {
+        Recorder m_a, m_b;
+        // Trunk "live" is agent B (nua answers OPTIONS); "dead" a port
+        // nothing listens on.
+        SipAgent a(root,
+                   {"sip:127.0.0.1:25065;transport=udp", "127.0.0.1:25065",
+                    {{"live", {{loopback, 25066}}, 0, 0, 1}, {"dead", {{loopback, 25099}}, 0, 0, 1}}},
+                   CauseMap{}, &m_a);
+        SipAgent b(root, {"sip:127.0.0.1:25066;transport=udp", "127.0.0.1:25066", {{"a", {{loopback, 25065}}, 0, 0, 0}}},
+                   CauseMap{}, &m_b);
+        auto run = [&](double seconds, auto done) {
+            auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+            while (std::chrono::steady_clock::now() < end) {
+                su_root_step(root, 10);
+                if (done()) {
+                    return true;
+                }
+            }
+            return false;
+        };
+        REQUIRE(run(10.0, [&] { return !a.status().trunks.at("dead").up; }));
+        CHECK(a.status().trunks.at("dead").options_failed >= 2);
+        CHECK(a.status().trunks.at("dead").state_changes == 1);
+        REQUIRE(run(5.0, [&] { return a.status().trunks.at("live").options_sent >= 2; }));
+        CHECK(a.status().trunks.at("live").up);
+        CHECK(a.status().trunks.at("live").options_failed == 0);
+        SipCallInfo info;
+        info.called = "5551234";
+        CHECK(a.call_setup("dead", info, LocalMedia{loopback, 30004, 8, 20}) == -38);
+    }
+    su_root_destroy(root);
+    su_deinit();
+}
