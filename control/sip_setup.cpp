@@ -29,6 +29,9 @@ std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Con
     const std::string host = ip_text(cfg.sip.listen_ipv4) + ":" + std::to_string(cfg.sip.listen_port);
     ac.bind_url = "sip:" + host + ";transport=" + cfg.sip.transport;
     ac.contact_host = host;
+    ac.reliable_provisional = cfg.sip.prack;
+    ac.session_expires_s = cfg.sip.session_expires_s;
+    ac.min_se_s = cfg.sip.min_se_s;
     for (const config::SipTrunk& t : cfg.sip.trunks) {
         sip::SipTrunkConfig tc;
         tc.name = t.name;

@@ -188,6 +188,9 @@ struct Sip {
     uint32_t listen_ipv4 = 0;
     uint16_t listen_port = 5060;
     std::string transport = "udp";
+    bool prack = true;                  // RFC 3262 reliable 18x and PRACK with peers that support 100rel
+    uint32_t session_expires_s = 1800;  // RFC 4028; 0: no session timer
+    uint32_t min_se_s = 90;
     std::vector<SipTrunk> trunks;
     std::vector<SipCauseOverride> cause_map;
 };

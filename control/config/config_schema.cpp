@@ -760,6 +760,21 @@ void read_sip(TableReader& root, Config& c, const std::string& file, std::vector
     if (auto v = r.choice("transport", {"udp"}, "udp")) {
         c.sip.transport = *v;
     }
+    if (auto v = r.boolean("prack", true)) {
+        c.sip.prack = *v;
+    }
+    // RFC 4028 4: Session-Expires at least Min-SE, which is at least 90 s.
+    auto min_se = r.integer("min_se_s", 90, 86400, 90);
+    if (auto v = r.integer("session_expires_s", 0, 86400, 1800)) {
+        if (*v != 0 && min_se && *v < *min_se) {
+            r.problem(r.line_of("session_expires_s"),
+                      fmt::format("'sip.session_expires_s' = {} is below 'sip.min_se_s' ({}): RFC 4028 4", *v, *min_se));
+        }
+        c.sip.session_expires_s = static_cast<uint32_t>(*v);
+    }
+    if (min_se) {
+        c.sip.min_se_s = static_cast<uint32_t>(*min_se);
+    }
     std::map<std::string, uint32_t> names;
     std::size_t i = 0;
     for (const toml::table* tt : r.tables("trunk", false)) {

@@ -88,6 +88,14 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
                       // A 503 with Retry-After to our INVITE is a refusal the
                       // route may fail over on, not a request to wait and resend.
                       NUTAG_MAX_RETRY_AFTER(0),
+                      // RFC 3262 100rel: early media and every 18x reliable
+                      // when the peer supports it; RFC 4028 session timers.
+                      NUTAG_EARLY_MEDIA(_cfg.reliable_provisional ? 1 : 0),
+                      NUTAG_ONLY183_100REL(0),
+                      TAG_IF(_cfg.reliable_provisional, SIPTAG_SUPPORTED_STR("100rel, timer")),
+                      TAG_IF(!_cfg.reliable_provisional, SIPTAG_SUPPORTED_STR("timer")),
+                      NUTAG_SESSION_TIMER(_cfg.session_expires_s), NUTAG_MIN_SE(_cfg.min_se_s),
+                      NUTAG_SESSION_REFRESHER(nua_any_refresher),
                       SIPTAG_USER_AGENT_STR("trunkgw"), TAG_END());
     if (_nua == nullptr) {
         throw std::runtime_error("sip: cannot bind " + _cfg.bind_url + " (address in use or not ours?)");
@@ -418,6 +426,9 @@ void SipAgent::invite_response(Call& c, int status, void const* sip_v)
         return;
     }
     if (status < 200) {
+        if (sip != nullptr && sip->sip_rseq != nullptr) {
+            ++_st.trunks[c.trunk].reliable_provisionals_in;  // nua sends the PRACK
+        }
         std::string body = body_of(sip);
         auto early = body.empty() ? std::nullopt : parse_audio(body);
         if (_handler != nullptr) {
@@ -431,6 +442,9 @@ void SipAgent::invite_response(Call& c, int status, void const* sip_v)
         }
         c.answered = true;
         ++_st.trunks[c.trunk].answered_out;
+        if (sip != nullptr && sip->sip_session_expires != nullptr) {
+            ++_st.trunks[c.trunk].session_timers_in;
+        }
         auto media = parse_audio(body_of(sip));
         if (!media) {
             // RFC 3264: an answer is required; without one there is no audio.

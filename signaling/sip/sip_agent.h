@@ -56,6 +56,14 @@ struct SipAgentConfig {
     std::string bind_url;       // "sip:IP:PORT;transport=udp"
     std::string contact_host;   // host[:port] in our From/Contact
     std::vector<SipTrunkConfig> trunks;
+    // RFC 3262: 18x sent reliably to peers that support 100rel (every
+    // 18x, not only 183: a 180 after a 183 must be PRACKed too), and
+    // PRACKs for the peers' reliable 18x.
+    bool reliable_provisional = true;
+    // RFC 4028 session timers: Session-Expires we ask for, Min-SE we take
+    // (0: no session timer).
+    uint32_t session_expires_s = 1800;
+    uint32_t min_se_s = 90;
 };
 
 // One call as the model sees it.
@@ -80,6 +88,8 @@ struct SipTrunkCounters {
     uint64_t media_changes = 0;  // re-INVITEs that changed the peer's media (hold, resume, new address)
     bool up = true;              // OPTIONS keepalive: the peer answers (true without keepalive)
     uint64_t options_sent = 0;
+    uint64_t reliable_provisionals_in = 0;  // 18x with RSeq received (we PRACKed them)
+    uint64_t session_timers_in = 0;         // 200 OKs to our INVITEs carrying Session-Expires
     uint64_t options_answered = 0;
     uint64_t options_failed = 0; // no response, 5xx, 6xx
     uint64_t state_changes = 0;  // up <-> down

@@ -147,6 +147,10 @@ TEST_CASE("sip agent: INVITE, 180, 200 with SDP both ways, BYE with its Q.850 Re
     CHECK(p.b_model.infos[0].calling == "301234567");
     CHECK(p.b_model.infos[0].remote.port == 30000);  // A's offer
     CHECK(p.a_model.progress == std::vector<int>{180});
+    // RFC 3262: both support 100rel, so the 180 came reliably (and was
+    // PRACKed); RFC 4028: the 200 carried Session-Expires.
+    CHECK(p.a->status().trunks.at("to-b").reliable_provisionals_in == 1);
+    CHECK(p.a->status().trunks.at("to-b").session_timers_in == 1);
     CHECK(p.a_model.answered[0].port == 40000);  // B's answer
     CHECK(p.a_model.answered[0].payload_types == std::vector<int>{8});
     CHECK(p.a->status().trunks.at("to-b").active == 1);
