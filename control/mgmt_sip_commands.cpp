@@ -47,6 +47,7 @@ void add_sip_commands(MgmtCommands& c, const config::Config& cfg, sip::SipAgent&
                                                       {"calls_per_second", t.calls_per_second},
                                                       {"active", k.active},
                                                       {"invites_in", k.invites_in},
+                                                      {"invites_in_tcp", k.invites_in_tcp},
                                                       {"invites_out", k.invites_out},
                                                       {"answered_in", k.answered_in},
                                                       {"answered_out", k.answered_out},

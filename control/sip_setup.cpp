@@ -27,7 +27,8 @@ std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Con
     }
     sip::SipAgentConfig ac;
     const std::string host = ip_text(cfg.sip.listen_ipv4) + ":" + std::to_string(cfg.sip.listen_port);
-    ac.bind_url = "sip:" + host + ";transport=" + cfg.sip.transport;
+    // No transport parameter: Sofia listens on both UDP and TCP.
+    ac.bind_url = "sip:" + host + (cfg.sip.transport == "udp+tcp" ? std::string() : ";transport=" + cfg.sip.transport);
     ac.contact_host = host;
     ac.reliable_provisional = cfg.sip.prack;
     ac.session_expires_s = cfg.sip.session_expires_s;
@@ -41,6 +42,7 @@ std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Con
         tc.max_calls = t.max_calls;
         tc.calls_per_second = t.calls_per_second;
         tc.options_interval_s = t.options_interval_s;
+        tc.tcp = t.tcp;
         ac.trunks.push_back(std::move(tc));
     }
     interwork::CauseMap causes;

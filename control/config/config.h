@@ -172,6 +172,7 @@ struct SipTrunk {
     uint32_t max_calls = 0;          // concurrent calls both ways; 0: no limit
     double calls_per_second = 0;     // incoming INVITEs; 0: no limit
     uint32_t options_interval_s = 30;  // OPTIONS keepalive (trunk up/down); 0: off
+    bool tcp = false;                  // our requests to the peer over TCP (RFC 3261 18)
 };
 
 // A row of the Q.850 <-> SIP table overridden ([[sip.cause_map]]).
@@ -187,7 +188,7 @@ struct Sip {
     bool enabled = false;
     uint32_t listen_ipv4 = 0;
     uint16_t listen_port = 5060;
-    std::string transport = "udp";
+    std::string transport = "udp";  // what we listen on: udp, tcp, or udp+tcp
     bool prack = true;                  // RFC 3262 reliable 18x and PRACK with peers that support 100rel
     uint32_t session_expires_s = 1800;  // RFC 4028; 0: no session timer
     uint32_t min_se_s = 90;

@@ -757,7 +757,7 @@ void read_sip(TableReader& root, Config& c, const std::string& file, std::vector
             r.problem(r.line_of("listen"), fmt::format("'sip.listen' = \"{}\" must be IPV4[:PORT]", *v));
         }
     }
-    if (auto v = r.choice("transport", {"udp"}, "udp")) {
+    if (auto v = r.choice("transport", {"udp", "tcp", "udp+tcp"}, "udp")) {
         c.sip.transport = *v;
     }
     if (auto v = r.boolean("prack", true)) {
@@ -811,6 +811,13 @@ void read_sip(TableReader& root, Config& c, const std::string& file, std::vector
         }
         if (auto v = w.integer("options_interval_s", 0, 3600, 30)) {
             trunk.options_interval_s = static_cast<uint32_t>(*v);
+        }
+        if (auto v = w.choice("transport", {"udp", "tcp"}, "udp")) {
+            trunk.tcp = *v == "tcp";
+            if (trunk.tcp && c.sip.transport == "udp") {
+                w.problem(w.line_of("transport"),
+                          "transport = \"tcp\" needs [sip] transport \"tcp\" or \"udp+tcp\" (we listen on UDP only)");
+            }
         }
         w.finish();
         c.sip.trunks.push_back(std::move(trunk));

@@ -135,7 +135,8 @@ void SipAgent::keepalive()
         }
         k.next_ms = now + static_cast<int64_t>(t->options_interval_s) * 1000;
         const SipPeer& peer = t->peers.front();
-        const std::string uri = "sip:" + ip_text(peer.ipv4) + ":" + std::to_string(peer.port);
+        const std::string uri =
+            "sip:" + ip_text(peer.ipv4) + ":" + std::to_string(peer.port) + (t->tcp ? ";transport=tcp" : "");
         k.nh = nua_handle(_nua, nullptr, NUTAG_URL(uri.c_str()), SIPTAG_TO_STR(("<" + uri + ">").c_str()), TAG_END());
         if (k.nh != nullptr) {
             k.sent_ms = now;
@@ -365,6 +366,10 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
     }
     SipTrunkCounters& k = _st.trunks[t->name];
     ++k.invites_in;
+    if (sip->sip_via != nullptr && sip->sip_via->v_protocol != nullptr &&
+        std::string(sip->sip_via->v_protocol).find("TCP") != std::string::npos) {
+        ++k.invites_in_tcp;
+    }
     if (!admit(*t)) {
         ++k.refused_limit;
         count_final_out(t->name, 503);
@@ -534,7 +539,8 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
             extra += "\r\nPrivacy: id";
         }
     }
-    nua_invite(nh, NUTAG_URL(("sip:" + info.called + "@" + host).c_str()), SOATAG_USER_SDP_STR(sdp.c_str()),
+    const std::string request_uri = "sip:" + info.called + "@" + host + (t->tcp ? ";transport=tcp" : "");
+    nua_invite(nh, NUTAG_URL(request_uri.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()),
                TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
     publish();
     return id;

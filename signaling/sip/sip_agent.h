@@ -50,6 +50,7 @@ struct SipTrunkConfig {
     // it are refused with cause 38 (network out of order, a failover
     // cause) until a response comes back.
     uint32_t options_interval_s = 0;
+    bool tcp = false;  // our requests over TCP (";transport=tcp" in the Request-URI)
 };
 
 struct SipAgentConfig {
@@ -79,6 +80,7 @@ struct SipCallInfo {
 // Per trunk, and the refusals no trunk claims (an unknown source).
 struct SipTrunkCounters {
     uint64_t invites_in = 0;
+    uint64_t invites_in_tcp = 0;  // of those, over TCP (top Via's transport)
     uint64_t invites_out = 0;
     uint64_t refused_limit = 0;    // over max_calls or calls per second: 503
     uint64_t refused_no_media = 0; // 488

@@ -70,6 +70,7 @@ switch_type = "euroisdn_e1"
 
 [sip]
 listen = "127.0.0.1:5060"
+transport = "udp+tcp"
 
 [[sip.trunk]]
 name = "pbx"
@@ -134,7 +135,7 @@ check "a route to an unknown trunk is refused with its line" \
 start dataplane "$DP" -c "$CFG"
 start control "$CP" -c "$CFG"
 check "the data plane is ready" wait_log "$TEST_DIR/dataplane.log" "trunkgw-dataplane .* ready" 30
-check "control attaches and listens for SIP" wait_log "$TEST_DIR/control.log" "SIP on 127.0.0.1:5060 (udp), 3 trunk" 30
+check "control attaches and listens for SIP" wait_log "$TEST_DIR/control.log" "SIP on 127.0.0.1:5060 (udp+tcp), 3 trunk" 30
 ip link set dev "$TAP" address 02:00:00:00:83:02
 ip addr add 10.83.0.2/24 dev "$TAP" && ip link set "$TAP" up
 
@@ -259,6 +260,10 @@ PY
 check "busy at the carrier (17) -> 486 Busy Here with Reason Q.850 17 (RFC 3398, RFC 3326)" \
     same "$(refused 5552)" "486 Q.850;cause=17"
 check "unallocated at the carrier (1) -> 404 with Reason Q.850 1" same "$(refused 5553)" "404 Q.850;cause=1"
+check "over TCP too (RFC 3261 18): busy -> 486 with Reason Q.850 17" \
+    bash -c "sipp 127.0.0.1:5060 -t t1 -sf $SIPP_DIR/call_refused_uac.xml -s 5552 -i 127.0.0.1 -p 5075 -mi 10.83.0.2 -mp 41014 \
+                 -m 1 -timeout 20 -timeout_error -trace_msg -message_file $TEST_DIR/tcp.log >/dev/null 2>&1;
+             grep -q '^SIP/2.0 486' $TEST_DIR/tcp.log && grep -qi '^Via: SIP/2.0/TCP' $TEST_DIR/tcp.log"
 check "no route in the gateway (1) -> 404" same "$(refused 9999)" "404 Q.850;cause=1"
 
 # 4. An untrusted source.
@@ -294,7 +299,7 @@ check "metrics: SIP series (ACL refusals, limit refusals, INVITEs, final respons
     bash -c "grep -qx 'trunkgw_sip_refused_acl_total 1' $TEST_DIR/metrics.txt &&
              grep -qx 'trunkgw_sip_invites_total{trunk=\"pbx\",direction=\"out\"} 1' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_sip_refused_total{trunk=\"flood\",reason=\"limit\"} 1[0-9]' $TEST_DIR/metrics.txt &&
-             grep -q '^trunkgw_sip_final_responses_total{trunk=\"pbx\",direction=\"tx\",status=\"486\"} 2' $TEST_DIR/metrics.txt &&
+             grep -q '^trunkgw_sip_final_responses_total{trunk=\"pbx\",direction=\"tx\",status=\"486\"} 3' $TEST_DIR/metrics.txt &&
              grep -qx 'trunkgw_sip_calls_active{trunk=\"pbx\"} 0' $TEST_DIR/metrics.txt &&
              grep -qx 'trunkgw_sip_trunk_up{trunk=\"gone\"} 0' $TEST_DIR/metrics.txt &&
              grep -qx 'trunkgw_sip_trunk_up{trunk=\"pbx\"} 1' $TEST_DIR/metrics.txt &&
@@ -305,7 +310,7 @@ import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 legs = [(r.get("in", {}).get("sip_trunk", r.get("in", {}).get("span")), r.get("out", {}).get("sip_trunk", r.get("out", {}).get("span", "-")), r["cause"]) for r in rs]
 print(sorted(l for l in legs if l[0] != "flood"))' "$TEST_DIR/cdr.jsonl")" \
-         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17)]"
+         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17)]"
 check "the gateway: no call left, no RTP session left" \
     same "$("$CTL" -c "$CFG" --json show calls | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["calls"]))') $("$CTL" -c "$CFG" --json show sessions | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" "0 0"
 # A tick 0.2 % off the line's 8000 frames/s (the TSC bug fixed in session

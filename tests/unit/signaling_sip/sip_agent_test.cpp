@@ -263,3 +263,32 @@ TEST_CASE("sip agent: OPTIONS keepalive marks a silent trunk down (calls refused
     su_root_destroy(root);
     su_deinit();
 }
+
+TEST_CASE("sip agent: a call over TCP (RFC 3261 18) to a trunk with transport tcp", "[sip]")
+{
+    su_init();
+    su_root_t* root = su_root_create(nullptr);
+    {
+        Recorder m_a, m_b;
+        SipTrunkConfig to_b{"to-b", {{loopback, 25068}}, 0, 0, 0};
+        to_b.tcp = true;
+        // No transport parameter: both listen on UDP and TCP.
+        SipAgent a(root, {"sip:127.0.0.1:25067", "127.0.0.1:25067", {to_b}}, CauseMap{}, &m_a);
+        SipAgent b(root, {"sip:127.0.0.1:25068", "127.0.0.1:25068", {{"a", {{loopback, 25067}}, 0, 0, 0}}},
+                   CauseMap{}, &m_b);
+        SipCallInfo info;
+        info.called = "5551234";
+        REQUIRE(a.call_setup("to-b", info, LocalMedia{loopback, 30006, 8, 20}) > 0);
+        auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (m_a.answered.empty() && std::chrono::steady_clock::now() < end) {
+            su_root_step(root, 10);
+        }
+        REQUIRE(m_a.answered.size() == 1);
+        // B took it from the trusted address, though the TCP source port is ephemeral.
+        REQUIRE(m_b.infos.size() == 1);
+        CHECK(m_b.infos[0].trunk == "a");
+        CHECK(b.status().trunks.at("a").invites_in_tcp == 1);
+    }
+    su_root_destroy(root);
+    su_deinit();
+}
