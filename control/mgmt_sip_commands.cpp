@@ -1,7 +1,7 @@
 // SIP commands for the management API; see mgmt_sip_commands.h.
 #include "control/mgmt_sip_commands.h"
 
-#include <arpa/inet.h>
+#include "control/mgmt_session_commands.h"
 
 namespace trunkgw::control {
 
@@ -11,11 +11,7 @@ namespace {
 
 std::string endpoint_text(uint32_t ipv4, uint16_t port)
 {
-    in_addr a{};
-    a.s_addr = htonl(ipv4);
-    char b[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &a, b, sizeof(b));
-    return std::string(b) + ":" + std::to_string(port);
+    return ipv4_text(ipv4) + ":" + std::to_string(port);
 }
 
 }  // namespace

@@ -1,24 +1,11 @@
 // The SIP agent from the config; see sip_setup.h.
 #include "control/sip_setup.h"
 
-#include <arpa/inet.h>
-
 #include <spdlog/spdlog.h>
 
+#include "control/mgmt_session_commands.h"
+
 namespace trunkgw::control {
-
-namespace {
-
-std::string ip_text(uint32_t ipv4)
-{
-    in_addr a{};
-    a.s_addr = htonl(ipv4);
-    char b[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &a, b, sizeof(b));
-    return b;
-}
-
-}  // namespace
 
 std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Config& cfg, sip::SipCallHandler* calls)
 {
@@ -26,7 +13,7 @@ std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Con
         return nullptr;
     }
     sip::SipAgentConfig ac;
-    const std::string host = ip_text(cfg.sip.listen_ipv4) + ":" + std::to_string(cfg.sip.listen_port);
+    const std::string host = ipv4_text(cfg.sip.listen_ipv4) + ":" + std::to_string(cfg.sip.listen_port);
     // No transport parameter: Sofia listens on both UDP and TCP.
     ac.bind_url = "sip:" + host + (cfg.sip.transport == "udp+tcp" ? std::string() : ";transport=" + cfg.sip.transport);
     ac.contact_host = host;

@@ -480,8 +480,7 @@ void CallManager::sip_media_changed(sip::SipAgent& agent, uint32_t call, const s
     }
     // Hold (sendonly/inactive): stop sending to the peer; resume or a new
     // address: send there. Our side keeps its port (RFC 3264 8.3.1).
-    spdlog::info("call {}: the SIP peer's media is now {}.{}.{}.{}:{}{}", c->st.id, remote.ipv4 >> 24,
-                 (remote.ipv4 >> 16) & 0xff, (remote.ipv4 >> 8) & 0xff, remote.ipv4 & 0xff, remote.port,
+    spdlog::info("call {}: the SIP peer's media is now {}:{}{}", c->st.id, sip::ipv4_text(remote.ipv4), remote.port,
                  remote.inactive ? " (hold)" : "");
     update_sip_remote(*c, remote);
 }

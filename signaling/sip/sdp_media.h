@@ -35,6 +35,9 @@ std::optional<RemoteMedia> parse_audio(const std::string& sdp);
 // preferred one when the offer has both), -1 for none.
 int choose_g711(const RemoteMedia& offer, int preferred);
 
+// "a.b.c.d" for a host-order IPv4 address, as SDP and SIP URIs write it.
+std::string ipv4_text(uint32_t ipv4);
+
 // Our SDP for one session. `version` increments with every change (RFC
 // 3264 8: o= version).
 std::string describe(const LocalMedia& m, uint64_t session_id, uint64_t version);

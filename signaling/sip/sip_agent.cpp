@@ -26,15 +26,6 @@ int64_t mono_ms()
         .count();
 }
 
-std::string ip_text(uint32_t ipv4)
-{
-    in_addr a{};
-    a.s_addr = htonl(ipv4);
-    char b[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &a, b, sizeof(b));
-    return b;
-}
-
 void on_nua_event(nua_event_t event, int status, char const*, nua_t*, nua_magic_t* magic, nua_handle_t* nh,
                   nua_hmagic_t*, sip_t const* sip, tagi_t tags[])
 {
@@ -119,6 +110,7 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
 void SipAgent::keepalive()
 {
     const int64_t now = mono_ms();
+    bool changed = false;  // the status is copied for other threads only when it moved
     for (auto& [name, k] : _keepalive) {
         const SipTrunkConfig* t = trunk(name);
         // No answer within the interval (at most 5 s): a failure. Waiting
@@ -129,6 +121,7 @@ void SipAgent::keepalive()
             nua_handle_destroy(k.nh);
             k.nh = nullptr;
             keepalive_result(name, k, false);
+            changed = true;
         }
         if (k.nh != nullptr || now < k.next_ms) {
             continue;  // one outstanding at a time
@@ -136,15 +129,18 @@ void SipAgent::keepalive()
         k.next_ms = now + static_cast<int64_t>(t->options_interval_s) * 1000;
         const SipPeer& peer = t->peers.front();
         const std::string uri =
-            "sip:" + ip_text(peer.ipv4) + ":" + std::to_string(peer.port) + (t->tcp ? ";transport=tcp" : "");
+            "sip:" + ipv4_text(peer.ipv4) + ":" + std::to_string(peer.port) + (t->tcp ? ";transport=tcp" : "");
         k.nh = nua_handle(_nua, nullptr, NUTAG_URL(uri.c_str()), SIPTAG_TO_STR(("<" + uri + ">").c_str()), TAG_END());
         if (k.nh != nullptr) {
             k.sent_ms = now;
             ++_st.trunks[name].options_sent;
             nua_options(k.nh, TAG_END());
+            changed = true;
         }
     }
-    publish();
+    if (changed) {
+        publish();
+    }
 }
 
 void SipAgent::keepalive_result(const std::string& name, Keepalive& k, bool alive)
@@ -516,7 +512,7 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
         return -34;
     }
     const SipPeer& peer = t->peers.front();
-    const std::string host = ip_text(peer.ipv4) + ":" + std::to_string(peer.port);
+    const std::string host = ipv4_text(peer.ipv4) + ":" + std::to_string(peer.port);
     const std::string to = "<sip:" + info.called + "@" + host + ">";
     const std::string from =
         (info.calling_name.empty() ? "" : "\"" + info.calling_name + "\" ") + "<sip:" +
