@@ -59,7 +59,41 @@ void sip_families(Families& f, const sip::SipStatus& st)
     f.counter("trunkgw_sip_refused_acl_total",
               "INVITEs from a source no SIP trunk lists, refused with 403 (scanners, toll-fraud attempts).",
               static_cast<double>(st.refused_acl));
+    f.counter("trunkgw_sip_refused_auth_blocked_total",
+              "INVITEs from a source blocked after failing digest authentication too often in a row (403, no "
+              "challenge).",
+              static_cast<double>(st.refused_auth_blocked));
+    f.counter("trunkgw_sip_auth_blocks_total", "Sources blocked for failing digest authentication (brute force).",
+              static_cast<double>(st.auth_blocks));
+    f.gauge("trunkgw_sip_auth_blocked_sources", "Sources blocked now for failing digest authentication.",
+            static_cast<double>(st.blocked_sources));
     for (const auto& [name, k] : st.trunks) {
+        const char* auth_help = "Digest authentication on the trunk (RFC 3261 22): challenge (401 sent), accepted, "
+                                "failed (403/400 sent), answered (the peer's 401/407 answered with our credentials).";
+        f.counter("trunkgw_sip_auth_total", auth_help, static_cast<double>(k.auth_challenges),
+                  {{"trunk", name}, {"result", "challenge"}});
+        f.counter("trunkgw_sip_auth_total", auth_help, static_cast<double>(k.auth_accepted),
+                  {{"trunk", name}, {"result", "accepted"}});
+        f.counter("trunkgw_sip_auth_total", auth_help, static_cast<double>(k.auth_failures),
+                  {{"trunk", name}, {"result", "failed"}});
+        f.counter("trunkgw_sip_auth_total", auth_help, static_cast<double>(k.auth_answered),
+                  {{"trunk", name}, {"result", "answered"}});
+        f.counter("trunkgw_sip_invites_tls_total", "INVITEs received on the trunk over TLS.",
+                  static_cast<double>(k.invites_in_tls), {{"trunk", name}});
+        if (k.registers) {
+            const sip::RegistrationCounters& reg = k.registration;
+            f.gauge("trunkgw_sip_registered", "1 while the trunk's REGISTER binding is in force (RFC 3261 10).",
+                    reg.registered ? 1 : 0, {{"trunk", name}});
+            f.gauge("trunkgw_sip_registration_expires_seconds", "The expiry the registrar granted.",
+                    static_cast<double>(reg.granted_expires_s), {{"trunk", name}});
+            const char* reg_help = "REGISTER transactions of the trunk, refreshes included, by result.";
+            f.counter("trunkgw_sip_registrations_total", reg_help, static_cast<double>(reg.succeeded),
+                      {{"trunk", name}, {"result", "ok"}});
+            f.counter("trunkgw_sip_registrations_total", reg_help, static_cast<double>(reg.failed),
+                      {{"trunk", name}, {"result", "failed"}});
+            f.counter("trunkgw_sip_registrations_total", reg_help, static_cast<double>(reg.challenges),
+                      {{"trunk", name}, {"result", "challenged"}});
+        }
         const char* inv_help = "INVITEs on the SIP trunk, by direction (in: received from a trusted peer).";
         f.counter("trunkgw_sip_invites_total", inv_help, static_cast<double>(k.invites_in),
                   {{"trunk", name}, {"direction", "in"}});

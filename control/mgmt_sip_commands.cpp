@@ -14,6 +14,21 @@ std::string endpoint_text(uint32_t ipv4, uint16_t port)
     return ipv4_text(ipv4) + ":" + std::to_string(port);
 }
 
+// REGISTER state (RFC 3261 10) of a trunk that registers; null otherwise.
+json registration_json(const config::SipTrunk& t, const sip::SipTrunkCounters& k)
+{
+    if (!t.register_) {
+        return nullptr;
+    }
+    const sip::RegistrationCounters& r = k.registration;
+    return {{"state", r.registered ? "registered" : r.failed > 0 ? "failed" : "registering"},
+            {"expires_s", r.granted_expires_s},
+            {"ok", r.succeeded},
+            {"failed", r.failed},
+            {"challenges", r.challenges},
+            {"last_status", r.last_status}};
+}
+
 }  // namespace
 
 void add_sip_commands(MgmtCommands& c, const config::Config& cfg, sip::SipAgent& agent)
@@ -55,11 +70,24 @@ void add_sip_commands(MgmtCommands& c, const config::Config& cfg, sip::SipAgent&
                                                       {"options_failed", k.options_failed},
                                                       {"state_changes", k.state_changes},
                                                       {"final_responses_sent", out_final},
-                                                      {"final_responses_received", in_final}});
+                                                      {"final_responses_received", in_final},
+                                                      {"transport", t.transport},
+                                                      {"invites_in_tls", k.invites_in_tls},
+                                                      {"auth", {{"inbound", t.inbound_auth.has_value()},
+                                                                {"outbound", t.outbound_auth.has_value()},
+                                                                {"challenges", k.auth_challenges},
+                                                                {"accepted", k.auth_accepted},
+                                                                {"failed", k.auth_failures},
+                                                                {"answered", k.auth_answered}}},
+                                                      {"registration", registration_json(t, k)}});
                                 }
                                 return json{{"listen", endpoint_text(cfg.sip.listen_ipv4, cfg.sip.listen_port)},
                                             {"transport", cfg.sip.transport},
                                             {"refused_acl", st.refused_acl},
+                                            {"refused_auth_blocked", st.refused_auth_blocked},
+                                            {"auth_blocks", st.auth_blocks},
+                                            {"blocked_sources", st.blocked_sources},
+                                            {"tls_port", cfg.sip.tls ? json(cfg.sip.tls_port) : json(nullptr)},
                                             {"trunks", trunks}};
                             }};
 }

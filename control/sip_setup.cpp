@@ -20,6 +20,15 @@ std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Con
     ac.reliable_provisional = cfg.sip.prack;
     ac.session_expires_s = cfg.sip.session_expires_s;
     ac.min_se_s = cfg.sip.min_se_s;
+    if (cfg.sip.tls) {
+        ac.tls_bind_url = "sips:" + ipv4_text(cfg.sip.listen_ipv4) + ":" + std::to_string(cfg.sip.tls_port);
+        ac.tls_contact_host = ipv4_text(cfg.sip.listen_ipv4) + ":" + std::to_string(cfg.sip.tls_port);
+        ac.tls_certificate_dir = cfg.sip.tls_certificate_dir;
+        ac.tls_verify_peer = cfg.sip.tls_verify_peer;
+    }
+    ac.auth_max_failures = cfg.sip.auth_max_failures;
+    ac.transaction_timeout_ms = cfg.sip.transaction_timeout_ms;
+    ac.auth_block_ms = static_cast<int64_t>(cfg.sip.auth_block_s) * 1000;
     for (const config::SipTrunk& t : cfg.sip.trunks) {
         sip::SipTrunkConfig tc;
         tc.name = t.name;
@@ -29,7 +38,17 @@ std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Con
         tc.max_calls = t.max_calls;
         tc.calls_per_second = t.calls_per_second;
         tc.options_interval_s = t.options_interval_s;
-        tc.tcp = t.tcp;
+        tc.transport = t.transport;
+        auto credentials = [](const std::optional<config::SipCredentials>& c) -> std::optional<sip::SipCredentials> {
+            if (!c) {
+                return std::nullopt;
+            }
+            return sip::SipCredentials{c->username, c->password, c->realm};
+        };
+        tc.inbound_auth = credentials(t.inbound_auth);
+        tc.outbound_auth = credentials(t.outbound_auth);
+        tc.register_ = t.register_;
+        tc.register_expires_s = t.register_expires_s;
         ac.trunks.push_back(std::move(tc));
     }
     interwork::CauseMap causes;
@@ -42,7 +61,9 @@ std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Con
         }
     }
     auto agent = std::make_unique<sip::SipAgent>(loop.root(), ac, causes, calls);
-    spdlog::info("SIP on {} ({}), {} trunk(s)", host, cfg.sip.transport, cfg.sip.trunks.size());
+    spdlog::info("SIP on {} ({}{}), {} trunk(s)", host, cfg.sip.transport,
+                 cfg.sip.tls ? ", tls on port " + std::to_string(cfg.sip.tls_port) : std::string(),
+                 cfg.sip.trunks.size());
     return agent;
 }
 

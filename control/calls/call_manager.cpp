@@ -276,6 +276,9 @@ void CallManager::place_sip(Call& c, const std::string& trunk, int last_cause)
         out.calling = c.info.calling.digits;
         out.calling_name = c.info.calling_name;
         out.privacy = c.info.calling.presentation == 1;  // Q.931 4.5.10: presentation restricted
+        // Q.952 redirecting number -> Diversion / History-Info (RFC 6044).
+        out.redirecting.number = c.info.redirecting.digits;
+        out.redirecting.reason = c.info.redirecting_reason < 0 ? 0 : c.info.redirecting_reason;
         ++_c.attempts;
         int64_t id = _sip->call_setup(trunk, out, c.sip_local);
         if (id > 0) {
@@ -417,6 +420,11 @@ void CallManager::sip_incoming(sip::SipAgent& agent, uint32_t call, const sip::S
     c.info.calling.presentation = info.privacy ? 1 : 0;
     c.info.calling.screening = 1;
     c.info.calling_name = info.calling_name;
+    if (!info.redirecting.number.empty()) {
+        c.info.redirecting.digits = info.redirecting.number;
+        c.info.redirecting.ton = 0;
+        c.info.redirecting_reason = info.redirecting.reason;
+    }
     c.info.sending_complete = true;
     c.sip_remote = info.remote;
     c.in = {nullptr, &agent, call};

@@ -207,11 +207,15 @@ std::string render_calls(const json& r)
 
 std::string render_sip_trunks(const json& r)
 {
-    std::string out = fmt::format("SIP on {} ({}); INVITEs from unlisted sources refused (403): {}\n",
+    std::string out = fmt::format("SIP on {} ({}{}); INVITEs from unlisted sources refused (403): {}; "
+                                  "failed digest authentication: {} source(s) blocked now, {} block(s), {} INVITE(s) "
+                                  "refused while blocked\n",
                                   r["listen"].get<std::string>(), r["transport"].get<std::string>(),
-                                  r["refused_acl"].get<uint64_t>());
-    TextTable t({"TRUNK", "PEERS", "STATE", "ACTIVE", "MAX", "CPS", "IN", "OUT", "ANSWERED IN/OUT", "REFUSED LIMIT", "FAILURES SENT",
-                 "FAILURES RECEIVED"});
+                                  r["tls_port"].is_null() ? std::string() : fmt::format(", tls port {}", r["tls_port"].get<int>()),
+                                  r["refused_acl"].get<uint64_t>(), r["blocked_sources"].get<uint64_t>(),
+                                  r["auth_blocks"].get<uint64_t>(), r["refused_auth_blocked"].get<uint64_t>());
+    TextTable t({"TRUNK", "PEERS", "STATE", "REGISTRATION", "ACTIVE", "MAX", "CPS", "IN", "OUT", "ANSWERED IN/OUT",
+                 "REFUSED LIMIT", "AUTH CHAL/OK/FAIL/ANSWERED", "FAILURES SENT", "FAILURES RECEIVED"});
     auto finals = [](const json& m) {
         std::string s;
         for (const auto& [status, n] : m.items()) {
@@ -224,12 +228,20 @@ std::string render_sip_trunks(const json& r)
         for (const auto& p : k["peers"]) {
             peers += (peers.empty() ? "" : ",") + p.get<std::string>();
         }
-        t.add({k["name"].get<std::string>(), peers, k["state"].get<std::string>(),
-               std::to_string(k["active"].get<uint64_t>()),
+        const json& reg = k["registration"];
+        const std::string registration =
+            reg.is_null() ? std::string("-")
+                          : fmt::format("{} ({}s, last {})", reg["state"].get<std::string>(), reg["expires_s"].get<uint64_t>(),
+                                        reg["last_status"].get<int>());
+        const json& a = k["auth"];
+        const std::string auth = fmt::format("{}/{}/{}/{}", a["challenges"].get<uint64_t>(), a["accepted"].get<uint64_t>(),
+                                             a["failed"].get<uint64_t>(), a["answered"].get<uint64_t>());
+        t.add({k["name"].get<std::string>(), peers + (k["transport"] == "udp" ? "" : " (" + k["transport"].get<std::string>() + ")"),
+               k["state"].get<std::string>(), registration, std::to_string(k["active"].get<uint64_t>()),
                std::to_string(k["max_calls"].get<uint64_t>()), fmt::format("{:g}", k["calls_per_second"].get<double>()),
                std::to_string(k["invites_in"].get<uint64_t>()), std::to_string(k["invites_out"].get<uint64_t>()),
                fmt::format("{}/{}", k["answered_in"].get<uint64_t>(), k["answered_out"].get<uint64_t>()),
-               std::to_string(k["refused_limit"].get<uint64_t>()), finals(k["final_responses_sent"]),
+               std::to_string(k["refused_limit"].get<uint64_t>()), auth, finals(k["final_responses_sent"]),
                finals(k["final_responses_received"])});
     }
     out += t.render();

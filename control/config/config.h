@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -159,6 +160,15 @@ struct Route {
     std::vector<int> failover_causes; // Q.850 causes that move on to the next destination
 };
 
+// Digest credentials (RFC 3261 22.4): a user name and password; the realm
+// is ours when we challenge ("" = "trunkgw"), and when we answer a
+// challenge, empty means "the realm the peer names".
+struct SipCredentials {
+    std::string username;
+    std::string password;
+    std::string realm;
+};
+
 // A SIP trunk ([[sip.trunk]]): the peers our INVITEs go to (the first)
 // and the only sources whose INVITEs are accepted on it (the ACL).
 struct SipTrunk {
@@ -172,7 +182,16 @@ struct SipTrunk {
     uint32_t max_calls = 0;          // concurrent calls both ways; 0: no limit
     double calls_per_second = 0;     // incoming INVITEs; 0: no limit
     uint32_t options_interval_s = 30;  // OPTIONS keepalive (trunk up/down); 0: off
-    bool tcp = false;                  // our requests to the peer over TCP (RFC 3261 18)
+    std::string transport = "udp";     // our requests to the peer: udp, tcp or tls (RFC 3261 18, 26.2)
+    // [sip.trunk.inbound_auth]: the peer's INVITEs must carry these digest
+    // credentials (RFC 3261 22); its source must still be a listed peer.
+    std::optional<SipCredentials> inbound_auth;
+    // [sip.trunk.outbound_auth]: what we answer the peer's 401/407 with.
+    std::optional<SipCredentials> outbound_auth;
+    // REGISTER to the first peer (a provider's registrar) and keep it
+    // refreshed; needs outbound_auth (its username is the AOR's user).
+    bool register_ = false;
+    uint32_t register_expires_s = 600;
 };
 
 // A row of the Q.850 <-> SIP table overridden ([[sip.cause_map]]).
@@ -189,6 +208,20 @@ struct Sip {
     uint32_t listen_ipv4 = 0;
     uint16_t listen_port = 5060;
     std::string transport = "udp";  // what we listen on: udp, tcp, or udp+tcp
+    // [sip.tls]: SIP over TLS (RFC 3261 26.2) on its own port; the
+    // directory holds Sofia's agent.pem (key + certificate) and cafile.pem
+    // (the CAs peers' certificates must chain to).
+    bool tls = false;
+    uint16_t tls_port = 5061;
+    std::string tls_certificate_dir;
+    bool tls_verify_peer = true;
+    // Inbound digest authentication: a source that fails this many times
+    // in a row is refused with 403 without a challenge for auth_block_s
+    // (credential brute force).
+    uint32_t auth_max_failures = 5;
+    uint32_t auth_block_s = 300;
+    // RFC 3261 Timer B/F (64 x T1): a request with no response ends then.
+    uint32_t transaction_timeout_ms = 32000;
     bool prack = true;                  // RFC 3262 reliable 18x and PRACK with peers that support 100rel
     uint32_t session_expires_s = 1800;  // RFC 4028; 0: no session timer
     uint32_t min_se_s = 90;

@@ -1,8 +1,11 @@
 // The configuration schema: every table, key, type, range and cross-check.
 // Problems are collected, not thrown one by one, so `--check` shows them all.
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -741,6 +744,74 @@ std::optional<std::pair<uint32_t, uint16_t>> parse_endpoint(const std::string& v
     return std::make_pair(*ip, static_cast<uint16_t>(n));
 }
 
+// [sip.tls]: listen port and Sofia's certificate directory, which must
+// hold agent.pem (private key and certificate, RFC 3261 26.2) and, when
+// peers are verified, cafile.pem.
+void read_sip_tls(TableReader& sip, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    const toml::table* t = sip.table("tls", false);
+    if (t == nullptr) {
+        return;
+    }
+    TableReader r(*t, "sip.tls", file, p);
+    c.sip.tls = true;
+    if (auto v = r.integer("port", 1, 65535, 5061)) {
+        c.sip.tls_port = static_cast<uint16_t>(*v);
+        if (*v == c.sip.listen_port) {
+            r.problem(r.line_of("port"), fmt::format("'sip.tls.port' = {} is the UDP/TCP port too", *v));
+        }
+    }
+    auto verify = r.boolean("verify_peer", true);
+    if (verify) {
+        c.sip.tls_verify_peer = *verify;
+    }
+    if (auto v = r.string("certificate_dir")) {
+        c.sip.tls_certificate_dir = *v;
+        std::vector<std::string> needed{"agent.pem"};
+        if (verify && *verify) {
+            needed.emplace_back("cafile.pem");
+        }
+        for (const auto& f : needed) {
+            const std::string path = *v + "/" + f;
+            if (::access(path.c_str(), R_OK) != 0) {
+                r.problem(r.line_of("certificate_dir"), fmt::format("'sip.tls.certificate_dir': cannot read {} ({})", path,
+                                                                    std::strerror(errno)));
+            }
+        }
+    }
+    r.finish();
+}
+
+// [sip.trunk.inbound_auth] / [sip.trunk.outbound_auth]: digest credentials.
+std::optional<SipCredentials> read_credentials(TableReader& trunk, const char* key, bool ours,
+                                               const std::string& file, std::vector<Problem>& p)
+{
+    const toml::table* t = trunk.table(key, false);
+    if (t == nullptr) {
+        return std::nullopt;
+    }
+    TableReader r(*t, trunk.path() + "." + key, file, p);
+    SipCredentials cr;
+    auto user = r.string("username");
+    auto pass = r.string("password");
+    auto realm = r.string("realm", ours ? "trunkgw" : "");
+    if (user && user->empty()) {
+        r.problem(r.line_of("username"), "username must not be empty");
+    }
+    // A short shared secret is brute-forced in hours over the network.
+    if (pass && pass->size() < 8) {
+        r.problem(r.line_of("password"), "password must be at least 8 characters");
+    }
+    r.finish();
+    if (!user || !pass || !realm) {
+        return std::nullopt;
+    }
+    cr.username = *user;
+    cr.password = *pass;
+    cr.realm = *realm;
+    return cr;
+}
+
 void read_sip(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
 {
     const toml::table* t = root.table("sip", false);
@@ -775,6 +846,16 @@ void read_sip(TableReader& root, Config& c, const std::string& file, std::vector
     if (min_se) {
         c.sip.min_se_s = static_cast<uint32_t>(*min_se);
     }
+    if (auto v = r.integer("auth_max_failures", 1, 1000, 5)) {
+        c.sip.auth_max_failures = static_cast<uint32_t>(*v);
+    }
+    if (auto v = r.integer("auth_block_s", 0, 86400, 300)) {
+        c.sip.auth_block_s = static_cast<uint32_t>(*v);
+    }
+    if (auto v = r.integer("transaction_timeout_ms", 1000, 64000, 32000)) {
+        c.sip.transaction_timeout_ms = static_cast<uint32_t>(*v);
+    }
+    read_sip_tls(r, c, file, p);
     std::map<std::string, uint32_t> names;
     std::size_t i = 0;
     for (const toml::table* tt : r.tables("trunk", false)) {
@@ -812,12 +893,28 @@ void read_sip(TableReader& root, Config& c, const std::string& file, std::vector
         if (auto v = w.integer("options_interval_s", 0, 3600, 30)) {
             trunk.options_interval_s = static_cast<uint32_t>(*v);
         }
-        if (auto v = w.choice("transport", {"udp", "tcp"}, "udp")) {
-            trunk.tcp = *v == "tcp";
-            if (trunk.tcp && c.sip.transport == "udp") {
+        if (auto v = w.choice("transport", {"udp", "tcp", "tls"}, "udp")) {
+            trunk.transport = *v;
+            if (*v == "tcp" && c.sip.transport == "udp") {
                 w.problem(w.line_of("transport"),
                           "transport = \"tcp\" needs [sip] transport \"tcp\" or \"udp+tcp\" (we listen on UDP only)");
             }
+            if (*v == "tls" && !c.sip.tls) {
+                w.problem(w.line_of("transport"), "transport = \"tls\" needs a [sip.tls] table (certificates)");
+            }
+        }
+        trunk.inbound_auth = read_credentials(w, "inbound_auth", true, file, p);
+        trunk.outbound_auth = read_credentials(w, "outbound_auth", false, file, p);
+        if (auto v = w.boolean("register", false)) {
+            trunk.register_ = *v;
+            if (*v && !trunk.outbound_auth) {
+                w.problem(w.line_of("register"), "register = true needs [sip.trunk.outbound_auth] (the registrar's user and password)");
+            }
+        }
+        // RFC 3261 10.2.1: the registrar may shorten it; below a minute the
+        // refreshes are a load of their own.
+        if (auto v = w.integer("register_expires_s", 60, 86400, 600)) {
+            trunk.register_expires_s = static_cast<uint32_t>(*v);
         }
         w.finish();
         c.sip.trunks.push_back(std::move(trunk));

@@ -10,11 +10,14 @@
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/soa_tag.h>
+#include <sofia-sip/su_string.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 
 namespace trunkgw::sip {
 
@@ -63,17 +66,42 @@ std::string reason_of(sip_t const* sip)
     return r;
 }
 
+// Values of an extension header Sofia does not parse (Diversion,
+// History-Info), in message order.
+std::vector<std::string> unknown_headers(sip_t const* sip, const char* name)
+{
+    std::vector<std::string> out;
+    for (sip_unknown_t const* u = sip != nullptr ? sip->sip_unknown : nullptr; u != nullptr; u = u->un_next) {
+        if (u->un_name != nullptr && u->un_value != nullptr && su_casematch(u->un_name, name)) {
+            out.emplace_back(u->un_value);
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap causes, SipCallHandler* handler)
-    : _cfg(std::move(cfg)), _causes(std::move(causes)), _handler(handler), _root(root)
+    : _cfg(std::move(cfg)),
+      _causes(std::move(causes)),
+      _handler(handler),
+      _root(root),
+      _auth_guard(_cfg.auth_max_failures, _cfg.auth_block_ms)
 {
     for (const auto& t : _cfg.trunks) {
         _st.trunks[t.name];
         _tokens[t.name] = t.calls_per_second > 1 ? t.calls_per_second : 1;
         _tokens_at_ms[t.name] = mono_ms();
     }
+    const bool tls = !_cfg.tls_bind_url.empty();
     _nua = nua_create(_root, on_nua_event, this, NUTAG_URL(_cfg.bind_url.c_str()),
+                      // RFC 3261 26.2: TLS on its own port, our certificate
+                      // from agent.pem; the peers we connect to are verified
+                      // against cafile.pem (clients authenticate by digest).
+                      TAG_IF(tls, NUTAG_SIPS_URL(_cfg.tls_bind_url.c_str())),
+                      TAG_IF(tls, TPTAG_CERTIFICATE(_cfg.tls_certificate_dir.c_str())),
+                      TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(_cfg.tls_verify_peer ? TPTLS_VERIFY_OUTGOING : TPTLS_VERIFY_NONE)),
+                      NTATAG_SIP_T1X64(_cfg.transaction_timeout_ms),
                       // Offer/answer by SOA; we answer ourselves (no auto answer, no auto alert).
                       NUTAG_MEDIA_ENABLE(1), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                       // A 503 with Retry-After to our INVITE is a refusal the
@@ -89,17 +117,37 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
                       NUTAG_SESSION_REFRESHER(nua_any_refresher),
                       SIPTAG_USER_AGENT_STR("trunkgw"), TAG_END());
     if (_nua == nullptr) {
-        throw std::runtime_error("sip: cannot bind " + _cfg.bind_url + " (address in use or not ours?)");
+        throw std::runtime_error("sip: cannot bind " + _cfg.bind_url + (tls ? " and " + _cfg.tls_bind_url : "") +
+                                 " (address in use or not ours? TLS certificate unreadable?)");
     }
-    nua_set_params(_nua, NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS"), TAG_END());
-    bool any_keepalive = false;
+    // What we serve, and only that (NUTAG_ALLOW would add to Sofia's list,
+    // which names MESSAGE, SUBSCRIBE, REFER... that we answer with 405/501).
+    // PRACK: RFC 3262; UPDATE: nua answers it from our SDP (RFC 3311,
+    // session refreshes of RFC 4028).
+    nua_set_params(_nua, SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE"), TAG_END());
+    bool any_timer = false;
+    std::vector<RegistrationTarget> registrations;
     for (const auto& t : _cfg.trunks) {
         if (t.options_interval_s != 0 && !t.peers.empty()) {
             _keepalive[t.name].next_ms = mono_ms();
-            any_keepalive = true;
+            any_timer = true;
+        }
+        if (t.inbound_auth) {
+            _challengers[t.name] = std::make_unique<DigestChallenger>(_root, *t.inbound_auth);
+        }
+        if (t.register_ && t.outbound_auth && !t.peers.empty()) {
+            const SipPeer& p = t.peers.front();
+            const std::string host = ipv4_text(p.ipv4) + ":" + std::to_string(p.port);
+            registrations.push_back({t.name, request_uri(t, ""), "sip:" + t.outbound_auth->username + "@" + host,
+                                     t.register_expires_s, *t.outbound_auth});
+            _st.trunks[t.name].registers = true;
+            any_timer = true;
         }
     }
-    if (any_keepalive) {
+    if (!registrations.empty()) {
+        _registrations = std::make_unique<Registrations>(_nua, std::move(registrations));
+    }
+    if (any_timer) {
         su_timer_t* timer = su_timer_create(su_root_task(_root), 200);
         _keepalive_timer = timer;
         su_timer_run(timer, on_keepalive_timer, this);  // every 200 ms (su_timer_set_interval is one-shot)
@@ -110,6 +158,9 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
 void SipAgent::keepalive()
 {
     const int64_t now = mono_ms();
+    if (_registrations) {
+        _registrations->tick(now);
+    }
     bool changed = false;  // the status is copied for other threads only when it moved
     for (auto& [name, k] : _keepalive) {
         const SipTrunkConfig* t = trunk(name);
@@ -127,9 +178,7 @@ void SipAgent::keepalive()
             continue;  // one outstanding at a time
         }
         k.next_ms = now + static_cast<int64_t>(t->options_interval_s) * 1000;
-        const SipPeer& peer = t->peers.front();
-        const std::string uri =
-            "sip:" + ipv4_text(peer.ipv4) + ":" + std::to_string(peer.port) + (t->tcp ? ";transport=tcp" : "");
+        const std::string uri = request_uri(*t, "");
         k.nh = nua_handle(_nua, nullptr, NUTAG_URL(uri.c_str()), SIPTAG_TO_STR(("<" + uri + ">").c_str()), TAG_END());
         if (k.nh != nullptr) {
             k.sent_ms = now;
@@ -206,6 +255,32 @@ const SipTrunkConfig* SipAgent::trunk(const std::string& name) const
         }
     }
     return nullptr;
+}
+
+// The peer's URI with `user` (none: the peer itself). RFC 3261 19.1.1:
+// the transport parameter picks TCP or TLS; with a plain sip: URI over
+// TLS (not sips:, which would demand TLS on every hop beyond the peer).
+std::string SipAgent::request_uri(const SipTrunkConfig& t, const std::string& user) const
+{
+    const SipPeer& peer = t.peers.front();
+    std::string uri = "sip:" + (user.empty() ? std::string() : user + "@") + ipv4_text(peer.ipv4) + ":" +
+                      std::to_string(peer.port);
+    if (t.transport != "udp") {
+        uri += ";transport=" + t.transport;
+    }
+    return uri;
+}
+
+// Our Contact on a TLS trunk's calls. Sofia would write the sips: URI it
+// listens on, which obliges TLS on every hop past the peer (RFC 3261
+// 26.2.2); a trunk peer expects sip:...;transport=tls. Empty: Sofia's own.
+std::string SipAgent::tls_contact(const std::string& name) const
+{
+    const SipTrunkConfig* t = trunk(name);
+    if (t == nullptr || t->transport != "tls" || _cfg.tls_contact_host.empty()) {
+        return {};
+    }
+    return "<sip:" + _cfg.tls_contact_host + ";transport=tls>";
 }
 
 const SipTrunkConfig* SipAgent::trunk_of_source(uint32_t ipv4) const
@@ -317,7 +392,19 @@ void SipAgent::handle_event(int event, int status, nua_handle_t* nh, void const*
         }
         break;
     case nua_r_options:
-        options_response(nh, status);
+        options_response(nh, status);  // 401/407 too: a live peer that wants credentials
+        break;
+    case nua_r_register:
+    case nua_r_unregister:
+        if (_registrations) {
+            _registrations->response(nh, status, sip, mono_ms());
+            const auto& rc = _registrations->counters();
+            for (auto& [name, k] : _st.trunks) {
+                if (auto it = rc.find(name); it != rc.end()) {
+                    k.registration = it->second;
+                }
+            }
+        }
         break;
     case nua_i_options:
     case nua_i_ack:
@@ -362,9 +449,13 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
     }
     SipTrunkCounters& k = _st.trunks[t->name];
     ++k.invites_in;
-    if (sip->sip_via != nullptr && sip->sip_via->v_protocol != nullptr &&
-        std::string(sip->sip_via->v_protocol).find("TCP") != std::string::npos) {
-        ++k.invites_in_tcp;
+    if (sip->sip_via != nullptr && sip->sip_via->v_protocol != nullptr) {
+        const std::string proto = sip->sip_via->v_protocol;
+        k.invites_in_tcp += proto.find("TCP") != std::string::npos ? 1 : 0;
+        k.invites_in_tls += proto.find("TLS") != std::string::npos ? 1 : 0;
+    }
+    if (!authenticate_invite(*t, src, nh, sip)) {
+        return;
     }
     if (!admit(*t)) {
         ++k.refused_limit;
@@ -400,6 +491,16 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
             }
         }
     }
+    if (sip->sip_contact != nullptr) {
+        char buf[512];
+        if (url_e(buf, sizeof buf, sip->sip_contact->m_url) > 0) {
+            info.contact = buf;
+        }
+    }
+    info.redirecting = interwork::from_diversion(unknown_headers(sip, "Diversion"));
+    if (info.redirecting.number.empty()) {
+        info.redirecting = interwork::from_history_info(unknown_headers(sip, "History-Info"));
+    }
     auto media = parse_audio(body_of(sip));
     if (!media || choose_g711(*media, 8) < 0) {
         ++k.refused_no_media;
@@ -412,12 +513,75 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
     uint32_t id = _next_id++;
     _calls[id] = Call{id, nh, false, t->name};
     ++k.active;
-    nua_respond(nh, SIP_100_TRYING, TAG_END());
     if (_handler != nullptr) {
         _handler->sip_incoming(*this, id, info);
     } else {
         call_hangup(id, 1);
     }
+}
+
+// RFC 3261 22: a trunk with inbound_auth takes INVITEs that carry the
+// right digest credentials only. The first INVITE gets 401 with a
+// challenge; the retry with credentials passes, or gets 403 and counts as
+// a failure of its source; a source failing auth_max_failures times in a
+// row gets 403 without a challenge for auth_block_ms (brute force).
+// Returns false when the INVITE was answered here.
+bool SipAgent::authenticate_invite(const SipTrunkConfig& t, uint32_t source, nua_handle_t* nh, void const* sip)
+{
+    auto it = _challengers.find(t.name);
+    if (it == _challengers.end()) {
+        return true;
+    }
+    SipTrunkCounters& k = _st.trunks[t.name];
+    const int64_t now = mono_ms();
+    if (_auth_guard.blocked(source, now)) {
+        ++_st.refused_auth_blocked;
+        count_final_out(t.name, 403);
+        nua_respond(nh, SIP_403_FORBIDDEN, TAG_END());
+        nua_handle_destroy(nh);
+        return false;
+    }
+    const DigestChallenger::Outcome out = it->second->check(sip);
+    switch (out.verdict) {
+    case DigestChallenger::Verdict::accepted:
+        ++k.auth_accepted;
+        _auth_guard.succeeded(source);
+        return true;
+    case DigestChallenger::Verdict::challenge:
+        ++k.auth_challenges;
+        nua_respond(nh, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(out.challenge.c_str()), TAG_END());
+        nua_handle_destroy(nh);
+        return false;
+    case DigestChallenger::Verdict::refused:
+        break;
+    }
+    ++k.auth_failures;
+    if (_auth_guard.failed(source, now)) {
+        ++_st.auth_blocks;
+    }
+    _st.blocked_sources = _auth_guard.blocked_sources(now);
+    count_final_out(t.name, out.status);
+    nua_respond(nh, out.status, sip_status_phrase(out.status), TAG_END());
+    nua_handle_destroy(nh);
+    return false;
+}
+
+// A 401/407 to our INVITE: answered once with the trunk's credentials
+// (nua resends the INVITE with Authorization); true when it was.
+bool SipAgent::answer_challenge(Call& c, int status, void const* sip)
+{
+    const SipTrunkConfig* t = trunk(c.trunk);
+    if ((status != 401 && status != 407) || t == nullptr || !t->outbound_auth || c.auth_answered) {
+        return false;
+    }
+    const std::string answer = digest_answer(sip, *t->outbound_auth);
+    if (answer.empty()) {
+        return false;
+    }
+    c.auth_answered = true;
+    ++_st.trunks[c.trunk].auth_answered;
+    nua_authenticate(c.nh, NUTAG_AUTH(answer.c_str()), TAG_END());
+    return true;
 }
 
 void SipAgent::invite_response(Call& c, int status, void const* sip_v)
@@ -460,8 +624,16 @@ void SipAgent::invite_response(Call& c, int status, void const* sip_v)
         }
         return;
     }
+    if (answer_challenge(c, status, sip)) {
+        return;
+    }
     ++_st.trunks[c.trunk].final_responses_in[status];
     ended_by_peer(c, interwork::q850_for_response(_causes, status, reason_of(sip)));
+    if (status == 401 || status == 407) {
+        // nua holds a challenged INVITE waiting for credentials and never
+        // terminates it by itself: we do.
+        forget(c.id);
+    }
 }
 
 void SipAgent::ended_by_peer(Call& c, int q850)
@@ -483,19 +655,26 @@ void SipAgent::call_terminated(nua_handle_t* nh)
         return;
     }
     const uint32_t id = c->id;
-    SipTrunkCounters& k = _st.trunks[c->trunk];
-    if (k.active > 0) {
-        --k.active;
-    }
     if (!c->ended) {
         // Terminated without a BYE/CANCEL/final we saw (a transaction
         // timeout, transport error): over, cause 41 temporary failure.
         ended_by_peer(*c, 41);
     }
-    if (Call* again = by_id(id)) {
-        nua_handle_destroy(again->nh);
-        _calls.erase(id);
+    forget(id);
+}
+
+void SipAgent::forget(uint32_t id)
+{
+    Call* c = by_id(id);
+    if (c == nullptr) {
+        return;
     }
+    SipTrunkCounters& k = _st.trunks[c->trunk];
+    if (k.active > 0) {
+        --k.active;
+    }
+    nua_handle_destroy(c->nh);
+    _calls.erase(id);
 }
 
 int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, const LocalMedia& local)
@@ -535,8 +714,19 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
             extra += "\r\nPrivacy: id";
         }
     }
-    const std::string request_uri = "sip:" + info.called + "@" + host + (t->tcp ? ";transport=tcp" : "");
-    nua_invite(nh, NUTAG_URL(request_uri.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()),
+    if (!info.redirecting.number.empty()) {
+        extra += std::string(extra.empty() ? "" : "\r\n") +
+                 "Diversion: " + interwork::diversion_header(info.redirecting, _cfg.contact_host) +
+                 "\r\nHistory-Info: " + interwork::history_info_header(info.redirecting, info.called, host);
+    }
+    const std::string uri = request_uri(*t, info.called);
+    const std::string contact = tls_contact(t->name);
+    // SOATAG_ADDRESS: Sofia's SOA would otherwise put a kernel interface's
+    // address in o= (the media address is the data plane's, which the
+    // kernel does not own), exposing the host's address to peers.
+    const std::string media_ip = ipv4_text(local.ipv4);
+    nua_invite(nh, NUTAG_URL(uri.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()),
+               TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())),
                TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
     publish();
     return id;
@@ -548,11 +738,14 @@ int SipAgent::call_ringing(uint32_t call, const LocalMedia* early)
     if (c == nullptr || c->outgoing || c->ended || c->final_sent) {
         return -1;
     }
+    const std::string contact = tls_contact(c->trunk);
     if (early != nullptr) {
         const std::string sdp = describe(*early, call, ++c->sdp_version);
-        nua_respond(c->nh, SIP_183_SESSION_PROGRESS, SOATAG_USER_SDP_STR(sdp.c_str()), TAG_END());
+        const std::string media_ip = ipv4_text(early->ipv4);
+        nua_respond(c->nh, SIP_183_SESSION_PROGRESS, SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()),
+                    TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())), TAG_END());
     } else {
-        nua_respond(c->nh, SIP_180_RINGING, TAG_END());
+        nua_respond(c->nh, SIP_180_RINGING, TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())), TAG_END());
     }
     return 0;
 }
@@ -564,7 +757,10 @@ int SipAgent::call_answer(uint32_t call, const LocalMedia& local)
         return -1;
     }
     const std::string sdp = describe(local, call, ++c->sdp_version);
-    nua_respond(c->nh, SIP_200_OK, SOATAG_USER_SDP_STR(sdp.c_str()), TAG_END());
+    const std::string contact = tls_contact(c->trunk);
+    const std::string media_ip = ipv4_text(local.ipv4);
+    nua_respond(c->nh, SIP_200_OK, SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()),
+                TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())), TAG_END());
     c->final_sent = true;
     c->answered = true;
     ++_st.trunks[c->trunk].answered_in;

@@ -21,12 +21,17 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "signaling/interwork/cause_mapping.h"
+#include "signaling/interwork/redirection.h"
 #include "signaling/sip/sdp_media.h"
+#include "signaling/sip/sip_auth.h"
+#include "signaling/sip/sip_registration.h"
 
 struct su_root_s;
 struct nua_s;
@@ -50,7 +55,17 @@ struct SipTrunkConfig {
     // it are refused with cause 38 (network out of order, a failover
     // cause) until a response comes back.
     uint32_t options_interval_s = 0;
-    bool tcp = false;  // our requests over TCP (";transport=tcp" in the Request-URI)
+    // Our requests to the peer: "udp", "tcp" or "tls" (";transport=" in
+    // the Request-URI, RFC 3261 19.1.1; over TLS our Contact says so too).
+    std::string transport = "udp";
+    // INVITEs from the peer must authenticate (RFC 3261 22): challenged
+    // with 401, refused with 403 on wrong credentials.
+    std::optional<SipCredentials> inbound_auth{};
+    // Answers to the peer's 401/407 (INVITE, REGISTER, OPTIONS).
+    std::optional<SipCredentials> outbound_auth{};
+    // REGISTER to the first peer with outbound_auth's user (RFC 3261 10).
+    bool register_ = false;
+    uint32_t register_expires_s = 600;
 };
 
 struct SipAgentConfig {
@@ -65,6 +80,20 @@ struct SipAgentConfig {
     // (0: no session timer).
     uint32_t session_expires_s = 1800;
     uint32_t min_se_s = 90;
+    // SIP over TLS (RFC 3261 26.2): "sips:IP:PORT" to listen on, and Sofia's
+    // certificate directory (agent.pem, cafile.pem); empty: no TLS.
+    std::string tls_bind_url{};
+    std::string tls_contact_host{};  // host:port in our Contact on TLS calls
+    std::string tls_certificate_dir{};
+    bool tls_verify_peer = true;
+    // Credential brute force: a source failing inbound authentication
+    // this many times in a row is refused for auth_block_ms.
+    uint32_t auth_max_failures = 5;
+    int64_t auth_block_ms = 300000;
+    // RFC 3261 17.1.1.2 Timer B / F (64 x T1): how long a request waits
+    // for any response, e.g. a peer whose TLS handshake failed. Shorter
+    // than the standard 32 s lets a route fail over sooner.
+    uint32_t transaction_timeout_ms = 32000;
 };
 
 // One call as the model sees it.
@@ -74,6 +103,10 @@ struct SipCallInfo {
     std::string calling;       // From (or P-Asserted-Identity) user part
     std::string calling_name;  // From display name
     bool privacy = false;      // Privacy: id (RFC 3323): presentation restricted
+    // Diversion (RFC 5806) / History-Info (RFC 7044): who forwarded the
+    // call and why (Q.952 reason); number empty: not redirected.
+    interwork::Redirection redirecting;
+    std::string contact;       // the peer's Contact URI (incoming; logs, diagnostics)
     RemoteMedia remote;        // the peer's offer (incoming)
 };
 
@@ -95,12 +128,22 @@ struct SipTrunkCounters {
     uint64_t options_answered = 0;
     uint64_t options_failed = 0; // no response, 5xx, 6xx
     uint64_t state_changes = 0;  // up <-> down
+    uint64_t invites_in_tls = 0;     // INVITEs received over TLS
+    uint64_t auth_challenges = 0;    // 401s we sent to its INVITEs
+    uint64_t auth_accepted = 0;      // INVITEs whose credentials were right
+    uint64_t auth_failures = 0;      // ... wrong (403) or malformed (400)
+    uint64_t auth_answered = 0;      // its 401/407 to our INVITEs answered with our credentials
+    bool registers = false;          // REGISTER configured
+    RegistrationCounters registration;
     std::map<int, uint64_t> final_responses_out;  // by status we sent (>= 300)
     std::map<int, uint64_t> final_responses_in;   // by status we received (>= 300)
 };
 struct SipStatus {
     std::map<std::string, SipTrunkCounters> trunks;
     uint64_t refused_acl = 0;  // INVITEs from a source no trunk lists: 403
+    uint64_t refused_auth_blocked = 0;  // from a source blocked after failed authentication: 403
+    uint64_t auth_blocks = 0;           // blocks started
+    uint64_t blocked_sources = 0;       // sources blocked now
     uint64_t requests_unhandled = 0;
 };
 
@@ -160,11 +203,17 @@ private:
         bool final_sent = false;   // incoming: a final response went out
         uint64_t sdp_version = 0;
         std::string remote_sdp{};  // the peer's last SDP, to notice a change
+        bool auth_answered = false;  // we answered one challenge (a second means wrong credentials)
     };
     void incoming_invite(nua_handle_s* nh, void const* sip);
     void invite_response(Call& c, int status, void const* sip);
     void ended_by_peer(Call& c, int q850);
     void call_terminated(nua_handle_s* nh);
+    void forget(uint32_t id);
+    bool authenticate_invite(const SipTrunkConfig& t, uint32_t source, nua_handle_s* nh, void const* sip);
+    bool answer_challenge(Call& c, int status, void const* sip);
+    std::string request_uri(const SipTrunkConfig& t, const std::string& user) const;
+    std::string tls_contact(const std::string& trunk) const;
     Call* by_handle(nua_handle_s* nh);
     Call* by_id(uint32_t id);
     const SipTrunkConfig* trunk_of_source(uint32_t ipv4) const;
@@ -194,7 +243,10 @@ private:
     };
     void keepalive_result(const std::string& trunk, Keepalive& k, bool alive);
     std::map<std::string, Keepalive> _keepalive;
-    void* _keepalive_timer = nullptr;  // su_timer_t
+    void* _keepalive_timer = nullptr;  // su_timer_t (keepalives and registrations)
+    std::map<std::string, std::unique_ptr<DigestChallenger>> _challengers;  // per trunk with inbound_auth
+    AuthFailureGuard _auth_guard;
+    std::unique_ptr<Registrations> _registrations;
     SipStatus _st;
     mutable std::mutex _mutex;
     SipStatus _published;

@@ -11,98 +11,12 @@
 
 #include <sofia-sip/su_wait.h>
 
-#include "signaling/sip/sdp_media.h"
-#include "signaling/sip/sip_agent.h"
+#include "tests/unit/signaling_sip/agent_pair.h"
 
 using namespace trunkgw::sip;
+using namespace trunkgw_test;
 using trunkgw::interwork::CauseMap;
 
-namespace {
-
-constexpr uint32_t loopback = 0x7f000001;
-
-struct Recorder : SipCallHandler {
-    enum class OnInvite { nothing, ring_answer, early_answer, reject };
-    OnInvite on_invite = OnInvite::ring_answer;
-    int reject_cause = 17;
-    LocalMedia media{loopback, 40000, 8, 20};
-    std::vector<uint32_t> incoming;
-    std::vector<SipCallInfo> infos;
-    std::vector<int> progress;
-    std::vector<RemoteMedia> answered;
-    std::vector<RemoteMedia> changed;
-    std::vector<std::pair<uint32_t, int>> cleared;
-
-    void sip_incoming(SipAgent& a, uint32_t call, const SipCallInfo& info) override
-    {
-        incoming.push_back(call);
-        infos.push_back(info);
-        switch (on_invite) {
-        case OnInvite::nothing: break;
-        case OnInvite::ring_answer:
-            a.call_ringing(call, nullptr);
-            a.call_answer(call, media);
-            break;
-        case OnInvite::early_answer:
-            a.call_ringing(call, &media);
-            break;
-        case OnInvite::reject: a.call_hangup(call, reject_cause); break;
-        }
-    }
-    void sip_progress(SipAgent&, uint32_t, int status, const RemoteMedia* early) override
-    {
-        progress.push_back(early != nullptr ? -status : status);
-    }
-    void sip_answered(SipAgent&, uint32_t, const RemoteMedia& remote) override { answered.push_back(remote); }
-    void sip_media_changed(SipAgent&, uint32_t, const RemoteMedia& remote) override { changed.push_back(remote); }
-    void sip_cleared(SipAgent&, uint32_t call, int q850) override { cleared.emplace_back(call, q850); }
-};
-
-struct Pair {
-    su_root_t* root;
-    Recorder a_model, b_model;
-    std::optional<SipAgent> a, b;
-
-    explicit Pair(double b_cps = 0)
-    {
-        su_init();
-        root = su_root_create(nullptr);
-        SipAgentConfig ca{"sip:127.0.0.1:25061;transport=udp", "127.0.0.1:25061",
-                          {{"to-b", {{loopback, 25062}}, 0, 0}}};
-        SipAgentConfig cb{"sip:127.0.0.1:25062;transport=udp", "127.0.0.1:25062",
-                          {{"to-a", {{loopback, 25061}}, 0, b_cps}}};
-        a.emplace(root, ca, CauseMap{}, &a_model);
-        b.emplace(root, cb, CauseMap{}, &b_model);
-    }
-    ~Pair()
-    {
-        a.reset();
-        b.reset();
-        su_root_destroy(root);
-        su_deinit();
-    }
-    template <class Done>
-    bool run(double seconds, Done done)
-    {
-        auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-        while (std::chrono::steady_clock::now() < end) {
-            su_root_step(root, 10);
-            if (done()) {
-                return true;
-            }
-        }
-        return false;
-    }
-    int64_t call(const std::string& called = "5551234")
-    {
-        SipCallInfo info;
-        info.called = called;
-        info.calling = "301234567";
-        return a->call_setup("to-b", info, LocalMedia{loopback, 30000, 8, 20});
-    }
-};
-
-}  // namespace
 
 TEST_CASE("sdp: the audio line of an offer, and ours", "[sip]")
 {
@@ -204,10 +118,10 @@ TEST_CASE("sip agent: an INVITE from a source no trunk lists is refused with 403
     su_root_t* root = su_root_create(nullptr);
     {
         Recorder m_gw, m_stranger;
-        SipAgent gw(root, {"sip:127.0.0.1:25063;transport=udp", "127.0.0.1:25063", {{"pbx", {{0x7f000009, 5060}}, 0, 0}}},
+        SipAgent gw(root, {"sip:127.0.0.1:25063;transport=udp", "127.0.0.1:25063", {trunk_to("pbx", 0x7f000009, 5060)}},
                     CauseMap{}, &m_gw);
         SipAgent stranger(root,
-                          {"sip:127.0.0.1:25064;transport=udp", "127.0.0.1:25064", {{"gw", {{loopback, 25063}}, 0, 0}}},
+                          {"sip:127.0.0.1:25064;transport=udp", "127.0.0.1:25064", {trunk_to("gw", loopback, 25063)}},
                           CauseMap{}, &m_stranger);
         SipCallInfo info;
         info.called = "900123";
@@ -236,9 +150,9 @@ TEST_CASE("sip agent: OPTIONS keepalive marks a silent trunk down (calls refused
         // nothing listens on.
         SipAgent a(root,
                    {"sip:127.0.0.1:25065;transport=udp", "127.0.0.1:25065",
-                    {{"live", {{loopback, 25066}}, 0, 0, 1}, {"dead", {{loopback, 25099}}, 0, 0, 1}}},
+                    {trunk_to("live", loopback, 25066, 0, 1), trunk_to("dead", loopback, 25099, 0, 1)}},
                    CauseMap{}, &m_a);
-        SipAgent b(root, {"sip:127.0.0.1:25066;transport=udp", "127.0.0.1:25066", {{"a", {{loopback, 25065}}, 0, 0, 0}}},
+        SipAgent b(root, {"sip:127.0.0.1:25066;transport=udp", "127.0.0.1:25066", {trunk_to("a", loopback, 25065, 0, 0)}},
                    CauseMap{}, &m_b);
         auto run = [&](double seconds, auto done) {
             auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -270,11 +184,11 @@ TEST_CASE("sip agent: a call over TCP (RFC 3261 18) to a trunk with transport tc
     su_root_t* root = su_root_create(nullptr);
     {
         Recorder m_a, m_b;
-        SipTrunkConfig to_b{"to-b", {{loopback, 25068}}, 0, 0, 0};
-        to_b.tcp = true;
+        SipTrunkConfig to_b = trunk_to("to-b", loopback, 25068);
+        to_b.transport = "tcp";
         // No transport parameter: both listen on UDP and TCP.
         SipAgent a(root, {"sip:127.0.0.1:25067", "127.0.0.1:25067", {to_b}}, CauseMap{}, &m_a);
-        SipAgent b(root, {"sip:127.0.0.1:25068", "127.0.0.1:25068", {{"a", {{loopback, 25067}}, 0, 0, 0}}},
+        SipAgent b(root, {"sip:127.0.0.1:25068", "127.0.0.1:25068", {trunk_to("a", loopback, 25067, 0, 0)}},
                    CauseMap{}, &m_b);
         SipCallInfo info;
         info.called = "5551234";
