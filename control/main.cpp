@@ -77,7 +77,9 @@ int run(const trunkgw::config::Config& cfg)
         s.calls = {k.offered.load(),  k.routed.load(), k.no_route.load(),        k.attempts.load(),
                    k.failovers.load(), k.answered.load(), k.ended.load(),         k.dropped.load(),
                    k.active.load(),    k.media_connected.load(), k.media_failed.load(), k.media_orphans.load(), {},
-                   cdr ? cdr->records() : 0, cdr ? cdr->errors() : 0};
+                   cdr ? cdr->records() : 0, cdr ? cdr->errors() : 0,
+                   k.toll_allowed.load(), k.toll_refused_not_allowed.load(), k.toll_refused_concurrent.load(),
+                   k.toll_refused_hourly.load(), k.group_hunts.load()};
         for (std::size_t i = 0; i < k.ended_by_cause.size(); ++i) {
             s.calls.ended_by_cause[i] = k.ended_by_cause[i].load();
         }

@@ -216,6 +216,19 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
               static_cast<double>(cm.cdr_records));
     f.counter("trunkgw_cdr_write_errors_total", "Call detail records that could not be written or synced.",
               static_cast<double>(cm.cdr_errors));
+    const char* toll_help = "Calls to a toll-fraud destination class ([[toll_fraud.class]]), by result: allowed, or "
+                            "refused with cause 21 because no route or source allowance lists the class "
+                            "(not_allowed) or the source's allowance is used up (concurrent, hourly).";
+    f.counter("trunkgw_calls_toll_fraud_total", toll_help, static_cast<double>(cm.toll_allowed), {{"result", "allowed"}});
+    f.counter("trunkgw_calls_toll_fraud_total", toll_help, static_cast<double>(cm.toll_refused_not_allowed),
+              {{"result", "not_allowed"}});
+    f.counter("trunkgw_calls_toll_fraud_total", toll_help, static_cast<double>(cm.toll_refused_concurrent),
+              {{"result", "concurrent"}});
+    f.counter("trunkgw_calls_toll_fraud_total", toll_help, static_cast<double>(cm.toll_refused_hourly),
+              {{"result", "hourly"}});
+    f.counter("trunkgw_call_group_hunts_total",
+              "Spans of a [[span_group]] that refused a call (no channel or link), so the group's next span was tried.",
+              static_cast<double>(cm.group_hunts));
     f.counter("trunkgw_calls_dropped_total", "Calls cleared by the operator (trunkctl call drop).",
               static_cast<double>(cm.dropped));
     for (std::size_t cause = 0; cause < cm.ended_by_cause.size(); ++cause) {

@@ -59,7 +59,12 @@ void add_call_commands(MgmtCommands& c, CallManager& calls)
                            const CallCounters& k = calls.counters();
                            r["totals"] = {{"offered", k.offered.load()},   {"answered", k.answered.load()},
                                           {"ended", k.ended.load()},       {"no_route", k.no_route.load()},
-                                          {"failovers", k.failovers.load()}, {"active", k.active.load()}};
+                                          {"failovers", k.failovers.load()}, {"active", k.active.load()},
+                                          {"group_hunts", k.group_hunts.load()},
+                                          {"toll_fraud", {{"allowed", k.toll_allowed.load()},
+                                                          {"not_allowed", k.toll_refused_not_allowed.load()},
+                                                          {"concurrent", k.toll_refused_concurrent.load()},
+                                                          {"hourly", k.toll_refused_hourly.load()}}}};
                            return r;
                        }};
     c["call drop"] = {"clear a call on both legs with cause 16: {id}", [&calls](const json& args) {

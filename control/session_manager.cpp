@@ -329,4 +329,26 @@ void SessionManager::on_session_event(const api::SessionEventPayload& e)
     }
 }
 
+std::optional<SessionManager::MediaStats> SessionManager::media_stats(uint32_t slot) const
+{
+    return _link.with_state([&](const api::Segment* seg, auto&&...) -> std::optional<MediaStats> {
+        if (seg == nullptr || slot >= seg->header().n_sessions) {
+            return std::nullopt;
+        }
+        const api::SessionBlock& b = seg->session(slot);
+        if (b.mirror.state.load(std::memory_order_acquire) != static_cast<uint32_t>(api::SessionState::active)) {
+            return std::nullopt;
+        }
+        std::array<uint64_t, api::session_counter_count> c{};
+        b.counters.read(c);
+        auto at = [&c](api::SessionCounter k) { return c[static_cast<std::size_t>(k)]; };
+        const int64_t lost = static_cast<int64_t>(at(api::SessionCounter::lost));  // A.3: may be negative (duplicates)
+        return MediaStats{at(api::SessionCounter::rtp_packets_out), at(api::SessionCounter::rtp_packets_in),
+                          static_cast<uint64_t>(lost < 0 ? 0 : lost),  at(api::SessionCounter::expected),
+                          at(api::SessionCounter::concealed_ms),
+                          static_cast<uint32_t>(at(api::SessionCounter::jitter_us)),
+                          static_cast<uint32_t>(at(api::SessionCounter::rtt_us))};
+    });
+}
+
 }  // namespace trunkgw::control

@@ -121,6 +121,7 @@ struct Snapshot {
             media_failed, media_orphans;
         std::array<uint64_t, 128> ended_by_cause;
         uint64_t cdr_records, cdr_errors;
+        uint64_t toll_allowed, toll_refused_not_allowed, toll_refused_concurrent, toll_refused_hourly, group_hunts;
     } calls{};
 
     // SIP trunks (filled by whoever owns the agent; absent without [sip]).

@@ -17,6 +17,7 @@ namespace {
 // Q.850 causes the model itself gives.
 constexpr int cause_unallocated = 1;          // no route for the number
 constexpr int cause_normal = 16;              // operator drop
+constexpr int cause_call_rejected = 21;       // toll-fraud control refused the destination
 constexpr int cause_invalid_number = 28;      // Q.931 5.2.4.3: T302 expired, number incomplete
 constexpr int cause_network_out_of_order = 38;  // a destination span without ISDN running
 constexpr int cause_resource_unavailable = 47;  // no RTP session for a SIP call
@@ -25,8 +26,69 @@ constexpr int cause_incompatible_destination = 88;  // SIP to SIP: no B-channel 
 }  // namespace
 
 CallManager::CallManager(const config::Config& cfg, FindLink find_link, SessionManager* sessions, CdrWriter* cdr)
-    : _cfg(cfg), _find_link(std::move(find_link)), _sessions(sessions), _cdr(cdr)
+    : _cfg(cfg), _find_link(std::move(find_link)), _sessions(sessions), _cdr(cdr), _toll(cfg.toll_fraud)
 {
+}
+
+void CallManager::reconfigured()
+{
+    _toll.reconfigure(_cfg.toll_fraud);
+    _group_next.clear();
+}
+
+// The route's destinations with span groups replaced by their spans in
+// hunting order: sequential from the first, round_robin from the span
+// after the one the group's last hunt started at.
+std::vector<CallManager::Call::Destination> CallManager::expand_destinations(const config::Route& r)
+{
+    std::vector<Call::Destination> out;
+    for (const std::string& name : r.to) {
+        const config::SpanGroup* g = _cfg.span_group(name);
+        if (g == nullptr) {
+            out.push_back({name, {}});
+            continue;
+        }
+        std::size_t start = 0;
+        if (g->hunting == "round_robin") {
+            std::size_t& next = _group_next[g->name];
+            start = next % g->spans.size();
+            next = start + 1;
+        }
+        for (std::size_t i = 0; i < g->spans.size(); ++i) {
+            out.push_back({g->spans[(start + i) % g->spans.size()], g->name});
+        }
+    }
+    return out;
+}
+
+// Whether a refusal with `cause` moves the call to its next destination:
+// the route's failover causes; and inside a span group, a span without a
+// free channel or link always hands over to the group's next span
+// (hunting, as a switch hunts a trunk group).
+// Counts a move to the next destination: a hunt inside a span group, or
+// a failover to the route's next destination.
+void CallManager::count_move(const Call& c)
+{
+    const std::string& from = c.destinations[c.next_destination - 1].group;
+    const bool hunt = !from.empty() && c.next_destination < c.destinations.size() &&
+                      c.destinations[c.next_destination].group == from;
+    ++(hunt ? _c.group_hunts : _c.failovers);
+}
+
+bool CallManager::moves_on(const Call& c, int cause) const
+{
+    if (c.next_destination >= c.destinations.size()) {
+        return false;
+    }
+    const Call::Destination& last = c.destinations[c.next_destination - 1];
+    const Call::Destination& next = c.destinations[c.next_destination];
+    if (!last.group.empty() && last.group == next.group) {
+        static constexpr int hunt_causes[] = {34, 38, 41, 42, 44, 47};
+        if (std::find(std::begin(hunt_causes), std::end(hunt_causes), cause) != std::end(hunt_causes)) {
+            return true;
+        }
+    }
+    return fails_over(*c.route, cause);
 }
 
 // The timeslot a leg's call holds now on its span (an NFAS link numbers
@@ -187,9 +249,27 @@ void CallManager::route(Call& c, bool after_t302)
         return;
     }
     ++_c.routed;
-    c.route = r;
+    c.route = *r;
     c.st.route = r->name;
     c.st.called_out = manipulate_called(*r, c.st.called);
+    c.toll = _toll.admit(c.st.in.span, *r, c.st.called_out, unix_ms());
+    if (!c.toll.allowed) {
+        // Q.850 21 call rejected (SIP 403): refused before anything is
+        // placed, and loudly: this is what a hijacked PBX looks like.
+        (c.toll.reason == "concurrent" ? _c.toll_refused_concurrent
+         : c.toll.reason == "hourly"   ? _c.toll_refused_hourly
+                                       : _c.toll_refused_not_allowed)++;
+        spdlog::warn("call {}: {} -> {} from {}: toll-fraud class \"{}\" refused ({}), cause 21", c.st.id,
+                     c.st.calling, c.st.called_out, c.st.in.span, c.toll.cls, c.toll.reason);
+        c.tried.push_back("toll_fraud:" + c.toll.cls + ":" + c.toll.reason);
+        leg_hangup(c.in, cause_call_rejected);
+        end(c, cause_call_rejected, "gateway");
+        return;
+    }
+    if (!c.toll.cls.empty()) {
+        ++_c.toll_allowed;
+    }
+    c.destinations = expand_destinations(*r);
     // Q.931 5.2.5.2: the call is being routed; the channel is confirmed.
     leg_proceeding(c, c.in);
     try_next_destination(c, cause_network_out_of_order);
@@ -197,8 +277,8 @@ void CallManager::route(Call& c, bool after_t302)
 
 void CallManager::try_next_destination(Call& c, int last_cause)
 {
-    while (c.next_destination < c.route->to.size()) {
-        const std::string& span = c.route->to[c.next_destination++];
+    while (c.next_destination < c.destinations.size()) {
+        const std::string span = c.destinations[c.next_destination++].name;
         if (_cfg.sip_trunk(span) != nullptr) {
             if (c.in.link != nullptr && _sip != nullptr && _sessions != nullptr) {
                 place_sip(c, span, last_cause);
@@ -208,10 +288,10 @@ void CallManager::try_next_destination(Call& c, int last_cause)
             const int cause = _sip == nullptr ? cause_network_out_of_order : cause_incompatible_destination;
             c.tried.push_back(span + ":" + std::to_string(cause));
             last_cause = cause;
-            if (!fails_over(*c.route, cause)) {
+            if (!moves_on(c, cause)) {
                 break;
             }
-            ++_c.failovers;
+            count_move(c);
             continue;
         }
         isdn::PriLink* link = _find_link(span);
@@ -220,6 +300,13 @@ void CallManager::try_next_destination(Call& c, int last_cause)
             isdn::PriCallInfo out;
             out.called = c.info.called;
             out.called.digits = c.st.called_out;
+            // Q.931 4.5.8: the route may set type of number / numbering plan.
+            if (c.route->called_ton >= 0) {
+                out.called.ton = static_cast<uint8_t>(c.route->called_ton);
+            }
+            if (c.route->called_npi >= 0) {
+                out.called.npi = static_cast<uint8_t>(c.route->called_npi);
+            }
             out.calling = c.info.calling;
             out.calling_name = c.info.calling_name;
             out.redirecting = c.info.redirecting;
@@ -247,10 +334,10 @@ void CallManager::try_next_destination(Call& c, int last_cause)
         c.tried.push_back(span + ":" + std::to_string(cause));
         last_cause = cause;
         spdlog::info("call {}: {} refused it with cause {}", c.st.id, span, cause);
-        if (!fails_over(*c.route, cause)) {
+        if (!moves_on(c, cause)) {
             break;
         }
-        ++_c.failovers;
+        count_move(c);
     }
     const int to_caller = cause_across_legs(last_cause);
     leg_hangup(c.in, to_caller);
@@ -298,8 +385,8 @@ void CallManager::place_sip(Call& c, const std::string& trunk, int last_cause)
     release_media(c);
     c.tried.push_back(trunk + ":" + std::to_string(cause));
     spdlog::info("call {}: {} refused it with cause {}", c.st.id, trunk, cause);
-    if (fails_over(*c.route, cause) && c.next_destination < c.route->to.size()) {
-        ++_c.failovers;
+    if (moves_on(c, cause)) {
+        count_move(c);
         try_next_destination(c, cause);
         return;
     }
@@ -380,9 +467,9 @@ void CallManager::leg_cleared(const void* owner, uint32_t call, int cause)
     const bool was_sip = c->out.sip != nullptr;
     c->out = {};
     const bool media_joined = was_sip ? false : c->st.media_in != 0;
-    if (c->st.answer_unix_ms == 0 && !media_joined && c->route != nullptr && fails_over(*c->route, cause) &&
-        c->next_destination < c->route->to.size()) {
-        ++_c.failovers;
+    c->cause_out = cause;
+    if (c->st.answer_unix_ms == 0 && !media_joined && c->route && moves_on(*c, cause)) {
+        count_move(*c);
         c->tried.push_back(c->st.out.span + ":" + std::to_string(cause));
         spdlog::info("call {}: {} cleared it with cause {} before answer: next destination", c->st.id, c->st.out.span,
                      cause);
@@ -640,6 +727,24 @@ bool CallManager::drop(uint64_t id)
 
 void CallManager::end(Call& c, int cause, const char* by)
 {
+    if (_sessions != nullptr) {
+        // The figures the workers published last (within a second of now);
+        // the session's final block comes after its deletion.
+        for (auto [slot, leg] : {std::pair{c.st.media_in, "in"}, std::pair{c.st.media_out, "out"}}) {
+            if (slot == 0) {
+                continue;
+            }
+            if (auto m = _sessions->media_stats(slot - 1)) {
+                c.media_stats[leg] = {{"rtp_packets_out", m->packets_out},  {"rtp_packets_in", m->packets_in},
+                                      {"lost_packets", m->lost_packets},    {"expected_packets", m->expected_packets},
+                                      {"concealed_ms", m->concealed_ms},    {"jitter_us", m->jitter_us},
+                                      {"rtt_us", m->rtt_us}};
+            }
+        }
+    }
+    if (c.toll.counted) {
+        _toll.ended(c.st.in.span);
+    }
     release_media(c);
     c.st.cause = cause;
     c.st.cleared_by = by;
@@ -686,7 +791,17 @@ void CallManager::write_cdr(const Call& c)
         {"cause", s.cause},
         {"cleared_by", s.cleared_by},
         {"destinations_tried", c.tried},
+        // Q.850 causes of both legs: what the caller got, and what the
+        // called side gave (0: it did not clear; we or the caller did).
+        {"cause_in", s.cause},
+        {"cause_out", c.cause_out},
     };
+    if (!c.toll.cls.empty()) {
+        j["toll_class"] = c.toll.cls;
+    }
+    if (!c.media_stats.empty()) {
+        j["media"] = c.media_stats;
+    }
     if (!s.out.span.empty()) {
         j["out"] = s.out.sip ? nlohmann::json{{"sip_trunk", s.out.span}}
                              : nlohmann::json{{"span", s.out.span}, {"channel", s.out.channel}};

@@ -31,10 +31,14 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "control/calls/cdr_writer.h"
+#include "control/calls/toll_fraud.h"
 #include "control/config/config.h"
 #include "control/session_manager.h"
 #include "signaling/isdn/pri_call.h"
@@ -85,6 +89,13 @@ struct CallCounters {
     std::atomic<uint64_t> media_failed{0};     // ... could not be (no session slot or port): no audio
     std::atomic<uint64_t> media_orphans{0};    // sessions no call owned, deleted after an attach
     std::array<std::atomic<uint64_t>, 128> ended_by_cause{};  // the cause the caller got (Q.850)
+    // Toll fraud: calls to a restricted destination class, allowed, and
+    // refused (cause 21) by reason.
+    std::atomic<uint64_t> toll_allowed{0};
+    std::atomic<uint64_t> toll_refused_not_allowed{0};  // neither route nor source allowance lists the class
+    std::atomic<uint64_t> toll_refused_concurrent{0};   // the source's max_concurrent reached
+    std::atomic<uint64_t> toll_refused_hourly{0};       // the source's max_per_hour reached
+    std::atomic<uint64_t> group_hunts{0};               // a span of a group refused; the group's next span was tried
 };
 
 class CallManager : public isdn::PriCallHandler, public sip::SipCallHandler {
@@ -109,6 +120,10 @@ public:
     std::vector<CallStatus> history() const;
     // Clears a call on both legs with cause 16; false for an unknown id.
     bool drop(uint64_t id);
+    // The config's routes, span groups, toll-fraud tables or SIP trunks
+    // were replaced (trunkctl reload): calls up keep the route they took;
+    // new calls use the new tables.
+    void reconfigured();
     // After every attach: RTP sessions on the ISDN spans' channels that no
     // call of ours owns (left by a control that died, whose calls died
     // with it) are deleted, or they would play into channels for ever.
@@ -145,8 +160,20 @@ private:
         isdn::PriCallInfo info;  // as received (numbers, presentation)
         Leg in;
         Leg out;
-        const config::Route* route = nullptr;
+        // The route as it was when the call took it (a copy: a reload may
+        // replace the table under the call).
+        std::optional<config::Route> route;
+        // Its destinations with span groups expanded into their spans, in
+        // hunting order; `group` names the group a span came from.
+        struct Destination {
+            std::string name;
+            std::string group;
+        };
+        std::vector<Destination> destinations;
         std::size_t next_destination = 0;
+        TollVerdict toll;             // the destination's toll-fraud class and verdict
+        int cause_out = 0;            // the cause the outgoing side gave (0: none / not cleared there)
+        nlohmann::json media_stats = nlohmann::json::object();  // per media leg, read at the end (CDR)
         std::vector<std::string> tried;  // destinations tried, in order, with the cause each gave
         bool caller_alerted = false;  // ALERTING went to the caller (once only: Q.931 state 7)
         int media_out_channel = 0;    // the outgoing channel the media joined
@@ -174,6 +201,9 @@ private:
     void place_sip(Call& c, const std::string& trunk, int last_cause);
     void leg_cleared(const void* owner, uint32_t call, int cause);
     void route(Call& c, bool after_t302);
+    std::vector<Call::Destination> expand_destinations(const config::Route& r);
+    bool moves_on(const Call& c, int cause) const;
+    void count_move(const Call& c);
     void try_next_destination(Call& c, int last_cause);
     void end(Call& c, int cause, const char* by);
     void write_cdr(const Call& c);
@@ -188,6 +218,8 @@ private:
     sip::SipAgent* _sip = nullptr;
     SessionManager* _sessions;
     CdrWriter* _cdr;
+    TollFraudGuard _toll;
+    std::map<std::string, std::size_t> _group_next;  // round_robin: the span index to start the next hunt at
     std::map<uint64_t, Call> _calls;
     std::map<LegKey, uint64_t> _by_leg;
     std::deque<CallStatus> _history;

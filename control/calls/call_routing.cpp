@@ -21,9 +21,16 @@ const config::Route* match_route(const std::vector<config::Route>& routes, const
         if (!r.from.empty() && std::find(r.from.begin(), r.from.end(), source) == r.from.end()) {
             continue;
         }
-        if (has_prefix(called, r.called_prefix) && has_prefix(calling, r.calling_prefix)) {
-            return &r;
+        if (!has_prefix(called, r.called_prefix) || !has_prefix(calling, r.calling_prefix)) {
+            continue;
         }
+        if (r.called_regex && !std::regex_search(called, *r.called_regex)) {
+            continue;
+        }
+        if (r.calling_regex && !std::regex_search(calling, *r.calling_regex)) {
+            continue;
+        }
+        return &r;
     }
     return nullptr;
 }

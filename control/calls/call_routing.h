@@ -13,7 +13,8 @@
 namespace trunkgw::control {
 
 // The first route, in config order, whose `from` holds `source` (or is
-// empty) and whose called and calling prefixes match; nullptr for none.
+// empty), whose called and calling prefixes match and whose regular
+// expressions (if any) are found in the numbers; nullptr for none.
 const config::Route* match_route(const std::vector<config::Route>& routes, const std::string& source,
                                  const std::string& called, const std::string& calling);
 

@@ -185,6 +185,16 @@ std::string render_calls(const json& r)
                                   k["active"].get<uint64_t>(), k["offered"].get<uint64_t>(),
                                   k["answered"].get<uint64_t>(), k["ended"].get<uint64_t>(),
                                   k["no_route"].get<uint64_t>(), k["failovers"].get<uint64_t>());
+    if (k.contains("toll_fraud")) {
+        const json& tf = k["toll_fraud"];
+        out += fmt::format("span group hunts {}; toll fraud: allowed {}, refused {} (not allowed {}, concurrent cap {}, "
+                           "hourly cap {})\n",
+                           k["group_hunts"].get<uint64_t>(), tf["allowed"].get<uint64_t>(),
+                           tf["not_allowed"].get<uint64_t>() + tf["concurrent"].get<uint64_t>() +
+                               tf["hourly"].get<uint64_t>(),
+                           tf["not_allowed"].get<uint64_t>(), tf["concurrent"].get<uint64_t>(),
+                           tf["hourly"].get<uint64_t>());
+    }
     TextTable t({"ID", "STATE", "IN", "OUT", "CALLING", "CALLED", "DIALLED", "ROUTE", "CONNECTED"});
     for (const auto& c : r["calls"]) {
         t.add({std::to_string(c["id"].get<uint64_t>()), c["state"].get<std::string>(), leg_text(c, "in"),

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -153,11 +155,55 @@ struct Route {
     uint32_t line;                    // where it was defined (logs)
     std::string called_prefix;        // "" matches every called number
     std::string calling_prefix;       // "" matches every calling number (and none)
+    // ECMAScript regular expressions searched in the numbers (anchor them
+    // with ^ and $ for a whole-number match); null: no condition.
+    std::shared_ptr<const std::regex> called_regex;
+    std::shared_ptr<const std::regex> calling_regex;
+    std::string called_regex_text;    // as written (show, logs)
+    std::string calling_regex_text;
     std::vector<std::string> from;    // source span names; empty: any
-    std::vector<std::string> to;      // destination span names, in order
+    std::vector<std::string> to;      // destination spans, span groups or SIP trunks, in order
     uint32_t strip = 0;               // leading called digits removed
     std::string prepend;              // then put in front
+    // Q.931 4.5.8 called party number octet 3 on a PRI destination: type of
+    // number and numbering plan (-1: keep what came in).
+    int called_ton = -1;
+    int called_npi = -1;
     std::vector<int> failover_causes; // Q.850 causes that move on to the next destination
+    // Toll-fraud destination classes ([[toll_fraud.class]]) this route may
+    // carry; a call to any other class is refused (cause 21).
+    std::vector<std::string> allow_classes;
+};
+
+// A group of ISDN spans that a route names as one destination
+// ([[span_group]]): a new call hunts across its spans, moving to the next
+// when one has no channel or no link (causes 34 38 41 42 44 47).
+struct SpanGroup {
+    std::string name;
+    uint32_t line;
+    std::vector<std::string> spans;
+    std::string hunting = "sequential";  // sequential: always from the first; round_robin: from the one after the last used
+};
+
+// Toll fraud (IRSF): destination classes by prefix of the called number
+// as it leaves (after manipulation), refused unless the route or the
+// source's allowance permits them; an allowance also caps how many such
+// calls a source may have up at once and per hour.
+struct TollClass {
+    std::string name;
+    uint32_t line;
+    std::vector<std::string> prefixes;
+};
+struct TollAllowance {
+    std::string source;               // a span or SIP trunk calls come from
+    uint32_t line;
+    std::vector<std::string> classes; // permitted from this source
+    uint32_t max_concurrent = 0;      // restricted calls up at once; 0: no cap
+    uint32_t max_per_hour = 0;        // restricted calls in any 60 minutes; 0: no cap
+};
+struct TollFraud {
+    std::vector<TollClass> classes;
+    std::vector<TollAllowance> allowances;
 };
 
 // Digest credentials (RFC 3261 22.4): a user name and password; the realm
@@ -256,6 +302,8 @@ struct Config {
     std::vector<Span> spans;
     Media media;
     std::vector<Route> routes;
+    std::vector<SpanGroup> span_groups;
+    TollFraud toll_fraud;
     Sip sip;
     Control control;
     Log log;
@@ -267,6 +315,7 @@ struct Config {
     const Span* span(const std::string& name) const;
     // The SIP trunk with this name; nullptr when there is none.
     const SipTrunk* sip_trunk(const std::string& name) const;
+    const SpanGroup* span_group(const std::string& name) const;
     std::string metrics_url() const;
 };
 

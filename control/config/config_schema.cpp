@@ -584,6 +584,146 @@ bool dial_digits(const std::string& s)
 // requested circuit not available, 47 resource unavailable).
 const std::vector<int64_t> default_failover_causes = {34, 38, 41, 42, 44, 47};
 
+bool has_isdn_span(const Config& c, const std::string& n)
+{
+    return std::any_of(c.spans.begin(), c.spans.end(), [&n](const Span& s) { return s.name == n && s.has_isdn; });
+}
+
+// A name routes may use: span, span group or SIP trunk names are one namespace.
+bool name_taken(const Config& c, const std::string& n)
+{
+    return c.span(n) != nullptr || c.sip_trunk(n) != nullptr || c.span_group(n) != nullptr;
+}
+
+void read_span_groups(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    std::size_t i = 0;
+    for (const toml::table* t : root.tables("span_group", false)) {
+        TableReader r(*t, fmt::format("span_group[{}]", i++), file, p);
+        SpanGroup g;
+        g.line = r.table_line();
+        if (auto n = r.string("name")) {
+            if (name_taken(c, *n)) {
+                r.problem(r.line_of("name"), fmt::format("span group \"{}\": a span, SIP trunk or group has that name", *n));
+            }
+            g.name = *n;
+        }
+        if (auto spans = r.string_array("spans", true)) {
+            if (spans->empty()) {
+                r.problem(r.line_of("spans"), "spans: at least one span");
+            }
+            for (const auto& s : *spans) {
+                if (!has_isdn_span(c, s)) {
+                    r.problem(r.line_of("spans"), fmt::format("span \"{}\": no span of that name with [span.isdn]", s));
+                }
+                if (std::count(spans->begin(), spans->end(), s) > 1) {
+                    r.problem(r.line_of("spans"), fmt::format("span \"{}\" listed twice", s));
+                    break;
+                }
+            }
+            g.spans = *spans;
+        }
+        if (auto h = r.choice("hunting", {"sequential", "round_robin"}, "sequential")) {
+            g.hunting = *h;
+        }
+        r.finish();
+        c.span_groups.push_back(std::move(g));
+    }
+}
+
+// [toll_fraud]: [[toll_fraud.class]] name + prefixes; [[toll_fraud.allowance]]
+// source + classes + caps.
+void read_toll_fraud(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
+{
+    const toml::table* t = root.table("toll_fraud", false);
+    if (t == nullptr) {
+        return;
+    }
+    TableReader r(*t, "toll_fraud", file, p);
+    std::size_t i = 0;
+    for (const toml::table* ct : r.tables("class", false)) {
+        TableReader w(*ct, fmt::format("toll_fraud.class[{}]", i++), file, p);
+        TollClass k;
+        k.line = w.table_line();
+        if (auto n = w.string("name")) {
+            for (const TollClass& other : c.toll_fraud.classes) {
+                if (other.name == *n) {
+                    w.problem(w.line_of("name"), fmt::format("duplicate toll-fraud class \"{}\" (first on line {})", *n, other.line));
+                }
+            }
+            k.name = *n;
+        }
+        if (auto pre = w.string_array("prefixes", true)) {
+            if (pre->empty()) {
+                w.problem(w.line_of("prefixes"), "prefixes: at least one");
+            }
+            for (const auto& x : *pre) {
+                if (x.empty() || !dial_digits(x)) {
+                    w.problem(w.line_of("prefixes"), fmt::format("prefix \"{}\": only digits, * and #, not empty", x));
+                }
+            }
+            k.prefixes = *pre;
+        }
+        w.finish();
+        c.toll_fraud.classes.push_back(std::move(k));
+    }
+    auto is_class = [&c](const std::string& n) {
+        return std::any_of(c.toll_fraud.classes.begin(), c.toll_fraud.classes.end(),
+                           [&n](const TollClass& k) { return k.name == n; });
+    };
+    i = 0;
+    for (const toml::table* at : r.tables("allowance", false)) {
+        TableReader w(*at, fmt::format("toll_fraud.allowance[{}]", i++), file, p);
+        TollAllowance a;
+        a.line = w.table_line();
+        if (auto s = w.string("source")) {
+            if (!has_isdn_span(c, *s) && c.sip_trunk(*s) == nullptr) {
+                w.problem(w.line_of("source"), fmt::format("source \"{}\": no span with [span.isdn] nor SIP trunk of that name", *s));
+            }
+            for (const TollAllowance& other : c.toll_fraud.allowances) {
+                if (other.source == *s) {
+                    w.problem(w.line_of("source"), fmt::format("a second allowance for \"{}\" (first on line {})", *s, other.line));
+                }
+            }
+            a.source = *s;
+        }
+        if (auto cl = w.string_array("classes", true)) {
+            for (const auto& n : *cl) {
+                if (!is_class(n)) {
+                    w.problem(w.line_of("classes"), fmt::format("class \"{}\": no [[toll_fraud.class]] of that name", n));
+                }
+            }
+            a.classes = *cl;
+        }
+        if (auto v = w.integer("max_concurrent", 0, 100000, 0)) {
+            a.max_concurrent = static_cast<uint32_t>(*v);
+        }
+        if (auto v = w.integer("max_per_hour", 0, 10000000, 0)) {
+            a.max_per_hour = static_cast<uint32_t>(*v);
+        }
+        w.finish();
+        c.toll_fraud.allowances.push_back(std::move(a));
+    }
+    r.finish();
+}
+
+// A regular expression key: compiled at load so that a bad one is refused
+// here, with its line, and never at the first call.
+std::shared_ptr<const std::regex> read_regex(TableReader& r, const char* key, std::string& text)
+{
+    auto v = r.string(key, "");
+    if (!v || v->empty()) {
+        return nullptr;
+    }
+    text = *v;
+    try {
+        return std::make_shared<const std::regex>(*v, std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error& e) {
+        r.problem(r.line_of(key), fmt::format("{} \"{}\": not a regular expression ({})", key, *v, e.what()));
+        return nullptr;
+    }
+}
+
 void read_routes(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
 {
     std::map<std::string, uint32_t> names;
@@ -619,12 +759,36 @@ void read_routes(TableReader& root, Config& c, const std::string& file, std::vec
                 r.problem(r.line_of(key), fmt::format("{} \"{}\": only digits, * and #", key, **value));
             }
         }
-        // A route names ISDN spans and SIP trunks.
-        auto span_with_isdn = [&c](const std::string& n) {
-            return c.sip_trunk(n) != nullptr ||
-                   std::any_of(c.spans.begin(), c.spans.end(),
-                               [&n](const Span& s) { return s.name == n && s.has_isdn; });
-        };
+        route.called_regex = read_regex(r, "called_regex", route.called_regex_text);
+        route.calling_regex = read_regex(r, "calling_regex", route.calling_regex_text);
+        // Q.931 4.5.8 octet 3: type of number, numbering plan.
+        static const std::vector<std::string> tons = {"unknown",  "international", "national",
+                                                      "network_specific", "subscriber", "", "abbreviated"};
+        if (r.has("called_ton")) {
+            if (auto v = r.choice("called_ton", {"unknown", "international", "national", "network_specific",
+                                                 "subscriber", "abbreviated"})) {
+                route.called_ton = static_cast<int>(std::find(tons.begin(), tons.end(), *v) - tons.begin());
+            }
+        }
+        if (r.has("called_npi")) {
+            if (auto v = r.choice("called_npi", {"unknown", "isdn", "data", "telex", "national", "private"})) {
+                static const std::map<std::string, int> npis = {{"unknown", 0}, {"isdn", 1}, {"data", 3},
+                                                                {"telex", 4}, {"national", 8}, {"private", 9}};
+                route.called_npi = npis.at(*v);
+            }
+        }
+        if (auto allow = r.string_array("allow_classes", false)) {
+            for (const auto& n : *allow) {
+                if (std::none_of(c.toll_fraud.classes.begin(), c.toll_fraud.classes.end(),
+                                 [&n](const TollClass& k) { return k.name == n; })) {
+                    r.problem(r.line_of("allow_classes"), fmt::format("class \"{}\": no [[toll_fraud.class]] of that name", n));
+                }
+            }
+            route.allow_classes = *allow;
+        }
+        // A route comes from ISDN spans and SIP trunks and goes to those or
+        // to span groups.
+        auto span_with_isdn = [&c](const std::string& n) { return c.sip_trunk(n) != nullptr || has_isdn_span(c, n); };
         if (from) {
             for (const auto& n : *from) {
                 if (!span_with_isdn(n)) {
@@ -638,8 +802,9 @@ void read_routes(TableReader& root, Config& c, const std::string& file, std::vec
                 r.problem(r.line_of("to"), "to: at least one destination");
             }
             for (const auto& n : *to) {
-                if (!span_with_isdn(n)) {
-                    r.problem(r.line_of("to"), fmt::format("to \"{}\": no span of that name with [span.isdn], nor SIP trunk", n));
+                if (!span_with_isdn(n) && c.span_group(n) == nullptr) {
+                    r.problem(r.line_of("to"),
+                              fmt::format("to \"{}\": no span of that name with [span.isdn], span group, nor SIP trunk", n));
                 }
             }
             route.to = *to;
@@ -1059,6 +1224,16 @@ const Span* Config::span(const std::string& name) const
     return nullptr;
 }
 
+const SpanGroup* Config::span_group(const std::string& name) const
+{
+    for (const SpanGroup& g : span_groups) {
+        if (g.name == name) {
+            return &g;
+        }
+    }
+    return nullptr;
+}
+
 const SipTrunk* Config::sip_trunk(const std::string& name) const
 {
     for (const SipTrunk& t : sip.trunks) {
@@ -1104,6 +1279,8 @@ Config load_string(std::string_view text, const std::string& source_name)
     read_spans(r, c, source_name, problems);
     read_media(r, c, source_name, problems);
     read_sip(r, c, source_name, problems);
+    read_span_groups(r, c, source_name, problems);
+    read_toll_fraud(r, c, source_name, problems);
     read_routes(r, c, source_name, problems);
     read_control(r, c, source_name, problems);
     read_log(r, c, source_name, problems);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "control/calls/call_routing.h"
+#include "control/calls/toll_fraud.h"
 #include "control/config/config.h"
 
 using namespace trunkgw;
@@ -109,4 +110,113 @@ TEST_CASE("causes crossing legs: channel and call reference causes of one interf
     for (int c : {1, 16, 17, 18, 19, 21, 27, 28, 31, 34, 38, 41, 42, 47, 102, 127}) {
         CHECK(cause_across_legs(c) == c);
     }
+}
+
+TEST_CASE("routes: regular expressions on the called and calling numbers", "[routing]")
+{
+    config::Config c = with_routes(R"(
+[[route]]
+name = "emergency"
+called_regex = "^(112|110)$"
+to = ["a"]
+[[route]]
+name = "mobile-callers"
+calling_regex = "^0?1[5-7][0-9]{7,9}$"
+to = ["b"]
+[[route]]
+name = "rest"
+to = ["a"]
+)");
+    CHECK(match_route(c.routes, "b", "112", "")->name == "emergency");
+    CHECK(match_route(c.routes, "b", "1120", "")->name == "rest");  // anchored: not a prefix match
+    CHECK(match_route(c.routes, "b", "5551234", "01701234567")->name == "mobile-callers");
+    CHECK(match_route(c.routes, "b", "5551234", "0301234567")->name == "rest");
+    CHECK(c.routes[0].called_regex_text == "^(112|110)$");
+    CHECK_THROWS_WITH(with_routes("[[route]]\nname = \"x\"\ncalled_regex = \"^(12\"\nto = [\"a\"]\n"),
+                      Catch::Contains("not a regular expression"));
+}
+
+TEST_CASE("routes: span groups are destinations; type of number and plan", "[routing]")
+{
+    config::Config c = with_routes(R"(
+[[span_group]]
+name = "both"
+spans = ["a", "b"]
+hunting = "round_robin"
+[[route]]
+name = "r"
+called_ton = "national"
+called_npi = "isdn"
+to = ["both"]
+)");
+    REQUIRE(c.span_group("both") != nullptr);
+    CHECK(c.span_group("both")->spans == std::vector<std::string>{"a", "b"});
+    CHECK(c.span_group("both")->hunting == "round_robin");
+    CHECK(c.routes[0].called_ton == 2);
+    CHECK(c.routes[0].called_npi == 1);
+    CHECK_THROWS_WITH(with_routes("[[span_group]]\nname = \"a\"\nspans = [\"b\"]\n"),
+                      Catch::Contains("a span, SIP trunk or group has that name"));
+    CHECK_THROWS_WITH(with_routes("[[span_group]]\nname = \"g\"\nspans = [\"a\", \"zz\"]\n"),
+                      Catch::Contains("span \"zz\": no span of that name"));
+}
+
+TEST_CASE("toll fraud: classes by longest prefix; route and source allowances; caps", "[routing][toll]")
+{
+    config::Config c = with_routes(R"(
+[toll_fraud]
+[[toll_fraud.class]]
+name = "international"
+prefixes = ["00"]
+[[toll_fraud.class]]
+name = "premium"
+prefixes = ["0900", "00881"]
+[[toll_fraud.allowance]]
+source = "a"
+classes = ["international"]
+max_concurrent = 2
+max_per_hour = 3
+[[route]]
+name = "intl-ok"
+called_prefix = "0044"
+allow_classes = ["international"]
+to = ["b"]
+[[route]]
+name = "any"
+to = ["b"]
+)");
+    TollFraudGuard g(c.toll_fraud);
+    CHECK(g.classify("00441234") == "international");
+    CHECK(g.classify("008812345") == "premium");  // longest prefix wins
+    CHECK(g.classify("0301234") == "");
+    const config::Route& intl_ok = c.routes[0];
+    const config::Route& any = c.routes[1];
+    // A route that allows the class: any source.
+    auto v = g.admit("b", intl_ok, "00441234", 0);
+    CHECK(v.allowed);
+    CHECK_FALSE(v.counted);
+    // Premium: nobody allows it.
+    v = g.admit("a", any, "09001234", 0);
+    CHECK_FALSE(v.allowed);
+    CHECK(v.reason == "not_allowed");
+    // International from b over a route that does not allow it: refused.
+    CHECK_FALSE(g.admit("b", any, "0033123", 0).allowed);
+    // From a, by its allowance: two at once at most, three an hour.
+    CHECK(g.admit("a", any, "0033123", 0).counted);
+    CHECK(g.admit("a", any, "0033124", 0).counted);
+    v = g.admit("a", any, "0033125", 0);
+    CHECK_FALSE(v.allowed);
+    CHECK(v.reason == "concurrent");
+    g.ended("a");
+    CHECK(g.concurrent("a") == 1);
+    CHECK(g.admit("a", any, "0033126", 1000).allowed);
+    g.ended("a");
+    g.ended("a");
+    v = g.admit("a", any, "0033127", 2000);
+    CHECK_FALSE(v.allowed);
+    CHECK(v.reason == "hourly");
+    CHECK(g.admit("a", any, "0033128", 3600 * 1000 + 1).allowed);  // the first has left the hour
+    CHECK(g.counters().refused.at({"international", "concurrent"}) == 1);
+    CHECK(g.counters().refused.at({"premium", "not_allowed"}) == 1);
+    CHECK_THROWS_WITH(with_routes("[toll_fraud]\n[[toll_fraud.allowance]]\nsource = \"a\"\nclasses = [\"nope\"]\n"),
+                      Catch::Contains("class \"nope\": no [[toll_fraud.class]]"));
 }
