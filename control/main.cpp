@@ -22,12 +22,13 @@
 #include "control/mgmt_sip_commands.h"
 #include "control/session_manager.h"
 #include "control/sip_setup.h"
+#include "control/config_reload.h"
 #include "control/mgmt_server.h"
 #include "control/status.h"
 
 namespace {
 
-int run(const trunkgw::config::Config& cfg)
+int run(trunkgw::config::Config& cfg)
 {
     using namespace trunkgw::control;
     uint64_t start_ns = trunkgw::api::mono_ns();
@@ -38,6 +39,7 @@ int run(const trunkgw::config::Config& cfg)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);  // reload routes and trunks
     pthread_sigmask(SIG_BLOCK, &mask, nullptr);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
@@ -125,12 +127,38 @@ int run(const trunkgw::config::Config& cfg)
     if (sip) {
         add_sip_commands(commands, cfg, *sip);  // the server holds the table by reference
     }
+    auto reload = [&] { return reload_config(cfg, calls, sip.get()); };
+    commands["reload"] = {"read the config file again and apply its routes, span groups, toll-fraud tables, SIP trunks "
+                          "and cause map without dropping calls",
+                          [reload](const nlohmann::json&) {
+                              ReloadResult r = reload();
+                              if (!r.applied) {
+                                  std::string why;
+                                  for (const std::string& p : r.problems) {
+                                      why += (why.empty() ? "" : "\n") + p;
+                                  }
+                                  throw MgmtError("reload refused, nothing changed:\n" + why);
+                              }
+                              return nlohmann::json{{"applied", true},
+                                                    {"routes", r.routes},
+                                                    {"span_groups", r.span_groups},
+                                                    {"toll_classes", r.toll_classes},
+                                                    {"sip_trunks", r.sip_trunks}};
+                          }};
     int sig_watch = loop.add_fd(sfd, POLLIN, [&](int) {
         signalfd_siginfo si{};
-        if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-            spdlog::info("signal {}: stopping", si.ssi_signo);
-            loop.stop();
+        if (read(sfd, &si, sizeof(si)) != sizeof(si)) {
+            return;
         }
+        if (si.ssi_signo == SIGHUP) {
+            ReloadResult r = reload();
+            for (const std::string& p : r.problems) {
+                spdlog::error("SIGHUP: reload refused: {}", p);
+            }
+            return;
+        }
+        spdlog::info("signal {}: stopping", si.ssi_signo);
+        loop.stop();
     });
     loop.set_prepoll([&] {
         link.drain_events();

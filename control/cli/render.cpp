@@ -258,6 +258,13 @@ std::string render_sip_trunks(const json& r)
     return out;
 }
 
+std::string render_reload_result(const json& r)
+{
+    return fmt::format("reloaded: {} route(s), {} span group(s), {} toll-fraud class(es), {} SIP trunk(s)\n",
+                       r["routes"].get<uint64_t>(), r["span_groups"].get<uint64_t>(), r["toll_classes"].get<uint64_t>(),
+                       r["sip_trunks"].get<uint64_t>());
+}
+
 std::string render_drop_result(const json& r)
 {
     return fmt::format("call {} dropped\n", r["id"].get<uint64_t>());

@@ -16,6 +16,7 @@ std::string render_channels(const nlohmann::json& r);
 std::string render_sip_trunks(const nlohmann::json& r);
 std::string render_calls(const nlohmann::json& r);
 std::string render_drop_result(const nlohmann::json& r);
+std::string render_reload_result(const nlohmann::json& r);
 std::string render_service_result(const nlohmann::json& r);
 // One line for a session command's result ("session 3 on worker 1, local 192.0.2.1:16384").
 std::string render_session_result(const nlohmann::json& r);

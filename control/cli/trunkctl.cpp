@@ -205,6 +205,9 @@ int main(int argc, char** argv)
     drop->add_option("id", call_id, "call id (show calls)")->required();
     drop->callback([&] { selected = {"call drop", trunkgw::cli::render_drop_result, {{"id", call_id}}}; });
     bool batch = false;
+    app.add_subcommand("reload", "read the config file again: new routes, span groups, toll-fraud tables and SIP "
+                                 "trunks apply without dropping calls (anything else needs a restart)")
+        ->callback([&] { selected = {"reload", trunkgw::cli::render_reload_result}; });
     app.add_subcommand("batch", "JSON requests from stdin, one per line, over one connection; JSON replies out")
         ->callback([&] { batch = true; });
     CLI11_PARSE(app, argc, argv);

@@ -296,6 +296,7 @@ struct Cdr {
 
 struct Config {
     std::string source;  // file path, or "<embedded deploy/trunkgw.toml>"
+    std::string text;    // the TOML it was read from (reload compares it)
     Instance instance;
     Dataplane dataplane;
     std::vector<Port> ports;
@@ -343,6 +344,12 @@ std::string_view embedded_default_text();
 inline constexpr std::string_view embedded_default_name = "<embedded deploy/trunkgw.toml>";
 
 Config load_file(const std::string& path);
+
+// What a reload may change while calls are up: [[route]], [[span_group]],
+// [toll_fraud], [[sip.trunk]] and [[sip.cause_map]]. The rest (instance,
+// data plane, ports, spans, media, [sip] transports, control, cdr, log)
+// needs a restart: this lists the tables that differ there ("" = none).
+std::vector<std::string> restart_needed(std::string_view running_text, std::string_view new_text);
 Config load_string(std::string_view text, const std::string& source_name);
 // load_file(path) if path is not empty, else the embedded default.
 Config load(const std::string& path);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <optional>
 #include <sstream>
 
@@ -1272,6 +1273,7 @@ Config load_string(std::string_view text, const std::string& source_name)
     }
     Config c{};
     c.source = source_name;
+    c.text = std::string(text);
     TableReader r(root, "", source_name, problems);
     read_instance(r, c, source_name, problems);
     read_dataplane(r, c, source_name, problems);
@@ -1312,6 +1314,50 @@ Config load(const std::string& path)
         return load_string(embedded_default_text(), std::string(embedded_default_name));
     }
     return load_file(path);
+}
+
+}  // namespace trunkgw::config
+
+namespace trunkgw::config {
+
+std::vector<std::string> restart_needed(std::string_view running_text, std::string_view new_text)
+{
+    toml::table a = toml::parse(running_text);
+    toml::table b = toml::parse(new_text);
+    // Reloadable: taken out of both before comparing.
+    for (toml::table* t : {&a, &b}) {
+        t->erase("route");
+        t->erase("span_group");
+        t->erase("toll_fraud");
+        if (toml::table* sip = (*t)["sip"].as_table()) {
+            sip->erase("trunk");
+            sip->erase("cause_map");
+        }
+    }
+    // Compared as text (toml++ compares tables, arrays and values, not
+    // nodes of unknown kind); source positions are not part of the text.
+    auto text_of = [](const toml::node* n) {
+        std::ostringstream os;
+        if (n != nullptr) {
+            n->visit([&os](auto&& v) { os << v; });
+        }
+        return os.str();
+    };
+    std::vector<std::string> differ;
+    std::set<std::string> keys;
+    for (const toml::table* t : {&a, &b}) {
+        for (const auto& [k, v] : *t) {
+            keys.insert(std::string(k.str()));
+        }
+    }
+    for (const std::string& k : keys) {
+        const toml::node* x = a.get(k);
+        const toml::node* y = b.get(k);
+        if (x == nullptr || y == nullptr || text_of(x) != text_of(y)) {
+            differ.push_back(k);
+        }
+    }
+    return differ;
 }
 
 }  // namespace trunkgw::config

@@ -88,11 +88,6 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
       _root(root),
       _auth_guard(_cfg.auth_max_failures, _cfg.auth_block_ms)
 {
-    for (const auto& t : _cfg.trunks) {
-        _st.trunks[t.name];
-        _tokens[t.name] = t.calls_per_second > 1 ? t.calls_per_second : 1;
-        _tokens_at_ms[t.name] = mono_ms();
-    }
     const bool tls = !_cfg.tls_bind_url.empty();
     _nua = nua_create(_root, on_nua_event, this, NUTAG_URL(_cfg.bind_url.c_str()),
                       // RFC 3261 26.2: TLS on its own port, our certificate
@@ -125,11 +120,23 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
     // PRACK: RFC 3262; UPDATE: nua answers it from our SDP (RFC 3311,
     // session refreshes of RFC 4028).
     nua_set_params(_nua, SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE"), TAG_END());
+    start_trunks();
+    publish();
+}
+
+void SipAgent::start_trunks()
+{
     bool any_timer = false;
     std::vector<RegistrationTarget> registrations;
+    _challengers.clear();
     for (const auto& t : _cfg.trunks) {
+        _st.trunks[t.name];
+        if (!_tokens.count(t.name)) {
+            _tokens[t.name] = t.calls_per_second > 1 ? t.calls_per_second : 1;
+            _tokens_at_ms[t.name] = mono_ms();
+        }
         if (t.options_interval_s != 0 && !t.peers.empty()) {
-            _keepalive[t.name].next_ms = mono_ms();
+            _keepalive[t.name];  // kept when it was there: its next_ms, failures
             any_timer = true;
         }
         if (t.inbound_auth) {
@@ -144,14 +151,56 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
             any_timer = true;
         }
     }
-    if (!registrations.empty()) {
-        _registrations = std::make_unique<Registrations>(_nua, std::move(registrations));
+    if (!_registrations || _registrations->targets() != registrations) {
+        _registrations.reset();  // its handles go; nua_shutdown un-registers live ones at exit
+        if (!registrations.empty()) {
+            _registrations = std::make_unique<Registrations>(_nua, std::move(registrations));
+        }
     }
-    if (any_timer) {
+    if (any_timer && _keepalive_timer == nullptr) {
         su_timer_t* timer = su_timer_create(su_root_task(_root), 200);
         _keepalive_timer = timer;
         su_timer_run(timer, on_keepalive_timer, this);  // every 200 ms (su_timer_set_interval is one-shot)
     }
+}
+
+void SipAgent::reconfigure(std::vector<SipTrunkConfig> trunks, interwork::CauseMap causes)
+{
+    auto same_target = [](const SipTrunkConfig& a, const SipTrunkConfig& b) {
+        return !a.peers.empty() && !b.peers.empty() && a.peers.front().ipv4 == b.peers.front().ipv4 &&
+               a.peers.front().port == b.peers.front().port && a.options_interval_s == b.options_interval_s &&
+               a.transport == b.transport;
+    };
+    for (auto it = _keepalive.begin(); it != _keepalive.end();) {
+        const SipTrunkConfig* old = trunk(it->first);
+        auto fresh = std::find_if(trunks.begin(), trunks.end(), [&](const SipTrunkConfig& t) { return t.name == it->first; });
+        if (fresh == trunks.end() || old == nullptr || !same_target(*old, *fresh) || fresh->options_interval_s == 0) {
+            if (it->second.nh != nullptr) {
+                nua_handle_destroy(it->second.nh);
+            }
+            it = _keepalive.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (const SipTrunkConfig& t : trunks) {
+        if (t.options_interval_s != 0 && !t.peers.empty() && !_keepalive.count(t.name)) {
+            _keepalive[t.name].next_ms = mono_ms();
+            _st.trunks[t.name].up = true;  // a new target: up until its keepalive says otherwise
+        }
+    }
+    _cfg.trunks = std::move(trunks);
+    _causes = std::move(causes);
+    for (auto it = _st.trunks.begin(); it != _st.trunks.end();) {
+        if (trunk(it->first) == nullptr && it->second.active == 0) {
+            _tokens.erase(it->first);
+            _tokens_at_ms.erase(it->first);
+            it = _st.trunks.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    start_trunks();
     publish();
 }
 
@@ -239,6 +288,7 @@ SipAgent::~SipAgent()
     while (!_shutdown_done && mono_ms() < until) {
         su_root_step(_root, 100);
     }
+    _registrations.reset();  // its handles, while nua still exists
     nua_destroy(_nua);
 }
 

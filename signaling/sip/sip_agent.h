@@ -175,6 +175,12 @@ public:
     SipAgent& operator=(const SipAgent&) = delete;
 
     bool has_trunk(const std::string& name) const;
+    // New trunks and cause table (reload). Calls up stay on their handles;
+    // counters of trunks that remain are kept; a removed trunk's counters
+    // go when its last call ends. Keepalive state is kept for a trunk whose
+    // first peer and interval are unchanged; registrations restart when
+    // any registering trunk changed.
+    void reconfigure(std::vector<SipTrunkConfig> trunks, interwork::CauseMap causes);
     // An INVITE to the trunk's first peer: the call id (> 0), or minus a
     // Q.850 cause (38: no such trunk, no peer, or the trunk is down; 34:
     // its max_calls).
@@ -222,6 +228,7 @@ private:
     void count_final_out(const std::string& trunk, int status);
     void options_response(nua_handle_s* nh, int status);
     void publish();
+    void start_trunks();  // challengers, keepalives, registrations of _cfg.trunks
 
     SipAgentConfig _cfg;
     interwork::CauseMap _causes;

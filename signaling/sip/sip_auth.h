@@ -22,6 +22,7 @@ struct SipCredentials {
     std::string username;
     std::string password;
     std::string realm;  // challenging: ours; answering: "" = whatever the peer names
+    bool operator==(const SipCredentials&) const = default;
 };
 
 class DigestChallenger {

@@ -17,6 +17,24 @@ Registrations::Registrations(nua_t* nua, std::vector<RegistrationTarget> targets
     }
 }
 
+Registrations::~Registrations()
+{
+    for (Binding& b : _bindings) {
+        if (b.nh != nullptr) {
+            nua_handle_destroy(b.nh);
+        }
+    }
+}
+
+std::vector<RegistrationTarget> Registrations::targets() const
+{
+    std::vector<RegistrationTarget> v;
+    for (const Binding& b : _bindings) {
+        v.push_back(b.target);
+    }
+    return v;
+}
+
 void Registrations::tick(int64_t now_ms)
 {
     for (Binding& b : _bindings) {

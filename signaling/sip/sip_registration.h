@@ -23,6 +23,7 @@ struct RegistrationTarget {
     std::string aor;        // To/From: "sip:USER@HOST:PORT"
     uint32_t expires_s = 600;
     SipCredentials credentials;
+    bool operator==(const RegistrationTarget&) const = default;
 };
 
 struct RegistrationCounters {
@@ -45,6 +46,8 @@ public:
     // A response to one of our REGISTERs; false when the handle is not ours.
     bool response(nua_handle_s* nh, int status, void const* sip, int64_t now_ms);
     const std::map<std::string, RegistrationCounters>& counters() const { return _counters; }
+    std::vector<RegistrationTarget> targets() const;
+    ~Registrations();  // destroys its handles (no un-REGISTER: the binding expires)
 
 private:
     struct Binding {

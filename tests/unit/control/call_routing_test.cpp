@@ -220,3 +220,20 @@ to = ["b"]
     CHECK_THROWS_WITH(with_routes("[toll_fraud]\n[[toll_fraud.allowance]]\nsource = \"a\"\nclasses = [\"nope\"]\n"),
                       Catch::Contains("class \"nope\": no [[toll_fraud.class]]"));
 }
+
+TEST_CASE("reload: only routes, span groups, toll fraud, SIP trunks and cause map change live", "[reload]")
+{
+    const std::string base = "[instance]\nname = \"a\"\n[sip]\nlisten = \"127.0.0.1:5060\"\n"
+                             "[[sip.trunk]]\nname = \"t\"\npeers = [\"192.0.2.1\"]\n[[route]]\nname = \"r\"\nto = [\"t\"]\n";
+    CHECK(config::restart_needed(base, base).empty());
+    // Routes, trunks and toll fraud: live.
+    std::string live = base;
+    live.replace(live.find("192.0.2.1"), 9, "192.0.2.9");
+    live += "[[route]]\nname = \"r2\"\nto = [\"t\"]\n[toll_fraud]\n[[toll_fraud.class]]\nname = \"x\"\nprefixes = [\"00\"]\n";
+    CHECK(config::restart_needed(base, live).empty());
+    // Where SIP listens, or the instance: a restart.
+    std::string moved = base;
+    moved.replace(moved.find("5060"), 4, "5070");
+    CHECK(config::restart_needed(base, moved) == std::vector<std::string>{"sip"});
+    CHECK(config::restart_needed(base, base + "[cdr]\npath = \"x\"\n") == std::vector<std::string>{"cdr"});
+}

@@ -134,3 +134,20 @@ TEST_CASE("sip: a redirecting number crosses as Diversion and History-Info", "[s
     CHECK(p.b_model.infos[0].redirecting.number == "301112222");
     CHECK(p.b_model.infos[0].redirecting.reason == trunkgw::interwork::q952::busy);
 }
+
+TEST_CASE("sip: reconfigure (reload) adds inbound auth to a trunk; the next INVITE is challenged", "[sip][auth]")
+{
+    Pair p;
+    REQUIRE(p.call() > 0);
+    REQUIRE(p.run(5.0, [&] { return p.a_model.answered.size() == 1; }));
+    CHECK(p.b->status().trunks.at("to-a").auth_challenges == 0);
+    SipTrunkConfig t = trunk_to("to-a", loopback, 25061);
+    t.inbound_auth = gw_user;
+    p.b->reconfigure({t, trunk_to("new-trunk", 0x7f000063, 5060)}, CauseMap{});
+    CHECK(p.b->status().trunks.count("new-trunk") == 1);
+    CHECK(p.b->status().trunks.at("to-a").active == 1);  // the call up stays
+    REQUIRE(p.call() > 0);
+    REQUIRE(p.run(5.0, [&] { return p.a_model.cleared.size() == 1; }));
+    CHECK(p.a_model.cleared[0].second == 21);  // challenged; A holds no credentials
+    CHECK(p.b->status().trunks.at("to-a").auth_challenges == 1);
+}
