@@ -146,7 +146,8 @@ void SipAgent::start_trunks()
             const SipPeer& p = t.peers.front();
             const std::string host = ipv4_text(p.ipv4) + ":" + std::to_string(p.port);
             registrations.push_back({t.name, request_uri(t, ""), "sip:" + t.outbound_auth->username + "@" + host,
-                                     t.register_expires_s, *t.outbound_auth});
+                                     contact_for(t.transport, t.outbound_auth->username), t.register_expires_s,
+                                     *t.outbound_auth});
             _st.trunks[t.name].registers = true;
             any_timer = true;
         }
@@ -157,6 +158,7 @@ void SipAgent::start_trunks()
             _registrations = std::make_unique<Registrations>(_nua, std::move(registrations));
         }
     }
+    any_timer = any_timer || !_challengers.empty();  // blocks end on their own: the count must follow
     if (any_timer && _keepalive_timer == nullptr) {
         su_timer_t* timer = su_timer_create(su_root_task(_root), 200);
         _keepalive_timer = timer;
@@ -211,6 +213,10 @@ void SipAgent::keepalive()
         _registrations->tick(now);
     }
     bool changed = false;  // the status is copied for other threads only when it moved
+    if (const uint64_t blocked = _auth_guard.blocked_sources(now); blocked != _st.blocked_sources) {
+        _st.blocked_sources = blocked;  // a block ran out
+        changed = true;
+    }
     for (auto& [name, k] : _keepalive) {
         const SipTrunkConfig* t = trunk(name);
         // No answer within the interval (at most 5 s): a failure. Waiting
@@ -321,16 +327,17 @@ std::string SipAgent::request_uri(const SipTrunkConfig& t, const std::string& us
     return uri;
 }
 
-// Our Contact on a TLS trunk's calls. Sofia would write the sips: URI it
-// listens on, which obliges TLS on every hop past the peer (RFC 3261
-// 26.2.2); a trunk peer expects sip:...;transport=tls. Empty: Sofia's own.
-std::string SipAgent::tls_contact(const std::string& name) const
+// Our Contact (RFC 3261 8.1.1.8, 12.1.1): a sip: URI on the transport the
+// dialog or binding uses, given on every INVITE, 18x/200 and REGISTER we
+// send. Left to nua it would be the sips: URI whenever TLS is on (RFC 3261
+// 26.2.2: TLS on every hop, which a UDP peer cannot reach), and carry the
+// user of any account we registered (leaking it to other trunks). `user`:
+// only for a REGISTER binding, so that the provider's INVITEs name it.
+std::string SipAgent::contact_for(const std::string& transport, const std::string& user) const
 {
-    const SipTrunkConfig* t = trunk(name);
-    if (t == nullptr || t->transport != "tls" || _cfg.tls_contact_host.empty()) {
-        return {};
-    }
-    return "<sip:" + _cfg.tls_contact_host + ";transport=tls>";
+    const bool tls = transport == "tls" && !_cfg.tls_contact_host.empty();
+    return "<sip:" + (user.empty() ? std::string() : user + "@") + (tls ? _cfg.tls_contact_host : _cfg.contact_host) +
+           (transport == "udp" ? std::string() : ";transport=" + transport) + ">";
 }
 
 const SipTrunkConfig* SipAgent::trunk_of_source(uint32_t ipv4) const
@@ -499,10 +506,14 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
     }
     SipTrunkCounters& k = _st.trunks[t->name];
     ++k.invites_in;
+    std::string arrived_on = "udp";  // our Contact answers on the transport the INVITE came over
     if (sip->sip_via != nullptr && sip->sip_via->v_protocol != nullptr) {
         const std::string proto = sip->sip_via->v_protocol;
-        k.invites_in_tcp += proto.find("TCP") != std::string::npos ? 1 : 0;
-        k.invites_in_tls += proto.find("TLS") != std::string::npos ? 1 : 0;
+        arrived_on = proto.find("TLS") != std::string::npos   ? "tls"
+                     : proto.find("TCP") != std::string::npos ? "tcp"
+                                                              : "udp";
+        k.invites_in_tcp += arrived_on == "tcp" ? 1 : 0;
+        k.invites_in_tls += arrived_on == "tls" ? 1 : 0;
     }
     if (!authenticate_invite(*t, src, nh, sip)) {
         return;
@@ -562,6 +573,7 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
     info.remote = *media;
     uint32_t id = _next_id++;
     _calls[id] = Call{id, nh, false, t->name};
+    _calls[id].contact = contact_for(arrived_on, "");
     ++k.active;
     if (_handler != nullptr) {
         _handler->sip_incoming(*this, id, info);
@@ -591,7 +603,7 @@ bool SipAgent::authenticate_invite(const SipTrunkConfig& t, uint32_t source, nua
         nua_handle_destroy(nh);
         return false;
     }
-    const DigestChallenger::Outcome out = it->second->check(sip);
+    const DigestChallenger::Outcome out = it->second->check(sip, now);
     switch (out.verdict) {
     case DigestChallenger::Verdict::accepted:
         ++k.auth_accepted;
@@ -599,6 +611,7 @@ bool SipAgent::authenticate_invite(const SipTrunkConfig& t, uint32_t source, nua
         return true;
     case DigestChallenger::Verdict::challenge:
         ++k.auth_challenges;
+        k.auth_replays += out.replay ? 1 : 0;
         nua_respond(nh, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(out.challenge.c_str()), TAG_END());
         nua_handle_destroy(nh);
         return false;
@@ -770,14 +783,13 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
                  "\r\nHistory-Info: " + interwork::history_info_header(info.redirecting, info.called, host);
     }
     const std::string uri = request_uri(*t, info.called);
-    const std::string contact = tls_contact(t->name);
+    const std::string contact = c.contact = contact_for(t->transport, "");
     // SOATAG_ADDRESS: Sofia's SOA would otherwise put a kernel interface's
     // address in o= (the media address is the data plane's, which the
     // kernel does not own), exposing the host's address to peers.
     const std::string media_ip = ipv4_text(local.ipv4);
     nua_invite(nh, NUTAG_URL(uri.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()),
-               TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())),
-               TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
+               SIPTAG_CONTACT_STR(contact.c_str()), TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
     publish();
     return id;
 }
@@ -788,14 +800,14 @@ int SipAgent::call_ringing(uint32_t call, const LocalMedia* early)
     if (c == nullptr || c->outgoing || c->ended || c->final_sent) {
         return -1;
     }
-    const std::string contact = tls_contact(c->trunk);
+    const std::string& contact = c->contact;
     if (early != nullptr) {
         const std::string sdp = describe(*early, call, ++c->sdp_version);
         const std::string media_ip = ipv4_text(early->ipv4);
         nua_respond(c->nh, SIP_183_SESSION_PROGRESS, SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()),
-                    TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())), TAG_END());
+                    SIPTAG_CONTACT_STR(contact.c_str()), TAG_END());
     } else {
-        nua_respond(c->nh, SIP_180_RINGING, TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())), TAG_END());
+        nua_respond(c->nh, SIP_180_RINGING, SIPTAG_CONTACT_STR(contact.c_str()), TAG_END());
     }
     return 0;
 }
@@ -807,10 +819,9 @@ int SipAgent::call_answer(uint32_t call, const LocalMedia& local)
         return -1;
     }
     const std::string sdp = describe(local, call, ++c->sdp_version);
-    const std::string contact = tls_contact(c->trunk);
     const std::string media_ip = ipv4_text(local.ipv4);
     nua_respond(c->nh, SIP_200_OK, SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()),
-                TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())), TAG_END());
+                SIPTAG_CONTACT_STR(c->contact.c_str()), TAG_END());
     c->final_sent = true;
     c->answered = true;
     ++_st.trunks[c->trunk].answered_in;

@@ -131,7 +131,8 @@ struct SipTrunkCounters {
     uint64_t invites_in_tls = 0;     // INVITEs received over TLS
     uint64_t auth_challenges = 0;    // 401s we sent to its INVITEs
     uint64_t auth_accepted = 0;      // INVITEs whose credentials were right
-    uint64_t auth_failures = 0;      // ... wrong (403) or malformed (400)
+    uint64_t auth_failures = 0;      // ... wrong (403) or malformed (400; a digest-uri not the Request-URI)
+    uint64_t auth_replays = 0;       // right credentials with a nonce count seen before: challenged afresh
     uint64_t auth_answered = 0;      // its 401/407 to our INVITEs answered with our credentials
     bool registers = false;          // REGISTER configured
     RegistrationCounters registration;
@@ -210,6 +211,7 @@ private:
         uint64_t sdp_version = 0;
         std::string remote_sdp{};  // the peer's last SDP, to notice a change
         bool auth_answered = false;  // we answered one challenge (a second means wrong credentials)
+        std::string contact{};       // ours in this dialog (contact_for)
     };
     void incoming_invite(nua_handle_s* nh, void const* sip);
     void invite_response(Call& c, int status, void const* sip);
@@ -219,7 +221,7 @@ private:
     bool authenticate_invite(const SipTrunkConfig& t, uint32_t source, nua_handle_s* nh, void const* sip);
     bool answer_challenge(Call& c, int status, void const* sip);
     std::string request_uri(const SipTrunkConfig& t, const std::string& user) const;
-    std::string tls_contact(const std::string& trunk) const;
+    std::string contact_for(const std::string& transport, const std::string& user) const;
     Call* by_handle(nua_handle_s* nh);
     Call* by_id(uint32_t id);
     const SipTrunkConfig* trunk_of_source(uint32_t ipv4) const;

@@ -3,6 +3,8 @@
 
 #include <sys/random.h>
 
+#include <cstdlib>
+#include <iterator>
 #include <stdexcept>
 
 #include <sofia-sip/sip.h>
@@ -62,6 +64,7 @@ DigestChallenger::DigestChallenger(su_root_t* root, const SipCredentials& expect
         auth_mod_destroy(_module);
         throw std::runtime_error("sip auth: cannot add user " + expected.username);
     }
+    _realm = realm;
     // Kept in the module's home: addpass only sets user and realm.
     apw->apw_pass = su_strdup(reinterpret_cast<su_home_t*>(_module), expected.password.c_str());
 }
@@ -73,9 +76,79 @@ DigestChallenger::~DigestChallenger()
     }
 }
 
-DigestChallenger::Outcome DigestChallenger::check(void const* sip_v) const
+namespace {
+
+// RFC 3261 22.4's challenger: 401 with WWW-Authenticate.
+auth_challenger_t const server_challenger = {401, "Unauthorized", sip_www_authenticate_class,
+                                             sip_authentication_info_class};
+
+std::string unquoted(char const* v)
+{
+    std::string s = v != nullptr ? v : "";
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
+        s = s.substr(1, s.size() - 2);
+    }
+    return s;
+}
+
+std::string header_value(msg_header_t const* h)
+{
+    char buf[1024];
+    issize_t n = msg_header_field_e(buf, sizeof buf, h, 0);
+    return n > 0 && static_cast<std::size_t>(n) < sizeof buf ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+}  // namespace
+
+DigestChallenger::Outcome DigestChallenger::challenge_afresh(void const* sip_v)
+{
+    (void)sip_v;
+    auth_status_t* as = auth_status_new(nullptr);
+    if (as == nullptr) {
+        return {Verdict::refused, 500, {}};
+    }
+    as->as_realm = _realm.c_str();
+    as->as_stale = 1;  // RFC 7616 3.3: the client may retry with a new nonce
+    auth_mod_challenge(_module, as, &server_challenger);
+    Outcome out{Verdict::challenge, 401, header_value(as->as_response)};
+    if (as->as_response == nullptr || out.challenge.empty()) {
+        out = {Verdict::refused, 500, {}};
+    }
+    auth_status_unref(as);
+    return out;
+}
+
+DigestChallenger::Outcome DigestChallenger::check(void const* sip_v, int64_t now_ms)
 {
     auto const* sip = static_cast<sip_t const*>(sip_v);
+    for (auto it = _nonces.begin(); it != _nonces.end();) {
+        it = now_ms - it->second.first_ms > nonce_life_ms ? _nonces.erase(it) : std::next(it);
+    }
+    msg_auth_t const* au = sip->sip_authorization;
+    while (au != nullptr && !(au->au_scheme != nullptr && su_casematch(au->au_scheme, "Digest") &&
+                              unquoted(msg_params_find(au->au_params, "realm=")) == _realm)) {
+        au = au->au_next;
+    }
+    std::string nonce;
+    unsigned long nc = 0;
+    if (au != nullptr) {
+        // RFC 7616 3.4.6: a digest-uri that is not the Request-URI is a bad
+        // request, whatever the hash says.
+        su_home_t home[1] = {SU_HOME_INIT(home)};
+        url_t* uri = url_make(home, unquoted(msg_params_find(au->au_params, "uri=")).c_str());
+        const bool same_uri = uri != nullptr && sip->sip_request != nullptr && url_cmp(uri, sip->sip_request->rq_url) == 0;
+        su_home_deinit(home);
+        if (!same_uri) {
+            return {Verdict::refused, 400, {}};
+        }
+        char const* qop = msg_params_find(au->au_params, "qop=");
+        char const* ncv = msg_params_find(au->au_params, "nc=");
+        if (qop == nullptr || ncv == nullptr) {
+            return challenge_afresh(sip);  // without a count a response replays for the nonce's life
+        }
+        nonce = unquoted(msg_params_find(au->au_params, "nonce="));
+        nc = std::strtoul(ncv, nullptr, 16);
+    }
     auth_status_t* as = auth_status_new(nullptr);
     if (as == nullptr) {
         return {Verdict::refused, 500, {}};
@@ -87,21 +160,24 @@ DigestChallenger::Outcome DigestChallenger::check(void const* sip_v) const
     } else if (as->as_status == 401 && as->as_response != nullptr) {
         out.verdict = Verdict::challenge;
         out.status = 401;
-        // The header's value only: the caller passes it as
-        // SIPTAG_WWW_AUTHENTICATE_STR.
-        char buf[1024];
-        issize_t n = msg_header_field_e(buf, sizeof buf, as->as_response, 0);
-        if (n > 0 && static_cast<std::size_t>(n) < sizeof buf) {
-            out.challenge.assign(buf, static_cast<std::size_t>(n));
-        } else {
-            out.verdict = Verdict::refused;
-            out.status = 500;
+        out.challenge = header_value(as->as_response);  // for SIPTAG_WWW_AUTHENTICATE_STR
+        if (out.challenge.empty()) {
+            out = {Verdict::refused, 500, {}};
         }
     } else {
         out.verdict = Verdict::refused;
         out.status = as->as_status >= 400 ? as->as_status : 403;
     }
     auth_status_unref(as);
+    if (out.verdict == Verdict::accepted) {
+        auto [it, fresh] = _nonces.try_emplace(nonce, NonceUse{nc, now_ms});
+        if (!fresh && nc <= it->second.nc) {
+            Outcome replay = challenge_afresh(sip);
+            replay.replay = true;
+            return replay;
+        }
+        it->second.nc = nc;
+    }
     return out;
 }
 

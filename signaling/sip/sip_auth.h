@@ -42,12 +42,29 @@ public:
         Verdict verdict;
         int status = 0;         // the response to send unless accepted
         std::string challenge;  // the WWW-Authenticate value, for 401
+        bool replay = false;    // valid credentials seen before: challenged afresh
     };
-    // `sip` is the request (sip_t const*).
-    Outcome check(void const* sip) const;
+    // `sip` is the request (sip_t const*); `now_ms` a monotonic clock.
+    //
+    // Sofia's module checks the response hash and the nonce's age only.
+    // On top of it, against replay (RFC 7616 3.4, 5.10): the digest-uri
+    // must be the Request-URI (else 400); qop=auth with a nonce count is
+    // required; and the count must grow per nonce: credentials that
+    // verify but repeat a count (a captured INVITE sent again, to any
+    // number) get a fresh challenge, never a call.
+    Outcome check(void const* sip, int64_t now_ms);
 
 private:
+    Outcome challenge_afresh(void const* sip);
+
     auth_mod_t* _module = nullptr;
+    std::string _realm;
+    static constexpr int64_t nonce_life_ms = 300000;  // AUTHTAG_EXPIRES
+    struct NonceUse {
+        unsigned long nc;
+        int64_t first_ms;
+    };
+    std::map<std::string, NonceUse> _nonces;  // highest count accepted per nonce, while it lives
 };
 
 // Per source address: failures in a row; at `max_failures` the source is

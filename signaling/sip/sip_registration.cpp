@@ -53,11 +53,12 @@ void Registrations::tick(int64_t now_ms)
         b.next_ms = 0;
         b.answered_challenge = false;
         const std::string expires = std::to_string(b.target.expires_s);
-        // Our Contact's user part is the AOR's (M_USERNAME), so the
-        // provider's INVITEs to it name the account. No outbound
+        // Our Contact names the account, so the provider's INVITEs do; it
+        // is given here, not by NUTAG_M_USERNAME, which would put the
+        // account in every other dialog's Contact too. No outbound
         // (RFC 5626) extras: OPTIONS keepalives and Contact validation are
         // not what a trunk registrar expects.
-        nua_register(b.nh, NUTAG_REGISTRAR(b.target.registrar.c_str()), NUTAG_M_USERNAME(b.target.credentials.username.c_str()),
+        nua_register(b.nh, NUTAG_REGISTRAR(b.target.registrar.c_str()), SIPTAG_CONTACT_STR(b.target.contact.c_str()),
                      NUTAG_OUTBOUND("no-options-keepalive, no-validate, no-natify"),
                      SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
     }

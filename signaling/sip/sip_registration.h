@@ -21,6 +21,7 @@ struct RegistrationTarget {
     std::string trunk;
     std::string registrar;  // Request-URI: "sip:HOST:PORT[;transport=tcp|tls]"
     std::string aor;        // To/From: "sip:USER@HOST:PORT"
+    std::string contact;    // our binding: "<sip:USER@OURHOST:PORT[;transport=...]>"
     uint32_t expires_s = 600;
     SipCredentials credentials;
     bool operator==(const RegistrationTarget&) const = default;

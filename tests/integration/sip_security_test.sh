@@ -33,21 +33,18 @@
 #      127.0.0.3, its own credentials and realm) is served: its
 #      authenticated call is answered by pstn-sim.
 #   5b. Replay: the branch's accepted Authorization, sent again in a new
-#      INVITE to another number, must not be taken (a known gateway bug
-#      today: it is).
+#      INVITE to another number, is not taken: the nonce count repeats,
+#      so it gets a fresh challenge (401), and pstn-sim never sees it.
 #   6. TLS in, baresip -> PRI: baresip dials sip:5551@127.0.0.1:5061 over
 #      TLS (answering the gateway's 401 with its auth_pass): the call is
 #      established, pstn-sim answers, baresip hangs up; invites_in_tls >= 1
 #      and a capture of both TLS ports shows TLS handshakes and application
 #      data, and no cleartext SIP.
 #   Our Contact on the UDP trunks (REGISTER, dialogs) must be a sip: URI on
-#   our UDP port (known gateway bugs today: sips:, and the provider's
-#   account in every dialog).
+#   our UDP port (not sips: because TLS is on, and not naming the provider
+#   account we registered).
 #   7. auth_block_s (20 s) after the block started, the source is served
 #      again (401, then 200).
-# Checks that fail today because of a gateway bug are known_bug checks:
-# shown as "xfail", not counted; once the bug is fixed they fail as XPASS,
-# to be made plain checks.
 # TLS material: tests/unit/signaling_sip/tls (a throwaway CA and a
 # certificate for 127.0.0.1): the gateway's and baresip's agent.pem, both
 # trusting cafile.pem.
@@ -244,20 +241,6 @@ auth_call() {
         -trace_msg -message_file "$TEST_DIR/$name.msgs" >"$TEST_DIR/$name.out" 2>&1
     statuses "$TEST_DIR/$name.msgs"
 }
-# known_bug "DESCRIPTION" "BUG" COMMAND...: a check that fails today because
-# of a gateway bug reported to the lead: shown as xfail, not counted; once
-# it passes it counts as a failure, to be made a plain check.
-known_bug() {
-    local what=$1 bug=$2
-    shift 2
-    CHECKS=$((CHECKS + 1))
-    if "$@" 2>/dev/null; then
-        echo "FAIL - XPASS: $what (the known bug is fixed: make this a plain check)"
-        FAILURES=$((FAILURES + 1))
-    else
-        echo "xfail - $what (known gateway bug: $bug)"
-    fi
-}
 # our_contacts TRACE PEER-PATTERN: the Contact values in a SIPp trace that
 # are not the peer's own (PEER-PATTERN matches those), one a line.
 our_contacts() {
@@ -449,14 +432,19 @@ check "blocked: show sip trunks: refused_auth_blocked 1, auth_blocks 1, blocked_
 REPLAY_AUTH=$(grep -i -m1 '^Authorization: *Digest' "$TEST_DIR/branch_ok.msgs" | tr -d '\r' | sed 's/^Authorization: *//I')
 check "replay: the branch's accepted Authorization (digest-uri sip:5551@..., nc 00000001) is in its trace" \
     bash -c "echo '$REPLAY_AUTH' | grep -q 'uri=\"sip:5551@127.0.0.1:5060\"' && echo '$REPLAY_AUTH' | grep -q 'nc=00000001'"
-sipp 127.0.0.1:5060 -sf "$SIPP_DIR/call_replay_uac.xml" -s 5552 -i 127.0.0.3 -p 5063 -mi 10.85.0.2 -mp 41063 \
-    -set auth "$REPLAY_AUTH" -m 1 -timeout 20 -timeout_error \
-    -trace_msg -message_file "$TEST_DIR/replay.msgs" >"$TEST_DIR/replay.out" 2>&1
-REPLAY_STATUS=$(statuses "$TEST_DIR/replay.msgs")
-check "replay: the gateway answered it (status $REPLAY_STATUS)" test "$REPLAY_STATUS" != -
-known_bug "replay: refused (401 with a fresh challenge, or 403), never routed (got $REPLAY_STATUS)" \
-    "a replayed digest response is accepted: INVITE routed to the carrier" \
-    bash -c "[ '$REPLAY_STATUS' = 401 ] || [ '$REPLAY_STATUS' = 403 ]"
+replay() {  # replay NUMBER NAME: the captured Authorization in a new INVITE to NUMBER; prints the status
+    sipp 127.0.0.1:5060 -sf "$SIPP_DIR/call_replay_uac.xml" -s "$1" -i 127.0.0.3 -p 5063 -mi 10.85.0.2 -mp 41063 \
+        -set auth "$REPLAY_AUTH" -m 1 -timeout 20 -timeout_error \
+        -trace_msg -message_file "$TEST_DIR/$2.msgs" >"$TEST_DIR/$2.out" 2>&1
+    statuses "$TEST_DIR/$2.msgs"
+}
+REPLAY_STATUS=$(replay 5552 replay)
+check "replay to another number: refused with 400, the digest-uri is not the Request-URI (RFC 7616 3.4.6; got $REPLAY_STATUS)" \
+    test "$REPLAY_STATUS" = 400
+REPLAY_STATUS=$(replay 5551 replay_same)
+check "replay to the same number: the nonce count repeats, so a fresh challenge (401), never a call (got $REPLAY_STATUS)" \
+    test "$REPLAY_STATUS" = 401
+check "replay: the fresh challenge says stale=true (RFC 7616 3.3)" grep -qi '^WWW-Authenticate:.*stale=true' "$TEST_DIR/replay_same.msgs"
 
 # 6. baresip -> PRI over TLS, with digest authentication.
 # (baresip adds the account's ;transport=tls to the URI it dials.)
@@ -505,16 +493,13 @@ check "REGISTER: we asked 60 s, for our account's AOR, and answered the challeng
 # URI on our UDP port, not sips: (TLS, port 5061) and not another trunk's
 # account (the provider's user, acct4711).
 mapfile -t REG_CONTACTS < <(grep -i '^Contact:' "$TEST_DIR/registrar.msgs" | grep -iv 'expires=' | sed 's/^Contact: *//I' | sort -u)
-known_bug "REGISTER: our Contact for the UDP registrar is a sip: URI on our UDP port (got: ${REG_CONTACTS[*]})" \
-    "with [sip.tls] configured nua registers <sips:USER@127.0.0.1>" \
+check "REGISTER: our Contact for the UDP registrar is a sip: URI on our UDP port (got: ${REG_CONTACTS[*]})" \
     udp_contact "${REG_CONTACTS[@]}"
 mapfile -t DIALOG_CONTACTS < <(our_contacts "$TEST_DIR/pbx_ok.msgs" 'sip:sipp@'; our_contacts "$TEST_DIR/branch_ok.msgs" 'sip:sipp@';
                                our_contacts "$TEST_DIR/carrier_sip.msgs" '127.0.0.4')
-known_bug "UDP dialogs: our Contact in the 200s to pbx and branch and in the INVITE to carrier-sip is a sip: URI on our UDP port (got: $(echo ${DIALOG_CONTACTS[*]}))" \
-    "with [sip.tls] configured the Contact of UDP dialogs is sips:" \
+check "UDP dialogs: our Contact in the 200s to pbx and branch and in the INVITE to carrier-sip is a sip: URI on our UDP port (got: $(echo ${DIALOG_CONTACTS[*]}))" \
     udp_contact "${DIALOG_CONTACTS[@]}"
-known_bug "UDP dialogs: ... and names no other trunk's account" \
-    "once registered, every dialog's Contact carries the provider account's user" \
+check "UDP dialogs: ... and names no other trunk's account" \
     bash -c "! echo '${DIALOG_CONTACTS[*]}' | grep -q '$REG_USER@'"
 
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"
@@ -540,8 +525,7 @@ check "block over: show sip trunks: pbx accepted 2, failed 3; still one block st
          "(2, 3) (1, 1)"
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics2.txt"
 BLOCKED_NOW=$(json_get "$TEST_DIR/sip.json" "j['blocked_sources']")
-known_bug "block over: no source is blocked now (show sip trunks blocked_sources 0, trunkgw_sip_auth_blocked_sources 0; got $BLOCKED_NOW)" \
-    "blocked_sources is recomputed only when an authentication fails: it stays 1 after the block ended" \
+check "block over: no source is blocked now (show sip trunks blocked_sources 0, trunkgw_sip_auth_blocked_sources 0; got $BLOCKED_NOW)" \
     bash -c "[ '$BLOCKED_NOW' = 0 ] && grep -qx 'trunkgw_sip_auth_blocked_sources 0' $TEST_DIR/metrics2.txt"
 
 check "CDRs: the calls that were made, by trunk (the replay's aside)" \
