@@ -191,6 +191,7 @@ check "the trunk whose peer answers no OPTIONS is down, and the call failed over
 # 2. SIP -> PRI (pstn-sim answers 5551 and stays up for the next phases).
 start sim2 "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,jitter=16" \
     --behave '5551=answer,alert=100,answer=300' --behave '5552=busy,alert=100' --behave '5553=reject,cause=1' --behave '5554=ring' \
+    --behave '5556=reject,cause=21' --behave '5557=reject,cause=34' --behave '5558=reject,alert=100,cause=19' \
     --calls "$TEST_DIR/calls2.json" --seconds 300
 restarts=$(grep -c "B-channel restart complete" "$TEST_DIR/control.log")
 check "the D-channel restarts again with the new pstn-sim" \
@@ -265,6 +266,10 @@ check "over TCP too (RFC 3261 18): busy -> 486 with Reason Q.850 17" \
                  -m 1 -timeout 20 -timeout_error -trace_msg -message_file $TEST_DIR/tcp.log >/dev/null 2>&1;
              grep -q '^SIP/2.0 486' $TEST_DIR/tcp.log && grep -qi '^Via: SIP/2.0/TCP' $TEST_DIR/tcp.log"
 check "no route in the gateway (1) -> 404" same "$(refused 9999)" "404 Q.850;cause=1"
+check "rejected at the carrier (21) -> 403 Forbidden with Reason Q.850 21" same "$(refused 5556)" "403 Q.850;cause=21"
+check "congestion at the carrier (34, no circuit) -> 503 with Reason Q.850 34" same "$(refused 5557)" "503 Q.850;cause=34"
+check "no answer: the carrier alerts, then clears with 19 -> 480 with Reason Q.850 19" \
+    same "$(refused 5558)" "480 Q.850;cause=19"
 
 # 4. An untrusted source.
 check "an INVITE from 127.0.0.2 (not a listed peer) gets 403 Forbidden" \
@@ -310,7 +315,14 @@ import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 legs = [(r.get("in", {}).get("sip_trunk", r.get("in", {}).get("span")), r.get("out", {}).get("sip_trunk", r.get("out", {}).get("span", "-")), r["cause"]) for r in rs]
 print(sorted(l for l in legs if l[0] != "flood"))' "$TEST_DIR/cdr.jsonl")" \
-         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17)]"
+         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 19), ('pbx', 'carrier', 21), ('pbx', 'carrier', 34)]"
+check "CDRs of the answered calls carry the media figures (RTP both ways) and both legs' causes" \
+    same "$(python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1]) if "answer_unix_ms" in l]
+ok = [r for r in rs if any(m["rtp_packets_in"] > 100 and m["rtp_packets_out"] > 100 for m in r.get("media", {}).values())]
+print(len(rs) >= 3, len(ok) == len(rs), all("cause_in" in r and "cause_out" in r for r in rs))' "$TEST_DIR/cdr.jsonl")" \
+         "True True True"
 check "the gateway: no call left, no RTP session left" \
     same "$("$CTL" -c "$CFG" --json show calls | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["calls"]))') $("$CTL" -c "$CFG" --json show sessions | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')" "0 0"
 # A tick 0.2 % off the line's 8000 frames/s (the TSC bug fixed in session
