@@ -339,6 +339,7 @@ void CallManager::try_next_destination(Call& c, int last_cause)
         }
         count_move(c);
     }
+    c.cause_out = last_cause;  // the last destination's refusal
     const int to_caller = cause_across_legs(last_cause);
     leg_hangup(c.in, to_caller);
     end(c, to_caller, "callee");
@@ -467,8 +468,8 @@ void CallManager::leg_cleared(const void* owner, uint32_t call, int cause)
     const bool was_sip = c->out.sip != nullptr;
     c->out = {};
     const bool media_joined = was_sip ? false : c->st.media_in != 0;
-    c->cause_out = cause;
     if (c->st.answer_unix_ms == 0 && !media_joined && c->route && moves_on(*c, cause)) {
+        // Not this call's outcome: the destination's refusal is in `tried`.
         count_move(*c);
         c->tried.push_back(c->st.out.span + ":" + std::to_string(cause));
         spdlog::info("call {}: {} cleared it with cause {} before answer: next destination", c->st.id, c->st.out.span,
@@ -480,6 +481,7 @@ void CallManager::leg_cleared(const void* owner, uint32_t call, int cause)
         try_next_destination(*c, cause);
         return;
     }
+    c->cause_out = cause;
     const int to_caller = cause_across_legs(cause);
     leg_hangup(c->in, to_caller);
     end(*c, to_caller, "callee");
