@@ -124,6 +124,8 @@ int run(trunkgw::config::Config& cfg)
         return 1;
     }
     calls.set_sip(sip.get());
+    Timer cdr_timer(loop);
+    calls.set_defer([&cdr_timer](unsigned ms, std::function<void()> fn) { cdr_timer.start(ms, std::move(fn)); });
     if (sip) {
         add_sip_commands(commands, cfg, *sip);  // the server holds the table by reference
     }
@@ -171,6 +173,8 @@ int run(trunkgw::config::Config& cfg)
     // The observers point at objects destroyed before the link (which
     // detaches in its destructor): they must not run after this.
     link.set_observers({});
+    calls.flush_cdrs(true);  // durable: no record lost to a shutdown
+    calls.set_defer({});
     calls.set_sip(nullptr);
     sip.reset();  // nua_shutdown: BYE/CANCEL sent, transports closed
     loop.remove_fd(sig_watch);

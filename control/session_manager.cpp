@@ -329,14 +329,17 @@ void SessionManager::on_session_event(const api::SessionEventPayload& e)
     }
 }
 
-std::optional<SessionManager::MediaStats> SessionManager::media_stats(uint32_t slot) const
+std::optional<SessionManager::MediaStats> SessionManager::media_stats(uint32_t slot, std::optional<uint64_t> deleted) const
 {
     return _link.with_state([&](const api::Segment* seg, auto&&...) -> std::optional<MediaStats> {
         if (seg == nullptr || slot >= seg->header().n_sessions) {
             return std::nullopt;
         }
         const api::SessionBlock& b = seg->session(slot);
-        if (b.mirror.state.load(std::memory_order_acquire) != static_cast<uint32_t>(api::SessionState::active)) {
+        const uint32_t state = b.mirror.state.load(std::memory_order_acquire);
+        const uint64_t generation = b.mirror.generation.load(std::memory_order_relaxed);
+        if (deleted ? (state != static_cast<uint32_t>(api::SessionState::free) || generation != *deleted)
+                    : state != static_cast<uint32_t>(api::SessionState::active)) {
             return std::nullopt;
         }
         std::array<uint64_t, api::session_counter_count> c{};
@@ -347,7 +350,7 @@ std::optional<SessionManager::MediaStats> SessionManager::media_stats(uint32_t s
                           static_cast<uint64_t>(lost < 0 ? 0 : lost),  at(api::SessionCounter::expected),
                           at(api::SessionCounter::concealed_ms),
                           static_cast<uint32_t>(at(api::SessionCounter::jitter_us)),
-                          static_cast<uint32_t>(at(api::SessionCounter::rtt_us))};
+                          static_cast<uint32_t>(at(api::SessionCounter::rtt_us)), generation};
     });
 }
 

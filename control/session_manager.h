@@ -82,14 +82,18 @@ public:
     // Slots of the active sessions joined to a B-channel of one of `spans`.
     std::vector<uint32_t> sessions_on_spans(const std::vector<std::string>& spans) const;
 
-    // RFC 3550 receiver figures of one session as its worker last
-    // published them (about once a second): for CDRs. nullopt when
-    // detached or the slot is not active.
+    // RFC 3550 receiver figures of one session (for CDRs). Without
+    // `deleted`: an active session's, as its worker last published them
+    // (about once a second). With `deleted` (the generation an earlier
+    // read returned): the final figures the worker published when it
+    // deleted the session, while the slot is not reused; nullopt when
+    // detached, or not (yet, or any more) that state.
     struct MediaStats {
         uint64_t packets_out, packets_in, lost_packets, expected_packets, concealed_ms;
         uint32_t jitter_us, rtt_us;
+        uint64_t generation;
     };
-    std::optional<MediaStats> media_stats(uint32_t slot) const;
+    std::optional<MediaStats> media_stats(uint32_t slot, std::optional<uint64_t> deleted = std::nullopt) const;
 
     std::size_t active() const { return _active; }
     uint32_t ports_free() const { return _ports_free; }

@@ -729,18 +729,17 @@ bool CallManager::drop(uint64_t id)
 
 void CallManager::end(Call& c, int cause, const char* by)
 {
+    // Media figures for the CDR: what the workers published last (within
+    // a second); the final ones follow the deletion (flush_cdrs).
+    PendingCdr pending;
     if (_sessions != nullptr) {
-        // The figures the workers published last (within a second of now);
-        // the session's final block comes after its deletion.
         for (auto [slot, leg] : {std::pair{c.st.media_in, "in"}, std::pair{c.st.media_out, "out"}}) {
             if (slot == 0) {
                 continue;
             }
             if (auto m = _sessions->media_stats(slot - 1)) {
-                c.media_stats[leg] = {{"rtp_packets_out", m->packets_out},  {"rtp_packets_in", m->packets_in},
-                                      {"lost_packets", m->lost_packets},    {"expected_packets", m->expected_packets},
-                                      {"concealed_ms", m->concealed_ms},    {"jitter_us", m->jitter_us},
-                                      {"rtt_us", m->rtt_us}};
+                c.media_stats[leg] = media_json(*m, false);
+                pending.legs.push_back({leg, slot - 1, m->generation, false});
             }
         }
     }
@@ -761,7 +760,14 @@ void CallManager::end(Call& c, int cause, const char* by)
     spdlog::info("call {}: {} -> {} ({}) ended, cause {}, cleared by {}", c.st.id, c.st.calling, c.st.called,
                  c.st.route.empty() ? "no route" : c.st.route, cause, by);
     if (_cdr != nullptr) {
-        write_cdr(c);
+        pending.record = cdr_json(c);
+        if (pending.legs.empty() || !_defer) {
+            _cdr->write(pending.record.dump());
+        } else {
+            pending.deadline_ms = unix_ms() + cdr_final_wait_ms;
+            _pending_cdrs.push_back(std::move(pending));
+            arm_flush(2);
+        }
     }
     ++_c.ended;
     ++_c.ended_by_cause[static_cast<std::size_t>(cause >= 0 && cause < 128 ? cause : 127)];
@@ -773,7 +779,61 @@ void CallManager::end(Call& c, int cause, const char* by)
     _calls.erase(c.st.id);
 }
 
-void CallManager::write_cdr(const Call& c)
+nlohmann::json CallManager::media_json(const SessionManager::MediaStats& m, bool final)
+{
+    return {{"rtp_packets_out", m.packets_out}, {"rtp_packets_in", m.packets_in},
+            {"lost_packets", m.lost_packets},   {"expected_packets", m.expected_packets},
+            {"concealed_ms", m.concealed_ms},   {"jitter_us", m.jitter_us},
+            {"rtt_us", m.rtt_us},               {"final", final}};
+}
+
+// The worker publishes a session's final figures when it deletes it, a
+// millisecond or so after the call ended; until then (at most
+// cdr_final_wait_ms) the CDR waits, in end order. A slot reused in the
+// meantime (its generation moved on) keeps the figures read at the end,
+// marked final: false.
+// One flush armed at a time: re-arming on every ended call would push it
+// back for ever under a steady call rate.
+void CallManager::arm_flush(unsigned ms)
+{
+    if (!_flush_armed && _defer) {
+        _flush_armed = true;
+        _defer(ms, [this] {
+            _flush_armed = false;
+            flush_cdrs(false);
+        });
+    }
+}
+
+void CallManager::flush_cdrs(bool force)
+{
+    const int64_t now = unix_ms();
+    while (!_pending_cdrs.empty()) {
+        PendingCdr& p = _pending_cdrs.front();
+        bool all = true;
+        for (auto& leg : p.legs) {
+            if (leg.resolved) {
+                continue;
+            }
+            if (auto m = _sessions->media_stats(leg.slot, leg.generation)) {
+                p.record["media"][leg.name] = media_json(*m, true);
+                leg.resolved = true;
+            } else {
+                all = false;
+            }
+        }
+        if (!all && !force && now < p.deadline_ms) {
+            break;
+        }
+        _cdr->write(p.record.dump());
+        _pending_cdrs.pop_front();
+    }
+    if (!_pending_cdrs.empty()) {
+        arm_flush(5);
+    }
+}
+
+nlohmann::json CallManager::cdr_json(const Call& c)
 {
     const CallStatus& s = c.st;
     nlohmann::json j = {
@@ -815,7 +875,7 @@ void CallManager::write_cdr(const Call& c)
         j["answer_unix_ms"] = s.answer_unix_ms;
         j["connected_ms"] = s.end_unix_ms - s.answer_unix_ms;
     }
-    _cdr->write(j.dump());
+    return j;
 }
 
 std::vector<CallStatus> CallManager::calls() const

@@ -129,6 +129,13 @@ public:
     // with it) are deleted, or they would play into channels for ever.
     // Returns how many.
     std::size_t remove_orphan_media();
+    // CDRs wait (at most 500 ms) for their sessions' final media figures,
+    // which the worker publishes on deletion: `defer(ms, fn)` runs fn on
+    // the loop later (without one, CDRs are written at once with the last
+    // published figures). flush_cdrs(true) writes every waiting one now
+    // (at shutdown).
+    void set_defer(std::function<void(unsigned, std::function<void()>)> defer) { _defer = std::move(defer); }
+    void flush_cdrs(bool force);
     const CallCounters& counters() const { return _c; }
 
     // isdn::PriCallHandler
@@ -206,7 +213,25 @@ private:
     void count_move(const Call& c);
     void try_next_destination(Call& c, int last_cause);
     void end(Call& c, int cause, const char* by);
-    void write_cdr(const Call& c);
+    nlohmann::json cdr_json(const Call& c);
+    static nlohmann::json media_json(const SessionManager::MediaStats& m, bool final);
+    // A CDR waiting for its sessions' final media figures (flush_cdrs).
+    struct PendingCdr {
+        nlohmann::json record;
+        struct Leg {
+            const char* name;
+            uint32_t slot;
+            uint64_t generation;
+            bool resolved;
+        };
+        std::vector<Leg> legs;
+        int64_t deadline_ms = 0;
+    };
+    static constexpr int64_t cdr_final_wait_ms = 500;
+    std::deque<PendingCdr> _pending_cdrs;
+    std::function<void(unsigned, std::function<void()>)> _defer;
+    bool _flush_armed = false;
+    void arm_flush(unsigned ms);
     void connect_media(Call& c);
     void release_media(Call& c);
     bool is_t1(const std::string& span) const;

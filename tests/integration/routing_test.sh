@@ -263,8 +263,8 @@ check "4001: carrier-a refused with 34, the group hunted to carrier-b; the calle
 # The media figures are the ones the worker published last (once a
 # second): a 3 s call has at least one publication with traffic in it.
 check "4001: the CDR has media stats for the leg: RTP sent toward SIPp and received from it, with the receive figures" \
-    same "$(cdr 4001 "(sorted(j['media']), sorted(j['media']['in']), j['media']['in']['rtp_packets_out'] > 0, j['media']['in']['rtp_packets_in'] > 0, j['media']['in']['expected_packets'] > 0)")" \
-         "(['in'], ['concealed_ms', 'expected_packets', 'jitter_us', 'lost_packets', 'rtp_packets_in', 'rtp_packets_out', 'rtt_us'], True, True, True)"
+    same "$(cdr 4001 "(sorted(j['media']), sorted(j['media']['in']), j['media']['in']['rtp_packets_out'] > 0, j['media']['in']['rtp_packets_in'] > 0, j['media']['in']['expected_packets'] > 0, j['media']['in']['final'])")" \
+         "(['in'], ['concealed_ms', 'expected_packets', 'final', 'jitter_us', 'lost_packets', 'rtp_packets_in', 'rtp_packets_out', 'rtt_us'], True, True, True, True)"
 check "4001: cause_out is 0 (the leg on carrier-b did not clear: the caller did), not carrier-a's 34" \
     same "$(cdr 4001 "j['cause_out']")" 0
 check "the carrier's two records of 4001 are written" wait_count "$TEST_DIR/calls.json" '"called":"4001"' 2 10
@@ -318,6 +318,8 @@ check "the call up before the reload is still connected, same call" \
 check "7701 is now routed to carrier-b and answered" call r77a 7701 300 5072
 check "... CDR: route seventy-seven, out carrier-b, 16" \
     same "$(cdr_for 7701 2 && cdr 7701 "(j['route'], j['out']['span'], j['cause'])")" "('seventy-seven', 'carrier-b', 16)"
+check "... a 300 ms call's CDR has its final media figures (published when the session was deleted), RTP sent" \
+    same "$(cdr 7701 "(j['media']['in']['final'], j['media']['in']['rtp_packets_out'] > 0)")" "(True, True)"
 check "the call held across the reload completes normally" call_done held
 check "... its CDR: answered, cause 16, cleared by the caller, the route it took" \
     same "$(cdr_for 4002 && cdr 4002 "(j['route'], j['cause'], j['cleared_by'], j['connected_ms'] > 4000)")" \
