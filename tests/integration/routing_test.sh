@@ -38,11 +38,6 @@ SOCK=$TEST_DIR/control.sock
 CDR=$TEST_DIR/cdr.jsonl
 TAP=tgwrt$$
 T0=$SECONDS
-# The system interpreter when there is one: a pyenv shim first on PATH
-# costs ~0.7 s per start, and this test starts python ~60 times.
-if [ -x /usr/bin/python3 ]; then
-    python3() { /usr/bin/python3 "$@"; }
-fi
 
 span_toml() {  # span_toml ID NAME
     cat <<TOML
