@@ -69,6 +69,7 @@ FarEndLine::FarEndLine(const FarEndLineConfig& cfg, DchanSink dchan_sink)
     pw.line.type = cfg.type;
     pw.line.crc4 = true;
     pw.jitter_target_packets = cfg.jitter_packets;
+    pw.frames_per_packet = cfg.frames_per_packet;
     pw.jitter_capacity_packets = 64;
     if (pw.mode == tdm::PwMode::cesopsn) {
         for (uint32_t ts = _info.first_timeslot; ts <= _info.last_timeslot; ++ts) {
@@ -105,7 +106,11 @@ bool FarEndLine::send_dchan(const uint8_t* frame, std::size_t len)
 {
     // A short queue: libpri's Q.921 retransmits what does not fit, as on a
     // busy line.
-    return _dchan.tx_pending() < 8 && _dchan.tx_queue_frame(frame, len) == 0;
+    if (_dchan.tx_pending() < 32 && _dchan.tx_queue_frame(frame, len) == 0) {
+        return true;
+    }
+    ++_dchan_refused;
+    return false;
 }
 
 void FarEndLine::advance(uint32_t due)

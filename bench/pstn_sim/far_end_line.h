@@ -26,6 +26,9 @@ struct FarEndLineConfig {
     tdm::PwMode mode = tdm::PwMode::satop;
     tdm::LineType type = tdm::LineType::e1;
     uint32_t jitter_packets = 4;
+    // Frames per pseudowire packet (8 = 1 ms, RFC 4553's E1 default);
+    // must match the gateway's [span.pseudowire] frames_per_packet.
+    uint32_t frames_per_packet = 8;
     // TS16 (E1) / TS24 (T1) carries a D-channel; false: an NFAS span whose
     // D-channel is on another, TS24 a B-channel.
     bool dchannel = true;
@@ -67,6 +70,8 @@ public:
     audio::Law law() const { return _cfg.type == tdm::LineType::e1 ? audio::Law::alaw : audio::Law::ulaw; }
     const tdm::PseudowireSpan& span() const { return *_span; }
     uint64_t dchan_frames_rx() const { return _dchan_rx; }
+    const tdm::HdlcCounters& dchan_counters() const { return _dchan.counters(); }
+    uint64_t dchan_refused() const { return _dchan_refused; }  // send_dchan() said no
     uint64_t send_errors() const { return _sink.errors; }
 
 private:
@@ -86,6 +91,7 @@ private:
     std::unique_ptr<tdm::PseudowireSpan> _span;
     tdm::HdlcChannel _dchan;
     uint64_t _dchan_rx = 0;
+    uint64_t _dchan_refused = 0;
     uint8_t _tx[max_frames_per_advance * tdm::span_frame_octets];
     uint8_t _rx[max_frames_per_advance * tdm::span_frame_octets];
 };

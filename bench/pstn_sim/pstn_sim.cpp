@@ -7,6 +7,7 @@
 //
 //   pstn-sim --span NAME,local=IP:PORT,remote=IP:PORT[,type=e1|t1]
 //                 [,mode=satop|cesopsn][,side=network|user][,switch=NAME]
+//                 [,jitter=PACKETS][,fpp=FRAMES_PER_PACKET]
 //            [--behave PREFIX=SPEC]... [--originate N --called NUM ...]
 //            [--calls FILE] [--seconds S] [--until-done]
 //
@@ -106,10 +107,14 @@ SpanSpec parse_span(const std::string& text)
         } else if (k == "jitter" && !v.empty() && v.find_first_not_of("0123456789") == std::string::npos &&
                    std::stoul(v) >= 1 && std::stoul(v) <= 32) {
             s.line.jitter_packets = static_cast<uint32_t>(std::stoul(v));
+        } else if (k == "fpp" && !v.empty() && v.size() <= 2 && v.find_first_not_of("0123456789") == std::string::npos &&
+                   std::stoul(v) >= 1 && std::stoul(v) <= 64) {
+            s.line.frames_per_packet = static_cast<uint32_t>(std::stoul(v));
         } else {
             throw std::invalid_argument("'" + part + "': span options are local, remote, type=e1|t1, "
                                         "mode=satop|cesopsn, side=network|user, switch=NAME, jitter=1..32 (packets), "
-                                        "nfas=GROUP, iface=0..127, dchannel=primary|backup|none");
+                                        "fpp=1..64 (frames per packet), nfas=GROUP, iface=0..127, "
+                                        "dchannel=primary|backup|none");
         }
     }
     if (!have_local || !have_remote) {
@@ -125,6 +130,13 @@ SpanSpec parse_span(const std::string& text)
         throw std::invalid_argument("span " + s.name + ": NFAS is for T1 spans");
     }
     return s;
+}
+
+uint64_t mono_ns()
+{
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(t.tv_nsec);
 }
 
 double mono_ms()
@@ -148,6 +160,7 @@ struct Span {
     isdn::PriLink* pri = nullptr;
     std::size_t dchannel = 0;  // which of the link's D-channels it carries
     bool silenceable = true;   // SIGUSR1 silences its D-channel
+    uint32_t frames_since_rx = 0;  // its socket is drained once a packet's worth of frames has played
 };
 
 }  // namespace
@@ -164,7 +177,7 @@ int main(int argc, char** argv)
     double tone_hz = 1004;
     double tone_dbm0 = -10;
     app.add_option("--span", span_args, "NAME,local=IP:PORT,remote=IP:PORT[,type=e1|t1][,mode=satop|cesopsn]"
-                                        "[,side=network|user][,switch=NAME] (repeatable)")
+                                        "[,side=network|user][,switch=NAME][,jitter=PACKETS][,fpp=FRAMES] (repeatable)")
         ->required();
     app.add_option("--behave", behave_args,
                    "PREFIX=ACTION[,opt=value...]: answer|ring|busy|reject, options alert= answer= hangup= (ms), "
@@ -202,6 +215,8 @@ int main(int argc, char** argv)
     app.add_flag("--until-done", until_done, "exit once every placed call has finished");
     app.add_option("--tone-hz", tone_hz, "tone played on answered calls")->check(CLI::Range(1.0, 3999.0));
     app.add_option("--tone-dbm0", tone_dbm0, "its level")->check(CLI::Range(-60.0, 3.0));
+    bool no_audio = false;
+    app.add_flag("--no-audio", no_audio, "answered calls send the idle code; nothing recorded or measured (load tests)");
     CLI11_PARSE(app, argc, argv);
     for (const std::string& sp : orig.spans) {
         if (std::none_of(span_args.begin(), span_args.end(),
@@ -321,6 +336,7 @@ int main(int argc, char** argv)
         return 2;
     }
     model.originate(orig);
+    model.set_audio(!no_audio);
     if (!play_path.empty()) {
         std::FILE* pf = std::fopen(play_path.c_str(), "rb");
         std::vector<uint8_t> samples;
@@ -357,16 +373,22 @@ int main(int argc, char** argv)
         return false;
     };
     const double start = mono_ms();
-    tdm::SpanClock clock;
+    // The lines' clock: 8000 frames/s from CLOCK_MONOTONIC, and every frame
+    // is played, even after we were descheduled for a while (caught up in
+    // blocks): a real line does not lose frames when the switch's CPU is
+    // busy, and frames skipped here would cut the D-channel's HDLC frames
+    // short at the gateway (aborts, CRC errors, Q.921 retransmissions). Only
+    // a stall beyond the lines' jitter buffers' reach (1 s) is skipped,
+    // and counted.
+    const uint64_t clock_start_ns = mono_ns();
+    uint64_t frames_played = 0;
+    uint64_t frames_skipped = 0;
     bool was_off = false;
     while (g_stop == 0 && mono_ms() - start < seconds * 1000) {
         const double now = mono_ms() - start;
         if ((g_dchan_off != 0) != was_off) {
             was_off = g_dchan_off != 0;
             std::fprintf(stderr, "pstn-sim: D-channels %s\n", was_off ? "silenced" : "restored");
-        }
-        for (auto& sp : spans) {
-            sp->line->receive();
         }
         for (auto& k : links) {
             k->pri->run_timers();
@@ -390,18 +412,43 @@ int main(int argc, char** argv)
             std::all_of(links.begin(), links.end(), [](const auto& k) { return k->pri->call_count() == 0; })) {
             break;
         }
-        uint32_t due = clock.due_frames();
-        if (due == 0) {
-            timespec ts{0, 250'000};  // pacing, not synchronisation: the clock decides
+        const uint64_t should = (mono_ns() - clock_start_ns) / 125'000;  // one frame every 125 us
+        uint64_t due_total = should - frames_played;
+        if (due_total > 8000) {
+            frames_skipped += due_total - 8000;
+            frames_played = should - 8000;
+            due_total = 8000;
+        }
+        if (due_total < 8) {
+            // Lines advance a millisecond (8 frames) at a time: one pass
+            // per millisecond, not one per frame (pacing, not
+            // synchronisation: the clock decides).
+            timespec ts{0, static_cast<long>(8 - due_total) * 125'000};
             nanosleep(&ts, nullptr);
             continue;
         }
-        for (auto& sp : spans) {
-            uint8_t* tx = sp->line->tx_frames();
-            std::memset(tx, sp->line->idle_code(), due * tdm::span_frame_octets);
-            model.audio_out(sp->spec.name, tx, due);
-            sp->line->advance(due);
-            model.audio_in(sp->spec.name, sp->line->rx_frames(), due);
+        while (due_total > 0) {
+            const auto due = static_cast<uint32_t>(std::min<uint64_t>(due_total, FarEndLine::max_frames_per_advance));
+            due_total -= due;
+            frames_played += due;
+            // A socket is drained once a packet's worth of frames has been
+            // played, not every pass: what arrived only counts when frames
+            // are played out (advance; the jitter buffer absorbs the
+            // phase), and with many spans the empty recv() calls cost more
+            // than the lines themselves.
+            model.index_audio();
+            for (auto& sp : spans) {
+                sp->frames_since_rx += due;
+                if (sp->frames_since_rx >= sp->spec.line.frames_per_packet) {
+                    sp->frames_since_rx = 0;
+                    sp->line->receive();
+                }
+                uint8_t* tx = sp->line->tx_frames();
+                std::memset(tx, sp->line->idle_code(), due * tdm::span_frame_octets);
+                model.audio_out(sp->spec.name, tx, due);
+                sp->line->advance(due);
+                model.audio_in(sp->spec.name, sp->line->rx_frames(), due);
+            }
         }
     }
     nlohmann::json span_json = nlohmann::json::array();
@@ -419,10 +466,17 @@ int main(int argc, char** argv)
                              {"calls_out", c.calls_out},
                              {"calls_left", sp->pri->call_count()},
                              {"crc_errors", sp->line->span().counters().line.crc_errors},
-                             {"pw_lost", sp->line->span().counters().pw_lost}});
+                             {"pw_lost", sp->line->span().counters().pw_lost},
+                             {"pw_slips", sp->line->span().counters().pw_slips},
+                             {"dchan_frames_rx", sp->line->dchan_counters().frames_rx},
+                             {"dchan_frames_tx", sp->line->dchan_counters().frames_tx},
+                             {"dchan_crc_errors", sp->line->dchan_counters().crc_errors},
+                             {"dchan_aborts", sp->line->dchan_counters().aborts},
+                             {"dchan_tx_refused", sp->line->dchan_refused()}});
     }
     nlohmann::json summary = nlohmann::json::parse(model.summary_json());
     summary["spans"] = span_json;
+    summary["frames_skipped"] = frames_skipped;
     std::printf("%s\n", summary.dump().c_str());
     if (calls_out != stdout) {
         std::fclose(calls_out);

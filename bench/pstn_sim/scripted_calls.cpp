@@ -244,6 +244,9 @@ void ScriptedCalls::connected(CallRecord& r, const Line& line)
 {
     r.answer_ms = _now_ms;
     ++_answered;
+    if (!_audio) {
+        return;
+    }
     if (!r.echo && _play.empty()) {
         r.tone.emplace(_tone_hz, _tone_dbm0, line.law);
     }
@@ -313,6 +316,8 @@ void ScriptedCalls::finish(Key key, int cause, const char* by)
     ms("end_ms", r.end_ms);
     if (r.answer_ms >= 0) {
         j["connected_ms"] = static_cast<int64_t>(r.end_ms - r.answer_ms);
+    }
+    if (r.answer_ms >= 0 && _audio) {
         Line& line = line_of(r.span);
         audio::ToneMeasurement m = audio::best_tone_window(r.received, line.law, _tone_hz);
         j["audio"] = {{"received_samples", r.received.size()},
@@ -324,6 +329,9 @@ void ScriptedCalls::finish(Key key, int cause, const char* by)
     ++_causes[cause];
     ++_finished;
     _sink(j.dump());
+    for (auto& [span, v] : _audio_by_span) {
+        std::erase(v, &r);  // the record is about to go: out of the audio index
+    }
     _calls.erase(it);
     _call_behaviour.erase(key);
 }
@@ -445,11 +453,28 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
     }
 }
 
+void ScriptedCalls::index_audio()
+{
+    for (auto& [span, v] : _audio_by_span) {
+        v.clear();
+    }
+    for (auto& [key, r] : _calls) {
+        if (_audio && r.answer_ms >= 0 && r.channel > 0) {
+            _audio_by_span[r.span].push_back(&r);
+        }
+    }
+}
+
 void ScriptedCalls::audio_out(const std::string& span, uint8_t* tx, uint32_t due)
 {
-    for (auto& [key, r] : _calls) {
-        if (r.span != span || r.answer_ms < 0 || r.channel <= 0) {
-            continue;
+    auto on_span = _audio_by_span.find(span);
+    if (on_span == _audio_by_span.end()) {
+        return;
+    }
+    for (CallRecord* rp : on_span->second) {
+        CallRecord& r = *rp;
+        if (r.span != span) {
+            continue;  // moved to another span's channel since index_audio()
         }
         const auto ts = static_cast<std::size_t>(r.channel);
         for (uint32_t f = 0; f < due; ++f) {
@@ -471,9 +496,14 @@ void ScriptedCalls::audio_out(const std::string& span, uint8_t* tx, uint32_t due
 
 void ScriptedCalls::audio_in(const std::string& span, const uint8_t* rx, uint32_t due)
 {
-    for (auto& [key, r] : _calls) {
-        if (r.span != span || r.answer_ms < 0 || r.channel <= 0) {
-            continue;
+    auto on_span = _audio_by_span.find(span);
+    if (on_span == _audio_by_span.end()) {
+        return;
+    }
+    for (CallRecord* rp : on_span->second) {
+        CallRecord& r = *rp;
+        if (r.span != span) {
+            continue;  // moved to another span's channel since index_audio()
         }
         const auto ts = static_cast<std::size_t>(r.channel);
         for (uint32_t f = 0; f < due; ++f) {

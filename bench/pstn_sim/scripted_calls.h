@@ -110,6 +110,9 @@ public:
     // Answered calls play this (raw G.711 in the line's law, looped)
     // instead of the tone; empty: the tone.
     void play_file(std::vector<uint8_t> samples) { _play = std::move(samples); }
+    // Off: answered calls send the idle code and nothing is recorded or
+    // measured (load tests that only count calls).
+    void set_audio(bool on) { _audio = on; }
     // Calls to place, spread round robin over the links that are ready.
     void originate(const Origination& o) { _orig = o; }
 
@@ -119,6 +122,12 @@ public:
     // Audio of every connected call on `span`, `due` frames at a time:
     // audio_out() writes our tone (or the echo) into the frames about to
     // be sent, audio_in() keeps what arrived (and queues it for the echo).
+    // Both walk the calls index_audio() found on the span: call it once
+    // before each round of audio_out/audio_in, so that N spans cost
+    // O(calls + N), not O(calls x N). A call that ends meanwhile (a
+    // D-channel frame in advance() can clear it) leaves the index at once;
+    // one answered meanwhile joins at the next index_audio().
+    void index_audio();
     void audio_out(const std::string& span, uint8_t* tx, uint32_t due);
     void audio_in(const std::string& span, const uint8_t* rx, uint32_t due);
 
@@ -156,9 +165,11 @@ private:
     double _tone_hz;
     double _tone_dbm0;
     std::vector<uint8_t> _play;
+    bool _audio = true;
     RecordSink _sink;
     std::vector<Line> _lines;
     std::map<Key, CallRecord> _calls;
+    std::map<std::string, std::vector<CallRecord*>> _audio_by_span;  // index_audio()
     std::map<Key, Behaviour> _call_behaviour;
     Origination _orig;
     uint32_t _placed = 0;
