@@ -31,7 +31,7 @@
 #    A step passes only with zero failed calls in SIPp's statistics AND in
 #    the gateway's counters (every INVITE offered, answered and ended with
 #    cause 16, no SIP failure response sent, no refusal). The rate doubles
-#    until a step fails, then bisects to within 10 % (at most 5 more
+#    until a step fails, then bisects to within 10 % (at most 4 more
 #    steps). A failed step whose counters show the line emulation starved
 #    of CPU (worker ticks skipped, pseudowire slips, span alarms: the
 #    machine's scheduling, not the gateway) runs once more; both attempts
@@ -92,9 +92,10 @@ ceiling_max=32000
 skip_ceiling=0
 skip_search=0
 skip_concurrency=0
-usage() {
-    sed -n '4,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-    exit 2
+usage() {  # usage [STATUS]
+    sed -n '5,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    echo "(the header of bench/sip_cps.sh says what each does)" >&2
+    exit "${1:-2}"
 }
 orig_args=("$@")
 while [[ $# -gt 0 ]]; do
@@ -114,6 +115,7 @@ while [[ $# -gt 0 ]]; do
     --skip-ceiling) skip_ceiling=1; shift ;;
     --skip-search) skip_search=1; shift ;;
     --skip-concurrency) skip_concurrency=1; shift ;;
+    -h | --help) usage 0 ;;
     *) usage ;;
     esac
 done
@@ -158,7 +160,7 @@ TAP=tgwcps$$
 GW_IP=10.84.0.1
 SIM_IP=10.84.0.2
 METRICS=127.0.0.1:9464
-SIPP_OPTS=(-buff_size 4194304 -d "$hold_ms" -recv_timeout 10000 -timeout_error -nostdin)
+SIPP_OPTS=(-buff_size 4194304 -d "$hold_ms" -recv_timeout 5000 -timeout_error -nostdin)
 CLK_TCK=$(getconf CLK_TCK)
 # Per-span jitter buffer in packets: the playout delay in ms over the
 # packet's duration (8 frames a millisecond).
@@ -318,9 +320,9 @@ search() {
             break
         fi
     done
-    # Bisection, at most 5 more steps (the time bound): within 10 %, or
+    # Bisection, at most 4 more steps (the time bound): within 10 %, or
     # down to an eighth of the start rate when even that failed.
-    while ((hi > 0 && hi - lo > (lo > 0 ? lo / 10 : hi / 8) && hi - lo > 1 && bisections < 5)); do
+    while ((hi > 0 && hi - lo > (lo > 0 ? lo / 10 : hi / 8) && hi - lo > 1 && bisections < 4)); do
         ((++bisections))
         rate=$(((lo + hi) / 2))
         if "$step" "$rate"; then lo=$rate; else hi=$rate; fi
@@ -697,7 +699,7 @@ concurrency_run() {
     local tmo=$((hold / 1000 + ramp_ms * 2 / 1000 + 60))
     (cd "$d" && exec timeout $((tmo + 30)) sipp 127.0.0.1:5060 -sf "$SIPP_DIR/cps_uac.xml" -inf "$dir/numbers.csv" \
         -i 127.0.0.1 -p 5070 -mi "$SIM_IP" -mp 40000 -r "$conc_rate" -m "$calls" -l "$calls" -timeout "$tmo" \
-        -buff_size 4194304 -d "$hold" -recv_timeout 10000 -timeout_error -nostdin -rtp_echo \
+        -buff_size 4194304 -d "$hold" -recv_timeout 5000 -timeout_error -nostdin -rtp_echo \
         -trace_stat -stf stat.csv -fd 1 -trace_rtt -rtt_freq 1 -trace_err -error_file errors.log >uac.out 2>&1) &
     local uac=$!
     pids+=("$uac")
