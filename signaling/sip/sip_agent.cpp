@@ -130,7 +130,7 @@ void SipAgent::start_trunks()
     std::vector<RegistrationTarget> registrations;
     _challengers.clear();
     for (const auto& t : _cfg.trunks) {
-        _st.trunks[t.name];
+        _st.trunks[t.name].registers = false;  // set again below if it (still) registers
         if (!_tokens.count(t.name)) {
             _tokens[t.name] = t.calls_per_second > 1 ? t.calls_per_second : 1;
             _tokens_at_ms[t.name] = mono_ms();
@@ -154,6 +154,9 @@ void SipAgent::start_trunks()
     }
     if (!_registrations || _registrations->targets() != registrations) {
         _registrations.reset();  // its handles go; nua_shutdown un-registers live ones at exit
+        for (auto& [name, k] : _st.trunks) {
+            k.registration = {};  // a new binding starts from nothing
+        }
         if (!registrations.empty()) {
             _registrations = std::make_unique<Registrations>(_nua, std::move(registrations));
         }
