@@ -100,9 +100,8 @@ std::string header_value(msg_header_t const* h)
 
 }  // namespace
 
-DigestChallenger::Outcome DigestChallenger::challenge_afresh(void const* sip_v)
+DigestChallenger::Outcome DigestChallenger::challenge_afresh()
 {
-    (void)sip_v;
     auth_status_t* as = auth_status_new(nullptr);
     if (as == nullptr) {
         return {Verdict::refused, 500, {}};
@@ -144,7 +143,7 @@ DigestChallenger::Outcome DigestChallenger::check(void const* sip_v, int64_t now
         char const* qop = msg_params_find(au->au_params, "qop=");
         char const* ncv = msg_params_find(au->au_params, "nc=");
         if (qop == nullptr || ncv == nullptr) {
-            return challenge_afresh(sip);  // without a count a response replays for the nonce's life
+            return challenge_afresh();  // without a count a response replays for the nonce's life
         }
         nonce = unquoted(msg_params_find(au->au_params, "nonce="));
         nc = std::strtoul(ncv, nullptr, 16);
@@ -172,7 +171,7 @@ DigestChallenger::Outcome DigestChallenger::check(void const* sip_v, int64_t now
     if (out.verdict == Verdict::accepted) {
         auto [it, fresh] = _nonces.try_emplace(nonce, NonceUse{nc, now_ms});
         if (!fresh && nc <= it->second.nc) {
-            Outcome replay = challenge_afresh(sip);
+            Outcome replay = challenge_afresh();
             replay.replay = true;
             return replay;
         }

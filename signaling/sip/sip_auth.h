@@ -55,7 +55,7 @@ public:
     Outcome check(void const* sip, int64_t now_ms);
 
 private:
-    Outcome challenge_afresh(void const* sip);
+    Outcome challenge_afresh();
 
     auth_mod_t* _module = nullptr;
     std::string _realm;
