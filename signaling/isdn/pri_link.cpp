@@ -168,8 +168,21 @@ PriLink::PriLink(PriLinkConfig cfg, std::vector<DchannelOut> dchannels, PriCallH
 }
 
 // libpri 1.6 has no pri_destroy: its instances live as long as the process
-// (one per D-channel, created at start-up).
-PriLink::~PriLink() = default;
+// (one per D-channel, created at start-up). A link that goes away leaves
+// its instances here, still reachable, so that leak checkers (LeakSanitizer
+// in the fuzzers, which runs after static destructors) see memory we keep
+// by design rather than a lost pointer; and with no userdata, no callback
+// can reach the freed link.
+PriLink::~PriLink()
+{
+    static auto* const retired = new std::vector<struct pri*>;
+    for (auto& d : _d) {
+        if (d->pri != nullptr) {
+            pri_set_userdata(d->pri, nullptr);
+            retired->push_back(d->pri);
+        }
+    }
+}
 
 PriLink* PriLink::of_libpri(struct pri* p)
 {
