@@ -400,6 +400,15 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
     if (outgoing >= _orig.concurrency) {
         return;
     }
+    // The gateway may route a call to any span, not only back the way it
+    // came: while a link that is up still restarts its B-channels, a SETUP
+    // sent there can meet our RESTART for its channel (Q.931 5.5.2: the
+    // call is cleared). So every link that is up must be ready first.
+    for (const Line& line : _lines) {
+        if (line.link->up() && !ready(*line.link)) {
+            return;
+        }
+    }
     for (std::size_t k = 0; k < _lines.size(); ++k) {
         Line& line = _lines[(_next_line + k) % _lines.size()];
         if (!_orig.spans.empty() &&
