@@ -3,6 +3,12 @@
 
 #include <sofia-sip/su.h>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 namespace trunkgw::control {
@@ -16,6 +22,24 @@ EventLoop::EventLoop()
     if (_root == nullptr) {
         throw std::runtime_error("su_root_create failed");
     }
+    // nua_create() starts the SIP stack with su_clone_start(), which gives
+    // it a thread of its own unless the root says otherwise: every request
+    // and every event then crossed threads through a socket pair (two
+    // wake-ups and context switches each way, about half the control's CPU
+    // per call). Without threading the clone shares this root's port, and
+    // the stack runs here, on the loop, as the design above says.
+    su_root_threading(_root, 0);
+    _cross_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (_cross_fd < 0) {
+        su_root_destroy(_root);
+        throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    }
+    add_fd(_cross_fd, SU_WAIT_IN, [this](int) {
+        uint64_t n;
+        while (::read(_cross_fd, &n, sizeof(n)) > 0) {
+        }
+        run_cross_calls();
+    });
 }
 
 EventLoop::~EventLoop()
@@ -29,6 +53,7 @@ EventLoop::~EventLoop()
     }
     su_root_destroy(_root);
     su_deinit();
+    ::close(_cross_fd);
 }
 
 int EventLoop::on_wakeup(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t* arg)
@@ -83,7 +108,58 @@ void EventLoop::set_prepoll(std::function<void()> fn)
     su_root_add_prepoll(_root, on_prepoll, this);
 }
 
-void EventLoop::run() { su_root_run(_root); }
+void EventLoop::run()
+{
+    {
+        std::lock_guard lock(_cross_mutex);
+        _loop_thread.store(std::this_thread::get_id());
+        _running = true;
+    }
+    su_root_run(_root);
+    std::lock_guard lock(_cross_mutex);
+    _running = false;
+    _cross.clear();  // their callers time out, or have
+}
+
+bool EventLoop::run_on_loop(std::function<void()> fn, unsigned timeout_ms)
+{
+    if (on_loop_thread()) {
+        fn();
+        return true;
+    }
+    auto call = std::make_shared<CrossCall>();
+    call->fn = std::move(fn);
+    std::unique_lock lock(_cross_mutex);
+    if (!_running) {
+        return false;
+    }
+    _cross.push_back(call);
+    const uint64_t one = 1;
+    if (::write(_cross_fd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
+        _cross.pop_back();
+        return false;
+    }
+    return _cross_done.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return call->done; });
+}
+
+void EventLoop::run_cross_calls()
+{
+    std::deque<std::shared_ptr<CrossCall>> calls;
+    {
+        std::lock_guard lock(_cross_mutex);
+        calls.swap(_cross);
+    }
+    for (auto& call : calls) {
+        call->fn();
+    }
+    {
+        std::lock_guard lock(_cross_mutex);
+        for (auto& call : calls) {
+            call->done = true;
+        }
+    }
+    _cross_done.notify_all();
+}
 
 void EventLoop::stop() { su_root_break(_root); }
 

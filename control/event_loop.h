@@ -17,8 +17,13 @@
 // shared segment lock-free and control state through a snapshot lock.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <sofia-sip/su_wait.h>
@@ -61,6 +66,15 @@ public:
     void run();   // until stop()
     void stop();
 
+    // Runs `fn` on the loop's thread and returns once it has run: at once
+    // when called there, else through an eventfd the loop watches (the
+    // metrics thread refreshing the state the loop publishes for it, rather
+    // than the loop republishing on every event). False, without running
+    // it, when the loop is not running; false when it did not get to it
+    // within `timeout_ms` (it may still run later: `fn` must stay valid).
+    bool run_on_loop(std::function<void()> fn, unsigned timeout_ms);
+    bool on_loop_thread() const { return std::this_thread::get_id() == _loop_thread.load(); }
+
     su_root_t* root() const { return _root; }
 
 private:
@@ -72,9 +86,21 @@ private:
     static int on_wakeup(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t* arg);
     static void on_prepoll(su_prepoll_magic_t* magic, su_root_t*);
 
+    struct CrossCall {
+        std::function<void()> fn;
+        bool done = false;
+    };
+    void run_cross_calls();
+
     su_root_t* _root = nullptr;
     std::unordered_map<int, std::unique_ptr<Watch>> _watches;
     std::function<void()> _prepoll;
+    std::atomic<std::thread::id> _loop_thread{std::this_thread::get_id()};  // the creator's until run()
+    std::mutex _cross_mutex;
+    std::condition_variable _cross_done;
+    std::deque<std::shared_ptr<CrossCall>> _cross;  // under _cross_mutex
+    bool _running = false;                          // under _cross_mutex
+    int _cross_fd = -1;                             // eventfd
 };
 
 }  // namespace trunkgw::control

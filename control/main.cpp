@@ -70,6 +70,19 @@ int run(trunkgw::config::Config& cfg)
     // port: a second control on the same config is told that one serves.
     std::unique_ptr<trunkgw::sip::SipAgent> sip;
     auto snapshot = [&] {
+        // The SIP agent and the ISDN links publish their state for other
+        // threads only when asked: the metrics thread asks the loop (and
+        // waits for it), the loop's own readers see it as it is.
+        loop.run_on_loop(
+            [&] {
+                if (isdn) {
+                    isdn->publish_status();
+                }
+                if (sip) {
+                    sip->publish();
+                }
+            },
+            1000);
         Snapshot s = take_snapshot(link, cfg, start_ns, mgmt_counters);
         const SessionManagerCounters& c = sessions.counters();
         s.session_manager = {c.creates.load(),        c.deletes.load(), c.modifies.load(),
@@ -79,7 +92,7 @@ int run(trunkgw::config::Config& cfg)
         s.calls = {k.offered.load(),  k.routed.load(), k.no_route.load(),        k.attempts.load(),
                    k.failovers.load(), k.answered.load(), k.ended.load(),         k.dropped.load(),
                    k.active.load(),    k.media_connected.load(), k.media_failed.load(), k.media_orphans.load(), {},
-                   cdr ? cdr->records() : 0, cdr ? cdr->errors() : 0,
+                   cdr ? cdr->records() : 0, cdr ? cdr->errors() : 0, cdr ? cdr->queued() : 0,
                    k.toll_allowed.load(), k.toll_refused_not_allowed.load(), k.toll_refused_concurrent.load(),
                    k.toll_refused_hourly.load(), k.group_hunts.load()};
         for (std::size_t i = 0; i < k.ended_by_cause.size(); ++i) {
@@ -174,6 +187,11 @@ int run(trunkgw::config::Config& cfg)
     // detaches in its destructor): they must not run after this.
     link.set_observers({});
     calls.flush_cdrs(true);  // durable: no record lost to a shutdown
+    if (cdr) {
+        cdr->drain();
+        spdlog::info("call detail records: {} written, {} lost to write errors ({})", cdr->records(), cdr->errors(),
+                     cdr->path());
+    }
     calls.set_defer({});
     calls.set_sip(nullptr);
     sip.reset();  // nua_shutdown: BYE/CANCEL sent, transports closed

@@ -216,6 +216,8 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
               static_cast<double>(cm.cdr_records));
     f.counter("trunkgw_cdr_write_errors_total", "Call detail records that could not be written or synced.",
               static_cast<double>(cm.cdr_errors));
+    f.gauge("trunkgw_cdr_queued", "Call detail records of ended calls waiting for the writer thread (the disk).",
+            static_cast<double>(cm.cdr_queued));
     const char* toll_help = "Calls to a toll-fraud destination class ([[toll_fraud.class]]), by result: allowed, or "
                             "refused with cause 21 because no route or source allowance lists the class "
                             "(not_allowed) or the source's allowance is used up (concurrent, hourly).";

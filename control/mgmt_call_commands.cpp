@@ -65,6 +65,12 @@ void add_call_commands(MgmtCommands& c, CallManager& calls)
                                                           {"not_allowed", k.toll_refused_not_allowed.load()},
                                                           {"concurrent", k.toll_refused_concurrent.load()},
                                                           {"hourly", k.toll_refused_hourly.load()}}}};
+                           if (const CdrWriter* w = calls.cdr()) {
+                               r["totals"]["cdr"] = {{"path", w->path()},
+                                                     {"records", w->records()},
+                                                     {"queued", w->queued()},
+                                                     {"errors", w->errors()}};
+                           }
                            return r;
                        }};
     c["call drop"] = {"clear a call on both legs with cause 16: {id}", [&calls](const json& args) {

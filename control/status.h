@@ -120,7 +120,7 @@ struct Snapshot {
         uint64_t offered, routed, no_route, attempts, failovers, answered, ended, dropped, active, media_connected,
             media_failed, media_orphans;
         std::array<uint64_t, 128> ended_by_cause;
-        uint64_t cdr_records, cdr_errors;
+        uint64_t cdr_records, cdr_errors, cdr_queued;
         uint64_t toll_allowed, toll_refused_not_allowed, toll_refused_concurrent, toll_refused_hourly, group_hunts;
     } calls{};
 

@@ -137,6 +137,7 @@ public:
     void set_defer(std::function<void(unsigned, std::function<void()>)> defer) { _defer = std::move(defer); }
     void flush_cdrs(bool force);
     const CallCounters& counters() const { return _c; }
+    const CdrWriter* cdr() const { return _cdr; }  // null without [cdr]
 
     // isdn::PriCallHandler
     void call_incoming(isdn::PriLink& link, uint32_t call, const isdn::PriCallInfo& info) override;

@@ -195,6 +195,11 @@ std::string render_calls(const json& r)
                            tf["not_allowed"].get<uint64_t>(), tf["concurrent"].get<uint64_t>(),
                            tf["hourly"].get<uint64_t>());
     }
+    if (k.contains("cdr")) {
+        const json& w = k["cdr"];
+        out += fmt::format("CDRs: {} written, {} queued, {} errors ({})\n", w["records"].get<uint64_t>(),
+                           w["queued"].get<uint64_t>(), w["errors"].get<uint64_t>(), w["path"].get<std::string>());
+    }
     TextTable t({"ID", "STATE", "IN", "OUT", "CALLING", "CALLED", "DIALLED", "ROUTE", "CONNECTED"});
     for (const auto& c : r["calls"]) {
         t.add({std::to_string(c["id"].get<uint64_t>()), c["state"].get<std::string>(), leg_text(c, "in"),

@@ -121,7 +121,6 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
     // session refreshes of RFC 4028).
     nua_set_params(_nua, SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE"), TAG_END());
     start_trunks();
-    publish();
 }
 
 void SipAgent::start_trunks()
@@ -206,7 +205,6 @@ void SipAgent::reconfigure(std::vector<SipTrunkConfig> trunks, interwork::CauseM
         }
     }
     start_trunks();
-    publish();
 }
 
 void SipAgent::keepalive()
@@ -215,11 +213,7 @@ void SipAgent::keepalive()
     if (_registrations) {
         _registrations->tick(now);
     }
-    bool changed = false;  // the status is copied for other threads only when it moved
-    if (const uint64_t blocked = _auth_guard.blocked_sources(now); blocked != _st.blocked_sources) {
-        _st.blocked_sources = blocked;  // a block ran out
-        changed = true;
-    }
+    _st.blocked_sources = _auth_guard.blocked_sources(now);  // blocks run out
     for (auto& [name, k] : _keepalive) {
         const SipTrunkConfig* t = trunk(name);
         // No answer within the interval (at most 5 s): a failure. Waiting
@@ -230,7 +224,6 @@ void SipAgent::keepalive()
             nua_handle_destroy(k.nh);
             k.nh = nullptr;
             keepalive_result(name, k, false);
-            changed = true;
         }
         if (k.nh != nullptr || now < k.next_ms) {
             continue;  // one outstanding at a time
@@ -242,11 +235,7 @@ void SipAgent::keepalive()
             k.sent_ms = now;
             ++_st.trunks[name].options_sent;
             nua_options(k.nh, TAG_END());
-            changed = true;
         }
-    }
-    if (changed) {
-        publish();
     }
 }
 
@@ -357,12 +346,8 @@ const SipTrunkConfig* SipAgent::trunk_of_source(uint32_t ipv4) const
 
 SipAgent::Call* SipAgent::by_handle(nua_handle_t* nh)
 {
-    for (auto& [id, c] : _calls) {
-        if (c.nh == nh) {
-            return &c;
-        }
-    }
-    return nullptr;
+    auto it = _call_of_handle.find(nh);
+    return it == _call_of_handle.end() ? nullptr : by_id(it->second);
 }
 
 SipAgent::Call* SipAgent::by_id(uint32_t id)
@@ -485,7 +470,6 @@ void SipAgent::handle_event(int event, int status, nua_handle_t* nh, void const*
         }
         break;
     }
-    publish();
 }
 
 void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
@@ -576,6 +560,7 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
     info.remote = *media;
     uint32_t id = _next_id++;
     _calls[id] = Call{id, nh, false, t->name};
+    _call_of_handle[nh] = id;
     _calls[id].contact = contact_for(arrived_on, "");
     ++k.active;
     if (_handler != nullptr) {
@@ -740,6 +725,7 @@ void SipAgent::forget(uint32_t id)
         --k.active;
     }
     nua_handle_destroy(c->nh);
+    _call_of_handle.erase(c->nh);
     _calls.erase(id);
 }
 
@@ -768,6 +754,7 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
     }
     uint32_t id = _next_id++;
     Call& c = _calls[id] = Call{id, nh, true, t->name};
+    _call_of_handle[nh] = id;
     ++k.invites_out;
     ++k.active;
     const std::string sdp = describe(local, id, ++c.sdp_version);
@@ -793,7 +780,6 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
     const std::string media_ip = ipv4_text(local.ipv4);
     nua_invite(nh, NUTAG_URL(uri.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()),
                SIPTAG_CONTACT_STR(contact.c_str()), TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
-    publish();
     return id;
 }
 
@@ -828,7 +814,6 @@ int SipAgent::call_answer(uint32_t call, const LocalMedia& local)
     c->final_sent = true;
     c->answered = true;
     ++_st.trunks[c->trunk].answered_in;
-    publish();
     return 0;
 }
 
@@ -850,7 +835,6 @@ int SipAgent::call_hangup(uint32_t call, int q850)
         nua_respond(c->nh, status, sip_status_phrase(status), SIPTAG_REASON_STR(reason.c_str()), TAG_END());
         c->final_sent = true;
     }
-    publish();
     return 0;
 }
 
@@ -862,6 +846,9 @@ void SipAgent::publish()
 
 SipStatus SipAgent::status() const
 {
+    if (std::this_thread::get_id() == _owner) {
+        return _st;
+    }
     std::lock_guard lock(_mutex);
     return _published;
 }

@@ -23,6 +23,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -191,7 +193,11 @@ public:
     int call_answer(uint32_t call, const LocalMedia& local);
     int call_hangup(uint32_t call, int q850);
 
+    // Counters and trunk states: up to date on the thread that runs the
+    // agent; on any other (the metrics thread) as of the last publish(),
+    // which that thread has the agent's own run (EventLoop::run_on_loop).
     SipStatus status() const;
+    void publish();
     const interwork::CauseMap& causes() const { return _causes; }
 
     // nua's callback lands here (sip_agent.cpp); not for other callers.
@@ -229,7 +235,6 @@ private:
     bool admit(const SipTrunkConfig& t);
     void count_final_out(const std::string& trunk, int status);
     void options_response(nua_handle_s* nh, int status);
-    void publish();
     void start_trunks();  // challengers, keepalives, registrations of _cfg.trunks
 
     SipAgentConfig _cfg;
@@ -239,6 +244,7 @@ private:
     nua_s* _nua = nullptr;
     bool _shutdown_done = false;
     std::map<uint32_t, Call> _calls;
+    std::unordered_map<nua_handle_s*, uint32_t> _call_of_handle;  // every call's nua handle
     uint32_t _next_id = 1;
     std::map<std::string, double> _tokens;        // per trunk: calls-per-second bucket
     std::map<std::string, int64_t> _tokens_at_ms;
@@ -257,6 +263,7 @@ private:
     AuthFailureGuard _auth_guard;
     std::unique_ptr<Registrations> _registrations;
     SipStatus _st;
+    std::thread::id _owner = std::this_thread::get_id();  // the thread that made and runs us
     mutable std::mutex _mutex;
     SipStatus _published;
 };
