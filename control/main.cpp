@@ -55,7 +55,7 @@ int run(trunkgw::config::Config& cfg)
             spdlog::critical("{}", e.what());
             return 1;
         }
-        spdlog::info("call detail records to {}{}", cfg.cdr.path, cfg.cdr.fsync ? " (synced per call)" : "");
+        spdlog::info("call detail records to {}{}", cfg.cdr.path, cfg.cdr.fsync ? " (written and synced by a writer thread)" : " (not synced)");
     }
     std::unique_ptr<IsdnSpans> isdn;
     CallManager calls(

@@ -66,6 +66,7 @@ std::unique_ptr<sip::SipAgent> make_sip_agent(EventLoop& loop, const config::Con
     }
     ac.auth_max_failures = cfg.sip.auth_max_failures;
     ac.transaction_timeout_ms = cfg.sip.transaction_timeout_ms;
+    ac.udp_buffer_bytes = cfg.sip.udp_buffer_kb * 1024;
     ac.auth_block_ms = static_cast<int64_t>(cfg.sip.auth_block_s) * 1000;
     for (const config::SipTrunk& t : cfg.sip.trunks) {
         ac.trunks.push_back(sip_trunk_config(t));

@@ -1021,6 +1021,9 @@ void read_sip(TableReader& root, Config& c, const std::string& file, std::vector
     if (auto v = r.integer("transaction_timeout_ms", 1000, 64000, 32000)) {
         c.sip.transaction_timeout_ms = static_cast<uint32_t>(*v);
     }
+    if (auto v = r.integer("udp_buffer_kb", 64, 262144, 4096)) {
+        c.sip.udp_buffer_kb = static_cast<uint32_t>(*v);
+    }
     read_sip_tls(r, c, file, p);
     std::map<std::string, uint32_t> names;
     std::size_t i = 0;

@@ -97,6 +97,8 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
                       TAG_IF(tls, TPTAG_CERTIFICATE(_cfg.tls_certificate_dir.c_str())),
                       TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(_cfg.tls_verify_peer ? TPTLS_VERIFY_OUTGOING : TPTLS_VERIFY_NONE)),
                       NTATAG_SIP_T1X64(_cfg.transaction_timeout_ms),
+                      TAG_IF(_cfg.udp_buffer_bytes != 0, TPTAG_UDP_RMEM(_cfg.udp_buffer_bytes)),
+                      TAG_IF(_cfg.udp_buffer_bytes != 0, TPTAG_UDP_WMEM(_cfg.udp_buffer_bytes)),
                       // Offer/answer by SOA; we answer ourselves (no auto answer, no auto alert).
                       NUTAG_MEDIA_ENABLE(1), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                       // A 503 with Retry-After to our INVITE is a refusal the

@@ -96,6 +96,9 @@ struct SipAgentConfig {
     // for any response, e.g. a peer whose TLS handshake failed. Shorter
     // than the standard 32 s lets a route fail over sooner.
     uint32_t transaction_timeout_ms = 32000;
+    // SO_RCVBUF/SO_SNDBUF of the UDP socket (Sofia forces them past
+    // net.core.rmem_max when it may); 0: the kernel's default.
+    uint32_t udp_buffer_bytes = 0;
 };
 
 // One call as the model sees it.
