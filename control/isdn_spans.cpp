@@ -2,6 +2,7 @@
 #include "control/isdn_spans.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 
@@ -107,8 +108,14 @@ void IsdnSpans::add_link(const config::Config& cfg, std::vector<const config::Sp
         d->span_index = static_cast<uint32_t>(s - cfg.spans.data());
         d->span = s->name;
         Dchannel* dp = d.get();
+        // errno says why a frame was refused (libpri logs it).
         outs.push_back({s->name, [dp](const uint8_t* f, std::size_t n) {
-                            if (!dp->tx || n > api::dchan_frame_max) {
+                            if (!dp->tx) {
+                                errno = ENOTCONN;  // not attached to the data plane (yet)
+                                return false;
+                            }
+                            if (n > api::dchan_frame_max) {
+                                errno = EMSGSIZE;
                                 return false;
                             }
                             api::DchanFrame frame{};
@@ -116,7 +123,11 @@ void IsdnSpans::add_link(const config::Config& cfg, std::vector<const config::Sp
                             frame.seq = ++dp->tx_seq;
                             frame.mono_ns = api::mono_ns();
                             std::memcpy(frame.data, f, n);
-                            return dp->tx->push(frame);
+                            if (!dp->tx->push(frame)) {
+                                errno = ENOBUFS;  // the span's ring is full
+                                return false;
+                            }
+                            return true;
                         }});
         e->dchannels.push_back(std::move(d));
     }

@@ -213,7 +213,7 @@ int PriLink::io_write(struct pri* p, void* buf, int len)
     // The last two octets are placeholders for the FCS our HDLC computes.
     if (len < 2 || !d->out(static_cast<const uint8_t*>(buf), static_cast<std::size_t>(len - 2))) {
         ++self->_c.frames_tx_refused;
-        return 0;  // a short write: Q.921 retransmits (T200)
+        return 0;  // a short write (libpri logs errno, which `out` set): Q.921 retransmits (T200)
     }
     ++self->_c.frames_tx;
     ++d->frames_tx;

@@ -172,6 +172,8 @@ struct ChannelStatus {
 
 class PriLink {
 public:
+    // Puts a frame on the line; false (with errno saying why, for libpri's
+    // log) when the line took nothing.
     using FrameOut = std::function<bool(const uint8_t* frame, std::size_t len)>;
     struct DchannelOut {
         std::string span;  // the span carrying the D-channel
