@@ -110,6 +110,7 @@ bool FarEndLine::send_dchan(const uint8_t* frame, std::size_t len)
         return true;
     }
     ++_dchan_refused;
+    errno = ENOBUFS;  // for libpri's "Short write" log
     return false;
 }
 
