@@ -11,6 +11,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 namespace trunkgw::control {
 
 EventLoop::EventLoop()
@@ -30,16 +32,24 @@ EventLoop::EventLoop()
     // the stack runs here, on the loop, as the design above says.
     su_root_threading(_root, 0);
     _cross_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (_cross_fd < 0) {
-        su_root_destroy(_root);
-        throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
-    }
-    add_fd(_cross_fd, SU_WAIT_IN, [this](int) {
-        uint64_t n;
-        while (::read(_cross_fd, &n, sizeof(n)) > 0) {
+    try {
+        if (_cross_fd < 0) {
+            throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
         }
-        run_cross_calls();
-    });
+        add_fd(_cross_fd, SU_WAIT_IN, [this](int) {
+            uint64_t n;
+            while (::read(_cross_fd, &n, sizeof(n)) > 0) {
+            }
+            run_cross_calls();
+        });
+    } catch (...) {
+        if (_cross_fd >= 0) {
+            ::close(_cross_fd);
+        }
+        su_root_destroy(_root);
+        su_deinit();
+        throw;
+    }
 }
 
 EventLoop::~EventLoop()
@@ -116,9 +126,15 @@ void EventLoop::run()
         _running = true;
     }
     su_root_run(_root);
-    std::lock_guard lock(_cross_mutex);
-    _running = false;
-    _cross.clear();  // their callers time out, or have
+    {
+        std::lock_guard lock(_cross_mutex);
+        _running = false;
+        for (auto& call : _cross) {
+            call->cancelled = true;  // their callers return false at once
+        }
+        _cross.clear();
+    }
+    _cross_done.notify_all();
 }
 
 bool EventLoop::run_on_loop(std::function<void()> fn, unsigned timeout_ms)
@@ -139,7 +155,8 @@ bool EventLoop::run_on_loop(std::function<void()> fn, unsigned timeout_ms)
         _cross.pop_back();
         return false;
     }
-    return _cross_done.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return call->done; });
+    _cross_done.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return call->done || call->cancelled; });
+    return call->done;
 }
 
 void EventLoop::run_cross_calls()
@@ -150,7 +167,12 @@ void EventLoop::run_cross_calls()
         calls.swap(_cross);
     }
     for (auto& call : calls) {
-        call->fn();
+        try {
+            call->fn();
+        } catch (const std::exception& ex) {
+            // Not through Sofia's C callback; the caller still hears back.
+            spdlog::error("a call run on the loop for another thread failed: {}", ex.what());
+        }
     }
     {
         std::lock_guard lock(_cross_mutex);

@@ -88,7 +88,8 @@ private:
 
     struct CrossCall {
         std::function<void()> fn;
-        bool done = false;
+        bool done = false;       // under _cross_mutex
+        bool cancelled = false;  // the loop stopped first; under _cross_mutex
     };
     void run_cross_calls();
 

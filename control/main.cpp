@@ -183,18 +183,21 @@ int run(trunkgw::config::Config& cfg)
     spdlog::info("trunkgw-control {} ready (instance {}, pid {}): management API {}, metrics {}", TRUNKGW_VERSION,
                  cfg.instance.name, getpid(), cfg.control.socket, cfg.metrics_url());
     loop.run();
+    // The metrics thread reads the SIP agent and the ISDN links: it goes
+    // before they do.
+    metrics.reset();
     // The observers point at objects destroyed before the link (which
     // detaches in its destructor): they must not run after this.
     link.set_observers({});
-    calls.flush_cdrs(true);  // durable: no record lost to a shutdown
+    calls.flush_cdrs(true);
+    calls.set_defer({});  // from here a call's record is written as it ends
+    calls.set_sip(nullptr);
+    sip.reset();  // nua_shutdown: BYE/CANCEL sent, transports closed (calls it clears get their records)
     if (cdr) {
-        cdr->drain();
+        cdr->drain();  // durable: no record lost to a shutdown
         spdlog::info("call detail records: {} written, {} lost to write errors ({})", cdr->records(), cdr->errors(),
                      cdr->path());
     }
-    calls.set_defer({});
-    calls.set_sip(nullptr);
-    sip.reset();  // nua_shutdown: BYE/CANCEL sent, transports closed
     loop.remove_fd(sig_watch);
     close(sfd);
     return 0;

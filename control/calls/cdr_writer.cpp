@@ -43,8 +43,9 @@ void CdrWriter::write(const std::string& json)
         _pending += '\n';
         ++_pending_records;
         ++_queued_seq;
+        // Under the lock: the writer subtracts only what it took from here.
+        _queued.fetch_add(1, std::memory_order_relaxed);
     }
-    _queued.fetch_add(1, std::memory_order_relaxed);
     _wake.notify_one();
 }
 
