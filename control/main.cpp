@@ -72,17 +72,19 @@ int run(trunkgw::config::Config& cfg)
     auto snapshot = [&] {
         // The SIP agent and the ISDN links publish their state for other
         // threads only when asked: the metrics thread asks the loop (and
-        // waits for it), the loop's own readers see it as it is.
-        loop.run_on_loop(
-            [&] {
-                if (isdn) {
-                    isdn->publish_status();
-                }
-                if (sip) {
-                    sip->publish();
-                }
-            },
-            1000);
+        // waits for it); on the loop, status() reads them as they are.
+        if (!loop.on_loop_thread()) {
+            loop.run_on_loop(
+                [&] {
+                    if (isdn) {
+                        isdn->publish_status();
+                    }
+                    if (sip) {
+                        sip->publish();
+                    }
+                },
+                1000);
+        }
         Snapshot s = take_snapshot(link, cfg, start_ns, mgmt_counters);
         const SessionManagerCounters& c = sessions.counters();
         s.session_manager = {c.creates.load(),        c.deletes.load(), c.modifies.load(),

@@ -474,17 +474,23 @@ void ScriptedCalls::index_audio()
     }
 }
 
-void ScriptedCalls::audio_out(const std::string& span, uint8_t* tx, uint32_t due)
+template <typename Fn>
+void ScriptedCalls::for_each_audio_call(const std::string& span, Fn fn)
 {
     auto on_span = _audio_by_span.find(span);
     if (on_span == _audio_by_span.end()) {
         return;
     }
-    for (CallRecord* rp : on_span->second) {
-        CallRecord& r = *rp;
-        if (r.span != span) {
-            continue;  // moved to another span's channel since index_audio()
+    for (CallRecord* r : on_span->second) {
+        if (r->span == span) {  // else moved to another span's channel since index_audio()
+            fn(*r);
         }
+    }
+}
+
+void ScriptedCalls::audio_out(const std::string& span, uint8_t* tx, uint32_t due)
+{
+    for_each_audio_call(span, [&](CallRecord& r) {
         const auto ts = static_cast<std::size_t>(r.channel);
         for (uint32_t f = 0; f < due; ++f) {
             uint8_t out = 0;
@@ -500,20 +506,12 @@ void ScriptedCalls::audio_out(const std::string& span, uint8_t* tx, uint32_t due
             }
             tx[f * tdm::span_frame_octets + ts] = out;
         }
-    }
+    });
 }
 
 void ScriptedCalls::audio_in(const std::string& span, const uint8_t* rx, uint32_t due)
 {
-    auto on_span = _audio_by_span.find(span);
-    if (on_span == _audio_by_span.end()) {
-        return;
-    }
-    for (CallRecord* rp : on_span->second) {
-        CallRecord& r = *rp;
-        if (r.span != span) {
-            continue;  // moved to another span's channel since index_audio()
-        }
+    for_each_audio_call(span, [&](CallRecord& r) {
         const auto ts = static_cast<std::size_t>(r.channel);
         for (uint32_t f = 0; f < due; ++f) {
             uint8_t in = rx[f * tdm::span_frame_octets + ts];
@@ -524,7 +522,7 @@ void ScriptedCalls::audio_in(const std::string& span, const uint8_t* rx, uint32_
                 r.echo_fifo.push_back(in);
             }
         }
-    }
+    });
 }
 
 std::string ScriptedCalls::summary_json() const

@@ -170,6 +170,9 @@ private:
     std::vector<Line> _lines;
     std::map<Key, CallRecord> _calls;
     std::map<std::string, std::vector<CallRecord*>> _audio_by_span;  // index_audio()
+    // fn(CallRecord&) for each call index_audio() found on `span` still there.
+    template <typename Fn>
+    void for_each_audio_call(const std::string& span, Fn fn);
     std::map<Key, Behaviour> _call_behaviour;
     Origination _orig;
     uint32_t _placed = 0;
