@@ -34,27 +34,9 @@ JUDGE=$BUILD_DIR/bench/audio-judge
 CFG=$TEST_DIR/trunkgw.toml
 TAP=tgwbs$$
 BS_DIR=$TEST_DIR/baresip
-cat >"$CFG" <<TOML
-[instance]
-name = "it-baresip-$$"
-run_dir = "$TEST_DIR"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 256
-poll_mode = "adaptive"
-sessions_per_worker = 64
-
-[[dataplane.worker]]
-id = 1
-lcore = 1
-
-[[port]]
-id = 1
-name = "media0"
-vdev = "net_tap0,iface=$TAP"
-addresses = ["10.84.0.1/24"]
-
+{
+gateway_toml_head "it-baresip-$$" 10.84.0.1/24
+cat <<TOML
 [[span]]
 id = 1
 name = "carrier"
@@ -106,6 +88,7 @@ path = "cdr.jsonl"
 socket = "$TEST_DIR/control.sock"
 metrics_listen = "127.0.0.1:9464"
 TOML
+} >"$CFG"
 
 # baresip: no sound card. ausine (48 kHz stereo only in 1.0) is the
 # microphone, no player module (received audio is decoded and filtered, then

@@ -22,27 +22,9 @@ FAR="far,local=10.80.0.2:50001,remote=10.80.0.1:50001,jitter=16"
 CFG=$TEST_DIR/trunkgw.toml
 INSTANCE=it-isdn-$$
 TAP=tgwis$$
-cat >"$CFG" <<TOML
-[instance]
-name = "$INSTANCE"
-run_dir = "$TEST_DIR"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 256
-poll_mode = "adaptive"
-sessions_per_worker = 64
-
-[[dataplane.worker]]
-id = 1
-lcore = 1
-
-[[port]]
-id = 1
-name = "media0"
-vdev = "net_tap0,iface=$TAP"
-addresses = ["10.80.0.1/24"]
-
+{
+gateway_toml_head "$INSTANCE" 10.80.0.1/24
+cat <<TOML
 [[span]]
 id = 1
 name = "pri-e1"
@@ -63,6 +45,7 @@ switch_type = "euroisdn_e1"
 socket = "$TEST_DIR/control.sock"
 metrics_listen = "127.0.0.1:9464"
 TOML
+} >"$CFG"
 
 check "an unknown switch type is refused at config load, with the line" \
     bash -c "sed 's/euroisdn_e1/dms250/' $CFG >$TEST_DIR/bad.toml; ! $CP -c $TEST_DIR/bad.toml --check 2>$TEST_DIR/bad.txt &&

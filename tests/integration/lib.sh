@@ -123,3 +123,31 @@ write_config() {
         -e "s#^run_dir = \"/run/trunkgw\"#run_dir = \"$TEST_DIR\"#" \
         "$SOURCE_DIR/deploy/trunkgw.toml" >"$file"
 }
+
+# gateway_toml_head NAME CIDR: the [instance], [dataplane], one worker on
+# CPU 1 and one TAP media port ($TAP, address CIDR) that the call tests
+# share; each test appends its spans, [sip] and routes.
+gateway_toml_head() {
+    cat <<TOML
+[instance]
+name = "$1"
+run_dir = "$TEST_DIR"
+
+[dataplane]
+main_lcore = 0
+memory_mb = 256
+poll_mode = "adaptive"
+sessions_per_worker = 64
+
+[[dataplane.worker]]
+id = 1
+lcore = 1
+
+[[port]]
+id = 1
+name = "media0"
+vdev = "net_tap0,iface=$TAP"
+addresses = ["$2"]
+
+TOML
+}

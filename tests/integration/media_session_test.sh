@@ -22,27 +22,9 @@ JUDGE=$BUILD_DIR/bench/audio-judge
 CFG=$TEST_DIR/trunkgw.toml
 INSTANCE=it-media-$$
 TAP=tgwms$$
-cat >"$CFG" <<TOML
-[instance]
-name = "$INSTANCE"
-run_dir = "$TEST_DIR"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 256
-poll_mode = "adaptive"
-sessions_per_worker = 64
-
-[[dataplane.worker]]
-id = 1
-lcore = 1
-
-[[port]]
-id = 1
-name = "media0"
-vdev = "net_tap0,iface=$TAP"
-addresses = ["10.78.0.1/24"]
-
+{
+gateway_toml_head "$INSTANCE" 10.78.0.1/24
+cat <<TOML
 [[span]]
 id = 1
 name = "mux-e1"
@@ -66,6 +48,7 @@ rtcp_interval_ms = 5000
 socket = "$TEST_DIR/control.sock"
 metrics_listen = "127.0.0.1:9464"
 TOML
+} >"$CFG"
 
 start dataplane "$DP" -c "$CFG"
 start control "$CP" -c "$CFG"

@@ -50,28 +50,7 @@ dchannel = "$4"
 TOML
 }
 {
-    cat <<TOML
-[instance]
-name = "it-nfas-$$"
-run_dir = "$TEST_DIR"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 256
-poll_mode = "adaptive"
-sessions_per_worker = 64
-
-[[dataplane.worker]]
-id = 1
-lcore = 1
-
-[[port]]
-id = 1
-name = "media0"
-vdev = "net_tap0,iface=$TAP"
-addresses = ["10.82.0.1/24"]
-
-TOML
+    gateway_toml_head "it-nfas-$$" 10.82.0.1/24
     span_toml 1 t-a 0 primary
     span_toml 2 t-b 1 backup
     span_toml 3 t-c 2 none

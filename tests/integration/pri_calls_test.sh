@@ -54,28 +54,7 @@ switch_type = "${4:-euroisdn_e1}"
 TOML
 }
 {
-    cat <<TOML
-[instance]
-name = "it-calls-$$"
-run_dir = "$TEST_DIR"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 256
-poll_mode = "adaptive"
-sessions_per_worker = 64
-
-[[dataplane.worker]]
-id = 1
-lcore = 1
-
-[[port]]
-id = 1
-name = "media0"
-vdev = "net_tap0,iface=$TAP"
-addresses = ["10.81.0.1/24"]
-
-TOML
+    gateway_toml_head "it-calls-$$" 10.81.0.1/24
     span_toml 1 span-a
     span_toml 2 span-b
     span_toml 3 span-c | sed 's/^switch_type = .*/&\noverlap_receiving = true\noverlap_timeout_ms = 1000/'

@@ -64,28 +64,7 @@ TOML
 # group's (sequential by default).
 write_routing_config() {
     {
-        cat <<TOML
-[instance]
-name = "it-routing-$$"
-run_dir = "$TEST_DIR"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 256
-poll_mode = "adaptive"
-sessions_per_worker = 64
-
-[[dataplane.worker]]
-id = 1
-lcore = 1
-
-[[port]]
-id = 1
-name = "media0"
-vdev = "net_tap0,iface=$TAP"
-addresses = ["10.86.0.1/24"]
-
-TOML
+        gateway_toml_head "it-routing-$$" 10.86.0.1/24
         span_toml 1 carrier-a
         span_toml 2 carrier-b
         cat <<TOML

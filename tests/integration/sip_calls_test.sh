@@ -31,27 +31,9 @@ JUDGE=$BUILD_DIR/bench/audio-judge
 SIPP_DIR=$SOURCE_DIR/tests/integration/sipp
 CFG=$TEST_DIR/trunkgw.toml
 TAP=tgwsp$$
-cat >"$CFG" <<TOML
-[instance]
-name = "it-sip-$$"
-run_dir = "$TEST_DIR"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 256
-poll_mode = "adaptive"
-sessions_per_worker = 64
-
-[[dataplane.worker]]
-id = 1
-lcore = 1
-
-[[port]]
-id = 1
-name = "media0"
-vdev = "net_tap0,iface=$TAP"
-addresses = ["10.83.0.1/24"]
-
+{
+gateway_toml_head "it-sip-$$" 10.83.0.1/24
+cat <<TOML
 [[span]]
 id = 1
 name = "carrier"
@@ -127,6 +109,7 @@ path = "cdr.jsonl"
 socket = "$TEST_DIR/control.sock"
 metrics_listen = "127.0.0.1:9464"
 TOML
+} >"$CFG"
 
 check "a route to an unknown trunk is refused with its line" \
     bash -c "sed 's/to = \[\"pbx\"\]/to = [\"pbx2\"]/' $CFG >$TEST_DIR/bad.toml;

@@ -72,27 +72,9 @@ REG_USER=acct4711 REG_PASS=registrar-secret-4
 TLS_USER=2001 TLS_PASS=baresip-secret-5
 REG_GRANTED=5
 BLOCK_S=20  # auth_block_s: long enough for the checks while blocked, short enough to see it end
-cat >"$CFG" <<TOML
-[instance]
-name = "it-secit-$$"
-run_dir = "$TEST_DIR"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 256
-poll_mode = "adaptive"
-sessions_per_worker = 64
-
-[[dataplane.worker]]
-id = 1
-lcore = 1
-
-[[port]]
-id = 1
-name = "media0"
-vdev = "net_tap0,iface=$TAP"
-addresses = ["10.85.0.1/24"]
-
+{
+gateway_toml_head "it-secit-$$" 10.85.0.1/24
+cat <<TOML
 [[span]]
 id = 1
 name = "carrier"
@@ -199,6 +181,7 @@ path = "cdr.jsonl"
 socket = "$TEST_DIR/control.sock"
 metrics_listen = "127.0.0.1:9464"
 TOML
+} >"$CFG"
 
 trunks_json() {  # show sip trunks, to $TEST_DIR/sip.json
     "$CTL" -c "$CFG" --json show sip trunks >"$TEST_DIR/sip.json"
