@@ -82,9 +82,11 @@ int main(int argc, char** argv)
     cfg.mode = mode == "satop" ? PwMode::satop : PwMode::cesopsn;
     cfg.type = type == "e1" ? LineType::e1 : LineType::t1;
     cfg.jitter_packets = jitter_packets;
+    std::unique_ptr<trunkgw::pstnsim::PwSocket> socket;
     std::unique_ptr<FarEndLine> line;
     try {
-        line = std::make_unique<FarEndLine>(cfg, nullptr);
+        socket = std::make_unique<trunkgw::pstnsim::PwSocket>(cfg.local);
+        line = std::make_unique<FarEndLine>(cfg, *socket, nullptr);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "pw-peer: %s\n", e.what());
         return 1;
@@ -123,7 +125,7 @@ int main(int argc, char** argv)
     uint64_t aligned_at = 0;
     int sent_frames = 0;
     while (!g_stop && clock.frames_total() < total_frames) {
-        line->receive();
+        socket->receive();
         uint32_t due = clock.due_frames();
         if (due == 0) {
             timespec ts{0, 250'000};  // pacing, not synchronisation: the clock decides
@@ -151,6 +153,7 @@ int main(int argc, char** argv)
             }
         }
         line->advance(due);
+        socket->flush();
         if (recording) {
             const uint8_t* rx = line->rx_frames();
             for (uint32_t f = 0; f < due; ++f) {
@@ -184,6 +187,6 @@ int main(int argc, char** argv)
                 static_cast<unsigned long long>(c.pw_packets_tx), static_cast<unsigned long long>(c.pw_lost),
                 static_cast<unsigned long long>(c.pw_malformed), static_cast<unsigned long long>(c.pw_slips),
                 static_cast<unsigned long long>(line->dchan_frames_rx()), sent_frames,
-                static_cast<unsigned long long>(line->send_errors()), record_json.c_str());
+                static_cast<unsigned long long>(socket->send_errors()), record_json.c_str());
     return 0;
 }

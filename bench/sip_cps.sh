@@ -37,10 +37,10 @@
 #    steps). A failed step whose counters show the line emulation starved
 #    of CPU (worker ticks skipped, pseudowire slips, span alarms: the
 #    machine's scheduling, not the gateway) runs once more; both attempts
-#    are recorded. SIPp's -inf file spreads the calls over one route per
-#    span, each starting at its own span and overflowing to the next ones
-#    (a PBX spreading over trunk groups), so that no span's D-channel
-#    carries everyone's SETUPs.
+#    are recorded. The spans are one [[span_group]] hunted round robin:
+#    each call starts at the span after the previous call's and overflows
+#    to the next ones, so that no span's D-channel carries everyone's
+#    SETUPs.
 #    At the best passing step: setup latency (INVITE -> 180, SIPp's
 #    per-call response times, -trace_rtt) p50/p99, and the control
 #    process's CPU per call (utime + stime from /proc/PID/stat, everything
@@ -223,8 +223,8 @@ log() { echo "sip_cps: $*" >&2; }
 
 # --- SIPp helpers.
 
-# The called numbers SIPp dials in turn (-inf): 9001 .. 9NNN, one per
-# route, each route starting at its own span.
+# The called numbers SIPp dials in turn (-inf): 9001 .. 9NNN (one route
+# takes every number starting with 9 to the span group).
 write_numbers() {  # write_numbers FILE SPANS
     {
         echo SEQUENTIAL
@@ -412,7 +412,7 @@ mode = "satop"
 port = "media0"
 remote_address = "$SIM_IP"
 local_udp_port = $((50000 + s))
-remote_udp_port = $((50000 + s))
+remote_udp_port = 50000
 frames_per_packet = $pw_fpp
 jitter_packets = $pw_jitter_packets
 [span.isdn]
@@ -420,15 +420,15 @@ side = "user"
 switch_type = "euroisdn_e1"
 TOML
         done
-        # Route j takes the number 9j (SIPp dials them in turn) to span j
-        # first, then the next ones, round the ring.
+        # The spans are one trunk group hunted round robin (each call starts
+        # at the span after the last call's and overflows to the next ones),
+        # as a PBX's carrier spreads SETUPs over its spans; every number SIPp
+        # dials starts with 9.
+        printf '\n[[span_group]]\nname = "carrier"\nhunting = "round_robin"\nspans = ['
         for ((s = 1; s <= n; s++)); do
-            printf '\n[[route]]\nname = "via-%d"\ncalled_prefix = "9%03d"\nfrom = ["pbx"]\nto = [' "$s" "$s"
-            for ((j = 0; j < n; j++)); do
-                printf '%s"e1-%d"' "$([[ $j -gt 0 ]] && echo ', ')" $(((s - 1 + j) % n + 1))
-            done
-            printf ']\n'
+            printf '%s"e1-%d"' "$([[ $s -gt 1 ]] && echo ', ')" "$s"
         done
+        printf ']\n\n[[route]]\nname = "carrier"\ncalled_prefix = "9"\nfrom = ["pbx"]\nto = ["carrier"]\n'
     } >"$file"
 }
 
@@ -463,7 +463,9 @@ gw_start() {
     ip link set "$TAP" up
     local args=()
     for ((s = 1; s <= n; s++)); do
-        args+=(--span "e1-$s,local=$SIM_IP:$((50000 + s)),remote=$GW_IP:$((50000 + s)),jitter=$pw_jitter_packets,fpp=$pw_fpp")
+        # Every span's far end on one port (pstn-sim tells them apart by the
+        # gateway's port, as a channel bank with many E1s on one address would).
+        args+=(--span "e1-$s,local=$SIM_IP:50000,remote=$GW_IP:$((50000 + s)),jitter=$pw_jitter_packets,fpp=$pw_fpp")
     done
     "$SIM" "${args[@]}" "$@" --behave '*=answer,alert=0,answer=0' --calls "$GW_DIR/calls.jsonl" --seconds 3600 \
         >"$GW_DIR/pstn-sim.json" 2>"$GW_DIR/pstn-sim.log" &
@@ -613,7 +615,14 @@ gw_attempt() {  # gw_attempt RATE -> 0 pass / 1 fail; its figures appended to $d
             "$rate" "$spans" >>"$dir/steps.jsonl"
         return 1
     fi
+    # Three seconds with no calls first: what the spans cost by themselves
+    # (the line emulation at both ends, the D-channels' keepalives), the
+    # part of the machine no call can have.
+    gw_snapshot "$GW_DIR/idle"
+    sleep 3
     gw_snapshot "$GW_DIR/before"
+    local idle
+    idle=$(gw_delta "$GW_DIR/idle" "$GW_DIR/before")
     MEDIA_IP=$SIM_IP run_uac "step-$rate-$gw_runs" 127.0.0.1:5060 "$rate" "$count" \
         $((step_seconds + hold_ms / 1000 + 20))
     # Every call the gateway took has ended once it logged as many ends
@@ -625,11 +634,12 @@ gw_attempt() {  # gw_attempt RATE -> 0 pass / 1 fail; its figures appended to $d
     local delta
     delta=$(gw_delta "$GW_DIR/before" "$GW_DIR/after")
     gw_stop
-    python3 - "$rate" "$count" "$spans" "$RUN_RESULT" "$delta" "$dir/step-$rate-$gw_runs/sipp_cpu.txt" <<'PY' >>"$dir/steps.jsonl"
+    python3 - "$rate" "$count" "$spans" "$RUN_RESULT" "$delta" "$dir/step-$rate-$gw_runs/sipp_cpu.txt" "$idle" <<'PY' >>"$dir/steps.jsonl"
 import json, sys
 rate, count, spans = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 ok, failed, p50, p99, n = sys.argv[4].split()
 g = json.loads(sys.argv[5])
+idle = json.loads(sys.argv[7])
 try:
     u, s = open(sys.argv[6]).read().split()[-2:]
     sipp_cpu_ms = (float(u) + float(s)) * 1000
@@ -653,6 +663,10 @@ step = {'rate': rate, 'calls': count, 'spans': spans, 'pass': not why, 'why': ';
         # Both cores' worth of work during the step, by the four programs.
         'cores_busy': round((g['control_cpu_ms'] + g['dataplane_cpu_ms'] + g['pstn_sim_cpu_ms'] + sipp_cpu_ms)
                             / 1000 / g['seconds'], 2) if g['seconds'] > 0 else None,
+        # The spans alone, before any call: cores busy with the line
+        # emulation (data plane + pstn-sim) and control's idle work.
+        'idle_cores': {k: round(idle[k + '_cpu_ms'] / 1000 / idle['seconds'], 3)
+                       for k in ('control', 'dataplane', 'pstn_sim')} if idle.get('seconds') else None,
         'gateway': g}
 print(json.dumps(step))
 PY
@@ -664,7 +678,8 @@ verdict = 'pass' if s['pass'] else 'FAIL (' + s['why'] + '; signs: ' + (', '.joi
 print(f"sip_cps: gateway: {s['rate']} calls/s on {s['spans']} spans: {verdict}; INVITE->180 p50 "
       f"{s['latency_p50_ms']} ms, p99 {s['latency_p99_ms']} ms; control {s['control_cpu_ms_per_call']} ms CPU "
       f"per call; spans that changed state {g['spans_state_changed']}; late ticks {g['ticks_late']} of "
-      f"{g['ticks']}; SIP socket drops {g['sip_udp_drops']}; cores busy {s['cores_busy']}", file=sys.stderr)
+      f"{g['ticks']}; SIP socket drops {g['sip_udp_drops']}; cores busy {s['cores_busy']} (idle, spans alone: "
+      f"{sum((s['idle_cores'] or {}).values()):.2f})", file=sys.stderr)
 sys.exit(0 if s['pass'] else 1)
 PY
 }

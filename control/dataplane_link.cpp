@@ -160,6 +160,9 @@ void DataplaneLink::on_attached()
             std::lock_guard lock(_mutex);
             ++_counters.wakeups;
         }
+        if (_observers.woken) {
+            _observers.woken();
+        }
         drain_events();
     });
     _conn_watch = _loop.add_fd(_conn_fd, POLLIN, [this](int) {

@@ -59,6 +59,9 @@ public:
         std::function<void()> detached;  // before the segment is unmapped
         std::function<void(const api::CmdErrorPayload&)> command_error;
         std::function<void(const api::SessionEventPayload&)> session_event;
+        // The data plane wrote our eventfd: a ring we armed has something
+        // (called before the event rings are drained).
+        std::function<void()> woken;
     };
     void set_observers(Observers o) { _observers = std::move(o); }
 

@@ -24,12 +24,6 @@ isdn::ChannelHunting hunting_of(config::ChannelHunting h)
     return isdn::ChannelHunting::descending;
 }
 
-// What a link holds and has said: when any of it moved, its timers may have.
-std::array<uint64_t, 3> held(const isdn::PriLink& l)
-{
-    return {l.counters().frames_rx, l.counters().frames_tx, l.call_count()};
-}
-
 }  // namespace
 
 IsdnSpans::IsdnSpans(EventLoop& loop, const config::Config& cfg, isdn::PriCallHandler* calls)
@@ -108,8 +102,13 @@ void IsdnSpans::add_link(const config::Config& cfg, std::vector<const config::Sp
         d->span_index = static_cast<uint32_t>(s - cfg.spans.data());
         d->span = s->name;
         Dchannel* dp = d.get();
+        Entry* ep = e.get();
         // errno says why a frame was refused (libpri logs it).
-        outs.push_back({s->name, [dp](const uint8_t* f, std::size_t n) {
+        outs.push_back({s->name, [dp, ep](const uint8_t* f, std::size_t n) {
+                            // A frame out (a call placed, answered or
+                            // cleared by the call model) may have started
+                            // a timer: poll() looks at the link's schedule.
+                            ep->touched = true;
                             if (!dp->tx) {
                                 errno = ENOTCONN;  // not attached to the data plane (yet)
                                 return false;
@@ -143,6 +142,9 @@ void IsdnSpans::add_link(const config::Config& cfg, std::vector<const config::Sp
         spdlog::info("span {}: ISDN PRI, {} side, switch type {}", pc.name, pc.network_side ? "network" : "user",
                      e->switch_type);
     }
+    for (const auto& member : e->spans) {
+        _by_span[member.first] = e.get();
+    }
     _spans.push_back(std::move(e));
 }
 
@@ -159,8 +161,10 @@ void IsdnSpans::attached(const api::Segment& seg)
             const api::SpanBlock& b = seg.span(d->span_index);
             d->rx.emplace(seg.ring_at(b.dchan_rx_off));
             d->tx.emplace(seg.ring_at(b.dchan_tx_off));
+            d->asleep = false;
         }
     }
+    _rings_signalled = true;
     poll();
 }
 
@@ -174,18 +178,53 @@ void IsdnSpans::detached()
     }
 }
 
+// What an operator wants in the log about a link: its D-channels going up
+// or down and the end of its restart procedure. Looked at when the link
+// did something (a frame in, its timers run), not on every loop pass.
+void IsdnSpans::log_changes(Entry& e)
+{
+    const auto& name = e.link->config().name;
+    if (!e.nfas_group.empty()) {
+        for (const auto& d : e.link->dchannels()) {
+            for (auto& mine : e.dchannels) {
+                if (mine->span == d.span && mine->was_up != d.up) {
+                    mine->was_up = d.up;
+                    spdlog::info("NFAS group {}: D-channel on span {} {}", name, d.span,
+                                 d.up ? "up (Q.921 multiple frame established)" : "down");
+                }
+            }
+        }
+    }
+    if (e.link->up() != e.was_up) {
+        e.was_up = e.link->up();
+        spdlog::info("{} {}: {}", e.nfas_group.empty() ? "span" : "NFAS group", name,
+                     e.was_up ? "D-channel up (Q.921 multiple frame established)" : "D-channel down");
+    }
+    if (e.link->restarting() != e.was_restarting) {
+        e.was_restarting = e.link->restarting();
+        const auto& c = e.link->counters();
+        if (!e.was_restarting) {
+            spdlog::info("{} {}: B-channel restart complete: {} acknowledged in all, {} sent again, {} timed out",
+                         e.nfas_group.empty() ? "span" : "NFAS group", name, c.restart_acks, c.restart_retries,
+                         c.restart_timeouts);
+        }
+    }
+}
+
 void IsdnSpans::poll()
 {
     if (_spans.empty()) {
         return;
     }
-    // A link's timers run when it received a frame, when what it holds
-    // moved since the last pass (a call placed or cleared from the call
-    // model sends a frame), or when its earliest timer is due; not on
-    // every wake-up of every link: with 40 spans, asking each libpri
-    // instance for its schedule twice per D-channel frame was a tenth of
-    // the control's CPU per call. The due time is also looked at again
-    // every 250 ms, whatever happened.
+    // A link's timers run when it received a frame, when it sent one (a
+    // call placed or cleared from the call model), or when its earliest
+    // timer is due; not on every wake-up of every link: with 40 spans,
+    // asking each libpri instance for its schedule twice per D-channel
+    // frame was a tenth of the control's CPU per call. The due time is
+    // also looked at again every 250 ms, whatever happened. The rings are
+    // read only when the data plane signalled one or one is not armed.
+    const bool read_rings = _rings_signalled;
+    _rings_signalled = false;
     const int64_t now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
             .count();
@@ -196,56 +235,39 @@ void IsdnSpans::poll()
             bool received = false;
             for (std::size_t k = 0; k < e->dchannels.size(); ++k) {
                 Dchannel& d = *e->dchannels[k];
+                if (!read_rings || !d.rx ||
+                    (d.asleep && d.rx->header()->wakeup_armed.load(std::memory_order_acquire) != 0)) {
+                    continue;
+                }
+                d.asleep = false;
                 api::DchanFrame f;
-                while (d.rx && d.rx->pop(f)) {
+                while (d.rx->pop(f)) {
                     e->link->receive(k, f.data, f.len);
                     received = true;
                 }
             }
-            if (received || now >= e->due_ms || e->held_at_due != held(*e->link)) {
+            if (received || e->touched || now >= e->due_ms) {
                 e->link->run_timers();
                 const int64_t ms = e->link->ms_to_next_timer();
                 e->due_ms = now + (ms < 0 || ms > 250 ? 250 : ms);
-                e->held_at_due = held(*e->link);
+                e->touched = false;
+                log_changes(*e);
             }
         }
         // Sleep only when every ring is armed and still empty.
-        for (auto& e : _spans) {
-            for (auto& d : e->dchannels) {
-                if (d->rx && !d->rx->arm_wakeup()) {
-                    again = true;
-                }
-            }
-        }
-    }
-    for (auto& e : _spans) {
-        const auto& name = e->link->config().name;
-        if (!e->nfas_group.empty()) {
-            for (const auto& d : e->link->dchannels()) {
-                for (auto& mine : e->dchannels) {
-                    if (mine->span == d.span && mine->was_up != d.up) {
-                        mine->was_up = d.up;
-                        spdlog::info("NFAS group {}: D-channel on span {} {}", name, d.span,
-                                     d.up ? "up (Q.921 multiple frame established)" : "down");
+        if (read_rings) {
+            for (auto& e : _spans) {
+                for (auto& d : e->dchannels) {
+                    if (d->rx && !d->asleep) {
+                        d->asleep = d->rx->arm_wakeup();
+                        again = again || !d->asleep;
                     }
                 }
             }
         }
-        if (e->link->up() != e->was_up) {
-            e->was_up = e->link->up();
-            spdlog::info("{} {}: {}", e->nfas_group.empty() ? "span" : "NFAS group", name,
-                         e->was_up ? "D-channel up (Q.921 multiple frame established)" : "D-channel down");
-        }
-        if (e->link->restarting() != e->was_restarting) {
-            e->was_restarting = e->link->restarting();
-            const auto& c = e->link->counters();
-            if (!e->was_restarting) {
-                spdlog::info("{} {}: B-channel restart complete: {} acknowledged in all, {} sent again, {} timed out",
-                             e->nfas_group.empty() ? "span" : "NFAS group", name, c.restart_acks, c.restart_retries,
-                             c.restart_timeouts);
-            }
-        }
     }
+    // Every ring is armed now (the loop above ends only then): until the
+    // data plane signals one, the next passes need not read them.
     int64_t next = -1;
     for (auto& e : _spans) {
         if (next < 0 || e->due_ms - now < next) {
@@ -293,14 +315,8 @@ void IsdnSpans::publish_status()
 
 IsdnSpans::Entry* IsdnSpans::entry(const std::string& span)
 {
-    for (auto& e : _spans) {
-        for (const auto& [name, role] : e->spans) {
-            if (name == span) {
-                return e.get();
-            }
-        }
-    }
-    return nullptr;
+    auto it = _by_span.find(span);
+    return it != _by_span.end() ? it->second : nullptr;
 }
 
 IsdnSpans::Entry& IsdnSpans::find(const std::string& span)

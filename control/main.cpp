@@ -119,7 +119,8 @@ int run(trunkgw::config::Config& cfg)
                         },
                         [&] { isdn->detached(); },
                         [&](const trunkgw::api::CmdErrorPayload& e) { sessions.on_command_error(e); },
-                        [&](const trunkgw::api::SessionEventPayload& e) { sessions.on_session_event(e); }});
+                        [&](const trunkgw::api::SessionEventPayload& e) { sessions.on_session_event(e); },
+                        [&] { isdn->rings_signalled(); }});
     MgmtCommands commands = make_mgmt_commands(snapshot, &sessions, isdn.get());
     add_call_commands(commands, calls);
 

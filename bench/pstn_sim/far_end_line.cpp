@@ -28,13 +28,6 @@ bool parse_endpoint(const std::string& text, sockaddr_in& out)
     return inet_pton(AF_INET, text.substr(0, colon).c_str(), &out.sin_addr) == 1;
 }
 
-void FarEndLine::UdpSink::send(const uint8_t* pkt, std::size_t len)
-{
-    if (sendto(fd, pkt, len, 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) < 0) {
-        ++errors;
-    }
-}
-
 void FarEndLine::on_dchan_frame(void* user, const uint8_t* frame, std::size_t len)
 {
     auto* self = static_cast<FarEndLine*>(user);
@@ -44,25 +37,14 @@ void FarEndLine::on_dchan_frame(void* user, const uint8_t* frame, std::size_t le
     }
 }
 
-FarEndLine::FarEndLine(const FarEndLineConfig& cfg, DchanSink dchan_sink)
+FarEndLine::FarEndLine(const FarEndLineConfig& cfg, PwSocket& socket, DchanSink dchan_sink)
     : _cfg(cfg),
       _info(tdm::span_info(cfg.type)),
       _idle(cfg.type == tdm::LineType::e1 ? 0xD5 : 0xFF),
       _dchan_sink(std::move(dchan_sink)),
       _dchan(on_dchan_frame, this)
 {
-    _sink.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (_sink.fd < 0 ||
-        bind(_sink.fd, reinterpret_cast<const sockaddr*>(&cfg.local), sizeof(cfg.local)) != 0) {
-        int err = errno;
-        if (_sink.fd >= 0) {
-            close(_sink.fd);
-        }
-        char ip[INET_ADDRSTRLEN] = "?";
-        inet_ntop(AF_INET, &cfg.local.sin_addr, ip, sizeof(ip));
-        throw std::runtime_error(std::string("bind ") + ip + ":" + std::to_string(ntohs(cfg.local.sin_port)) +
-                                 ": " + std::strerror(err));
-    }
+    _sink.socket = &socket;
     _sink.to = cfg.remote;
     tdm::PseudowireConfig pw;
     pw.mode = cfg.mode;
@@ -78,28 +60,15 @@ FarEndLine::FarEndLine(const FarEndLineConfig& cfg, DchanSink dchan_sink)
     }
     _span = std::make_unique<tdm::PseudowireSpan>(pw, _sink);
     _span->open();
+    socket.attach(cfg.remote, *_span);
     std::memset(_tx, _idle, sizeof(_tx));
     std::memset(_rx, _idle, sizeof(_rx));
-}
-
-FarEndLine::~FarEndLine()
-{
-    close(_sink.fd);
 }
 
 bool FarEndLine::is_bearer(int ts) const
 {
     return ts >= static_cast<int>(_info.first_timeslot) && ts <= static_cast<int>(_info.last_timeslot) &&
            (!_cfg.dchannel || ts != static_cast<int>(_info.dchannel_timeslot));
-}
-
-void FarEndLine::receive()
-{
-    uint8_t pkt[2048];
-    ssize_t n;
-    while ((n = recv(_sink.fd, pkt, sizeof(pkt), 0)) > 0) {
-        _span->receive(pkt, static_cast<std::size_t>(n));
-    }
 }
 
 bool FarEndLine::send_dchan(const uint8_t* frame, std::size_t len)

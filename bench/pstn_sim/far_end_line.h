@@ -1,5 +1,6 @@
 // One E1/T1 line as the far end sees it: a tdm/ PseudowireSpan (SAToP or
-// CESoPSN) over a kernel UDP socket, with SpanDSP HDLC on the D-channel
+// CESoPSN) over a kernel UDP socket it may share with other lines
+// (PwSocket), with SpanDSP HDLC on the D-channel
 // timeslot. The owner clocks it (one SpanClock for every line of a
 // process), writes the audio it sends into tx_frames() before advance()
 // and reads what arrived from rx_frames() after. pw-peer drives one line
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "bench/audio/tone.h"
+#include "bench/pstn_sim/pw_socket.h"
 #include "tdm/hdlc/hdlc_channel.h"
 #include "tdm/span/pseudowire_span.h"
 
@@ -43,20 +45,20 @@ public:
     using DchanSink = std::function<void(const uint8_t* frame, std::size_t len)>;
     static constexpr uint32_t max_frames_per_advance = 64;
 
-    // Binds the socket; throws std::runtime_error naming the problem.
-    FarEndLine(const FarEndLineConfig& cfg, DchanSink dchan_sink);
-    ~FarEndLine();
+    // Its packets go out and come in through `socket` (bound to
+    // cfg.local; from cfg.remote); throws std::invalid_argument when the
+    // socket already has a line for that remote.
+    FarEndLine(const FarEndLineConfig& cfg, PwSocket& socket, DchanSink dchan_sink);
     FarEndLine(const FarEndLine&) = delete;
     FarEndLine& operator=(const FarEndLine&) = delete;
 
-    // Drains the socket into the span (non-blocking).
-    void receive();
     // The frames the next advance() sends: frame f, timeslot ts at
     // [f * span_frame_octets + ts]. Bearer timeslots hold the idle code
     // unless the owner writes audio; the D-channel timeslot is ours.
     uint8_t* tx_frames() { return _tx; }
-    // Sends `due` frames (<= max_frames_per_advance) and takes as many
-    // received ones: D-channel octets go through HDLC.
+    // Sends `due` frames (<= max_frames_per_advance: queued in the socket,
+    // out at its flush()) and takes as many received ones (what the
+    // socket's receive() delivered): D-channel octets go through HDLC.
     void advance(uint32_t due);
     const uint8_t* rx_frames() const { return _rx; }
 
@@ -72,14 +74,12 @@ public:
     uint64_t dchan_frames_rx() const { return _dchan_rx; }
     const tdm::HdlcCounters& dchan_counters() const { return _dchan.counters(); }
     uint64_t dchan_refused() const { return _dchan_refused; }  // send_dchan() said no
-    uint64_t send_errors() const { return _sink.errors; }
 
 private:
-    struct UdpSink : tdm::PacketSink {
-        int fd = -1;
+    struct SocketSink : tdm::PacketSink {
+        PwSocket* socket = nullptr;
         sockaddr_in to{};
-        uint64_t errors = 0;
-        void send(const uint8_t* pkt, std::size_t len) override;
+        void send(const uint8_t* pkt, std::size_t len) override { socket->queue(to, pkt, len); }
     };
     static void on_dchan_frame(void* user, const uint8_t* frame, std::size_t len);
 
@@ -87,7 +87,7 @@ private:
     tdm::SpanInfo _info;
     uint8_t _idle;
     DchanSink _dchan_sink;
-    UdpSink _sink;
+    SocketSink _sink;
     std::unique_ptr<tdm::PseudowireSpan> _span;
     tdm::HdlcChannel _dchan;
     uint64_t _dchan_rx = 0;

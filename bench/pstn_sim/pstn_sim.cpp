@@ -160,7 +160,6 @@ struct Span {
     isdn::PriLink* pri = nullptr;
     std::size_t dchannel = 0;  // which of the link's D-channels it carries
     bool silenceable = true;   // SIGUSR1 silences its D-channel
-    uint32_t frames_since_rx = 0;  // its socket is drained once a packet's worth of frames has played
 };
 
 }  // namespace
@@ -264,6 +263,10 @@ int main(int argc, char** argv)
     });
     std::vector<std::unique_ptr<Span>> spans;
     std::vector<std::unique_ptr<Link>> links;
+    // One socket per local endpoint: spans may share one (told apart by
+    // their remotes), so that a hundred spans cost a recvmmsg and a
+    // sendmmsg per millisecond, not a system call per packet.
+    std::map<std::pair<uint32_t, uint16_t>, std::unique_ptr<PwSocket>> sockets;
     try {
         for (const std::string& a : span_args) {
             auto sp = std::make_unique<Span>();
@@ -275,7 +278,11 @@ int main(int argc, char** argv)
             sp->silenceable = silence_spans.empty() || std::find(silence_spans.begin(), silence_spans.end(),
                                                                  sp->spec.name) != silence_spans.end();
             Span* raw = sp.get();
-            sp->line = std::make_unique<FarEndLine>(sp->spec.line, [raw](const uint8_t* f, std::size_t n) {
+            auto& socket = sockets[{sp->spec.line.local.sin_addr.s_addr, sp->spec.line.local.sin_port}];
+            if (!socket) {
+                socket = std::make_unique<PwSocket>(sp->spec.line.local);
+            }
+            sp->line = std::make_unique<FarEndLine>(sp->spec.line, *socket, [raw](const uint8_t* f, std::size_t n) {
                 if (raw->pri != nullptr && (g_dchan_off == 0 || !raw->silenceable)) {
                     raw->pri->receive(raw->dchannel, f, n);
                 }
@@ -431,23 +438,21 @@ int main(int argc, char** argv)
             const auto due = static_cast<uint32_t>(std::min<uint64_t>(due_total, FarEndLine::max_frames_per_advance));
             due_total -= due;
             frames_played += due;
-            // A socket is drained once a packet's worth of frames has been
-            // played, not every pass: what arrived only counts when frames
-            // are played out (advance; the jitter buffer absorbs the
-            // phase), and with many spans the empty recv() calls cost more
-            // than the lines themselves.
+            // What arrived counts when frames are played out (advance;
+            // the jitter buffers absorb the phase).
+            for (auto& [local, socket] : sockets) {
+                socket->receive();
+            }
             model.index_audio();
             for (auto& sp : spans) {
-                sp->frames_since_rx += due;
-                if (sp->frames_since_rx >= sp->spec.line.frames_per_packet) {
-                    sp->frames_since_rx = 0;
-                    sp->line->receive();
-                }
                 uint8_t* tx = sp->line->tx_frames();
                 std::memset(tx, sp->line->idle_code(), due * tdm::span_frame_octets);
                 model.audio_out(sp->spec.name, tx, due);
                 sp->line->advance(due);
                 model.audio_in(sp->spec.name, sp->line->rx_frames(), due);
+            }
+            for (auto& [local, socket] : sockets) {
+                socket->flush();
             }
         }
     }
@@ -476,6 +481,13 @@ int main(int argc, char** argv)
     }
     nlohmann::json summary = nlohmann::json::parse(model.summary_json());
     summary["spans"] = span_json;
+    nlohmann::json socket_json = nlohmann::json::array();
+    for (const auto& [local, socket] : sockets) {
+        socket_json.push_back({{"unknown_source", socket->unknown_source()},
+                               {"truncated", socket->truncated()},
+                               {"send_errors", socket->send_errors()}});
+    }
+    summary["pw_sockets"] = socket_json;
     summary["frames_skipped"] = frames_skipped;
     std::printf("%s\n", summary.dump().c_str());
     if (calls_out != stdout) {

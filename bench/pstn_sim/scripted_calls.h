@@ -12,7 +12,9 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <queue>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "bench/audio/tone.h"
@@ -160,6 +162,8 @@ private:
     static void refresh_channel(const isdn::PriLink& link, CallRecord& r);
     void finish(Key key, int cause, const char* by);
     Line& line_of(const std::string& span);
+    // Queues the call's next look at `at_ms` (poll); returns at_ms.
+    double schedule(const Key& key, double at_ms);
 
     std::map<std::string, Behaviour> _by_prefix;
     double _tone_hz;
@@ -168,6 +172,10 @@ private:
     bool _audio = true;
     RecordSink _sink;
     std::vector<Line> _lines;
+    std::unordered_map<std::string, std::size_t> _line_of_span;  // span -> _lines index
+    // When to look at which call (a min-heap; may hold entries already done).
+    std::priority_queue<std::pair<double, Key>, std::vector<std::pair<double, Key>>, std::greater<>> _schedule;
+    std::size_t _outgoing_active = 0;  // calls up that we placed (origination's concurrency)
     std::map<Key, CallRecord> _calls;
     std::map<std::string, std::vector<CallRecord*>> _audio_by_span;  // index_audio()
     // fn(CallRecord&) for each call index_audio() found on `span` still there.

@@ -42,6 +42,12 @@ void CallManager::reconfigured()
 std::vector<CallManager::Call::Destination> CallManager::expand_destinations(const config::Route& r)
 {
     std::vector<Call::Destination> out;
+    std::size_t n = 0;
+    for (const std::string& name : r.to) {
+        const config::SpanGroup* g = _cfg.span_group(name);
+        n += g == nullptr ? 1 : g->spans.size();
+    }
+    out.reserve(n);  // one allocation: a group of 100+ spans grew it 8 times per call
     for (const std::string& name : r.to) {
         const config::SpanGroup* g = _cfg.span_group(name);
         if (g == nullptr) {
@@ -333,7 +339,11 @@ void CallManager::try_next_destination(Call& c, int last_cause)
         }
         c.tried.push_back(span + ":" + std::to_string(cause));
         last_cause = cause;
-        spdlog::info("call {}: {} refused it with cause {}", c.st.id, span, cause);
+        // Our own refusal (no free B-channel, the link down): debug, as a
+        // hunt over a hundred busy spans would write a hundred lines per
+        // call at the worst moment; the call's end line and its CDR
+        // ("tried") say where it went.
+        spdlog::debug("call {}: {} refused it with cause {}", c.st.id, span, cause);
         if (!moves_on(c, cause)) {
             break;
         }
