@@ -1,6 +1,7 @@
 // trunkgw-control: the signaling and management process. One event loop
 // (event_loop.h), attached to the data plane through the shared segment,
 // serving the management API and the Prometheus endpoint.
+#include <malloc.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -216,5 +217,13 @@ int main(int argc, char** argv)
         return start.exit_code;
     }
     signal(SIGPIPE, SIG_IGN);
+    // Every SIP message and call allocates and frees (Sofia's homes, our
+    // call records): with glibc's defaults the top of the heap was given
+    // back to the kernel and faulted in again over and over (page faults
+    // were 5 % of the control's CPU at 1,500 calls/s). Keep what the busy
+    // hour needed, and grow in steps of 16 MB.
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
     return run(*start.config);
 }

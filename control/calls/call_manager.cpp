@@ -36,35 +36,41 @@ void CallManager::reconfigured()
     _group_next.clear();
 }
 
-// The route's destinations with span groups replaced by their spans in
-// hunting order: sequential from the first, round_robin from the span
-// after the one the group's last hunt started at.
-std::vector<CallManager::Call::Destination> CallManager::expand_destinations(const config::Route& r)
+// The route's destinations in order, a span group's spans in hunting
+// order: sequential from the first, round_robin from the span after the
+// one the group's last hunt started at. A group is looked up as the call
+// reaches it: after a reload the hunt goes on over the group as it is now.
+std::optional<std::pair<std::string, std::string>> CallManager::next_destination(Call& c)
 {
-    std::vector<Call::Destination> out;
-    std::size_t n = 0;
-    for (const std::string& name : r.to) {
+    Call::Hunt& h = c.hunt;
+    while (h.target < c.route->to.size()) {
+        const std::string& name = c.route->to[h.target];
         const config::SpanGroup* g = _cfg.span_group(name);
-        n += g == nullptr ? 1 : g->spans.size();
+        if (g == nullptr && h.index == 0) {
+            h.index = 1;
+            return std::pair{name, std::string()};
+        }
+        if (g != nullptr && h.index < g->spans.size()) {
+            if (h.index == 0 && g->hunting == "round_robin") {
+                std::size_t& next = _group_next[g->name];
+                h.start = next % g->spans.size();
+                next = h.start + 1;
+            }
+            return std::pair{g->spans[(h.start + h.index++) % g->spans.size()], g->name};
+        }
+        ++h.target;
+        h.index = 0;
     }
-    out.reserve(n);  // one allocation: a group of 100+ spans grew it 8 times per call
-    for (const std::string& name : r.to) {
-        const config::SpanGroup* g = _cfg.span_group(name);
-        if (g == nullptr) {
-            out.push_back({name, {}});
-            continue;
-        }
-        std::size_t start = 0;
-        if (g->hunting == "round_robin") {
-            std::size_t& next = _group_next[g->name];
-            start = next % g->spans.size();
-            next = start + 1;
-        }
-        for (std::size_t i = 0; i < g->spans.size(); ++i) {
-            out.push_back({g->spans[(start + i) % g->spans.size()], g->name});
-        }
+    return std::nullopt;
+}
+
+bool CallManager::more_in_group(const Call& c) const
+{
+    if (c.hunt.target >= c.route->to.size()) {
+        return false;
     }
-    return out;
+    const config::SpanGroup* g = _cfg.span_group(c.route->to[c.hunt.target]);
+    return g != nullptr && c.hunt.index < g->spans.size();
 }
 
 // Whether a refusal with `cause` moves the call to its next destination:
@@ -75,20 +81,16 @@ std::vector<CallManager::Call::Destination> CallManager::expand_destinations(con
 // a failover to the route's next destination.
 void CallManager::count_move(const Call& c)
 {
-    const std::string& from = c.destinations[c.next_destination - 1].group;
-    const bool hunt = !from.empty() && c.next_destination < c.destinations.size() &&
-                      c.destinations[c.next_destination].group == from;
-    ++(hunt ? _c.group_hunts : _c.failovers);
+    ++(more_in_group(c) ? _c.group_hunts : _c.failovers);
 }
 
 bool CallManager::moves_on(const Call& c, int cause) const
 {
-    if (c.next_destination >= c.destinations.size()) {
-        return false;
+    const bool in_group = more_in_group(c);
+    if (!in_group && c.hunt.target + 1 >= c.route->to.size()) {
+        return false;  // the last destination
     }
-    const Call::Destination& last = c.destinations[c.next_destination - 1];
-    const Call::Destination& next = c.destinations[c.next_destination];
-    if (!last.group.empty() && last.group == next.group) {
+    if (in_group) {
         static constexpr int hunt_causes[] = {34, 38, 41, 42, 44, 47};
         if (std::find(std::begin(hunt_causes), std::end(hunt_causes), cause) != std::end(hunt_causes)) {
             return true;
@@ -275,7 +277,7 @@ void CallManager::route(Call& c, bool after_t302)
     if (!c.toll.cls.empty()) {
         ++_c.toll_allowed;
     }
-    c.destinations = expand_destinations(*r);
+    c.hunt = {};
     // Q.931 5.2.5.2: the call is being routed; the channel is confirmed.
     leg_proceeding(c, c.in);
     try_next_destination(c, cause_network_out_of_order);
@@ -283,8 +285,8 @@ void CallManager::route(Call& c, bool after_t302)
 
 void CallManager::try_next_destination(Call& c, int last_cause)
 {
-    while (c.next_destination < c.destinations.size()) {
-        const std::string span = c.destinations[c.next_destination++].name;
+    while (auto next = next_destination(c)) {
+        const std::string& span = next->first;
         if (_cfg.sip_trunk(span) != nullptr) {
             if (c.in.link != nullptr && _sip != nullptr && _sessions != nullptr) {
                 place_sip(c, span, last_cause);

@@ -171,14 +171,15 @@ private:
         // The route as it was when the call took it (a copy: a reload may
         // replace the table under the call).
         std::optional<config::Route> route;
-        // Its destinations with span groups expanded into their spans, in
-        // hunting order; `group` names the group a span came from.
-        struct Destination {
-            std::string name;
-            std::string group;
-        };
-        std::vector<Destination> destinations;
-        std::size_t next_destination = 0;
+        // Where its hunt is (next_destination): the route's `to` in order,
+        // a span group's spans in the group's hunting order. Walked as the
+        // call moves on, not expanded up front (a group of 100 spans was
+        // an allocation and 200 strings per call).
+        struct Hunt {
+            std::size_t target = 0;  // index in route->to
+            std::size_t index = 0;   // destinations of that target handed out
+            std::size_t start = 0;   // a group: the span its hunt began at
+        } hunt;
         TollVerdict toll;             // the destination's toll-fraud class and verdict
         int cause_out = 0;            // the cause the outgoing side gave (0: none / not cleared there)
         nlohmann::json media_stats = nlohmann::json::object();  // per media leg, read at the end (CDR)
@@ -209,7 +210,11 @@ private:
     void place_sip(Call& c, const std::string& trunk, int last_cause);
     void leg_cleared(const void* owner, uint32_t call, int cause);
     void route(Call& c, bool after_t302);
-    std::vector<Call::Destination> expand_destinations(const config::Route& r);
+    // The call's next destination (a span, span group member or SIP
+    // trunk name) and the group it belongs to, if any; nullopt: none left.
+    std::optional<std::pair<std::string, std::string>> next_destination(Call& c);
+    // Whether the destination handed out last has more spans of its group after it.
+    bool more_in_group(const Call& c) const;
     bool moves_on(const Call& c, int cause) const;
     void count_move(const Call& c);
     void try_next_destination(Call& c, int last_cause);
