@@ -104,11 +104,14 @@ void IsdnSpans::add_link(const config::Config& cfg, std::vector<const config::Sp
         Dchannel* dp = d.get();
         Entry* ep = e.get();
         // errno says why a frame was refused (libpri logs it).
-        outs.push_back({s->name, [dp, ep](const uint8_t* f, std::size_t n) {
+        outs.push_back({s->name, [this, dp, ep](const uint8_t* f, std::size_t n) {
                             // A frame out (a call placed, answered or
                             // cleared by the call model) may have started
                             // a timer: poll() looks at the link's schedule.
-                            ep->touched = true;
+                            if (!ep->touched) {
+                                ep->touched = true;
+                                _touched.push_back(ep);
+                            }
                             if (!dp->tx) {
                                 errno = ENOTCONN;  // not attached to the data plane (yet)
                                 return false;
@@ -211,7 +214,22 @@ void IsdnSpans::log_changes(Entry& e)
     }
 }
 
+void IsdnSpans::service(Entry& e, int64_t now)
+{
+    e.touched = false;  // before: a frame its timers send marks it again
+    e.link->run_timers();
+    const int64_t ms = e.link->ms_to_next_timer();
+    e.due_ms = now + (ms < 0 || ms > 250 ? 250 : ms);
+    _next_due_ms = std::min(_next_due_ms, e.due_ms);
+    log_changes(e);
+}
+
 void IsdnSpans::poll()
+{
+    pass(false);
+}
+
+void IsdnSpans::pass(bool every_link)
 {
     if (_spans.empty()) {
         return;
@@ -222,21 +240,37 @@ void IsdnSpans::poll()
     // asking each libpri instance for its schedule twice per D-channel
     // frame was a tenth of the control's CPU per call. The due time is
     // also looked at again every 250 ms, whatever happened. The rings are
-    // read only when the data plane signalled one or one is not armed.
-    const bool read_rings = _rings_signalled;
-    _rings_signalled = false;
+    // read only when the data plane signalled one. A loop pass where none
+    // of that happened costs a comparison (it runs before every epoll).
     const int64_t now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
             .count();
+    const bool read_rings = _rings_signalled;
+    if (!every_link && !read_rings && now < _next_due_ms) {
+        if (_touched.empty()) {
+            return;
+        }
+        std::vector<Entry*> touched;
+        touched.swap(_touched);
+        const int64_t due_before = _next_due_ms;
+        for (Entry* e : touched) {
+            service(*e, now);
+        }
+        if (_next_due_ms < due_before) {
+            _timer.start(static_cast<unsigned>(std::max<int64_t>(1, _next_due_ms - now)), [this] { pass(true); });
+        }
+        return;
+    }
+    _rings_signalled = false;
+    _touched.clear();  // every link is looked at below
     bool again = true;
     while (again) {
         again = false;
         for (auto& e : _spans) {
             bool received = false;
-            for (std::size_t k = 0; k < e->dchannels.size(); ++k) {
+            for (std::size_t k = 0; read_rings && k < e->dchannels.size(); ++k) {
                 Dchannel& d = *e->dchannels[k];
-                if (!read_rings || !d.rx ||
-                    (d.asleep && d.rx->header()->wakeup_armed.load(std::memory_order_acquire) != 0)) {
+                if (!d.rx || (d.asleep && d.rx->header()->wakeup_armed.load(std::memory_order_acquire) != 0)) {
                     continue;
                 }
                 d.asleep = false;
@@ -247,11 +281,7 @@ void IsdnSpans::poll()
                 }
             }
             if (received || e->touched || now >= e->due_ms) {
-                e->link->run_timers();
-                const int64_t ms = e->link->ms_to_next_timer();
-                e->due_ms = now + (ms < 0 || ms > 250 ? 250 : ms);
-                e->touched = false;
-                log_changes(*e);
+                service(*e, now);
             }
         }
         // Sleep only when every ring is armed and still empty.
@@ -268,15 +298,15 @@ void IsdnSpans::poll()
     }
     // Every ring is armed now (the loop above ends only then): until the
     // data plane signals one, the next passes need not read them.
-    int64_t next = -1;
+    _touched.clear();  // serviced above, whatever their timers sent
     for (auto& e : _spans) {
-        if (next < 0 || e->due_ms - now < next) {
-            next = e->due_ms - now;
-        }
+        e->touched = false;
     }
-    if (next >= 0) {
-        _timer.start(static_cast<unsigned>(next < 1 ? 1 : next), [this] { poll(); });
+    _next_due_ms = _spans.front()->due_ms;
+    for (auto& e : _spans) {
+        _next_due_ms = std::min(_next_due_ms, e->due_ms);
     }
+    _timer.start(static_cast<unsigned>(std::max<int64_t>(1, _next_due_ms - now)), [this] { pass(true); });
 }
 
 void IsdnSpans::publish_status()

@@ -114,6 +114,10 @@ private:
         bool touched = false;  // it sent a frame since its timers last ran (poll)
     };
     void log_changes(Entry& e);
+    // poll(), or every link at once (every_link: the timer, when one is due).
+    void pass(bool every_link);
+    // Runs a link's timers and notes when they are next due.
+    void service(Entry& e, int64_t now);
     void add_link(const config::Config& cfg, std::vector<const config::Span*> spans, isdn::PriCallHandler* calls);
     Entry* entry(const std::string& span);  // nullptr: no such ISDN span
     Entry& find(const std::string& span);   // throws std::runtime_error naming it
@@ -123,6 +127,8 @@ private:
     std::vector<std::unique_ptr<Entry>> _spans;
     std::unordered_map<std::string, Entry*> _by_span;  // every member span's name -> its link
     bool _rings_signalled = true;  // read the rings at the next poll
+    std::vector<Entry*> _touched;  // links that sent a frame since poll() last looked
+    int64_t _next_due_ms = 0;      // the earliest due_ms of any link (0: look at all at once)
     mutable std::mutex _mutex;
     std::vector<IsdnSpanStatus> _status;
 };
