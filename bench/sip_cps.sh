@@ -24,12 +24,14 @@
 #    SIPp run (-r RATE -m RATE*S, calls held H ms, -timeout). Spans: enough
 #    B-channels for rate x (hold + setup and clearing: six Q.931 crossings
 #    of the line + 0.3 s) at 80 % use, and one D-channel per --dchannel-cps
-#    calls/s (default 10), whichever is more. The D-channel figure is
+#    calls/s (default 15), whichever is more. The D-channel figure is
 #    measured, not the 64 kbit/s line rate: Q.921 lets 7 I-frames wait for
 #    an acknowledgement (k = 7), a call sends about 4 each way, and over an
-#    emulated line with a ~80 ms round trip one span carried ~22 calls/s
-#    at best; at 15 per span, 1,000 calls/s on 67 spans lost calls to
-#    Q.921 retransmissions and T303 where 100 spans at 10 carried them all.
+#    emulated line with a ~80 ms round trip (32 ms jitter buffers) one
+#    span carried ~22 calls/s at best, and at 15 per span 1,000 calls/s on
+#    67 spans lost calls to Q.921 retransmissions and T303 where 100 spans
+#    at 10 carried them all; with 16 ms buffers (~45 ms round trip) 15 per
+#    span carries 1,750 calls/s.
 #    A step passes only with zero failed calls in SIPp's statistics AND in
 #    the gateway's counters (every INVITE offered, answered and ended with
 #    cause 16, no SIP failure response sent, no refusal). The rate doubles
@@ -59,14 +61,17 @@
 # Pseudowires: the spans use SAToP with --pw-fpp frames per packet (default
 # 32 = 4 ms, 1024-octet payloads, a quarter of the default 1 ms packets'
 # rate: both ends of every emulated E1 are software on this machine) and
-# --pw-jitter-ms of playout delay (default 32: this VM's kernel preempts
-# nothing, HZ 250, and a sleeping thread wakes 20-50 ms late while others
-# build). A Q.931 message crossing a span waits one packet plus the jitter
-# buffer, so the setup latency includes twice (fpp/8 + jitter) ms of line
-# emulation; the JSON says how much (pw_one_way_delay_ms).
+# --pw-jitter-ms of playout delay (default 16: enough on a machine doing
+# nothing else; 32 rides out threads woken 20-50 ms late while a build
+# runs alongside). A Q.931 message crossing a span waits one packet plus
+# the jitter buffer, so the setup latency includes twice (fpp/8 + jitter)
+# ms of line emulation; the JSON says how much (pw_one_way_delay_ms). The
+# shorter the round trip, the more calls one D-channel carries (Q.921's
+# window of 7 frames per round trip): 15 calls/s per span with 16 ms, 10
+# with 32.
 #
-# CDRs: --cdr fsync (default, as deploy/trunkgw.toml: fdatasync per call on
-# the control's loop), nosync, or off.
+# CDRs: --cdr fsync (default, as deploy/trunkgw.toml: written and synced by
+# the control's CDR thread, one fdatasync per batch), nosync, or off.
 #
 # The last line on stdout is the JSON:
 #   {"bench":"sip_cps","metric":"max_zero_failure_cps","value":GATEWAY_CPS,
@@ -81,13 +86,13 @@ hold_ms=500
 step_seconds=5
 start_rate=100
 max_rate=4000
-max_spans=126
+max_spans=140
 conc_spans=63
 conc_seconds=60
 conc_rate=100
 pw_fpp=32
-pw_jitter_ms=32
-dchannel_cps=10
+pw_jitter_ms=16
+dchannel_cps=15
 cdr=fsync
 ceiling_start=500
 ceiling_max=32000
