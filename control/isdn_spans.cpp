@@ -254,7 +254,9 @@ void IsdnSpans::pass(bool every_link)
         touched.swap(_touched);
         const int64_t due_before = _next_due_ms;
         for (Entry* e : touched) {
-            service(*e, now);
+            if (e->touched) {
+                service(*e, now);
+            }
         }
         if (_next_due_ms < due_before) {
             _timer.start(static_cast<unsigned>(std::max<int64_t>(1, _next_due_ms - now)), [this] { pass(true); });
@@ -297,10 +299,17 @@ void IsdnSpans::pass(bool every_link)
         }
     }
     // Every ring is armed now (the loop above ends only then): until the
-    // data plane signals one, the next passes need not read them.
-    _touched.clear();  // serviced above, whatever their timers sent
-    for (auto& e : _spans) {
-        e->touched = false;
+    // data plane signals one, the next passes need not read them. A link
+    // that sent a frame after its turn above (a call on it placed or
+    // cleared because of another link's frame) is looked at now.
+    while (!_touched.empty()) {
+        std::vector<Entry*> touched;
+        touched.swap(_touched);
+        for (Entry* e : touched) {
+            if (e->touched) {
+                service(*e, now);
+            }
+        }
     }
     _next_due_ms = _spans.front()->due_ms;
     for (auto& e : _spans) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -34,9 +35,19 @@ PwSocket::PwSocket(const sockaddr_in& local)
     }
     // Room for every line's packets between two drains (a stall of the
     // process is what the lines' jitter buffers are there for).
-    int bytes = 4 << 20;
-    setsockopt(_fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
-    setsockopt(_fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+    // The kernel caps the request at net.core.rmem_max / wmem_max (and
+    // doubles what it grants): say so when that is less than asked.
+    const int bytes = 4 << 20;
+    for (int opt : {SO_RCVBUF, SO_SNDBUF}) {
+        setsockopt(_fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
+        int got = 0;
+        socklen_t len = sizeof(got);
+        if (getsockopt(_fd, SOL_SOCKET, opt, &got, &len) == 0 && got < bytes) {
+            std::fprintf(stderr, "pstn-sim: %s: %s buffer %d octets of %d asked (net.core.%s caps it)\n",
+                         endpoint_text(local).c_str(), opt == SO_RCVBUF ? "receive" : "send", got, bytes,
+                         opt == SO_RCVBUF ? "rmem_max" : "wmem_max");
+        }
+    }
 }
 
 PwSocket::~PwSocket()

@@ -452,8 +452,10 @@ void ScriptedCalls::poll(double now_ms, const std::function<bool(const isdn::Pri
         CallRecord& r = _calls[key];
         r.seq = ++_seq;
         r.span = line.span;
+        if (!r.outgoing) {
+            ++_outgoing_active;
+        }
         r.outgoing = true;
-        ++_outgoing_active;
         r.link_call = key.second;
         r.called = called;
         r.calling = _orig.calling;

@@ -36,43 +36,6 @@ void CallManager::reconfigured()
     _group_next.clear();
 }
 
-// The route's destinations in order, a span group's spans in hunting
-// order: sequential from the first, round_robin from the span after the
-// one the group's last hunt started at. A group is looked up as the call
-// reaches it: after a reload the hunt goes on over the group as it is now.
-std::optional<std::pair<std::string, std::string>> CallManager::next_destination(Call& c)
-{
-    Call::Hunt& h = c.hunt;
-    while (h.target < c.route->to.size()) {
-        const std::string& name = c.route->to[h.target];
-        const config::SpanGroup* g = _cfg.span_group(name);
-        if (g == nullptr && h.index == 0) {
-            h.index = 1;
-            return std::pair{name, std::string()};
-        }
-        if (g != nullptr && h.index < g->spans.size()) {
-            if (h.index == 0 && g->hunting == "round_robin") {
-                std::size_t& next = _group_next[g->name];
-                h.start = next % g->spans.size();
-                next = h.start + 1;
-            }
-            return std::pair{g->spans[(h.start + h.index++) % g->spans.size()], g->name};
-        }
-        ++h.target;
-        h.index = 0;
-    }
-    return std::nullopt;
-}
-
-bool CallManager::more_in_group(const Call& c) const
-{
-    if (c.hunt.target >= c.route->to.size()) {
-        return false;
-    }
-    const config::SpanGroup* g = _cfg.span_group(c.route->to[c.hunt.target]);
-    return g != nullptr && c.hunt.index < g->spans.size();
-}
-
 // Whether a refusal with `cause` moves the call to its next destination:
 // the route's failover causes; and inside a span group, a span without a
 // free channel or link always hands over to the group's next span
@@ -81,16 +44,15 @@ bool CallManager::more_in_group(const Call& c) const
 // a failover to the route's next destination.
 void CallManager::count_move(const Call& c)
 {
-    ++(more_in_group(c) ? _c.group_hunts : _c.failovers);
+    ++(more_in_group(_cfg, *c.route, c.hunt) ? _c.group_hunts : _c.failovers);
 }
 
 bool CallManager::moves_on(const Call& c, int cause) const
 {
-    const bool in_group = more_in_group(c);
-    if (!in_group && c.hunt.target + 1 >= c.route->to.size()) {
+    if (!has_next_destination(_cfg, *c.route, c.hunt)) {
         return false;  // the last destination
     }
-    if (in_group) {
+    if (more_in_group(_cfg, *c.route, c.hunt)) {
         static constexpr int hunt_causes[] = {34, 38, 41, 42, 44, 47};
         if (std::find(std::begin(hunt_causes), std::end(hunt_causes), cause) != std::end(hunt_causes)) {
             return true;
@@ -285,8 +247,8 @@ void CallManager::route(Call& c, bool after_t302)
 
 void CallManager::try_next_destination(Call& c, int last_cause)
 {
-    while (auto next = next_destination(c)) {
-        const std::string& span = next->first;
+    while (auto next = next_destination(_cfg, *c.route, c.hunt, _group_next)) {
+        const std::string& span = next->name;
         if (_cfg.sip_trunk(span) != nullptr) {
             if (c.in.link != nullptr && _sip != nullptr && _sessions != nullptr) {
                 place_sip(c, span, last_cause);

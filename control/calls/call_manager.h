@@ -37,6 +37,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/calls/call_routing.h"
 #include "control/calls/cdr_writer.h"
 #include "control/calls/toll_fraud.h"
 #include "control/config/config.h"
@@ -171,15 +172,7 @@ private:
         // The route as it was when the call took it (a copy: a reload may
         // replace the table under the call).
         std::optional<config::Route> route;
-        // Where its hunt is (next_destination): the route's `to` in order,
-        // a span group's spans in the group's hunting order. Walked as the
-        // call moves on, not expanded up front (a group of 100 spans was
-        // an allocation and 200 strings per call).
-        struct Hunt {
-            std::size_t target = 0;  // index in route->to
-            std::size_t index = 0;   // destinations of that target handed out
-            std::size_t start = 0;   // a group: the span its hunt began at
-        } hunt;
+        DestinationHunt hunt;  // where it is in its route's destinations
         TollVerdict toll;             // the destination's toll-fraud class and verdict
         int cause_out = 0;            // the cause the outgoing side gave (0: none / not cleared there)
         nlohmann::json media_stats = nlohmann::json::object();  // per media leg, read at the end (CDR)
@@ -210,11 +203,6 @@ private:
     void place_sip(Call& c, const std::string& trunk, int last_cause);
     void leg_cleared(const void* owner, uint32_t call, int cause);
     void route(Call& c, bool after_t302);
-    // The call's next destination (a span, span group member or SIP
-    // trunk name) and the group it belongs to, if any; nullopt: none left.
-    std::optional<std::pair<std::string, std::string>> next_destination(Call& c);
-    // Whether the destination handed out last has more spans of its group after it.
-    bool more_in_group(const Call& c) const;
     bool moves_on(const Call& c, int cause) const;
     void count_move(const Call& c);
     void try_next_destination(Call& c, int last_cause);

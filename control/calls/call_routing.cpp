@@ -46,6 +46,47 @@ bool fails_over(const config::Route& route, int cause)
     return std::find(route.failover_causes.begin(), route.failover_causes.end(), cause) != route.failover_causes.end();
 }
 
+std::optional<Destination> next_destination(const config::Config& cfg, const config::Route& route,
+                                            DestinationHunt& h, std::map<std::string, std::size_t>& group_next)
+{
+    while (h.target < route.to.size()) {
+        const std::string& name = route.to[h.target];
+        const config::SpanGroup* g = cfg.span_group(name);
+        if (g == nullptr && h.index == 0) {
+            h.index = 1;
+            return Destination{name, {}};
+        }
+        if (g != nullptr && h.index < g->spans.size()) {
+            if (h.index == 0) {
+                h.start = 0;
+                if (g->hunting == "round_robin") {
+                    std::size_t& next = group_next[g->name];
+                    h.start = next % g->spans.size();
+                    next = h.start + 1;
+                }
+            }
+            return Destination{g->spans[(h.start + h.index++) % g->spans.size()], g->name};
+        }
+        ++h.target;
+        h.index = 0;
+    }
+    return std::nullopt;
+}
+
+bool more_in_group(const config::Config& cfg, const config::Route& route, const DestinationHunt& h)
+{
+    if (h.target >= route.to.size()) {
+        return false;
+    }
+    const config::SpanGroup* g = cfg.span_group(route.to[h.target]);
+    return g != nullptr && h.index < g->spans.size();
+}
+
+bool has_next_destination(const config::Config& cfg, const config::Route& route, const DestinationHunt& h)
+{
+    return more_in_group(cfg, route, h) || h.target + 1 < route.to.size();
+}
+
 int cause_across_legs(int cause)
 {
     switch (cause) {

@@ -4,6 +4,8 @@
 // incoming PRI calls now and SIP trunks later (issue 6).
 #pragma once
 
+#include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +27,33 @@ std::string manipulate_called(const config::Route& route, const std::string& cal
 // Whether a destination's refusal with `cause` (Q.850) moves the call on
 // to the route's next destination.
 bool fails_over(const config::Route& route, int cause);
+
+// Where a call's hunt over its route's destinations is: the route's `to`
+// in order, a span group's spans in the group's hunting order (sequential
+// from its first span; round_robin from the span after the one the
+// group's previous hunt began at). Walked as the call moves on, not
+// expanded up front (a group of 100 spans was an allocation and 200
+// strings per call).
+struct DestinationHunt {
+    std::size_t target = 0;  // index in route.to
+    std::size_t index = 0;   // destinations of that target handed out
+    std::size_t start = 0;   // a group: the span its hunt began at
+};
+struct Destination {
+    std::string name;   // a span, a SIP trunk
+    std::string group;  // the span group it was hunted in ("" for none)
+};
+// The next destination, or nullopt when the route has none left. Groups
+// are looked up in `cfg` as the hunt reaches them (after a reload: the
+// group as it is now); `group_next` holds each round_robin group's next
+// start across calls.
+std::optional<Destination> next_destination(const config::Config& cfg, const config::Route& route,
+                                            DestinationHunt& hunt, std::map<std::string, std::size_t>& group_next);
+// Whether the destination handed out last has more spans of its group
+// after it (a refusal then hunts within the group).
+bool more_in_group(const config::Config& cfg, const config::Route& route, const DestinationHunt& hunt);
+// Whether any destination is left after the one handed out last.
+bool has_next_destination(const config::Config& cfg, const config::Route& route, const DestinationHunt& hunt);
 
 // The cause one leg's clearing gives the other. Causes about this leg's
 // own channel or call reference mean nothing on the other interface, and

@@ -237,3 +237,44 @@ TEST_CASE("reload: only routes, span groups, toll fraud, SIP trunks and cause ma
     CHECK(config::restart_needed(base, moved) == std::vector<std::string>{"sip"});
     CHECK(config::restart_needed(base, base + "[cdr]\npath = \"x\"\n") == std::vector<std::string>{"cdr"});
 }
+
+TEST_CASE("routes: a hunt walks spans, groups in their order and SIP-less destinations lazily", "[routing]")
+{
+    config::Config c = with_routes(R"(
+[[span_group]]
+name = "rr"
+hunting = "round_robin"
+spans = ["a", "b"]
+[[span_group]]
+name = "seq"
+spans = ["b", "a"]
+[[route]]
+name = "mixed"
+to = ["rr", "seq", "a"]
+)");
+    const config::Route& r = c.routes.at(0);
+    std::map<std::string, std::size_t> group_next;
+    auto walk = [&] {
+        DestinationHunt h;
+        std::vector<std::string> out;
+        std::vector<int> in_group;  // after each: more spans of its group left
+        while (auto d = next_destination(c, r, h, group_next)) {
+            out.push_back(d->name + "/" + d->group);
+            in_group.push_back(more_in_group(c, r, h) ? 1 : 0);
+        }
+        CHECK_FALSE(has_next_destination(c, r, h));
+        return std::pair{out, in_group};
+    };
+    // First call: rr from its first span; seq always from its first,
+    // whatever span rr began at; then the plain span.
+    auto [first, first_in_group] = walk();
+    CHECK(first == std::vector<std::string>{"a/rr", "b/rr", "b/seq", "a/seq", "a/"});
+    CHECK(first_in_group == std::vector<int>{1, 0, 1, 0, 0});
+    // Second call: rr begins one span on; seq does not move.
+    auto [second, second_in_group] = walk();
+    CHECK(second == std::vector<std::string>{"b/rr", "a/rr", "b/seq", "a/seq", "a/"});
+    // The next destination exists until the last one is handed out.
+    DestinationHunt h;
+    REQUIRE(next_destination(c, r, h, group_next));
+    CHECK(has_next_destination(c, r, h));
+}
