@@ -440,6 +440,7 @@ TOML
 GW_DP=
 GW_CP=
 GW_SIM=
+GW_SIPP=
 GW_SPANS=0
 # gw_start SPANS [PSTN_SIM_ARGS...]: a fresh data plane, control and
 # pstn-sim; returns once every span's D-channel is up and both sides'
@@ -511,8 +512,12 @@ gw_snapshot() {
     metrics >"$1.metrics" || true
     "$CTL" -c "$GW_DIR/trunkgw.toml" --json show spans >"$1.spans" || echo '{}' >"$1.spans"
     "$CTL" -c "$GW_DIR/trunkgw.toml" --json show counters >"$1.counters" || echo '{}' >"$1.counters"
-    printf '{"control": %s, "dataplane": %s, "pstn_sim": %s, "t": %s}\n' "$(cpu_ticks "$GW_CP")" \
-        "$(cpu_ticks "$GW_DP")" "$(cpu_ticks "$GW_SIM")" "$(date +%s.%N)" >"$1.cpu"
+    # sipp: the SIPp of the concurrency run (GW_SIPP), when there is one;
+    # machine: every CPU's busy ticks (/proc/stat: all but idle and iowait).
+    printf '{"control": %s, "dataplane": %s, "pstn_sim": %s, "sipp": %s, "machine": %s, "t": %s}\n' \
+        "$(cpu_ticks "$GW_CP")" "$(cpu_ticks "$GW_DP")" "$(cpu_ticks "$GW_SIM")" \
+        "$([[ -n $GW_SIPP ]] && cpu_ticks "$GW_SIPP" || echo 0)" \
+        "$(awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)" "$(date +%s.%N)" >"$1.cpu"
     # /proc/net/udp: local address 0100007F:13C4 = 127.0.0.1:5060; the last
     # column counts datagrams dropped on that socket (receive buffer full).
     awk '$2 == "0100007F:13C4" {print $NF}' /proc/net/udp >"$1.udpdrops"
@@ -574,6 +579,8 @@ out = {
     'control_cpu_ms': (cb.get('control', 0) - ca.get('control', 0)) * 1000 / tck,
     'dataplane_cpu_ms': (cb.get('dataplane', 0) - ca.get('dataplane', 0)) * 1000 / tck,
     'pstn_sim_cpu_ms': (cb.get('pstn_sim', 0) - ca.get('pstn_sim', 0)) * 1000 / tck,
+    'sipp_cpu_ms': (cb.get('sipp', 0) - ca.get('sipp', 0)) * 1000 / tck,
+    'machine_cpu_ms': (cb.get('machine', 0) - ca.get('machine', 0)) * 1000 / tck,
     'sip_udp_drops': udp(b) - udp(a),
     'spans': len(sb),
     'spans_state_changed': flapped,
@@ -725,6 +732,7 @@ concurrency_run() {
         -trace_stat -stf stat.csv -fd 1 -trace_rtt -rtt_freq 1 -trace_err -error_file errors.log >uac.out 2>&1) &
     local uac=$!
     pids+=("$uac")
+    GW_SIPP=$(poll_until 5 pgrep -P "$uac" -x sipp >/dev/null && pgrep -P "$uac" -x sipp | head -1) || GW_SIPP=
     log "concurrency: $calls calls at $conc_rate calls/s onto $n spans, held $((hold / 1000)) s, SIPp echoing the RTP"
     all_answered() {
         [[ $(metrics | awk '$1 == "trunkgw_calls_answered_total" {print $2}') == "$calls" ]]
@@ -741,6 +749,7 @@ concurrency_run() {
     gw_snapshot "$GW_DIR/window1"
     "$CTL" -c "$GW_DIR/trunkgw.toml" --json show sessions >"$GW_DIR/sessions1.json" || true
     timeout $((tmo + 40)) tail --pid="$uac" -f /dev/null || true
+    GW_SIPP=
     stop_pid "$uac"
     forget_pid "$uac"
     local offered
@@ -804,7 +813,8 @@ res = {
     'calls_echo_clean': sum(1 for x in sinad if x >= 30), 'calls_measured': len(sinad),
     'echo_sinad_median_db': round(statistics.median(sinad), 1) if sinad else None,
     'cpu_pct': {'control': pct(window['control_cpu_ms']), 'dataplane': pct(window['dataplane_cpu_ms']),
-                'pstn_sim': pct(window['pstn_sim_cpu_ms'])},
+                'pstn_sim': pct(window['pstn_sim_cpu_ms']), 'sipp': pct(window['sipp_cpu_ms']),
+                'machine_of_200': pct(window['machine_cpu_ms'])},
 }
 print(json.dumps(res))
 PY
