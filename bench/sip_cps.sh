@@ -521,6 +521,11 @@ gw_snapshot() {
     # /proc/net/udp: local address 0100007F:13C4 = 127.0.0.1:5060; the last
     # column counts datagrams dropped on that socket (receive buffer full).
     awk '$2 == "0100007F:13C4" {print $NF}' /proc/net/udp >"$1.udpdrops"
+    # The TAP's queue towards the data plane (the kernel's "TX" on it):
+    # packets dropped there never reached the worker (its ring overflowed).
+    ip -s -j link show dev "$TAP" 2>/dev/null |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])' \
+            >"$1.tapdrops" 2>/dev/null || echo 0 >"$1.tapdrops"
 }
 
 # gw_delta BEFORE AFTER: what happened between two snapshots, as JSON.
@@ -554,9 +559,9 @@ ca, cb = load(a, '.cpu'), load(b, '.cpu')
 sa, sb = load(a, '.spans').get('spans', []), load(b, '.spans').get('spans', [])
 wa = (load(a, '.counters').get('workers') or [{}])[0]
 wb = (load(b, '.counters').get('workers') or [{}])[0]
-def udp(f):
+def udp(f, ext='.udpdrops'):
     try:
-        return int(open(f + '.udpdrops').read().split()[0])
+        return int(open(f + ext).read().split()[0])
     except (OSError, ValueError, IndexError):
         return 0
 flapped = sum(1 for x, y in zip(sa, sb) if y['state_changes'] != x['state_changes'])
@@ -582,10 +587,12 @@ out = {
     'sipp_cpu_ms': (cb.get('sipp', 0) - ca.get('sipp', 0)) * 1000 / tck,
     'machine_cpu_ms': (cb.get('machine', 0) - ca.get('machine', 0)) * 1000 / tck,
     'sip_udp_drops': udp(b) - udp(a),
+    'tap_drops': udp(b, '.tapdrops') - udp(a, '.tapdrops'),
     'spans': len(sb),
     'spans_state_changed': flapped,
     'spans_in_alarm': sum(1 for y in sb if y.get('alarms')),
     'pw_slips': spans_sum('pw_slips'),
+    'pw_lost': spans_sum('pw_lost'),
     'dchan_aborts_crc': spans_sum('dchan_aborts') + spans_sum('dchan_crc_errors'),
     'q921_retransmissions': spans_sum('q921_retransmissions', True),
     't303_expiries': spans_sum('t303_expiries', True),
@@ -604,6 +611,8 @@ if out['no_free_channel']:
     limits.append('B-channels (all busy on every span tried: cause 34)')
 if out['sip_udp_drops']:
     limits.append("SIP socket receive buffer (datagrams dropped)")
+if out['tap_drops']:
+    limits.append("the TAP port's queue to the data plane (packets dropped before the worker read them)")
 out['signs'] = limits
 for k in list(out):
     if isinstance(out[k], float) and out[k].is_integer():
@@ -809,7 +818,7 @@ res = {
     'rtp_pps_sent': pps('rtp_packets_out'), 'rtp_pps_received': pps('rtp_packets_in'),
     'rtp_pps_expected_each_way': calls * 50,
     'ticks_late_pct': round(100 * window['ticks_late'] / window['ticks'], 2) if window['ticks'] else None,
-    'ticks_skipped': window['ticks_skipped'],
+    'ticks_skipped': window['ticks_skipped'], 'tap_drops': window['tap_drops'], 'pw_lost': window['pw_lost'],
     'calls_echo_clean': sum(1 for x in sinad if x >= 30), 'calls_measured': len(sinad),
     'echo_sinad_median_db': round(statistics.median(sinad), 1) if sinad else None,
     'cpu_pct': {'control': pct(window['control_cpu_ms']), 'dataplane': pct(window['dataplane_cpu_ms']),
