@@ -116,6 +116,7 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
             w->id = cfg.dataplane.workers[i].id;
             w->lcore = cfg.dataplane.workers[i].lcore;
             w->busy_poll = cfg.dataplane.poll_mode == config::PollMode::busy;
+            w->realtime_priority = cfg.dataplane.workers[i].realtime_priority;
             w->segment = &segment;
             w->block = &segment.worker(i);
             w->block->state.store(static_cast<uint32_t>(api::WorkerState::starting));

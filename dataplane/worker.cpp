@@ -3,12 +3,18 @@
 
 #include "dataplane/net_counter_layout.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
+
+#include <spdlog/spdlog.h>
 
 namespace trunkgw::dataplane {
 
@@ -271,6 +277,19 @@ int worker_main(void* arg)
     // (this VM: 2100 vs 2096 MHz), and a tick 0.2 % slow drains a 16 ms
     // pseudowire jitter buffer every 8 s (a loss of signal each time).
     constexpr uint64_t tick_ns = 1'000'000;
+    if (w.realtime_priority > 0) {
+        // Asked for in the config: a refusal (no CAP_SYS_NICE, an RT
+        // budget of 0 in the worker's cgroup) is said, and the worker runs
+        // on the normal scheduler (its late ticks are counted).
+        sched_param sp{};
+        sp.sched_priority = static_cast<int>(w.realtime_priority);
+        if (int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp); rc != 0) {
+            spdlog::error("worker {}: SCHED_FIFO priority {} refused: {}", w.id, w.realtime_priority,
+                          std::strerror(rc));
+        } else {
+            spdlog::info("worker {}: SCHED_FIFO priority {}", w.id, w.realtime_priority);
+        }
+    }
     uint64_t next_tick_ns = api::mono_ns() + tick_ns;
 
     w.block->state.store(static_cast<uint32_t>(api::WorkerState::running), std::memory_order_release);

@@ -26,6 +26,7 @@ struct alignas(64) WorkerContext {
     uint32_t id = 0;     // config id
     uint32_t lcore = 0;
     bool busy_poll = false;
+    uint32_t realtime_priority = 0;  // SCHED_FIFO priority of the lcore's thread (0: none)
     api::WorkerBlock* block = nullptr;
     api::Segment* segment = nullptr;
     api::RingConsumer<api::Message> commands;

@@ -14,9 +14,11 @@
 // SIGUSR1 silences every D-channel (HDLC idle both ways: Layer 2 fails as
 // on a lost D-channel), SIGUSR2 restores it; the tests use them to take
 // the D-channel away in the middle of calls.
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -172,6 +174,7 @@ int main(int argc, char** argv)
     Origination orig;
     std::string calls_path;
     double seconds = 60;
+    int realtime_priority = 0;
     bool until_done = false;
     double tone_hz = 1004;
     double tone_dbm0 = -10;
@@ -216,7 +219,19 @@ int main(int argc, char** argv)
     app.add_option("--tone-dbm0", tone_dbm0, "its level")->check(CLI::Range(-60.0, 3.0));
     bool no_audio = false;
     app.add_flag("--no-audio", no_audio, "answered calls send the idle code; nothing recorded or measured (load tests)");
+    app.add_option("--realtime-priority", realtime_priority,
+                   "run the lines' clock at this SCHED_FIFO priority (it stands in for a card's hardware "
+                   "clock, which a busy CPU cannot make late); 0: the normal scheduler")
+        ->check(CLI::Range(0, 99));
     CLI11_PARSE(app, argc, argv);
+    if (realtime_priority > 0) {
+        sched_param sp{};
+        sp.sched_priority = realtime_priority;
+        if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+            std::fprintf(stderr, "pstn-sim: SCHED_FIFO priority %d: %s\n", realtime_priority, std::strerror(errno));
+            return 1;
+        }
+    }
     for (const std::string& sp : orig.spans) {
         if (std::none_of(span_args.begin(), span_args.end(),
                          [&sp](const std::string& a) { return a.compare(0, sp.size() + 1, sp + ",") == 0; })) {

@@ -200,7 +200,16 @@ void read_dataplane(TableReader& root, Config& c, const std::string& file, std::
         if (auto v = w.integer("cpu", 0, lcore_max, static_cast<int64_t>(l))) {
             cpu = static_cast<uint32_t>(*v);
         }
-        return Worker{static_cast<uint32_t>(*id), l, cpu};
+        uint32_t rt = 0;
+        if (auto v = w.integer("realtime_priority", 0, 99, 0)) {
+            rt = static_cast<uint32_t>(*v);
+            if (rt > 0 && d.poll_mode == PollMode::busy) {
+                w.problem(w.line_of("realtime_priority"),
+                          "realtime_priority needs dataplane.poll_mode = \"adaptive\": a busy-polling real-time "
+                          "thread would never give its core to anything else");
+            }
+        }
+        return Worker{static_cast<uint32_t>(*id), l, cpu, rt};
     });
     if (d.workers.size() > workers_max) {
         r.problem(r.table_line(), fmt::format("at most {} workers", workers_max));
