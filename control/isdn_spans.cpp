@@ -224,6 +224,26 @@ void IsdnSpans::service(Entry& e, int64_t now)
     log_changes(e);
 }
 
+// The links that sent a frame since they were last serviced, until none
+// is left (servicing one may make another send: a call cleared across).
+void IsdnSpans::service_touched(int64_t now)
+{
+    while (!_touched.empty()) {
+        std::vector<Entry*> touched;
+        touched.swap(_touched);
+        for (Entry* e : touched) {
+            if (e->touched) {
+                service(*e, now);
+            }
+        }
+    }
+}
+
+void IsdnSpans::arm_timer(int64_t now)
+{
+    _timer.start(static_cast<unsigned>(std::max<int64_t>(1, _next_due_ms - now)), [this] { pass(true); });
+}
+
 void IsdnSpans::poll()
 {
     pass(false);
@@ -247,19 +267,10 @@ void IsdnSpans::pass(bool every_link)
             .count();
     const bool read_rings = _rings_signalled;
     if (!every_link && !read_rings && now < _next_due_ms) {
-        if (_touched.empty()) {
-            return;
-        }
-        std::vector<Entry*> touched;
-        touched.swap(_touched);
         const int64_t due_before = _next_due_ms;
-        for (Entry* e : touched) {
-            if (e->touched) {
-                service(*e, now);
-            }
-        }
+        service_touched(now);
         if (_next_due_ms < due_before) {
-            _timer.start(static_cast<unsigned>(std::max<int64_t>(1, _next_due_ms - now)), [this] { pass(true); });
+            arm_timer(now);
         }
         return;
     }
@@ -302,20 +313,12 @@ void IsdnSpans::pass(bool every_link)
     // data plane signals one, the next passes need not read them. A link
     // that sent a frame after its turn above (a call on it placed or
     // cleared because of another link's frame) is looked at now.
-    while (!_touched.empty()) {
-        std::vector<Entry*> touched;
-        touched.swap(_touched);
-        for (Entry* e : touched) {
-            if (e->touched) {
-                service(*e, now);
-            }
-        }
-    }
+    service_touched(now);
     _next_due_ms = _spans.front()->due_ms;
     for (auto& e : _spans) {
         _next_due_ms = std::min(_next_due_ms, e->due_ms);
     }
-    _timer.start(static_cast<unsigned>(std::max<int64_t>(1, _next_due_ms - now)), [this] { pass(true); });
+    arm_timer(now);
 }
 
 void IsdnSpans::publish_status()

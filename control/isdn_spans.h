@@ -118,6 +118,8 @@ private:
     void pass(bool every_link);
     // Runs a link's timers and notes when they are next due.
     void service(Entry& e, int64_t now);
+    void service_touched(int64_t now);
+    void arm_timer(int64_t now);  // for _next_due_ms
     void add_link(const config::Config& cfg, std::vector<const config::Span*> spans, isdn::PriCallHandler* calls);
     Entry* entry(const std::string& span);  // nullptr: no such ISDN span
     Entry& find(const std::string& span);   // throws std::runtime_error naming it
