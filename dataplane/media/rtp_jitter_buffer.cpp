@@ -172,6 +172,8 @@ int RtpJitterBuffer::configure(const JitterBufferConfig& config)
     std::memset(_syn, 0, sizeof(_syn));
     _syn_len = 0;
     _syn_pos = 0;
+    _plc_filling = false;
+    _hist_to = 0;
     _c = {};
     return 0;
 }
@@ -261,9 +263,11 @@ void RtpJitterBuffer::update_target()
 void RtpJitterBuffer::resync(uint32_t timestamp)
 {
     ++_c.resyncs;
+    feed_history();  // before _base moves: the ring's old stream is addressed by it
     std::memset(_valid.get(), 0, _capacity);
     _p = timestamp - _target;
     _base = _p;
+    _hist_to = _p;
     _playing = true;
     _late_run = false;
     _win_cur = static_cast<int32_t>(_target);
@@ -373,6 +377,9 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival)
     if (off > _win_cur) {
         _win_cur = off;
     }
+    if (static_cast<int64_t>(off) + n > static_cast<int64_t>(_capacity) - PLC_HISTORY_LEN) {
+        feed_history();  // the write reaches the slots of what just played
+    }
     write(h.timestamp, pkt.payload, n);
     ++_c.packets;
     _c.payload_octets += n;
@@ -424,6 +431,8 @@ void RtpJitterBuffer::clear_block(uint32_t i)
 void RtpJitterBuffer::fillin(int16_t* lin, uint32_t n)
 {
     static_assert(sizeof(_syn) / sizeof(_syn[0]) >= plc_first_fill);
+    feed_history();
+    _plc_filling = true;
     uint32_t k = 0;
     while (k < n) {
         if (_syn_pos < _syn_len) {
@@ -450,6 +459,28 @@ void RtpJitterBuffer::fillin(int16_t* lin, uint32_t n)
     }
 }
 
+void RtpJitterBuffer::feed_history()
+{
+    // The ring still holds every sample played since _hist_to (a slot is
+    // only rewritten a ring's length later, and receive() feeds first when
+    // a write would reach the history): SpanDSP keeps the last
+    // PLC_HISTORY_LEN samples, so at most those are decoded and fed.
+    uint32_t n = _p - _hist_to;
+    if (n == 0) {
+        return;
+    }
+    if (n > PLC_HISTORY_LEN) {
+        n = PLC_HISTORY_LEN;
+    }
+    int16_t lin[PLC_HISTORY_LEN];
+    uint32_t from = index(_p - n);
+    uint32_t first = _capacity - from < n ? _capacity - from : n;
+    decode_law(_channel_law, &_samples[from], lin, first);
+    decode_law(_channel_law, &_samples[0], lin + first, n - first);
+    plc_rx(&_plc, lin, static_cast<int>(n));  // not concealing: history only
+    _hist_to = _p;
+}
+
 void RtpJitterBuffer::real(int16_t* lin, uint32_t n)
 {
     // The unused rest of a first fill-in is dropped; SpanDSP counts it as
@@ -457,6 +488,7 @@ void RtpJitterBuffer::real(int16_t* lin, uint32_t n)
     // synthetic cycle (a fade over at most 8 samples: inaudible).
     _syn_len = 0;
     _syn_pos = 0;
+    _plc_filling = false;
     plc_rx(&_plc, lin, static_cast<int>(n));
 }
 
@@ -490,24 +522,28 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
     uint32_t i = index(_p);
     uint64_t v = block_valid(i);
     if (v == all_valid) {
-        int16_t lin[block];
-        decode_law(_channel_law, &_samples[i], lin, block);
-        if (_plc.missing_samples != 0) {
+        if (_plc_filling) {
             // Resuming after concealment: plc_rx blends the real signal
-            // with the synthetic one.
+            // with the synthetic one (and keeps the blend as history).
+            int16_t lin[block];
+            decode_law(_channel_law, &_samples[i], lin, block);
             real(lin, block);
             encode_law(_channel_law, lin, out8, block);
+            _hist_to = _p + block;
         } else {
-            real(lin, block);  // history only: the samples are unchanged
+            // Plays unchanged; the PLC history is fed from the ring when
+            // a gap starts (feed_history), not every tick.
             std::memcpy(out8, &_samples[i], block);
         }
         _gap_ticks = 0;
         ++_c.played_ticks;
     } else if (v == 0) {
         conceal(out8);
+        _hist_to = _p + block;  // fed by fillin, or silence SpanDSP never sees
     } else {
         // Part of the block arrived (odd-sized packets or a partly late
         // one): real runs through plc_rx, missing runs through plc_fillin.
+        feed_history();
         int16_t lin[block];
         decode_law(_channel_law, &_samples[i], lin, block);
         uint32_t k = 0;
@@ -527,6 +563,7 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
         encode_law(_channel_law, lin, out8, block);
         _gap_ticks = 0;
         ++_c.concealed_ticks;
+        _hist_to = _p + block;
     }
     clear_block(i);
     _p += block;
@@ -558,8 +595,10 @@ void RtpJitterBuffer::play(uint8_t* out8)
             // would be concealed); when silent, one per tick; else one
             // forced step per 100 ms.
             if (v == 0 || (v == all_valid && block_silent(i)) || _ticks_since_step >= forced_shrink_interval_ticks) {
+                feed_history();  // what played before the skipped block
                 clear_block(i);
                 _p += block;
+                _hist_to = _p;
                 shift_window(-static_cast<int32_t>(block));
                 _ticks_since_step = 0;
                 ++_c.shrink_steps;

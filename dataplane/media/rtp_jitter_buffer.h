@@ -36,7 +36,9 @@
 //
 // Loss: a missing block is concealed with SpanDSP's PLC (plc_fillin on
 // 16-bit linear, encoded back to the channel's law); real audio is fed to
-// plc_rx so the concealer has history and blends the resumption. (SpanDSP
+// plc_rx so the concealer has history and blends the resumption: lazily,
+// from the ring, when a fill-in needs it (the same history as feeding every
+// block, without touching the PLC state on every tick). (SpanDSP
 // 0.0.6's first plc_fillin() of a gap writes up to 30 samples whatever the
 // length asked: each gap starts with a 32-sample fill-in drawn 8 a tick.) After
 // 50 ms of concealment (where SpanDSP's fade reaches zero), before the first
@@ -196,6 +198,7 @@ private:
     void clear_block(uint32_t i);
     void play_block(uint8_t* out8);
     void fillin(int16_t* lin, uint32_t n);
+    void feed_history();
     void real(int16_t* lin, uint32_t n);
     void conceal(uint8_t* out8);
     void insert(uint8_t* out8);
@@ -241,6 +244,12 @@ private:
     uint32_t _win_ticks = 0;
     uint32_t _jit_cur = 0;   // adaptive: max 3 J in the current half window
     uint32_t _jit_prev = 0;  // ... and in the previous one
+    // PLC history is fed lazily: real audio played unchanged since _hist_to
+    // (a timestamp <= P) is still in the ring and reaches plc_rx only when
+    // SpanDSP needs it (a fill-in, a skipped block, a resync): feeding it
+    // every tick touched the PLC state's three cache lines per session-tick.
+    uint32_t _hist_to = 0;
+    bool _plc_filling = false;  // fill-in since the last plc_rx (SpanDSP's missing_samples != 0)
     plc_state_t _plc;
     int16_t _syn[32];  // a gap's first fill-in (see fillin())
     uint32_t _syn_len = 0;
