@@ -111,43 +111,13 @@ bool WorkerSpan::publish()
     auto& m = _block.mirror;
     api::SpanOperState st = api::SpanOperState::starting;
     uint32_t alarms = 0;
-    api::SpanCounterValues v{};
     if (_line != nullptr) {
         alarms = _line->alarms();
         st = alarms == 0 ? api::SpanOperState::up : api::SpanOperState::alarm;
-        tdm::SpanCounters c = _line->counters();
-        const tdm::HdlcCounters& h = _dchan.counters();
-        auto set = [&v](api::SpanCounter k, uint64_t x) { v[static_cast<std::size_t>(k)] = x; };
-        set(api::SpanCounter::frames, c.line.frames);
-        set(api::SpanCounter::framing_errors, c.line.framing_errors);
-        set(api::SpanCounter::crc_errors, c.line.crc_errors);
-        set(api::SpanCounter::far_end_errors, c.line.far_end_errors);
-        set(api::SpanCounter::lof_events, c.line.lof_events);
-        set(api::SpanCounter::lomf_events, c.line.lomf_events);
-        set(api::SpanCounter::los_events, c.line.los_events);
-        set(api::SpanCounter::ais_events, c.line.ais_events);
-        set(api::SpanCounter::rai_events, c.line.rai_events);
-        set(api::SpanCounter::rx_frames_filled, c.rx_frames_filled);
-        set(api::SpanCounter::rx_frames_dropped, c.rx_frames_dropped);
-        set(api::SpanCounter::pw_packets_rx, c.pw_packets_rx);
-        set(api::SpanCounter::pw_packets_tx, c.pw_packets_tx);
-        set(api::SpanCounter::pw_malformed, c.pw_malformed);
-        set(api::SpanCounter::pw_lost, c.pw_lost);
-        set(api::SpanCounter::pw_reordered, c.pw_reordered);
-        set(api::SpanCounter::pw_duplicate, c.pw_duplicate);
-        set(api::SpanCounter::pw_late, c.pw_late);
-        set(api::SpanCounter::pw_slips, c.pw_slips);
-        set(api::SpanCounter::pw_l_bit_rx, c.pw_l_bit_rx);
-        set(api::SpanCounter::pw_r_bit_rx, c.pw_r_bit_rx);
-        set(api::SpanCounter::pw_jitter_depth, c.pw_jitter_depth);
-        set(api::SpanCounter::pw_tx_no_route, _tx_no_route);
-        set(api::SpanCounter::dchan_frames_rx, h.frames_rx);
-        set(api::SpanCounter::dchan_frames_tx, h.frames_tx);
-        set(api::SpanCounter::dchan_crc_errors, h.crc_errors);
-        set(api::SpanCounter::dchan_aborts, h.aborts);
-        set(api::SpanCounter::dchan_overlong, h.overlong);
-        set(api::SpanCounter::dchan_ring_full, _dchan_ring_full);
     }
+    // This worker is the mirror's only writer: plain loads, and a store only
+    // on a change (a locked exchange per span per tick cost more than the
+    // span's line).
     bool changed = false;
     uint32_t old = m.oper_state.load(std::memory_order_relaxed);
     // An administratively down span stays down whatever its line does.
@@ -156,17 +126,59 @@ bool WorkerSpan::publish()
         m.oper_state.store(static_cast<uint32_t>(st), std::memory_order_release);
         changed = true;
     }
-    if (m.alarms.exchange(alarms, std::memory_order_release) != alarms) {
+    if (m.alarms.load(std::memory_order_relaxed) != alarms) {
+        m.alarms.store(alarms, std::memory_order_release);
         changed = true;
     }
     // Counters every 10 ms (control reads them at human or scrape pace); a
     // span without a line has nothing that moves after the first.
     if (_line != nullptr ? ++_ticks_since_publish >= counter_publish_ticks : !_published_once) {
-        _block.counters.publish(v);
+        _block.counters.publish(counter_values());
         _ticks_since_publish = 0;
         _published_once = true;
     }
     return changed;
+}
+
+api::SpanCounterValues WorkerSpan::counter_values() const
+{
+    api::SpanCounterValues v{};
+    if (_line == nullptr) {
+        return v;
+    }
+    tdm::SpanCounters c = _line->counters();
+    const tdm::HdlcCounters& h = _dchan.counters();
+    auto set = [&v](api::SpanCounter k, uint64_t x) { v[static_cast<std::size_t>(k)] = x; };
+    set(api::SpanCounter::frames, c.line.frames);
+    set(api::SpanCounter::framing_errors, c.line.framing_errors);
+    set(api::SpanCounter::crc_errors, c.line.crc_errors);
+    set(api::SpanCounter::far_end_errors, c.line.far_end_errors);
+    set(api::SpanCounter::lof_events, c.line.lof_events);
+    set(api::SpanCounter::lomf_events, c.line.lomf_events);
+    set(api::SpanCounter::los_events, c.line.los_events);
+    set(api::SpanCounter::ais_events, c.line.ais_events);
+    set(api::SpanCounter::rai_events, c.line.rai_events);
+    set(api::SpanCounter::rx_frames_filled, c.rx_frames_filled);
+    set(api::SpanCounter::rx_frames_dropped, c.rx_frames_dropped);
+    set(api::SpanCounter::pw_packets_rx, c.pw_packets_rx);
+    set(api::SpanCounter::pw_packets_tx, c.pw_packets_tx);
+    set(api::SpanCounter::pw_malformed, c.pw_malformed);
+    set(api::SpanCounter::pw_lost, c.pw_lost);
+    set(api::SpanCounter::pw_reordered, c.pw_reordered);
+    set(api::SpanCounter::pw_duplicate, c.pw_duplicate);
+    set(api::SpanCounter::pw_late, c.pw_late);
+    set(api::SpanCounter::pw_slips, c.pw_slips);
+    set(api::SpanCounter::pw_l_bit_rx, c.pw_l_bit_rx);
+    set(api::SpanCounter::pw_r_bit_rx, c.pw_r_bit_rx);
+    set(api::SpanCounter::pw_jitter_depth, c.pw_jitter_depth);
+    set(api::SpanCounter::pw_tx_no_route, _tx_no_route);
+    set(api::SpanCounter::dchan_frames_rx, h.frames_rx);
+    set(api::SpanCounter::dchan_frames_tx, h.frames_tx);
+    set(api::SpanCounter::dchan_crc_errors, h.crc_errors);
+    set(api::SpanCounter::dchan_aborts, h.aborts);
+    set(api::SpanCounter::dchan_overlong, h.overlong);
+    set(api::SpanCounter::dchan_ring_full, _dchan_ring_full);
+    return v;
 }
 
 }  // namespace trunkgw::dataplane

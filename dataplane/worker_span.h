@@ -42,6 +42,7 @@ public:
 private:
     static void on_dchannel_frame(void* user, const uint8_t* frame, std::size_t len);
     bool publish();
+    api::SpanCounterValues counter_values() const;
 
     uint32_t _index;
     api::SpanBlock& _block;

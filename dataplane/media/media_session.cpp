@@ -66,7 +66,7 @@ JitterBufferLimits jitter_limits(const MediaSessionLimits& l)
 }  // namespace
 
 MediaSession::MediaSession(const MediaSessionLimits& limits)
-    : _limits(limits), _pk(PacketizerConfig{}), _jb(jitter_limits(limits)), _cname{}, _rtp_buf{}, _rtcp_buf{}
+    : _jb(jitter_limits(limits)), _pk(PacketizerConfig{}), _limits(limits), _cname{}, _rtp_buf{}, _rtcp_buf{}
 {
 }
 

@@ -152,7 +152,7 @@ struct MediaSessionStats {
     bool rtp_timed_out = false;
 };
 
-class MediaSession {
+class alignas(64) MediaSession {
 public:
     static constexpr std::size_t max_cname = 255;
     // SR with one block (52) + SDES with the longest CNAME (8 + 260) + BYE (8).
@@ -229,26 +229,30 @@ private:
     uint32_t random();
     void reset(const MediaSessionConfig& config);
 
-    MediaSessionLimits _limits;
+    // Hot first: what every tick touches, then the jitter buffer (its own
+    // hot fields lead) and the packetizer. At 10,000 sessions each line a
+    // tick touches is a cache miss (alignas(64): a session starts a line).
     bool _configured = false;
-    Endpoint _local_rtp;
-    bool _symmetric = false;
+    bool _started = false;
     bool _sending = true;
+    bool _timed_out = false;
+    uint32_t _events = 0;
     uint64_t _rtp_timeout_ns = 0;
+    uint64_t _last_rx_ns = 0;
     uint64_t _rtcp_interval_ns = 0;
-    NtpClock _ntp;
-    Packetizer _pk;
-    RtpJitterBuffer _jb;
+    uint64_t _next_rtcp_ns = 0;
+    Endpoint _local_rtp;
     Endpoint _remote_rtp;
+    RtpJitterBuffer _jb;
+    Packetizer _pk;
+    MediaSessionCounters _c;
+
+    MediaSessionLimits _limits;
+    bool _symmetric = false;
+    NtpClock _ntp;
     Endpoint _remote_rtcp;
     bool _rtcp_heard = false;
 
-    bool _started = false;
-    uint64_t _last_rx_ns = 0;
-    bool _timed_out = false;
-    uint32_t _events = 0;
-
-    uint64_t _next_rtcp_ns = 0;
     uint32_t _rng = 1;
     uint64_t _packets_at_last_report = 0;
     bool _have_lsr = false;
@@ -262,7 +266,6 @@ private:
     char _cname[max_cname];
     uint8_t _rtp_buf[Packetizer::max_packet];
     uint8_t _rtcp_buf[rtcp_buf_len];
-    MediaSessionCounters _c;
 };
 
 }  // namespace trunkgw::media

@@ -114,9 +114,16 @@ constexpr bool rx_verdict_from_stream(RxVerdict v)
 }
 
 struct JitterBufferCounters {
-    uint64_t packets = 0;         // accepted
-    uint64_t payload_octets = 0;  // their payload octets
-    uint64_t reordered = 0;       // arrived after a higher sequence number (not a drop)
+    // Playout, in 1 ms ticks (first: a tick increments one of them, and
+    // they share the buffer's hot cache line).
+    uint64_t played_ticks = 0;     // real audio
+    uint64_t concealed_ticks = 0;  // PLC fill-in (whole or partial block)
+    uint64_t silence_ticks = 0;    // idle code: before the first packet, after a long gap
+    uint64_t grow_steps = 0;       // 1 ms inserted
+    uint64_t shrink_steps = 0;     // 1 ms skipped
+    uint64_t packets = 0;          // accepted
+    uint64_t payload_octets = 0;   // their payload octets
+    uint64_t reordered = 0;        // arrived after a higher sequence number (not a drop)
     // One counter per drop reason (RxVerdict).
     uint64_t too_short = 0;
     uint64_t bad_version = 0;
@@ -135,12 +142,6 @@ struct JitterBufferCounters {
     uint64_t ssrc_changes = 0;  // a new SSRC was accepted and playout resynchronised
     uint64_t late_resyncs = 0;  // 100 ms of only late packets: playout resynchronised
     uint64_t resyncs = 0;       // every (re)start of playout, first packet included
-    // Playout, in 1 ms ticks.
-    uint64_t played_ticks = 0;     // real audio
-    uint64_t concealed_ticks = 0;  // PLC fill-in (whole or partial block)
-    uint64_t silence_ticks = 0;    // idle code: before the first packet, after a long gap
-    uint64_t grow_steps = 0;       // 1 ms inserted
-    uint64_t shrink_steps = 0;     // 1 ms skipped
 };
 
 class RtpJitterBuffer {
@@ -207,20 +208,39 @@ private:
 
     static constexpr int32_t no_depth = INT32_MIN;
 
-    JitterBufferLimits _limits;
-    uint32_t _ring_capacity;  // allocated samples, a power of two >= _capacity
-
-    // Config.
-    uint8_t _pt;
-    Law _codec_law;
-    Law _channel_law;
-    JitterMode _mode;
-    uint32_t _min_target;
-    uint32_t _max_target;
-    uint32_t _capacity;  // samples in use, a power of two (from max_delay_ms)
-    uint32_t _mask;
+    // Hot: what a tick reads and writes, first (the session puts it next
+    // to its own hot fields): at 10,000 sessions every tick's line is a
+    // cache miss, so the count of lines per tick is the tick's cost.
     std::unique_ptr<uint8_t[]> _samples;  // channel law, indexed by timestamp
     std::unique_ptr<uint8_t[]> _valid;    // 1 where _samples holds a received sample
+    uint32_t _p = 0;                      // playout point (timestamp of the next sample)
+    uint32_t _base = 0;                   // timestamp at ring index 0 (P - base stays a multiple of 8)
+    uint32_t _mask;
+    uint32_t _capacity;       // samples in use, a power of two (from max_delay_ms)
+    uint32_t _target = 0;     // samples
+    uint32_t _gap_ticks = 0;  // consecutive ticks without real audio
+    uint32_t _ticks_since_step = 0;
+    int32_t _win_cur = no_depth;   // max h in the current half window
+    int32_t _win_prev = no_depth;  // ... and in the previous one
+    uint32_t _win_ticks = 0;
+    // PLC history is fed lazily: real audio played unchanged since _hist_to
+    // (a timestamp <= P) is still in the ring and reaches plc_rx only when
+    // SpanDSP needs it (a fill-in, a skipped block, a resync): feeding it
+    // every tick touched the PLC state's three cache lines per session-tick.
+    uint32_t _hist_to = 0;
+    bool _playing = false;
+    bool _plc_filling = false;  // fill-in since the last plc_rx (SpanDSP's missing_samples != 0)
+    JitterMode _mode;
+    Law _channel_law;  // the law play() writes
+    JitterBufferCounters _c;
+
+    // Config.
+    JitterBufferLimits _limits;
+    uint32_t _ring_capacity;  // allocated samples, a power of two >= _capacity
+    uint8_t _pt;
+    Law _codec_law;
+    uint32_t _min_target;
+    uint32_t _max_target;
 
     // Source.
     ReceiverStats _stats;
@@ -230,32 +250,15 @@ private:
     uint16_t _seen_max = 0;        // duplicate detection: highest seq and a
     uint64_t _seen_bits = 0;       // bitmap of the 64 below it (bit i = _seen_max - i)
 
-    // Playout.
-    bool _playing = false;
-    uint32_t _p = 0;          // playout point (timestamp of the next sample)
-    uint32_t _base = 0;       // timestamp at ring index 0 (P - base stays a multiple of 8)
-    uint32_t _target = 0;     // samples
-    uint32_t _gap_ticks = 0;  // consecutive ticks without real audio
-    uint32_t _ticks_since_step = 0;
+    // Playout, per packet or per window.
     bool _late_run = false;  // only late packets since _late_since
     uint32_t _late_since = 0;
-    int32_t _win_cur = no_depth;   // max h in the current half window
-    int32_t _win_prev = no_depth;  // ... and in the previous one
-    uint32_t _win_ticks = 0;
     uint32_t _jit_cur = 0;   // adaptive: max 3 J in the current half window
     uint32_t _jit_prev = 0;  // ... and in the previous one
-    // PLC history is fed lazily: real audio played unchanged since _hist_to
-    // (a timestamp <= P) is still in the ring and reaches plc_rx only when
-    // SpanDSP needs it (a fill-in, a skipped block, a resync): feeding it
-    // every tick touched the PLC state's three cache lines per session-tick.
-    uint32_t _hist_to = 0;
-    bool _plc_filling = false;  // fill-in since the last plc_rx (SpanDSP's missing_samples != 0)
     plc_state_t _plc;
     int16_t _syn[32];  // a gap's first fill-in (see fillin())
     uint32_t _syn_len = 0;
     uint32_t _syn_pos = 0;
-
-    JitterBufferCounters _c;
 };
 
 }  // namespace trunkgw::media
