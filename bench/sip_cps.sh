@@ -7,8 +7,8 @@
 #                     [--concurrency-seconds S] [--concurrency-rate R]
 #                     [--concurrency-realtime P]
 #                     [--pw-fpp F] [--pw-jitter-ms J] [--dchannel-cps N]
-#                     [--cdr fsync|nosync|off] [--skip-ceiling] [--skip-search]
-#                     [--skip-concurrency]
+#                     [--cdr fsync|nosync|off] [--port af_packet|tap]
+#                     [--skip-ceiling] [--skip-search] [--skip-concurrency]
 #
 # Everything runs in a network namespace of its own: SIPp (the PBX, on
 # 127.0.0.1:5070), the gateway (data plane on a TAP port 10.84.0.1, control
@@ -74,6 +74,14 @@
 # window of 7 frames per round trip): 15 calls/s per span with 16 ms, 10
 # with 32.
 #
+# The gateway's port (--port): af_packet (default), DPDK's net_af_packet on
+# one end of a veth pair whose other end (10.84.0.2) carries pstn-sim and
+# SIPp's RTP, as a NIC port would: PACKET_MMAP rings, no system call per
+# received packet and one per transmitted burst; or tap, DPDK's net_tap
+# (a readv or writev per packet). The veth's kernel end computes UDP
+# checksums itself (ethtool -K tx off): a packet socket would otherwise
+# see them unfinished (CHECKSUM_PARTIAL) and the gateway drop them as bad.
+#
 # CDRs: --cdr fsync (default, as deploy/trunkgw.toml: written and synced by
 # the control's CDR thread, one fdatasync per batch), nosync, or off.
 #
@@ -100,6 +108,7 @@ pw_fpp=32
 pw_jitter_ms=16
 dchannel_cps=15
 cdr=fsync
+port_kind=af_packet
 ceiling_start=500
 ceiling_max=32000
 skip_ceiling=0
@@ -126,6 +135,7 @@ while [[ $# -gt 0 ]]; do
     --pw-jitter-ms) pw_jitter_ms=$2; shift 2 ;;
     --dchannel-cps) dchannel_cps=$2; shift 2 ;;
     --cdr) cdr=$2; shift 2 ;;
+    --port) port_kind=$2; shift 2 ;;
     --skip-ceiling) skip_ceiling=1; shift ;;
     --skip-search) skip_search=1; shift ;;
     --skip-concurrency) skip_concurrency=1; shift ;;
@@ -138,6 +148,7 @@ for v in hold_ms step_seconds start_rate max_rate max_spans conc_spans conc_seco
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "sip_cps: --${v//_/-} wants a whole number" >&2; exit 2; }
 done
 [[ $cdr =~ ^(fsync|nosync|off)$ ]] || usage
+[[ $port_kind =~ ^(af_packet|tap)$ ]] || usage
 ((hold_ms <= 1000)) || { echo "sip_cps: --hold-ms: short calls, 1000 ms at most" >&2; exit 2; }
 ((conc_spans >= 1 && conc_spans <= 200 && max_spans >= 1 && max_spans <= 200)) ||
     { echo "sip_cps: 1 to 200 spans" >&2; exit 2; }
@@ -173,6 +184,21 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 TAP=tgwcps$$
 GW_IP=10.84.0.1
 SIM_IP=10.84.0.2
+# The kernel's end of the gateway's port: the TAP itself, or the veth's
+# peer (both ends made here, in our namespace, for the whole run).
+if [[ $port_kind == af_packet ]]; then
+    KERNEL_IF=tgwsim$$
+    ip link add "$TAP" type veth peer name "$KERNEL_IF"
+    ip link set dev "$KERNEL_IF" address 02:00:00:00:84:02
+    ip addr add "$SIM_IP/24" dev "$KERNEL_IF"
+    ethtool -K "$KERNEL_IF" tx off >/dev/null
+    ip link set "$TAP" up
+    ip link set "$KERNEL_IF" up
+    PORT_VDEV="net_af_packet0,iface=$TAP,qpairs=1,blocksz=4096,framesz=2048,framecnt=4096,qdisc_bypass=1"
+else
+    KERNEL_IF=$TAP
+    PORT_VDEV="net_tap0,iface=$TAP"
+fi
 METRICS=127.0.0.1:9464
 SIPP_OPTS=(-buff_size 4194304 -d "$hold_ms" -recv_timeout 5000 -timeout_error -nostdin)
 CLK_TCK=$(getconf CLK_TCK)
@@ -381,7 +407,7 @@ realtime_priority = $worker_rt
 [[port]]
 id = 1
 name = "media0"
-vdev = "net_tap0,iface=$TAP"
+vdev = "$PORT_VDEV"
 addresses = ["$GW_IP/24"]
 
 [sip]
@@ -472,14 +498,17 @@ gw_start() {
         log "the gateway did not come up; logs in $GW_DIR"
         return 1
     }
-    ip link set dev "$TAP" address 02:00:00:00:84:02
-    ip addr add "$SIM_IP/24" dev "$TAP"
-    ip link set "$TAP" up
-    # The TAP's queue towards the data plane is the port's receive ring:
-    # 4096 like a NIC's rather than the kernel's 1000 (with 63 E1s and
-    # their calls' media it overflowed whenever the worker was a few ms
-    # late: 182k drops in a 60 s window; 47k with 4096).
-    ip link set dev "$TAP" txqueuelen 4096
+    if [[ $port_kind == tap ]]; then
+        # The TAP comes and goes with the data plane.
+        ip link set dev "$TAP" address 02:00:00:00:84:02
+        ip addr add "$SIM_IP/24" dev "$TAP"
+        ip link set "$TAP" up
+        # The TAP's queue towards the data plane is the port's receive ring:
+        # 4096 like a NIC's rather than the kernel's 1000 (with 63 E1s and
+        # their calls' media it overflowed whenever the worker was a few ms
+        # late: 182k drops in a 60 s window; 47k with 4096).
+        ip link set dev "$TAP" txqueuelen 4096
+    fi
     local args=()
     for ((s = 1; s <= n; s++)); do
         # Every span's far end on one port (pstn-sim tells them apart by the

@@ -36,6 +36,10 @@ enum class NetCounter : std::size_t {
     arp_refused,
     hairpin_frames,
     hairpin_dropped,
+    nic_rx_missed,
+    nic_rx_errors,
+    nic_rx_nombuf,
+    nic_tx_errors,
     end_,
 };
 static_assert(static_cast<std::size_t>(NetCounter::end_) <= api::net_counter_slots);
@@ -45,6 +49,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(NetCounte
         "rx_frames", "tx_frames", "tx_dropped_full", "tx_no_mbuf", "tx_no_arp", "arp_replies_sent",
         "icmp_replies_sent", "arp_requests_sent", "arp_hits", "arp_misses", "arp_timeouts", "arp_evictions",
         "arp_learned", "arp_mac_changes", "arp_refused", "hairpin_frames", "hairpin_dropped",
+        "nic_rx_missed", "nic_rx_errors", "nic_rx_nombuf", "nic_tx_errors",
 };
 
 }  // namespace trunkgw::dataplane

@@ -259,6 +259,17 @@ void PortIo::handle(rte_mbuf** pkts, uint16_t n, uint64_t now_ns, const UdpHandl
     rte_pktmbuf_free_bulk(done, n_done);
 }
 
-void PortIo::housekeeping(uint64_t now_ns) { _arp.expire(now_ns); }
+void PortIo::housekeeping(uint64_t now_ns)
+{
+    _arp.expire(now_ns);
+    // Once a second, not per tick: on a PCI NIC this reads registers.
+    rte_eth_stats st{};
+    if (_queue_id == 0 && rte_eth_stats_get(_port_id, &st) == 0) {
+        _c.nic_rx_missed = st.imissed;
+        _c.nic_rx_errors = st.ierrors;
+        _c.nic_rx_nombuf = st.rx_nombuf;
+        _c.nic_tx_errors = st.oerrors;
+    }
+}
 
 }  // namespace trunkgw::dataplane

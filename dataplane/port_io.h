@@ -33,6 +33,13 @@ struct PortIoCounters {
     uint64_t arp_requests_sent = 0;
     uint64_t hairpin_frames = 0;    // UDP we sent to one of our own addresses, received locally
     uint64_t hairpin_dropped = 0;   // ... dropped: the hairpin queue was full
+    // The port's own statistics (rte_eth_stats), kept by the worker that
+    // polls its queue 0 and zero elsewhere, so that sums over workers count
+    // each port once: what the NIC or PMD lost before any worker saw it.
+    uint64_t nic_rx_missed = 0;  // imissed: the receive ring was full
+    uint64_t nic_rx_errors = 0;  // ierrors: bad frames the NIC discarded
+    uint64_t nic_rx_nombuf = 0;  // rx_nombuf: no mbuf to receive into
+    uint64_t nic_tx_errors = 0;  // oerrors: frames the NIC failed to send
 };
 
 class PortIo {
@@ -75,7 +82,7 @@ public:
     uint16_t port_id() const { return _port_id; }
 
     void flush();
-    void housekeeping(uint64_t now_ns);  // ARP ageing, once a second
+    void housekeeping(uint64_t now_ns);  // ARP ageing and the port's statistics, once a second
 
     const net::Interface& interface() const { return _ifc; }
     const net::ClassifyCounters& classify_counters() const { return _classify; }

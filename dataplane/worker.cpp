@@ -174,6 +174,10 @@ void publish_net_counters(WorkerContext& w)
         add(NetCounter::arp_requests_sent, c.arp_requests_sent);
         add(NetCounter::hairpin_frames, c.hairpin_frames);
         add(NetCounter::hairpin_dropped, c.hairpin_dropped);
+        add(NetCounter::nic_rx_missed, c.nic_rx_missed);
+        add(NetCounter::nic_rx_errors, c.nic_rx_errors);
+        add(NetCounter::nic_rx_nombuf, c.nic_rx_nombuf);
+        add(NetCounter::nic_tx_errors, c.nic_tx_errors);
         const net::ArpCacheCounters& a = p->arp_counters();
         add(NetCounter::arp_hits, a.hits);
         add(NetCounter::arp_misses, a.misses);

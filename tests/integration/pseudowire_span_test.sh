@@ -90,6 +90,12 @@ check "metrics: the packet layer answered 3 echoes and at least one ARP request"
     bash -c "grep -qx 'trunkgw_net_icmp_replies_sent_total{worker=\"1\"} 3' $TEST_DIR/metrics.txt &&
              grep -qE '^trunkgw_net_arp_replies_sent_total\{worker=\"1\"\} [1-9]' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_net_drops_total{worker=\"1\",reason=\"looped_back\"} 0' $TEST_DIR/metrics.txt"
+# The port's own statistics (rte_eth_stats from the TAP PMD): nothing lost
+# before the worker, and the series are there for a NIC that does lose.
+check "metrics: the port's own drop counters, zero" \
+    bash -c "grep -qx 'trunkgw_net_nic_rx_missed_total{worker=\"1\"} 0' $TEST_DIR/metrics.txt &&
+             grep -qx 'trunkgw_net_nic_rx_nombuf_total{worker=\"1\"} 0' $TEST_DIR/metrics.txt &&
+             grep -qx 'trunkgw_net_nic_tx_errors_total{worker=\"1\"} 0' $TEST_DIR/metrics.txt"
 check "the far end finishes" bash -c "timeout 20 tail --pid=$PID_peer -f /dev/null"
 tail -n 1 "$TEST_DIR/peer.log" >"$TEST_DIR/peer.json"
 # Packets sent before ARP resolved the far end are lost by design (counted
