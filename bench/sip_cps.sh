@@ -11,9 +11,9 @@
 #                     [--skip-ceiling] [--skip-search] [--skip-concurrency]
 #
 # Everything runs in a network namespace of its own: SIPp (the PBX, on
-# 127.0.0.1:5070), the gateway (data plane on a TAP port 10.84.0.1, control
-# with Sofia-SIP on 127.0.0.1:5060) and bench/pstn-sim (the carrier, on the
-# TAP's kernel side 10.84.0.2: one SAToP pseudowire per E1, libpri network
+# 127.0.0.1:5070), the gateway (data plane on a DPDK port 10.84.0.1, see
+# --port; control with Sofia-SIP on 127.0.0.1:5060) and bench/pstn-sim (the
+# carrier, on the port's kernel side 10.84.0.2: one SAToP pseudowire per E1, libpri network
 # side, answering every call at once: --behave '*=answer,alert=0,answer=0').
 #
 # 1. Ceiling: SIPp uac -> SIPp uas (bench/sipp/cps_uac.xml, cps_uas.xml)
@@ -161,7 +161,7 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$repo_root/build}
 
 # Our own network namespace: SIP, RTP, pseudowires and the metrics port
-# never meet anything else; traffic goes to loopback and the TAP only.
+# never meet anything else; traffic goes to loopback and the port only.
 if [[ ${TRUNKGW_IN_NETNS:-} != 1 ]]; then
     export TRUNKGW_IN_NETNS=1 BUILD
     exec unshare --net -- "$BASH" "${BASH_SOURCE[0]}" "${orig_args[@]}"
@@ -563,11 +563,20 @@ gw_snapshot() {
     # /proc/net/udp: local address 0100007F:13C4 = 127.0.0.1:5060; the last
     # column counts datagrams dropped on that socket (receive buffer full).
     awk '$2 == "0100007F:13C4" {print $NF}' /proc/net/udp >"$1.udpdrops"
-    # The TAP's queue towards the data plane (the kernel's "TX" on it):
-    # packets dropped there never reached the worker (its ring overflowed).
-    ip -s -j link show dev "$TAP" 2>/dev/null |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])' \
-            >"$1.tapdrops" 2>/dev/null || echo 0 >"$1.tapdrops"
+    # Packets lost before the worker read them: on a TAP, its queue towards
+    # the data plane (the kernel's "TX" on it); on af_packet, the port's own
+    # counters (imissed + rx_nombuf; DPDK 22.11's af_packet PMD reports no
+    # ring overflow: there pw_lost and the RTP figures show any loss).
+    if [[ $port_kind == tap ]]; then
+        ip -s -j link show dev "$TAP" 2>/dev/null |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])' \
+                >"$1.portdrops" 2>/dev/null || echo 0 >"$1.portdrops"
+    else
+        awk '/^trunkgw_net_nic_rx_(missed|nombuf)_total/ {n += $NF} END {print n + 0}' "$1.metrics" \
+            >"$1.portdrops" 2>/dev/null || echo 0 >"$1.portdrops"
+    fi
+    # SIPp's media socket (port 40000, where it echoes every call's RTP).
+    awk '$2 ~ /:9C40$/ {n += $NF} END {print n + 0}' /proc/net/udp >"$1.sippdrops"
 }
 
 # gw_delta BEFORE AFTER: what happened between two snapshots, as JSON.
@@ -629,7 +638,8 @@ out = {
     'sipp_cpu_ms': (cb.get('sipp', 0) - ca.get('sipp', 0)) * 1000 / tck,
     'machine_cpu_ms': (cb.get('machine', 0) - ca.get('machine', 0)) * 1000 / tck,
     'sip_udp_drops': udp(b) - udp(a),
-    'tap_drops': udp(b, '.tapdrops') - udp(a, '.tapdrops'),
+    'port_drops': udp(b, '.portdrops') - udp(a, '.portdrops'),
+    'sipp_rtp_socket_drops': udp(b, '.sippdrops') - udp(a, '.sippdrops'),
     'spans': len(sb),
     'spans_state_changed': flapped,
     'spans_in_alarm': sum(1 for y in sb if y.get('alarms')),
@@ -653,8 +663,8 @@ if out['no_free_channel']:
     limits.append('B-channels (all busy on every span tried: cause 34)')
 if out['sip_udp_drops']:
     limits.append("SIP socket receive buffer (datagrams dropped)")
-if out['tap_drops']:
-    limits.append("the TAP port's queue to the data plane (packets dropped before the worker read them)")
+if out['port_drops']:
+    limits.append("the gateway port's receive queue (packets dropped before the worker read them)")
 out['signs'] = limits
 for k in list(out):
     if isinstance(out[k], float) and out[k].is_integer():
@@ -870,7 +880,8 @@ res = {
     'rtp_pps_sent': pps('rtp_packets_out'), 'rtp_pps_received': pps('rtp_packets_in'),
     'rtp_pps_expected_each_way': calls * 50,
     'ticks_late_pct': round(100 * window['ticks_late'] / window['ticks'], 2) if window['ticks'] else None,
-    'ticks_skipped': window['ticks_skipped'], 'tap_drops': window['tap_drops'], 'pw_lost': window['pw_lost'],
+    'ticks_skipped': window['ticks_skipped'], 'port_drops': window['port_drops'],
+    'sipp_rtp_socket_drops': window['sipp_rtp_socket_drops'], 'pw_lost': window['pw_lost'],
     'calls_echo_clean': sum(1 for x in sinad if x >= 30), 'calls_measured': len(sinad),
     'echo_sinad_median_db': round(statistics.median(sinad), 1) if sinad else None,
     'cpu_pct': {'control': pct(window['control_cpu_ms']), 'dataplane': pct(window['dataplane_cpu_ms']),
@@ -908,12 +919,13 @@ else
 fi
 
 python3 - "$dir" "$best" "$ceiling" "$hold_ms" "$pw_fpp" "$pw_jitter_packets" "$pw_one_way_ms" "$cdr" \
-    "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$dchannel_cps" <<'PY'
+    "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$dchannel_cps" "$port_kind" <<'PY'
 import json, sys
 d, best, ceiling, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 fpp, jit, one_way, cdr = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
 load = [sys.argv[9], sys.argv[10]]
 dcps = int(sys.argv[11])
+port_kind = sys.argv[12]
 steps = []
 try:
     steps = [json.loads(l) for l in open(d + '/steps.jsonl')]
@@ -941,7 +953,7 @@ print(json.dumps({
     'pstn_sim_cpu_ms_per_call': round(at['gateway']['pstn_sim_cpu_ms'] / at['calls'], 3) if at else None,
     'sipp_cpu_ms_per_call': round(at['sipp_cpu_ms'] / at['calls'], 3) if at else None,
     'cores_busy_at_max': at.get('cores_busy'), 'cores': __import__('os').cpu_count(),
-    'pw_frames_per_packet': fpp, 'pw_jitter_packets': jit, 'pw_one_way_delay_ms': one_way,
+    'port': port_kind, 'pw_frames_per_packet': fpp, 'pw_jitter_packets': jit, 'pw_one_way_delay_ms': one_way,
     'cdr': cdr, 'dchannel_cps_per_span': dcps,
     'first_failing_step': limit,
     'steps': [[s['rate'], s['spans'], s['pass']] for s in steps],
