@@ -5,7 +5,7 @@
 #   bench/run sip_cps [--hold-ms H] [--step-seconds S] [--start-rate R]
 #                     [--max-rate R] [--max-spans N] [--spans N]
 #                     [--concurrency-seconds S] [--concurrency-rate R]
-#                     [--concurrency-realtime P]
+#                     [--concurrency-realtime P] [--concurrency-sipp N]
 #                     [--pw-fpp F] [--pw-jitter-ms J] [--dchannel-cps N]
 #                     [--cdr fsync|nosync|off] [--port af_packet|tap]
 #                     [--skip-ceiling] [--skip-search] [--skip-concurrency]
@@ -61,6 +61,10 @@
 #    clocks (the gateway's worker, realtime_priority; pstn-sim,
 #    --realtime-priority) run at SCHED_FIFO --concurrency-realtime
 #    (default 10; 0: off), as a span's clock is hardware on a real card.
+#    The calls come from --concurrency-sipp SIPp processes (default 4),
+#    each with its own SIP and media port and a share of the calls and the
+#    rate: one SIPp's echo socket (94,500 packets/s for 1,890 calls) dropped
+#    40 % of them (sipp_rtp_socket_drops in the JSON).
 #
 # Pseudowires: the spans use SAToP with --pw-fpp frames per packet (default
 # 32 = 4 ms, 1024-octet payloads, a quarter of the default 1 ms packets'
@@ -103,6 +107,7 @@ conc_spans=63
 conc_seconds=60
 conc_rate=100
 conc_realtime=10
+conc_sipp=4
 worker_rt=0  # realtime_priority of the gateway's worker in the config write_config writes
 pw_fpp=32
 pw_jitter_ms=16
@@ -131,6 +136,7 @@ while [[ $# -gt 0 ]]; do
     --concurrency-seconds) conc_seconds=$2; shift 2 ;;
     --concurrency-rate) conc_rate=$2; shift 2 ;;
     --concurrency-realtime) conc_realtime=$2; shift 2 ;;
+    --concurrency-sipp) conc_sipp=$2; shift 2 ;;
     --pw-fpp) pw_fpp=$2; shift 2 ;;
     --pw-jitter-ms) pw_jitter_ms=$2; shift 2 ;;
     --dchannel-cps) dchannel_cps=$2; shift 2 ;;
@@ -148,6 +154,7 @@ for v in hold_ms step_seconds start_rate max_rate max_spans conc_spans conc_seco
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "sip_cps: --${v//_/-} wants a whole number" >&2; exit 2; }
 done
 [[ $cdr =~ ^(fsync|nosync|off)$ ]] || usage
+[[ $conc_sipp =~ ^[1-8]$ ]] || { echo "sip_cps: --concurrency-sipp: 1 to 8 SIPp processes" >&2; exit 2; }
 [[ $port_kind =~ ^(af_packet|tap)$ ]] || usage
 ((hold_ms <= 1000)) || { echo "sip_cps: --hold-ms: short calls, 1000 ms at most" >&2; exit 2; }
 ((conc_spans >= 1 && conc_spans <= 200 && max_spans >= 1 && max_spans <= 200)) ||
@@ -256,6 +263,12 @@ poll_until() {
 udp_bound() { [[ -n $(ss -Hlun "sport = :$1") ]]; }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# The concurrency run's SIPp processes (GW_SIPP: their PIDs), together.
+sipp_cpu_ticks() {
+    local p t=0
+    for p in $GW_SIPP; do t=$((t + $(cpu_ticks "$p"))); done
+    echo "$t"
+}
 metrics() { curl -sf "http://$METRICS/metrics"; }
 log() { echo "sip_cps: $*" >&2; }
 
@@ -417,7 +430,7 @@ transport = "udp"
 # SIPp plays the PBX: no limits (0), no OPTIONS into its scenario.
 [[sip.trunk]]
 name = "pbx"
-peers = ["127.0.0.1:5070"]
+peers = [$(for ((i = 0; i < conc_sipp; i++)); do printf '%s"127.0.0.1:%d"' "$([[ $i -gt 0 ]] && echo ', ')" $((5070 + i)); done)]
 max_calls = 0
 calls_per_second = 0
 options_interval_s = 0
@@ -558,7 +571,7 @@ gw_snapshot() {
     # machine: every CPU's busy ticks (/proc/stat: all but idle and iowait).
     printf '{"control": %s, "dataplane": %s, "pstn_sim": %s, "sipp": %s, "machine": %s, "t": %s}\n' \
         "$(cpu_ticks "$GW_CP")" "$(cpu_ticks "$GW_DP")" "$(cpu_ticks "$GW_SIM")" \
-        "$([[ -n $GW_SIPP ]] && cpu_ticks "$GW_SIPP" || echo 0)" \
+        "$(sipp_cpu_ticks)" \
         "$(awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)" "$(date +%s.%N)" >"$1.cpu"
     # /proc/net/udp: local address 0100007F:13C4 = 127.0.0.1:5060; the last
     # column counts datagrams dropped on that socket (receive buffer full).
@@ -575,8 +588,10 @@ gw_snapshot() {
         awk '/^trunkgw_net_nic_rx_(missed|nombuf)_total/ {n += $NF} END {print n + 0}' "$1.metrics" \
             >"$1.portdrops" 2>/dev/null || echo 0 >"$1.portdrops"
     fi
-    # SIPp's media socket (port 40000, where it echoes every call's RTP).
-    awk '$2 ~ /:9C40$/ {n += $NF} END {print n + 0}' /proc/net/udp >"$1.sippdrops"
+    # SIPp's media sockets (ports 40000, 40010, ...: where it echoes the calls' RTP).
+    local i ports=
+    for ((i = 0; i < conc_sipp; i++)); do ports+="${ports:+|}$(printf '%04X' $((40000 + 10 * i)))"; done
+    awk -v re=":($ports)\$" '$2 ~ re {n += $NF} END {print n + 0}' /proc/net/udp >"$1.sippdrops"
 }
 
 # gw_delta BEFORE AFTER: what happened between two snapshots, as JSON.
@@ -796,14 +811,29 @@ concurrency_run() {
     mkdir -p "$d"
     gw_snapshot "$GW_DIR/start"
     local tmo=$((hold / 1000 + ramp_ms * 2 / 1000 + 60))
-    (cd "$d" && exec timeout $((tmo + 30)) sipp 127.0.0.1:5060 -sf "$SIPP_DIR/cps_uac.xml" -inf "$dir/numbers.csv" \
-        -i 127.0.0.1 -p 5070 -mi "$SIM_IP" -mp 40000 -r "$conc_rate" -m "$calls" -l "$calls" -timeout "$tmo" \
-        -buff_size 4194304 -d "$hold" -recv_timeout 5000 -timeout_error -nostdin -rtp_echo \
-        -trace_stat -stf stat.csv -fd 1 -trace_rtt -rtt_freq 1 -trace_err -error_file errors.log >uac.out 2>&1) &
-    local uac=$!
-    pids+=("$uac")
-    GW_SIPP=$(poll_until 5 pgrep -P "$uac" -x sipp >/dev/null && pgrep -P "$uac" -x sipp | head -1) || GW_SIPP=
-    log "concurrency: $calls calls at $conc_rate calls/s onto $n spans, held $((hold / 1000)) s, SIPp echoing the RTP, lines' clocks at SCHED_FIFO $conc_realtime (0: off)"
+    # conc_sipp SIPp processes, each with its own SIP port (5070 + i) and
+    # media port (40000 + 10 i), a share of the calls and of the rate.
+    local i uacs=() share rate_share
+    GW_SIPP=
+    for ((i = 0; i < conc_sipp; i++)); do
+        share=$((calls / conc_sipp + (i < calls % conc_sipp ? 1 : 0)))
+        rate_share=$((conc_rate / conc_sipp + (i < conc_rate % conc_sipp ? 1 : 0)))
+        ((rate_share >= 1)) || rate_share=1
+        mkdir -p "$d/uac-$i"
+        (cd "$d/uac-$i" && exec timeout $((tmo + 30)) sipp 127.0.0.1:5060 -sf "$SIPP_DIR/cps_uac.xml" \
+            -inf "$dir/numbers.csv" -i 127.0.0.1 -p $((5070 + i)) -mi "$SIM_IP" -mp $((40000 + 10 * i)) \
+            -r "$rate_share" -m "$share" -l "$share" -timeout "$tmo" -buff_size 4194304 -d "$hold" \
+            -recv_timeout 5000 -timeout_error -nostdin -rtp_echo -trace_stat -stf stat.csv -fd 1 \
+            -trace_rtt -rtt_freq 1 -trace_err -error_file errors.log >uac.out 2>&1) &
+        uacs+=($!)
+        pids+=($!)
+    done
+    local uac sipp_pid
+    for uac in "${uacs[@]}"; do
+        sipp_pid=$(poll_until 5 pgrep -P "$uac" -x sipp >/dev/null && pgrep -P "$uac" -x sipp | head -1) || sipp_pid=
+        GW_SIPP+="${GW_SIPP:+ }$sipp_pid"
+    done
+    log "concurrency: $calls calls at $conc_rate calls/s onto $n spans, held $((hold / 1000)) s, from $conc_sipp SIPp echoing the RTP, lines' clocks at SCHED_FIFO $conc_realtime (0: off)"
     all_answered() {
         [[ $(metrics | awk '$1 == "trunkgw_calls_answered_total" {print $2}') == "$calls" ]]
     }
@@ -818,16 +848,25 @@ concurrency_run() {
     sleep "$conc_seconds"  # the measurement window itself, not a wait for an event
     gw_snapshot "$GW_DIR/window1"
     "$CTL" -c "$GW_DIR/trunkgw.toml" --json show sessions >"$GW_DIR/sessions1.json" || true
-    timeout $((tmo + 40)) tail --pid="$uac" -f /dev/null || true
+    for uac in "${uacs[@]}"; do
+        timeout $((tmo + 40)) tail --pid="$uac" -f /dev/null || true
+        stop_pid "$uac"
+        forget_pid "$uac"
+    done
     GW_SIPP=
-    stop_pid "$uac"
-    forget_pid "$uac"
     local offered
     offered=$(metrics | awk '$1 == "trunkgw_calls_offered_total" {print $2}')
     wait_count "$GW_DIR/control.log" " ended, cause " "${offered%.*}" 60 || true
     gw_snapshot "$GW_DIR/end"
     local r whole window
-    r=$(sipp_result "$d/stat.csv" "$(ls "$d"/*_rtt.csv 2>/dev/null | head -1)")
+    # The SIPp processes' results summed (successful, failed; -1 when one
+    # has none). No setup latencies here: the call-rate search measures them.
+    local parts=()
+    for ((i = 0; i < conc_sipp; i++)); do
+        parts+=("$(sipp_result "$d/uac-$i/stat.csv" /dev/null)")
+    done
+    r=$(printf '%s\n' "${parts[@]}" | awk '{if ($1 < 0) bad = 1; ok += $1; f += $2}
+        END {print (bad ? -1 : ok), f, -1, -1, 0}')
     whole=$(gw_delta "$GW_DIR/start" "$GW_DIR/end")
     window=$(gw_delta "$GW_DIR/window0" "$GW_DIR/window1")
     # pstn-sim writes each call's record (with its audio measures) when the

@@ -89,11 +89,10 @@ void deliver_local(WorkerContext& w, PortIo* p, const net::Verdict& v, const uin
     if (w.sessions->receive(v, frame, now_ns)) {
         return;
     }
-    for (auto& s : w.span_lines) {
-        if (s->has_line() && s->port() == p && s->local_udp_port() == v.dst_port) {
-            s->receive(frame + v.payload_offset, v.payload_len);
-            return;
-        }
+    auto it = w.span_by_udp_port.find(v.dst_port);
+    if (it != w.span_by_udp_port.end() && it->second->has_line() && it->second->port() == p) {
+        it->second->receive(frame + v.payload_offset, v.payload_len);
+        return;
     }
     ++at(w.counters, WorkerCounter::udp_no_listener);
 }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <memory>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "dataplane/api/abi.h"
@@ -34,6 +35,9 @@ struct alignas(64) WorkerContext {
     std::vector<std::unique_ptr<PortIo>> ports;     // this worker's queue of each port it polls
     std::vector<std::unique_ptr<WorkerSpan>> span_lines;  // parallel to spans
     std::vector<uint32_t> spans;  // span indexes in the segment
+    // Pseudowire spans by local UDP port (unique across workers:
+    // UdpDispatch::bind refuses a port twice), for the receive path.
+    std::unordered_map<uint16_t, WorkerSpan*> span_by_udp_port;
     std::unique_ptr<WorkerSessions> sessions;
     UdpDispatch* dispatch = nullptr;  // shared by all workers
     api::WorkerCounterValues counters{};

@@ -1,12 +1,14 @@
 #!/bin/bash
-# A span whose line is a SAToP pseudowire through a real DPDK port (net_tap)
-# to a far end on the kernel's UDP stack (pw-peer): ARP both ways, ICMP echo,
+# A span whose line is a SAToP pseudowire through a real DPDK port (net_tap,
+# or net_af_packet on a veth pair) to a far end on the kernel's UDP stack
+# (pw-peer): ARP both ways, ICMP echo,
 # the E1 framed with CRC-4 in both directions, the span up in trunkctl and
 # Prometheus, Q.921 frames from the far end delivered into the D-channel
 # ring towards control.
-# usage: pseudowire_span_test.sh SOURCE_DIR BUILD_DIR
+# usage: pseudowire_span_test.sh SOURCE_DIR BUILD_DIR [tap|af_packet]
 SOURCE_DIR=$1
 BUILD_DIR=$2
+PORT_KIND=${3:-tap}
 . "$SOURCE_DIR/tests/integration/lib.sh"
 enter_netns "$@"
 
@@ -16,7 +18,21 @@ CTL=$BUILD_DIR/control/cli/trunkctl
 PEER=$BUILD_DIR/bench/pw-peer
 CFG=$TEST_DIR/trunkgw.toml
 INSTANCE=it-pw-$$
-TAP=tgwpw$$
+PORT_IF=tgwpw$$
+if [ "$PORT_KIND" = af_packet ]; then
+    # A veth pair: DPDK's packet socket on one end, the far end's kernel
+    # stack on the other. That end computes its UDP checksums itself: a
+    # packet socket would get them unfinished (CHECKSUM_PARTIAL).
+    PEER_IF=tgwpp$$
+    ip link add "$PORT_IF" type veth peer name "$PEER_IF"
+    ip link set dev "$PEER_IF" address 02:00:00:00:77:02
+    ethtool -K "$PEER_IF" tx off >/dev/null
+    ip addr add 10.77.0.2/24 dev "$PEER_IF"
+    ip link set "$PORT_IF" up && ip link set "$PEER_IF" up
+    VDEV="net_af_packet0,iface=$PORT_IF,qpairs=1"
+else
+    VDEV="net_tap0,iface=$PORT_IF"
+fi
 cat >"$CFG" <<TOML
 [instance]
 name = "$INSTANCE"
@@ -34,7 +50,7 @@ lcore = 1
 [[port]]
 id = 1
 name = "pw0"
-vdev = "net_tap0,iface=$TAP"
+vdev = "$VDEV"
 addresses = ["10.77.0.1/24"]
 
 [[span]]
@@ -61,11 +77,16 @@ start dataplane "$DP" -c "$CFG"
 start control "$CP" -c "$CFG"
 check "the data plane is ready" wait_log "$TEST_DIR/dataplane.log" "trunkgw-dataplane .* ready" 30
 check "control attaches" wait_log "$TEST_DIR/control.log" "answered its first ping" 30
-# The kernel side of the tap is the far end's host. DPDK's tap PMD gives
-# the kernel interface the port's own MAC: give it its own, or every frame
-# would look like our own frame looped back (and is dropped as such).
-ip link set dev "$TAP" address 02:00:00:00:77:02
-ip addr add 10.77.0.2/24 dev "$TAP" && ip link set "$TAP" up
+if [ "$PORT_KIND" = tap ]; then
+    # The kernel side of the tap is the far end's host. DPDK's tap PMD gives
+    # the kernel interface the port's own MAC: give it its own, or every frame
+    # would look like our own frame looped back (and is dropped as such).
+    ip link set dev "$PORT_IF" address 02:00:00:00:77:02
+    ip addr add 10.77.0.2/24 dev "$PORT_IF" && ip link set "$PORT_IF" up
+fi
+# The kernel may have learned our MAC from our own ARP request already (a
+# veth is up before the data plane starts): forget it, so that it asks.
+ip neigh flush dev "${PEER_IF:-$PORT_IF}"
 check "ICMP echo to our address is answered (ARP resolved by our responder)" \
     ping -c 3 -i 0.2 -W 2 10.77.0.1
 
@@ -90,7 +111,7 @@ check "metrics: the packet layer answered 3 echoes and at least one ARP request"
     bash -c "grep -qx 'trunkgw_net_icmp_replies_sent_total{worker=\"1\"} 3' $TEST_DIR/metrics.txt &&
              grep -qE '^trunkgw_net_arp_replies_sent_total\{worker=\"1\"\} [1-9]' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_net_drops_total{worker=\"1\",reason=\"looped_back\"} 0' $TEST_DIR/metrics.txt"
-# The port's own statistics (rte_eth_stats from the TAP PMD): nothing lost
+# The port's own statistics (rte_eth_stats from its PMD): nothing lost
 # before the worker, and the series are there for a NIC that does lose.
 check "metrics: the port's own drop counters, zero" \
     bash -c "grep -qx 'trunkgw_net_nic_rx_missed_total{worker=\"1\"} 0' $TEST_DIR/metrics.txt &&
