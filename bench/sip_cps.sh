@@ -791,8 +791,9 @@ concurrency_run() {
     local ramp_ms=$((calls * 1000 / conc_rate))
     # Held long enough that the first call is still up when the window,
     # which starts once the last call is answered, ends: the ramp with 25 %
-    # slack and 8 s for the snapshots.
-    local hold=$((conc_seconds * 1000 + ramp_ms * 5 / 4 + 8000))
+    # slack and 20 s for the snapshots (under this load, show sessions for
+    # 1,890 sessions and the metrics took ~12 s: calls ended in the window).
+    local hold=$((conc_seconds * 1000 + ramp_ms * 5 / 4 + 20000))
     # The lines' clocks at real-time priority (--concurrency-realtime, 0:
     # off): the gateway's worker and pstn-sim. Sharing two cores with
     # SIPp's echo, they were late often enough that the TAP's queue
