@@ -191,8 +191,9 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 TAP=tgwcps$$
 GW_IP=10.84.0.1
 SIM_IP=10.84.0.2
-# The kernel's end of the gateway's port: the TAP itself, or the veth's
-# peer (both ends made here, in our namespace, for the whole run).
+# The gateway's port: a veth pair made here, in our namespace, for the
+# whole run (its kernel end carries pstn-sim and SIPp's RTP), or the TAP
+# the data plane makes at each start (set up in gw_start).
 if [[ $port_kind == af_packet ]]; then
     KERNEL_IF=tgwsim$$
     ip link add "$TAP" type veth peer name "$KERNEL_IF"
@@ -203,7 +204,6 @@ if [[ $port_kind == af_packet ]]; then
     ip link set "$KERNEL_IF" up
     PORT_VDEV="net_af_packet0,iface=$TAP,qpairs=1,blocksz=4096,framesz=2048,framecnt=4096,qdisc_bypass=1"
 else
-    KERNEL_IF=$TAP
     PORT_VDEV="net_tap0,iface=$TAP"
 fi
 METRICS=127.0.0.1:9464

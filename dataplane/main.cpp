@@ -163,11 +163,11 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
                 w->span_lines.push_back(std::make_unique<dataplane::WorkerSpan>(s, sc, port, segment));
                 w->sessions->add_span(s, w->span_lines.back().get());
                 if (sc.has_pseudowire) {
+                    if (dispatch.bind(sc.pseudowire.local_udp_port, i) != 0) {
+                        throw std::runtime_error(fmt::format("span {}: local UDP port {} is used twice", sc.name,
+                                                             sc.pseudowire.local_udp_port));
+                    }
                     w->span_by_udp_port[sc.pseudowire.local_udp_port] = w->span_lines.back().get();
-                }
-                if (sc.has_pseudowire && dispatch.bind(sc.pseudowire.local_udp_port, i) != 0) {
-                    throw std::runtime_error(fmt::format("span {}: local UDP port {} is used twice", sc.name,
-                                                         sc.pseudowire.local_udp_port));
                 }
             }
             w->stop = &g_stop;
