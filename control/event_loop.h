@@ -12,7 +12,9 @@
 //    re-armed to it, and its expiry runs pri_schedule_run;
 //  - a prepoll hook runs just before every wait: it drains the data plane's
 //    event rings and re-arms their wakeup flags, so no event is lost between
-//    the last read and the sleep.
+//    the last read and the sleep; it also runs Sofia's queued messages (nua
+//    requests and events) to the end of their chain, so that the loop polls
+//    once per wake-up rather than once per message (event_loop.cpp).
 // The only other threads are prometheus-cpp's HTTP threads, which read the
 // shared segment lock-free and control state through a snapshot lock.
 #pragma once

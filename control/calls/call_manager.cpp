@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "control/calls/call_routing.h"
@@ -703,17 +702,25 @@ bool CallManager::drop(uint64_t id)
 
 void CallManager::end(Call& c, int cause, const char* by)
 {
+    c.st.cause = cause;
+    c.st.cleared_by = by;
+    c.st.end_unix_ms = unix_ms();
+    c.st.state = "ended";
+    PendingCdr pending;
+    if (_cdr != nullptr) {
+        pending.record = cdr_record(c);
+    }
     // Media figures for the CDR: what the workers published last (within
     // a second); the final ones follow the deletion (flush_cdrs).
-    PendingCdr pending;
     if (_sessions != nullptr) {
-        for (auto [slot, leg] : {std::pair{c.st.media_in, "in"}, std::pair{c.st.media_out, "out"}}) {
+        for (auto [slot, media] : {std::pair{c.st.media_in, &CdrRecord::media_in},
+                                   std::pair{c.st.media_out, &CdrRecord::media_out}}) {
             if (slot == 0) {
                 continue;
             }
             if (auto m = _sessions->media_stats(slot - 1)) {
-                c.media_stats[leg] = media_json(*m, false);
-                pending.legs.push_back({leg, slot - 1, m->generation, false});
+                pending.record.*media = CdrMedia{*m, false};
+                pending.legs.push_back({media, slot - 1, m->generation, false});
             }
         }
     }
@@ -721,10 +728,6 @@ void CallManager::end(Call& c, int cause, const char* by)
         _toll.ended(c.st.in.span);
     }
     release_media(c);
-    c.st.cause = cause;
-    c.st.cleared_by = by;
-    c.st.end_unix_ms = unix_ms();
-    c.st.state = "ended";
     if (c.in.up()) {
         _by_leg.erase({c.in.owner(), c.in.call});
     }
@@ -734,9 +737,8 @@ void CallManager::end(Call& c, int cause, const char* by)
     spdlog::info("call {}: {} -> {} ({}) ended, cause {}, cleared by {}", c.st.id, c.st.calling, c.st.called,
                  c.st.route.empty() ? "no route" : c.st.route, cause, by);
     if (_cdr != nullptr) {
-        pending.record = cdr_json(c);
         if (pending.legs.empty() || !_defer) {
-            _cdr->write(pending.record.dump());
+            _cdr->write(cdr_line(pending.record));
         } else {
             pending.deadline_ms = unix_ms() + cdr_final_wait_ms;
             _pending_cdrs.push_back(std::move(pending));
@@ -746,19 +748,11 @@ void CallManager::end(Call& c, int cause, const char* by)
     ++_c.ended;
     ++_c.ended_by_cause[static_cast<std::size_t>(cause >= 0 && cause < 128 ? cause : 127)];
     --_c.active;
-    _history.push_back(c.st);
+    _history.push_back(std::move(c.st));
     if (_history.size() > history_size) {
         _history.pop_front();
     }
-    _calls.erase(c.st.id);
-}
-
-nlohmann::json CallManager::media_json(const SessionManager::MediaStats& m, bool final)
-{
-    return {{"rtp_packets_out", m.packets_out}, {"rtp_packets_in", m.packets_in},
-            {"lost_packets", m.lost_packets},   {"expected_packets", m.expected_packets},
-            {"concealed_ms", m.concealed_ms},   {"jitter_us", m.jitter_us},
-            {"rtt_us", m.rtt_us},               {"final", final}};
+    _calls.erase(_history.back().id);
 }
 
 // The worker publishes a session's final figures when it deletes it, a
@@ -790,7 +784,7 @@ void CallManager::flush_cdrs(bool force)
                 continue;
             }
             if (auto m = _sessions->media_stats(leg.slot, leg.generation)) {
-                p.record["media"][leg.name] = media_json(*m, true);
+                p.record.*leg.media = CdrMedia{*m, true};
                 leg.resolved = true;
             } else {
                 all = false;
@@ -799,7 +793,7 @@ void CallManager::flush_cdrs(bool force)
         if (!all && !force && now < p.deadline_ms) {
             break;
         }
-        _cdr->write(p.record.dump());
+        _cdr->write(cdr_line(p.record));
         _pending_cdrs.pop_front();
     }
     if (!_pending_cdrs.empty()) {
@@ -807,49 +801,32 @@ void CallManager::flush_cdrs(bool force)
     }
 }
 
-nlohmann::json CallManager::cdr_json(const Call& c)
+CdrRecord CallManager::cdr_record(const Call& c) const
 {
     const CallStatus& s = c.st;
-    nlohmann::json j = {
-        {"call_id", s.id},
-        {"instance", _cfg.instance.name},
-        {"in", s.in.sip ? nlohmann::json{{"sip_trunk", s.in.span}} : nlohmann::json{{"span", s.in.span}, {"channel", s.in.channel}}},
-        {"calling", {{"digits", c.info.calling.digits},
-                     {"ton", c.info.calling.ton},
-                     {"npi", c.info.calling.npi},
-                     {"presentation", c.info.calling.presentation},
-                     {"screening", c.info.calling.screening}}},
-        {"called", {{"digits", s.called}, {"ton", c.info.called.ton}, {"npi", c.info.called.npi}}},
-        {"called_out", s.called_out},
-        {"route", s.route},
-        {"setup_unix_ms", s.setup_unix_ms},
-        {"end_unix_ms", s.end_unix_ms},
-        {"cause", s.cause},
-        {"cleared_by", s.cleared_by},
-        {"destinations_tried", c.tried},
-        // Q.850 causes of both legs: what the caller got, and what the
-        // called side gave (0: it did not clear; we or the caller did).
-        {"cause_in", s.cause},
-        {"cause_out", c.cause_out},
-    };
-    if (!c.toll.cls.empty()) {
-        j["toll_class"] = c.toll.cls;
-    }
-    if (!c.media_stats.empty()) {
-        j["media"] = c.media_stats;
-    }
+    CdrRecord r;
+    r.call_id = s.id;
+    r.instance = _cfg.instance.name;
+    r.in = {s.in.span, s.in.channel, s.in.sip};
     if (!s.out.span.empty()) {
-        j["out"] = s.out.sip ? nlohmann::json{{"sip_trunk", s.out.span}}
-                             : nlohmann::json{{"span", s.out.span}, {"channel", s.out.channel}};
+        r.out = CdrLeg{s.out.span, s.out.channel, s.out.sip};
     }
-    if (!c.info.redirecting.digits.empty()) {
-        j["redirecting"] = {{"digits", c.info.redirecting.digits}, {"reason", c.info.redirecting_reason}};
-    }
-    if (s.answer_unix_ms != 0) {
-        j["answer_unix_ms"] = s.answer_unix_ms;
-        j["connected_ms"] = s.end_unix_ms - s.answer_unix_ms;
-    }
-    return j;
+    r.calling = c.info.calling;
+    r.called = c.info.called;
+    r.called.digits = s.called;
+    r.called_out = s.called_out;
+    r.redirecting = c.info.redirecting;
+    r.redirecting_reason = c.info.redirecting_reason;
+    r.route = s.route;
+    r.toll_class = c.toll.cls;
+    r.setup_unix_ms = s.setup_unix_ms;
+    r.answer_unix_ms = s.answer_unix_ms;
+    r.end_unix_ms = s.end_unix_ms;
+    r.cause_in = s.cause;
+    r.cause_out = c.cause_out;
+    r.cleared_by = s.cleared_by;
+    r.destinations_tried = c.tried;
+    return r;
 }
 
 std::vector<CallStatus> CallManager::calls() const

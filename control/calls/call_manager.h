@@ -35,9 +35,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include "control/calls/call_routing.h"
+#include "control/calls/cdr_record.h"
 #include "control/calls/cdr_writer.h"
 #include "control/calls/toll_fraud.h"
 #include "control/config/config.h"
@@ -175,7 +175,6 @@ private:
         DestinationHunt hunt;  // where it is in its route's destinations
         TollVerdict toll;             // the destination's toll-fraud class and verdict
         int cause_out = 0;            // the cause the outgoing side gave (0: none / not cleared there)
-        nlohmann::json media_stats = nlohmann::json::object();  // per media leg, read at the end (CDR)
         std::vector<std::string> tried;  // destinations tried, in order, with the cause each gave
         bool caller_alerted = false;  // ALERTING went to the caller (once only: Q.931 state 7)
         int media_out_channel = 0;    // the outgoing channel the media joined
@@ -207,13 +206,12 @@ private:
     void count_move(const Call& c);
     void try_next_destination(Call& c, int last_cause);
     void end(Call& c, int cause, const char* by);
-    nlohmann::json cdr_json(const Call& c);
-    static nlohmann::json media_json(const SessionManager::MediaStats& m, bool final);
+    CdrRecord cdr_record(const Call& c) const;
     // A CDR waiting for its sessions' final media figures (flush_cdrs).
     struct PendingCdr {
-        nlohmann::json record;
+        CdrRecord record;
         struct Leg {
-            const char* name;
+            std::optional<CdrMedia> CdrRecord::*media;  // media_in or media_out
             uint32_t slot;
             uint64_t generation;
             bool resolved;

@@ -465,35 +465,53 @@ bool PriLink::is_bearer(int ch) const
     return slot_of(ch) >= 0;
 }
 
-bool PriLink::channel_free(int ch) const
+bool PriLink::channel_usable(int ch, int slot) const
 {
-    const int slot = slot_of(ch);
     return _up && slot >= 0 && _blocked_here[static_cast<std::size_t>(slot)] == 0 &&
            _blocked_there[static_cast<std::size_t>(slot)] == 0 && ch != _restart_pending &&
-           std::find(_restart_extra.begin(), _restart_extra.end(), ch) == _restart_extra.end() &&
+           std::find(_restart_extra.begin(), _restart_extra.end(), ch) == _restart_extra.end();
+}
+
+bool PriLink::channel_free(int ch) const
+{
+    return channel_usable(ch, slot_of(ch)) &&
            std::none_of(_calls.begin(), _calls.end(), [ch](const Call& c) { return c.channel == ch; });
 }
 
 int PriLink::hunt(int interface_id) const
 {
-    std::vector<int> chans;
-    for (int ch : _restart_channels) {
-        if (interface_id < 0 || !_cfg.nfas || ch >> 8 == interface_id) {
-            chans.push_back(ch);
+    const std::size_t n = _restart_channels.size();
+    if (!_up || n == 0) {
+        return 0;
+    }
+    // The calls' channels marked once (asking channel_free of each channel
+    // scanned every call per channel: with every span of a group near full,
+    // ~5 % of the control at 1,500 calls/s).
+    _hunt_busy.assign(n, 0);
+    for (const Call& c : _calls) {
+        if (int slot = slot_of(c.channel); slot >= 0) {
+            _hunt_busy[static_cast<std::size_t>(slot)] = 1;
         }
     }
-    const std::size_t n = chans.size();
+    // NFAS: only the named interface's channels (slots keep interface order).
+    auto eligible = [&](std::size_t slot) {
+        const int ch = _restart_channels[slot];
+        return interface_id < 0 || !_cfg.nfas || ch >> 8 == interface_id;
+    };
     std::size_t start = 0;
     if (_cfg.hunting == ChannelHunting::round_robin) {
-        // The one after the channel hunted last.
-        auto it = std::find(chans.begin(), chans.end(), _hunt_last);
-        start = it == chans.end() ? 0 : static_cast<std::size_t>(it - chans.begin()) + 1;
+        // The one after the channel hunted last (when it is one of these).
+        const int last = slot_of(_hunt_last);
+        if (last >= 0 && eligible(static_cast<std::size_t>(last))) {
+            start = static_cast<std::size_t>(last) + 1;
+        }
     }
     for (std::size_t k = 0; k < n; ++k) {
-        std::size_t i = _cfg.hunting == ChannelHunting::descending ? n - 1 - k : (start + k) % n;
-        if (channel_free(chans[i])) {
-            _hunt_last = chans[i];
-            return chans[i];
+        const std::size_t slot = _cfg.hunting == ChannelHunting::descending ? n - 1 - k : (start + k) % n;
+        const int ch = _restart_channels[slot];
+        if (eligible(slot) && _hunt_busy[slot] == 0 && channel_usable(ch, static_cast<int>(slot))) {
+            _hunt_last = ch;
+            return ch;
         }
     }
     return 0;

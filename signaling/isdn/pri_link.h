@@ -343,6 +343,9 @@ private:
     int64_t ms_to_call_timer(int64_t now_ms) const;
     int hunt(int interface_id = -1) const;
     bool channel_free(int ch) const;
+    // Free of blocking and restarts (not of calls): channel_free without
+    // the calls, for hunt's one pass over them.
+    bool channel_usable(int ch, int slot) const;
     bool is_bearer(int ch) const;
     void start_restarts();
     void restart_next();
@@ -369,6 +372,7 @@ private:
     uint32_t _next_call_id = 1;
     bool _probing_call = false;
     mutable int _hunt_last = 0;  // round robin: the channel hunted last
+    mutable std::vector<uint8_t> _hunt_busy;  // hunt's scratch: a call on the slot
     PriLinkCounters _c;
 };
 
