@@ -6,6 +6,7 @@
 #                     [--max-rate R] [--max-spans N] [--spans N]
 #                     [--concurrency-seconds S] [--concurrency-rate R]
 #                     [--concurrency-realtime P] [--concurrency-sipp N]
+#                     [--search-realtime P] [--heap-reserve-mb M]
 #                     [--pw-fpp F] [--pw-jitter-ms J] [--dchannel-cps N]
 #                     [--cdr fsync|nosync|off] [--port af_packet|tap]
 #                     [--skip-ceiling] [--skip-search] [--skip-concurrency]
@@ -107,6 +108,8 @@ conc_spans=63
 conc_seconds=60
 conc_rate=100
 conc_realtime=10
+search_realtime=0
+heap_reserve_mb=256
 conc_sipp=4
 worker_rt=0  # realtime_priority of the gateway's worker in the config write_config writes
 pw_fpp=32
@@ -120,7 +123,7 @@ skip_ceiling=0
 skip_search=0
 skip_concurrency=0
 usage() {  # usage [STATUS]
-    sed -n '5,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '5,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     echo "(the header of bench/sip_cps.sh says what each does)" >&2
     exit "${1:-2}"
 }
@@ -136,6 +139,8 @@ while [[ $# -gt 0 ]]; do
     --concurrency-seconds) conc_seconds=$2; shift 2 ;;
     --concurrency-rate) conc_rate=$2; shift 2 ;;
     --concurrency-realtime) conc_realtime=$2; shift 2 ;;
+    --search-realtime) search_realtime=$2; shift 2 ;;
+    --heap-reserve-mb) heap_reserve_mb=$2; shift 2 ;;
     --concurrency-sipp) conc_sipp=$2; shift 2 ;;
     --pw-fpp) pw_fpp=$2; shift 2 ;;
     --pw-jitter-ms) pw_jitter_ms=$2; shift 2 ;;
@@ -150,7 +155,7 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 for v in hold_ms step_seconds start_rate max_rate max_spans conc_spans conc_seconds conc_rate pw_fpp pw_jitter_ms \
-    dchannel_cps; do
+    dchannel_cps conc_realtime search_realtime heap_reserve_mb; do
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "sip_cps: --${v//_/-} wants a whole number" >&2; exit 2; }
 done
 [[ $cdr =~ ^(fsync|nosync|off)$ ]] || usage
@@ -442,6 +447,10 @@ rtp_port_max = 32767
 [control]
 socket = "$dir/control.sock"
 metrics_listen = "$METRICS"
+# A step's calls (rate x step seconds) are all kept by Sofia for 32 s
+# after they end: 2,000 calls/s for 5 s is ~150 MB of heap, faulted in
+# before the first call rather than while the step runs.
+heap_reserve_mb = $heap_reserve_mb
 
 # info: the bench waits on the control's log lines (restarts done,
 # calls ended).
@@ -697,7 +706,11 @@ gw_attempt() {  # gw_attempt RATE -> 0 pass / 1 fail; its figures appended to $d
     spans=$(spans_for "$rate")
     # pstn-sim plays and measures no audio here (the gateway's RTP flows
     # all the same: it packetizes the idle code); the concurrency run does.
-    if ! gw_start "$spans" --no-audio; then
+    # The lines' clocks at --search-realtime (0: off), as in the concurrency run.
+    local rt_args=()
+    worker_rt=$search_realtime
+    [[ $search_realtime -gt 0 ]] && rt_args=(--realtime-priority "$search_realtime")
+    if ! gw_start "$spans" --no-audio "${rt_args[@]}"; then
         gw_stop
         printf '{"rate": %d, "spans": %d, "pass": false, "why": "the gateway or pstn-sim did not come up"}\n' \
             "$rate" "$spans" >>"$dir/steps.jsonl"

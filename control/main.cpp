@@ -1,7 +1,6 @@
 // trunkgw-control: the signaling and management process. One event loop
 // (event_loop.h), attached to the data plane through the shared segment,
 // serving the management API and the Prometheus endpoint.
-#include <malloc.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "control/config/program_start.h"
 #include "control/dataplane_link.h"
 #include "control/event_loop.h"
+#include "control/heap_reserve.h"
 #include "control/isdn_spans.h"
 #include "control/metrics_exporter.h"
 #include "control/mgmt_call_commands.h"
@@ -217,13 +217,12 @@ int main(int argc, char** argv)
         return start.exit_code;
     }
     signal(SIGPIPE, SIG_IGN);
-    // Every SIP message and call allocates and frees (Sofia's homes, our
-    // call records): with glibc's defaults the top of the heap was given
-    // back to the kernel and faulted in again over and over (page faults
-    // were 5 % of the control's CPU at 1,500 calls/s). Keep what the busy
-    // hour needed, and grow in steps of 16 MB.
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
-    mallopt(M_TOP_PAD, 16 << 20);
-    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    const std::size_t reserved = trunkgw::control::configure_heap(start.config->control.heap_reserve_mb);
+    if (reserved < std::size_t{start.config->control.heap_reserve_mb} << 20) {
+        spdlog::warn("heap: {} of the {} MB of control.heap_reserve_mb faulted in (malloc refused the rest)",
+                     reserved >> 20, start.config->control.heap_reserve_mb);
+    } else if (reserved != 0) {
+        spdlog::info("heap: {} MB faulted in and kept for calls (control.heap_reserve_mb)", reserved >> 20);
+    }
     return run(*start.config);
 }

@@ -287,6 +287,8 @@ struct Control {
     std::string metrics_host;
     uint16_t metrics_port;
     uint32_t attach_retry_ms;
+    // Heap faulted in at start-up and kept (control/heap_reserve.h); 0: none.
+    uint32_t heap_reserve_mb = 0;
 };
 
 struct Log {

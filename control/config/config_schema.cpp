@@ -1154,6 +1154,9 @@ void read_control(TableReader& root, Config& c, const std::string& file, std::ve
     if (auto v = r.integer("attach_retry_ms", 10, 60000, 250)) {
         c.control.attach_retry_ms = static_cast<uint32_t>(*v);
     }
+    if (auto v = r.integer("heap_reserve_mb", 0, 1024, 0)) {
+        c.control.heap_reserve_mb = static_cast<uint32_t>(*v);
+    }
     r.finish();
 }
 
