@@ -144,15 +144,36 @@ want = b''.join(packets)
 got = open(sys.argv[2], 'rb').read()
 assert len(packets) == 236, len(packets)
 # From the first packet with sound (the recording starts in silence, which
-# would match anywhere).
+# would match anywhere), its first distinctive millisecond.
 first = next(i for i, p in enumerate(packets) if len(set(p)) > 4) * 240
+first = next(k for k in range(first, len(want) - 7, 8) if len(set(want[k:k + 8])) >= 5)
 blocks = [want[k:k + 8] for k in range(first, len(want) - 7, 8)]
+
+
+def nearest(b, lo, hi, pos):
+    """The occurrence of b in got[lo:hi] closest to pos, or -1."""
+    best, s = -1, max(0, lo)
+    while (at := got.find(b, s, hi)) >= 0:
+        if best < 0 or abs(at - pos) < abs(best - pos):
+            best = at
+        s = at + 1
+    return best
+
+
 pos = 0
 found = 0
 for n, b in enumerate(blocks):
-    # The first block may be anywhere; later ones follow the previous one
-    # (a skipped or slipped millisecond moves them by a few blocks).
-    at = got.find(b) if n == 0 else got.find(b, max(0, pos - 64), pos + 400)
+    # The first block may be anywhere; later ones follow the previous one.
+    # A distinctive millisecond may be a few blocks off (a skipped or
+    # slipped millisecond); a near-silent one, which recurs everywhere, only
+    # within 2 ms of where the track says (found further away, it pulled the
+    # track off the audio: a CI run found 20 % of it where 99.8 % was there).
+    if n == 0:
+        at = got.find(b)
+    elif len(set(b)) >= 5:
+        at = nearest(b, pos - 64, pos + 400, pos)
+    else:
+        at = nearest(b, pos - 16, pos + 24, pos)
     if at >= 0:
         found += 1
         pos = at + 8
