@@ -67,6 +67,14 @@
 #    rate: one SIPp's echo socket (94,500 packets/s for 1,890 calls) dropped
 #    40 % of them (sipp_rtp_socket_drops in the JSON).
 #
+# --heap-reserve-mb (default 256): the gateway's [control] heap_reserve_mb.
+# Sofia keeps every completed transaction 32 s, ~15 KB a call; without the
+# reserve the heap grew ~30 MB/s during a step and its page faults were
+# ~20 % of the control's event-loop thread, the thread that limits the rate.
+# --search-realtime P (default 0: off): the search's lines' clocks at
+# SCHED_FIFO P, as the concurrency run's (measured at 2,000 calls/s: the
+# spans stayed clean but the control starved and calls failed).
+#
 # Pseudowires: the spans use SAToP with --pw-fpp frames per packet (default
 # 32 = 4 ms, 1024-octet payloads, a quarter of the default 1 ms packets'
 # rate: both ends of every emulated E1 are software on this machine) and
