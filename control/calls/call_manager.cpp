@@ -807,10 +807,8 @@ CdrRecord CallManager::cdr_record(const Call& c) const
     CdrRecord r;
     r.call_id = s.id;
     r.instance = _cfg.instance.name;
-    r.in = {s.in.span, s.in.channel, s.in.sip};
-    if (!s.out.span.empty()) {
-        r.out = CdrLeg{s.out.span, s.out.channel, s.out.sip};
-    }
+    r.in = s.in;
+    r.out = s.out;
     r.calling = c.info.calling;
     r.called = c.info.called;
     r.called.digits = s.called;

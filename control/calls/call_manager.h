@@ -36,6 +36,7 @@
 #include <vector>
 
 
+#include "control/calls/call_leg_status.h"
 #include "control/calls/call_routing.h"
 #include "control/calls/cdr_record.h"
 #include "control/calls/cdr_writer.h"
@@ -47,12 +48,6 @@
 #include "signaling/sip/sip_agent.h"
 
 namespace trunkgw::control {
-
-struct CallLegStatus {
-    std::string span;  // the span, or the SIP trunk
-    int channel = 0;   // 0 for a SIP leg
-    bool sip = false;
-};
 
 // One call as `show calls` shows it.
 struct CallStatus {

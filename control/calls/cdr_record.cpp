@@ -93,7 +93,7 @@ private:
     bool _first = true;
 };
 
-void write_leg(ObjectWriter& parent, std::string_view name, const CdrLeg& leg)
+void write_leg(ObjectWriter& parent, std::string_view name, const CallLegStatus& leg)
 {
     ObjectWriter o = parent.object(name);
     if (leg.sip) {
@@ -167,8 +167,8 @@ std::string cdr_line(const CdrRecord& r)
     o.member("call_id", r.call_id);
     o.member("instance", r.instance);
     write_leg(o, "in", r.in);
-    if (r.out) {
-        write_leg(o, "out", *r.out);
+    if (!r.out.span.empty()) {
+        write_leg(o, "out", r.out);
     }
     {
         ObjectWriter calling = o.object("calling");

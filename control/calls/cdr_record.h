@@ -15,16 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "control/calls/call_leg_status.h"
 #include "control/session_manager.h"
 #include "signaling/isdn/pri_call.h"
 
 namespace trunkgw::control {
-
-struct CdrLeg {
-    std::string span;  // the span, or the SIP trunk when `sip`
-    int channel = 0;
-    bool sip = false;
-};
 
 struct CdrMedia {
     SessionManager::MediaStats stats{};
@@ -34,8 +29,8 @@ struct CdrMedia {
 struct CdrRecord {
     uint64_t call_id = 0;
     std::string instance;
-    CdrLeg in;
-    std::optional<CdrLeg> out;  // none: no destination took the call
+    CallLegStatus in;
+    CallLegStatus out;  // span empty: no destination took the call
     isdn::PartyNumber calling;
     isdn::PartyNumber called;       // as received
     std::string called_out;         // after the route's manipulation

@@ -8,7 +8,7 @@
 #include "control/calls/cdr_record.h"
 
 using trunkgw::control::append_json_string;
-using trunkgw::control::CdrLeg;
+using trunkgw::control::CallLegStatus;
 using trunkgw::control::CdrMedia;
 using trunkgw::control::cdr_line;
 using trunkgw::control::CdrRecord;
@@ -30,8 +30,8 @@ TEST_CASE("cdr: a PRI to SIP call that was answered has every field", "[cdr]")
     CdrRecord r;
     r.call_id = 42;
     r.instance = "gw-a";
-    r.in = CdrLeg{"e1-3", 7, false};
-    r.out = CdrLeg{"carrier", 0, true};
+    r.in = CallLegStatus{"e1-3", 7, false};
+    r.out = CallLegStatus{"carrier", 0, true};
     r.calling.digits = "301234567";
     r.calling.ton = 2;
     r.calling.npi = 1;
@@ -97,7 +97,7 @@ TEST_CASE("cdr: a call no destination took has no out leg, answer or media", "[c
 {
     CdrRecord r;
     r.call_id = 7;
-    r.in = CdrLeg{"pbx", 0, true};
+    r.in = CallLegStatus{"pbx", 0, true};
     r.cause_in = 34;
     r.cleared_by = "callee";
     r.destinations_tried = {"e1-1:34"};
