@@ -22,18 +22,38 @@ uint32_t fold(uint64_t acc)
 
 uint32_t checksum_add(uint32_t sum, const uint8_t* data, std::size_t len)
 {
-    // Bulk: native-order 32-bit halves of 64-bit loads into a 64-bit
-    // accumulator (RFC 1071 2.(B) "Byte Order Independence" and 2.(C)
-    // "Parallel Summation": the sum of byte-swapped words is the byte-swapped
-    // sum, and carries may be deferred). 2^31 iterations cannot overflow.
-    uint64_t acc = 0;
+    // Bulk: native-order 64-bit words added with end-around carry (RFC 1071
+    // 2.(B) "Byte Order Independence": the sum of byte-swapped words is the
+    // byte-swapped sum; 2.(C) "Parallel Summation": words of any multiple of
+    // 16 bits may be summed, the carries added back, since 2^64 = 1 modulo
+    // 2^16 - 1). Two chains, each an add and an add-with-carry per word, so
+    // that a 200-octet RTP packet costs ~25 cycles, not one per octet pair.
+    uint64_t acc0 = 0;
+    uint64_t acc1 = 0;
+    uint64_t carries = 0;
     std::size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
+    for (; i + 16 <= len; i += 16) {
+        uint64_t w0;
+        uint64_t w1;
+        std::memcpy(&w0, data + i, sizeof(w0));
+        std::memcpy(&w1, data + i + 8, sizeof(w1));
+        carries += __builtin_add_overflow(acc0, w0, &acc0) ? 1 : 0;
+        carries += __builtin_add_overflow(acc1, w1, &acc1) ? 1 : 0;
+    }
+    if (i + 8 <= len) {
         uint64_t w;
         std::memcpy(&w, data + i, sizeof(w));
-        acc += (w & 0xffffffffu) + (w >> 32);
+        carries += __builtin_add_overflow(acc0, w, &acc0) ? 1 : 0;
+        i += 8;
     }
-    uint32_t bulk = fold(acc);
+    carries += __builtin_add_overflow(acc0, acc1, &acc0) ? 1 : 0;
+    // The carries go back in (end-around); that add carries at most once,
+    // and then acc0 is below the carry count: adding one cannot carry.
+    uint64_t acc = 0;
+    if (__builtin_add_overflow(acc0, carries, &acc)) {
+        ++acc;
+    }
+    uint32_t bulk = fold((acc & 0xffffffffu) + (acc >> 32));
     if constexpr (std::endian::native == std::endian::little) {
         bulk = ((bulk & 0xff) << 8) | (bulk >> 8);
     }

@@ -86,6 +86,28 @@ TEST_CASE("The bulk path agrees with the 16-bit loop for every length 0..300 and
     CHECK(internet_checksum(ones.data(), ones.size()) == reference_checksum(ones.data(), ones.size()));
 }
 
+TEST_CASE("The bulk path's end-around carries: each place a 64-bit add can overflow", "[net][checksum]")
+{
+    // Words of all ones with small words between them: the two chains
+    // overflow, their sum overflows, and the carries added back overflow
+    // (ff..ff + ff..ff leaves ff..fe and one carry; + 01 gives ff..ff; the
+    // carry back then wraps to zero and must be carried once more).
+    const std::vector<uint8_t> ones(8, 0xff);
+    const std::vector<uint8_t> one = {1, 0, 0, 0, 0, 0, 0, 0};
+    const std::vector<uint8_t> zero(8, 0);
+    for (const auto& pattern : {std::vector{ones, one, ones}, std::vector{ones, ones, ones, one, ones},
+                                std::vector{one, ones, ones}, std::vector{ones, zero, ones, zero, ones}}) {
+        std::vector<uint8_t> buf;
+        for (const auto& w : pattern) {
+            buf.insert(buf.end(), w.begin(), w.end());
+        }
+        for (std::size_t n = buf.size() - 2; n <= buf.size(); ++n) {
+            INFO("length " << n);
+            CHECK(internet_checksum(buf.data(), n) == reference_checksum(buf.data(), n));
+        }
+    }
+}
+
 TEST_CASE("RFC 1624 4 example: eqn. 3 gives 0x0000 where eqn. 2 gave 0xFFFF", "[net][checksum]")
 {
     // Other header octets sum to 0xCD7A; m = 0x5555 -> m' = 0x3285;
