@@ -243,7 +243,7 @@ void PortIo::handle(rte_mbuf** pkts, uint16_t n, uint64_t now_ns, const UdpHandl
             break;
         }
         case net::VerdictKind::udp_for_us:
-            if (on_udp(v, m, data, len)) {
+            if (on_udp.fn(on_udp.user, v, m, data, len)) {
                 continue;
             }
             break;

@@ -115,12 +115,33 @@ bool deliver_udp(WorkerContext& w, PortIo* p, const net::Verdict& v, rte_mbuf* m
     return false;
 }
 
+// A poll's context for the UDP handlers below.
+struct UdpContext {
+    WorkerContext* w;
+    PortIo* p;
+    uint64_t now_ns;
+};
+
+bool on_udp_received(void* user, const net::Verdict& v, rte_mbuf* m, const uint8_t* frame, std::size_t)
+{
+    auto* c = static_cast<UdpContext*>(user);
+    return deliver_udp(*c->w, c->p, v, m, frame, c->now_ns);
+}
+
+bool on_udp_forwarded(void* user, const net::Verdict& v, rte_mbuf*, const uint8_t* frame, std::size_t)
+{
+    // Never handed on twice: the owner table named us.
+    auto* c = static_cast<UdpContext*>(user);
+    deliver_local(*c->w, c->p, v, frame, c->now_ns);
+    return false;
+}
+
 void poll_ports(WorkerContext& w, uint32_t& work, uint64_t now_ns)
 {
     for (auto& port : w.ports) {
         PortIo* p = port.get();
-        uint16_t n = p->poll(now_ns, [&w, p, now_ns](const net::Verdict& v, rte_mbuf* m, const uint8_t* frame,
-                                                     std::size_t) { return deliver_udp(w, p, v, m, frame, now_ns); });
+        UdpContext ctx{&w, p, now_ns};
+        uint16_t n = p->poll(now_ns, {on_udp_received, &ctx});
         work += n;
         at(w.counters, WorkerCounter::rx_packets) += n;
     }
@@ -144,12 +165,8 @@ void poll_dispatch(WorkerContext& w, uint32_t& work, uint64_t now_ns)
             rte_pktmbuf_free(pkts[i]);
             continue;
         }
-        // Never handed on twice: the owner table named us.
-        p->handle_forwarded(&pkts[i], 1, now_ns,
-                            [&w, p, now_ns](const net::Verdict& v, rte_mbuf*, const uint8_t* frame, std::size_t) {
-                                deliver_local(w, p, v, frame, now_ns);
-                                return false;
-                            });
+        UdpContext ctx{&w, p, now_ns};
+        p->handle_forwarded(&pkts[i], 1, now_ns, {on_udp_forwarded, &ctx});
     }
 }
 
