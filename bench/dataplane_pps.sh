@@ -17,7 +17,10 @@
 # up meanwhile.
 #
 # The JSON also holds the physical limit: a 10GbE port's line rate in G.711
-# 20 ms RTP frames (5.25 Mpps), and the worker's ratio to it.
+# 20 ms RTP frames (5.25 Mpps), and the worker's ratio to it; and this
+# machine's memory (bench/mem-probe: the latency of an uncached line and the
+# rate of independent random lines), which bounds the tick of K sessions
+# once their state outgrows the cache (K x lines per tick each millisecond).
 #
 # Then bench/testpmd_baseline.sh replays the same capture through testpmd
 # io-forward on one core. Printed last, one JSON line:
@@ -145,14 +148,20 @@ pids=()
 
 testpmd_json=$("$repo_root/bench/testpmd_baseline.sh" --pcap "$pcap" --seconds "$seconds")
 echo "$testpmd_json" >&2
+# The machine's memory, measured in the same run: with thousands of
+# sessions the tick touches a few lines of each every millisecond, and
+# once they outgrow the cache each costs a DRAM miss (bench/mem_probe.cpp).
+mem_json=$("$BUILD/bench/mem-probe")
+echo "$mem_json" >&2
 
-python3 - "$dir/c0.json" "$dir/c1.json" "$dir/sessions.json" "$sessions" "$testpmd_json" <<'PY'
+python3 - "$dir/c0.json" "$dir/c1.json" "$dir/sessions.json" "$sessions" "$testpmd_json" "$mem_json" <<'PY'
 import json, sys
 c0 = json.load(open(sys.argv[1]))['workers'][0]
 c1 = json.load(open(sys.argv[2]))['workers'][0]
 ss = json.load(open(sys.argv[3]))
 k = int(sys.argv[4])
 tp = json.loads(sys.argv[5])
+mem = json.loads(sys.argv[6])
 ticks = c1['ticks'] - c0['ticks']
 secs = ticks / 1000.0
 rx = (c1['rx_packets'] - c0['rx_packets']) / secs
@@ -179,5 +188,6 @@ print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core',
                   'sessions': k, 'tx_mpps': round(tx / 1e6, 3), 'ticks_late': late, 'ticks_skipped': skipped,
                   'channels_per_core': channels,
                   'line_rate_10gbe_mpps': round(line_rate_10g_mpps, 3),
+                  'dram_dependent_miss_ns': mem['dependent_miss_ns'], 'dram_random_line_ns': mem['random_line_ns'],
                   'ratio_to_10gbe_line_rate': round(mpps / line_rate_10g_mpps, 3)}))
 PY
