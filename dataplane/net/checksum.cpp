@@ -26,8 +26,8 @@ uint32_t checksum_add(uint32_t sum, const uint8_t* data, std::size_t len)
     // 2.(B) "Byte Order Independence": the sum of byte-swapped words is the
     // byte-swapped sum; 2.(C) "Parallel Summation": words of any multiple of
     // 16 bits may be summed, the carries added back, since 2^64 = 1 modulo
-    // 2^16 - 1). Two chains, each an add and an add-with-carry per word, so
-    // that a 200-octet RTP packet costs ~25 cycles, not one per octet pair.
+    // 2^16 - 1). Two chains, each an add and an add-with-carry per word (the
+    // loop before took a mask, a shift and two adds per word).
     uint64_t acc0 = 0;
     uint64_t acc1 = 0;
     uint64_t carries = 0;
@@ -47,8 +47,8 @@ uint32_t checksum_add(uint32_t sum, const uint8_t* data, std::size_t len)
         i += 8;
     }
     carries += __builtin_add_overflow(acc0, acc1, &acc0) ? 1 : 0;
-    // The carries go back in (end-around); that add carries at most once,
-    // and then acc0 is below the carry count: adding one cannot carry.
+    // The carries go back in (end-around). That add carries at most once,
+    // and when it does the sum is below the carry count: one more cannot.
     uint64_t acc = 0;
     if (__builtin_add_overflow(acc0, carries, &acc)) {
         ++acc;
