@@ -25,7 +25,10 @@
 # Then bench/testpmd_baseline.sh replays the same capture through testpmd
 # io-forward on one core. Printed last, one JSON line:
 #   {"bench":"dataplane_pps","metric":"rx_mpps_per_worker_core","value":X,
-#    "baseline":testpmd_mpps,"ratio":X/baseline,"channels_per_core":...}
+#    "baseline":testpmd_mpps,"ratio":X/baseline,"median_mpps":...,
+#    "min_mpps":...,"max_mpps":...,"channels_per_core":...}
+# value and baseline are means over S seconds; the median, least and most of
+# the worker's one-second samples sit beside them (testpmd's are in its line).
 # channels_per_core = K when the worker kept its tick (full-duplex G.711 at
 # 20 ms = 50 pps each way per channel) and its RX rate covers K x 50 pps.
 #
@@ -139,9 +142,13 @@ PY
 
 counters() { "$BUILD/control/cli/trunkctl" -c "$dir/trunkgw.toml" --json show counters; }
 sleep 2  # warm-up: every session has ticked, ARP resolved
+# One sample a second (the spread on a shared machine is large: the JSON
+# gives the median, the least and the most beside the mean).
 counters >"$dir/c0.json"
-sleep "$seconds"
-counters >"$dir/c1.json"
+for ((i = 1; i <= seconds; i++)); do
+    sleep 1
+    counters >"$dir/c$i.json"
+done
 "$BUILD/control/cli/trunkctl" -c "$dir/trunkgw.toml" --json show sessions >"$dir/sessions.json"
 cleanup
 pids=()
@@ -154,14 +161,17 @@ echo "$testpmd_json" >&2
 mem_json=$("$BUILD/bench/mem-probe")
 echo "$mem_json" >&2
 
-python3 - "$dir/c0.json" "$dir/c1.json" "$dir/sessions.json" "$sessions" "$testpmd_json" "$mem_json" <<'PY'
-import json, sys
-c0 = json.load(open(sys.argv[1]))['workers'][0]
-c1 = json.load(open(sys.argv[2]))['workers'][0]
+python3 - "$dir" "$seconds" "$dir/sessions.json" "$sessions" "$testpmd_json" "$mem_json" <<'PY'
+import json, statistics, sys
+samples = [json.load(open(f'{sys.argv[1]}/c{i}.json'))['workers'][0] for i in range(int(sys.argv[2]) + 1)]
+c0, c1 = samples[0], samples[-1]
 ss = json.load(open(sys.argv[3]))
 k = int(sys.argv[4])
 tp = json.loads(sys.argv[5])
 mem = json.loads(sys.argv[6])
+# Mpps in each one-second interval, timed by the worker's own ticks.
+per_second = [(b['rx_packets'] - a['rx_packets']) / ((b['ticks'] - a['ticks']) / 1000.0) / 1e6
+              for a, b in zip(samples, samples[1:]) if b['ticks'] > a['ticks']]
 ticks = c1['ticks'] - c0['ticks']
 secs = ticks / 1000.0
 rx = (c1['rx_packets'] - c0['rx_packets']) / secs
@@ -178,6 +188,7 @@ mpps = rx / 1e6
 line_rate_10g_mpps = 10e9 / (238 * 8) / 1e6
 kept_tick = late <= ticks / 100 and skipped == 0
 channels = k if kept_tick and rtp >= k * 50 else 0
+print(f'worker per second: ' + ' '.join(f'{x:.2f}' for x in per_second) + ' Mpps', file=sys.stderr)
 print(f'worker: {mpps:.3f} Mpps RX ({rtp / 1e6:.3f} M RTP/s to sessions), {tx / 1e6:.3f} Mpps TX, '
       f'{ticks} ticks in the window, {late} late, {skipped} skipped; {ss["active"]} sessions, '
       f'{out_pkts} RTP packets sent; testpmd {tp["mpps"]:.3f} Mpps', file=sys.stderr)
@@ -185,6 +196,10 @@ print('note: the replay repeats sequence numbers each pass: jitter buffers count
 print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core', 'value': round(mpps, 3),
                   'unit': 'Mpps', 'baseline': tp['mpps'], 'baseline_name': 'dpdk-testpmd io-fwd, net_pcap, 1 core',
                   'ratio': round(mpps / tp['mpps'], 3) if tp['mpps'] else None,
+                  'median_mpps': round(statistics.median(per_second), 3) if per_second else None,
+                  'min_mpps': round(min(per_second), 3) if per_second else None,
+                  'max_mpps': round(max(per_second), 3) if per_second else None,
+                  'baseline_median_mpps': tp['median_mpps'],
                   'sessions': k, 'tx_mpps': round(tx / 1e6, 3), 'ticks_late': late, 'ticks_skipped': skipped,
                   'channels_per_core': channels,
                   'line_rate_10gbe_mpps': round(line_rate_10g_mpps, 3),

@@ -474,6 +474,12 @@ int main(int argc, char** argv)
     nlohmann::json span_json = nlohmann::json::array();
     for (auto& sp : spans) {
         const auto& c = sp->pri->counters();
+        // What a call left at exit was doing (a test that finds one wants
+        // to know whether it was stuck or still clearing).
+        nlohmann::json left = nlohmann::json::object();
+        for (const auto& call : sp->pri->calls()) {
+            left[isdn::pri_call_state_name(call.state)] = left.value(isdn::pri_call_state_name(call.state), 0) + 1;
+        }
         span_json.push_back({{"span", sp->spec.name},
                              {"link", sp->pri->config().name},
                              {"up", sp->pri->up()},
@@ -485,6 +491,7 @@ int main(int argc, char** argv)
                              {"calls_in", c.calls_in},
                              {"calls_out", c.calls_out},
                              {"calls_left", sp->pri->call_count()},
+                             {"calls_left_by_state", left},
                              {"crc_errors", sp->line->span().counters().line.crc_errors},
                              {"pw_lost", sp->line->span().counters().pw_lost},
                              {"pw_slips", sp->line->span().counters().pw_slips},
