@@ -97,7 +97,7 @@ Behaviour parse_behaviour(const std::string& text)
 
 ScriptedCalls::ScriptedCalls(std::map<std::string, Behaviour> by_prefix, double tone_hz, double tone_dbm0,
                              RecordSink sink)
-    : _by_prefix(std::move(by_prefix)), _tone_hz(tone_hz), _tone_dbm0(tone_dbm0), _sink(std::move(sink))
+    : _by_prefix(std::move(by_prefix)), _tone_hz(tone_hz), _tone_dbm0(tone_dbm0), _writer(std::move(sink))
 {
 }
 
@@ -324,18 +324,23 @@ void ScriptedCalls::finish(Key key, int cause, const char* by)
         j["connected_ms"] = static_cast<int64_t>(r.end_ms - r.answer_ms);
     }
     if (r.answer_ms >= 0 && _audio) {
-        Line& line = line_of(r.span);
-        audio::ToneMeasurement m = audio::best_tone_window(r.received, line.law, _tone_hz);
-        j["audio"] = {{"received_samples", r.received.size()},
-                      {"tone_sinad_db", m.sinad_db},
-                      {"tone_level_dbm0", m.level_dbm0},
-                      {"tone_freq_hz", m.freq_hz},
-                      {"sent", r.echo ? "echo" : _play.empty() ? "tone" : "file"}};
+        // Measured on the writer's thread, not the lines' (record_writer.h).
+        _writer.submit([j = std::move(j), received = std::move(r.received), law = line_of(r.span).law,
+                        hz = _tone_hz, sent = r.echo ? "echo" : _play.empty() ? "tone" : "file"]() mutable {
+            audio::ToneMeasurement m = audio::best_tone_window(received, law, hz);
+            j["audio"] = {{"received_samples", received.size()},
+                          {"tone_sinad_db", m.sinad_db},
+                          {"tone_level_dbm0", m.level_dbm0},
+                          {"tone_freq_hz", m.freq_hz},
+                          {"sent", sent}};
+            return j.dump();
+        });
+    } else {
+        _writer.submit([line = j.dump()] { return line; });
     }
     ++_causes[cause];
     ++_finished;
     _outgoing_active -= r.outgoing ? 1 : 0;
-    _sink(j.dump());
     for (auto& [span, v] : _audio_by_span) {
         std::erase(v, &r);  // the record is about to go: out of the audio index
     }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench/audio/tone.h"
+#include "bench/pstn_sim/record_writer.h"
 #include "signaling/isdn/pri_call.h"
 #include "signaling/isdn/pri_link.h"
 
@@ -101,8 +102,9 @@ struct CallRecord {
 
 class ScriptedCalls : public isdn::PriCallHandler {
 public:
-    // JSON line per finished call.
-    using RecordSink = std::function<void(const std::string& json)>;
+    // JSON line per finished call (called on the record writer's thread,
+    // in the order the calls ended; see record_writer.h).
+    using RecordSink = RecordWriter::Sink;
 
     ScriptedCalls(std::map<std::string, Behaviour> by_prefix, double tone_hz, double tone_dbm0, RecordSink sink);
 
@@ -170,7 +172,7 @@ private:
     double _tone_dbm0;
     std::vector<uint8_t> _play;
     bool _audio = true;
-    RecordSink _sink;
+    RecordWriter _writer;  // records still queued when the model goes are written first
     std::vector<Line> _lines;
     std::unordered_map<std::string, std::size_t> _line_of_span;  // span -> _lines index
     // When to look at which call (a min-heap; may hold entries already done).
