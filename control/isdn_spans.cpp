@@ -90,6 +90,7 @@ void IsdnSpans::add_link(const config::Config& cfg, std::vector<const config::Sp
     pc.e1 = first.type == config::SpanType::e1;
     pc.hunting = hunting_of(first.isdn.hunting);
     pc.overlap_timeout_ms = first.isdn.overlap_timeout_ms;
+    pc.t309_ms = first.isdn.t309_ms;
     pc.nfas = nfas;
     std::vector<isdn::PriLink::DchannelOut> outs;
     for (const config::Span* s : spans) {

@@ -175,6 +175,7 @@ int main(int argc, char** argv)
     std::string calls_path;
     double seconds = 60;
     int realtime_priority = 0;
+    uint32_t t309_ms = 6000;
     bool until_done = false;
     double tone_hz = 1004;
     double tone_dbm0 = -10;
@@ -223,6 +224,9 @@ int main(int argc, char** argv)
                    "run the lines' clock at this SCHED_FIFO priority (it stands in for a card's hardware "
                    "clock, which a busy CPU cannot make late); 0: the normal scheduler")
         ->check(CLI::Range(0, 99));
+    app.add_option("--t309-ms", t309_ms,
+                   "T309 (Q.931 5.8.8): connected calls outlive a D-channel outage this long, then end with cause 27")
+        ->check(CLI::Range(1000u, 90000u));
     CLI11_PARSE(app, argc, argv);
     if (realtime_priority > 0) {
         sched_param sp{};
@@ -334,6 +338,7 @@ int main(int argc, char** argv)
             // A carrier hunts from the bottom; the gateway (CPE) from the top.
             pc.hunting = first.network_side ? isdn::ChannelHunting::ascending : isdn::ChannelHunting::descending;
             pc.nfas = !g.empty();
+            pc.t309_ms = t309_ms;
             std::vector<isdn::PriLink::DchannelOut> outs;
             for (Span* m : members) {
                 pc.interfaces.push_back({m->spec.name, m->spec.nfas_interface, m->spec.line.dchannel});
@@ -495,6 +500,8 @@ int main(int argc, char** argv)
                              {"crc_errors", sp->line->span().counters().line.crc_errors},
                              {"pw_lost", sp->line->span().counters().pw_lost},
                              {"pw_slips", sp->line->span().counters().pw_slips},
+                             {"rx_frames_filled", sp->line->span().counters().rx_frames_filled},
+                             {"rx_frames_dropped", sp->line->span().counters().rx_frames_dropped},
                              {"dchan_frames_rx", sp->line->dchan_counters().frames_rx},
                              {"dchan_frames_tx", sp->line->dchan_counters().frames_tx},
                              {"dchan_crc_errors", sp->line->dchan_counters().crc_errors},

@@ -105,6 +105,9 @@ struct SpanIsdn {
     // Sending Complete or T302 (overlap_timeout_ms) expires; routed then.
     bool overlap_receiving = false;
     uint32_t overlap_timeout_ms = 5000;
+    // T309 (Q.931 5.8.8): connected calls survive a D-channel outage this
+    // long, then end with cause 27 (isdn::PriLinkConfig::t309_ms).
+    uint32_t t309_ms = 6000;
     // NFAS (Non-Facility Associated Signalling, T1 PRI: one D-channel
     // controls the B-channels of several spans, a backup D-channel on
     // another): the group this span belongs to ("" = none), its interface

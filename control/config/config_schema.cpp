@@ -436,10 +436,11 @@ void check_nfas_groups(const Config& c, const std::string& file, std::vector<Pro
         for (const Span* sp : spans) {
             const SpanIsdn& b = sp->isdn;
             if (b.network_side != a.network_side || b.switch_type != a.switch_type || b.hunting != a.hunting ||
-                b.overlap_receiving != a.overlap_receiving || b.overlap_timeout_ms != a.overlap_timeout_ms) {
+                b.overlap_receiving != a.overlap_receiving || b.overlap_timeout_ms != a.overlap_timeout_ms ||
+                b.t309_ms != a.t309_ms) {
                 p.push_back({file, b.line,
                              fmt::format("NFAS group \"{}\": span \"{}\" differs from \"{}\" (the primary D-channel's) in side, "
-                                         "switch_type, hunting or overlap settings: one D-channel, one set of them",
+                                         "switch_type, hunting, overlap or T309 settings: one D-channel, one set of them",
                                          name, sp->name, primary->name)});
             }
         }
@@ -514,6 +515,12 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
             // numbers are known to be complete sooner.
             if (auto v = w.integer("overlap_timeout_ms", 1000, 60000, 5000)) {
                 span.isdn.overlap_timeout_ms = static_cast<uint32_t>(*v);
+            }
+            // Q.931 Table 9-1: T309 is 90 s; libpri's default 6 s. Shorter
+            // frees the channels of a dead link sooner; longer keeps calls
+            // through a longer outage.
+            if (auto v = w.integer("t309_ms", 1000, 90000, 6000)) {
+                span.isdn.t309_ms = static_cast<uint32_t>(*v);
             }
             if (auto g = w.string("nfas_group", std::string())) {
                 span.isdn.nfas_group = *g;

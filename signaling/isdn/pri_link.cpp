@@ -157,6 +157,7 @@ PriLink::PriLink(PriLinkConfig cfg, std::vector<DchannelOut> dchannels, PriCallH
         // EuroISDN SETUP and overlap sending could never start
         // (libpri-notes.md section 3).
         pri_set_overlapdial(d->pri, 1);
+        pri_set_timer(d->pri, PRI_TIMER_T309, static_cast<int>(_cfg.t309_ms));
         if (_service_messages) {
             pri_set_service_message_support(d->pri, 1);
         }

@@ -84,6 +84,11 @@ struct PriLinkConfig {
     // the span `name` (filled in when empty).
     bool nfas = false;
     std::vector<PriInterface> interfaces;
+    // T309 (Q.931 5.8.8, Table 9-1): how long connected calls survive the
+    // loss of the D-channel's data link before they are cleared (cause 27).
+    // libpri's default is 6 s; Q.931's is 90 s. The two ends can notice an
+    // outage up to T203 + N200 x T200 (13 s) apart.
+    uint32_t t309_ms = 6000;
 };
 
 // A D-channel of a link: the span carrying it and where its frames go.

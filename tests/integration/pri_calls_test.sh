@@ -50,6 +50,11 @@ jitter_packets = 16
 [span.isdn]
 side = "user"
 switch_type = "${4:-euroisdn_e1}"
+# Part 2 silences every D-channel until the gateway has seen all four go
+# down: a span with a frame unacknowledged notices after N200 x T200 (3 s),
+# an idle one after T203 + N200 x T200 (13 s), so one span may be down ~10 s
+# before the last. Both ends' T309 (Q.931 5.8.8) must outlast that.
+t309_ms = 30000
 
 TOML
 }
@@ -105,7 +110,7 @@ check "control attaches" wait_log "$TEST_DIR/control.log" "answered its first pi
 ip link set dev "$TAP" address 02:00:00:00:81:02
 ip addr add 10.81.0.2/24 dev "$TAP" && ip link set "$TAP" up
 
-SPANS=()
+SPANS=(--t309-ms 30000)  # as the gateway's (span_toml)
 for n in 1 2 3; do
     name=$(printf "span-%s" "$(echo abc | cut -c$n)")
     SPANS+=(--span "$name,local=10.81.0.2:5000$n,remote=10.81.0.1:5000$n,jitter=16")
