@@ -508,6 +508,9 @@ int main(int argc, char** argv)
                              {"dchan_aborts", sp->line->dchan_counters().aborts},
                              {"dchan_tx_refused", sp->line->dchan_refused()}});
     }
+    // Every call's record is out before the summary (the last line: tests
+    // read it) and before the records' file closes.
+    model.flush_records();
     nlohmann::json summary = nlohmann::json::parse(model.summary_json());
     summary["spans"] = span_json;
     nlohmann::json socket_json = nlohmann::json::array();

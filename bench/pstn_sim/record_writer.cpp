@@ -26,6 +26,12 @@ void RecordWriter::submit(Job job)
     _wake.notify_one();
 }
 
+void RecordWriter::flush()
+{
+    std::unique_lock<std::mutex> lock(_mutex);
+    _done.wait(lock, [this] { return _jobs.empty() && !_writing; });
+}
+
 void RecordWriter::run()
 {
     std::unique_lock<std::mutex> lock(_mutex);
@@ -36,9 +42,14 @@ void RecordWriter::run()
         }
         Job job = std::move(_jobs.front());
         _jobs.pop_front();
+        _writing = true;
         lock.unlock();
         _sink(job());
         lock.lock();
+        _writing = false;
+        if (_jobs.empty()) {
+            _done.notify_all();
+        }
     }
 }
 

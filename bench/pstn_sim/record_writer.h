@@ -32,6 +32,8 @@ public:
     RecordWriter& operator=(const RecordWriter&) = delete;
 
     void submit(Job job);
+    // Returns once every record submitted so far has reached the sink.
+    void flush();
 
 private:
     void run();
@@ -39,7 +41,9 @@ private:
     Sink _sink;
     std::mutex _mutex;
     std::condition_variable _wake;
+    std::condition_variable _done;  // the queue ran dry (flush)
     std::deque<Job> _jobs;
+    bool _writing = false;  // a job taken from the queue is being made or written
     bool _stop = false;
     std::thread _thread;  // last: started once the rest exists
 };

@@ -141,6 +141,9 @@ public:
     uint64_t finished() const { return _finished; }
     uint64_t answered() const { return _answered; }
     std::string summary_json() const;
+    // Returns once every finished call's record has reached the sink (they
+    // are finished on the record writer's thread).
+    void flush_records() { _writer.flush(); }
 
     // isdn::PriCallHandler
     void call_incoming(isdn::PriLink& link, uint32_t call, const isdn::PriCallInfo& info) override;
