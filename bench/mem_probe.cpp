@@ -10,10 +10,10 @@
 //                      can fetch: latency divided by what overlaps).
 // The cache-resident figure (a chase through 256 KiB) is printed beside
 // them, so that a run shows where the cache ends.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <numeric>
 #include <random>
 #include <vector>
