@@ -175,7 +175,7 @@ int main(int argc, char** argv)
     std::string calls_path;
     double seconds = 60;
     int realtime_priority = 0;
-    uint32_t t309_ms = 6000;
+    uint32_t t309_ms = isdn::PriLinkConfig{}.t309_ms;  // libpri's, as the gateway's default
     bool until_done = false;
     double tone_hz = 1004;
     double tone_dbm0 = -10;
