@@ -91,6 +91,9 @@ void IsdnSpans::add_link(const config::Config& cfg, std::vector<const config::Sp
     pc.hunting = hunting_of(first.isdn.hunting);
     pc.overlap_timeout_ms = first.isdn.overlap_timeout_ms;
     pc.t309_ms = first.isdn.t309_ms;
+    pc.t200_ms = first.isdn.t200_ms;
+    pc.n200 = first.isdn.n200;
+    pc.t203_ms = first.isdn.t203_ms;
     pc.nfas = nfas;
     std::vector<isdn::PriLink::DchannelOut> outs;
     for (const config::Span* s : spans) {

@@ -176,6 +176,9 @@ int main(int argc, char** argv)
     double seconds = 60;
     int realtime_priority = 0;
     uint32_t t309_ms = isdn::PriLinkConfig{}.t309_ms;  // libpri's, as the gateway's default
+    uint32_t t200_ms = isdn::PriLinkConfig{}.t200_ms;  // Q.921's, as the gateway's defaults
+    uint32_t n200 = isdn::PriLinkConfig{}.n200;
+    uint32_t t203_ms = isdn::PriLinkConfig{}.t203_ms;
     bool until_done = false;
     double tone_hz = 1004;
     double tone_dbm0 = -10;
@@ -227,7 +230,18 @@ int main(int argc, char** argv)
     app.add_option("--t309-ms", t309_ms,
                    "T309 (Q.931 5.8.8): connected calls outlive a D-channel outage this long, then end with cause 27")
         ->check(CLI::Range(1000u, 90000u));
+    // Q.921 5.9, the gateway's [span.isdn] t200_ms, n200, t203_ms.
+    app.add_option("--t200-ms", t200_ms, "T200 (Q.921 5.9.1): wait for an acknowledgement before retransmitting")
+        ->check(CLI::Range(100u, 10000u));
+    app.add_option("--n200", n200, "N200 (Q.921 5.9.2): retransmissions before the link is given up")
+        ->check(CLI::Range(1u, 16u));
+    app.add_option("--t203-ms", t203_ms, "T203 (Q.921 5.9.8): silence before an idle link is polled; above T200")
+        ->check(CLI::Range(1000u, 300000u));
     CLI11_PARSE(app, argc, argv);
+    if (t203_ms <= t200_ms) {
+        std::fprintf(stderr, "pstn-sim: --t203-ms must be above --t200-ms (Q.921 5.9.8)\n");
+        return 2;
+    }
     if (realtime_priority > 0) {
         sched_param sp{};
         sp.sched_priority = realtime_priority;
@@ -339,6 +353,9 @@ int main(int argc, char** argv)
             pc.hunting = first.network_side ? isdn::ChannelHunting::ascending : isdn::ChannelHunting::descending;
             pc.nfas = !g.empty();
             pc.t309_ms = t309_ms;
+            pc.t200_ms = t200_ms;
+            pc.n200 = n200;
+            pc.t203_ms = t203_ms;
             std::vector<isdn::PriLink::DchannelOut> outs;
             for (Span* m : members) {
                 pc.interfaces.push_back({m->spec.name, m->spec.nfas_interface, m->spec.line.dchannel});

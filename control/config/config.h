@@ -108,6 +108,11 @@ struct SpanIsdn {
     // T309 (Q.931 5.8.8): connected calls survive a D-channel outage this
     // long, then end with cause 27 (isdn::PriLinkConfig::t309_ms).
     uint32_t t309_ms = 6000;
+    // Q.921 data link timers (isdn::PriLinkConfig: T200, N200, T203); a
+    // silent link is declared down after T203 + N200 x T200.
+    uint32_t t200_ms = 1000;
+    uint32_t n200 = 3;
+    uint32_t t203_ms = 10000;
     // NFAS (Non-Facility Associated Signalling, T1 PRI: one D-channel
     // controls the B-channels of several spans, a backup D-channel on
     // another): the group this span belongs to ("" = none), its interface

@@ -437,10 +437,11 @@ void check_nfas_groups(const Config& c, const std::string& file, std::vector<Pro
             const SpanIsdn& b = sp->isdn;
             if (b.network_side != a.network_side || b.switch_type != a.switch_type || b.hunting != a.hunting ||
                 b.overlap_receiving != a.overlap_receiving || b.overlap_timeout_ms != a.overlap_timeout_ms ||
-                b.t309_ms != a.t309_ms) {
+                b.t309_ms != a.t309_ms || b.t200_ms != a.t200_ms || b.n200 != a.n200 || b.t203_ms != a.t203_ms) {
                 p.push_back({file, b.line,
                              fmt::format("NFAS group \"{}\": span \"{}\" differs from \"{}\" (the primary D-channel's) in side, "
-                                         "switch_type, hunting, overlap or T309 settings: one D-channel, one set of them",
+                                         "switch_type, hunting, overlap or timer (T309, T200, N200, T203) settings: one D-channel, one "
+                                         "set of them",
                                          name, sp->name, primary->name)});
             }
         }
@@ -521,6 +522,22 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
             // through a longer outage.
             if (auto v = w.integer("t309_ms", 1000, 90000, 6000)) {
                 span.isdn.t309_ms = static_cast<uint32_t>(*v);
+            }
+            // Q.921 5.9: T200 1 s, N200 3, T203 10 s by default. T203
+            // polls an idle link, so it must outlast T200 (5.9.8: "T203
+            // ... should be greater than T200").
+            if (auto v = w.integer("t200_ms", 100, 10000, 1000)) {
+                span.isdn.t200_ms = static_cast<uint32_t>(*v);
+            }
+            if (auto v = w.integer("n200", 1, 16, 3)) {
+                span.isdn.n200 = static_cast<uint32_t>(*v);
+            }
+            if (auto v = w.integer("t203_ms", 1000, 300000, 10000)) {
+                span.isdn.t203_ms = static_cast<uint32_t>(*v);
+                if (span.isdn.t203_ms <= span.isdn.t200_ms) {
+                    w.problem(w.line_of("t203_ms"), fmt::format("'{0}.t203_ms' must be above '{0}.t200_ms' (Q.921 5.9.8)",
+                                                                w.path()));
+                }
             }
             if (auto g = w.string("nfas_group", std::string())) {
                 span.isdn.nfas_group = *g;

@@ -158,6 +158,9 @@ PriLink::PriLink(PriLinkConfig cfg, std::vector<DchannelOut> dchannels, PriCallH
         // (libpri-notes.md section 3).
         pri_set_overlapdial(d->pri, 1);
         pri_set_timer(d->pri, PRI_TIMER_T309, static_cast<int>(_cfg.t309_ms));
+        pri_set_timer(d->pri, PRI_TIMER_T200, static_cast<int>(_cfg.t200_ms));
+        pri_set_timer(d->pri, PRI_TIMER_N200, static_cast<int>(_cfg.n200));
+        pri_set_timer(d->pri, PRI_TIMER_T203, static_cast<int>(_cfg.t203_ms));
         if (_service_messages) {
             pri_set_service_message_support(d->pri, 1);
         }

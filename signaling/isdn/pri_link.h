@@ -89,6 +89,15 @@ struct PriLinkConfig {
     // libpri's default is 6 s; Q.931's is 90 s. The two ends can notice an
     // outage up to T203 + N200 x T200 (13 s) apart.
     uint32_t t309_ms = 6000;
+    // Q.921 data link (Q.921 5.9, libpri's defaults): T200 waits for an
+    // acknowledgement before a retransmission (5.9.1: 1 s), N200 is how
+    // many retransmissions are tried (5.9.2: 3), T203 is the longest a
+    // link stays silent before it is polled (5.9.8: 10 s). A dead link is
+    // noticed after T203 + N200 x T200 (13 s): shorter timers notice an
+    // outage sooner at the price of more polling; T203 must exceed T200.
+    uint32_t t200_ms = 1000;
+    uint32_t n200 = 3;
+    uint32_t t203_ms = 10000;
 };
 
 // A D-channel of a link: the span carrying it and where its frames go.

@@ -361,3 +361,44 @@ TEST_CASE("dataplane.max_sessions is gone: sessions_per_worker replaced it", "[c
     REQUIRE(p[0].line == line_starting(text, "sessions_per_worker"));
     REQUIRE(p[0].reason == "'dataplane.sessions_per_worker' = 0 is out of range [1, 262144]");
 }
+
+TEST_CASE("[span.isdn] Q.921 timers are read as written; without them Q.921's defaults apply", "[config]")
+{
+    auto span_config = [](const std::string& isdn_extra) {
+        return std::string(R"([instance]
+name = "q921"
+run_dir = "/tmp/trunkgw-q921"
+
+[dataplane]
+main_lcore = 0
+
+[[dataplane.worker]]
+id = 1
+lcore = 1
+
+[[span]]
+id = 1
+name = "span-a"
+type = "e1"
+worker = 1
+[span.isdn]
+side = "user"
+switch_type = "euroisdn_e1"
+)") + isdn_extra + R"(
+[control]
+socket = "/tmp/trunkgw-q921/control.sock"
+metrics_listen = "127.0.0.1:9464"
+)";
+    };
+    Config c = load_string(span_config("t200_ms = 500\nn200 = 5\nt203_ms = 2000\nt309_ms = 30000\n"), "q.toml");
+    REQUIRE(c.spans.size() == 1);
+    REQUIRE(c.spans[0].isdn.t200_ms == 500);
+    REQUIRE(c.spans[0].isdn.n200 == 5);
+    REQUIRE(c.spans[0].isdn.t203_ms == 2000);
+    REQUIRE(c.spans[0].isdn.t309_ms == 30000);
+    Config d = load_string(span_config(""), "q.toml");
+    REQUIRE(d.spans[0].isdn.t200_ms == 1000);  // Q.921 5.9.1
+    REQUIRE(d.spans[0].isdn.n200 == 3);        // 5.9.2
+    REQUIRE(d.spans[0].isdn.t203_ms == 10000); // 5.9.8
+    REQUIRE(d.spans[0].isdn.t309_ms == 6000);  // libpri's
+}

@@ -67,6 +67,25 @@ struct Model : PriCallHandler {
     void call_cleared(PriLink&, uint32_t call, int cause) override { cleared.emplace_back(call, cause); }
 };
 
+// Q.921 5.9 timers for a back-to-back pair: the defaults, or short ones
+// where a test waits for a silent link to be declared down (T203 + N200 x
+// T200: 13 s by default).
+struct Q921Timers {
+    uint32_t t200_ms = 1000;
+    uint32_t n200 = 3;
+    uint32_t t203_ms = 10000;
+};
+
+PriLinkConfig link_config(const char* name, bool network, int switch_type, bool e1, ChannelHunting hunting,
+                          uint32_t overlap_timeout_ms, Q921Timers q921)
+{
+    PriLinkConfig c{name, network, switch_type, e1, hunting, overlap_timeout_ms, false, {}};
+    c.t200_ms = q921.t200_ms;
+    c.n200 = q921.n200;
+    c.t203_ms = q921.t203_ms;
+    return c;
+}
+
 struct BackToBack {
     Frames to_network, to_user;
     bool user_ring_full = false;
@@ -78,8 +97,8 @@ struct BackToBack {
     PriLink network;
 
     BackToBack(bool e1, int switch_type, uint32_t overlap_timeout_ms = 10000,
-               ChannelHunting network_hunting = ChannelHunting::ascending)
-        : user(PriLinkConfig{"user", false, switch_type, e1, ChannelHunting::descending, overlap_timeout_ms, false, {}},
+               ChannelHunting network_hunting = ChannelHunting::ascending, Q921Timers q921 = {})
+        : user(link_config("user", false, switch_type, e1, ChannelHunting::descending, overlap_timeout_ms, q921),
                [this](const uint8_t* f, std::size_t n) {
                    if (user_ring_full) {
                        return false;
@@ -91,7 +110,7 @@ struct BackToBack {
                },
                &user_model),
           network(
-              PriLinkConfig{"network", true, switch_type, e1, network_hunting, overlap_timeout_ms, false, {}},
+              link_config("network", true, switch_type, e1, network_hunting, overlap_timeout_ms, q921),
               [this](const uint8_t* f, std::size_t n) {
                   if (!link_cut) {
                       to_user.emplace_back(f, f + n);
@@ -674,7 +693,9 @@ TEST_CASE("pri calls: glare on one channel is resolved, the preferred call moves
 TEST_CASE("pri calls: a RESTART of a busy channel ends its call; the D-channel lost and back leaves nothing stuck",
           "[isdn][calls]")
 {
-    BackToBack b(true, *switch_type_value("euroisdn_e1"));
+    // Q.921 timers from the span config: a silent link is down after
+    // T203 + N200 x T200 = 2 + 3 x 0.5 = 3.5 s (13 s with the defaults).
+    BackToBack b(true, *switch_type_value("euroisdn_e1"), 10000, ChannelHunting::ascending, Q921Timers{500, 3, 2000});
     REQUIRE(ready(b));
     for (int k = 0; k < 3; ++k) {
         place_call(b, 0, true);
@@ -691,8 +712,13 @@ TEST_CASE("pri calls: a RESTART of a busy channel ends its call; the D-channel l
     // idle link (T203, not T200, notices it).
     b.run(0.5, [] { return false; });
     b.link_cut = true;
+    auto cut_at = std::chrono::steady_clock::now();
     REQUIRE(b.run(15.0, [&] { return !b.user.up() && !b.network.up(); }));
+    double down_after_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - cut_at).count();
     b.link_cut = false;
+    // The configured timers, not libpri's defaults, declared it down.
+    CHECK(down_after_s >= 3.0);
+    CHECK(down_after_s < 8.0);
     // Q.921 5.6: T203 (idle) polled once, then T200 N200 times, unanswered.
     CHECK(b.user.counters().libpri_timers.t203 >= 1);
     CHECK(b.user.counters().libpri_timers.t200 >= 3);

@@ -54,6 +54,13 @@ PriLinkConfig group_config(const char* name, bool network)
     c.hunting = network ? ChannelHunting::ascending : ChannelHunting::descending;
     c.nfas = true;
     c.interfaces = {{"A", 0, true}, {"B", 1, true}, {"C", 2, false}};
+    // Q.921 5.9 from the span config: a silent D-channel is down after
+    // T203 + N200 x T200 = 2 + 3 x 0.5 = 3.5 s (13 s with the defaults),
+    // which the outage tests below wait for.
+    c.t200_ms = 500;
+    c.n200 = 3;
+    c.t203_ms = 2000;
+    c.t309_ms = 3000;  // calls outlive an outage of every D-channel this long
     return c;
 }
 
