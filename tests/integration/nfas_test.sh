@@ -46,6 +46,10 @@ switch_type = "ni2"
 nfas_group = "g1"
 nfas_interface = $3
 dchannel = "$4"
+# Q.921 5.9.8: a silent D-channel is down after T203 + N200 x T200, 6 s
+# with this T203 (13 s with the default 10 s); the calls held across the
+# primary's outage below are held for that and more.
+t203_ms = 3000
 
 TOML
 }
@@ -80,7 +84,7 @@ check "control runs one link for the group" \
 ip link set dev "$TAP" address 02:00:00:00:82:02
 ip addr add 10.82.0.2/24 dev "$TAP" && ip link set "$TAP" up
 
-SPANS=(--span "t-a,local=10.82.0.2:51001,remote=10.82.0.1:51001,jitter=16,type=t1,nfas=g1,iface=0,dchannel=primary"
+SPANS=(--t203-ms 3000 --span "t-a,local=10.82.0.2:51001,remote=10.82.0.1:51001,jitter=16,type=t1,nfas=g1,iface=0,dchannel=primary"
        --span "t-b,local=10.82.0.2:51002,remote=10.82.0.1:51002,jitter=16,type=t1,nfas=g1,iface=1,dchannel=backup"
        --span "t-c,local=10.82.0.2:51003,remote=10.82.0.1:51003,jitter=16,type=t1,nfas=g1,iface=2,dchannel=none")
 BEHAVE=(--behave '2001=answer,alert=100,answer=300')
@@ -131,7 +135,7 @@ check "human show spans marks the group and the active D-channel" \
 
 # 2. Two calls up, then the primary D-channel goes silent.
 start sim2 "$SIM" "${SPANS[@]}" "${BEHAVE[@]}" --silence-span t-a --originate 2 --originate-span t-b \
-    --rate 20 --concurrency 2 --called 2001 --hold-ms 24000 --calls "$TEST_DIR/calls2.json" --seconds 90
+    --rate 20 --concurrency 2 --called 2001 --hold-ms 17000 --calls "$TEST_DIR/calls2.json" --seconds 90
 connected() {  # connected N: bounded wait until N calls are connected in the gateway
     for i in $(seq 300); do
         test "$("$CTL" -c "$CFG" --json show calls | python3 -c 'import json,sys; print(sum(c["state"]=="connected" for c in json.load(sys.stdin)["calls"]))')" = "$1" && return 0
@@ -159,11 +163,11 @@ calls_done() {  # bounded wait for the 4 records (2 placed + the 2 the gateway s
     return 1
 }
 check "the calls end after their full hold, both legs" calls_done
-check "they carried the tone both ways until then: 4 legs with SINAD >= 35 dB and >= 23 s connected" \
+check "they carried the tone both ways until then: 4 legs with SINAD >= 35 dB and >= 16 s connected" \
     test "$(python3 -c '
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
-print(sum(r.get("audio", {}).get("tone_sinad_db", 0) >= 35 and r.get("connected_ms", 0) >= 23000 for r in rs))' "$TEST_DIR/calls2.json")" = 4
+print(sum(r.get("audio", {}).get("tone_sinad_db", 0) >= 35 and r.get("connected_ms", 0) >= 16000 for r in rs))' "$TEST_DIR/calls2.json")" = 4
 check "both sides cleared them by RESTART through the backup (libpri keeps them on the dead D-channel)" \
     bash -c "curl -sf http://127.0.0.1:9464/metrics | grep -qx 'trunkgw_span_nfas_calls_cleared_by_restart_total{span=\"t-a\"} 2'"
 check "zero channels stuck on the gateway: all 70 idle" all_idle
