@@ -40,6 +40,9 @@ jitter_packets = 16
 [span.isdn]
 side = "user"
 switch_type = "euroisdn_e1"
+# The far end's exit below is noticed after T203 + N200 x T200: 6 s with
+# this T203 (Q.921's 10 s would make it 13 s).
+t203_ms = 3000
 
 [control]
 socket = "$TEST_DIR/control.sock"
