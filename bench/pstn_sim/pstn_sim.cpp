@@ -239,7 +239,7 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1000u, 300000u));
     CLI11_PARSE(app, argc, argv);
     if (t203_ms <= t200_ms) {
-        std::fprintf(stderr, "pstn-sim: --t203-ms must be above --t200-ms (Q.921 5.9.8)\n");
+        std::fprintf(stderr, "pstn-sim: --t203-ms must be above --t200-ms (the idle poll outlasts the acknowledgement wait)\n");
         return 2;
     }
     if (realtime_priority > 0) {

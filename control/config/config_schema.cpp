@@ -524,8 +524,8 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
                 span.isdn.t309_ms = static_cast<uint32_t>(*v);
             }
             // Q.921 5.9: T200 1 s, N200 3, T203 10 s by default. T203
-            // polls an idle link, so it must outlast T200 (5.9.8: "T203
-            // ... should be greater than T200").
+            // (how long a link may stay silent before it is polled) must be
+            // longer than T200 (how long an acknowledgement is waited for).
             if (auto v = w.integer("t200_ms", 100, 10000, 1000)) {
                 span.isdn.t200_ms = static_cast<uint32_t>(*v);
             }
@@ -535,7 +535,8 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
             if (auto v = w.integer("t203_ms", 1000, 300000, 10000)) {
                 span.isdn.t203_ms = static_cast<uint32_t>(*v);
                 if (span.isdn.t203_ms <= span.isdn.t200_ms) {
-                    w.problem(w.line_of("t203_ms"), fmt::format("'{0}.t203_ms' must be above '{0}.t200_ms' (Q.921 5.9.8)",
+                    w.problem(w.line_of("t203_ms"), fmt::format("'{0}.t203_ms' must be above '{0}.t200_ms' (the idle poll "
+                                                                "outlasts the acknowledgement wait)",
                                                                 w.path()));
                 }
             }

@@ -46,7 +46,7 @@ switch_type = "ni2"
 nfas_group = "g1"
 nfas_interface = $3
 dchannel = "$4"
-# Q.921 5.9.8: a silent D-channel is down after T203 + N200 x T200, 6 s
+# Q.921 5.9: a silent D-channel is down after T203 + N200 x T200, 6 s
 # with this T203 (13 s with the default 10 s); the calls held across the
 # primary's outage below are held for that and more.
 t203_ms = 3000
