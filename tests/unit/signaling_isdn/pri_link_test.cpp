@@ -716,8 +716,10 @@ TEST_CASE("pri calls: a RESTART of a busy channel ends its call; the D-channel l
     REQUIRE(b.run(15.0, [&] { return !b.user.up() && !b.network.up(); }));
     double down_after_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - cut_at).count();
     b.link_cut = false;
-    // The configured timers, not libpri's defaults, declared it down.
-    CHECK(down_after_s >= 3.0);
+    // The configured timers, not libpri's defaults (>= 12.5 s here), declared
+    // it down: at least the N200 x T200 retransmissions after the cut, at
+    // most the whole 3.5 s (T203 may have started up to 0.5 s before it).
+    CHECK(down_after_s >= 1.5);
     CHECK(down_after_s < 8.0);
     // Q.921 5.6: T203 (idle) polled once, then T200 N200 times, unanswered.
     CHECK(b.user.counters().libpri_timers.t203 >= 1);
