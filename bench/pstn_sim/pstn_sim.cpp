@@ -227,19 +227,21 @@ int main(int argc, char** argv)
                    "run the lines' clock at this SCHED_FIFO priority (it stands in for a card's hardware "
                    "clock, which a busy CPU cannot make late); 0: the normal scheduler")
         ->check(CLI::Range(0, 99));
+    // The gateway's [span.isdn] t309_ms, t200_ms, n200, t203_ms, with its
+    // ranges (signaling/isdn/pri_timer_limits.h).
+    auto range = [](const isdn::pri_timer::Limits& l) { return CLI::Range(l.min, l.max); };
     app.add_option("--t309-ms", t309_ms,
                    "T309 (Q.931 5.8.8): connected calls outlive a D-channel outage this long, then end with cause 27")
-        ->check(CLI::Range(1000u, 90000u));
-    // Q.921 5.9, the gateway's [span.isdn] t200_ms, n200, t203_ms.
+        ->check(range(isdn::pri_timer::t309_ms));
     app.add_option("--t200-ms", t200_ms, "T200 (Q.921 5.9.1): wait for an acknowledgement before retransmitting")
-        ->check(CLI::Range(100u, 10000u));
+        ->check(range(isdn::pri_timer::t200_ms));
     app.add_option("--n200", n200, "N200 (Q.921 5.9.2): retransmissions before the link is given up")
-        ->check(CLI::Range(1u, 16u));
+        ->check(range(isdn::pri_timer::n200));
     app.add_option("--t203-ms", t203_ms, "T203 (Q.921 5.9.8): silence before an idle link is polled; above T200")
-        ->check(CLI::Range(1000u, 300000u));
+        ->check(range(isdn::pri_timer::t203_ms));
     CLI11_PARSE(app, argc, argv);
-    if (t203_ms <= t200_ms) {
-        std::fprintf(stderr, "pstn-sim: --t203-ms must be above --t200-ms (the idle poll outlasts the acknowledgement wait)\n");
+    if (!isdn::pri_timer::q921_timers_ordered(t200_ms, t203_ms)) {
+        std::fprintf(stderr, "pstn-sim: --t203-ms must be above --t200-ms (%s)\n", isdn::pri_timer::q921_order_reason);
         return 2;
     }
     if (realtime_priority > 0) {

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "signaling/isdn/pri_timer_limits.h"
+
 namespace trunkgw::config {
 
 struct Instance {
@@ -107,12 +109,12 @@ struct SpanIsdn {
     uint32_t overlap_timeout_ms = 5000;
     // T309 (Q.931 5.8.8): connected calls survive a D-channel outage this
     // long, then end with cause 27 (isdn::PriLinkConfig::t309_ms).
-    uint32_t t309_ms = 6000;
+    uint32_t t309_ms = isdn::pri_timer::t309_ms.default_value;
     // Q.921 data link timers (isdn::PriLinkConfig: T200, N200, T203); a
     // silent link is declared down after T203 + N200 x T200.
-    uint32_t t200_ms = 1000;
-    uint32_t n200 = 3;
-    uint32_t t203_ms = 10000;
+    uint32_t t200_ms = isdn::pri_timer::t200_ms.default_value;
+    uint32_t n200 = isdn::pri_timer::n200.default_value;
+    uint32_t t203_ms = isdn::pri_timer::t203_ms.default_value;
     // NFAS (Non-Facility Associated Signalling, T1 PRI: one D-channel
     // controls the B-channels of several spans, a backup D-channel on
     // another): the group this span belongs to ("" = none), its interface

@@ -517,28 +517,25 @@ void read_spans(TableReader& root, Config& c, const std::string& file, std::vect
             if (auto v = w.integer("overlap_timeout_ms", 1000, 60000, 5000)) {
                 span.isdn.overlap_timeout_ms = static_cast<uint32_t>(*v);
             }
-            // Q.931 Table 9-1: T309 is 90 s; libpri's default 6 s. Shorter
-            // frees the channels of a dead link sooner; longer keeps calls
+            // T309 and the Q.921 timers: defaults and ranges in
+            // signaling/isdn/pri_timer_limits.h. A shorter T309 frees the
+            // channels of a dead link sooner, a longer one keeps calls
             // through a longer outage.
-            if (auto v = w.integer("t309_ms", 1000, 90000, 6000)) {
-                span.isdn.t309_ms = static_cast<uint32_t>(*v);
-            }
-            // Q.921 5.9: T200 1 s, N200 3, T203 10 s by default. T203
-            // (how long a link may stay silent before it is polled) must be
-            // longer than T200 (how long an acknowledgement is waited for).
-            if (auto v = w.integer("t200_ms", 100, 10000, 1000)) {
-                span.isdn.t200_ms = static_cast<uint32_t>(*v);
-            }
-            if (auto v = w.integer("n200", 1, 16, 3)) {
-                span.isdn.n200 = static_cast<uint32_t>(*v);
-            }
-            if (auto v = w.integer("t203_ms", 1000, 300000, 10000)) {
-                span.isdn.t203_ms = static_cast<uint32_t>(*v);
-                if (span.isdn.t203_ms <= span.isdn.t200_ms) {
-                    w.problem(w.line_of("t203_ms"), fmt::format("'{0}.t203_ms' must be above '{0}.t200_ms' (the idle poll "
-                                                                "outlasts the acknowledgement wait)",
-                                                                w.path()));
+            // True when the key's value (or its default) is in range.
+            auto timer = [&w](const char* key, const isdn::pri_timer::Limits& l, uint32_t& out) {
+                auto v = w.integer(key, l.min, l.max, l.default_value);
+                if (v) {
+                    out = static_cast<uint32_t>(*v);
                 }
+                return v.has_value();
+            };
+            timer("t309_ms", isdn::pri_timer::t309_ms, span.isdn.t309_ms);
+            timer("t200_ms", isdn::pri_timer::t200_ms, span.isdn.t200_ms);
+            timer("n200", isdn::pri_timer::n200, span.isdn.n200);
+            if (timer("t203_ms", isdn::pri_timer::t203_ms, span.isdn.t203_ms) &&
+                !isdn::pri_timer::q921_timers_ordered(span.isdn.t200_ms, span.isdn.t203_ms)) {
+                w.problem(w.line_of("t203_ms"), fmt::format("'{0}.t203_ms' must be above '{0}.t200_ms' ({1})", w.path(),
+                                                            isdn::pri_timer::q921_order_reason));
             }
             if (auto g = w.string("nfas_group", std::string())) {
                 span.isdn.nfas_group = *g;

@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "signaling/isdn/pri_call.h"
+#include "signaling/isdn/pri_timer_limits.h"
 #include "signaling/isdn/q931_message.h"
 #include "signaling/isdn/timer_watch.h"
 
@@ -88,16 +89,16 @@ struct PriLinkConfig {
     // loss of the D-channel's data link before they are cleared (cause 27).
     // libpri's default is 6 s; Q.931's is 90 s. The two ends can notice an
     // outage up to T203 + N200 x T200 (13 s) apart.
-    uint32_t t309_ms = 6000;
+    uint32_t t309_ms = pri_timer::t309_ms.default_value;
     // Q.921 data link (Q.921 5.9, libpri's defaults): T200 waits for an
     // acknowledgement before a retransmission (5.9.1: 1 s), N200 is how
     // many retransmissions are tried (5.9.2: 3), T203 is the longest a
     // link stays silent before it is polled (5.9.8: 10 s). A dead link is
     // noticed after T203 + N200 x T200 (13 s): shorter timers notice an
     // outage sooner at the price of more polling; T203 must exceed T200.
-    uint32_t t200_ms = 1000;
-    uint32_t n200 = 3;
-    uint32_t t203_ms = 10000;
+    uint32_t t200_ms = pri_timer::t200_ms.default_value;
+    uint32_t n200 = pri_timer::n200.default_value;
+    uint32_t t203_ms = pri_timer::t203_ms.default_value;
 };
 
 // A D-channel of a link: the span carrying it and where its frames go.
