@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -138,9 +139,27 @@ double run_memcpy(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone)
 
 int main(int argc, char** argv)
 {
-    bool quick = argc > 1 && std::string(argv[1]) == "--quick";
-    uint32_t n = quick ? 1000 : 10000;
-    uint32_t ticks = quick ? 500 : 2000;
+    // --quick: 1,000 sessions for 500 ticks (the test suite's smoke run);
+    // --sessions N --ticks T: any size (a cache simulator run, say).
+    uint32_t n = 10000;
+    uint32_t ticks = 2000;
+    for (int a = 1; a < argc; ++a) {
+        std::string arg = argv[a];
+        if (arg == "--quick") {
+            n = 1000;
+            ticks = 500;
+        } else if ((arg == "--sessions" || arg == "--ticks") && a + 1 < argc) {
+            unsigned long v = std::strtoul(argv[++a], nullptr, 10);
+            if (v < 2 || v > 200000) {
+                std::fprintf(stderr, "media_sessions: %s must be 2..200000\n", arg.c_str());
+                return 2;
+            }
+            (arg == "--sessions" ? n : ticks) = static_cast<uint32_t>(v);
+        } else {
+            std::fprintf(stderr, "usage: media_sessions_bench [--quick] [--sessions N] [--ticks T]\n");
+            return 2;
+        }
+    }
     std::vector<uint8_t> tone(8 * 1000);
     for (std::size_t k = 0; k < tone.size(); ++k) {
         tone[k] = trunkgw::tdm::g711::linear_to_alaw(
