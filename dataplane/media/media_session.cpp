@@ -66,7 +66,7 @@ JitterBufferLimits jitter_limits(const MediaSessionLimits& l)
 }  // namespace
 
 MediaSession::MediaSession(const MediaSessionLimits& limits)
-    : _jb(jitter_limits(limits)), _pk(PacketizerConfig{}), _limits(limits), _cname{}, _rtp_buf{}, _rtcp_buf{}
+    : _pk(PacketizerConfig{}), _jb(jitter_limits(limits)), _limits(limits), _cname{}, _rtp_buf{}, _rtcp_buf{}
 {
 }
 
@@ -109,7 +109,7 @@ int MediaSession::configure(const MediaSessionConfig& config, uint64_t now_ns)
     }
     reset(config);
     _started = true;
-    _last_rx_ns = now_ns;
+    arm_rtp_timeout(now_ns);
     if (_rtcp_interval_ns != 0) {
         schedule_rtcp(now_ns, _rtcp_interval_ns / 2);
     }
@@ -139,11 +139,11 @@ void MediaSession::reset(const MediaSessionConfig& config)
     _rtcp_heard = false;
 
     _started = false;
-    _last_rx_ns = 0;
+    _rtp_timeout_at_ns = never;
     _timed_out = false;
     _events = 0;
 
-    _next_rtcp_ns = 0;
+    _next_rtcp_ns = never;  // scheduled when the session starts
     _rng = (config.ssrc ^ config.first_timestamp ^ 0x9E3779B9u) | 1u;
     _packets_at_last_report = 0;
     _have_lsr = false;
@@ -157,6 +157,7 @@ void MediaSession::reset(const MediaSessionConfig& config)
     std::memcpy(_cname, config.cname, n);
     _cname_len = static_cast<uint8_t>(n);
     _c = {};
+    _pk_c = {};
     _configured = true;
 }
 
@@ -177,6 +178,11 @@ void MediaSession::schedule_rtcp(uint64_t now_ns, uint64_t interval_ns)
     _next_rtcp_ns = now_ns + interval_ns / 2 + interval_ns * r / 1024;
 }
 
+void MediaSession::arm_rtp_timeout(uint64_t now_ns)
+{
+    _rtp_timeout_at_ns = _rtp_timeout_ns == 0 ? never : now_ns + _rtp_timeout_ns;
+}
+
 uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t now_ns, PacketSink sink)
 {
     if (!_configured) {
@@ -184,7 +190,7 @@ uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t 
     }
     if (!_started) {
         _started = true;
-        _last_rx_ns = now_ns;
+        arm_rtp_timeout(now_ns);
         if (_rtcp_interval_ns != 0) {
             schedule_rtcp(now_ns, _rtcp_interval_ns / 2);
         }
@@ -192,11 +198,14 @@ uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t 
 
     // TDM -> RTP.
     if (tdm_in8 == nullptr || !_sending) {
-        _pk.skip();
+        _pk_c.partial_dropped += _pk.skip() ? 1 : 0;
+        ++_pk_c.skipped_ticks;
         _c.tdm_missing_ticks += tdm_in8 == nullptr ? 1 : 0;
     } else {
-        int len = _pk.push(tdm_in8, _rtp_buf, sizeof(_rtp_buf));
+        int len = _pk.push(tdm_in8, _rtp_buf);
         if (len > 0) {
+            ++_pk_c.packets;
+            _pk_c.payload_octets += static_cast<uint64_t>(len) - rtp_fixed_header_len;
             if (_remote_rtp.known()) {
                 sink({PacketKind::rtp, _rtp_buf, static_cast<std::size_t>(len), _local_rtp, _remote_rtp});
                 ++_c.rtp_packets_out;
@@ -215,15 +224,17 @@ uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t 
         _jb.play(discard);
     }
 
-    // RTP timeout: raised once, cleared by receive_rtp().
-    // (A packet may carry a receive time a little after this tick's.)
-    if (_rtp_timeout_ns != 0 && !_timed_out && now_ns > _last_rx_ns && now_ns - _last_rx_ns >= _rtp_timeout_ns) {
+    // RTP timeout: raised once (the deadline moves to never), re-armed by
+    // receive_rtp(). (A packet may carry a receive time a little after
+    // this tick's: its deadline is then later still.)
+    if (now_ns >= _rtp_timeout_at_ns) {
+        _rtp_timeout_at_ns = never;
         _timed_out = true;
         ++_c.rtp_timeouts;
         _events |= session_event_rtp_timeout;
     }
 
-    if (_rtcp_interval_ns != 0 && now_ns >= _next_rtcp_ns) {
+    if (now_ns >= _next_rtcp_ns) {  // never without RTCP
         send_rtcp(now_ns, sink, false);
         schedule_rtcp(now_ns, _rtcp_interval_ns);
     }
@@ -248,7 +259,7 @@ RxVerdict MediaSession::receive_rtp(const uint8_t* pkt, std::size_t len, Endpoin
         ++_c.rtp_packets_in;
         _c.rtp_payload_octets_in += view.payload_len;
     }
-    _last_rx_ns = now_ns;
+    arm_rtp_timeout(now_ns);
     if (_timed_out) {
         _timed_out = false;
         _events |= session_event_rtp_resumed;
@@ -345,7 +356,7 @@ int MediaSession::build_report(uint64_t now_ns, uint8_t* out, std::size_t cap)
         nblocks = 1;
     }
     int len;
-    const PacketizerCounters& pc = _pk.counters();
+    const PacketizerCounters& pc = _pk_c;
     // 6.4: SR when we sent RTP since the last report, else RR.
     if (pc.packets != _packets_at_last_report) {
         SenderInfo si;
@@ -403,7 +414,7 @@ MediaSessionStats MediaSession::stats() const
     MediaSessionStats s;
     s.session = _c;
     s.jitter_buffer = _jb.counters();
-    s.packetizer = _pk.counters();
+    s.packetizer = _pk_c;
     const ReceiverStats& rs = _jb.stats();
     if (rs.valid()) {
         s.lost = rs.cumulative_lost();

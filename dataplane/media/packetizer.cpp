@@ -8,9 +8,9 @@
 namespace trunkgw::media {
 
 Packetizer::Packetizer(const PacketizerConfig& config)
-    : _pt(config.payload_type), _channel_law(config.channel_law), _codec_law(law_of_payload_type(config.payload_type)),
-      _ptime_samples(config.ptime_ms * samples_per_ms), _ssrc(config.ssrc), _seq(config.first_sequence),
-      _ts_next(config.first_timestamp), _payload{}
+    : _ptime_samples(config.ptime_ms * samples_per_ms), _ts_next(config.first_timestamp),
+      _channel_law(config.channel_law), _codec_law(law_of_payload_type(config.payload_type)),
+      _pt(config.payload_type), _ssrc(config.ssrc), _seq(config.first_sequence)
 {
     ConfigCheck c = check(config);
     if (!c.ok()) {
@@ -47,54 +47,44 @@ int Packetizer::configure(const PacketizerConfig& config)
     _pkt_ts = 0;
     _fill = 0;
     _marker_pending = true;
-    _c = {};
     return 0;
 }
 
-int Packetizer::push(const uint8_t* samples8, uint8_t* out, std::size_t cap)
+int Packetizer::push(const uint8_t* samples8, uint8_t* pkt)
 {
     if (_fill == 0) {
         _pkt_ts = _ts_next;  // RFC 3550 5.1: the sampling instant of the first octet
     }
-    convert_law(_channel_law, _codec_law, samples8, _payload + _fill, samples_per_ms);
+    std::memcpy(pkt + rtp_fixed_header_len + _fill, samples8, samples_per_ms);
     _fill += samples_per_ms;
     _ts_next += samples_per_ms;  // RFC 3551 4.1: the clock runs at 8000 Hz
     if (_fill < _ptime_samples) {
         return 0;
     }
     _fill = 0;
-    std::size_t len = rtp_fixed_header_len + _ptime_samples;
-    if (cap < len) {
-        ++_c.no_space;
-        _marker_pending = true;  // the receiver sees a gap
-        return -ENOSPC;
-    }
+    uint8_t* payload = pkt + rtp_fixed_header_len;
+    convert_law(_channel_law, _codec_law, payload, payload, _ptime_samples);  // in place; nothing when equal
     RtpHeaderFields h;
     h.marker = _marker_pending;
     h.payload_type = _pt;
     h.sequence = _seq;
     h.timestamp = _pkt_ts;
     h.ssrc = _ssrc;
-    rtp_build_header(h, out, cap);
-    std::memcpy(out + rtp_fixed_header_len, _payload, _ptime_samples);
+    rtp_build_header(h, pkt, rtp_fixed_header_len);
     // RFC 3550 5.1: "The sequence number increments by one for each RTP data
     // packet sent".
     _seq = static_cast<uint16_t>(_seq + 1);
     _marker_pending = false;
-    ++_c.packets;
-    _c.payload_octets += _ptime_samples;
-    return static_cast<int>(len);
+    return static_cast<int>(rtp_fixed_header_len + _ptime_samples);
 }
 
-void Packetizer::skip()
+bool Packetizer::skip()
 {
-    if (_fill != 0) {
-        ++_c.partial_dropped;
-        _fill = 0;
-    }
-    ++_c.skipped_ticks;
+    bool dropped = _fill != 0;
+    _fill = 0;
     _ts_next += samples_per_ms;
     _marker_pending = true;
+    return dropped;
 }
 
 }  // namespace trunkgw::media

@@ -16,6 +16,13 @@
 // - Payload: PT 0 (PCMU) or 8 (PCMA); samples are converted A <-> u (G.711
 //   Tables 3/4) when the channel's law differs from the codec's.
 //
+// The payload gathers in the caller's packet buffer, in the channel's law,
+// 8 samples a tick; the packet that completes gets its header and its
+// payload converted in place, in one pass. The packetizer holds only its
+// stream state (28 octets) and its owner counts what push() and skip()
+// report (PacketizerCounters): so it shares the session's hot cache lines
+// (media_session.h) with no payload array or counters between them.
+//
 // Nothing here allocates, throws after construction or makes a syscall;
 // configure() restarts the stream in place.
 #pragma once
@@ -38,12 +45,12 @@ struct PacketizerConfig {
     uint32_t first_timestamp = 0;
 };
 
+// Counted by the packetizer's owner from push() and skip() (MediaSession).
 struct PacketizerCounters {
     uint64_t packets = 0;          // packets emitted
     uint64_t payload_octets = 0;   // their payload octets (RFC 3550 6.4.1 "sender's octet count")
     uint64_t skipped_ticks = 0;    // ticks without samples (skip())
     uint64_t partial_dropped = 0;  // incomplete packets abandoned by a skip
-    uint64_t no_space = 0;         // packets lost because the caller's buffer was too small
 };
 
 class Packetizer {
@@ -60,20 +67,22 @@ public:
     // 10, 20, 30 or 40 ms.
     static ConfigCheck check(const PacketizerConfig& config);
     // Starts a new stream from `config`: sequence, timestamp, SSRC and
-    // marker as given, nothing pending, counters zero. Returns 0, or the
+    // marker as given, nothing pending. Returns 0, or the
     // check() error with nothing changed.
     int configure(const PacketizerConfig& config);
 
-    // One tick: 8 samples in the channel's law. Returns the length of the
-    // packet written to `out` when this tick completed one, 0 when not, or
-    // -ENOSPC when `cap` cannot hold it (the packet is lost and counted; the
-    // next one carries the marker).
-    int push(const uint8_t* samples8, uint8_t* out, std::size_t cap);
+    // One tick: 8 samples in the channel's law, gathered into `pkt`, the
+    // packet being built: the caller passes the same buffer of at least
+    // max_packet octets on every push and leaves it alone until a packet
+    // completes. Returns that packet's length (header and payload in the
+    // codec's law in pkt[0, len)) when this tick completed one, 0 when not.
+    int push(const uint8_t* samples8, uint8_t* pkt);
 
     // One tick without samples (the channel delivered none). The partial
     // packet is abandoned, the timestamp still advances 8 samples, and the
-    // next packet carries the marker.
-    void skip();
+    // next packet carries the marker. Returns true when a partial packet
+    // was abandoned.
+    bool skip();
 
     // The timestamp of the next sample push() takes: "now" on the RTP clock,
     // as an RTCP SR needs (RFC 3550 6.4.1).
@@ -82,21 +91,19 @@ public:
     uint32_t ssrc() const { return _ssrc; }
     uint8_t payload_type() const { return _pt; }
     uint32_t ptime_samples() const { return _ptime_samples; }
-    const PacketizerCounters& counters() const { return _c; }
 
 private:
-    uint8_t _pt;
+    // What a tick reads and writes first, then what a packet adds.
+    uint32_t _fill = 0;
+    uint32_t _ptime_samples;
+    uint32_t _ts_next;
     Law _channel_law;
     Law _codec_law;
-    uint32_t _ptime_samples;
+    uint8_t _pt;
+    bool _marker_pending = true;
+    uint32_t _pkt_ts = 0;
     uint32_t _ssrc;
     uint16_t _seq;
-    uint32_t _ts_next;
-    uint32_t _pkt_ts = 0;
-    uint32_t _fill = 0;
-    bool _marker_pending = true;
-    uint8_t _payload[max_payload];
-    PacketizerCounters _c;
 };
 
 }  // namespace trunkgw::media

@@ -182,6 +182,8 @@ TEST_CASE("session: back to back, A-law both ends: the tone arrives bit-exact, S
     MediaSessionStats sb = bb.b.stats();
     REQUIRE(sa.session.rtp_packets_out == 150);
     REQUIRE(sa.session.rtp_payload_octets_out == 150 * 160);
+    REQUIRE(sa.packetizer.packets == 150);
+    REQUIRE(sa.packetizer.payload_octets == 150 * 160);
     // Packet 149 left at tick 2999 and is still on the wire.
     REQUIRE(sb.session.rtp_packets_in == 149);
     REQUIRE(sb.session.rtp_payload_octets_in == 149 * 160);
@@ -387,7 +389,8 @@ TEST_CASE("session: ticks without TDM samples mark the next packet", "[media_ses
     bb.run(10, false);
     bb.run(50);
     REQUIRE(bb.a.counters().tdm_missing_ticks == 10);
-    REQUIRE(bb.a.packetizer().counters().partial_dropped == 1);
+    REQUIRE(bb.a.stats().packetizer.partial_dropped == 1);
+    REQUIRE(bb.a.stats().packetizer.skipped_ticks == 10);
     std::vector<bool> markers;
     std::vector<uint32_t> stamps;
     for (const Sent& s : bb.wire.log) {
