@@ -129,7 +129,7 @@ void MediaSession::reset(const MediaSessionConfig& config)
     _local_rtp = config.local_rtp;
     _symmetric = config.symmetric_rtp;
     _sending = true;
-    _rtp_timeout_ns = static_cast<uint64_t>(config.rtp_timeout_ms) * ns_per_ms;
+    _rtp_timeout_ms = config.rtp_timeout_ms;
     _rtcp_interval_ns = static_cast<uint64_t>(config.rtcp_interval_ms) * ns_per_ms;
     _ntp = config.ntp_clock;
     _pk.configure(packetizer_config(config));  // cannot fail: checked
@@ -180,7 +180,7 @@ void MediaSession::schedule_rtcp(uint64_t now_ns, uint64_t interval_ns)
 
 void MediaSession::arm_rtp_timeout(uint64_t now_ns)
 {
-    _rtp_timeout_at_ns = _rtp_timeout_ns == 0 ? never : now_ns + _rtp_timeout_ns;
+    _rtp_timeout_at_ns = _rtp_timeout_ms == 0 ? never : now_ns + static_cast<uint64_t>(_rtp_timeout_ms) * ns_per_ms;
 }
 
 uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t now_ns, PacketSink sink)

@@ -232,26 +232,28 @@ private:
 
     static constexpr uint64_t never = UINT64_MAX;
 
-    // Hot first: what every tick touches, then the packetizer (small: its
-    // payload gathers in _rtp_buf) and the jitter buffer (its own hot
-    // fields lead), so that a tick's fields sit in the session's first few
-    // adjacent cache lines. At 10,000 sessions each line a tick touches is
-    // a cache miss (alignas(64): a session starts a line).
+    // Hot first: what every tick and every received RTP packet touch (the
+    // RTP-timeout and RTCP checks are one deadline each), then the
+    // packetizer (28 octets: its payload gathers in _rtp_buf) and the
+    // jitter buffer (its own hot fields lead), so that a tick's fields sit
+    // in the session's first three adjacent cache lines. At 10,000
+    // sessions each line a tick or a packet touches is a cache miss
+    // (alignas(64): a session starts a line).
     bool _configured = false;
     bool _started = false;
     bool _sending = true;
     bool _timed_out = false;
-    uint32_t _events = 0;
-    uint64_t _rtp_timeout_at_ns = never;  // last valid RTP + rtp_timeout_ms; never: off or raised
+    uint32_t _rtp_timeout_ms = 0;         // 0: no RTP timeout
+    uint64_t _rtp_timeout_at_ns = never;  // last valid RTP + _rtp_timeout_ms; never: off or raised
     uint64_t _next_rtcp_ns = never;       // never: no RTCP reports
+    Endpoint _remote_rtp;
+    uint32_t _events = 0;
     Packetizer _pk;
     RtpJitterBuffer _jb;
     MediaSessionCounters _c;
 
-    uint64_t _rtp_timeout_ns = 0;
     uint64_t _rtcp_interval_ns = 0;
     Endpoint _local_rtp;
-    Endpoint _remote_rtp;
     PacketizerCounters _pk_c;  // from _pk's push() and skip()
     MediaSessionLimits _limits;
     bool _symmetric = false;
