@@ -1,12 +1,13 @@
 // bench/run media_sessions: full-duplex RTP sessions per core for the media
 // stage alone (dataplane/media MediaSession: packetizer, jitter buffer with
-// PLC, RFC 3550 statistics, RTCP), 20 ms ptime, PCMA both ways, N sessions
+// PLC, RFC 3550 statistics, RTCP), 20 ms ptime, PCMA both ways (--pcmu:
+// PCMU on A-law channels, law-converted both ways), N sessions
 // wired back to back in pairs for 2 simulated seconds after a warm-up. The
 // figure is 1 ms of CPU divided by the CPU cost of one session-tick (both
 // directions). Baseline, measured in the same run: the same loop where a
 // "session" only copies its samples into a packet buffer and the peer's
 // packet back out (the cost of touching the bytes). Port I/O is not in
-// either figure: that is bench/run dataplane_pps (issue 4, to come).
+// either figure: that is bench/run dataplane_pps.
 #include <time.h>
 
 #include <cmath>
@@ -61,12 +62,12 @@ struct Result {
     uint64_t in, out, concealed, late;
 };
 
-Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone)
+Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone, uint8_t payload_type)
 {
     std::vector<std::unique_ptr<MediaSession>> s;
     for (uint32_t i = 0; i < n; ++i) {
         MediaSessionConfig c;
-        c.payload_type = payload_type_pcma;
+        c.payload_type = payload_type;
         c.channel_law = Law::alaw;
         c.ptime_ms = 20;
         c.ssrc = 0x1000 + i;
@@ -140,12 +141,17 @@ double run_memcpy(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone)
 int main(int argc, char** argv)
 {
     // --quick: 1,000 sessions for 500 ticks (the test suite's smoke run);
-    // --sessions N --ticks T: any size (a cache simulator run, say).
+    // --sessions N --ticks T: any size (a cache simulator run, say);
+    // --pcmu: PCMU on the A-law channels, converted both ways (as
+    // dataplane_pps runs them).
     uint32_t n = 10000;
     uint32_t ticks = 2000;
+    uint8_t payload_type = payload_type_pcma;
     for (int a = 1; a < argc; ++a) {
         std::string arg = argv[a];
-        if (arg == "--quick") {
+        if (arg == "--pcmu") {
+            payload_type = payload_type_pcmu;
+        } else if (arg == "--quick") {
             n = 1000;
             ticks = 500;
         } else if ((arg == "--sessions" || arg == "--ticks") && a + 1 < argc) {
@@ -156,7 +162,7 @@ int main(int argc, char** argv)
             }
             (arg == "--sessions" ? n : ticks) = static_cast<uint32_t>(v);
         } else {
-            std::fprintf(stderr, "usage: media_sessions_bench [--quick] [--sessions N] [--ticks T]\n");
+            std::fprintf(stderr, "usage: media_sessions_bench [--quick] [--sessions N] [--ticks T] [--pcmu]\n");
             return 2;
         }
     }
@@ -165,7 +171,7 @@ int main(int argc, char** argv)
         tone[k] = trunkgw::tdm::g711::linear_to_alaw(
             static_cast<int16_t>(16000 * std::sin(2 * M_PI * 1004 * static_cast<double>(k) / 8000.0)));
     }
-    Result r = run_sessions(n, ticks, tone);
+    Result r = run_sessions(n, ticks, tone, payload_type);
     double base = run_memcpy(n, ticks, tone);
     double per_core = 1e6 / r.ns_per_tick;
     double base_per_core = 1e6 / base;
