@@ -211,18 +211,18 @@ private:
     // Hot: what a tick reads and writes, first (the session puts it next
     // to its own hot fields): at 10,000 sessions every tick's line is a
     // cache miss, so the count of lines per tick is the tick's cost.
+    // 56 octets, so that the tick counters after them share the line.
     std::unique_ptr<uint8_t[]> _samples;  // channel law, indexed by timestamp
     std::unique_ptr<uint8_t[]> _valid;    // 1 where _samples holds a received sample
     uint32_t _p = 0;                      // playout point (timestamp of the next sample)
     uint32_t _base = 0;                   // timestamp at ring index 0 (P - base stays a multiple of 8)
     uint32_t _mask;
-    uint32_t _capacity;       // samples in use, a power of two (from max_delay_ms)
-    uint32_t _target = 0;     // samples
-    uint32_t _gap_ticks = 0;  // consecutive ticks without real audio
+    uint32_t _target = 0;  // samples
     uint32_t _ticks_since_step = 0;
     int32_t _win_cur = no_depth;   // max h in the current half window
     int32_t _win_prev = no_depth;  // ... and in the previous one
-    uint32_t _win_ticks = 0;
+    uint16_t _gap_ticks = 0;       // consecutive ticks without real audio (<= max_conceal_ticks)
+    uint16_t _win_ticks = 0;       // < the half window (<= 4000)
     // PLC history is fed lazily: real audio played unchanged since _hist_to
     // (a timestamp <= P) is still in the ring and reaches plc_rx only when
     // SpanDSP needs it (a fill-in, a skipped block, a resync): feeding it
@@ -235,6 +235,7 @@ private:
     JitterBufferCounters _c;
 
     // Config.
+    uint32_t _capacity;  // samples in use, a power of two (from max_delay_ms)
     JitterBufferLimits _limits;
     uint32_t _ring_capacity;  // allocated samples, a power of two >= _capacity
     uint8_t _pt;
