@@ -109,8 +109,7 @@ RtpJitterBuffer::RtpJitterBuffer(const JitterBufferLimits& limits)
         throw std::invalid_argument("jitter buffer: max_delay_ms must be at most 2000");
     }
     _ring_capacity = ring_samples(limits.max_delay_ms);
-    _samples.reset(new uint8_t[_ring_capacity]);
-    _valid.reset(new uint8_t[_ring_capacity]);
+    _ring.reset(new uint8_t[2 * _ring_capacity]);  // samples and their flags
     configure(default_config(limits));
 }
 
@@ -145,8 +144,10 @@ int RtpJitterBuffer::configure(const JitterBufferConfig& config)
     _max_target = config.max_delay_ms * samples_per_ms;
     _capacity = ring_samples(config.max_delay_ms);  // <= _ring_capacity: both powers of two
     _mask = _capacity - 1;
-    std::memset(_samples.get(), silence_octet(_channel_law), _capacity);
-    std::memset(_valid.get(), 0, _capacity);
+    for (uint32_t i = 0; i < _capacity; i += block) {
+        std::memset(sample_at(i), silence_octet(_channel_law), block);
+        std::memset(valid_at(i), 0, block);
+    }
 
     _stats = ReceiverStats{};
     _prev_ssrc = 0;
@@ -264,7 +265,9 @@ void RtpJitterBuffer::resync(uint32_t timestamp)
 {
     ++_c.resyncs;
     feed_history();  // before _base moves: the ring's old stream is addressed by it
-    std::memset(_valid.get(), 0, _capacity);
+    for (uint32_t i = 0; i < _capacity; i += block) {
+        clear_block(i);
+    }
     _p = timestamp - _target;
     _base = _p;
     _hist_to = _p;
@@ -394,27 +397,60 @@ void RtpJitterBuffer::write(uint32_t timestamp, const uint8_t* payload, uint32_t
     uint32_t left = n - skip;
     uint32_t i = index(timestamp + skip);
     const uint8_t* src = payload + skip;
+    uint8_t conv[max_payload_samples];
+    if (_codec_law != _channel_law) {
+        convert_law(_codec_law, _channel_law, src, conv, left);
+        src = conv;
+    }
     while (left > 0) {
-        uint32_t chunk = _capacity - i < left ? _capacity - i : left;
-        convert_law(_codec_law, _channel_law, src, &_samples[i], chunk);
-        std::memset(&_valid[i], 1, chunk);
+        uint32_t chunk = block - (i & (block - 1));  // to the end of i's slot
+        if (chunk == block && left >= block) {
+            // The usual case, whole slots up to the ring's end: fixed-size
+            // copies, no calls.
+            uint32_t slots = (left < _capacity - i ? left : _capacity - i) / block;
+            uint8_t* slot = sample_at(i);
+            for (uint32_t k = 0; k < slots; ++k) {
+                std::memcpy(slot, src, block);
+                std::memcpy(slot + block, &all_valid, block);
+                slot += 2 * block;
+                src += block;
+            }
+            left -= slots * block;
+            i = (i + slots * block) & _mask;
+            continue;
+        }
+        chunk = chunk < left ? chunk : left;
+        std::memcpy(sample_at(i), src, chunk);
+        std::memset(valid_at(i), 1, chunk);
         src += chunk;
         left -= chunk;
-        i = 0;
+        i = (i + chunk) & _mask;
+    }
+}
+
+void RtpJitterBuffer::read_ring(uint32_t i, uint8_t* out, uint32_t n) const
+{
+    while (n > 0) {
+        uint32_t chunk = block - (i & (block - 1));
+        chunk = chunk < n ? chunk : n;
+        std::memcpy(out, sample_at(i), chunk);
+        out += chunk;
+        n -= chunk;
+        i = (i + chunk) & _mask;
     }
 }
 
 uint64_t RtpJitterBuffer::block_valid(uint32_t i) const
 {
     uint64_t v;
-    std::memcpy(&v, &_valid[i], sizeof(v));
+    std::memcpy(&v, valid_at(i), sizeof(v));
     return v;
 }
 
 bool RtpJitterBuffer::block_silent(uint32_t i) const
 {
     int16_t lin[block];
-    decode_law(_channel_law, &_samples[i], lin, block);
+    decode_law(_channel_law, sample_at(i), lin, block);
     for (int16_t x : lin) {
         if (x >= silence_level || x <= -silence_level) {
             return false;
@@ -425,7 +461,7 @@ bool RtpJitterBuffer::block_silent(uint32_t i) const
 
 void RtpJitterBuffer::clear_block(uint32_t i)
 {
-    std::memset(&_valid[i], 0, block);
+    std::memset(valid_at(i), 0, block);
 }
 
 void RtpJitterBuffer::fillin(int16_t* lin, uint32_t n)
@@ -473,10 +509,9 @@ void RtpJitterBuffer::feed_history()
         n = PLC_HISTORY_LEN;
     }
     int16_t lin[PLC_HISTORY_LEN];
-    uint32_t from = index(_p - n);
-    uint32_t first = _capacity - from < n ? _capacity - from : n;
-    decode_law(_channel_law, &_samples[from], lin, first);
-    decode_law(_channel_law, &_samples[0], lin + first, n - first);
+    uint8_t played[PLC_HISTORY_LEN];
+    read_ring(index(_p - n), played, n);
+    decode_law(_channel_law, played, lin, n);
     plc_rx(&_plc, lin, static_cast<int>(n));  // not concealing: history only
     _hist_to = _p;
 }
@@ -526,14 +561,14 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
             // Resuming after concealment: plc_rx blends the real signal
             // with the synthetic one (and keeps the blend as history).
             int16_t lin[block];
-            decode_law(_channel_law, &_samples[i], lin, block);
+            decode_law(_channel_law, sample_at(i), lin, block);
             real(lin, block);
             encode_law(_channel_law, lin, out8, block);
             _hist_to = _p + block;
         } else {
             // Plays unchanged; the PLC history is fed from the ring when
             // a gap starts (feed_history), not every tick.
-            std::memcpy(out8, &_samples[i], block);
+            std::memcpy(out8, sample_at(i), block);
         }
         _gap_ticks = 0;
         ++_c.played_ticks;
@@ -545,12 +580,13 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
         // one): real runs through plc_rx, missing runs through plc_fillin.
         feed_history();
         int16_t lin[block];
-        decode_law(_channel_law, &_samples[i], lin, block);
+        decode_law(_channel_law, sample_at(i), lin, block);
+        const uint8_t* valid = valid_at(i);
         uint32_t k = 0;
         while (k < block) {
             uint32_t e = k;
-            uint8_t kind = _valid[i + k];
-            while (e < block && _valid[i + e] == kind) {
+            uint8_t kind = valid[k];
+            while (e < block && valid[e] == kind) {
                 ++e;
             }
             if (kind != 0) {
