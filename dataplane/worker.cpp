@@ -63,6 +63,9 @@ void run_tick(WorkerContext& w, uint64_t now_ns)
     uint64_t tick_number = ++at(w.counters, WorkerCounter::ticks);
     for (std::size_t i = 0; i < w.span_lines.size(); ++i) {
         WorkerSpan& span = *w.span_lines[i];
+        if (i + 1 < w.span_lines.size()) {
+            w.span_lines[i + 1]->prefetch_frames();
+        }
         w.sessions->tick_span(static_cast<uint32_t>(i), span.rx_frames(), span.tx_frames(), now_ns);
         if (span.tick(now_ns)) {
             const auto& m = w.segment->span(w.spans[i]).mirror;
