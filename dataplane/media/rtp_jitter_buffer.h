@@ -115,8 +115,8 @@ constexpr bool rx_verdict_from_stream(RxVerdict v)
 }
 
 struct JitterBufferCounters {
-    // Playout, in 1 ms ticks (first: a tick increments one of them, and
-    // they share the buffer's hot cache line).
+    // Playout, in 1 ms ticks (first: a tick increments one of them; the
+    // first two follow the buffer's hot fields in their cache line).
     uint64_t played_ticks = 0;     // real audio
     uint64_t silence_ticks = 0;    // idle code: before the first packet, after a long gap
     uint64_t concealed_ticks = 0;  // PLC fill-in (whole or partial block; touches the PLC state anyway)
@@ -217,7 +217,8 @@ private:
     // Hot: what a tick reads and writes, first (the session puts it next
     // to its own hot fields): at 10,000 sessions every tick's line is a
     // cache miss, so the count of lines per tick is the tick's cost.
-    // 48 octets, so that the tick counters after them share the line.
+    // 48 octets, so that the first two tick counters after them share
+    // their line (the session puts them in its second: media_session.h).
     //
     // The ring, indexed by timestamp: one 16-octet slot per 1 ms block, its
     // 8 samples (channel law) then their 8 valid flags (1: received), so
