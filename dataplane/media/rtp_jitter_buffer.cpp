@@ -102,8 +102,8 @@ RtpJitterBuffer::RtpJitterBuffer(const JitterBufferConfig& config) : RtpJitterBu
 }
 
 RtpJitterBuffer::RtpJitterBuffer(const JitterBufferLimits& limits)
-    : _mask(0), _mode(JitterMode::fixed), _channel_law(Law::alaw), _capacity(0), _limits(limits), _ring_capacity(0),
-      _pt(payload_type_pcma), _codec_law(Law::alaw), _min_target(0), _max_target(0)
+    : _mask(0), _mode(JitterMode::fixed), _channel_law(Law::alaw), _capacity(0), _min_target(0), _max_target(0),
+      _pt(payload_type_pcma), _codec_law(Law::alaw), _limits(limits), _ring_capacity(0)
 {
     if (limits.max_delay_ms > max_delay_limit_ms) {
         throw std::invalid_argument("jitter buffer: max_delay_ms must be at most 2000");

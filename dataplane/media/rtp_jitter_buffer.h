@@ -245,28 +245,30 @@ private:
     Law _channel_law;  // the law play() writes
     JitterBufferCounters _c;
 
-    // Config.
-    uint32_t _capacity;  // samples in use, a power of two (from max_delay_ms)
-    JitterBufferLimits _limits;
-    uint32_t _ring_capacity;  // allocated samples, a power of two >= _capacity
-    uint8_t _pt;
-    Law _codec_law;
+    // What every received packet reads or writes (config, source, per
+    // packet playout), in one group starting a cache line: two lines
+    // instead of the three it straddled. (The bench's replay sends each
+    // session ~250 packets a second; a line less is a miss less each.)
+    alignas(64) ReceiverStats _stats;
+    uint64_t _seen_bits = 0;       // duplicate detection: a bitmap of the 64 below _seen_max (bit i = _seen_max - i)
+    uint32_t _capacity;            // samples in use, a power of two (from max_delay_ms)
     uint32_t _min_target;
     uint32_t _max_target;
-
-    // Source.
-    ReceiverStats _stats;
     uint32_t _prev_ssrc = 0;
-    bool _have_prev_ssrc = false;
     uint32_t _ssrc_change_at = 0;  // arrival time of the last SSRC change
-    uint16_t _seen_max = 0;        // duplicate detection: highest seq and a
-    uint64_t _seen_bits = 0;       // bitmap of the 64 below it (bit i = _seen_max - i)
-
-    // Playout, per packet or per window.
-    bool _late_run = false;  // only late packets since _late_since
     uint32_t _late_since = 0;
     uint32_t _jit_cur = 0;   // adaptive: max 3 J in the current half window
     uint32_t _jit_prev = 0;  // ... and in the previous one
+    uint16_t _seen_max = 0;  // duplicate detection: the highest sequence number
+    uint8_t _pt;
+    Law _codec_law;
+    bool _have_prev_ssrc = false;
+    bool _late_run = false;  // only late packets since _late_since
+
+    // Config no packet needs.
+    JitterBufferLimits _limits;
+    uint32_t _ring_capacity;  // allocated samples, a power of two >= _capacity
+
     plc_state_t _plc;
     int16_t _syn[32];  // a gap's first fill-in (see fillin())
     uint32_t _syn_len = 0;
