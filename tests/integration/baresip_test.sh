@@ -174,16 +174,6 @@ trunk_state() {  # the baresip trunk: "STATE OPTIONS-SENT>=3 OPTIONS-FAILED"
     "$CTL" -c "$CFG" --json show sip trunks |
         python3 -c 'import json,sys; t=json.load(sys.stdin)["trunks"][0]; print(t["state"], t["options_sent"] >= 3, t["options_failed"])'
 }
-# wait_equal SECONDS EXPECTED COMMAND...: polls COMMAND's output (no log line
-# announces these states) until it is EXPECTED; bounded.
-wait_equal() {
-    local deadline=$((SECONDS + $1)) expected=$2
-    shift 2
-    while [ "$("$@")" != "$expected" ]; do
-        [ "$SECONDS" -lt "$deadline" ] || { same "$("$@")" "$expected"; return; }
-        sleep 0.1
-    done
-}
 
 start dataplane "$DP" -c "$CFG"
 check "the data plane is ready" wait_log "$TEST_DIR/dataplane.log" "trunkgw-dataplane .* ready" 30

@@ -50,6 +50,18 @@ same() {
     return 1
 }
 
+# wait_equal SECONDS EXPECTED COMMAND...: polls COMMAND's output until it is
+# EXPECTED; bounded. Only for states no log line announces (trunkctl's view
+# of calls, trunks, counters published once a second).
+wait_equal() {
+    local deadline=$((SECONDS + $1)) expected=$2
+    shift 2
+    while [ "$("$@")" != "$expected" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || { same "$("$@")" "$expected"; return; }
+        sleep 0.1
+    done
+}
+
 # wait_count FILE PATTERN N SECONDS: returns once PATTERN has matched N
 # lines of FILE (from its start; inotify via tail -F: woken by each write,
 # not by polling), or fails after SECONDS. The tail is ended at once: left

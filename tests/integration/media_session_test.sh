@@ -103,6 +103,25 @@ check "SIPp's call completed" grep -Eq "Successful call +\| +[0-9]+ +\| +1 " "$T
 "$CTL" -c "$CFG" --json show sessions >"$TEST_DIR/sessions.json"
 check "show sessions: 2 active; session 2 latched to SIPp's media port and took 230+ packets, none late" \
     test "$(json_get "$TEST_DIR/sessions.json" "(lambda s: j['active']==2 and s['remote']=='10.78.0.2:41000' and s['counters']['rtp_packets_in']>=230 and s['counters']['rtp_late']==0)([x for x in j['sessions'] if x['id']==$S2_ID][0])")" = True
+# RTCP to session 2's odd port (RFC 3550 11): a valid compound (RR + SDES
+# CNAME, A.2) and one of version 1. The data plane tells the ports apart
+# (worker_sessions.cpp) and the session counts each.
+python3 - "$S2_PORT" <<'PY'
+import socket, struct, sys
+port = int(sys.argv[1]) + 1
+ssrc = struct.pack('!I', 0x5eed1234)
+rr = b'\x80\xc9\x00\x01' + ssrc                      # RR, no report blocks
+sdes = b'\x81\xca\x00\x02' + ssrc + b'\x01\x01t\x00'  # SDES, CNAME "t", end
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.78.0.2', 41001))
+s.sendto(rr + sdes, ('10.78.0.1', port))
+s.sendto(b'\x40\xc9\x00\x01' + ssrc, ('10.78.0.1', port))  # version 1
+PY
+s2_rtcp() {  # session 2's RTCP counters: "IN MALFORMED"
+    "$CTL" -c "$CFG" --json show sessions |
+        python3 -c 'import json,sys; s=[x for x in json.load(sys.stdin)["sessions"] if x["id"]=='"$S2_ID"'][0]["counters"]; print(s["rtcp_packets_in"], s["rtcp_malformed"])'
+}
+check "session 2 counted the RTCP sent to its odd port: one valid, one malformed" wait_equal 10 "1 1" s2_rtcp
 check "human show sessions lists both channels" \
     bash -c "$CTL -c $CFG show sessions | grep -q 'mux-e1/1' && $CTL -c $CFG show sessions | grep -q 'mux-e1/2'"
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"

@@ -243,16 +243,6 @@ show_calls() {  # the gateway's calls up now, "state:in->out" each, or "none"
     "$CTL" -c "$CFG" --json show calls |
         python3 -c 'import json,sys; print(" ".join("%s:%s->%s" % (c["state"], c["in"].get("sip_trunk", c["in"].get("span")), c.get("out", {}).get("sip_trunk", c.get("out", {}).get("span"))) for c in json.load(sys.stdin)["calls"]) or "none")'
 }
-# wait_equal SECONDS EXPECTED COMMAND...: polls COMMAND's output (no log line
-# announces these states) until it is EXPECTED; bounded.
-wait_equal() {
-    local deadline=$((SECONDS + $1)) expected=$2
-    shift 2
-    while [ "$("$@")" != "$expected" ]; do
-        [ "$SECONDS" -lt "$deadline" ] || { same "$("$@")" "$expected"; return; }
-        sleep 0.1
-    done
-}
 # bctl COMMAND [PARAMS]: one command to baresip's ctrl_tcp (netstring JSON);
 # prints its response's data, fails unless it says ok (bounded: 5 s).
 bctl() {
