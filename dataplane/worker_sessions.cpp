@@ -177,8 +177,8 @@ int WorkerSessions::create(const api::SessionCreatePayload& p, uint64_t now_ns)
     slot.tx_no_route = 0;
     slot.offered_remote = {p.remote_ipv4, p.remote_port};
     slot.joined = span_pos >= 0;
-    _by_port[p.local_port] = idx + 1;
-    _by_port[p.local_port + 1] = idx + 1;
+    _by_port[p.local_port] = idx + 1;         // RTP
+    _by_port[p.local_port + 1] = -(idx + 1);  // RTCP (RFC 3550 11: the next port)
     if (slot.joined) {
         slot.span_pos = static_cast<uint32_t>(span_pos);
         slot.timeslot = ts;
@@ -305,11 +305,12 @@ bool WorkerSessions::receive(const net::Verdict& v, const uint8_t* frame, uint64
     if (e == 0) {
         return false;
     }
-    int32_t idx = e - 1;
+    // The sign says RTP or RTCP, so a packet does not read its session's
+    // slot (a cache line of its own) to compare ports.
+    int32_t idx = (e > 0 ? e : -e) - 1;
     media::MediaSession& s = _pool.at(idx);
     media::Endpoint src{v.src_ip, v.src_port};
-    // RTP on the even port, RTCP on the odd one (RFC 3550 11).
-    if (v.dst_port == _slots[static_cast<std::size_t>(idx)].local_port) {
+    if (e > 0) {
         ++_c.rtp_rx;
         s.receive_rtp(frame + v.payload_offset, v.payload_len, src, now_ns);
     } else {

@@ -115,7 +115,7 @@ private:
     std::vector<SpanRef> _spans;
     std::vector<int32_t> _span_pos_of;   // segment span index -> position, -1 = not ours
     std::vector<int32_t> _unjoined;      // pool indexes of active sessions without a channel
-    std::unique_ptr<int32_t[]> _by_port; // local UDP port -> pool index + 1 (RTP and RTCP port)
+    std::unique_ptr<int32_t[]> _by_port; // local UDP port -> pool index + 1 (RTP port), -(index + 1) (RTCP port)
     WorkerSessionCounters _c;
 };
 
