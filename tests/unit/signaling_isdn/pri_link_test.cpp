@@ -71,9 +71,9 @@ struct Model : PriCallHandler {
 // where a test waits for a silent link to be declared down (T203 + N200 x
 // T200: 13 s by default).
 struct Q921Timers {
-    uint32_t t200_ms = 1000;
-    uint32_t n200 = 3;
-    uint32_t t203_ms = 10000;
+    uint32_t t200_ms = pri_timer::t200_ms.default_value;
+    uint32_t n200 = pri_timer::n200.default_value;
+    uint32_t t203_ms = pri_timer::t203_ms.default_value;
 };
 
 PriLinkConfig link_config(const char* name, bool network, int switch_type, bool e1, ChannelHunting hunting,
