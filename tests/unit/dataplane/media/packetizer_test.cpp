@@ -3,6 +3,7 @@
 // against tdm::g711.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cerrno>
 #include <stdexcept>
 #include <vector>
@@ -20,21 +21,31 @@ struct Sent {
     std::vector<uint8_t> payload;
 };
 
+// A packetizer and the buffer its packets gather in: push() accumulates a
+// packet's payload in its caller's buffer across calls (packetizer.h), so
+// the buffer lives as long as the stream. (It was a local of run(): a second
+// run() continuing a packet read a new, uninitialised array, which an LTO
+// build placed elsewhere on the stack.)
+struct Stream {
+    explicit Stream(const PacketizerConfig& c) : p(c) {}
+    Packetizer p;
+    std::array<uint8_t, Packetizer::max_packet> buf{};
+};
+
 // Pushes `ticks` ticks of a counting pattern (sample k of the stream is
 // k & 0xFF, starting at `first`); returns the packets that came out.
-std::vector<Sent> run(Packetizer& p, uint32_t ticks, uint32_t first = 0)
+std::vector<Sent> run(Stream& st, uint32_t ticks, uint32_t first = 0)
 {
     std::vector<Sent> out;
-    uint8_t buf[Packetizer::max_packet];
     for (uint32_t t = 0; t < ticks; ++t) {
         uint8_t s[8];
         for (uint32_t i = 0; i < 8; ++i) {
             s[i] = static_cast<uint8_t>(first + t * 8 + i);
         }
-        int len = p.push(s, buf);
+        int len = st.p.push(s, st.buf.data());
         REQUIRE(len >= 0);
         if (len > 0) {
-            RtpPacketView v = rtp_parse(buf, static_cast<std::size_t>(len));
+            RtpPacketView v = rtp_parse(st.buf.data(), static_cast<std::size_t>(len));
             REQUIRE(v.ok());
             out.push_back({v.header, std::vector<uint8_t>(v.payload, v.payload + v.payload_len)});
         }
@@ -54,11 +65,12 @@ TEST_CASE("packetizer: one packet per ptime with exact seq, timestamp, marker", 
         c.ssrc = 0x12345678;
         c.first_sequence = 1000;
         c.first_timestamp = 50000;
-        Packetizer p(c);
+        Stream st(c);
+        Packetizer& p = st.p;
         REQUIRE(p.ptime_samples() == ptime * 8);
         // ptime - 1 ticks: nothing yet.
-        REQUIRE(run(p, ptime - 1).empty());
-        std::vector<Sent> pk = run(p, 1 + 4 * ptime, (ptime - 1) * 8);
+        REQUIRE(run(st, ptime - 1).empty());
+        std::vector<Sent> pk = run(st, 1 + 4 * ptime, (ptime - 1) * 8);
         REQUIRE(pk.size() == 5);
         for (std::size_t i = 0; i < pk.size(); ++i) {
             REQUIRE(pk[i].h.sequence == 1000 + i);
@@ -86,8 +98,8 @@ TEST_CASE("packetizer: sequence and timestamp wrap", "[packetizer]")
     c.ptime_ms = 20;
     c.first_sequence = 65534;
     c.first_timestamp = 0xFFFFFF00u;  // 256 samples before the wrap
-    Packetizer p(c);
-    std::vector<Sent> pk = run(p, 80);
+    Stream st(c);
+    std::vector<Sent> pk = run(st, 80);
     REQUIRE(pk.size() == 4);
     REQUIRE(pk[0].h.sequence == 65534);
     REQUIRE(pk[1].h.sequence == 65535);
@@ -109,13 +121,14 @@ TEST_CASE("packetizer: a discontinuity drops the partial packet, keeps time, mar
     c.ptime_ms = 20;
     c.first_sequence = 7;
     c.first_timestamp = 1000;
-    Packetizer p(c);
-    std::vector<Sent> pk = run(p, 25);  // one packet, 5 ticks pending
+    Stream st(c);
+    Packetizer& p = st.p;
+    std::vector<Sent> pk = run(st, 25);  // one packet, 5 ticks pending
     REQUIRE(pk.size() == 1);
     REQUIRE(p.skip());        // the 5 pending ticks are abandoned
     REQUIRE_FALSE(p.skip());  // nothing pending any more
     REQUIRE(p.next_timestamp() == 1000 + 27 * 8);
-    pk = run(p, 40);
+    pk = run(st, 40);
     REQUIRE(pk.size() == 2);
     // The first sample after the gap was sampled 27 ms after the start.
     REQUIRE(pk[0].h.timestamp == 1000 + 27 * 8);
@@ -133,9 +146,9 @@ TEST_CASE("packetizer: A-law channel to PCMU and u-law channel to PCMA use G.711
         c.channel_law = ch;
         c.payload_type = ch == Law::alaw ? payload_type_pcmu : payload_type_pcma;
         c.ptime_ms = 40;
-        Packetizer p(c);
+        Stream st(c);
         // The counting pattern covers all 256 codes (320 samples).
-        std::vector<Sent> pk = run(p, 40);
+        std::vector<Sent> pk = run(st, 40);
         REQUIRE(pk.size() == 1);
         REQUIRE(pk[0].h.payload_type == c.payload_type);
         for (std::size_t k = 0; k < 320; ++k) {

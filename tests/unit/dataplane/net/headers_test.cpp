@@ -87,6 +87,14 @@ TEST_CASE("Ethernet: untagged, tagged, too short", "[net][headers]")
     CHECK(is_group_mac(broadcast_mac));
     CHECK(is_group_mac({0x01, 0x00, 0x5e, 0, 0, 1}));
     CHECK_FALSE(is_group_mac(mac_us));
+    CHECK(is_broadcast_mac(broadcast_mac));
+    CHECK_FALSE(is_broadcast_mac({0x01, 0x00, 0x5e, 0, 0, 1}));
+    for (std::size_t i = 0; i < 6; ++i) {  // one octet short of all ones anywhere
+        MacAddress m = broadcast_mac;
+        m[i] = 0xfe;
+        CHECK_FALSE(is_broadcast_mac(m));
+    }
+    CHECK_FALSE(is_broadcast_mac(mac_us));
 }
 
 TEST_CASE("ARP: the reference request parses; every malformation is bad_arp", "[net][headers]")
