@@ -5,6 +5,7 @@
 
 #include <array>
 #include <bit>
+#include <cstring>
 
 namespace trunkgw::tdm::g711 {
 namespace {
@@ -246,18 +247,41 @@ uint8_t ulaw_to_alaw(uint8_t u)
     return ulaw_to_alaw_table[u];
 }
 
+namespace {
+
+// Maps n octets through a 256-entry table; in == out is allowed. Eight at a
+// time through one word: at -O3 GCC "vectorised" the plain byte loop by
+// gathering 16 lookups in two general registers, spilling them and reloading
+// them as one 16-octet vector, a load its two 8-octet stores cannot forward
+// to (a stall per 16 samples, 3 % of the data plane's worker at 10,000
+// sessions). The word's octets keep their places on either byte order.
+void map_octets(const std::array<uint8_t, 256>& table, const uint8_t* in, uint8_t* out, std::size_t n)
+{
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, in + i, sizeof(w));
+        uint64_t r = 0;
+        for (unsigned k = 0; k < 64; k += 8) {
+            r |= static_cast<uint64_t>(table[(w >> k) & 0xff]) << k;
+        }
+        std::memcpy(out + i, &r, sizeof(r));
+    }
+    for (; i < n; ++i) {
+        out[i] = table[in[i]];
+    }
+}
+
+}  // namespace
+
 void alaw_to_ulaw_buf(const uint8_t* in, uint8_t* out, std::size_t n)
 {
-    for (std::size_t i = 0; i < n; ++i) {
-        out[i] = alaw_to_ulaw_table[in[i]];
-    }
+    map_octets(alaw_to_ulaw_table, in, out, n);
 }
 
 void ulaw_to_alaw_buf(const uint8_t* in, uint8_t* out, std::size_t n)
 {
-    for (std::size_t i = 0; i < n; ++i) {
-        out[i] = ulaw_to_alaw_table[in[i]];
-    }
+    map_octets(ulaw_to_alaw_table, in, out, n);
 }
 
 void alaw_decode_buf(const uint8_t* in, int16_t* out, std::size_t n)

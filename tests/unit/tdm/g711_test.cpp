@@ -202,6 +202,20 @@ TEST_CASE("buffer converters equal the scalar functions", "[g711]")
         CHECK(in_place[c] == g711::ulaw_to_alaw(all[c]));
     }
 
+    // Every length and alignment (the converters take eight octets at a
+    // time, then the rest one by one); nothing past n is written.
+    for (std::size_t off = 0; off < 8; ++off) {
+        for (std::size_t n = 0; n <= 24; ++n) {
+            std::array<uint8_t, 40> out{};
+            out.fill(0x5A);
+            g711::alaw_to_ulaw_buf(all.data() + 100 + off, out.data() + off, n);
+            for (std::size_t i = 0; i < out.size(); ++i) {
+                bool inside = i >= off && i < off + n;
+                CHECK(out[i] == (inside ? g711::alaw_to_ulaw(all[100 + i]) : 0x5A));
+            }
+        }
+    }
+
     // n == 0 touches nothing.
     uint8_t sentinel = 0x5A;
     g711::alaw_to_ulaw_buf(all.data(), &sentinel, 0);
