@@ -1,12 +1,11 @@
 // A worker's RTP sessions; see worker_sessions.h.
 #include "dataplane/worker_sessions.h"
 
-#include <bit>
 #include <cerrno>
-#include <cstring>
 
 #include "dataplane/worker_span.h"
 #include "tdm/span/span_driver.h"
+#include "tdm/span/timeslot_words.h"
 
 namespace trunkgw::dataplane {
 
@@ -353,31 +352,29 @@ void WorkerSessions::tick_span(uint32_t span_pos, const uint8_t* rx, uint8_t* tx
     _now_ns = now_ns;
     SpanRef& sr = _spans[span_pos];
     uint32_t mask = sr.joined_mask;
+    if (mask == 0) {
+        return;
+    }
+    // Each session takes its timeslot's 8 octets and plays 8 back: the
+    // span's millisecond transposed to one word per timeslot and back
+    // (tdm/span/timeslot_words.h), rather than 16 single-octet accesses per
+    // session. The words read from tx keep the octets of timeslots without
+    // a session (the D-channel, TS0, idle channels) as they were.
+    alignas(64) uint64_t in[tdm::timeslot_words_per_ms];
+    alignas(64) uint64_t out[tdm::timeslot_words_per_ms];
+    tdm::frames_to_timeslot_words(rx, in);
+    tdm::frames_to_timeslot_words(tx, out);
     while (mask != 0) {
         auto ts = static_cast<uint32_t>(__builtin_ctz(mask));
         mask &= mask - 1;
         int32_t idx = sr.session[ts];
-        // The timeslot's 8 octets gathered in a register and stored at once:
-        // the session reads them as one 8-octet word, which the CPU cannot
-        // forward from 8 separate byte stores (it waits for them to retire).
-        static_assert(std::endian::native == std::endian::little, "octet f of the word is frame f");
-        uint64_t in = 0;
-        for (uint32_t f = 0; f < 8; ++f) {
-            in |= static_cast<uint64_t>(rx[f * tdm::span_frame_octets + ts]) << (8 * f);
-        }
-        uint8_t in8[8];
-        uint8_t out8[8];
-        std::memcpy(in8, &in, sizeof(in));
-        uint32_t ev = _pool.at(idx).tick(in8, out8, now_ns, {on_packet, &_slots[static_cast<std::size_t>(idx)]});
-        uint64_t out;
-        std::memcpy(&out, out8, sizeof(out));
-        for (uint32_t f = 0; f < 8; ++f) {
-            tx[f * tdm::span_frame_octets + ts] = static_cast<uint8_t>(out >> (8 * f));
-        }
+        uint32_t ev = _pool.at(idx).tick(reinterpret_cast<const uint8_t*>(&in[ts]), reinterpret_cast<uint8_t*>(&out[ts]),
+                                         now_ns, {on_packet, &_slots[static_cast<std::size_t>(idx)]});
         if (ev != 0) {
             handle_events(idx, ev);
         }
     }
+    tdm::timeslot_words_to_frames(out, tx);
 }
 
 void WorkerSessions::tick_unjoined(uint64_t now_ns, uint64_t tick_number)
