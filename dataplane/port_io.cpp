@@ -201,6 +201,12 @@ void PortIo::handle(rte_mbuf** pkts, uint16_t n, uint64_t now_ns, const UdpHandl
         rte_mbuf* m = pkts[i];
         auto* data = rte_pktmbuf_mtod(m, uint8_t*);
         std::size_t len = rte_pktmbuf_data_len(m);
+        if (i + prefetch_ahead < n) {
+            const auto* next = rte_pktmbuf_mtod(pkts[i + prefetch_ahead], const uint8_t*);
+            for (std::size_t o = 0; o < prefetch_octets; o += RTE_CACHE_LINE_SIZE) {
+                rte_prefetch0(next + o);
+            }
+        }
         // A NIC that checked the checksums (or stripped the VLAN tag) says
         // so in the mbuf; the classifier then skips its own checks.
         net::RxOffload off;

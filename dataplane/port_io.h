@@ -45,6 +45,12 @@ struct PortIoCounters {
 class PortIo {
 public:
     static constexpr uint16_t burst = 32;
+    // handle() asks for a frame's first lines this many frames ahead, so
+    // that the classifier and the checksum find it in L1 (Ethernet to the
+    // end of a G.711 20 ms RTP packet: 214 octets). dataplane_pps at 100
+    // sessions +1.6 % in 3 of 3 alternating pairs; at 10,000 no change.
+    static constexpr uint16_t prefetch_ahead = 2;
+    static constexpr std::size_t prefetch_octets = 256;
 
     // Handler for UDP addressed to us: (verdict, mbuf, frame, len). Returns
     // true when it kept the mbuf (handed it to another worker), false to
