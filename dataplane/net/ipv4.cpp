@@ -27,7 +27,8 @@ Ipv4Parse parse_ipv4(const uint8_t* p, std::size_t avail, bool checksum_verified
         r.reason = DropReason::bad_ip_total_length;
         return r;
     }
-    if (!checksum_verified && !checksum_verifies(checksum_add(0, p, hl))) {
+    if (!checksum_verified &&
+        !checksum_verifies(hl == ipv4_min_header_len ? checksum_add_ipv4_header(0, p) : checksum_add(0, p, hl))) {
         r.reason = DropReason::bad_ip_checksum;
         return r;
     }
@@ -59,7 +60,7 @@ void write_ipv4_header(uint8_t* p, const Ipv4Fields& f, uint16_t total_length)
     store_be16(p + 10, 0);
     store_be32(p + 12, f.src);
     store_be32(p + 16, f.dst);
-    store_be16(p + 10, internet_checksum(p, ipv4_min_header_len));
+    store_be16(p + 10, checksum_finish(checksum_add_ipv4_header(0, p)));
 }
 
 }  // namespace trunkgw::net

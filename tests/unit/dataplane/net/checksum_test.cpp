@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -84,6 +85,30 @@ TEST_CASE("The bulk path agrees with the 16-bit loop for every length 0..300 and
     // All ones: the accumulator's carries at their largest.
     std::vector<uint8_t> ones(9000, 0xff);
     CHECK(internet_checksum(ones.data(), ones.size()) == reference_checksum(ones.data(), ones.size()));
+}
+
+TEST_CASE("The 20-octet IPv4 header sum equals the general one for any header and partial sum", "[net][checksum]")
+{
+    std::mt19937 rng(791);
+    std::array<uint8_t, 24> h{};
+    auto check = [&](std::size_t off) {
+        for (uint32_t sum : {0u, 1u, 0x1234u, 0xfffeu, 0xffffu}) {
+            INFO("offset " << off << " partial sum " << sum);
+            REQUIRE(checksum_finish(checksum_add_ipv4_header(sum, h.data() + off)) ==
+                    checksum_finish(checksum_add(sum, h.data() + off, 20)));
+            REQUIRE(checksum_add_ipv4_header(sum, h.data() + off) <= 0xffff);
+        }
+    };
+    for (int round = 0; round < 2000; ++round) {
+        for (auto& b : h) {
+            b = static_cast<uint8_t>(rng());
+        }
+        check(round % 5);
+    }
+    h.fill(0xff);  // the folds at their largest
+    check(0);
+    h.fill(0);
+    check(0);
 }
 
 TEST_CASE("The bulk path's end-around carries: each place a 64-bit add can overflow", "[net][checksum]")
