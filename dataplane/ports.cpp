@@ -59,6 +59,14 @@ Ports::Ports(const config::Config& cfg, uint32_t n_workers)
                          p.name, dev, q, n_workers, q);
         }
         rte_eth_conf conf{};
+        // A device that verifies IPv4 and UDP checksums marks each frame
+        // (RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_L4_CKSUM_GOOD) and the
+        // classifier skips its own sums for it (PortIo::handle; a frame not
+        // marked good is still checked in software). On net_pcap the
+        // checksums were ~15 % of the worker at 10,000 sessions.
+        conf.rxmode.offloads = info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+        spdlog::info("port {} ({}): receive checksum offload {}", p.name, dev,
+                     conf.rxmode.offloads == 0 ? "not offered: checked in software" : "on");
         rc = rte_eth_dev_configure(port_id, q, q, &conf);
         if (rc != 0) {
             throw std::runtime_error(fmt::format("port {} ({}): configure: {}", p.name, dev, rte_strerror(-rc)));
