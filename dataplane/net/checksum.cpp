@@ -1,7 +1,6 @@
 // Internet checksum; see checksum.h.
 #include "dataplane/net/checksum.h"
 
-#include <bit>
 #include <cstring>
 
 #include "dataplane/net/byte_order.h"
@@ -53,10 +52,7 @@ uint32_t checksum_add(uint32_t sum, const uint8_t* data, std::size_t len)
     if (__builtin_add_overflow(acc0, carries, &acc)) {
         ++acc;
     }
-    uint32_t bulk = fold((acc & 0xffffffffu) + (acc >> 32));
-    if constexpr (std::endian::native == std::endian::little) {
-        bulk = ((bulk & 0xff) << 8) | (bulk >> 8);
-    }
+    uint32_t bulk = checksum_fold_native(acc);
     uint64_t total = static_cast<uint64_t>(sum) + bulk;
     for (; i + 2 <= len; i += 2) {
         total += load_be16(data + i);

@@ -45,12 +45,28 @@ inline uint16_t checksum_finish(uint32_t sum)
     return static_cast<uint16_t>(~sum);
 }
 
+// A sum of native-order words (of any multiple of 16 bits: RFC 1071 2.(C)
+// "Parallel Summation") folded to 16 bits and put in network order (2.(B)
+// "Byte Order Independence"): how checksum_add's bulk loop and
+// checksum_add_ipv4_header end. Any 64-bit value folds in these four steps.
+inline uint32_t checksum_fold_native(uint64_t acc)
+{
+    acc = (acc & 0xffffffffu) + (acc >> 32);  // below 2^33
+    acc = (acc & 0xffffffffu) + (acc >> 32);  // fits 32 bits
+    auto s = static_cast<uint32_t>(acc);
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    if constexpr (std::endian::native == std::endian::little) {
+        s = ((s & 0xff) << 8) | (s >> 8);
+    }
+    return s;
+}
+
 // checksum_add(sum, p, 20) for a 20-octet IPv4 header (no options: every
 // datagram we send and nearly every one we receive) without the general
-// routine's loop, tail and folding loops: five native-order 32-bit words
-// (RFC 1071 2.(C) "Parallel Summation"), folded, then byte-swapped to
-// network order (2.(B) "Byte Order Independence"). `sum` is a folded partial
-// sum (0..0xffff), as checksum_add returns.
+// routine's loop and tail: five native-order 32-bit words, folded
+// (checksum_fold_native). `sum` is a folded partial sum (0..0xffff), as
+// checksum_add returns.
 inline uint32_t checksum_add_ipv4_header(uint32_t sum, const uint8_t* p)
 {
     uint64_t acc = 0;
@@ -59,15 +75,7 @@ inline uint32_t checksum_add_ipv4_header(uint32_t sum, const uint8_t* p)
         std::memcpy(&w, p + i, sizeof(w));
         acc += w;
     }
-    acc = (acc & 0xffffffffu) + (acc >> 32);  // below 2^32 + 5
-    acc = (acc & 0xffffffffu) + (acc >> 32);  // fits 32 bits
-    auto s = static_cast<uint32_t>(acc);
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    if constexpr (std::endian::native == std::endian::little) {
-        s = ((s & 0xff) << 8) | (s >> 8);
-    }
-    return checksum_add16(sum, static_cast<uint16_t>(s));
+    return checksum_add16(sum, static_cast<uint16_t>(checksum_fold_native(acc)));
 }
 
 // RFC 1071 1.(2): a receiver sums the data including the checksum field; the
