@@ -14,7 +14,8 @@
 # every session also packetizes its channel and sends RTP out (the PMD
 # drops TX). The figure is RX packets per second from the worker's own
 # counters over S seconds; ticks_late shows whether the 1 ms TDM tick kept
-# up meanwhile.
+# up meanwhile, and tick_share the share of the core the ticks took (the
+# worker's tick_busy_seconds counter; the rest went to packet I/O).
 #
 # The JSON also holds the physical limit: a 10GbE port's line rate in G.711
 # 20 ms RTP frames (5.25 Mpps), and the worker's ratio to it; and this
@@ -179,6 +180,8 @@ rtp = (c1['rtp_rx'] - c0['rtp_rx']) / secs
 tx = (c1['tx_packets'] - c0['tx_packets']) / secs
 late = c1['ticks_late'] - c0['ticks_late']
 skipped = c1['ticks_skipped'] - c0['ticks_skipped']
+# The share of the worker's core its ticks took (the rest is packet I/O).
+tick_share = (c1['tick_busy_seconds'] - c0['tick_busy_seconds']) / secs
 out_pkts = sum(s['counters']['rtp_packets_out'] for s in ss['sessions'])
 mpps = rx / 1e6
 # The physical limit next to the peer: G.711 20 ms RTP is a 214-octet
@@ -190,7 +193,8 @@ kept_tick = late <= ticks / 100 and skipped == 0
 channels = k if kept_tick and rtp >= k * 50 else 0
 print(f'worker per second: ' + ' '.join(f'{x:.2f}' for x in per_second) + ' Mpps', file=sys.stderr)
 print(f'worker: {mpps:.3f} Mpps RX ({rtp / 1e6:.3f} M RTP/s to sessions), {tx / 1e6:.3f} Mpps TX, '
-      f'{ticks} ticks in the window, {late} late, {skipped} skipped; {ss["active"]} sessions, '
+      f'{ticks} ticks in the window, {late} late, {skipped} skipped, ticks {100 * tick_share:.1f} % of the core; '
+      f'{ss["active"]} sessions, '
       f'{out_pkts} RTP packets sent; testpmd {tp["mpps"]:.3f} Mpps', file=sys.stderr)
 print('note: the replay repeats sequence numbers each pass: jitter buffers count duplicates/late', file=sys.stderr)
 print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core', 'value': round(mpps, 3),
@@ -201,6 +205,7 @@ print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core',
                   'max_mpps': round(max(per_second), 3) if per_second else None,
                   'baseline_median_mpps': tp['median_mpps'],
                   'sessions': k, 'tx_mpps': round(tx / 1e6, 3), 'ticks_late': late, 'ticks_skipped': skipped,
+                  'tick_share': round(tick_share, 3),
                   'channels_per_core': channels,
                   'line_rate_10gbe_mpps': round(line_rate_10g_mpps, 3),
                   'dram_dependent_miss_ns': mem['dependent_miss_ns'], 'dram_random_line_ns': mem['random_line_ns'],

@@ -285,7 +285,8 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
                 w.heartbeat_age_s, l);
         for (std::size_t i = 0; i < api::worker_counter_count; ++i) {
             f.counter(fmt::format("trunkgw_worker_{}", api::worker_counter_info[i].name),
-                      api::worker_counter_info[i].help, static_cast<double>(w.counters[i]), l);
+                      api::worker_counter_info[i].help,
+                      static_cast<double>(w.counters[i]) * api::worker_counter_info[i].scale, l);
         }
         Labels wl{{"worker", std::to_string(w.id)}};
         for (std::size_t r = 1; r <= net::drop_reason_count; ++r) {

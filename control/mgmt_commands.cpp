@@ -153,9 +153,14 @@ json counters_json(const Snapshot& s)
     for (const auto& w : s.workers) {
         json c = {{"id", w.id}};
         for (std::size_t i = 0; i < api::worker_counter_count; ++i) {
-            std::string name = api::worker_counter_info[i].name;
+            const api::CounterInfo& info = api::worker_counter_info[i];
+            std::string name = info.name;
             name = name.substr(0, name.rfind("_total"));
-            c[name] = w.counters[i];
+            if (info.scale == 1.0) {
+                c[name] = w.counters[i];
+            } else {
+                c[name] = static_cast<double>(w.counters[i]) * info.scale;
+            }
         }
         json net = json::object();
         for (std::size_t k = 0; k < dataplane::net_counter_names.size(); ++k) {

@@ -335,6 +335,7 @@ int worker_main(void* arg)
                 next_tick_ns += behind * tick_ns;
             }
             run_tick(w, now_ns);
+            at(w.counters, WorkerCounter::tick_busy_ns) += api::mono_ns() - now;
             next_tick_ns += tick_ns;
             w.block->heartbeat_mono_ns.store(now_ns, std::memory_order_relaxed);
             at(w.counters, WorkerCounter::rtp_rx) = w.sessions->counters().rtp_rx;

@@ -323,7 +323,8 @@ std::string render_counters(const json& r)
             }
             std::vector<std::string> row = {k};
             for (const auto& w : ws) {
-                row.push_back(std::to_string(w[k].get<uint64_t>()));
+                const json& x = w[k];
+                row.push_back(x.is_number_integer() ? std::to_string(x.get<uint64_t>()) : fmt::format("{:.3f}", x.get<double>()));
             }
             workers.add(row);
         }

@@ -31,6 +31,7 @@ enum class WorkerCounter : uint32_t {
     dispatched_out,   // frames received here for another worker's port, handed over
     dispatched_in,    // frames another worker handed to this one
     dispatch_ring_full,  // frames dropped: the owner's dispatch ring was full
+    tick_busy_ns,        // time spent running ticks (of 1,000,000 ns a second: the tick's share of the core)
     count_,
 };
 
@@ -39,6 +40,7 @@ inline constexpr std::size_t worker_counter_count = static_cast<std::size_t>(Wor
 struct CounterInfo {
     const char* name;  // Prometheus name without the trunkgw_worker_ prefix
     const char* help;
+    double scale = 1.0;  // counted unit -> the name's unit (ns -> seconds: 1e-9)
 };
 
 inline constexpr std::array<CounterInfo, worker_counter_count> worker_counter_info = {{
@@ -62,6 +64,9 @@ inline constexpr std::array<CounterInfo, worker_counter_count> worker_counter_in
     {"dispatched_out_total", "Frames received on this worker's queue for another worker's UDP port, handed over."},
     {"dispatched_in_total", "Frames another worker received for this worker and handed over (software dispatch)."},
     {"dispatch_ring_full_total", "Frames dropped because the owning worker's dispatch ring was full."},
+    {"tick_busy_seconds_total",
+     "Time the worker spent running 1 ms TDM ticks (spans and sessions); its rate is the tick's share of the core.",
+     1e-9},
 }};
 
 using WorkerCounterBlock = SeqlockBlock<worker_counter_count>;

@@ -46,7 +46,7 @@ check "show status: attached to our data plane" \
 check "show status: every worker attached and running" \
     test "$(json_get "$TEST_DIR/status1.json" "len(j['workers']) >= 1 and all(w['attached'] and w['state']=='running' for w in j['workers'])")" = True
 check "show status: metrics URL and versions" \
-    test "$(json_get "$TEST_DIR/status1.json" "j['metrics_url']+' '+j['version']+' '+str(j['abi_version'])")" = "http://127.0.0.1:9464/metrics 0.1.0 4"
+    test "$(json_get "$TEST_DIR/status1.json" "j['metrics_url']+' '+j['version']+' '+str(j['abi_version'])")" = "http://127.0.0.1:9464/metrics 0.1.0 5"
 check "show status: the span is listed" \
     test "$(json_get "$TEST_DIR/status1.json" "j['spans'][0]['name']")" = "carrier-e1-1"
 check "human show status prints the worker table" \
@@ -56,6 +56,10 @@ check "human show counters prints ring rows" \
 "$CTL" -c "$CFG" --json show counters >"$TEST_DIR/counters.json"
 check "show counters: worker loops, sleeps and ticks count" \
     test "$(json_get "$TEST_DIR/counters.json" "all(w['loops']>0 and w['sleeps']>0 and w['ticks']>0 for w in j['workers'])")" = True
+# The ticks' time, in seconds: more than none, and (an idle gateway ticking
+# 1 ms at a time) well under the ticks' own span.
+check "show counters: the ticks' busy time is counted, under their span" \
+    test "$(json_get "$TEST_DIR/counters.json" "all(0 < w['tick_busy_seconds'] < 0.5 * w['ticks'] / 1000 for w in j['workers'])")" = True
 check "show counters: the command ring carried the pings" \
     test "$(json_get "$TEST_DIR/counters.json" "[r for r in j['rings'] if r['ring']=='command'][0]['popped'] >= 1")" = True
 
@@ -68,6 +72,9 @@ check "metrics: attached, worker up, ring counters" \
              grep -q '^trunkgw_worker_up{worker=\"1\",lcore=\"1\"} 1' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_ring_pushed_total{ring=\"command\",worker=\"1\"}' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_span_state{span=\"carrier-e1-1\",state=\"alarm\"} 1' $TEST_DIR/metrics.txt"
+check "metrics: the ticks' busy time in seconds (a fraction, not nanoseconds)" \
+    bash -c "grep -E '^trunkgw_worker_tick_busy_seconds_total\{worker=\"1\",lcore=\"1\"\} ' $TEST_DIR/metrics.txt |
+             awk '{ v = \$2; n++ } END { exit !(n == 1 && v > 0 && v < 100) }'"
 
 check "a second control on the same socket is refused" \
     bash -c "! timeout 10 $CP -c $CFG >$TEST_DIR/second.log 2>&1 && grep -q 'already serves' $TEST_DIR/second.log"

@@ -85,3 +85,16 @@ TEST_CASE("show calls, golden: calls up, then the ended ones with causes", "[cli
             "ID  IN        OUT        CALLING  CALLED  ROUTE  CONNECTED  CAUSE  CLEARED BY\n"
             "5   span-a/3  span-b/30           2002    to-b   2.5s       17     callee\n");
 }
+
+TEST_CASE("show counters: worker counters as rows, seconds with three decimals", "[cli]")
+{
+    auto j = nlohmann::json::parse(R"({
+      "attached": true, "rings": [],
+      "workers": [{"id": 1, "ticks": 5000, "tick_busy_seconds": 0.0123456},
+                  {"id": 2, "ticks": 4999, "tick_busy_seconds": 1.5}],
+      "link": {}, "mgmt": {}})");
+    std::string out = render_counters(j);
+    REQUIRE_THAT(out, Catch::Contains("WORKER COUNTER     worker 1  worker 2\n"
+                                      "tick_busy_seconds  0.012     1.500\n"
+                                      "ticks              5000      4999\n"));
+}
