@@ -131,6 +131,7 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
                     w->ports.push_back(std::make_unique<dataplane::PortIo>(op.port_id, static_cast<uint16_t>(i),
                                                                             ports->pool(), cfg.ports[pi]));
                     port_of_config[pi] = w->ports.back().get();
+                    w->ports.back()->set_tx_checksum_offload(op.tx_checksum_offload);
                     if (n_workers > 1) {
                         w->ports.back()->set_arp_fanout(
                             [d = &dispatch, i](rte_mbuf* m) { d->fan_out(i, m); });

@@ -139,6 +139,8 @@ int PortIo::send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len,
     flow.src_port = to.src_port;
     flow.dst_port = to.dst_port;
     flow.dscp = to.dscp;
+    // A hairpinned frame never reaches the device: its sums are ours.
+    flow.nic_checksums = _tx_checksum_offload && !hairpin;
     auto* data = rte_pktmbuf_mtod(m, uint8_t*);
     int n = net::build_udp_frame(data, rte_pktmbuf_tailroom(m), _ifc, flow, _ip_id++, payload, len);
     if (n < 0) {
@@ -147,6 +149,14 @@ int PortIo::send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len,
     }
     m->data_len = static_cast<uint16_t>(n);
     m->pkt_len = static_cast<uint32_t>(n);
+    if (flow.nic_checksums) {
+        // DPDK's contract for IPv4/UDP checksum offload: the header lengths,
+        // RTE_MBUF_F_TX_IPV4 with the two checksum flags, the IPv4 field 0
+        // and the UDP field the pseudo-header sum (build_udp_frame wrote both).
+        m->l2_len = static_cast<uint8_t>(net::udp_headers_len(_ifc) - net::ipv4_min_header_len - net::udp_header_len);
+        m->l3_len = net::ipv4_min_header_len;
+        m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+    }
     if (hairpin) {
         ++_c.hairpin_frames;
         m->ol_flags |= hairpin_flag();

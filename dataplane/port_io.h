@@ -68,6 +68,10 @@ public:
 
     PortIo(uint16_t port_id, uint16_t queue_id, rte_mempool* pool, const config::Port& cfg);
 
+    // The device was configured to compute IPv4 and UDP checksums on send
+    // (OpenPort::tx_checksum_offload): send_udp() leaves them to it.
+    void set_tx_checksum_offload(bool on) { _tx_checksum_offload = on; }
+
     // Receives and handles one burst; returns frames received.
     uint16_t poll(uint64_t now_ns, const UdpHandler& on_udp);
     // Handles frames another worker received on this port for us (ARP is
@@ -120,6 +124,7 @@ private:
     rte_mbuf* _tx[burst] = {};
     uint16_t _tx_count = 0;
     uint16_t _ip_id = 0;
+    bool _tx_checksum_offload = false;  // the device computes IPv4 and UDP checksums on send
     ArpFanout _arp_fanout;
     static constexpr uint16_t hairpin_capacity = 256;
     rte_mbuf* _hairpin[hairpin_capacity] = {};

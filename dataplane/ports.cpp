@@ -67,6 +67,13 @@ Ports::Ports(const config::Config& cfg, uint32_t n_workers)
         conf.rxmode.offloads = info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
         spdlog::info("port {} ({}): receive checksum offload {}", p.name, dev,
                      conf.rxmode.offloads == 0 ? "not offered: checked in software" : "on");
+        // Transmit: a device that computes both the IPv4 header checksum and
+        // the UDP checksum takes them off the worker (PortIo::send_udp marks
+        // each frame; both or neither).
+        constexpr uint64_t tx_checksums = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+        conf.txmode.offloads = (info.tx_offload_capa & tx_checksums) == tx_checksums ? tx_checksums : 0;
+        spdlog::info("port {} ({}): transmit checksum offload {}", p.name, dev,
+                     conf.txmode.offloads == 0 ? "not offered: computed in software" : "on");
         rc = rte_eth_dev_configure(port_id, q, q, &conf);
         if (rc != 0) {
             throw std::runtime_error(fmt::format("port {} ({}): configure: {}", p.name, dev, rte_strerror(-rc)));
@@ -88,7 +95,7 @@ Ports::Ports(const config::Config& cfg, uint32_t n_workers)
             throw std::runtime_error(fmt::format("port {} ({}): start: {}", p.name, dev, rte_strerror(-rc)));
         }
         spdlog::info("port {} ({}) started as DPDK port {} with {} queue pair(s)", p.name, dev, port_id, q);
-        _ports.push_back({p.id, p.name, dev, port_id, q});
+        _ports.push_back({p.id, p.name, dev, port_id, q, conf.txmode.offloads != 0});
     }
 }
 

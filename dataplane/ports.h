@@ -18,6 +18,7 @@ struct OpenPort {
     std::string device;
     uint16_t port_id;
     uint16_t queues;  // RX = TX queues actually configured
+    bool tx_checksum_offload;  // configured with IPv4 and UDP transmit checksum offload
 };
 
 class Ports {

@@ -60,7 +60,9 @@ void write_ipv4_header(uint8_t* p, const Ipv4Fields& f, uint16_t total_length)
     store_be16(p + 10, 0);
     store_be32(p + 12, f.src);
     store_be32(p + 16, f.dst);
-    store_be16(p + 10, checksum_finish(checksum_add_ipv4_header(0, p)));
+    if (f.checksum) {
+        store_be16(p + 10, checksum_finish(checksum_add_ipv4_header(0, p)));
+    }
 }
 
 }  // namespace trunkgw::net

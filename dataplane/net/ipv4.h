@@ -98,10 +98,14 @@ struct Ipv4Fields {
     uint8_t protocol = 0;
     uint32_t src = 0;
     uint32_t dst = 0;
+    // false: the checksum field is left 0 for a NIC that fills it (DPDK
+    // RTE_MBUF_F_TX_IP_CKSUM wants it 0).
+    bool checksum = true;
 };
 
-// Writes a 20-octet header (no options) with its checksum for a datagram of
-// total_length octets. The caller has checked the room and the fields.
+// Writes a 20-octet header (no options), with its checksum unless
+// f.checksum is off, for a datagram of total_length octets. The caller has
+// checked the room and the fields.
 void write_ipv4_header(uint8_t* p, const Ipv4Fields& f, uint16_t total_length);
 
 }  // namespace trunkgw::net

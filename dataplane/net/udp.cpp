@@ -41,15 +41,19 @@ UdpParse parse_udp(const uint8_t* p, std::size_t ip_payload_len, uint32_t src_ip
 }
 
 void write_udp_header(uint8_t* p, uint16_t src_port, uint16_t dst_port, uint16_t udp_length, uint32_t src_ip,
-                      uint32_t dst_ip, bool with_checksum)
+                      uint32_t dst_ip, UdpChecksum checksum)
 {
     store_be16(p, src_port);
     store_be16(p + 2, dst_port);
     store_be16(p + 4, udp_length);
     store_be16(p + 6, 0);
-    if (with_checksum) {
+    if (checksum == UdpChecksum::full) {
         uint16_t c = checksum_finish(checksum_add(udp_pseudo_header_sum(src_ip, dst_ip, udp_length), p, udp_length));
+        // RFC 768: "If the computed checksum is zero, it is transmitted as
+        // all ones".
         store_be16(p + 6, c == 0 ? 0xffff : c);
+    } else if (checksum == UdpChecksum::offload) {
+        store_be16(p + 6, static_cast<uint16_t>(~checksum_finish(udp_pseudo_header_sum(src_ip, dst_ip, udp_length))));
     }
 }
 

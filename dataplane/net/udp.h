@@ -50,10 +50,19 @@ struct UdpParse {
 UdpParse parse_udp(const uint8_t* p, std::size_t ip_payload_len, uint32_t src_ip, uint32_t dst_ip,
                    bool checksum_verified);
 
+// What write_udp_header() puts in the checksum field.
+enum class UdpChecksum : uint8_t {
+    none,  // 0, "no checksum" (RFC 768; RFC 1122 4.1.3.4 wants it on by default)
+    full,  // the checksum over the pseudo-header, header and data
+    // The pseudo-header's sum alone (folded, not complemented), for a NIC
+    // that completes it over the datagram: DPDK RTE_MBUF_F_TX_UDP_CKSUM
+    // asks for exactly this (rte_ipv4_phdr_cksum).
+    offload,
+};
+
 // Writes the 8-octet header at p for a datagram of udp_length octets whose
-// data already follows it, then the checksum if with_checksum (else 0, "no
-// checksum", RFC 768; RFC 1122 4.1.3.4 wants it on by default).
+// data already follows it, with the checksum field as `checksum` says.
 void write_udp_header(uint8_t* p, uint16_t src_port, uint16_t dst_port, uint16_t udp_length, uint32_t src_ip,
-                      uint32_t dst_ip, bool with_checksum);
+                      uint32_t dst_ip, UdpChecksum checksum);
 
 }  // namespace trunkgw::net

@@ -39,9 +39,13 @@ int write_udp_headers(uint8_t* frame, std::size_t cap, const Interface& ifc, con
     f.protocol = ip_proto_udp;
     f.src = flow.src_ip;
     f.dst = flow.dst_ip;
+    f.checksum = !flow.nic_checksums;
     write_ipv4_header(frame + l2, f, static_cast<uint16_t>(ip_len));
+    UdpChecksum uc = !flow.udp_checksum ? UdpChecksum::none
+                     : flow.nic_checksums ? UdpChecksum::offload
+                                          : UdpChecksum::full;
     write_udp_header(frame + l2 + ipv4_min_header_len, flow.src_port, flow.dst_port,
-                     static_cast<uint16_t>(udp_header_len + payload_len), flow.src_ip, flow.dst_ip, flow.udp_checksum);
+                     static_cast<uint16_t>(udp_header_len + payload_len), flow.src_ip, flow.dst_ip, uc);
     return static_cast<int>(total);
 }
 

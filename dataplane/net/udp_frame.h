@@ -35,6 +35,11 @@ struct UdpFlow {
     // RFC 1122 4.1.3.4: checksums "MUST default to checksumming on"; a flow
     // may turn them off (0 = none, RFC 768) to save the pass over the data.
     bool udp_checksum = true;
+    // The NIC computes the IPv4 header checksum and the UDP checksum (DPDK
+    // transmit checksum offload): the IPv4 field is left 0 and the UDP one
+    // holds the pseudo-header sum (UdpChecksum::offload) when udp_checksum
+    // is on. The caller sets the mbuf's offload flags.
+    bool nic_checksums = false;
 };
 
 // Octets of Ethernet, tag, IPv4 and UDP headers in front of the payload:

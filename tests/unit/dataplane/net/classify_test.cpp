@@ -122,7 +122,7 @@ void fix_udp_checksum(Frame& f, std::size_t l3 = 14)
     uint8_t* u = f.data() + l3 + hl;
     uint16_t len = load_be16(u + 4);
     write_udp_header(u, load_be16(u), load_be16(u + 2), len, load_be32(f.data() + l3 + 12),
-                     load_be32(f.data() + l3 + 16), true);
+                     load_be32(f.data() + l3 + 16), UdpChecksum::full);
 }
 
 }  // namespace

@@ -251,9 +251,9 @@ TEST_CASE("UDP: reference datagram; lengths; checksum zero means none", "[net][h
 
     // Writing the same header reproduces checksum 0x36f4.
     std::vector<uint8_t> w = u;
-    write_udp_header(w.data(), 40000, 5004, 24, ip_peer, ip_us, true);
+    write_udp_header(w.data(), 40000, 5004, 24, ip_peer, ip_us, UdpChecksum::full);
     CHECK(w == u);
-    write_udp_header(w.data(), 40000, 5004, 24, ip_peer, ip_us, false);
+    write_udp_header(w.data(), 40000, 5004, 24, ip_peer, ip_us, UdpChecksum::none);
     CHECK(load_be16(w.data() + 6) == 0);
     CHECK(parse_udp(w.data(), w.size(), ip_peer, ip_us, false).reason == DropReason::none);
 
@@ -277,7 +277,7 @@ TEST_CASE("UDP: a computed checksum of zero is sent as all ones (RFC 768)", "[ne
     uint8_t u[10] = {0x00, 0x01, 0x00, 0x02, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00};
     uint32_t s = checksum_add(udp_pseudo_header_sum(ip_peer, ip_us, 10), u, 10);
     store_be16(u + 8, static_cast<uint16_t>(0xffff - s));
-    write_udp_header(u, 1, 2, 10, ip_peer, ip_us, true);
+    write_udp_header(u, 1, 2, 10, ip_peer, ip_us, UdpChecksum::full);
     CHECK(load_be16(u + 6) == 0xffff);
     CHECK(parse_udp(u, 10, ip_peer, ip_us, false).reason == DropReason::none);
 }
