@@ -15,7 +15,9 @@
 # drops TX). The figure is RX packets per second from the worker's own
 # counters over S seconds; ticks_late shows whether the 1 ms TDM tick kept
 # up meanwhile, and tick_share the share of the core the ticks took (the
-# worker's tick_busy_seconds counter; the rest went to packet I/O).
+# worker's tick_busy_seconds counter; the rest went to packet I/O), with
+# packet_path_mpps = the figure / (1 - tick_share): the packet path's own
+# rate in the time the ticks left it, and its ratio to testpmd.
 #
 # The JSON also holds the physical limit: a 10GbE port's line rate in G.711
 # 20 ms RTP frames (5.25 Mpps), and the worker's ratio to it; and this
@@ -182,6 +184,9 @@ late = c1['ticks_late'] - c0['ticks_late']
 skipped = c1['ticks_skipped'] - c0['ticks_skipped']
 # The share of the worker's core its ticks took (the rest is packet I/O).
 tick_share = (c1['tick_busy_seconds'] - c0['tick_busy_seconds']) / secs
+# The packet path's own rate: what the worker received per second of the
+# time the ticks left it (the decomposition of the figure: ticks vs I/O).
+packet_path_mpps = rx / 1e6 / (1 - tick_share) if tick_share < 1 else None
 out_pkts = sum(s['counters']['rtp_packets_out'] for s in ss['sessions'])
 mpps = rx / 1e6
 # The physical limit next to the peer: G.711 20 ms RTP is a 214-octet
@@ -206,6 +211,8 @@ print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core',
                   'baseline_median_mpps': tp['median_mpps'],
                   'sessions': k, 'tx_mpps': round(tx / 1e6, 3), 'ticks_late': late, 'ticks_skipped': skipped,
                   'tick_share': round(tick_share, 3),
+                  'packet_path_mpps': round(packet_path_mpps, 3) if packet_path_mpps else None,
+                  'packet_path_ratio': round(packet_path_mpps / tp['mpps'], 3) if packet_path_mpps and tp['mpps'] else None,
                   'channels_per_core': channels,
                   'line_rate_10gbe_mpps': round(line_rate_10g_mpps, 3),
                   'dram_dependent_miss_ns': mem['dependent_miss_ns'], 'dram_random_line_ns': mem['random_line_ns'],
