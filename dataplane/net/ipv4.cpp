@@ -48,21 +48,4 @@ Ipv4Parse parse_ipv4(const uint8_t* p, std::size_t avail, bool checksum_verified
     return r;
 }
 
-void write_ipv4_header(uint8_t* p, const Ipv4Fields& f, uint16_t total_length)
-{
-    p[0] = 0x45;  // version 4, IHL 5
-    p[1] = static_cast<uint8_t>((f.dscp << 2) | (f.ecn & 0x03));
-    store_be16(p + 2, total_length);
-    store_be16(p + 4, f.id);
-    store_be16(p + 6, f.dont_fragment ? ipv4_flag_df : 0);
-    p[8] = f.ttl;
-    p[9] = f.protocol;
-    store_be16(p + 10, 0);
-    store_be32(p + 12, f.src);
-    store_be32(p + 16, f.dst);
-    if (f.checksum) {
-        store_be16(p + 10, checksum_finish(checksum_add_ipv4_header(0, p)));
-    }
-}
-
 }  // namespace trunkgw::net

@@ -48,7 +48,15 @@ void write_udp_header(uint8_t* p, uint16_t src_port, uint16_t dst_port, uint16_t
     store_be16(p + 4, udp_length);
     store_be16(p + 6, 0);
     if (checksum == UdpChecksum::full) {
-        uint16_t c = checksum_finish(checksum_add(udp_pseudo_header_sum(src_ip, dst_ip, udp_length), p, udp_length));
+        // RFC 768: pseudo-header, header (its checksum field 0) and data.
+        // The header's words come from the values, not read back from p
+        // (see write_ipv4_header: a load across the stores just made
+        // waits for them).
+        uint32_t sum = udp_pseudo_header_sum(src_ip, dst_ip, udp_length);
+        sum = checksum_add16(sum, src_port);
+        sum = checksum_add16(sum, dst_port);
+        sum = checksum_add16(sum, udp_length);
+        uint16_t c = checksum_finish(checksum_add(sum, p + udp_header_len, udp_length - udp_header_len));
         // RFC 768: "If the computed checksum is zero, it is transmitted as
         // all ones".
         store_be16(p + 6, c == 0 ? 0xffff : c);
