@@ -62,7 +62,7 @@ void repair_checksums(std::vector<uint8_t>& f)
     } else if (ip[9] == ip_proto_udp) {
         uint16_t ulen = load_be16(l4 + 4);
         if (ulen >= 8 && ulen <= l4_len) {
-            write_udp_header(l4, load_be16(l4), load_be16(l4 + 2), ulen, load_be32(ip + 12), load_be32(ip + 16), true);
+            write_udp_header(l4, load_be16(l4), load_be16(l4 + 2), ulen, load_be32(ip + 12), load_be32(ip + 16), UdpChecksum::full);
         }
     }
 }
