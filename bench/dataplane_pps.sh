@@ -15,7 +15,8 @@
 # drops TX). The figure is RX packets per second from the worker's own
 # counters over S seconds; ticks_late shows whether the 1 ms TDM tick kept
 # up meanwhile, and tick_share the share of the core the ticks took (the
-# worker's tick_busy_seconds counter; the rest went to packet I/O), with
+# worker's tick_busy_seconds counter; a tick includes sending the RTP it
+# made; the rest went to receiving), with
 # packet_path_mpps = the figure / (1 - tick_share): the packet path's own
 # rate in the time the ticks left it, and its ratio to testpmd.
 #

@@ -156,6 +156,7 @@ int PortIo::send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len,
         // a flow without a UDP checksum keeps its 0 and no UDP flag).
         m->l2_len = static_cast<uint8_t>(net::udp_headers_len(_ifc) - net::ipv4_min_header_len - net::udp_header_len);
         m->l3_len = net::ipv4_min_header_len;
+        m->l4_len = net::udp_header_len;  // not required for a checksum alone; some PMDs read it
         m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | (flow.udp_checksum ? RTE_MBUF_F_TX_UDP_CKSUM : 0);
     }
     if (hairpin) {

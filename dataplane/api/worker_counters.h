@@ -31,7 +31,7 @@ enum class WorkerCounter : uint32_t {
     dispatched_out,   // frames received here for another worker's port, handed over
     dispatched_in,    // frames another worker handed to this one
     dispatch_ring_full,  // frames dropped: the owner's dispatch ring was full
-    tick_busy_ns,        // time spent running ticks (of 1,000,000 ns a second: the tick's share of the core)
+    tick_busy_ns,        // time spent running ticks (per 1,000,000,000 ns of wall time: the ticks' share of the core)
     count_,
 };
 

@@ -110,7 +110,7 @@ struct Ipv4Fields {
 // checked the room and the fields.
 inline void write_ipv4_header(uint8_t* p, const Ipv4Fields& f, uint16_t total_length)
 {
-    const uint16_t version_tos = static_cast<uint16_t>(0x4500 | (f.dscp << 2) | (f.ecn & 0x03));  // version 4, IHL 5
+    const uint16_t version_tos = static_cast<uint16_t>(0x4500 | ((f.dscp & 0x3f) << 2) | (f.ecn & 0x03));  // version 4, IHL 5
     const uint16_t flags = f.dont_fragment ? ipv4_flag_df : 0;
     const uint16_t ttl_protocol = static_cast<uint16_t>((f.ttl << 8) | f.protocol);
     store_be16(p, version_tos);

@@ -56,7 +56,8 @@ void write_udp_header(uint8_t* p, uint16_t src_port, uint16_t dst_port, uint16_t
         sum = checksum_add16(sum, src_port);
         sum = checksum_add16(sum, dst_port);
         sum = checksum_add16(sum, udp_length);
-        uint16_t c = checksum_finish(checksum_add(sum, p + udp_header_len, udp_length - udp_header_len));
+        std::size_t data_len = udp_length > udp_header_len ? udp_length - udp_header_len : 0;
+        uint16_t c = checksum_finish(checksum_add(sum, p + udp_header_len, data_len));
         // RFC 768: "If the computed checksum is zero, it is transmitted as
         // all ones".
         store_be16(p + 6, c == 0 ? 0xffff : c);

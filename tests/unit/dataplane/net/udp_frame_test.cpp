@@ -184,6 +184,14 @@ TEST_CASE("Checksums left to the NIC: IPv4 field 0, UDP field the pseudo-header 
             complete_like_a_nic(nic, l2);
             CHECK(nic == soft);
             CHECK(classify(nic.data(), static_cast<std::size_t>(n), us_ifc).kind == VerdictKind::udp_for_us);
+
+            // A flow without a UDP checksum: the IPv4 field still 0 for the
+            // NIC, the UDP field 0 ("none", RFC 768), not the pseudo sum.
+            flow.udp_checksum = false;
+            Frame bare(1600);
+            REQUIRE(build_udp_frame(bare.data(), bare.size(), peer, flow, 7, payload.data(), len) == n);
+            CHECK(load_be16(bare.data() + l2 + 10) == 0);
+            CHECK(load_be16(bare.data() + l2 + ipv4_min_header_len + 6) == 0);
         }
     }
 }
