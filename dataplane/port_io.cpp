@@ -154,7 +154,7 @@ int PortIo::send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len,
         // RTE_MBUF_F_TX_IPV4 with the checksum flags, the IPv4 field 0 and
         // the UDP field the pseudo-header sum (build_udp_frame wrote both;
         // a flow without a UDP checksum keeps its 0 and no UDP flag).
-        m->l2_len = static_cast<uint8_t>(net::udp_headers_len(_ifc) - net::ipv4_min_header_len - net::udp_header_len);
+        m->l2_len = static_cast<uint8_t>(net::link_header_len(_ifc));
         m->l3_len = net::ipv4_min_header_len;
         m->l4_len = net::udp_header_len;  // not required for a checksum alone; some PMDs read it
         m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | (flow.udp_checksum ? RTE_MBUF_F_TX_UDP_CKSUM : 0);

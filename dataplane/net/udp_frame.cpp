@@ -15,7 +15,7 @@ int write_udp_headers(uint8_t* frame, std::size_t cap, const Interface& ifc, con
         return -EINVAL;
     }
     std::size_t hdrs = udp_headers_len(ifc);
-    std::size_t l2 = hdrs - ipv4_min_header_len - udp_header_len;
+    std::size_t l2 = link_header_len(ifc);
     std::size_t ip_len = ipv4_min_header_len + udp_header_len + payload_len;
     if (ip_len > 0xffff || hdrs + payload_len > cap) {
         return -EMSGSIZE;

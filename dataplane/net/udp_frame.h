@@ -42,11 +42,18 @@ struct UdpFlow {
     bool nic_checksums = false;
 };
 
+// Octets of Ethernet header and tag in front of the IPv4 header: 14, or 18
+// on a tagged port (what DPDK's mbuf l2_len counts).
+inline std::size_t link_header_len(const Interface& ifc)
+{
+    return ethernet_header_len + (ifc.vlan_id ? vlan_tag_len : 0);
+}
+
 // Octets of Ethernet, tag, IPv4 and UDP headers in front of the payload:
 // 42, or 46 on a tagged port.
 inline std::size_t udp_headers_len(const Interface& ifc)
 {
-    return ethernet_header_len + (ifc.vlan_id ? vlan_tag_len : 0) + ipv4_min_header_len + udp_header_len;
+    return link_header_len(ifc) + ipv4_min_header_len + udp_header_len;
 }
 
 // Writes the headers for the payload_len octets already at

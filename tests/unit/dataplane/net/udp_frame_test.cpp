@@ -160,7 +160,8 @@ TEST_CASE("Checksums left to the NIC: IPv4 field 0, UDP field the pseudo-header 
     for (std::optional<uint16_t> vlan : {std::optional<uint16_t>{}, std::optional<uint16_t>{300}}) {
         Interface peer = make_ifc(mac_peer, ip_peer, vlan);
         Interface us_ifc = make_ifc(mac_us, ip_us, vlan);
-        std::size_t l2 = udp_headers_len(peer) - ipv4_min_header_len - udp_header_len;
+        std::size_t l2 = link_header_len(peer);
+        REQUIRE(l2 == (vlan ? 18u : 14u));
         for (std::size_t len : {0u, 1u, 17u, 172u, 1472u}) {
             Frame payload(len);
             for (std::size_t k = 0; k < len; ++k) {
