@@ -33,8 +33,12 @@
 #    "min_mpps":...,"max_mpps":...,"channels_per_core":...}
 # value and baseline are means over S seconds; the median, least and most of
 # the worker's one-second samples sit beside them (testpmd's are in its line).
-# channels_per_core = K when the worker kept its tick (full-duplex G.711 at
-# 20 ms = 50 pps each way per channel) and its RX rate covers K x 50 pps.
+# channels_per_core comes from a second phase with real streams: the same K
+# sessions sending to each other in pairs through the port's hairpin (50
+# packets a second each way per channel, played out, law-converted), an
+# adaptive worker that sleeps when idle, and K divided by the share of a
+# core its thread used (channels_worker_share); 0 unless every session got
+# its 50 packets a second and the tick kept time.
 #
 # Caveat (said in the output too): a replayed file repeats each session's
 # sequence numbers on every pass, so the jitter buffers count duplicates and
@@ -79,16 +83,19 @@ first_port=20000
 "$BUILD/bench/rtp-pcap-gen" --out "$pcap" --sessions "$sessions" --packets-per-session 1 \
     --first-dst-port $first_port --payload-type 0 --arp-reply-first >&2
 
-{
-    cat <<TOML
+# write_config NAME VDEV POLL_MODE: $dir/NAME.toml, K sessions' spans on
+# one worker.
+write_config() {
+    {
+        cat <<TOML
 [instance]
-name = "bench-pps-$$"
+name = "bench-pps-$1-$$"
 run_dir = "$dir"
 
 [dataplane]
 main_lcore = 0
 memory_mb = 1024
-poll_mode = "busy"
+poll_mode = "$3"
 sessions_per_worker = $((sessions + 16))
 mbufs = 65535
 
@@ -99,7 +106,7 @@ lcore = 1
 [[port]]
 id = 1
 name = "replay0"
-vdev = "net_pcap0,rx_pcap=$pcap,infinite_rx=1"
+vdev = "$2"
 addresses = ["192.0.2.1/24"]
 
 [media]
@@ -112,39 +119,72 @@ rtcp_interval_ms = 5000
 socket = "$dir/control.sock"
 metrics_listen = "127.0.0.1:9464"
 TOML
-    for ((s = 1; s <= spans; s++)); do
-        printf '\n[[span]]\nid = %d\nname = "e1-%d"\ntype = "e1"\nworker = 1\n' "$s" "$s"
-    done
-} >"$dir/trunkgw.toml"
-
-"$BUILD/dataplane/trunkgw-dataplane" -c "$dir/trunkgw.toml" >"$dir/dataplane.log" 2>&1 &
-pids+=($!)
-"$BUILD/control/trunkgw-control" -c "$dir/trunkgw.toml" >"$dir/control.log" 2>&1 &
-pids+=($!)
-timeout 60 bash -c 'tail -n +1 -F "$1" 2>/dev/null | grep -q -m1 "answered its first ping"' _ "$dir/control.log" || {
-    echo "dataplane_pps: the gateway did not come up; logs in $dir" >&2
-    exit 1
+        for ((s = 1; s <= spans; s++)); do
+            printf '\n[[span]]\nid = %d\nname = "e1-%d"\ntype = "e1"\nworker = 1\n' "$s" "$s"
+        done
+    } >"$dir/$1.toml"
 }
 
-python3 - "$dir/control.sock" "$sessions" "$first_port" <<'PY' >&2
+# start_gateway NAME: the data plane and control on $dir/NAME.toml, then K
+# sessions, PCMU on A-law channels. REMOTE=replay: each sends to the
+# replay's peer; REMOTE=pairs: session k sends to session k ^ 1 (the last
+# of an odd K to itself) on our own address, so the port hairpins its RTP
+# back: every session receives a real 50-packet-a-second stream.
+start_gateway() {
+    cfg=$dir/$1.toml
+    "$BUILD/dataplane/trunkgw-dataplane" -c "$cfg" >"$dir/$1-dataplane.log" 2>&1 &
+    pids+=($!)
+    dataplane_pid=$!
+    "$BUILD/control/trunkgw-control" -c "$cfg" >"$dir/$1-control.log" 2>&1 &
+    pids+=($!)
+    timeout 60 bash -c 'tail -n +1 -F "$1" 2>/dev/null | grep -q -m1 "answered its first ping"' _ "$dir/$1-control.log" || {
+        echo "dataplane_pps: the gateway did not come up; logs in $dir" >&2
+        exit 1
+    }
+    python3 - "$dir/control.sock" "$sessions" "$first_port" "$REMOTE" <<'PY' >&2
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
 f = s.makefile('rwb')
-k, first = int(sys.argv[2]), int(sys.argv[3])
+k, first, remote = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 for n in range(k):
     span, ts = n // 30 + 1, n % 30 + 1
     ts = ts if ts < 16 else ts + 1  # TS16 is the D-channel
+    peer = n ^ 1 if (n ^ 1) < k else n
+    to = f'192.0.2.2:{30000 + 2 * (n % 10000)}' if remote == 'replay' else f'192.0.2.1:{first + 2 * peer}'
     f.write((json.dumps({'api': 1, 'command': 'session create', 'args': {
-        'span': f'e1-{span}', 'ts': ts, 'codec': 'pcmu', 'remote': f'192.0.2.2:{30000 + 2 * (n % 10000)}'}}) + '\n').encode())
+        'span': f'e1-{span}', 'ts': ts, 'codec': 'pcmu', 'remote': to}}) + '\n').encode())
     f.flush()
     r = json.loads(f.readline())
     if not r['ok'] or r['result']['local'] != f'192.0.2.1:{first + 2 * n}':
         raise SystemExit(f'session {n}: {r}')
 print(f'{k} sessions created')
 PY
+}
 
-counters() { "$BUILD/control/cli/trunkctl" -c "$dir/trunkgw.toml" --json show counters; }
+stop_gateway() {
+    cleanup
+    pids=()
+}
+
+counters() { "$BUILD/control/cli/trunkctl" -c "$cfg" --json show counters; }
+
+# The worker thread's CPU time in ns (schedstat: time on a CPU).
+worker_cpu_ns() {
+    local t
+    for t in /proc/"$dataplane_pid"/task/*; do
+        if [[ $(cat "$t/comm") == rte-worker-1 ]]; then
+            cut -d' ' -f1 "$t/schedstat"
+            return
+        fi
+    done
+    echo "dataplane_pps: no rte-worker-1 thread in the data plane" >&2
+    exit 1
+}
+
+# Phase 1, the figure: a busy-polling worker fed by the endless replay.
+write_config replay "net_pcap0,rx_pcap=$pcap,infinite_rx=1" busy
+REMOTE=replay start_gateway replay
 sleep 2  # warm-up: every session has ticked, ARP resolved
 # One sample a second (the spread on a shared machine is large: the JSON
 # gives the median, the least and the most beside the mean).
@@ -153,9 +193,29 @@ for ((i = 1; i <= seconds; i++)); do
     sleep 1
     counters >"$dir/c$i.json"
 done
-"$BUILD/control/cli/trunkctl" -c "$dir/trunkgw.toml" --json show sessions >"$dir/sessions.json"
-cleanup
-pids=()
+"$BUILD/control/cli/trunkctl" -c "$cfg" --json show sessions >"$dir/sessions.json"
+stop_gateway
+
+# Phase 2, channels per core: the same K sessions with real streams (in
+# pairs, through the port's hairpin: 50 packets a second each way per
+# session, audio played, nothing duplicated), an adaptive worker that
+# sleeps when it has nothing to do, and its thread's CPU time: K over the
+# share of the core it used is the full-duplex law-converting channels one
+# worker core carries (linear in K: each channel costs the same). The
+# replay file is read once (its ARP reply; no infinite_rx).
+write_config pairs "net_pcap0,rx_pcap=$pcap" adaptive
+REMOTE=pairs start_gateway pairs
+sleep 2  # warm-up: jitter buffers primed
+counters >"$dir/p0.json"
+cpu0=$(worker_cpu_ns)
+t0=$(date +%s%N)
+sleep "$seconds"
+cpu1=$(worker_cpu_ns)
+t1=$(date +%s%N)
+counters >"$dir/p1.json"
+"$BUILD/control/cli/trunkctl" -c "$cfg" --json show sessions >"$dir/pairs-sessions.json"
+stop_gateway
+echo "{\"cpu_ns\": $((cpu1 - cpu0)), \"wall_ns\": $((t1 - t0))}" >"$dir/pairs-cpu.json"
 
 testpmd_json=$("$repo_root/bench/testpmd_baseline.sh" --pcap "$pcap" --seconds "$seconds")
 echo "$testpmd_json" >&2
@@ -166,7 +226,7 @@ mem_json=$("$BUILD/bench/mem-probe")
 echo "$mem_json" >&2
 
 python3 - "$dir" "$seconds" "$dir/sessions.json" "$sessions" "$testpmd_json" "$mem_json" <<'PY'
-import json, statistics, sys
+import json, statistics, sys, os
 samples = [json.load(open(f'{sys.argv[1]}/c{i}.json'))['workers'][0] for i in range(int(sys.argv[2]) + 1)]
 c0, c1 = samples[0], samples[-1]
 ss = json.load(open(sys.argv[3]))
@@ -195,8 +255,26 @@ mpps = rx / 1e6
 # FCS, preamble and inter-frame gap (4 + 8 + 12): 10 Gbit/s carries
 # 10e9 / (238 * 8) = 5.25 M of them a second.
 line_rate_10g_mpps = 10e9 / (238 * 8) / 1e6
-kept_tick = late <= ticks / 100 and skipped == 0
-channels = k if kept_tick and rtp >= k * 50 else 0
+# Phase 2: the same K sessions with real streams, paired through the hairpin.
+d = sys.argv[1]
+p0, p1 = (json.load(open(f'{d}/p{i}.json')) for i in (0, 1))
+w0, w1 = p0['workers'][0], p1['workers'][0]
+cpu = json.load(open(f'{d}/pairs-cpu.json'))
+pair_secs = (w1['ticks'] - w0['ticks']) / 1000.0
+pair_rtp = (w1['rtp_rx'] - w0['rtp_rx']) / pair_secs
+pair_late = w1['ticks_late'] - w0['ticks_late']
+pair_skipped = w1['ticks_skipped'] - w0['ticks_skipped']
+worker_share = cpu['cpu_ns'] / cpu['wall_ns']
+pss = json.load(open(f'{d}/pairs-sessions.json'))['sessions']
+played = sum(x['counters']['played_ms'] for x in pss)
+concealed = sum(x['counters']['concealed_ms'] for x in pss)
+# Every session must have received its peer's stream: 50 packets a second
+# each, and the worker must have kept its tick.
+streams_ok = pair_rtp >= 0.99 * k * 50 and pair_late <= (w1['ticks'] - w0['ticks']) / 100 and pair_skipped == 0
+channels = round(k / worker_share) if streams_ok and worker_share > 0 else 0
+print(f'channels: {k} sessions in pairs, {pair_rtp / 1e3:.1f} k RTP/s received, {pair_late} late ticks, '
+      f'worker {100 * worker_share:.1f} % of a core -> {channels} full-duplex channels per core; '
+      f'played {played} ms, concealed {concealed} ms', file=sys.stderr)
 print(f'worker per second: ' + ' '.join(f'{x:.2f}' for x in per_second) + ' Mpps', file=sys.stderr)
 print(f'worker: {mpps:.3f} Mpps RX ({rtp / 1e6:.3f} M RTP/s to sessions), {tx / 1e6:.3f} Mpps TX, '
       f'{ticks} ticks in the window, {late} late, {skipped} skipped, ticks {100 * tick_share:.1f} % of the core; '
@@ -214,7 +292,9 @@ print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core',
                   'tick_share': round(tick_share, 3),
                   'packet_path_mpps': round(packet_path_mpps, 3) if packet_path_mpps else None,
                   'packet_path_ratio': round(packet_path_mpps / tp['mpps'], 3) if packet_path_mpps and tp['mpps'] else None,
-                  'channels_per_core': channels,
+                  'channels_per_core': channels, 'channels_worker_share': round(worker_share, 4),
+                  'channels_rtp_rx_per_s': round(pair_rtp), 'channels_ticks_late': pair_late,
+                  'channels_concealed_share': round(concealed / max(1, played + concealed), 5),
                   'line_rate_10gbe_mpps': round(line_rate_10g_mpps, 3),
                   'dram_dependent_miss_ns': mem['dependent_miss_ns'], 'dram_random_line_ns': mem['random_line_ns'],
                   'ratio_to_10gbe_line_rate': round(mpps / line_rate_10g_mpps, 3)}))
