@@ -37,6 +37,8 @@ start dataplane "$DP" -c "$CFG"
 check "control attaches once the data plane is up" \
     wait_log "$TEST_DIR/control.log" "attached to data plane pid $PID_dataplane" 30
 check "the worker answers control's ping" wait_log "$TEST_DIR/control.log" "worker 1 answered" 10
+check "the mbuf pool caches 512 per lcore (DPDK's most: a tick's sends fit without cold mbufs)" \
+    grep -q "mbuf pool: 8191 mbufs, 512 cached per lcore" "$TEST_DIR/dataplane.log"
 
 "$CTL" -c "$CFG" --json show status >"$TEST_DIR/status1.json"
 check "a second data plane of the same instance is refused" \
