@@ -139,7 +139,11 @@ int PortIo::send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len,
     flow.src_port = to.src_port;
     flow.dst_port = to.dst_port;
     flow.dscp = to.dscp;
-    // A hairpinned frame never reaches the device: its sums are ours.
+    // A hairpinned frame never leaves memory: like a loopback packet it
+    // carries no UDP checksum (RFC 768: zero means none, so the receiving
+    // side verifies nothing; 180 octets summed twice a packet saved), and
+    // never reaches the device, so its IPv4 header sum is ours.
+    flow.udp_checksum = !hairpin;
     flow.nic_checksums = _tx_checksum_offload && !hairpin;
     auto* data = rte_pktmbuf_mtod(m, uint8_t*);
     int n = net::build_udp_frame(data, rte_pktmbuf_tailroom(m), _ifc, flow, _ip_id++, payload, len);
@@ -162,7 +166,7 @@ int PortIo::send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len,
     if (hairpin) {
         ++_c.hairpin_frames;
         m->ol_flags |= hairpin_flag();
-        _hairpin[_hairpin_count++] = m;
+        _hairpin[_hairpin_filling][_hairpin_count++] = m;
         return 0;
     }
     queue_tx(m);
@@ -186,9 +190,9 @@ uint16_t PortIo::poll(uint64_t now_ns, const UdpHandler& on_udp)
     if (_hairpin_count != 0) {
         // Taken out first: handling them may hairpin more (never here:
         // receiving does not send UDP, but the queue must not be shared).
-        rte_mbuf* looped[hairpin_capacity];
+        rte_mbuf** looped = _hairpin[_hairpin_filling];
         uint16_t n = _hairpin_count;
-        std::memcpy(looped, _hairpin, n * sizeof(rte_mbuf*));
+        _hairpin_filling ^= 1;
         _hairpin_count = 0;
         handle(looped, n, now_ns, on_udp, false);
     }

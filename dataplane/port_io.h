@@ -91,7 +91,8 @@ public:
     // queue full: counted). To one of our own addresses (a hairpin: the two
     // RTP sessions of a call between two of our B-channels) the frame is
     // not sent but received by the next poll(), as if it came from the
-    // wire: the classifier and the dispatcher treat it like any other.
+    // wire (but without a UDP checksum: it never left memory): the
+    // classifier and the dispatcher treat it like any other.
     int send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len, uint64_t now_ns);
     uint16_t port_id() const { return _port_id; }
 
@@ -130,7 +131,10 @@ private:
     // worker whose tick sends a packet for thousands of sessions at once
     // (10,000 sessions at 20 ms send ~500 a millisecond, unevenly).
     static constexpr uint16_t hairpin_capacity = 4096;
-    rte_mbuf* _hairpin[hairpin_capacity] = {};
+    // Two queues: poll() hands the one sends filled to the classifier and
+    // sends go on into the other (no copy, no 32 KiB stack frame a poll).
+    rte_mbuf* _hairpin[2][hairpin_capacity] = {};
+    uint8_t _hairpin_filling = 0;  // the queue send_udp() appends to
     uint16_t _hairpin_count = 0;
 };
 

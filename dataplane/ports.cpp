@@ -17,19 +17,18 @@ namespace {
 
 constexpr uint16_t rx_desc = 1024;
 constexpr uint16_t tx_desc = 1024;
-// Each lcore's mempool cache: as large as DPDK allows (512), within a share
-// of the pool that leaves the pool itself three quarters of its mbufs even
-// when every lcore's cache is full (DPDK flushes a cache at 1.5 x its size;
-// the workers and the service lcore take from the pool). A worker's tick
-// allocates a packet for every session whose packet is due (~500 a
-// millisecond at 10,000 sessions) and frees as many received; a cache of
-// 256 overflowed into the pool's ring, whose other end hands out the mbufs
-// freed longest ago (cold: four cache misses to build a frame in one).
-// bench/run dataplane_pps, 10,000 sessions, 5 alternating pairs: channels
-// per core 13.5-15.1k with 256, 15.4-16.6k with 512.
+// Each lcore's mempool cache: as large as DPDK allows (512), but small
+// enough that the caches of every lcore taking from the pool (the workers
+// and the service lcore), each full to DPDK's flush threshold of 1.5 x its
+// size, hold at most a quarter of the pool. A worker's tick allocates a
+// packet for every session whose packet is due (~500 a millisecond at
+// 10,000 sessions) and frees as many received: a cache of 256 overflowed
+// into the pool's ring, whose other end hands out the mbufs freed longest
+// ago (cold: several cache misses to build a frame in one). Measured in
+// DEVELOPERS.md (session 15).
 unsigned mbuf_cache_size(uint32_t mbufs, uint32_t n_workers)
 {
-    return std::min<unsigned>(RTE_MEMPOOL_CACHE_MAX_SIZE, mbufs / (2 * (n_workers + 1)));
+    return std::min<unsigned>(RTE_MEMPOOL_CACHE_MAX_SIZE, mbufs / (6 * (n_workers + 1)));
 }
 
 std::string device_name(const config::Port& p)

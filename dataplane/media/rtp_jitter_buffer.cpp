@@ -398,8 +398,10 @@ void RtpJitterBuffer::write(uint32_t timestamp, const uint8_t* payload, uint32_t
     uint32_t i = index(timestamp + skip);
     const uint8_t* src = payload + skip;
     // The slots were last written a ring's length ago (out of the cache at
-    // thousands of sessions): ask for all their lines at once, before the
-    // conversion, rather than let each store's miss hold up the next.
+    // thousands of sessions): ask for their lines at once, before the
+    // conversion, rather than let each store's miss hold up the next (one
+    // prefetch per 64 octets of slots and the last slot: every line of an
+    // unwrapped run; a run that wraps may miss a line at the ring's end).
     for (uint32_t k = 0; k < left; k += 4 * block) {
         __builtin_prefetch(sample_at((i + k) & _mask), 1);
     }
