@@ -142,25 +142,9 @@ start_gateway() {
         echo "dataplane_pps: the gateway did not come up; logs in $dir" >&2
         exit 1
     }
-    python3 - "$dir/control.sock" "$sessions" "$first_port" "$REMOTE" <<'PY' >&2
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-f = s.makefile('rwb')
-k, first, remote = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-for n in range(k):
-    span, ts = n // 30 + 1, n % 30 + 1
-    ts = ts if ts < 16 else ts + 1  # TS16 is the D-channel
-    peer = n ^ 1 if (n ^ 1) < k else n
-    to = f'192.0.2.2:{30000 + 2 * (n % 10000)}' if remote == 'replay' else f'192.0.2.1:{first + 2 * peer}'
-    f.write((json.dumps({'api': 1, 'command': 'session create', 'args': {
-        'span': f'e1-{span}', 'ts': ts, 'codec': 'pcmu', 'remote': to}}) + '\n').encode())
-    f.flush()
-    r = json.loads(f.readline())
-    if not r['ok'] or r['result']['local'] != f'192.0.2.1:{first + 2 * n}':
-        raise SystemExit(f'session {n}: {r}')
-print(f'{k} sessions created')
-PY
+    if [[ $REMOTE == replay ]]; then to=(--remote 192.0.2.2:30000); else to=(--pairs); fi
+    "$repo_root/bench/create-sessions.py" --socket "$dir/control.sock" --sessions "$sessions" \
+        --local 192.0.2.1 --first-port "$first_port" "${to[@]}" >&2
 }
 
 stop_gateway() {

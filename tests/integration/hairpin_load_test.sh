@@ -62,22 +62,8 @@ check "control attaches" wait_log "$TEST_DIR/control.log" "answered its first pi
 # Session n on e1-(n/30+1), sending to session n^1's port on our own
 # address (PCMU on A-law channels: converted both ways).
 check "$SESSIONS sessions created in pairs" \
-    python3 - "$TEST_DIR/control.sock" "$SESSIONS" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-f = s.makefile('rwb')
-k = int(sys.argv[2])
-for n in range(k):
-    span, ts = n // 30 + 1, n % 30 + 1
-    ts = ts if ts < 16 else ts + 1  # TS16 is the D-channel
-    f.write((json.dumps({'api': 1, 'command': 'session create', 'args': {
-        'span': f'e1-{span}', 'ts': ts, 'codec': 'pcmu', 'remote': f'10.81.0.1:{20000 + 2 * (n ^ 1)}'}}) + '\n').encode())
-    f.flush()
-    r = json.loads(f.readline())
-    if not r['ok'] or r['result']['local'] != f'10.81.0.1:{20000 + 2 * n}':
-        raise SystemExit(f'session {n}: {r}')
-PY
+    "$SOURCE_DIR/bench/create-sessions.py" --socket "$TEST_DIR/control.sock" --sessions "$SESSIONS" \
+    --local 10.81.0.1 --first-port 20000 --pairs
 
 # Two seconds of the worker's own ticks, once the jitter buffers play (40 ms
 # after each session's first packet): counters before and after.

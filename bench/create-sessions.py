@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Create K RTP sessions through trunkgw-control's management socket, one
+per B-channel of E1 spans named PREFIX1, PREFIX2, ... (30 bearer timeslots
+each: TS1-15 and TS17-31; TS16 is the D-channel), PCMU on the A-law
+channels so that every sample is law-converted both ways.
+
+  create-sessions.py --socket S --sessions K --local IP --first-port P
+                     (--remote IP:BASE | --pairs) [--span-prefix e1-]
+
+--remote IP:BASE: session n sends to IP:BASE + 2 (n % 10000) (a replay's peer).
+--pairs: session n sends to session n ^ 1 on our own address (the last of
+an odd K to itself), so the port hairpins every packet back: each session
+receives a real 50-packet-a-second stream, as in a call between two of the
+gateway's B-channels.
+
+Control hands out local ports in order on a fresh start: session n must get
+IP:P + 2n, which is checked; any refusal ends the run with its reason.
+Used by bench/dataplane_pps.sh and tests/integration/hairpin_load_test.sh.
+"""
+import argparse
+import json
+import socket
+import sys
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--socket', required=True)
+    ap.add_argument('--sessions', type=int, required=True)
+    ap.add_argument('--local', required=True, help="the gateway's address the sessions use")
+    ap.add_argument('--first-port', type=int, required=True)
+    ap.add_argument('--span-prefix', default='e1-')
+    to = ap.add_mutually_exclusive_group(required=True)
+    to.add_argument('--remote', help='IP:BASE of the peer')
+    to.add_argument('--pairs', action='store_true')
+    a = ap.parse_args()
+    if a.remote:
+        remote_ip, remote_base = a.remote.rsplit(':', 1)
+        remote_base = int(remote_base)
+
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(a.socket)
+    f = s.makefile('rwb')
+    k = a.sessions
+    for n in range(k):
+        span, ts = n // 30 + 1, n % 30 + 1
+        ts = ts if ts < 16 else ts + 1
+        if a.pairs:
+            peer = n ^ 1 if (n ^ 1) < k else n
+            dest = f'{a.local}:{a.first_port + 2 * peer}'
+        else:
+            dest = f'{remote_ip}:{remote_base + 2 * (n % 10000)}'
+        f.write((json.dumps({'api': 1, 'command': 'session create', 'args': {
+            'span': f'{a.span_prefix}{span}', 'ts': ts, 'codec': 'pcmu', 'remote': dest}}) + '\n').encode())
+        f.flush()
+        r = json.loads(f.readline())
+        if not r['ok'] or r['result']['local'] != f'{a.local}:{a.first_port + 2 * n}':
+            sys.exit(f'session {n}: {r}')
+    print(f'{k} sessions created')
+
+
+if __name__ == '__main__':
+    main()
