@@ -6,6 +6,10 @@ channels so that every sample is law-converted both ways.
 
   create-sessions.py --socket S --sessions K --local IP --first-port P
                      (--remote IP:BASE | --pairs) [--span-prefix e1-]
+  create-sessions.py --spans-toml --sessions K [--span-prefix e1-]
+
+--spans-toml prints the [[span]] tables those K sessions need (E1s without a
+line on worker 1, ids from 1), for the gateway's config, and creates nothing.
 
 --remote IP:BASE: session n sends to IP:BASE + 2 (n % 10000) (a replay's peer).
 --pairs: session n sends to session n ^ 1 on our own address (the last of
@@ -22,18 +26,27 @@ import json
 import socket
 import sys
 
+SESSIONS_PER_SPAN = 30  # an E1's bearer timeslots
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--socket', required=True)
     ap.add_argument('--sessions', type=int, required=True)
-    ap.add_argument('--local', required=True, help="the gateway's address the sessions use")
-    ap.add_argument('--first-port', type=int, required=True)
     ap.add_argument('--span-prefix', default='e1-')
-    to = ap.add_mutually_exclusive_group(required=True)
+    ap.add_argument('--spans-toml', action='store_true', help='print the spans the sessions need, create nothing')
+    ap.add_argument('--socket')
+    ap.add_argument('--local', help="the gateway's address the sessions use")
+    ap.add_argument('--first-port', type=int)
+    to = ap.add_mutually_exclusive_group()
     to.add_argument('--remote', help='IP:BASE of the peer')
     to.add_argument('--pairs', action='store_true')
     a = ap.parse_args()
+    if a.spans_toml:
+        for span in range(1, (a.sessions + SESSIONS_PER_SPAN - 1) // SESSIONS_PER_SPAN + 1):
+            print(f'\n[[span]]\nid = {span}\nname = "{a.span_prefix}{span}"\ntype = "e1"\nworker = 1')
+        return
+    if not (a.socket and a.local and a.first_port and (a.remote or a.pairs)):
+        ap.error('creating sessions needs --socket, --local, --first-port and --remote or --pairs')
     if a.remote:
         remote_ip, remote_base = a.remote.rsplit(':', 1)
         remote_base = int(remote_base)
@@ -43,8 +56,8 @@ def main():
     f = s.makefile('rwb')
     k = a.sessions
     for n in range(k):
-        span, ts = n // 30 + 1, n % 30 + 1
-        ts = ts if ts < 16 else ts + 1
+        span, ts = n // SESSIONS_PER_SPAN + 1, n % SESSIONS_PER_SPAN + 1
+        ts = ts if ts < 16 else ts + 1  # TS16 is the D-channel
         if a.pairs:
             peer = n ^ 1 if (n ^ 1) < k else n
             dest = f'{a.local}:{a.first_port + 2 * peer}'

@@ -75,7 +75,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-spans=$(( (sessions + 29) / 30 ))
 pcap=$dir/rtp.pcap
 first_port=20000
 # The capture first: the data plane replays it from start-up. Session k
@@ -120,9 +119,7 @@ rtcp_interval_ms = 5000
 socket = "$dir/control.sock"
 metrics_listen = "127.0.0.1:9464"
 TOML
-        for ((s = 1; s <= spans; s++)); do
-            printf '\n[[span]]\nid = %d\nname = "e1-%d"\ntype = "e1"\nworker = 1\n' "$s" "$s"
-        done
+        "$repo_root/bench/create-sessions.py" --spans-toml --sessions "$sessions"
     } >"$dir/$1.toml"
 }
 

@@ -19,29 +19,9 @@ CFG=$TEST_DIR/trunkgw.toml
 INSTANCE=it-hairpin-$$
 TAP=tgwhp$$
 SESSIONS=6000
-SPANS=$((SESSIONS / 30))
 {
+    gateway_toml_head "$INSTANCE" 10.81.0.1/24 $((SESSIONS + 16))
     cat <<TOML
-[instance]
-name = "$INSTANCE"
-run_dir = "$TEST_DIR"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 512
-poll_mode = "adaptive"
-sessions_per_worker = $((SESSIONS + 16))
-
-[[dataplane.worker]]
-id = 1
-lcore = 1
-
-[[port]]
-id = 1
-name = "media0"
-vdev = "net_tap0,iface=$TAP"
-addresses = ["10.81.0.1/24"]
-
 [media]
 rtp_port_min = 20000
 rtp_port_max = $((20000 + 2 * SESSIONS + 1))
@@ -50,9 +30,7 @@ rtp_port_max = $((20000 + 2 * SESSIONS + 1))
 socket = "$TEST_DIR/control.sock"
 metrics_listen = "127.0.0.1:9464"
 TOML
-    for ((s = 1; s <= SPANS; s++)); do
-        printf '\n[[span]]\nid = %d\nname = "e1-%d"\ntype = "e1"\nworker = 1\n' "$s" "$s"
-    done
+    "$SOURCE_DIR/bench/create-sessions.py" --spans-toml --sessions "$SESSIONS"
 } >"$CFG"
 
 start dataplane "$DP" -c "$CFG"

@@ -136,9 +136,10 @@ write_config() {
         "$SOURCE_DIR/deploy/trunkgw.toml" >"$file"
 }
 
-# gateway_toml_head NAME CIDR: the [instance], [dataplane], one worker on
-# CPU 1 and one TAP media port ($TAP, address CIDR) that the call tests
-# share; each test appends its spans, [sip] and routes.
+# gateway_toml_head NAME CIDR [SESSIONS]: the [instance], [dataplane] (room
+# for SESSIONS sessions, default 64), one worker on CPU 1 and one TAP media
+# port ($TAP, address CIDR) that the call tests share; each test appends its
+# spans, [sip] and routes.
 gateway_toml_head() {
     cat <<TOML
 [instance]
@@ -149,7 +150,7 @@ run_dir = "$TEST_DIR"
 main_lcore = 0
 memory_mb = 256
 poll_mode = "adaptive"
-sessions_per_worker = 64
+sessions_per_worker = ${3:-64}
 
 [[dataplane.worker]]
 id = 1
