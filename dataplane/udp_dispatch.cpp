@@ -54,7 +54,10 @@ int UdpDispatch::bind(uint16_t udp_port, uint32_t worker)
 
 void UdpDispatch::unbind(uint16_t udp_port) { _owner[udp_port].store(0, std::memory_order_relaxed); }
 
-bool UdpDispatch::forward(uint32_t worker, rte_mbuf* m) { return rte_ring_enqueue(_rings[worker], m) == 0; }
+unsigned UdpDispatch::forward(uint32_t worker, rte_mbuf* const* m, unsigned n)
+{
+    return rte_ring_enqueue_burst(_rings[worker], reinterpret_cast<void* const*>(m), n, nullptr);
+}
 
 uint32_t UdpDispatch::fan_out(uint32_t from, rte_mbuf* m)
 {

@@ -27,6 +27,15 @@ struct rte_ring;
 
 namespace trunkgw::dataplane {
 
+// One worker's frames for another, gathered over a receive burst and
+// handed over in one ring operation (an MP ring's enqueue is a
+// compare-and-swap on the shared head: one per burst, not per frame).
+struct DispatchBatch {
+    static constexpr unsigned capacity = 32;
+    rte_mbuf* frames[capacity];
+    unsigned count = 0;
+};
+
 class UdpDispatch {
 public:
     static constexpr int no_owner = -1;
@@ -45,8 +54,9 @@ public:
         return static_cast<int>(_owner[udp_port].load(std::memory_order_relaxed)) - 1;
     }
 
-    // Hands m to `worker`; false when its ring is full (the caller frees).
-    bool forward(uint32_t worker, rte_mbuf* m);
+    // Hands up to n frames to `worker` in one ring operation; returns how
+    // many it took (the caller frees the rest: the ring is full).
+    unsigned forward(uint32_t worker, rte_mbuf* const* m, unsigned n);
     // Gives m (with one more reference each) to every worker but `from`;
     // returns how many rings refused it.
     uint32_t fan_out(uint32_t from, rte_mbuf* m);

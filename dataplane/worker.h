@@ -40,6 +40,9 @@ struct alignas(64) WorkerContext {
     std::unordered_map<uint16_t, WorkerSpan*> span_by_udp_port;
     std::unique_ptr<WorkerSessions> sessions;
     UdpDispatch* dispatch = nullptr;  // shared by all workers
+    // Frames received here for each other worker, handed over after each
+    // receive burst (sized to the dispatcher's workers by worker_main).
+    std::vector<DispatchBatch> handover;
     api::WorkerCounterValues counters{};
     uint32_t event_seq = 0;
     const std::atomic<bool>* stop = nullptr;

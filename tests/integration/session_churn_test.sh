@@ -129,6 +129,36 @@ check "both spans still up" \
     bash -c "for i in \$(seq 20); do $CTL -c $CFG show spans >$TEST_DIR/spans.txt &&
              grep -Eq '^1 +mux-a +e1 +1 +up' $TEST_DIR/spans.txt && grep -Eq '^2 +mux-b +e1 +2 +up' $TEST_DIR/spans.txt && exit 0;
              sleep 0.1; done; exit 1"
+
+# The same session, 40 datagrams with a wrong UDP checksum from 16 new
+# flows (the kernel's tap hashes new flows over both queues; flows the
+# session answered stick to worker 2's, where it sent from): each is
+# dropped by the worker whose queue it reached, counted as
+# bad_udp_checksum, and never handed over. A handed-over frame is marked
+# as checked, so that the owner does not sum it again: only verified
+# frames may carry the mark. Raw socket: the kernel sends our UDP header.
+python3 - "$S_PORT" <<'PY'
+import socket, struct, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+for n in range(40):
+    payload = struct.pack('!BBHII', 0x80, 8, 200 + n, (200 + n) * 160, 0x1234abcd) + b'\xd5' * 160
+    # Checksum 0x0001: wrong unless the sum happens to give it (the
+    # counters below say which way every datagram went).
+    hdr = struct.pack('!HHHH', 43000 + 2 * (n % 16), port, 8 + len(payload), 0x0001)
+    s.sendto(hdr + payload, ('10.79.0.1', 0))
+PY
+"$CTL" -c "$CFG" --json show counters >"$TEST_DIR/counters-bad.json"
+check "40 corrupted datagrams: dropped as bad_udp_checksum on both queues (so by worker 1 too, not handed over), none reaches the session" \
+    test "$(python3 - "$TEST_DIR/counters.json" "$TEST_DIR/counters-bad.json" <<'PY'
+import json, sys
+a, b = ({w['id']: w for w in json.load(open(f))['workers']} for f in sys.argv[1:])
+bad = {i: b[i]['net']['drops']['bad_udp_checksum'] - a[i]['net']['drops']['bad_udp_checksum'] for i in a}
+rtp = sum(b[i]['rtp_rx'] - a[i]['rtp_rx'] for i in a)
+print('bad_udp_checksum by worker', bad, 'rtp_rx', rtp, file=sys.stderr)
+print(sum(bad.values()) == 40 and bad[1] > 0 and rtp == 0)
+PY
+)" = True
 "$CTL" -c "$CFG" session delete "$S_ID"
 
 # trunkctl batch: several requests over one connection, a reply line each.
