@@ -14,9 +14,6 @@ BUILD_DIR=$2
 . "$SOURCE_DIR/tests/integration/lib.sh"
 enter_netns "$@"
 
-DP=$BUILD_DIR/dataplane/trunkgw-dataplane
-CP=$BUILD_DIR/control/trunkgw-control
-CTL=$BUILD_DIR/control/cli/trunkctl
 SIM=$BUILD_DIR/bench/pstn-sim
 FAR="far,local=10.80.0.2:50001,remote=10.80.0.1:50001,jitter=16"
 CFG=$TEST_DIR/trunkgw.toml

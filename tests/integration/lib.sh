@@ -13,6 +13,11 @@ fi
 CHECKS=0
 FAILURES=0
 STARTED_PIDS=()
+# The gateway's binaries in the build under test (the tests source this
+# file after setting BUILD_DIR from their second argument).
+DP=${BUILD_DIR:?set BUILD_DIR before sourcing lib.sh}/dataplane/trunkgw-dataplane
+CP=$BUILD_DIR/control/trunkgw-control
+CTL=$BUILD_DIR/control/cli/trunkctl
 
 # Re-executes the calling script inside a fresh network namespace with only
 # loopback up, so ports never clash with the host or other tests.

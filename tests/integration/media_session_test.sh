@@ -14,9 +14,6 @@ BUILD_DIR=$2
 . "$SOURCE_DIR/tests/integration/lib.sh"
 enter_netns "$@"
 
-DP=$BUILD_DIR/dataplane/trunkgw-dataplane
-CP=$BUILD_DIR/control/trunkgw-control
-CTL=$BUILD_DIR/control/cli/trunkctl
 PEER=$BUILD_DIR/bench/pw-peer
 JUDGE=$BUILD_DIR/bench/audio-judge
 CFG=$TEST_DIR/trunkgw.toml

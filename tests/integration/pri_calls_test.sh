@@ -27,9 +27,6 @@ BUILD_DIR=$2
 . "$SOURCE_DIR/tests/integration/lib.sh"
 enter_netns "$@"
 
-DP=$BUILD_DIR/dataplane/trunkgw-dataplane
-CP=$BUILD_DIR/control/trunkgw-control
-CTL=$BUILD_DIR/control/cli/trunkctl
 SIM=$BUILD_DIR/bench/pstn-sim
 CFG=$TEST_DIR/trunkgw.toml
 TAP=tgwpc$$

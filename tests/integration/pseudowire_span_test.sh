@@ -12,9 +12,6 @@ PORT_KIND=${3:-tap}
 . "$SOURCE_DIR/tests/integration/lib.sh"
 enter_netns "$@"
 
-DP=$BUILD_DIR/dataplane/trunkgw-dataplane
-CP=$BUILD_DIR/control/trunkgw-control
-CTL=$BUILD_DIR/control/cli/trunkctl
 PEER=$BUILD_DIR/bench/pw-peer
 CFG=$TEST_DIR/trunkgw.toml
 INSTANCE=it-pw-$$
