@@ -148,6 +148,12 @@ std::vector<MetricFamily> snapshot_families(const Snapshot& s)
               static_cast<double>(s.link.detaches));
     f.counter("trunkgw_dataplane_attach_refusals_total",
               "Attaches refused for an ABI, size or handshake mismatch.", static_cast<double>(s.link.attach_refusals));
+    for (const auto& p : s.ports) {
+        f.gauge("trunkgw_port_flow_steering",
+                "1 when flow rules put each worker's UDP on its own queue of the port; 0: the software dispatcher "
+                "hands frames from the wrong queue to their worker.",
+                p.flow_steering ? 1 : 0, {{"port", p.name}});
+    }
     f.counter("trunkgw_control_wakeups_total", "Times the data plane woke control through the eventfd.",
               static_cast<double>(s.link.wakeups));
     f.counter("trunkgw_control_events_total", "Events read from the workers' event rings.",

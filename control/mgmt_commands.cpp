@@ -28,6 +28,10 @@ json status_json(const Snapshot& s)
         spans.push_back({{"id", sp.id}, {"name", sp.name}, {"type", sp.type}, {"worker", sp.worker_id},
                          {"state", sp.state}, {"alarms", sp.alarms}});
     }
+    json ports = json::array();
+    for (const auto& p : s.ports) {
+        ports.push_back({{"name", p.name}, {"flow_steering", p.flow_steering}, {"udp_to_worker", p.udp_to_worker}});
+    }
     json dp = {{"attached", s.attached}, {"last_error", s.last_error}};
     if (s.attached) {
         dp.update({{"pid", s.dataplane_pid},
@@ -46,6 +50,7 @@ json status_json(const Snapshot& s)
             {"metrics_url", s.metrics_url},
             {"control", {{"pid", s.control_pid}, {"uptime_s", s.control_uptime_s}}},
             {"dataplane", dp},
+            {"ports", ports},
             {"workers", workers},
             {"spans", spans}};
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -78,10 +79,12 @@ int32_t SessionManager::take_port(uint32_t worker_index)
     auto n = static_cast<uint32_t>(_port_used.size());
     auto workers = static_cast<uint32_t>(_next_port.size());
     uint32_t& next = _next_port[worker_index];
-    // This worker's ports: worker_index, worker_index + workers, ...
+    // This worker's pairs, config::rtp_pair_worker's deal: worker_index,
+    // worker_index + workers, ...
     uint32_t mine = n > worker_index ? (n - worker_index + workers - 1) / workers : 0;
     for (uint32_t k = 0; k < mine; ++k) {
         uint32_t i = worker_index + ((next + k) % mine) * workers;
+        assert(config::rtp_pair_worker(i, workers) == worker_index);
         if (_port_used[i] == 0) {
             _port_used[i] = 1;
             --_ports_free;

@@ -88,6 +88,12 @@ Snapshot take_snapshot(const DataplaneLink& link, const config::Config& cfg, uin
         s.dataplane_heartbeat_age_s = seconds_between(h.dataplane_heartbeat_mono_ns.load(), now);
         s.dataplane_control_attaches = h.control_attaches.load();
         s.dataplane_control_refusals = h.control_refusals.load();
+        const uint64_t steered = h.ports_flow_steered.load(std::memory_order_acquire);
+        for (std::size_t p = 0; p < cfg.ports.size(); ++p) {
+            bool by_rules = p < 64 && ((steered >> p) & 1) != 0;
+            s.ports.push_back({cfg.ports[p].name, by_rules,
+                               h.n_workers < 2 ? "one worker" : by_rules ? "flow rules" : "software dispatch"});
+        }
         for (uint32_t i = 0; i < h.n_workers; ++i) {
             const api::WorkerBlock& b = seg->worker(i);
             WorkerRow w{};

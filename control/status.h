@@ -41,6 +41,15 @@ struct RingRow {
     api::RingStats stats;
 };
 
+// A configured DPDK port as the data plane opened it.
+struct PortRow {
+    std::string name;
+    bool flow_steering;  // flow rules put each worker's UDP on its queue
+    // How UDP reaches its worker: "flow rules", "software dispatch" (frames
+    // from the wrong queue handed over), or "one worker" (nothing to steer).
+    std::string udp_to_worker;
+};
+
 struct WorkerRow {
     uint32_t id;
     uint32_t lcore;
@@ -105,6 +114,7 @@ struct Snapshot {
     uint64_t dataplane_control_attaches;
     uint64_t dataplane_control_refusals;
 
+    std::vector<PortRow> ports;  // in config order, while attached
     std::vector<WorkerRow> workers;
     std::vector<RingRow> rings;
     std::vector<SpanRow> spans;

@@ -104,6 +104,11 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
         spdlog::info("segment {} created: {} bytes, ABI {}, epoch {}", api::segment_name(cfg.instance.name),
                      segment.header().segment_size, api::abi_version, segment.header().epoch);
         auto ports = std::make_unique<dataplane::Ports>(cfg, static_cast<uint32_t>(cfg.dataplane.workers.size()));
+        uint64_t steered = 0;
+        for (std::size_t pi = 0; pi < ports->ports().size() && pi < 64; ++pi) {
+            steered |= ports->ports()[pi].flow_steering ? uint64_t{1} << pi : 0;
+        }
+        segment.header().ports_flow_steered.store(steered, std::memory_order_release);
         dataplane::Service service(segment, api::attach_socket_path(cfg.instance.run_dir, cfg.instance.name));
         const auto n_workers = static_cast<uint32_t>(cfg.dataplane.workers.size());
         auto dispatch_owner = std::make_unique<dataplane::UdpDispatch>(n_workers, dispatch_ring_size);

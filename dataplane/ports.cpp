@@ -1,9 +1,12 @@
 // Port bring-up; see ports.h.
 #include "dataplane/ports.h"
 
+#include "dataplane/flow_steering.h"
+
 #include <algorithm>
 
 #include <rte_ethdev.h>
+#include <rte_flow.h>
 #include <rte_mbuf.h>
 
 #include <fmt/format.h>
@@ -111,13 +114,36 @@ Ports::Ports(const config::Config& cfg, uint32_t n_workers)
             throw std::runtime_error(fmt::format("port {} ({}): start: {}", p.name, dev, rte_strerror(-rc)));
         }
         spdlog::info("port {} ({}) started as DPDK port {} with {} queue pair(s)", p.name, dev, port_id, q);
-        _ports.push_back({p.id, p.name, dev, port_id, q, conf.txmode.offloads != 0});
+        // Each worker's UDP on its own queue where the device takes flow
+        // rules; else (and always as the fallback) the software dispatcher
+        // hands frames from the wrong queue to their owner.
+        std::string why;
+        bool steered = false;
+        if (q != n_workers) {
+            why = fmt::format("{} queue(s) for {} workers", q, n_workers);
+        } else {
+            auto rules = udp_steering_rules(cfg, static_cast<uint32_t>(_ports.size()), n_workers, why);
+            steered = !rules.empty() && install_udp_steering(port_id, p.vlan, rules, why);
+            if (steered) {
+                spdlog::info("port {} ({}): flow rules steer UDP to its owner's queue ({} rules)", p.name, dev,
+                             rules.size());
+            }
+        }
+        if (!steered && n_workers > 1) {
+            spdlog::info("port {} ({}): UDP reaches its worker through the software dispatcher ({})", p.name, dev,
+                         why);
+        }
+        _ports.push_back({p.id, p.name, dev, port_id, q, conf.txmode.offloads != 0, steered});
     }
 }
 
 Ports::~Ports()
 {
     for (const auto& p : _ports) {
+        if (p.flow_steering) {
+            rte_flow_error err{};
+            rte_flow_flush(p.port_id, &err);
+        }
         rte_eth_dev_stop(p.port_id);
         rte_eth_dev_close(p.port_id);
     }

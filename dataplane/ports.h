@@ -1,5 +1,7 @@
 // DPDK ports named in the config: found by device name after EAL probing,
-// configured with one RX and one TX queue per worker, and started.
+// configured with one RX and one TX queue per worker, started, and given
+// flow rules that steer each worker's UDP to its queue where the device
+// takes them.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@ struct OpenPort {
     uint16_t port_id;
     uint16_t queues;  // RX = TX queues actually configured
     bool tx_checksum_offload;  // configured with IPv4 and UDP transmit checksum offload
+    bool flow_steering;        // flow rules put each worker's UDP on its queue (flow_steering.h)
 };
 
 class Ports {

@@ -61,6 +61,15 @@ std::string render_status(const json& r)
     }
     out += workers.render();
 
+    if (r.contains("ports") && !r["ports"].empty()) {
+        out += "\n";
+        TextTable ports({"PORT", "UDP TO ITS WORKER"});
+        for (const auto& p : r["ports"]) {
+            ports.add({p["name"].get<std::string>(), p["udp_to_worker"].get<std::string>()});
+        }
+        out += ports.render();
+    }
+
     out += "\n";
     TextTable spans({"SPAN", "NAME", "TYPE", "WORKER", "STATE", "ALARMS"});
     for (const auto& s : r["spans"]) {

@@ -161,6 +161,12 @@ struct Media {
     bool symmetric_rtp;
 };
 
+// The media range's port pairs (rtp_port_min + 2i for RTP, + 1 for RTCP)
+// are dealt to the workers in turn: pair i belongs to the worker at index
+// i % n_workers. Control hands ports out so (session_manager.cpp), and a
+// NIC's flow rules steer by it (dataplane/flow_steering.h).
+inline uint32_t rtp_pair_worker(uint32_t pair_index, uint32_t n_workers) { return pair_index % n_workers; }
+
 // A call route ([[route]]): calls from `from` whose numbers match go to the
 // first destination in `to` that takes them; the next one is tried when a
 // destination refuses with one of `failover_causes` (before answer).

@@ -19,7 +19,8 @@ inline constexpr uint64_t segment_magic = 0x31574754'4b4e5254ULL;  // "TRNKTGW1"
 // 4: session commands and events; SessionBlock (mirror + counters) replaces
 //    SessionMirror; CmdErrorPayload names the object.
 // 5: WorkerCounter::tick_busy_ns (the worker counter block grew).
-inline constexpr uint32_t abi_version = 5;
+// 6: SegmentHeader::ports_flow_steered.
+inline constexpr uint32_t abi_version = 6;
 
 // Message numbers. Direction in the name: cmd_* control -> worker,
 // evt_* worker -> control.

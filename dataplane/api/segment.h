@@ -93,6 +93,11 @@ struct alignas(64) SegmentHeader {
     std::atomic<uint32_t> stopping;    // data plane is shutting down
     std::atomic<uint64_t> control_attaches;  // accepted attaches since start
     std::atomic<uint64_t> control_refusals;  // refused attach attempts
+    // Bit p: the p-th configured port puts each worker's UDP on that
+    // worker's queue by flow rules (else the software dispatcher carries
+    // it). Written once when the ports start, before the attach socket
+    // opens. DPDK's RTE_MAX_ETHPORTS (32 in Debian's build) keeps p < 64.
+    std::atomic<uint64_t> ports_flow_steered;
 };
 
 // What the creator needs to lay out a segment.

@@ -95,6 +95,15 @@ start peer_b "$PEER" --local 10.79.0.2:50002 --remote 10.79.0.1:50002 --seconds 
 check "span mux-a (worker 1) comes up" wait_log "$TEST_DIR/control.log" "span mux-a up" 10
 check "span mux-b (worker 2) comes up" wait_log "$TEST_DIR/control.log" "span mux-b up" 10
 
+# net_tap takes no flow rules on this kernel (no flower classifier): the
+# data plane says so with the device's reason, falls back to the software
+# dispatcher, and shows which one carries the port.
+check "no flow rules on net_tap: the software dispatcher, with the device's reason" \
+    grep -q "port media0 (net_tap0): UDP reaches its worker through the software dispatcher (UDP port" "$TEST_DIR/dataplane.log"
+check "... shown by trunkctl and Prometheus" \
+    bash -c "$CTL -c $CFG show status | grep -Eq '^media0 +software dispatch\$' &&
+             curl -sf http://127.0.0.1:9464/metrics | grep -qx 'trunkgw_port_flow_steering{port=\"media0\"} 0'"
+
 # RTP from 8 source ports (8 flows: the kernel spreads them over both
 # queues) into a session on worker 2.
 "$CTL" -c "$CFG" --json session create --channel mux-b/1 --codec pcma >"$TEST_DIR/s.json"

@@ -33,6 +33,8 @@ TEST_CASE("show status, golden", "[cli]")
       "control": {"pid": 20, "uptime_s": 65.2},
       "dataplane": {"attached": true, "pid": 10, "version": "0.1.0", "epoch": 99, "uptime_s": 3725.0,
                     "heartbeat_age_s": 0.0012, "attached_for_s": 61.0, "control_attaches": 2, "last_error": ""},
+      "ports": [{"name": "uplink0", "flow_steering": false, "udp_to_worker": "software dispatch"},
+                {"name": "uplink1", "flow_steering": true, "udp_to_worker": "flow rules"}],
       "workers": [{"id": 1, "lcore": 1, "state": "running", "attached": true, "heartbeat_age_s": 0.0004,
                    "ping_rtt_us": 512.4, "pongs": 3}],
       "spans": [{"id": 1, "name": "carrier-e1-1", "type": "e1", "worker": 1, "state": "starting", "alarms": 0}]
@@ -47,6 +49,10 @@ TEST_CASE("show status, golden", "[cli]")
             "\n"
             "WORKER  LCORE  STATE    ATTACHED  HEARTBEAT   PING RTT\n"
             "1       1      running  yes       0.000s ago  512us\n"
+            "\n"
+            "PORT     UDP TO ITS WORKER\n"
+            "uplink0  software dispatch\n"
+            "uplink1  flow rules\n"
             "\n"
             "SPAN  NAME          TYPE  WORKER  STATE     ALARMS\n"
             "1     carrier-e1-1  e1    1       starting  0x0\n");
