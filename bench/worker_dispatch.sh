@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/worker_dispatch.sh: what the software dispatcher costs two workers,
-# against frames that arrive on their owner's queue (what RSS or flow rules
-# to the owning worker deliver), in the same run.
+# against frames that arrive on their owner's queue (what flow rules to the
+# owning worker deliver: dataplane/flow_steering.h), in the same run.
 #
 #   bench/run worker_dispatch [--sessions K] [--seconds S] [--rounds R]
 #
@@ -15,7 +15,7 @@
 #
 #   steered:    queue q carries only the packets of worker q's sessions:
 #               every frame arrives where its session lives, as a NIC's
-#               flow rules (or RSS with ports chosen for it) would deliver;
+#               flow rules would deliver;
 #   dispatched: queue q carries half of the whole capture (the first or
 #               the second): half of each queue's frames belong to the
 #               other worker and
@@ -182,17 +182,16 @@ done
 python3 - "$dir" "$rounds" "$sessions" <<'PY'
 import json, statistics, sys
 d, rounds, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-fields = ('rx_packets', 'rtp_rx', 'dispatched_out', 'dispatched_in', 'dispatch_ring_full', 'ticks', 'ticks_late')
+fields = ('rx_packets', 'rtp_rx', 'dispatched_out', 'dispatch_ring_full', 'ticks', 'ticks_skipped', 'ticks_late')
 def window(mode, r):
     a, b = (json.load(open(f'{d}/{mode}-{r}-{i}.json'))['workers'] for i in (0, 1))
     per = [{f: y[f] - x[f] for f in fields} for x, y in zip(a, b)]
-    secs = max(w['ticks'] for w in per) / 1000.0
+    secs = max(w['ticks'] + w['ticks_skipped'] for w in per) / 1000.0  # the window, by the workers' clock
     total = {f: sum(w[f] for w in per) for f in fields}
     return {'rtp_mpps': total['rtp_rx'] / secs / 1e6,
             'worker_rtp_mpps': [round(w['rtp_rx'] / secs / 1e6, 3) for w in per],
             'handover_share': (total['dispatched_out'] + total['dispatch_ring_full']) / max(1, total['rx_packets']),
-            'ring_full': total['dispatch_ring_full'], 'ticks_late': total['ticks_late'],
-            'handed_in_matches_out': total['dispatched_in'] == total['dispatched_out']}
+            'ring_full': total['dispatch_ring_full'], 'ticks_late': total['ticks_late']}
 res = {m: [window(m, r) for r in range(1, rounds + 1)] for m in ('steered', 'dispatched')}
 for m, ws in res.items():
     for r, w in enumerate(ws, 1):

@@ -10,48 +10,50 @@ namespace trunkgw::dataplane {
 
 namespace {
 
-constexpr uint32_t span_rule_priority = 0;
-constexpr uint32_t media_rule_priority = 1;
-
 bool power_of_two(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
 }  // namespace
 
-std::vector<UdpSteeringRule> udp_steering_rules(const config::Config& cfg, uint32_t port_index, uint32_t n_workers,
-                                                std::string& why)
+UdpSteeringPlan udp_steering_plan(const config::Config& cfg, uint32_t port_index, uint32_t n_workers)
 {
-    std::vector<UdpSteeringRule> rules;
+    UdpSteeringPlan plan;
     if (n_workers < 2) {
-        why = "one worker polls the port";
-        return rules;
+        plan.why_none = "one worker polls the port";
+        return plan;
     }
     if (!power_of_two(n_workers)) {
-        why = fmt::format("{} workers: the deal of media ports is a function of a port's bits only for a power of two",
-                          n_workers);
-        return rules;
-    }
-    for (const auto& span : cfg.spans) {
-        if (span.has_pseudowire && span.pseudowire.port_index == port_index) {
-            rules.push_back({span.pseudowire.local_udp_port, 0xffff,
-                             static_cast<uint16_t>(cfg.worker_index(span.worker)), span_rule_priority});
-        }
+        plan.why_none = fmt::format(
+            "{} workers: the deal of media ports is a function of a port's bits only for a power of two", n_workers);
+        return plan;
     }
     // Pair i (port rtp_port_min + 2i, and its RTCP port + 1) belongs to
     // worker rtp_pair_worker(i, W) = i % W. rtp_port_min is even, so
     // port >> 1 = rtp_port_min / 2 + i, and for W a power of two
     // i % W = ((port >> 1) - rtp_port_min / 2) % W: worker w's ports are
     // those whose bits 1..log2(W) equal (rtp_port_min / 2 + w) % W.
-    const auto mask = static_cast<uint16_t>((n_workers - 1) << 1);
     const uint32_t base = cfg.media.rtp_port_min / 2u;
-    for (uint32_t w = 0; w < n_workers; ++w) {
-        rules.push_back({static_cast<uint16_t>(((base + w) & (n_workers - 1)) << 1), mask, static_cast<uint16_t>(w),
-                         media_rule_priority});
+    auto masked_class_worker = [&](uint16_t port) { return ((port >> 1) - base) & (n_workers - 1); };
+    for (const auto& span : cfg.spans) {
+        if (!span.has_pseudowire || span.pseudowire.port_index != port_index) {
+            continue;
+        }
+        uint32_t owner = cfg.worker_index(span.worker);
+        if (masked_class_worker(span.pseudowire.local_udp_port) != owner) {
+            plan.rules.push_back({span.pseudowire.local_udp_port, 0xffff, static_cast<uint16_t>(owner), 0});
+        }
     }
-    return rules;
+    // Behind the spans' exact rules when there are any; else all at the
+    // one level every device has.
+    const uint32_t media_priority = plan.rules.empty() ? 0 : 1;
+    const auto mask = static_cast<uint16_t>((n_workers - 1) << 1);
+    for (uint32_t w = 0; w < n_workers; ++w) {
+        plan.rules.push_back({static_cast<uint16_t>(((base + w) & (n_workers - 1)) << 1), mask,
+                              static_cast<uint16_t>(w), media_priority});
+    }
+    return plan;
 }
 
-bool install_udp_steering(uint16_t port_id, uint16_t vlan, const std::vector<UdpSteeringRule>& rules,
-                          std::string& why)
+std::string install_udp_steering(uint16_t port_id, uint16_t vlan, const std::vector<UdpSteeringRule>& rules)
 {
     std::vector<rte_flow*> made;
     auto undo = [&]() {
@@ -93,14 +95,13 @@ bool install_udp_steering(uint16_t port_id, uint16_t vlan, const std::vector<Udp
             f = rte_flow_create(port_id, &attr, pattern.data(), actions, &err);
         }
         if (f == nullptr) {
-            why = fmt::format("UDP port {:#06x}/{:#06x} to queue {}: {}", r.dst_port, r.dst_mask, r.queue,
-                              err.message != nullptr ? err.message : "refused without a reason");
             undo();
-            return false;
+            return fmt::format("UDP port {:#06x}/{:#06x} to queue {}: {}", r.dst_port, r.dst_mask, r.queue,
+                               err.message != nullptr ? err.message : "refused without a reason");
         }
         made.push_back(f);
     }
-    return true;
+    return {};
 }
 
 }  // namespace trunkgw::dataplane

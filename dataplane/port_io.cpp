@@ -166,6 +166,10 @@ int PortIo::send_udp(const UdpSend& to, const uint8_t* payload, std::size_t len,
     if (hairpin) {
         ++_c.hairpin_frames;
         m->ol_flags |= hairpin_flag();
+        // Received on this port as far as anyone can tell: the worker that
+        // owns the destination finds its PortIo by it when the dispatcher
+        // hands the frame over (a fresh mbuf's port is RTE_MBUF_PORT_INVALID).
+        m->port = _port_id;
         _hairpin[_hairpin_filling][_hairpin_count++] = m;
         return 0;
     }

@@ -122,11 +122,12 @@ Ports::Ports(const config::Config& cfg, uint32_t n_workers)
         if (q != n_workers) {
             why = fmt::format("{} queue(s) for {} workers", q, n_workers);
         } else {
-            auto rules = udp_steering_rules(cfg, static_cast<uint32_t>(_ports.size()), n_workers, why);
-            steered = !rules.empty() && install_udp_steering(port_id, p.vlan, rules, why);
+            UdpSteeringPlan plan = udp_steering_plan(cfg, static_cast<uint32_t>(_ports.size()), n_workers);
+            why = plan.rules.empty() ? plan.why_none : install_udp_steering(port_id, p.vlan, plan.rules);
+            steered = why.empty();
             if (steered) {
                 spdlog::info("port {} ({}): flow rules steer UDP to its owner's queue ({} rules)", p.name, dev,
-                             rules.size());
+                             plan.rules.size());
             }
         }
         if (!steered && n_workers > 1) {

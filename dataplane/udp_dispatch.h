@@ -3,13 +3,15 @@
 //
 // A span's pseudowire and a session's RTP/RTCP ports belong to one worker
 // (ARCHITECTURE.md: a span, its channels and their sessions live on one
-// lcore). A NIC with RSS or flow rules steers each flow to its owner's
-// queue and this table then only confirms it; a PMD without them (net_tap,
-// net_af_packet: the kernel picks the queue by its own flow hash) delivers
-// anywhere, and the worker that received a frame for another's port hands
-// the mbuf over through the owner's ring (counted both sides). ARP that
-// teaches a cache is handed to every other worker the same way, so each
-// worker's cache for a port learns what any queue of it heard.
+// lcore). Where the device takes flow rules (flow_steering.h) each frame
+// arrives on its owner's queue and this table only confirms it; elsewhere
+// (net_tap, net_af_packet: the kernel picks the queue by its own flow hash;
+// RSS on a NIC knows nothing of owners) frames land anywhere, and the
+// worker that received a frame for another's port gathers it with the
+// others of its burst for that worker (DispatchBatch) and hands them over
+// in one ring operation (counted both sides), marked checksum-checked. ARP
+// that teaches a cache is handed to every other worker, so each worker's
+// cache for a port learns what any queue of it heard.
 //
 // bind/unbind are called by the owning worker only (a port is created and
 // deleted by its owner's commands), owner() by any worker: relaxed atomics,

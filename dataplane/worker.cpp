@@ -124,15 +124,19 @@ void flush_handovers(WorkerContext& w)
 }
 
 // UDP for one of our addresses: hand it to the worker that owns the port,
-// else to our session or span on it. True when the mbuf was handed over.
+// else to our session or span on it. True when the mbuf was taken for
+// another worker (it leaves with the burst's hand-over: a full ring may
+// still drop it, counted in dispatch_ring_full).
 bool deliver_udp(WorkerContext& w, PortIo* p, const net::Verdict& v, rte_mbuf* m, const uint8_t* frame,
                  uint64_t now_ns)
 {
     int owner = w.dispatch->owner(v.dst_port);
     if (owner >= 0 && static_cast<uint32_t>(owner) != w.index) {
         // The classifier has checked both checksums (or trusted the NIC's
-        // word): say so in the mbuf, as a NIC would, so that the owner's
-        // classifier does not sum the datagram a second time.
+        // word, or found a hairpinned frame's zero UDP checksum): say so in
+        // the mbuf as a NIC would (rte_mbuf_core.h: "RTE_MBUF_F_RX_IP_CKSUM_GOOD:
+        // the IP checksum in the packet is valid", likewise L4), so that the
+        // owner's classifier does not sum the datagram a second time.
         m->ol_flags = (m->ol_flags & ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK)) |
                       RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
         DispatchBatch& b = w.handover[static_cast<uint32_t>(owner)];
@@ -200,6 +204,7 @@ void poll_dispatch(WorkerContext& w, uint32_t& work, uint64_t now_ns)
             }
         }
         if (p == nullptr) {
+            at(w.counters, WorkerCounter::dispatch_no_port) += end - i;
             rte_pktmbuf_free_bulk(&pkts[i], end - i);
         } else {
             UdpContext ctx{&w, p, now_ns};

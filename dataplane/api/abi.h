@@ -19,7 +19,7 @@ inline constexpr uint64_t segment_magic = 0x31574754'4b4e5254ULL;  // "TRNKTGW1"
 // 4: session commands and events; SessionBlock (mirror + counters) replaces
 //    SessionMirror; CmdErrorPayload names the object.
 // 5: WorkerCounter::tick_busy_ns (the worker counter block grew).
-// 6: SegmentHeader::ports_flow_steered.
+// 6: SegmentHeader::ports_flow_steered; WorkerCounter::dispatch_no_port.
 inline constexpr uint32_t abi_version = 6;
 
 // Message numbers. Direction in the name: cmd_* control -> worker,

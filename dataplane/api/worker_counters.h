@@ -32,6 +32,7 @@ enum class WorkerCounter : uint32_t {
     dispatched_in,    // frames another worker handed to this one
     dispatch_ring_full,  // frames dropped: the owner's dispatch ring was full
     tick_busy_ns,        // time spent running ticks (per 1,000,000,000 ns of wall time: the ticks' share of the core)
+    dispatch_no_port,    // handed-over frames dropped: from a port this worker does not poll
     count_,
 };
 
@@ -67,6 +68,7 @@ inline constexpr std::array<CounterInfo, worker_counter_count> worker_counter_in
     {"tick_busy_seconds_total",
      "Time the worker spent running 1 ms TDM ticks (spans and sessions); its rate is the tick's share of the core.",
      1e-9},
+    {"dispatch_no_port_total", "Handed-over frames dropped because they came from a port this worker does not poll."},
 }};
 
 using WorkerCounterBlock = SeqlockBlock<worker_counter_count>;

@@ -13,16 +13,17 @@ using namespace trunkgw;
 
 namespace {
 
-// W workers, two pseudowire spans on the port (on workers 1 and W), the
-// media range from `rtp_min`.
-config::Config make_config(uint32_t workers, uint32_t rtp_min)
+// W workers, `spans` pseudowire spans on the port (span 1 on worker 1,
+// span 2 on worker W; local UDP ports 50002, 50004), the media range from
+// `rtp_min`.
+config::Config make_config(uint32_t workers, uint32_t rtp_min, uint32_t spans = 2)
 {
     std::string t = "[instance]\nname = \"steer\"\n[dataplane]\nmain_lcore = 0\n";
     for (uint32_t w = 1; w <= workers; ++w) {
         t += "[[dataplane.worker]]\nid = " + std::to_string(w) + "\nlcore = " + std::to_string(w) + "\n";
     }
     t += "[[port]]\nid = 1\nname = \"uplink\"\nvdev = \"net_tap0\"\naddresses = [\"192.0.2.1/24\"]\n";
-    for (uint32_t s = 1; s <= 2; ++s) {
+    for (uint32_t s = 1; s <= spans; ++s) {
         t += "[[span]]\nid = " + std::to_string(s) + "\nname = \"e1-" + std::to_string(s) +
              "\"\ntype = \"e1\"\nworker = " + std::to_string(s == 1 ? 1 : workers) +
              "\n[span.pseudowire]\nmode = \"satop\"\nport = \"uplink\"\nremote_address = \"192.0.2.2\"\n"
@@ -55,36 +56,60 @@ TEST_CASE("every media port pair reaches the worker control deals it to", "[stee
     for (uint32_t workers : {2u, 4u, 8u}) {
         for (uint32_t rtp_min : {20000u, 20002u, 16390u}) {
             auto cfg = make_config(workers, rtp_min);
-            std::string why;
-            auto rules = dataplane::udp_steering_rules(cfg, 0, workers, why);
+            auto plan = dataplane::udp_steering_plan(cfg, 0, workers);
             INFO(workers << " workers, rtp_port_min " << rtp_min);
-            REQUIRE(rules.size() == workers + 2);
+            REQUIRE(plan.rules.size() >= workers);
             for (uint32_t port = rtp_min; port <= cfg.media.rtp_port_max; port += 2) {
                 auto want = static_cast<int>(config::rtp_pair_worker((port - rtp_min) / 2, workers));
-                REQUIRE(steered_queue(rules, static_cast<uint16_t>(port)) == want);      // RTP
-                REQUIRE(steered_queue(rules, static_cast<uint16_t>(port + 1)) == want);  // RTCP
+                REQUIRE(steered_queue(plan.rules, static_cast<uint16_t>(port)) == want);      // RTP
+                REQUIRE(steered_queue(plan.rules, static_cast<uint16_t>(port + 1)) == want);  // RTCP
             }
+            // The spans' ports reach their workers (ids 1 and W: queues 0
+            // and W - 1), whether or not their class needed a rule.
+            REQUIRE(steered_queue(plan.rules, 50002) == 0);
+            REQUIRE(steered_queue(plan.rules, 50004) == static_cast<int>(workers) - 1);
         }
     }
 }
 
-TEST_CASE("a span's pseudowire port goes to the span's worker, ahead of the media rules", "[steering]")
+TEST_CASE("an exact rule, ahead, only for a span whose port falls in another worker's class", "[steering]")
 {
-    auto cfg = make_config(4, 20000);
-    std::string why;
-    auto rules = dataplane::udp_steering_rules(cfg, 0, 4, why);
-    // 50002 and 50004 share bits 1-2 with media pairs of workers 1 and 2;
-    // the spans live on workers 1 and 4 (queues 0 and 3).
-    REQUIRE(steered_queue(rules, 50002) == 0);
-    REQUIRE(steered_queue(rules, 50004) == 3);
+    // rtp_port_min 20000, 4 workers: port p's class is worker (p / 2 - 10000) % 4.
+    // 50002 -> 1 (its span is on worker index 0: needs a rule), 50004 -> 2
+    // (its span on index 3: needs one).
+    auto plan = dataplane::udp_steering_plan(make_config(4, 20000), 0, 4);
+    REQUIRE(plan.rules.size() == 4 + 2);
+    REQUIRE(plan.rules[0].dst_port == 50002);
+    REQUIRE(plan.rules[0].dst_mask == 0xffff);
+    REQUIRE(plan.rules[0].priority == 0);
+    REQUIRE(plan.rules.back().priority == 1);
+    // 2 workers: 50002 -> class 1, 50004 -> class 0; spans on indexes 0 and
+    // 1: both need a rule. With rtp_port_min 20002 the classes swap and
+    // neither does: one priority level, as devices with only one need.
+    REQUIRE(dataplane::udp_steering_plan(make_config(2, 20000), 0, 2).rules.size() == 2 + 2);
+    auto aligned = dataplane::udp_steering_plan(make_config(2, 20002), 0, 2);
+    REQUIRE(aligned.rules.size() == 2);
+    for (const auto& r : aligned.rules) {
+        REQUIRE(r.priority == 0);
+    }
+}
+
+TEST_CASE("without spans on the port: one masked rule per worker, one priority level", "[steering]")
+{
+    auto plan = dataplane::udp_steering_plan(make_config(8, 20000, 0), 0, 8);
+    REQUIRE(plan.rules.size() == 8);
+    for (const auto& r : plan.rules) {
+        REQUIRE(r.dst_mask == 0x000e);
+        REQUIRE(r.priority == 0);
+    }
 }
 
 TEST_CASE("no rules where they cannot express the ownership, and why", "[steering]")
 {
-    std::string why;
-    REQUIRE(dataplane::udp_steering_rules(make_config(3, 20000), 0, 3, why).empty());
-    REQUIRE_THAT(why, Catch::Contains("power of two"));
-    why.clear();
-    REQUIRE(dataplane::udp_steering_rules(make_config(1, 20000), 0, 1, why).empty());
-    REQUIRE_THAT(why, Catch::Contains("one worker"));
+    auto three = dataplane::udp_steering_plan(make_config(3, 20000), 0, 3);
+    REQUIRE(three.rules.empty());
+    REQUIRE_THAT(three.why_none, Catch::Contains("power of two"));
+    auto one = dataplane::udp_steering_plan(make_config(1, 20000), 0, 1);
+    REQUIRE(one.rules.empty());
+    REQUIRE_THAT(one.why_none, Catch::Contains("one worker"));
 }
