@@ -45,10 +45,10 @@ struct PacketizerConfig {
     uint32_t first_timestamp = 0;
 };
 
-// Counted by the packetizer's owner from push() and skip() (MediaSession).
+// Counted by the packetizer's owner from skip() (MediaSession; the packets
+// push() completes are counted where they go: sent, or unsent for want of
+// a remote).
 struct PacketizerCounters {
-    uint64_t packets = 0;          // packets emitted
-    uint64_t payload_octets = 0;   // their payload octets (RFC 3550 6.4.1 "sender's octet count")
     uint64_t skipped_ticks = 0;    // ticks without samples (skip())
     uint64_t partial_dropped = 0;  // incomplete packets abandoned by a skip
 };
