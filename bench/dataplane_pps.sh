@@ -60,20 +60,8 @@ done
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$repo_root/build}
 
-# Our own network namespace: the control's metrics port and sockets never
-# meet anything else.
-if [[ ${TRUNKGW_IN_NETNS:-} != 1 ]]; then
-    export TRUNKGW_IN_NETNS=1 BUILD
-    exec unshare --net -- "$BASH" "${BASH_SOURCE[0]}" --sessions "$sessions" --seconds "$seconds"
-fi
-ip link set lo up
-dir=$(mktemp -d /tmp/trunkgw-pps.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
+. "$repo_root/bench/lib.sh"
+bench_setup pps --sessions "$sessions" --seconds "$seconds"
 
 pcap=$dir/rtp.pcap
 first_port=20000
@@ -109,16 +97,8 @@ name = "replay0"
 vdev = "$2"
 addresses = ["192.0.2.1/24"]
 
-[media]
-rtp_port_min = $first_port
-rtp_port_max = $((first_port + 2 * sessions + 1))
-jitter_delay_ms = 40
-rtcp_interval_ms = 5000
-
-[control]
-socket = "$dir/control.sock"
-metrics_listen = "127.0.0.1:9464"
 TOML
+        gateway_media_toml "$first_port" "$sessions"
         "$repo_root/bench/create-sessions.py" --spans-toml --sessions "$sessions"
     } >"$dir/$1.toml"
 }
@@ -130,23 +110,10 @@ TOML
 # back: every session receives a real 50-packet-a-second stream.
 start_gateway() {
     cfg=$dir/$1.toml
-    "$BUILD/dataplane/trunkgw-dataplane" -c "$cfg" >"$dir/$1-dataplane.log" 2>&1 &
-    pids+=($!)
-    dataplane_pid=$!
-    "$BUILD/control/trunkgw-control" -c "$cfg" >"$dir/$1-control.log" 2>&1 &
-    pids+=($!)
-    timeout 60 bash -c 'tail -n +1 -F "$1" 2>/dev/null | grep -q -m1 "answered its first ping"' _ "$dir/$1-control.log" || {
-        echo "dataplane_pps: the gateway did not come up; logs in $dir" >&2
-        exit 1
-    }
+    gateway_start "$cfg" "$1"
     if [[ $REMOTE == replay ]]; then to=(--remote 192.0.2.2:30000); else to=(--pairs); fi
     "$repo_root/bench/create-sessions.py" --socket "$dir/control.sock" --sessions "$sessions" \
         --local 192.0.2.1 --first-port "$first_port" "${to[@]}" >&2
-}
-
-stop_gateway() {
-    cleanup
-    pids=()
 }
 
 counters() { "$BUILD/control/cli/trunkctl" -c "$cfg" --json show counters; }
@@ -176,7 +143,7 @@ for ((i = 1; i <= seconds; i++)); do
     counters >"$dir/c$i.json"
 done
 "$BUILD/control/cli/trunkctl" -c "$cfg" --json show sessions >"$dir/sessions.json"
-stop_gateway
+gateway_stop
 
 # Phase 2, channels per core: the same K sessions with real streams (in
 # pairs, through the port's hairpin: 50 packets a second each way per
@@ -199,7 +166,7 @@ cpu1=$(worker_cpu_ns)
 t1=$(date +%s%N)
 counters >"$dir/p1.json"
 "$BUILD/control/cli/trunkctl" -c "$cfg" --json show sessions >"$dir/pairs-sessions.json"
-stop_gateway
+gateway_stop
 echo "{\"cpu_ns\": $((cpu1 - cpu0)), \"wall_ns\": $((t1 - t0))}" >"$dir/pairs-cpu.json"
 
 testpmd_json=$("$repo_root/bench/testpmd_baseline.sh" --pcap "$pcap" --seconds "$seconds")

@@ -62,20 +62,8 @@ fi
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$repo_root/build}
 
-# Our own network namespace: the control's metrics port and sockets never
-# meet anything else.
-if [[ ${TRUNKGW_IN_NETNS:-} != 1 ]]; then
-    export TRUNKGW_IN_NETNS=1 BUILD
-    exec unshare --net -- "$BASH" "${BASH_SOURCE[0]}" --sessions "$sessions" --seconds "$seconds" --rounds "$rounds"
-fi
-ip link set lo up
-dir=$(mktemp -d /tmp/trunkgw-dispatch.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
+. "$repo_root/bench/lib.sh"
+bench_setup dispatch --sessions "$sessions" --seconds "$seconds" --rounds "$rounds"
 
 first_port=20000
 "$BUILD/bench/rtp-pcap-gen" --out "$dir/all.pcap" --sessions "$sessions" --packets-per-session 1 \
@@ -136,16 +124,8 @@ name = "replay0"
 vdev = "net_pcap0,rx_pcap=$dir/$1-q0.pcap,rx_pcap=$dir/$1-q1.pcap,infinite_rx=1"
 addresses = ["192.0.2.1/24"]
 
-[media]
-rtp_port_min = $first_port
-rtp_port_max = $((first_port + 2 * sessions + 1))
-jitter_delay_ms = 40
-rtcp_interval_ms = 5000
-
-[control]
-socket = "$dir/control.sock"
-metrics_listen = "127.0.0.1:9464"
 TOML
+        gateway_media_toml "$first_port" "$sessions"
         "$repo_root/bench/create-sessions.py" --spans-toml --sessions "$sessions" --workers 2
     } >"$dir/$1.toml"
 }
@@ -154,22 +134,14 @@ TOML
 # workers' counters before and after S seconds ($dir/MODE-ROUND-{0,1}.json).
 run_mode() {
     cfg=$dir/$1.toml
-    "$BUILD/dataplane/trunkgw-dataplane" -c "$cfg" >"$dir/$1-$2-dataplane.log" 2>&1 &
-    pids+=($!)
-    "$BUILD/control/trunkgw-control" -c "$cfg" >"$dir/$1-$2-control.log" 2>&1 &
-    pids+=($!)
-    timeout 60 bash -c 'tail -n +1 -F "$1" 2>/dev/null | grep -q -m1 "answered its first ping"' _ "$dir/$1-$2-control.log" || {
-        echo "worker_dispatch: the gateway did not come up; logs in $dir" >&2
-        exit 1
-    }
+    gateway_start "$cfg" "$1-$2"
     "$repo_root/bench/create-sessions.py" --socket "$dir/control.sock" --sessions "$sessions" \
         --local 192.0.2.1 --first-port "$first_port" --remote 192.0.2.2:30000 --workers 2 >&2
     sleep 2  # warm-up: every session has ticked, ARP learned
     "$BUILD/control/cli/trunkctl" -c "$cfg" --json show counters >"$dir/$1-$2-0.json"
     sleep "$seconds"
     "$BUILD/control/cli/trunkctl" -c "$cfg" --json show counters >"$dir/$1-$2-1.json"
-    cleanup
-    pids=()
+    gateway_stop
 }
 
 write_config steered

@@ -1,0 +1,59 @@
+# bench/lib.sh: what the benchmarks that run the whole gateway share
+# (dataplane_pps.sh, worker_dispatch.sh). Source it after setting BUILD and
+# repo_root.
+
+# bench_setup NAME ARGS...: re-executes the calling script with ARGS in a
+# network namespace of its own (the control's metrics port and sockets
+# never meet anything else), then makes $dir (/tmp/trunkgw-NAME.XXXXXX)
+# and has every process in $pids ended when the script exits.
+bench_setup() {
+    local name=$1
+    shift
+    if [[ ${TRUNKGW_IN_NETNS:-} != 1 ]]; then
+        export TRUNKGW_IN_NETNS=1 BUILD
+        exec unshare --net -- "$BASH" "$0" "$@"
+    fi
+    ip link set lo up
+    dir=$(mktemp -d "/tmp/trunkgw-$name.XXXXXX")
+    pids=()
+    trap gateway_stop EXIT
+}
+
+# gateway_stop: ends the processes the script started ($pids), by PID.
+gateway_stop() {
+    local p
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
+    pids=()
+}
+
+# gateway_start CFG LOG: the data plane and control on CFG (their output in
+# $dir/LOG-dataplane.log and $dir/LOG-control.log), back once control has
+# heard its workers answer; $dataplane_pid is the data plane's PID.
+gateway_start() {
+    "$BUILD/dataplane/trunkgw-dataplane" -c "$1" >"$dir/$2-dataplane.log" 2>&1 &
+    pids+=($!)
+    dataplane_pid=$!
+    "$BUILD/control/trunkgw-control" -c "$1" >"$dir/$2-control.log" 2>&1 &
+    pids+=($!)
+    timeout 60 bash -c 'tail -n +1 -F "$1" 2>/dev/null | grep -q -m1 "answered its first ping"' _ "$dir/$2-control.log" || {
+        echo "$(basename "$0"): the gateway did not come up; logs in $dir" >&2
+        exit 1
+    }
+}
+
+# gateway_media_toml FIRST_PORT SESSIONS: the [media] and [control] tables
+# of a bench gateway: SESSIONS port pairs from FIRST_PORT, RTCP every 5 s.
+gateway_media_toml() {
+    cat <<TOML
+[media]
+rtp_port_min = $1
+rtp_port_max = $(($1 + 2 * $2 + 1))
+jitter_delay_ms = 40
+rtcp_interval_ms = 5000
+
+[control]
+socket = "$dir/control.sock"
+metrics_listen = "127.0.0.1:9464"
+TOML
+}
