@@ -123,6 +123,7 @@ id = 1
 name = "replay0"
 vdev = "net_pcap0,rx_pcap=$dir/$1-q0.pcap,rx_pcap=$dir/$1-q1.pcap,infinite_rx=1"
 addresses = ["192.0.2.1/24"]
+flow_steering = false  # net_pcap has no flow API anyway: the captures do the steering
 
 TOML
         gateway_media_toml "$first_port" "$sessions"

@@ -119,7 +119,9 @@ Ports::Ports(const config::Config& cfg, uint32_t n_workers)
         // hands frames from the wrong queue to their owner.
         std::string why;
         bool steered = false;
-        if (q != n_workers) {
+        if (!p.flow_steering) {
+            why = "flow_steering = false in the config";
+        } else if (q != n_workers) {
             why = fmt::format("{} queue(s) for {} workers", q, n_workers);
         } else {
             UdpSteeringPlan plan = udp_steering_plan(cfg, static_cast<uint32_t>(_ports.size()), n_workers);

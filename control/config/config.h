@@ -71,6 +71,10 @@ struct Port {
     std::vector<Ipv4Prefix> addresses;  // our IPv4 addresses on this port
     uint32_t gateway = 0;               // next hop for off-link peers, 0 = none
     uint16_t vlan = 0;                  // 802.1Q VLAN id, 0 = untagged
+    // Flow rules that put each worker's UDP on its own queue, where the
+    // device takes them (dataplane/flow_steering.h); false leaves every
+    // frame to the software dispatcher (a PMD whose rules misbehave).
+    bool flow_steering = true;
 };
 
 enum class SpanType { e1, t1 };

@@ -282,6 +282,9 @@ void read_ports(TableReader& root, Config& c, const std::string& file, std::vect
             // IEEE 802.1Q: VID 0 means untagged here, 4095 is reserved.
             port.vlan = static_cast<uint16_t>(*v);
         }
+        if (auto v = r.boolean("flow_steering", true)) {
+            port.flow_steering = *v;
+        }
         if (!id || !name) {
             return std::nullopt;
         }

@@ -109,6 +109,7 @@ TEST_CASE("the pseudowire example reads as written", "[config]")
     REQUIRE(c.ports[0].addresses[0].prefix_len == 24);
     REQUIRE(c.ports[0].gateway == 0xC00002FEu);
     REQUIRE(c.ports[0].vlan == 100);
+    REQUIRE(c.ports[0].flow_steering);
     REQUIRE(c.spans.size() == 2);
     const Span& e1 = c.spans[0];
     REQUIRE(e1.has_pseudowire);
