@@ -75,18 +75,8 @@ first_port=20000
 # one worker.
 write_config() {
     {
+        gateway_head_toml "pps-$1" "$3" "$sessions"
         cat <<TOML
-[instance]
-name = "bench-pps-$1-$$"
-run_dir = "$dir"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 1024
-poll_mode = "$3"
-sessions_per_worker = $((sessions + 16))
-mbufs = 65535
-
 [[dataplane.worker]]
 id = 1
 lcore = 1

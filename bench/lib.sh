@@ -42,6 +42,26 @@ gateway_start() {
     }
 }
 
+# gateway_head_toml NAME POLL_MODE SESSIONS: the [instance] and [dataplane]
+# tables of a bench gateway (instance bench-NAME-PID in $dir): room for
+# SESSIONS sessions on each worker and a pool of 65,535 mbufs. The caller
+# adds its workers and port.
+gateway_head_toml() {
+    cat <<TOML
+[instance]
+name = "bench-$1-$$"
+run_dir = "$dir"
+
+[dataplane]
+main_lcore = 0
+memory_mb = 1024
+poll_mode = "$2"
+sessions_per_worker = $(($3 + 16))
+mbufs = 65535
+
+TOML
+}
+
 # gateway_media_toml FIRST_PORT SESSIONS: the [media] and [control] tables
 # of a bench gateway: SESSIONS port pairs from FIRST_PORT, RTCP every 5 s.
 gateway_media_toml() {

@@ -97,18 +97,8 @@ PY
 # write_config MODE: $dir/MODE.toml, two workers on one two-queue port.
 write_config() {
     {
+        gateway_head_toml "dispatch-$1" "busy" "$sessions"
         cat <<TOML
-[instance]
-name = "bench-dispatch-$1-$$"
-run_dir = "$dir"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 1024
-poll_mode = "busy"
-sessions_per_worker = $((sessions + 16))
-mbufs = 65535
-
 [[dataplane.worker]]
 id = 1
 lcore = 1
