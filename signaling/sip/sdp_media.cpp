@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -38,6 +39,13 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
         for (sdp_media_t* m = s->sdp_media; m != nullptr; m = m->m_next) {
             if (m->m_type != sdp_media_audio || m->m_proto != sdp_proto_rtp) {
                 continue;
+            }
+            // RFC 4566 5.14: "<port> is the transport port to which the
+            // media stream is sent" -- a UDP port, 16 bits. Sofia's parser
+            // takes any unsigned long; a larger number is malformed, not a
+            // port to truncate (70000 would send our RTP to 4464).
+            if (m->m_port > UINT16_MAX) {
+                break;
             }
             RemoteMedia r;
             r.port = static_cast<uint16_t>(m->m_port);

@@ -28,7 +28,8 @@ struct LocalMedia {
 };
 
 // The first m=audio over RTP/AVP with a port; nullopt when the SDP does
-// not parse or has none (the caller refuses with 488).
+// not parse, has none, or that line's port is not a 16-bit number (the
+// caller refuses with 488).
 std::optional<RemoteMedia> parse_audio(const std::string& sdp);
 
 // The first payload type of `offer` we can carry (PCMA or PCMU; the

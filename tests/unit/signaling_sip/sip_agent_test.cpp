@@ -42,6 +42,13 @@ TEST_CASE("sdp: the audio line of an offer, and ours", "[sip]")
     REQUIRE(recvonly);
     CHECK_FALSE(recvonly->inactive);
     CHECK_FALSE(parse_audio("garbage"));
+    // A port beyond 16 bits is refused, not truncated (70000 is 4464 + 65536).
+    const std::string head = "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n";
+    CHECK_FALSE(parse_audio(head + "m=audio 70000 RTP/AVP 8\r\n"));
+    CHECK_FALSE(parse_audio(head + "m=audio 4294967297 RTP/AVP 8\r\n"));
+    auto top = parse_audio(head + "m=audio 65535 RTP/AVP 8\r\n");
+    REQUIRE(top);
+    CHECK(top->port == 65535);
     CHECK_FALSE(parse_audio("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\n"));
     auto ours = parse_audio(describe(LocalMedia{0x0a000001, 20000, 0, 20}, 7, 1));
     REQUIRE(ours);
