@@ -59,6 +59,10 @@ void sip_families(Families& f, const sip::SipStatus& st)
     f.counter("trunkgw_sip_refused_acl_total",
               "INVITEs from a source no SIP trunk lists, refused with 403 (scanners, toll-fraud attempts).",
               static_cast<double>(st.refused_acl));
+    f.counter("trunkgw_sip_sdp_refused_unsafe_total",
+              "SDP bodies kept from Sofia-SIP's parser: an m= line outside RFC 4566's grammar, on which Sofia-SIP "
+              "1.12 loops allocating memory without end (a remote memory-exhaustion attack).",
+              static_cast<double>(st.sdp_refused_unsafe));
     f.counter("trunkgw_sip_refused_auth_blocked_total",
               "INVITEs from a source blocked after failing digest authentication too often in a row (403, no "
               "challenge).",

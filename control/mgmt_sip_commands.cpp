@@ -85,6 +85,7 @@ void add_sip_commands(MgmtCommands& c, const config::Config& cfg, sip::SipAgent&
                                             {"transport", cfg.sip.transport},
                                             {"refused_acl", st.refused_acl},
                                             {"refused_auth_blocked", st.refused_auth_blocked},
+                                            {"sdp_refused_unsafe", st.sdp_refused_unsafe},
                                             {"auth_blocks", st.auth_blocks},
                                             {"blocked_sources", st.blocked_sources},
                                             {"tls_port", cfg.sip.tls ? json(cfg.sip.tls_port) : json(nullptr)},

@@ -233,11 +233,12 @@ std::string render_sip_trunks(const json& r)
 {
     std::string out = fmt::format("SIP on {} ({}{}); INVITEs from unlisted sources refused (403): {}; "
                                   "failed digest authentication: {} source(s) blocked now, {} block(s), {} INVITE(s) "
-                                  "refused while blocked\n",
+                                  "refused while blocked; SDP bodies refused before parsing (malformed m= line): {}\n",
                                   r["listen"].get<std::string>(), r["transport"].get<std::string>(),
                                   r["tls_port"].is_null() ? std::string() : fmt::format(", tls port {}", r["tls_port"].get<int>()),
                                   r["refused_acl"].get<uint64_t>(), r["blocked_sources"].get<uint64_t>(),
-                                  r["auth_blocks"].get<uint64_t>(), r["refused_auth_blocked"].get<uint64_t>());
+                                  r["auth_blocks"].get<uint64_t>(), r["refused_auth_blocked"].get<uint64_t>(),
+                                  r["sdp_refused_unsafe"].get<uint64_t>());
     TextTable t({"TRUNK", "PEERS", "STATE", "REGISTRATION", "ACTIVE", "MAX", "CPS", "IN", "OUT", "ANSWERED IN/OUT",
                  "REFUSED LIMIT", "AUTH CHAL/OK/FAIL/ANSWERED", "FAILURES SENT", "FAILURES RECEIVED"});
     auto finals = [](const json& m) {

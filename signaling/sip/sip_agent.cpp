@@ -1,6 +1,8 @@
 // SIP trunks through Sofia-SIP nua; see sip_agent.h.
 #include "signaling/sip/sip_agent.h"
 
+#include "signaling/sip/sdp_guard.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -88,6 +90,10 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
       _root(root),
       _auth_guard(_cfg.auth_max_failures, _cfg.auth_block_ms)
 {
+    if (!sdp_guard_active()) {
+        throw std::runtime_error("sip: the guard in front of Sofia-SIP's SDP parser is not bound (sdp_guard.h: "
+                                 "the program must export sdp_parse); refusing to take SDP from the network");
+    }
     const bool tls = !_cfg.tls_bind_url.empty();
     _nua = nua_create(_root, on_nua_event, this, NUTAG_URL(_cfg.bind_url.c_str()),
                       // RFC 3261 26.2: TLS on its own port, our certificate
@@ -848,11 +854,15 @@ void SipAgent::publish()
 
 SipStatus SipAgent::status() const
 {
+    SipStatus st;
     if (std::this_thread::get_id() == _owner) {
-        return _st;
+        st = _st;
+    } else {
+        std::lock_guard lock(_mutex);
+        st = _published;
     }
-    std::lock_guard lock(_mutex);
-    return _published;
+    st.sdp_refused_unsafe = sdp_guard_refusals();  // process-wide, read fresh
+    return st;
 }
 
 }  // namespace trunkgw::sip

@@ -151,6 +151,7 @@ struct SipStatus {
     uint64_t auth_blocks = 0;           // blocks started
     uint64_t blocked_sources = 0;       // sources blocked now
     uint64_t requests_unhandled = 0;
+    uint64_t sdp_refused_unsafe = 0;    // SDP bodies kept from Sofia's parser (sdp_guard.h)
 };
 
 class SipAgent;

@@ -45,6 +45,10 @@
 #   account we registered).
 #   7. auth_block_s (20 s) after the block started, the source is served
 #      again (401, then 200).
+#   8. (run while 7. waits) An INVITE from an unlisted source whose SDP
+#      makes Sofia-SIP 1.12's parser loop allocating: refused with a 4xx at
+#      once, counted by the guard (sdp_refused_unsafe,
+#      trunkgw_sip_sdp_refused_unsafe_total), control's memory unchanged.
 # TLS material: tests/unit/signaling_sip/tls (a throwaway CA and a
 # certificate for 127.0.0.1): the gateway's and baresip's agent.pem, both
 # trusting cafile.pem.
@@ -482,6 +486,49 @@ check "metrics: auth, block, TLS and registration series; promtool clean" \
              grep -qx 'trunkgw_sip_registration_expires_seconds{trunk=\"provider\"} $REG_GRANTED' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_sip_invites_tls_total{trunk=\"tls-pbx\"} [1-9]' $TEST_DIR/metrics.txt &&
              promtool check metrics <$TEST_DIR/metrics.txt"
+# 8. An INVITE whose SDP makes Sofia-SIP 1.12's parser loop allocating
+#    (signaling/sip/sdp_guard.h), from a source no trunk lists: nua parses
+#    the offer before the ACL or authentication can refuse it, so only the
+#    guard stands between it and the control process's memory. Control's
+#    address space is capped first (2 GiB over what it has), so that a
+#    guard that stopped working fails this test instead of the machine.
+poison_invite() {  # the final status of that INVITE, sent from 127.0.0.9
+    python3 - <<'PY'
+import socket
+sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.9\r\ns=-\r\nc=IN IP4 127.0.0.9\r\nt=0 0\r\n"
+       "m=audio 49170 RT@/Ae:30\r\na=sendonly\r\n")
+req = ("INVITE sip:5551@127.0.0.1:5060 SIP/2.0\r\n"
+       "Via: SIP/2.0/UDP 127.0.0.9:5099;branch=z9hG4bK-poison-1;rport\r\n"
+       "Max-Forwards: 70\r\nFrom: <sip:scanner@127.0.0.9>;tag=p1\r\nTo: <sip:5551@127.0.0.1>\r\n"
+       "Call-ID: poison-sdp-1@127.0.0.9\r\nCSeq: 1 INVITE\r\nContact: <sip:scanner@127.0.0.9:5099>\r\n"
+       "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s") % (len(sdp), sdp)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.9", 5099))
+s.settimeout(10)
+s.sendto(req.encode(), ("127.0.0.1", 5060))
+try:
+    while True:
+        status = int(s.recv(65535).split(b" ", 2)[1])
+        if status >= 200:
+            print(status)
+            break
+except socket.timeout:
+    print("none")
+PY
+}
+vm_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+prlimit --pid "$PID_control" --as=$(( ($(vm_kb "$PID_control" VmSize) + 2 * 1024 * 1024) * 1024 ))
+HWM_BEFORE=$(vm_kb "$PID_control" VmHWM)
+POISON_STATUS=$(poison_invite)
+check "poisoned SDP: the INVITE is refused at once with a 4xx (got $POISON_STATUS)" \
+    test "${POISON_STATUS:0:1}" = 4
+"$CTL" -c "$CFG" --json show sip trunks >"$TEST_DIR/sip_poison.json"
+check "poisoned SDP: the guard counted it (show sip trunks sdp_refused_unsafe 1)" \
+    same "$(json_get "$TEST_DIR/sip_poison.json" "j['sdp_refused_unsafe']")" 1
+HWM_AFTER=$(vm_kb "$PID_control" VmHWM)
+check "poisoned SDP: control's peak memory grew by under 64 MiB (VmHWM $HWM_BEFORE -> $HWM_AFTER kB)" \
+    test $((HWM_AFTER - HWM_BEFORE)) -lt 65536
+
 # 7. The block ends after auth_block_s: the source is served again.
 wait_s=$((BLOCK_START + BLOCK_S + 1 - SECONDS))
 [ "$wait_s" -le 0 ] || sleep "$wait_s"  # a timer's expiry: nothing to wait on but the clock
@@ -497,6 +544,7 @@ curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics2.txt"
 BLOCKED_NOW=$(json_get "$TEST_DIR/sip.json" "j['blocked_sources']")
 check "block over: no source is blocked now (show sip trunks blocked_sources 0, trunkgw_sip_auth_blocked_sources 0; got $BLOCKED_NOW)" \
     bash -c "[ '$BLOCKED_NOW' = 0 ] && grep -qx 'trunkgw_sip_auth_blocked_sources 0' $TEST_DIR/metrics2.txt"
+check "poisoned SDP: trunkgw_sip_sdp_refused_unsafe_total 1" grep -qx 'trunkgw_sip_sdp_refused_unsafe_total 1' "$TEST_DIR/metrics2.txt"
 
 check "CDRs: the calls that were made, by trunk (the replay's aside)" \
     same "$(python3 -c '

@@ -1,0 +1,313 @@
+// Any sequence of RTP and RTCP packets into one media session, interleaved
+// with 1 ms ticks: the receive side of the data plane's media engine (RTP
+// header parsing, the jitter buffer's timestamp-indexed ring, its depth
+// adaptation and PLC, RFC 3550 receiver statistics, RTCP parsing, latching,
+// the RTP timeout) as the network can drive it.
+//
+// The input's first octets choose the session's config; the rest is a list
+// of operations: a structured RTP packet (header fields from the input, so
+// that sequence and timestamp jumps, SSRC changes, reordering, odd payload
+// sizes and wrong PTs are reached without first guessing a valid header), raw
+// RTP octets, a compound RTCP packet with its version and length fields made
+// right (so that the parser's inner checks are reached), raw RTCP octets, or
+// time passing.
+//
+// Besides memory and undefined-behaviour errors, it checks what the
+// definition of done asks of bad input on the wire: every packet is counted
+// under exactly one verdict, every tick plays exactly 8 samples of a known
+// kind, and every RTP packet the session emits is well formed.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "dataplane/media/media_session.h"
+#include "dataplane/media/rtp_header.h"
+
+namespace {
+
+using namespace trunkgw::media;
+
+[[noreturn]] void invariant_broken()
+{
+    std::abort();
+}
+
+void check(bool ok)
+{
+    if (!ok) {
+        invariant_broken();
+    }
+}
+
+class Input {
+public:
+    Input(const uint8_t* data, std::size_t size) : _d(data), _n(size) {}
+
+    bool empty() const { return _off >= _n; }
+    uint8_t u8() { return _off < _n ? _d[_off++] : 0; }
+    uint16_t u16() { return static_cast<uint16_t>(u8() << 8 | u8()); }
+    uint32_t u32() { return static_cast<uint32_t>(u16()) << 16 | u16(); }
+    // Up to `n` octets (fewer at the end of the input).
+    std::size_t take(uint8_t* out, std::size_t n)
+    {
+        std::size_t k = n < _n - _off ? n : _n - _off;
+        std::memcpy(out, _d + _off, k);
+        _off += k;
+        return k;
+    }
+
+private:
+    const uint8_t* _d;
+    std::size_t _n;
+    std::size_t _off = 0;
+};
+
+constexpr uint32_t our_ssrc = 0x11223344;
+constexpr uint32_t max_delay_limit_ms = 200;
+
+MediaSessionConfig make_config(Input& in)
+{
+    static constexpr uint32_t ptimes[] = {10, 20, 30, 40};
+    uint8_t a = in.u8();
+    uint8_t b = in.u8();
+    MediaSessionConfig c;
+    c.payload_type = (a & 1) ? payload_type_pcma : payload_type_pcmu;
+    c.channel_law = (a & 2) ? Law::alaw : Law::ulaw;
+    c.ptime_ms = ptimes[(a >> 2) & 3];
+    c.jitter_mode = (a & 16) ? JitterMode::adaptive : JitterMode::fixed;
+    c.symmetric_rtp = (a & 32) != 0;
+    c.rtcp_interval_ms = (a & 64) ? 5000 : 0;
+    c.rtp_timeout_ms = (a & 128) ? 60 : 0;
+    c.jitter_max_delay_ms = 1 + b % max_delay_limit_ms;
+    c.jitter_delay_ms = in.u8() % (c.jitter_max_delay_ms + 1);
+    c.ssrc = our_ssrc;
+    c.first_sequence = in.u16();
+    c.first_timestamp = in.u32();
+    c.local_rtp = {0x0a000001, 20000};
+    if (b & 1) {
+        c.remote_rtp = {0x0a000002, 30000};  // else unknown until latched
+    }
+    return c;
+}
+
+// The source of a received packet: the remote, or another address.
+Endpoint source(uint8_t sel)
+{
+    return (sel & 1) ? Endpoint{0x0a000002, 30000} : Endpoint{0x0a000003, static_cast<uint16_t>(30000 + (sel >> 1))};
+}
+
+// An RTP header from the input: each field near the stream's last value
+// (small steps forward and back) or anywhere.
+struct StreamState {
+    uint16_t seq = 0;
+    uint32_t ts = 0;
+};
+
+std::size_t structured_rtp(Input& in, StreamState& st, uint8_t pt, uint8_t* pkt, std::size_t cap)
+{
+    uint8_t flags = in.u8();
+    uint8_t form = in.u8();
+    if (form & 1) {
+        st.seq = in.u16();
+        st.ts = in.u32();
+    } else {
+        st.seq = static_cast<uint16_t>(st.seq + static_cast<int8_t>(in.u8()));
+        st.ts += static_cast<uint32_t>(static_cast<int16_t>(in.u16()));
+    }
+    RtpHeaderFields h;
+    h.marker = (flags & 1) != 0;
+    h.payload_type = (flags & 2) ? static_cast<uint8_t>(in.u8() & 0x7f) : pt;
+    h.sequence = st.seq;
+    h.timestamp = st.ts;
+    h.ssrc = (flags & 4) ? in.u32() : ((flags & 8) ? 0xabcdef01u : 0x55667788u);
+    uint32_t csrc[rtp_max_csrc] = {};
+    h.csrc = csrc;
+    h.csrc_count = static_cast<uint8_t>((flags >> 4) & 3);
+    int n = rtp_build_header(h, pkt, cap);
+    check(n > 0);
+    std::size_t len = static_cast<std::size_t>(n);
+    if (flags & 64) {  // an extension (RFC 3550 5.3.1), its length from the input
+        pkt[0] |= 0x10;
+        uint8_t words = in.u8() & 7;
+        pkt[len++] = 0xbe;
+        pkt[len++] = 0xde;
+        pkt[len++] = 0;
+        pkt[len++] = words;
+        std::memset(pkt + len, 0, 4u * words);
+        len += 4u * words;
+    }
+    // Payload: a ptime's worth or any size up to beyond the largest accepted.
+    std::size_t payload = (form & 2) ? (form & 4 ? 160u : 80u) : in.u16() % 1200;
+    if (payload > cap - len - 256) {
+        payload = cap - len - 256;
+    }
+    for (std::size_t i = 0; i < payload; ++i) {
+        pkt[len + i] = static_cast<uint8_t>(i * 37 + form);
+    }
+    len += payload;
+    if (flags & 128) {  // padding (5.1), its count from the input: maybe wrong
+        pkt[0] |= 0x20;
+        uint8_t pad = in.u8();
+        std::memset(pkt + len, 0, pad);
+        len += pad;
+        if (pad != 0) {
+            pkt[len - 1] = (form & 8) ? pad : in.u8();
+        }
+    }
+    return len;
+}
+
+// A compound RTCP packet whose sub-packets have version 2 and length fields
+// that match (unless the input says otherwise), their bodies from the input.
+std::size_t structured_rtcp(Input& in, uint8_t* pkt, std::size_t cap)
+{
+    static constexpr uint8_t types[] = {200, 201, 202, 203, 204, 205, 206, 199};
+    std::size_t len = 0;
+    uint8_t count = 1 + (in.u8() & 3);
+    for (uint8_t k = 0; k < count; ++k) {
+        uint8_t sel = in.u8();
+        std::size_t words = in.u8() % 40;
+        if (len + 4 + 4 * words > cap) {
+            break;
+        }
+        uint8_t* p = pkt + len;
+        p[0] = static_cast<uint8_t>(0x80 | (sel & 0x20) | (in.u8() & 0x1f));  // V=2, P from sel, RC/SC
+        p[1] = types[sel & 7];
+        p[2] = static_cast<uint8_t>(words >> 8);
+        p[3] = static_cast<uint8_t>(words);
+        in.take(p + 4, 4 * words);
+        if ((sel & 0x40) && words >= 3 && p[1] == 201) {
+            // A report block about our stream, so that RTT and the far
+            // end's view are computed.
+            p[8] = our_ssrc >> 24;
+            p[9] = our_ssrc >> 16 & 0xff;
+            p[10] = our_ssrc >> 8 & 0xff;
+            p[11] = our_ssrc & 0xff;
+        }
+        if (sel & 0x80) {
+            p[3] ^= 1;  // a length that lies
+        }
+        len += 4 + 4 * words;
+    }
+    return len;
+}
+
+struct Emitted {
+    const MediaSessionConfig* config;
+    uint64_t rtp = 0;
+    uint64_t rtcp = 0;
+    bool have_seq = false;
+    uint16_t next_seq = 0;
+};
+
+void on_packet(void* user, const TxPacket& p)
+{
+    auto& e = *static_cast<Emitted*>(user);
+    check(p.data != nullptr && p.len >= 4);
+    check(p.src.ipv4 == e.config->local_rtp.ipv4);
+    if (p.kind == PacketKind::rtp) {
+        RtpPacketView v = rtp_parse(p.data, p.len);
+        check(v.ok());
+        check(v.header.ssrc == our_ssrc && v.header.payload_type == e.config->payload_type);
+        check(v.payload_len == e.config->ptime_ms * samples_per_ms);
+        check(p.src.port == e.config->local_rtp.port);
+        // Consecutive sequence numbers (RFC 3550 5.1), whatever arrived.
+        check(!e.have_seq || v.header.sequence == e.next_seq);
+        e.have_seq = true;
+        e.next_seq = static_cast<uint16_t>(v.header.sequence + 1);
+        ++e.rtp;
+    } else {
+        check(p.len % 4 == 0 && p.len <= MediaSession::rtcp_buf_len);
+        check(p.src.port == e.config->local_rtp.port + 1);
+        ++e.rtcp;
+    }
+}
+
+uint64_t verdicts_counted(const JitterBufferCounters& c)
+{
+    return c.packets + c.too_short + c.bad_version + c.bad_extension + c.bad_padding + c.bad_payload_type +
+           c.oversize + c.stale_ssrc + c.seq_jump + c.duplicate + c.late;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
+{
+    Input in(data, size);
+    MediaSessionConfig config = make_config(in);
+    MediaSessionLimits limits;
+    limits.max_jitter_delay_ms = max_delay_limit_ms;
+    static MediaSession session(limits);  // built once, as the data plane's pool does
+    session.release();
+    uint64_t now_ns = 1'000'000'000ull * (1 + in.u8());
+    check(session.configure(config, now_ns) == 0);
+
+    Emitted emitted{&config};
+    PacketSink sink{on_packet, &emitted};
+    StreamState stream;
+    uint64_t ticks = 0;
+    uint64_t rtp_in = 0;
+    static uint8_t pkt[2048];
+    uint8_t tdm_in[samples_per_ms];
+    uint8_t tdm_out[samples_per_ms];
+
+    while (!in.empty()) {
+        uint8_t op = in.u8();
+        Endpoint src = source(in.u8());
+        uint64_t rx_ns = now_ns + (op >> 3) * 31'250ull;  // within the millisecond
+        switch (op & 7) {
+        case 0:
+        case 1: {
+            std::size_t n = structured_rtp(in, stream, config.payload_type, pkt, sizeof pkt);
+            RxVerdict v = session.receive_rtp(pkt, n, src, rx_ns);
+            check(v != RxVerdict::idle);
+            ++rtp_in;
+            break;
+        }
+        case 2: {
+            std::size_t n = in.take(pkt, in.u8());
+            (void)session.receive_rtp(pkt, n, src, rx_ns);
+            ++rtp_in;
+            break;
+        }
+        case 3: {
+            std::size_t n = structured_rtcp(in, pkt, sizeof pkt);
+            check(session.receive_rtcp(pkt, n, src, rx_ns) != RtcpParseError::idle);
+            break;
+        }
+        case 4: {
+            std::size_t n = in.take(pkt, in.u8());
+            (void)session.receive_rtcp(pkt, n, src, rx_ns);
+            break;
+        }
+        default: {
+            // Time passes: 1..64 ticks, the channel's samples present or
+            // missing (a span without frames), sending on or off (hold).
+            uint8_t t = in.u8();
+            session.set_sending((t & 0x80) == 0);
+            const uint8_t* tin = (t & 0x40) ? nullptr : tdm_in;
+            for (uint32_t k = 0; k <= (t & 0x3f); ++k) {
+                std::memset(tdm_in, static_cast<int>(ticks), sizeof tdm_in);
+                std::memset(tdm_out, 0x5a, sizeof tdm_out);
+                now_ns += 1'000'000;
+                (void)session.tick(tin, tdm_out, now_ns, sink);
+                ++ticks;
+            }
+            break;
+        }
+        }
+        // Every RTP packet is counted under exactly one verdict.
+        const JitterBufferCounters& jb = session.jitter_buffer().counters();
+        check(verdicts_counted(jb) == rtp_in);
+        // Every tick played once: audio, idle code, concealment, or a grow
+        // step's inserted millisecond.
+        check(jb.played_ticks + jb.silence_ticks + jb.concealed_ticks + jb.grow_steps == ticks);
+        check(session.jitter_buffer().delay_samples() <= session.jitter_buffer().capacity_samples());
+        check(session.counters().rtp_packets_out == emitted.rtp);
+        check(session.counters().rtcp_packets_out == emitted.rtcp);
+    }
+    MediaSessionStats s = session.stats();
+    check(s.jitter_buffer.packets == s.session.rtp_packets_in);
+    return 0;
+}

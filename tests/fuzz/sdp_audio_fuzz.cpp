@@ -1,0 +1,38 @@
+// Any octets as the SDP body of an INVITE, a re-INVITE or an answer: what
+// the gateway reads of it (signaling/sip/sdp_media: Sofia's SDP parser,
+// then the first audio line). Sofia itself is a Debian binary and not
+// instrumented; this guides on our side and catches crashes on both.
+//
+// What is read must survive a round trip: our own description of the media
+// the peer asked for parses back to the same address, port and codec. And
+// the guard in front of Sofia's parser (signaling/sip/sdp_guard.h) is
+// linked in, so that the fuzzer goes past the loop it keeps Sofia out of
+// (libFuzzer's memory limit catches any loop it lets through).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "signaling/sip/sdp_media.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
+{
+    using namespace trunkgw::sip;
+    const std::string text(reinterpret_cast<const char*>(data), size);
+    auto remote = parse_audio(text);
+    if (!remote) {
+        return 0;
+    }
+    int pt = choose_g711(*remote, 8);
+    if (pt != -1 && pt != 0 && pt != 8) {
+        std::abort();
+    }
+    LocalMedia ours{remote->ipv4, remote->port, pt == -1 ? 8 : pt, remote->ptime_ms};
+    auto back = parse_audio(describe(ours, 1, 1));
+    if (!back || back->ipv4 != ours.ipv4 || back->port != ours.port ||
+        back->payload_types != std::vector<int>{ours.payload_type} || back->ptime_ms != ours.ptime_ms ||
+        back->inactive != (ours.port == 0)) {  // port 0: a rejected stream (RFC 3264 6)
+        std::abort();
+    }
+    return 0;
+}
