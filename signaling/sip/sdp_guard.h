@@ -23,22 +23,27 @@
 #include <cstdint>
 #include <string_view>
 
+struct su_root_s;
+
 namespace trunkgw::sip {
 
-// Why Sofia-SIP 1.12's parser, called with `sdp_flags` (sdp_parse()'s
-// flags), must not see `sdp`, or nullptr when it may. Each m= line (Sofia
-// splits lines at CR or LF and, unless strict, skips leading spaces and
-// tabs; so does this) is followed the way Sofia's parse_media() reads it,
-// token by token, up to its format list; a list whose loop would not end
-// is refused. No valid SDP is: RFC 4566 9 makes every format a token
-// ("fmt = token") after a space.
-const char* sdp_unsafe_reason(std::string_view sdp, int sdp_flags = 0);
+// Whether Sofia-SIP 1.12's parser, called with `sdp_flags` (sdp_parse()'s
+// flags), would loop on `sdp`. Each m= line (Sofia splits lines at CR or
+// LF and, unless strict, skips leading spaces and tabs; so does this) is
+// followed the way Sofia's parse_media() reads it, token by token, up to
+// its format list, and the list's loop is run dry. No valid SDP loops: RFC
+// 4566 9 makes every format a token ("fmt = token") after a space.
+// Allocates nothing.
+bool sdp_makes_sofia_loop(std::string_view sdp, int sdp_flags = 0);
 
 // SDP bodies refused by the guard in this process (any thread, any agent).
 uint64_t sdp_guard_refusals();
 
-// True when Sofia's own calls reach the guard (our sdp_parse is the one
-// the dynamic linker binds): the SIP agent refuses to start without it.
-bool sdp_guard_active();
+// True when Sofia's own calls reach the guard: an offer given to a SOA
+// session on `root` (as nua gives it an INVITE's) passes through our
+// sdp_parse. Not so if the program does not export sdp_parse, or the
+// library binds its calls to its own copy (-Bsymbolic); the SIP agent then
+// refuses to start. Call it on the loop's thread, before SIP traffic.
+bool sdp_guard_active(su_root_s* root);
 
 }  // namespace trunkgw::sip

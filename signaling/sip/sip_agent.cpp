@@ -90,8 +90,8 @@ SipAgent::SipAgent(su_root_t* root, SipAgentConfig cfg, interwork::CauseMap caus
       _root(root),
       _auth_guard(_cfg.auth_max_failures, _cfg.auth_block_ms)
 {
-    if (!sdp_guard_active()) {
-        throw std::runtime_error("sip: the guard in front of Sofia-SIP's SDP parser is not bound (sdp_guard.h: "
+    if (!sdp_guard_active(_root)) {
+        throw std::runtime_error("sip: Sofia-SIP's own SDP parsing does not pass through our guard (sdp_guard.h: "
                                  "the program must export sdp_parse); refusing to take SDP from the network");
     }
     const bool tls = !_cfg.tls_bind_url.empty();

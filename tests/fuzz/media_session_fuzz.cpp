@@ -46,13 +46,23 @@ public:
 
     bool empty() const { return _off >= _n; }
     uint8_t u8() { return _off < _n ? _d[_off++] : 0; }
-    uint16_t u16() { return static_cast<uint16_t>(u8() << 8 | u8()); }
-    uint32_t u32() { return static_cast<uint32_t>(u16()) << 16 | u16(); }
-    // Up to `n` octets (fewer at the end of the input).
+    uint16_t u16()
+    {
+        uint8_t hi = u8();  // (the operands of | may be evaluated in either order)
+        return static_cast<uint16_t>(hi << 8 | u8());
+    }
+    uint32_t u32()
+    {
+        uint32_t hi = u16();
+        return hi << 16 | u16();
+    }
+    // `n` octets: the input's next ones, zeros past its end (so that a
+    // case replays alone exactly as it ran). Returns how many were input.
     std::size_t take(uint8_t* out, std::size_t n)
     {
         std::size_t k = n < _n - _off ? n : _n - _off;
         std::memcpy(out, _d + _off, k);
+        std::memset(out + k, 0, n - k);
         _off += k;
         return k;
     }
@@ -71,6 +81,7 @@ MediaSessionConfig make_config(Input& in)
     static constexpr uint32_t ptimes[] = {10, 20, 30, 40};
     uint8_t a = in.u8();
     uint8_t b = in.u8();
+    uint8_t remote = in.u8();
     MediaSessionConfig c;
     c.payload_type = (a & 1) ? payload_type_pcma : payload_type_pcmu;
     c.channel_law = (a & 2) ? Law::alaw : Law::ulaw;
@@ -85,7 +96,7 @@ MediaSessionConfig make_config(Input& in)
     c.first_sequence = in.u16();
     c.first_timestamp = in.u32();
     c.local_rtp = {0x0a000001, 20000};
-    if (b & 1) {
+    if (remote & 1) {
         c.remote_rtp = {0x0a000002, 30000};  // else unknown until latched
     }
     return c;
