@@ -24,6 +24,15 @@ bool has_attribute(sdp_attribute_t const* a, const char* name)
     return sdp_attribute_find(a, name) != nullptr;
 }
 
+// A host-order IPv4 address a unicast datagram can go to: not 0/8 ("this
+// network", RFC 1122 3.2.1.3), 127/8 (loopback: never on a wire), 224/4
+// (multicast, RFC 5771) or 240/4 (reserved, and 255.255.255.255).
+bool unicast_host(uint32_t ipv4)
+{
+    uint32_t first = ipv4 >> 24;
+    return first != 0 && first != 127 && first < 224;
+}
+
 }  // namespace
 
 std::optional<RemoteMedia> parse_audio(const std::string& text)
@@ -50,11 +59,20 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
             RemoteMedia r;
             r.port = static_cast<uint16_t>(m->m_port);
             sdp_connection_t* c = m->m_connections != nullptr ? m->m_connections : s->sdp_connection;
-            if (c != nullptr && c->c_address != nullptr) {
-                in_addr a{};
-                if (inet_pton(AF_INET, c->c_address, &a) == 1) {
-                    r.ipv4 = ntohl(a.s_addr);
-                }
+            in_addr a{};
+            const bool ipv4 = c != nullptr && c->c_address != nullptr && inet_pton(AF_INET, c->c_address, &a) == 1;
+            r.ipv4 = ipv4 ? ntohl(a.s_addr) : 0;
+            if (ipv4 && r.ipv4 == 0) {
+                // RFC 3264 8.4: "c=IN IP4 0.0.0.0" is RFC 2543's hold,
+                // which an answerer must still understand.
+                r.inactive = true;
+            } else if (!unicast_host(r.ipv4)) {
+                // No address we can send to (a name, IPv6, loopback,
+                // multicast, broadcast): the port means nothing without
+                // one. Port 0 leaves the far end unknown until its RTP
+                // arrives and is latched (symmetric RTP).
+                r.ipv4 = 0;
+                r.port = 0;
             }
             for (sdp_rtpmap_t* rm = m->m_rtpmaps; rm != nullptr; rm = rm->rm_next) {
                 r.payload_types.push_back(static_cast<int>(rm->rm_pt));
@@ -65,8 +83,9 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
             // RFC 3264 8.4 hold: the peer sends only, or nothing. Sofia's
             // parser turns the direction attributes into m_mode (sendrecv
             // when none is given).
-            r.inactive = has_attribute(m->m_attributes, "inactive") || has_attribute(m->m_attributes, "sendonly") ||
-                         m->m_mode == sdp_inactive || m->m_mode == sdp_sendonly;
+            r.inactive = r.inactive || has_attribute(m->m_attributes, "inactive") ||
+                         has_attribute(m->m_attributes, "sendonly") || m->m_mode == sdp_inactive ||
+                         m->m_mode == sdp_sendonly;
             out = r;
             break;
         }

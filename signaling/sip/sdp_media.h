@@ -13,11 +13,11 @@
 namespace trunkgw::sip {
 
 struct RemoteMedia {
-    uint32_t ipv4 = 0;  // host order; 0 with port 0: on hold / not given
-    uint16_t port = 0;
+    uint32_t ipv4 = 0;  // host order; 0: none usable (then port 0) or c=0.0.0.0 hold (then inactive)
+    uint16_t port = 0;  // 0: rejected stream, or no unicast IPv4 address to send to
     std::vector<int> payload_types;  // the m=audio line's formats, in order
     uint32_t ptime_ms = 0;           // a=ptime, 0: not given
-    bool inactive = false;           // a=inactive or a=sendonly from the peer (RFC 3264 8.4: hold)
+    bool inactive = false;           // a=inactive, a=sendonly or c=0.0.0.0 from the peer (RFC 3264 8.4: hold)
 };
 
 struct LocalMedia {

@@ -21,6 +21,10 @@ using trunkgw::interwork::CauseMap;
 
 
 inline constexpr uint32_t loopback = 0x7f000001;
+// Our SDP's media address: a unicast host address (RFC 5737 TEST-NET-1),
+// since SDP naming loopback is refused (no DPDK port sends to it); no
+// media flows in these tests.
+inline constexpr uint32_t media_address = 0xc0000201;
 
 // A trunk to one peer: calls per second and OPTIONS interval as given.
 inline SipTrunkConfig trunk_to(const char* name, uint32_t ipv4, uint16_t port, double cps = 0, uint32_t options_s = 0)
@@ -37,7 +41,7 @@ struct Recorder : SipCallHandler {
     enum class OnInvite { nothing, ring_answer, early_answer, reject };
     OnInvite on_invite = OnInvite::ring_answer;
     int reject_cause = 17;
-    LocalMedia media{loopback, 40000, 8, 20};
+    LocalMedia media{media_address, 40000, 8, 20};
     std::vector<uint32_t> incoming;
     std::vector<SipCallInfo> infos;
     std::vector<int> progress;
@@ -116,7 +120,7 @@ struct Pair {
         info.called = called;
         info.calling = "301234567";
         info.redirecting = redirecting;
-        return a->call_setup("to-b", info, LocalMedia{loopback, 30000, 8, 20});
+        return a->call_setup("to-b", info, LocalMedia{media_address, 30000, 8, 20});
     }
 };
 

@@ -49,6 +49,24 @@ TEST_CASE("sdp: the audio line of an offer, and ours", "[sip]")
     auto top = parse_audio(head + "m=audio 65535 RTP/AVP 8\r\n");
     REQUIRE(top);
     CHECK(top->port == 65535);
+    // RFC 3264 8.4: c=0.0.0.0 is the old (RFC 2543) hold.
+    auto old_hold = parse_audio("v=0\r\no=- 1 2 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+                                "m=audio 49170 RTP/AVP 8\r\n");
+    REQUIRE(old_hold);
+    CHECK(old_hold->inactive);
+    CHECK(old_hold->port == 49170);
+    // No unicast IPv4 address to send to: the port is dropped (latching
+    // finds the far end), whatever the port said.
+    for (const char* c : {"c=IN IP4 pbx.example.net", "c=IN IP6 2001:db8::1", "c=IN IP4 127.0.0.1",
+                          "c=IN IP4 224.2.3.4/127", "c=IN IP4 255.255.255.255", "c=IN IP4 0.1.2.3"}) {
+        INFO(c);
+        auto none = parse_audio(std::string("v=0\r\no=- 1 2 IN IP4 192.0.2.9\r\ns=-\r\n") + c +
+                                "\r\nt=0 0\r\nm=audio 49170 RTP/AVP 8\r\n");
+        REQUIRE(none);
+        CHECK(none->ipv4 == 0);
+        CHECK(none->port == 0);
+        CHECK_FALSE(none->inactive);
+    }
     CHECK_FALSE(parse_audio("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\n"));
     auto ours = parse_audio(describe(LocalMedia{0x0a000001, 20000, 0, 20}, 7, 1));
     REQUIRE(ours);
@@ -132,7 +150,7 @@ TEST_CASE("sip agent: an INVITE from a source no trunk lists is refused with 403
                           CauseMap{}, &m_stranger);
         SipCallInfo info;
         info.called = "900123";
-        REQUIRE(stranger.call_setup("gw", info, LocalMedia{loopback, 30002, 8, 20}) > 0);
+        REQUIRE(stranger.call_setup("gw", info, LocalMedia{media_address, 30002, 8, 20}) > 0);
         auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         while (m_stranger.cleared.empty() && std::chrono::steady_clock::now() < end) {
             su_root_step(root, 10);
@@ -179,7 +197,7 @@ TEST_CASE("sip agent: OPTIONS keepalive marks a silent trunk down (calls refused
         CHECK(a.status().trunks.at("live").options_failed == 0);
         SipCallInfo info;
         info.called = "5551234";
-        CHECK(a.call_setup("dead", info, LocalMedia{loopback, 30004, 8, 20}) == -38);
+        CHECK(a.call_setup("dead", info, LocalMedia{media_address, 30004, 8, 20}) == -38);
     }
     su_root_destroy(root);
     su_deinit();
@@ -199,7 +217,7 @@ TEST_CASE("sip agent: a call over TCP (RFC 3261 18) to a trunk with transport tc
                    CauseMap{}, &m_b);
         SipCallInfo info;
         info.called = "5551234";
-        REQUIRE(a.call_setup("to-b", info, LocalMedia{loopback, 30006, 8, 20}) > 0);
+        REQUIRE(a.call_setup("to-b", info, LocalMedia{media_address, 30006, 8, 20}) > 0);
         auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         while (m_a.answered.empty() && std::chrono::steady_clock::now() < end) {
             su_root_step(root, 10);
