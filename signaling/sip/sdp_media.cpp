@@ -10,6 +10,8 @@
 #include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
 
+#include "dataplane/net/ipv4.h"
+
 namespace trunkgw::sip {
 
 namespace {
@@ -22,15 +24,6 @@ struct Home {
 bool has_attribute(sdp_attribute_t const* a, const char* name)
 {
     return sdp_attribute_find(a, name) != nullptr;
-}
-
-// A host-order IPv4 address a unicast datagram can go to: not 0/8 ("this
-// network", RFC 1122 3.2.1.3), 127/8 (loopback: never on a wire), 224/4
-// (multicast, RFC 5771) or 240/4 (reserved, and 255.255.255.255).
-bool unicast_host(uint32_t ipv4)
-{
-    uint32_t first = ipv4 >> 24;
-    return first != 0 && first != 127 && first < 224;
 }
 
 }  // namespace
@@ -66,11 +59,12 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
                 // RFC 3264 8.4: "c=IN IP4 0.0.0.0" is RFC 2543's hold,
                 // which an answerer must still understand.
                 r.inactive = true;
-            } else if (!unicast_host(r.ipv4)) {
-                // No address we can send to (a name, IPv6, loopback,
-                // multicast, broadcast): the port means nothing without
-                // one. Port 0 leaves the far end unknown until its RTP
-                // arrives and is latched (symmetric RTP).
+            } else if (!net::ipv4_source_valid(r.ipv4)) {
+                // No address we can send to (a name, IPv6, or one RFC
+                // 1122 3.2.1.3 keeps off the wire: 0/8, loopback,
+                // multicast, class E and broadcast): the port means
+                // nothing without one. Port 0 leaves the far end unknown
+                // until its RTP arrives and is latched (symmetric RTP).
                 r.ipv4 = 0;
                 r.port = 0;
             }

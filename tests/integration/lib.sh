@@ -126,6 +126,11 @@ finish() {
     exit 0
 }
 
+# proc_status_kb PID FIELD: a kB field of /proc/PID/status (VmRSS, VmHWM, VmSize).
+proc_status_kb() {
+    awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"
+}
+
 # json_get FILE PYTHON-EXPR: evaluates EXPR with j = the parsed JSON file.
 json_get() {
     python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"

@@ -253,8 +253,7 @@ check "while a client does not read its replies, others are answered at once" \
     bash -c "for i in 1 2 3 4 5; do timeout 0.8 $CTL -c $CFG show status >/dev/null || exit 1; done"
 wait "$SLOW" 2>/dev/null
 
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$PID_dataplane/status"; }
-RSS_BEFORE=$(rss_kb)
+RSS_BEFORE=$(proc_status_kb "$PID_dataplane" VmRSS)
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics0.txt"
 PORTS_FREE0=$(awk '/^trunkgw_rtp_ports_free / {print $2}' "$TEST_DIR/metrics0.txt")
 
@@ -307,7 +306,7 @@ check "RTP ports free and refusals back where they started, no command left wait
              grep -qx 'trunkgw_session_refusals_total{by=\"worker\"} 0' $TEST_DIR/metrics1.txt &&
              grep -qx 'trunkgw_sessions_active{worker=\"1\"} 0' $TEST_DIR/metrics1.txt &&
              grep -qx 'trunkgw_sessions_active{worker=\"2\"} 0' $TEST_DIR/metrics1.txt"
-RSS_AFTER=$(rss_kb)
+RSS_AFTER=$(proc_status_kb "$PID_dataplane" VmRSS)
 echo "data plane RSS: $RSS_BEFORE kB before, $RSS_AFTER kB after"
 check "the data plane's memory did not grow (RSS within 1 MiB)" test $((RSS_AFTER - RSS_BEFORE)) -lt 1024
 finish

@@ -516,18 +516,17 @@ except socket.timeout:
     print("none")
 PY
 }
-vm_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 check "poisoned SDP: control's address space capped at 2 GiB over its size first" \
-    prlimit --pid "$PID_control" --as=$(( ($(vm_kb "$PID_control" VmSize) + 2 * 1024 * 1024) * 1024 ))
+    prlimit --pid "$PID_control" --as=$(( ($(proc_status_kb "$PID_control" VmSize) + 2 * 1024 * 1024) * 1024 ))
 [ "$FAILURES" -eq 0 ] || finish  # without the cap, a broken guard would take the machine's memory
-HWM_BEFORE=$(vm_kb "$PID_control" VmHWM)
+HWM_BEFORE=$(proc_status_kb "$PID_control" VmHWM)
 POISON_STATUS=$(poison_invite)
 check "poisoned SDP: the INVITE is refused at once with 400, SOA's verdict on an offer it cannot parse (got $POISON_STATUS)" \
     test "$POISON_STATUS" = 400
 "$CTL" -c "$CFG" --json show sip trunks >"$TEST_DIR/sip_poison.json"
 check "poisoned SDP: the guard counted it (show sip trunks sdp_refused_unsafe 1)" \
     same "$(json_get "$TEST_DIR/sip_poison.json" "j['sdp_refused_unsafe']")" 1
-HWM_AFTER=$(vm_kb "$PID_control" VmHWM)
+HWM_AFTER=$(proc_status_kb "$PID_control" VmHWM)
 check "poisoned SDP: control's peak memory grew by under 64 MiB (VmHWM $HWM_BEFORE -> $HWM_AFTER kB)" \
     test $((HWM_AFTER - HWM_BEFORE)) -lt 65536
 
