@@ -60,11 +60,6 @@ uint32_t slot_arg(const json& args)
 
 }  // namespace
 
-std::string ipv4_text(uint32_t a)
-{
-    return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-}
-
 json sessions_json(const Snapshot& s)
 {
     json rows = json::array();

@@ -8,12 +8,13 @@
 #include "control/mgmt_api.h"
 #include "control/session_manager.h"
 #include "control/status.h"
+#include "dataplane/net/ipv4.h"
 
 namespace trunkgw::control {
 
 nlohmann::json sessions_json(const Snapshot& s);
 void add_session_commands(MgmtCommands& c, SessionManager& sessions);
 
-std::string ipv4_text(uint32_t host_order);
+using net::ipv4_text;
 
 }  // namespace trunkgw::control

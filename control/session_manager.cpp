@@ -11,9 +11,23 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "dataplane/net/ipv4.h"
+
 namespace trunkgw::control {
 
 namespace {
+
+// Why a remote cannot be given to the data plane, or empty: it sends only
+// to unicast host addresses (MediaSession::remote_sendable, RFC 1122
+// 3.2.1.3) and refuses the command otherwise; saying so here names the
+// address at once. Port 0 leaves the far end to be learnt from its RTP.
+std::string remote_refusal(uint32_t ipv4, uint16_t port)
+{
+    if (port == 0 || net::ipv4_source_valid(ipv4)) {
+        return {};
+    }
+    return fmt::format("remote {}:{} is not a unicast host address", net::ipv4_text(ipv4), port);
+}
 
 // The channel index of span/timeslot in the segment's channel table, which
 // lists the spans' channels in config order (E1: TS1..31, T1: TS1..24).
@@ -152,6 +166,9 @@ SessionHandle SessionManager::create(const SessionRequest& r)
     if (r.payload_type != 0 && r.payload_type != 8) {
         throw refuse(fmt::format("payload type {}: only 0 (PCMU) and 8 (PCMA)", r.payload_type));
     }
+    if (std::string why = remote_refusal(r.remote_ipv4, r.remote_port); !why.empty()) {
+        throw refuse(why);
+    }
     uint32_t ptime = r.ptime_ms != 0 ? r.ptime_ms : _cfg.media.ptime_ms;
     if (ptime % 10 != 0 || ptime < 10 || ptime > 40) {
         throw refuse(fmt::format("ptime {} ms: only 10, 20, 30 or 40", ptime));
@@ -215,6 +232,10 @@ void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote
     if (slot >= _slots.size() || !_slots[slot].used) {
         ++_c.refused;
         throw SessionError(fmt::format("no session {}", slot));
+    }
+    if (std::string why = remote_refusal(remote_ipv4, remote_port); !why.empty()) {
+        ++_c.refused;
+        throw SessionError(why);
     }
     api::SessionModifyPayload p{};
     p.session_index = slot;
@@ -327,8 +348,8 @@ void SessionManager::on_session_event(const api::SessionEventPayload& e)
         spdlog::info("session {}: RTP timeout", e.session_index);
     }
     if ((e.events & api::session_event_rtp_latched) != 0) {
-        spdlog::info("session {}: remote RTP latched to {}.{}.{}.{}:{}", e.session_index, e.remote_ipv4 >> 24,
-                     (e.remote_ipv4 >> 16) & 255, (e.remote_ipv4 >> 8) & 255, e.remote_ipv4 & 255, e.remote_port);
+        spdlog::info("session {}: remote RTP latched to {}:{}", e.session_index, net::ipv4_text(e.remote_ipv4),
+                     e.remote_port);
     }
 }
 

@@ -229,7 +229,11 @@ int WorkerSessions::modify(const api::SessionModifyPayload& p)
     // (a far end behind NAT).
     media::Endpoint offered{p.remote_ipv4, p.remote_port};
     if (!(offered == slot.offered_remote)) {
-        s.set_remote(offered, (p.flags & api::session_symmetric_rtp) != 0);
+        // A remote the session cannot send to refuses the whole command
+        // (the session keeps its remote and its sending state).
+        if (int rc = s.set_remote(offered, (p.flags & api::session_symmetric_rtp) != 0); rc != 0) {
+            return rc;
+        }
         slot.offered_remote = offered;
     }
     s.set_sending((p.flags & api::session_send) != 0);

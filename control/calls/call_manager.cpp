@@ -584,10 +584,20 @@ bool CallManager::sip_media(Call& c)
 
 void CallManager::update_sip_remote(Call& c, const sip::RemoteMedia& remote)
 {
-    c.sip_remote = remote;
-    if (c.st.media_in != 0 && _sessions != nullptr && remote.port != 0) {
+    // An offer with no address to send to -- RFC 2543's hold,
+    // "c=IN IP4 0.0.0.0" (RFC 3264 8.4), or one parse_audio() could not use
+    // (port 0) -- keeps the remote we had (and what the data plane latched
+    // onto): only the direction follows it. The session is told either
+    // way, so that hold stops our RTP even before a remote was known.
+    sip::RemoteMedia next = remote;
+    if (remote.port == 0 || remote.ipv4 == 0) {
+        next.ipv4 = c.sip_remote.ipv4;
+        next.port = c.sip_remote.port;
+    }
+    c.sip_remote = next;
+    if (c.st.media_in != 0 && _sessions != nullptr) {
         try {
-            _sessions->modify(c.st.media_in - 1, remote.ipv4, remote.port, !remote.inactive);
+            _sessions->modify(c.st.media_in - 1, next.ipv4, next.port, !next.inactive);
         } catch (const SessionError& e) {
             spdlog::warn("call {}: session {}: {}", c.st.id, c.st.media_in - 1, e.what());
         }

@@ -20,6 +20,7 @@
 #include "signaling/isdn/switch_type_names.h"
 #include "dataplane/api/attach_socket.h"
 #include "dataplane/api/spsc_ring.h"
+#include "dataplane/net/ipv4.h"
 
 namespace trunkgw::config {
 
@@ -29,6 +30,10 @@ constexpr std::size_t unix_path_max = 107;  // sizeof(sockaddr_un::sun_path) - 1
 constexpr int64_t lcore_max = 1023;         // RTE_MAX_LCORE in Debian's build is 128; EAL refuses above
 constexpr int64_t workers_max = 64;
 constexpr int64_t spans_max = 4096;
+// RFC 1122 3.2.1.3: 0/8, loopback, multicast and class E (the limited
+// broadcast) are no host's address: the data plane neither answers for
+// them nor sends to them (net::ipv4_source_valid).
+constexpr const char* not_unicast = "is not a unicast host address (not 0/8, 127/8, 224/4 or 240/4)";
 
 bool valid_instance_name(const std::string& s)
 {
@@ -266,12 +271,18 @@ void read_ports(TableReader& root, Config& c, const std::string& file, std::vect
                               fmt::format("'addresses' entry \"{}\" is not IPV4/PREFIXLEN (e.g. \"192.0.2.1/24\")", a));
                     continue;
                 }
+                if (!net::ipv4_source_valid(pfx->address)) {
+                    r.problem(r.line_of("addresses"), fmt::format("'addresses' entry \"{}\" {}", a, not_unicast));
+                    continue;
+                }
                 port.addresses.push_back(*pfx);
             }
         }
         if (r.has("gateway")) {
             if (auto g = r.string("gateway")) {
-                if (auto a = parse_ipv4(*g)) {
+                if (auto a = parse_ipv4(*g); a && !net::ipv4_source_valid(*a)) {
+                    r.problem(r.line_of("gateway"), fmt::format("'gateway' = \"{}\" {}", *g, not_unicast));
+                } else if (a) {
                     port.gateway = *a;
                 } else {
                     r.problem(r.line_of("gateway"), fmt::format("'gateway' = \"{}\" is not an IPv4 address", *g));
@@ -319,7 +330,10 @@ void read_pseudowire(TableReader& w, const Config& c, SpanType type, Span& span)
         ok = false;
     }
     if (auto v = w.string("remote_address")) {
-        if (auto a = parse_ipv4(*v)) {
+        if (auto a = parse_ipv4(*v); a && !net::ipv4_source_valid(*a)) {
+            w.problem(w.line_of("remote_address"), fmt::format("'remote_address' = \"{}\" {}", *v, not_unicast));
+            ok = false;
+        } else if (a) {
             pw.remote_ipv4 = *a;
             // Reachable only on-link or through the port's gateway: we ARP
             // for one or the other (RFC 1122 3.3.1).

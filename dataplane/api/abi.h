@@ -46,11 +46,14 @@ enum class MsgType : uint16_t {
     //   error reply: evt_cmd_error (-ERANGE slot not this worker's, -EBUSY
     //   slot in use, -EADDRNOTAVAIL local address on no port of the worker,
     //   -EADDRINUSE local port taken, -ENOENT channel not owned, -EALREADY
-    //   channel joined to another session, -EINVAL bad media parameters).
+    //   channel joined to another session, -EINVAL bad media parameters or
+    //   a remote that is not a unicast host address).
     cmd_session_create = 6,
     // cmd_session_modify: new remote endpoint and direction (re-INVITE:
     //   hold, resume, address change); the local port never changes.
-    //   in: SessionModifyPayload. error reply: evt_cmd_error.
+    //   in: SessionModifyPayload. error reply: evt_cmd_error (-ENOENT no
+    //   such session, -EINVAL a remote that is not a unicast host address:
+    //   nothing changed).
     cmd_session_modify = 7,
     // cmd_session_delete: stop a session (optionally with an RTCP BYE), free
     //   its slot and port, unjoin its channel. Commands on one ring apply in

@@ -1,6 +1,8 @@
 // One RTP session joined to one B-channel; see media_session.h.
 #include "dataplane/media/media_session.h"
 
+#include "dataplane/net/ipv4.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -88,6 +90,10 @@ ConfigCheck MediaSession::check(const MediaSessionConfig& config, const MediaSes
     if (config.local_rtp.port == 0 || config.local_rtp.port == 0xFFFF) {
         return {-EINVAL, "media session: the local RTP port must be 1..65534 (RTCP is port + 1)"};
     }
+    if (!remote_sendable(config.remote_rtp) || !remote_sendable(config.remote_rtcp)) {
+        return {-EINVAL, "media session: a remote address must be a unicast host address (RFC 1122 3.2.1.3), "
+                         "or the port 0 (learnt from the far end's RTP)"};
+    }
     std::size_t n = config.cname == nullptr ? 0 : ::strnlen(config.cname, max_cname + 1);
     if (n == 0) {
         return {-EINVAL, "media session: the CNAME must be 1..255 octets"};
@@ -116,12 +122,21 @@ int MediaSession::configure(const MediaSessionConfig& config, uint64_t now_ns)
     return 0;
 }
 
-void MediaSession::set_remote(Endpoint rtp, bool symmetric_rtp)
+bool MediaSession::remote_sendable(Endpoint e)
 {
+    return !e.known() || net::ipv4_source_valid(e.ipv4);
+}
+
+int MediaSession::set_remote(Endpoint rtp, bool symmetric_rtp)
+{
+    if (!remote_sendable(rtp)) {
+        return -EINVAL;
+    }
     _remote_rtp = rtp;
     _remote_rtcp = rtcp_of(rtp);
     _rtcp_heard = false;
     _symmetric = symmetric_rtp;
+    return 0;
 }
 
 void MediaSession::reset(const MediaSessionConfig& config)

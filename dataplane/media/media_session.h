@@ -169,9 +169,18 @@ public:
 
     // Validates a config against `limits`: -EINVAL for a bad value or
     // combination (see Packetizer::check and RtpJitterBuffer::check, a
-    // local RTP port of 0 or 65535, no CNAME), -ERANGE for a value over a
-    // limit (jitter_max_delay_ms, CNAME length).
+    // local RTP port of 0 or 65535, no CNAME, a remote that is not
+    // remote_sendable()), -ERANGE for a value over a limit
+    // (jitter_max_delay_ms, CNAME length).
     static ConfigCheck check(const MediaSessionConfig& config, const MediaSessionLimits& limits);
+
+    // Whether `e` can be a remote: unknown (port 0: the far end is learnt
+    // from its RTP), or a unicast host address. RFC 1122 3.2.1.3 keeps 0/8,
+    // loopback, multicast and class E (the limited broadcast) off the wire
+    // as sources; a session must not send to them either (an offer's
+    // c=0.0.0.0 is hold, RFC 3264 8.4, not an address). Control checks
+    // the same before asking; this is the data plane's own line.
+    static bool remote_sendable(Endpoint e);
 
     // Starts an idle session with `config` at now_ns (the RTP timeout and
     // the first RTCP report count from here). Returns 0; -EBUSY when the
@@ -188,8 +197,9 @@ public:
     // A new remote from a re-INVITE (address change, resume): RTP to `rtp`,
     // RTCP to rtp port + 1 until RTCP is heard from it. Local endpoint,
     // SSRC, sequence and timestamp all continue (RFC 3550 8.2: the SSRC
-    // only changes with the source); only the remote moves.
-    void set_remote(Endpoint rtp, bool symmetric_rtp);
+    // only changes with the source); only the remote moves. Returns 0, or
+    // -EINVAL (the session unchanged) when `rtp` is not remote_sendable().
+    [[nodiscard]] int set_remote(Endpoint rtp, bool symmetric_rtp);
     // Hold and resume (RFC 3264 8.4): off stops sending RTP (RTCP
     // continues, RFC 3264 5.1); timestamps keep advancing, and the first
     // packet after resuming carries the marker bit (RFC 3551 4.1).

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "dataplane/net/byte_order.h"
 #include "dataplane/net/checksum.h"
@@ -58,6 +59,14 @@ inline constexpr bool ipv4_source_valid(uint32_t ip)
 {
     uint8_t first = static_cast<uint8_t>(ip >> 24);
     return first != 0 && first != 127 && first < 224;
+}
+
+// "a.b.c.d" (dotted decimal, as SDP, SIP URIs and logs write it) for a
+// host-order address.
+inline std::string ipv4_text(uint32_t ip)
+{
+    return std::to_string(ip >> 24) + '.' + std::to_string((ip >> 16) & 255) + '.' + std::to_string((ip >> 8) & 255) +
+           '.' + std::to_string(ip & 255);
 }
 
 struct Ipv4Parse {

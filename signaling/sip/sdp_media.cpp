@@ -102,15 +102,6 @@ int choose_g711(const RemoteMedia& offer, int preferred)
     return first;
 }
 
-std::string ipv4_text(uint32_t ipv4)
-{
-    in_addr a{};
-    a.s_addr = htonl(ipv4);
-    char ip[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &a, ip, sizeof(ip));
-    return ip;
-}
-
 std::string describe(const LocalMedia& m, uint64_t session_id, uint64_t version)
 {
     const std::string ip = ipv4_text(m.ipv4);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/net/ipv4.h"
+
 namespace trunkgw::sip {
 
 struct RemoteMedia {
@@ -36,8 +38,7 @@ std::optional<RemoteMedia> parse_audio(const std::string& sdp);
 // preferred one when the offer has both), -1 for none.
 int choose_g711(const RemoteMedia& offer, int preferred);
 
-// "a.b.c.d" for a host-order IPv4 address, as SDP and SIP URIs write it.
-std::string ipv4_text(uint32_t ipv4);
+using net::ipv4_text;  // "a.b.c.d", as SDP and SIP URIs write it
 
 // Our SDP for one session. `version` increments with every change (RFC
 // 3264 8: o= version).

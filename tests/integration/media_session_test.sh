@@ -131,6 +131,18 @@ check "metrics: per-session series, sessions active 2, promtool clean" \
 check "session 1 put on hold" "$CTL" -c "$CFG" session modify 0 --remote 10.78.0.2:40000 --hold
 check "show sessions: session 1 on hold" \
     bash -c "$CTL -c $CFG show sessions | grep -E '^0 ' | grep -q hold"
+# No RTP or RTCP to an address RFC 1122 3.2.1.3 keeps off the wire: refused
+# with the reason, the session left as it was.
+check "a remote that is not a unicast host address is refused (loopback, multicast, 0.0.0.0)" \
+    bash -c "! $CTL -c $CFG session modify 0 --remote 127.0.0.1:40000 2>$TEST_DIR/refused1.txt &&
+             ! $CTL -c $CFG session create --channel mux-e1/3 --remote 224.0.0.1:40000 2>$TEST_DIR/refused2.txt &&
+             ! $CTL -c $CFG session modify 0 --remote 0.0.0.0:40000 2>$TEST_DIR/refused3.txt &&
+             grep -q '127.0.0.1:40000 is not a unicast host address' $TEST_DIR/refused1.txt &&
+             grep -q '224.0.0.1:40000 is not a unicast host address' $TEST_DIR/refused2.txt &&
+             grep -q '0.0.0.0:40000 is not a unicast host address' $TEST_DIR/refused3.txt"
+check "... session 1 still sends to 10.78.0.2:40000, on hold; no third session" \
+    bash -c "$CTL -c $CFG show sessions | grep -E '^0 ' | grep -q '10.78.0.2:40000.*hold' &&
+             test \"\$($CTL -c $CFG --json show sessions | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"active\"])')\" = 2"
 check "both sessions deleted" bash -c "$CTL -c $CFG session delete 0 --bye && $CTL -c $CFG session delete $S2_ID"
 check "deleting again is refused" bash -c "! $CTL -c $CFG session delete 0 2>/dev/null"
 "$CTL" -c "$CFG" --json show sessions >"$TEST_DIR/sessions2.json"

@@ -199,10 +199,15 @@ check "SIP -> PRI: our 200's SDP answered PCMA with the data plane's address" \
 
 # 2b. Hold and resume by re-INVITE (RFC 3264 8.4): the session on the
 #     B-channel stops sending to SIPp on a=sendonly and starts again on
-#     a=sendrecv; our SDP answers keep our address and port.
-session_state() {
+#     a=sendrecv; RFC 2543's hold (c=IN IP4 0.0.0.0) stops it too and leaves
+#     its remote where it was (0.0.0.0 is no address to send RTCP to); our
+#     SDP answers keep our address and port.
+session_field() {  # the one session's FIELD (show sessions --json), or -
     "$CTL" -c "$CFG" --json show sessions |
-        python3 -c 'import json,sys; s=json.load(sys.stdin)["sessions"]; print(("active" if s[0]["sending"] else "hold") if s else "-")'
+        python3 -c 'import json,sys; s=json.load(sys.stdin)["sessions"]; print(s[0][sys.argv[1]] if s else "-")' "$1"
+}
+session_state() {
+    case $(session_field sending) in True) echo active ;; False) echo hold ;; *) echo - ;; esac
 }
 wait_state() {  # bounded wait for the one session's state
     for i in $(seq 150); do test "$(session_state)" = "$1" && return 0; sleep 0.1; done
@@ -212,11 +217,19 @@ wait_state() {  # bounded wait for the one session's state
 start hold sipp 127.0.0.1:5060 -sf "$TEST_DIR/call_hold_uac.xml" -s 5551 -i 127.0.0.1 -p 5070 -mi 10.83.0.2 -mp 41010 \
     -m 1 -timeout 40 -timeout_error -trace_msg -message_file "$TEST_DIR/hold_msgs.log"
 check "hold: the call's session is active" wait_state active
+hold_session=$(session_field id)
 check "hold: re-INVITE a=sendonly puts it on hold (nothing sent to the peer)" wait_state hold
 check "resume: re-INVITE a=sendrecv makes it active again" wait_state active
+check "RFC 2543 hold: re-INVITE with c=IN IP4 0.0.0.0 puts it on hold" wait_state hold
+check "RFC 2543 hold: the session's remote is still SIPp's media address" same "$(session_field remote)" "10.83.0.2:41010"
 check "SIPp's hold/resume call completed" bash -c "timeout 30 tail --pid=$PID_hold -f /dev/null; grep -Eq 'Successful call +\| +[0-9]+ +\| +1 ' $TEST_DIR/hold.log"
-check "our three SDP answers name the same address and port (RFC 3264 8.3.1: no one-way audio)" \
-    same "$(grep -E '^m=audio [0-9]+ RTP/AVP' "$TEST_DIR/hold_msgs.log" | grep -v ' 41010 ' | sort -u | wc -l) $(grep -c '^SIP/2.0 200 OK' "$TEST_DIR/hold_msgs.log")" "1 4"
+# SIPp's RTP comes from the address its SDP gave, so its session never had
+# to latch: a hold that moved the remote to 0.0.0.0 would have (the next
+# packet latches back, which is why the address check above cannot see it).
+check "RFC 2543 hold: the remote never moved (no latch on the call's session)" \
+    bash -c "test -n '$hold_session' && ! grep -q 'session $hold_session: remote RTP latched' $TEST_DIR/control.log"
+check "our four SDP answers name the same address and port (RFC 3264 8.3.1: no one-way audio)" \
+    same "$(grep -E '^m=audio [0-9]+ RTP/AVP' "$TEST_DIR/hold_msgs.log" | grep -v ' 41010 ' | sort -u | wc -l) $(grep -c '^SIP/2.0 200 OK' "$TEST_DIR/hold_msgs.log")" "1 5"
 
 # 2c. CANCEL while the carrier alerts: the PRI call is cleared with 16.
 check "CANCEL during alerting: 200 to the CANCEL, 487 to the INVITE" \
@@ -274,9 +287,9 @@ check "flood: every INVITE answered; those above 2/s got 503 with Retry-After an
     same "$(flood_counts)" "True True True True True"
 check "... and the pbx trunk is served meanwhile (busy -> 486)" same "$(refused 5552)" "486 Q.850;cause=17"
 "$CTL" -c "$CFG" --json show sip trunks >"$TEST_DIR/sip.json"
-check "show sip trunks: ACL refusals, the flood trunk's limit refusals, the pbx trunk's INVITEs both ways, its media changes (hold, resume)" \
+check "show sip trunks: ACL refusals, the flood trunk's limit refusals, the pbx trunk's INVITEs both ways, its media changes (hold, resume, RFC 2543 hold)" \
     same "$(json_get "$TEST_DIR/sip.json" "(j['refused_acl'], [(t['name'], t['invites_in'] > 0, t['invites_out'], t['active']) for t in j['trunks']], [t for t in j['trunks'] if t['name'] == 'flood'][0]['refused_limit'] >= 14, j['trunks'][0]['media_changes'])")" \
-         "(1, [('pbx', True, 1, 0), ('flood', True, 0, 0), ('gone', False, 0, 0)], True, 2)"
+         "(1, [('pbx', True, 1, 0), ('flood', True, 0, 0), ('gone', False, 0, 0)], True, 3)"
 check "human show sip trunks lists both trunks" \
     bash -c "$CTL -c $CFG show sip trunks | grep -q '^pbx ' && $CTL -c $CFG show sip trunks | grep -q '^flood '"
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"

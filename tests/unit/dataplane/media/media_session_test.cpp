@@ -643,7 +643,7 @@ TEST_CASE("session: set_remote moves RTP and RTCP (port + 1); source, SSRC and t
     constexpr uint64_t end = 2500;
     for (uint64_t t = 0; t < end; ++t) {
         if (t == move_at) {
-            s.set_remote(f_addr, false);
+            REQUIRE(s.set_remote(f_addr, false) == 0);
             REQUIRE(s.remote_rtp() == f_addr);
             REQUIRE(s.remote_rtcp() == Endpoint{f_addr.ipv4, 40003});
         }
@@ -714,7 +714,7 @@ TEST_CASE("session: set_remote forgets a latched RTCP address and applies its sy
 
     // A new remote, symmetric off: RTCP back to the new RTP port + 1, and a
     // stray source does not move anything.
-    s.set_remote(f_addr, false);
+    REQUIRE(s.set_remote(f_addr, false) == 0);
     REQUIRE(s.remote_rtp() == f_addr);
     REQUIRE(s.remote_rtcp() == Endpoint{f_addr.ipv4, 40003});
     far_end_rtp(s, 1, g_addr, 1 * ms);
@@ -728,7 +728,7 @@ TEST_CASE("session: set_remote forgets a latched RTCP address and applies its sy
 
     // The same remote, symmetric on: the far end's real source latches RTP
     // and, RTCP not having been heard since set_remote(), RTCP too.
-    s.set_remote(f_addr, true);
+    REQUIRE(s.set_remote(f_addr, true) == 0);
     far_end_rtp(s, 2, g_addr, 41 * ms);
     REQUIRE((run(40, 80) & session_event_rtp_latched) != 0);
     REQUIRE(s.remote_rtp() == g_addr);
@@ -752,7 +752,7 @@ TEST_CASE("session: set_remote to an unknown endpoint sends nothing until the fa
     Wire w;
     uint8_t in[8] = {};
     uint8_t out[8];
-    s.set_remote(Endpoint{}, true);
+    REQUIRE(s.set_remote(Endpoint{}, true) == 0);
     REQUIRE_FALSE(s.remote_rtp().known());
     REQUIRE_FALSE(s.remote_rtcp().known());
     for (uint64_t t = 0; t < 1000; ++t) {
@@ -789,4 +789,52 @@ TEST_CASE("session: set_remote to an unknown endpoint sends nothing until the fa
         }
     }
     REQUIRE(reports_with_sender_info >= 1);
+}
+
+TEST_CASE("session: a remote that is not a unicast host address is refused, at creation and by set_remote",
+          "[media_session]")
+{
+    // RFC 1122 3.2.1.3's set (0/8, loopback, multicast, class E and the
+    // limited broadcast): never a destination for our RTP or RTCP.
+    const uint32_t bad[] = {0x00000000, 0x00000001, 0x7F000001, 0xE0000001, 0xEFFFFFFF, 0xF0000001, 0xFFFFFFFF};
+    for (uint32_t ip : bad) {
+        INFO("remote " << std::hex << ip);
+        MediaSessionConfig c = config(a_addr, Endpoint{ip, 30000}, Law::alaw, payload_type_pcma);
+        REQUIRE(MediaSession::check(c, MediaSessionLimits{}).error == -EINVAL);
+        REQUIRE_THROWS_AS(MediaSession(c), std::invalid_argument);
+        c.remote_rtp = b_addr;
+        c.remote_rtcp = Endpoint{ip, 30001};
+        REQUIRE(MediaSession::check(c, MediaSessionLimits{}).error == -EINVAL);
+        // Without a port the address means nothing: the far end is learnt.
+        c.remote_rtcp = Endpoint{};
+        c.remote_rtp = Endpoint{ip, 0};
+        REQUIRE(MediaSession::check(c, MediaSessionLimits{}).ok());
+
+        MediaSession s(config(a_addr, b_addr, Law::alaw, payload_type_pcma));
+        REQUIRE(s.set_remote(Endpoint{ip, 40000}, true) == -EINVAL);
+        REQUIRE(s.remote_rtp() == b_addr);  // unchanged
+        REQUIRE(s.remote_rtcp() == Endpoint{b_addr.ipv4, 30001});
+        Wire w;
+        uint8_t in[8] = {};
+        uint8_t out[8];
+        for (uint64_t t = 0; t < 1000; ++t) {
+            w.now_ns = t * ms;
+            s.tick(in, out, w.now_ns, w.sink());
+        }
+        for (const auto& e : w.log) {
+            REQUIRE(e.dst.ipv4 == b_addr.ipv4);
+        }
+        REQUIRE(emitted(w, a_addr, PacketKind::rtp).size() == 50);
+    }
+    // The edges that are hosts: 1.0.0.1, 126.255.255.254, 128.0.0.1,
+    // 223.255.255.254 (and our own addresses: PRI-to-PRI media hairpins).
+    for (uint32_t ip : {0x01000001u, 0x7EFFFFFEu, 0x80000001u, 0xDFFFFFFEu}) {
+        INFO("remote " << std::hex << ip);
+        REQUIRE(MediaSession::check(config(a_addr, Endpoint{ip, 30000}, Law::alaw, payload_type_pcma),
+                                    MediaSessionLimits{})
+                    .ok());
+        MediaSession s(config(a_addr, b_addr, Law::alaw, payload_type_pcma));
+        REQUIRE(s.set_remote(Endpoint{ip, 40000}, false) == 0);
+        REQUIRE(s.remote_rtp() == Endpoint{ip, 40000});
+    }
 }
