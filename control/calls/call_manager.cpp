@@ -550,9 +550,9 @@ void CallManager::sip_media_changed(sip::SipAgent& agent, uint32_t call, const s
     }
     // Hold (sendonly/inactive): stop sending to the peer; resume or a new
     // address: send there. Our side keeps its port (RFC 3264 8.3.1).
-    spdlog::info("call {}: the SIP peer's media is now {}:{}{}", c->st.id, sip::ipv4_text(remote.ipv4), remote.port,
-                 remote.inactive ? " (hold)" : "");
     update_sip_remote(*c, remote);
+    spdlog::info("call {}: the SIP peer's media is now {}:{}{}{}", c->st.id, sip::ipv4_text(c->sip_remote.ipv4),
+                 c->sip_remote.port, remote.inactive ? " (hold)" : "", remote.port == 0 ? " (address kept)" : "");
 }
 
 bool CallManager::sip_media(Call& c)
@@ -570,6 +570,7 @@ bool CallManager::sip_media(Call& c)
         r.payload_type = static_cast<uint8_t>(c.sip_payload_type);
         r.remote_ipv4 = c.sip_remote.ipv4;
         r.remote_port = c.sip_remote.port;
+        r.send = !c.sip_remote.inactive;  // offered on hold (sendonly, inactive, c=0.0.0.0)
         SessionHandle h = _sessions->create(r);
         c.st.media_in = h.slot + 1;
         c.sip_local = {h.local_ipv4, h.local_port, c.sip_payload_type, _cfg.media.ptime_ms};
@@ -584,13 +585,14 @@ bool CallManager::sip_media(Call& c)
 
 void CallManager::update_sip_remote(Call& c, const sip::RemoteMedia& remote)
 {
-    // An offer with no address to send to -- RFC 2543's hold,
-    // "c=IN IP4 0.0.0.0" (RFC 3264 8.4), or one parse_audio() could not use
-    // (port 0) -- keeps the remote we had (and what the data plane latched
-    // onto): only the direction follows it. The session is told either
-    // way, so that hold stops our RTP even before a remote was known.
+    // An offer with no address to send to (port 0: RFC 2543's hold
+    // "c=IN IP4 0.0.0.0", RFC 3264 8.4; an address parse_audio() cannot
+    // use; or a stream not to be used, which parse_audio() marks inactive)
+    // keeps the remote we had (and what the data plane latched onto): only
+    // the direction follows it. The session is told either way, so that
+    // hold stops our RTP even before a remote was known.
     sip::RemoteMedia next = remote;
-    if (remote.port == 0 || remote.ipv4 == 0) {
+    if (remote.port == 0) {
         next.ipv4 = c.sip_remote.ipv4;
         next.port = c.sip_remote.port;
     }

@@ -51,9 +51,9 @@ enum class MsgType : uint16_t {
     cmd_session_create = 6,
     // cmd_session_modify: new remote endpoint and direction (re-INVITE:
     //   hold, resume, address change); the local port never changes.
-    //   in: SessionModifyPayload. error reply: evt_cmd_error (-ENOENT no
-    //   such session, -EINVAL a remote that is not a unicast host address:
-    //   nothing changed).
+    //   in: SessionModifyPayload. error reply: evt_cmd_error (-ERANGE slot
+    //   not this worker's, -ENOENT no such session, -EINVAL a remote that
+    //   is not a unicast host address: nothing changed).
     cmd_session_modify = 7,
     // cmd_session_delete: stop a session (optionally with an RTCP BYE), free
     //   its slot and port, unjoin its channel. Commands on one ring apply in

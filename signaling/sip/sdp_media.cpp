@@ -57,8 +57,11 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
             r.ipv4 = ipv4 ? ntohl(a.s_addr) : 0;
             if (ipv4 && r.ipv4 == 0) {
                 // RFC 3264 8.4: "c=IN IP4 0.0.0.0" is RFC 2543's hold,
-                // which an answerer must still understand.
+                // which an answerer must still understand. No address to
+                // send to, so no port either: a call keeps the remote it
+                // had (CallManager), a new one learns it by latching.
                 r.inactive = true;
+                r.port = 0;
             } else if (!net::ipv4_source_valid(r.ipv4)) {
                 // No address we can send to (a name, IPv6, or one RFC
                 // 1122 3.2.1.3 keeps off the wire: 0/8, loopback,
@@ -77,7 +80,9 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
             // RFC 3264 8.4 hold: the peer sends only, or nothing. Sofia's
             // parser turns the direction attributes into m_mode (sendrecv
             // when none is given).
-            r.inactive = r.inactive || has_attribute(m->m_attributes, "inactive") ||
+            // RFC 3264 5.1: a port of zero means the stream is not to be
+            // used: nothing is sent on it either.
+            r.inactive = r.inactive || m->m_port == 0 || has_attribute(m->m_attributes, "inactive") ||
                          has_attribute(m->m_attributes, "sendonly") || m->m_mode == sdp_inactive ||
                          m->m_mode == sdp_sendonly;
             out = r;

@@ -15,11 +15,13 @@
 namespace trunkgw::sip {
 
 struct RemoteMedia {
-    uint32_t ipv4 = 0;  // host order; 0: none usable (then port 0) or c=0.0.0.0 hold (then inactive)
-    uint16_t port = 0;  // 0: rejected stream, or no unicast IPv4 address to send to
+    uint32_t ipv4 = 0;  // host order; 0: no unicast address to send to (c=0.0.0.0, a name, IPv6, ...)
+    uint16_t port = 0;  // 0: no address to send to, or a stream not to be used (m=audio 0)
     std::vector<int> payload_types;  // the m=audio line's formats, in order
     uint32_t ptime_ms = 0;           // a=ptime, 0: not given
-    bool inactive = false;           // a=inactive, a=sendonly or c=0.0.0.0 from the peer (RFC 3264 8.4: hold)
+    // Send nothing: a=inactive, a=sendonly, c=0.0.0.0 (RFC 3264 8.4: hold)
+    // or m=audio 0 (5.1).
+    bool inactive = false;
 };
 
 struct LocalMedia {

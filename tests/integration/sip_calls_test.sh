@@ -124,10 +124,15 @@ ip addr add 10.83.0.2/24 dev "$TAP" && ip link set "$TAP" up
 "$GEN" --out "$TEST_DIR/tone.pcap" --sessions 1 --packets-per-session 500 --src-ip 10.83.0.2 --dst-ip 10.83.0.1 \
     --payload-type 8 --ptime 20 >/dev/null
 check "the tone pcap for SIPp is written" test -s "$TEST_DIR/tone.pcap"
+# The hold scenario's tone lasts its whole call (15 s for 12): the RFC 2543
+# hold at 9 s must meet RTP still coming from SIPp.
+"$GEN" --out "$TEST_DIR/tone_long.pcap" --sessions 1 --packets-per-session 750 --src-ip 10.83.0.2 --dst-ip 10.83.0.1 \
+    --payload-type 8 --ptime 20 >/dev/null
 # SIPp takes no variable in play_pcap_audio: scenarios with the path in.
-for s in call_tone_uac call_tone_uas call_hold_uac; do
+for s in call_tone_uac call_tone_uas call_offer_hold_uac; do
     sed "s#TONE_PCAP#$TEST_DIR/tone.pcap#" "$SIPP_DIR/$s.xml" >"$TEST_DIR/$s.xml"
 done
+sed "s#TONE_PCAP#$TEST_DIR/tone_long.pcap#" "$SIPP_DIR/call_hold_uac.xml" >"$TEST_DIR/call_hold_uac.xml"
 
 judge_capture() {  # judge_capture PCAP PORT: SINAD of the RTP sent to PORT
     tshark -n -r "$1" -d udp.port=="$2",rtp -Y "rtp && udp.dstport == $2" -T fields -e rtp.payload 2>/dev/null |
@@ -230,6 +235,15 @@ check "RFC 2543 hold: the remote never moved (no latch on the call's session)" \
     bash -c "test -n '$hold_session' && ! grep -q 'session $hold_session: remote RTP latched' $TEST_DIR/control.log"
 check "our four SDP answers name the same address and port (RFC 3264 8.3.1: no one-way audio)" \
     same "$(grep -E '^m=audio [0-9]+ RTP/AVP' "$TEST_DIR/hold_msgs.log" | grep -v ' 41010 ' | sort -u | wc -l) $(grep -c '^SIP/2.0 200 OK' "$TEST_DIR/hold_msgs.log")" "1 5"
+# A call offered on hold from its first INVITE (c=IN IP4 0.0.0.0, e.g.
+# third-party call control, RFC 3725) connects, sends nothing until the
+# re-INVITE that names SIPp's address, then sends there.
+start offer_hold sipp 127.0.0.1:5060 -sf "$TEST_DIR/call_offer_hold_uac.xml" -s 5551 -i 127.0.0.1 -p 5070 \
+    -mi 10.83.0.2 -mp 41016 -m 1 -timeout 30 -timeout_error -trace_msg -message_file "$TEST_DIR/offer_hold_msgs.log"
+check "offered on hold: the call connects with its session on hold" wait_state hold
+check "... the re-INVITE with an address resumes it" wait_state active
+check "... SIPp's call completed" \
+    bash -c "timeout 30 tail --pid=$PID_offer_hold -f /dev/null; grep -Eq 'Successful call +\| +[0-9]+ +\| +1 ' $TEST_DIR/offer_hold.log"
 
 # 2c. CANCEL while the carrier alerts: the PRI call is cleared with 16.
 check "CANCEL during alerting: 200 to the CANCEL, 487 to the INVITE" \
@@ -287,9 +301,9 @@ check "flood: every INVITE answered; those above 2/s got 503 with Retry-After an
     same "$(flood_counts)" "True True True True True"
 check "... and the pbx trunk is served meanwhile (busy -> 486)" same "$(refused 5552)" "486 Q.850;cause=17"
 "$CTL" -c "$CFG" --json show sip trunks >"$TEST_DIR/sip.json"
-check "show sip trunks: ACL refusals, the flood trunk's limit refusals, the pbx trunk's INVITEs both ways, its media changes (hold, resume, RFC 2543 hold)" \
+check "show sip trunks: ACL refusals, the flood trunk's limit refusals, the pbx trunk's INVITEs both ways, its media changes (hold, resume, RFC 2543 hold, resume of a call offered on hold)" \
     same "$(json_get "$TEST_DIR/sip.json" "(j['refused_acl'], [(t['name'], t['invites_in'] > 0, t['invites_out'], t['active']) for t in j['trunks']], [t for t in j['trunks'] if t['name'] == 'flood'][0]['refused_limit'] >= 14, j['trunks'][0]['media_changes'])")" \
-         "(1, [('pbx', True, 1, 0), ('flood', True, 0, 0), ('gone', False, 0, 0)], True, 3)"
+         "(1, [('pbx', True, 1, 0), ('flood', True, 0, 0), ('gone', False, 0, 0)], True, 4)"
 check "human show sip trunks lists both trunks" \
     bash -c "$CTL -c $CFG show sip trunks | grep -q '^pbx ' && $CTL -c $CFG show sip trunks | grep -q '^flood '"
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"
@@ -308,7 +322,7 @@ import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 legs = [(r.get("in", {}).get("sip_trunk", r.get("in", {}).get("span")), r.get("out", {}).get("sip_trunk", r.get("out", {}).get("span", "-")), r["cause"]) for r in rs]
 print(sorted(l for l in legs if l[0] != "flood"))' "$TEST_DIR/cdr.jsonl")" \
-         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 19), ('pbx', 'carrier', 21), ('pbx', 'carrier', 34)]"
+         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 19), ('pbx', 'carrier', 21), ('pbx', 'carrier', 34)]"
 check "CDRs of the answered calls carry the media figures (RTP both ways) and both legs' causes" \
     same "$(python3 -c '
 import json, sys

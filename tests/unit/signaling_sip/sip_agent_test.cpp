@@ -49,12 +49,20 @@ TEST_CASE("sdp: the audio line of an offer, and ours", "[sip]")
     auto top = parse_audio(head + "m=audio 65535 RTP/AVP 8\r\n");
     REQUIRE(top);
     CHECK(top->port == 65535);
-    // RFC 3264 8.4: c=0.0.0.0 is the old (RFC 2543) hold.
+    // RFC 3264 8.4: c=0.0.0.0 is the old (RFC 2543) hold: no address to
+    // send to, so no port either (the session must not send there).
     auto old_hold = parse_audio("v=0\r\no=- 1 2 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
                                 "m=audio 49170 RTP/AVP 8\r\n");
     REQUIRE(old_hold);
     CHECK(old_hold->inactive);
-    CHECK(old_hold->port == 49170);
+    CHECK(old_hold->ipv4 == 0);
+    CHECK(old_hold->port == 0);
+    // RFC 3264 5.1: port 0, a stream not to be used: nothing is sent on it.
+    auto unused = parse_audio(head + "m=audio 0 RTP/AVP 8\r\n");
+    REQUIRE(unused);
+    CHECK(unused->port == 0);
+    CHECK(unused->ipv4 == 0xc0000209);
+    CHECK(unused->inactive);
     // No unicast IPv4 address to send to: the port is dropped (latching
     // finds the far end), whatever the port said.
     for (const char* c : {"c=IN IP4 pbx.example.net", "c=IN IP6 2001:db8::1", "c=IN IP4 127.0.0.1",
