@@ -96,7 +96,8 @@ json sessions_json(const Snapshot& s)
 void add_session_commands(MgmtCommands& c, SessionManager& sessions)
 {
     c["session create"] = {
-        "start an RTP session: {span, ts} joins a B-channel; remote IP:PORT, codec pcma|pcmu, ptime, send",
+        "start an RTP session: {span, ts} joins a B-channel; remote IP:PORT, codec pcma|pcmu, ptime, send, "
+        "telephone_event PT (RFC 4733 DTMF events played on the channel)",
         [&sessions](const json& args) {
             SessionRequest r;
             r.span = arg<std::string>(args, "span", "");
@@ -116,6 +117,11 @@ void add_session_commands(MgmtCommands& c, SessionManager& sessions)
             }
             r.payload_type = codec == "pcma" ? 8 : 0;
             r.ptime_ms = arg<uint32_t>(args, "ptime", 0);
+            const uint32_t te = arg<uint32_t>(args, "telephone_event", 0);
+            if (te > 255) {
+                throw MgmtError(fmt::format("telephone_event {}: a payload type, 96-127", te));
+            }
+            r.telephone_event_pt = static_cast<uint8_t>(te);
             r.send = arg<bool>(args, "send", true);
             try {
                 SessionHandle h = sessions.create(r);

@@ -169,6 +169,11 @@ SessionHandle SessionManager::create(const SessionRequest& r)
     if (std::string why = remote_refusal(r.remote_ipv4, r.remote_port); !why.empty()) {
         throw refuse(why);
     }
+    // RFC 3551 6 / RFC 4733 7.1: telephone-event is bound to a dynamic PT.
+    if (r.telephone_event_pt != 0 && (r.telephone_event_pt < 96 || r.telephone_event_pt > 127)) {
+        throw refuse(fmt::format("telephone-event payload type {}: only 96-127 (dynamic), or none",
+                                 r.telephone_event_pt));
+    }
     uint32_t ptime = r.ptime_ms != 0 ? r.ptime_ms : _cfg.media.ptime_ms;
     if (ptime % 10 != 0 || ptime < 10 || ptime > 40) {
         throw refuse(fmt::format("ptime {} ms: only 10, 20, 30 or 40", ptime));
@@ -198,6 +203,7 @@ SessionHandle SessionManager::create(const SessionRequest& r)
     p.remote_ipv4 = r.remote_ipv4;
     p.local_port = static_cast<uint16_t>(port);
     p.remote_port = r.remote_port;
+    p.telephone_event_pt = r.telephone_event_pt;
     // RFC 3550 5.1 and 8.1: random SSRC, initial sequence and timestamp.
     p.ssrc = random_u32();
     p.first_timestamp = random_u32();

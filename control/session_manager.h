@@ -42,6 +42,7 @@ struct SessionRequest {
     uint8_t payload_type = 8;  // 8 PCMA, 0 PCMU
     uint32_t ptime_ms = 0;     // 0: media.ptime_ms
     bool send = true;
+    uint8_t telephone_event_pt = 0;  // RFC 4733 events with this PT (96-127) play as DTMF; 0: none
 };
 
 struct SessionHandle {

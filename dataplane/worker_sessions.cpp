@@ -147,6 +147,7 @@ int WorkerSessions::create(const api::SessionCreatePayload& p, uint64_t now_ns)
     mc.rtp_timeout_ms = p.rtp_timeout_ms;
     mc.symmetric_rtp = (p.flags & api::session_symmetric_rtp) != 0;
     mc.rtcp_interval_ms = p.rtcp_interval_ms;
+    mc.telephone_event_pt = p.telephone_event_pt;
     mc.local_rtp = {p.local_ipv4, p.local_port};
     mc.remote_rtp = {p.remote_ipv4, p.remote_port};
     mc.cname = "trunkgw";
@@ -444,6 +445,9 @@ void WorkerSessions::publish(int32_t idx)
     set(SessionCounter::delay_ms, st.delay_ms);
     set(SessionCounter::jitter_grow_ms, jb.grow_steps);
     set(SessionCounter::jitter_shrink_ms, jb.shrink_steps);
+    set(SessionCounter::rtp_events_in, jb.events);
+    set(SessionCounter::dtmf_played, st.telephone_events.events);
+    set(SessionCounter::rtp_events_unsupported, st.telephone_events.unsupported);
     _segment.session(_first_slot + static_cast<uint32_t>(idx)).counters.publish(v);
 }
 

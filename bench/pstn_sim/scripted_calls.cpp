@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/audio/dtmf.h"
 #include "bench/audio/sinad.h"
 #include "tdm/span/span_driver.h"
 
@@ -332,6 +333,7 @@ void ScriptedCalls::finish(Key key, int cause, const char* by)
                           {"tone_sinad_db", m.sinad_db},
                           {"tone_level_dbm0", m.level_dbm0},
                           {"tone_freq_hz", m.freq_hz},
+                          {"dtmf", audio::dtmf_digits(received, law)},  // digits heard on the call
                           {"sent", sent}};
             return j.dump();
         });

@@ -328,9 +328,12 @@ void CallManager::place_sip(Call& c, const std::string& trunk, int last_cause)
         r.span = c.st.in.span;
         r.timeslot = static_cast<uint32_t>(c.st.in.channel);
         r.payload_type = pt;
+        // Our offer names telephone-event with this PT: the peer sends
+        // its DTMF events with it (RFC 3264 5.1), played on the B-channel.
+        r.telephone_event_pt = _cfg.media.telephone_event_pt;
         SessionHandle h = _sessions->create(r);
         c.st.media_in = h.slot + 1;
-        c.sip_local = {h.local_ipv4, h.local_port, pt, _cfg.media.ptime_ms};
+        c.sip_local = {h.local_ipv4, h.local_port, pt, _cfg.media.ptime_ms, _cfg.media.telephone_event_pt};
         c.sip_payload_type = pt;
         sip::SipCallInfo out;
         out.called = c.st.called_out;
@@ -571,9 +574,13 @@ bool CallManager::sip_media(Call& c)
         r.remote_ipv4 = c.sip_remote.ipv4;
         r.remote_port = c.sip_remote.port;
         r.send = !c.sip_remote.inactive;  // offered on hold (sendonly, inactive, c=0.0.0.0)
+        // Our answer takes telephone-event with the offer's PT (RFC 3264
+        // 6.1), which the peer then sends its DTMF events with.
+        const int te = _cfg.media.telephone_event_pt != 0 ? c.sip_remote.telephone_event_pt : 0;
+        r.telephone_event_pt = static_cast<uint8_t>(te);
         SessionHandle h = _sessions->create(r);
         c.st.media_in = h.slot + 1;
-        c.sip_local = {h.local_ipv4, h.local_port, c.sip_payload_type, _cfg.media.ptime_ms};
+        c.sip_local = {h.local_ipv4, h.local_port, c.sip_payload_type, _cfg.media.ptime_ms, te};
         ++_c.media_connected;
         return true;
     } catch (const SessionError& e) {

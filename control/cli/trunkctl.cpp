@@ -96,6 +96,7 @@ int main(int argc, char** argv)
     std::string local;
     std::string codec = "pcma";
     uint32_t ptime = 0;
+    uint32_t telephone_event = 0;
     uint32_t worker = 0;
     uint32_t id = 0;
     bool hold = false;
@@ -107,6 +108,8 @@ int main(int argc, char** argv)
     create->add_option("--codec", codec, "pcma or pcmu")->check(CLI::IsMember({"pcma", "pcmu"}));
     create->add_option("--ptime", ptime, "10, 20, 30 or 40 ms (default: media.ptime_ms)");
     create->add_option("--worker", worker, "without --channel: the worker id");
+    create->add_option("--telephone-event", telephone_event,
+                       "PT (96-127): RFC 4733 events received with it play as DTMF on the channel");
     create->add_flag("--hold", hold, "start without sending RTP");
     create->callback([&] {
         nlohmann::json a = {{"codec", codec}, {"send", !hold}};
@@ -126,6 +129,9 @@ int main(int argc, char** argv)
         }
         if (ptime != 0) {
             a["ptime"] = ptime;
+        }
+        if (telephone_event != 0) {
+            a["telephone_event"] = telephone_event;
         }
         if (worker != 0) {
             a["worker"] = worker;

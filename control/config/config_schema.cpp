@@ -873,7 +873,7 @@ void read_routes(TableReader& root, Config& c, const std::string& file, std::vec
 void read_media(TableReader& root, Config& c, const std::string& file, std::vector<Problem>& p)
 {
     Media& m = c.media;
-    m = Media{16384, 32767, 20, JitterMode::fixed, 40, 200, 0, 5000, 46, true};
+    m = Media{16384, 32767, 20, JitterMode::fixed, 40, 200, 0, 5000, 46, true, 101};
     const toml::table* t = root.table("media", false);
     if (t == nullptr) {
         check_rtp_range_free(c, file, 0, p);  // against the default range
@@ -927,6 +927,14 @@ void read_media(TableReader& root, Config& c, const std::string& file, std::vect
     }
     if (auto v = r.boolean("symmetric_rtp", true)) {
         m.symmetric_rtp = *v;
+    }
+    // RFC 3551 6: telephone-event (RFC 4733 7.1) takes a dynamic PT.
+    if (auto v = r.integer("telephone_event_pt", 0, 127, 101)) {
+        if (*v != 0 && *v < 96) {
+            r.problem(r.line_of("telephone_event_pt"),
+                      "'media.telephone_event_pt' must be a dynamic payload type (96-127), or 0 (none)");
+        }
+        m.telephone_event_pt = static_cast<uint8_t>(*v);
     }
     if (range_ok) {
         check_rtp_range_free(c, file, r.line_of("rtp_port_min"), p);

@@ -20,7 +20,7 @@ inline constexpr uint64_t segment_magic = 0x31574754'4b4e5254ULL;  // "TRNKTGW1"
 //    SessionMirror; CmdErrorPayload names the object.
 // 5: WorkerCounter::tick_busy_ns (the worker counter block grew).
 // 6: SegmentHeader::ports_flow_steered; WorkerCounter::dispatch_no_port.
-inline constexpr uint32_t abi_version = 6;
+inline constexpr uint32_t abi_version = 7;
 
 // Message numbers. Direction in the name: cmd_* control -> worker,
 // evt_* worker -> control.
@@ -131,6 +131,8 @@ struct SessionCreatePayload {
     uint16_t jitter_max_delay_ms;
     uint16_t rtp_timeout_ms;   // 0: none
     uint32_t rtcp_interval_ms; // 0: no RTCP reports
+    uint8_t telephone_event_pt;  // RFC 4733 events received with this PT (96-127) play as DTMF; 0: none
+    uint8_t pad[3];
 };
 
 struct SessionModifyPayload {

@@ -50,6 +50,9 @@ enum class SessionCounter : uint32_t {
     delay_ms,   // jitter buffer depth
     jitter_grow_ms,    // 1 ms inserted (playout delay raised, or the far end's clock slow)
     jitter_shrink_ms,  // 1 ms skipped (playout delay lowered, or the far end's clock fast)
+    rtp_events_in,           // RFC 4733 telephone-event packets taken (ABI 7)
+    dtmf_played,             // DTMF digits played into the channel from them
+    rtp_events_unsupported,  // event packets not played: not DTMF, or too short
     count_,
 };
 
@@ -101,6 +104,9 @@ inline constexpr std::array<SessionCounterInfo, session_counter_count> session_c
     {"jitter_buffer_delay_milliseconds", "Jitter buffer depth now.", true, "jitter_buffer_delay_seconds", 0.001},
     {"jitter_grow_ms_total", "Milliseconds inserted in playout (delay raised, or the sender's clock slower than ours).", false, "jitter_grow_seconds_total", 0.001},
     {"jitter_shrink_ms_total", "Milliseconds skipped in playout (delay lowered, or the sender's clock faster than ours).", false, "jitter_shrink_seconds_total", 0.001},
+    {"rtp_events_in_total", "RFC 4733 telephone-event packets accepted (same SSRC and sequence space as the audio).", false, "rtp_events_in_total", 1.0},
+    {"dtmf_played_total", "DTMF digits played into the channel from RFC 4733 events.", false, "dtmf_played_total", 1.0},
+    {"rtp_events_unsupported_total", "RFC 4733 event packets not played: an event other than DTMF 0-15, or under 4 octets.", false, "rtp_events_unsupported_total", 1.0},
 }};
 
 using SessionCounterBlock = SeqlockBlock<session_counter_count>;

@@ -90,6 +90,11 @@ ConfigCheck MediaSession::check(const MediaSessionConfig& config, const MediaSes
     if (config.local_rtp.port == 0 || config.local_rtp.port == 0xFFFF) {
         return {-EINVAL, "media session: the local RTP port must be 1..65534 (RTCP is port + 1)"};
     }
+    // RFC 3551 6: 96-127 are the dynamic payload types telephone-event
+    // (RFC 4733 7.1) is bound to by SDP.
+    if (config.telephone_event_pt != 0 && (config.telephone_event_pt < 96 || config.telephone_event_pt > 127)) {
+        return {-EINVAL, "media session: the telephone-event payload type must be dynamic (96-127), or 0 for none"};
+    }
     if (!remote_sendable(config.remote_rtp) || !remote_sendable(config.remote_rtcp)) {
         return {-EINVAL, "media session: a remote address must be a unicast host address (RFC 1122 3.2.1.3), "
                          "or the port 0 (learnt from the far end's RTP)"};
@@ -152,6 +157,9 @@ void MediaSession::reset(const MediaSessionConfig& config)
     _remote_rtp = config.remote_rtp;
     _remote_rtcp = config.remote_rtcp.known() ? config.remote_rtcp : rtcp_of(config.remote_rtp);
     _rtcp_heard = false;
+    _tev_pt = config.telephone_event_pt;
+    _tev_playing = false;
+    _tev.reset(config.channel_law);
 
     _started = false;
     _rtp_timeout_at_ns = never;
@@ -231,12 +239,13 @@ uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t 
         }
     }
 
-    // RTP -> TDM.
-    if (tdm_out8 != nullptr) {
-        _jb.play(tdm_out8);
-    } else {
-        uint8_t discard[samples_per_ms];
-        _jb.play(discard);
+    // RTP -> TDM. A DTMF tone (RFC 4733) replaces the audio while it
+    // plays; the jitter buffer plays on underneath, keeping its timing.
+    uint8_t discard[samples_per_ms];
+    uint8_t* out = tdm_out8 != nullptr ? tdm_out8 : discard;
+    _jb.play(out);
+    if (_tev_playing) {
+        _tev_playing = _tev.play(out, static_cast<uint32_t>(now_ns / ns_per_sample));
     }
 
     // RTP timeout: raised once (the deadline moves to never), re-armed by
@@ -266,7 +275,19 @@ RxVerdict MediaSession::receive_rtp(const uint8_t* pkt, std::size_t len, Endpoin
     }
     uint32_t arrival = static_cast<uint32_t>(now_ns / ns_per_sample);
     RtpPacketView view = rtp_parse(pkt, len);
-    RxVerdict v = _jb.receive(view, arrival);
+    RxVerdict v;
+    if (_tev_pt != 0 && view.ok() && view.header.payload_type == _tev_pt) {
+        // RFC 4733: an event of this stream (same SSRC and sequence space),
+        // played as DTMF instead of the audio while it lasts.
+        v = _jb.receive_event(view, arrival);
+        if (v == RxVerdict::accepted &&
+            _tev.receive(view.header.timestamp, view.payload, view.payload_len, arrival) ==
+                TelephoneEventPlayer::Verdict::started) {
+            _tev_playing = true;
+        }
+    } else {
+        v = _jb.receive(view, arrival);
+    }
     if (!rx_verdict_from_stream(v)) {
         return v;
     }
@@ -432,6 +453,7 @@ MediaSessionStats MediaSession::stats() const
     s.session = _c;
     s.jitter_buffer = _jb.counters();
     s.packetizer = _pk_c;
+    s.telephone_events = _tev.counters();
     const ReceiverStats& rs = _jb.stats();
     if (rs.valid()) {
         s.lost = rs.cumulative_lost();

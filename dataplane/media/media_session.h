@@ -45,6 +45,7 @@
 #include "dataplane/media/packetizer.h"
 #include "dataplane/media/rtcp.h"
 #include "dataplane/media/rtp_jitter_buffer.h"
+#include "dataplane/media/telephone_event.h"
 
 namespace trunkgw::media {
 
@@ -59,6 +60,10 @@ struct Endpoint {
 
 struct MediaSessionConfig {
     uint8_t payload_type = payload_type_pcma;  // 0 (PCMU) or 8 (PCMA), both directions
+    // RFC 4733 telephone-events received with this dynamic PT (96-127: the
+    // one our SDP named, RFC 3264 5.1) are played into the channel as DTMF;
+    // 0: none (such packets are bad_payload_type drops).
+    uint8_t telephone_event_pt = 0;
     Law channel_law = Law::alaw;               // the B-channel's law (A-law E1, u-law T1)
     uint32_t ptime_ms = 20;                    // 10, 20, 30 or 40
     uint32_t ssrc = 0;                         // ours; random, chosen by control (RFC 3550 8.1)
@@ -138,6 +143,7 @@ struct MediaSessionStats {
     MediaSessionCounters session;
     JitterBufferCounters jitter_buffer;
     PacketizerCounters packetizer;
+    TelephoneEventCounters telephone_events;
     int64_t lost = 0;  // RFC 3550 A.3 cumulative lost (expected - received)
     uint32_t expected = 0;
     uint32_t jitter_ts = 0;  // A.8, timestamp units
@@ -259,7 +265,9 @@ private:
     uint64_t _rtp_timeout_at_ns = never;  // last valid RTP + _rtp_timeout_ms; never: off or raised
     uint64_t _next_rtcp_ns = never;       // never: no RTCP reports
     Endpoint _remote_rtp;
-    uint32_t _events = 0;
+    uint16_t _events = 0;
+    uint8_t _tev_pt = 0;        // telephone_event_pt
+    bool _tev_playing = false;  // a DTMF tone replaces the jitter buffer's playout
     Packetizer _pk;
     RtpJitterBuffer _jb;
     MediaSessionCounters _c;
@@ -281,6 +289,7 @@ private:
     int64_t _rtt_us = -1;
     bool _far_end_report = false;
     ReportBlock _far_end;
+    TelephoneEventPlayer _tev;
 
     uint8_t _cname_len = 0;
     char _cname[max_cname];

@@ -282,9 +282,9 @@ void RtpJitterBuffer::resync(uint32_t timestamp)
     _gap_ticks = max_conceal_ticks;
 }
 
-RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival)
+RxVerdict RtpJitterBuffer::parse_verdict(RtpParseError e)
 {
-    switch (pkt.error) {
+    switch (e) {
     case RtpParseError::ok:
         break;
     case RtpParseError::too_short:
@@ -300,22 +300,11 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival)
         ++_c.bad_padding;
         return RxVerdict::bad_padding;
     }
-    const RtpHeader& h = pkt.header;
-    // RFC 3550 A.1: "the payload type must be known, and in particular it
-    // must not be equal to SR or RR"; we know exactly one.
-    if (h.payload_type != _pt) {
-        ++_c.bad_payload_type;
-        return RxVerdict::bad_payload_type;
-    }
-    if (pkt.payload_len == 0) {
-        ++_c.too_short;
-        return RxVerdict::too_short;
-    }
-    if (pkt.payload_len > max_payload_samples) {
-        ++_c.oversize;
-        return RxVerdict::oversize;
-    }
+    return RxVerdict::accepted;
+}
 
+RxVerdict RtpJitterBuffer::admit(const RtpHeader& h, uint32_t arrival)
+{
     // RFC 3550 8.2: an SSRC change means a new source (the far end changed
     // streams or restarted). Accept it and resynchronise, but not a packet
     // of the source we just left that was reordered across the change.
@@ -340,6 +329,49 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival)
         // far end restarted. Forget the old sequence history.
         _seen_max = static_cast<uint16_t>(h.sequence - 1);
         _seen_bits = 0;
+    }
+    return RxVerdict::accepted;
+}
+
+RxVerdict RtpJitterBuffer::receive_event(const RtpPacketView& pkt, uint32_t arrival)
+{
+    if (RxVerdict v = parse_verdict(pkt.error); v != RxVerdict::accepted) {
+        return v;
+    }
+    if (RxVerdict v = admit(pkt.header, arrival); v != RxVerdict::accepted) {
+        return v;
+    }
+    if (check_duplicate(pkt.header.sequence)) {
+        ++_c.duplicate;
+        return RxVerdict::duplicate;
+    }
+    ++_c.events;
+    return RxVerdict::accepted;
+}
+
+RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival)
+{
+    if (RxVerdict v = parse_verdict(pkt.error); v != RxVerdict::accepted) {
+        return v;
+    }
+    const RtpHeader& h = pkt.header;
+    // RFC 3550 A.1: "the payload type must be known, and in particular it
+    // must not be equal to SR or RR"; we know exactly one.
+    if (h.payload_type != _pt) {
+        ++_c.bad_payload_type;
+        return RxVerdict::bad_payload_type;
+    }
+    if (pkt.payload_len == 0) {
+        ++_c.too_short;
+        return RxVerdict::too_short;
+    }
+    if (pkt.payload_len > max_payload_samples) {
+        ++_c.oversize;
+        return RxVerdict::oversize;
+    }
+
+    if (RxVerdict v = admit(h, arrival); v != RxVerdict::accepted) {
+        return v;
     }
     // A.8.
     _stats.update_jitter(h.timestamp, arrival);

@@ -124,6 +124,7 @@ struct JitterBufferCounters {
     uint64_t shrink_steps = 0;     // 1 ms skipped
     uint64_t packets = 0;          // accepted
     uint64_t payload_octets = 0;   // their payload octets
+    uint64_t events = 0;           // RFC 4733 telephone-event packets taken as part of the stream (receive_event)
     uint64_t reordered = 0;        // arrived after a higher sequence number (not a drop)
     // One counter per drop reason (RxVerdict).
     uint64_t too_short = 0;
@@ -173,6 +174,14 @@ public:
     RxVerdict receive(const uint8_t* pkt, std::size_t len, uint32_t arrival);
     // The same for a packet the caller has parsed already.
     RxVerdict receive(const RtpPacketView& pkt, uint32_t arrival);
+    // An RFC 4733 telephone-event packet of this stream (its PT is the
+    // caller's business): "the same SSRC" and sequence number space as the
+    // audio (RFC 4733 2.1), so it takes part in the SSRC, RFC 3550 A.1
+    // sequence and duplicate checks and in the receiver statistics, but
+    // not in the jitter estimate (its timestamp is the event's start, not
+    // the packet's time: 2.3.1) nor in playout. Returns accepted (counted
+    // in events) or the drop verdict.
+    RxVerdict receive_event(const RtpPacketView& pkt, uint32_t arrival);
 
     // One tick: writes 8 samples in the channel's law to out8.
     void play(uint8_t* out8);
@@ -190,6 +199,11 @@ public:
 
 private:
     void start_source(uint32_t ssrc, uint16_t seq, uint32_t arrival);
+    // The verdicts every packet of the stream gets before its payload is
+    // looked at: parse errors, then SSRC and RFC 3550 A.1 sequence checks.
+    // (Inlined: receive() is the per-packet path.)
+    [[gnu::always_inline]] inline RxVerdict parse_verdict(RtpParseError e);
+    [[gnu::always_inline]] inline RxVerdict admit(const RtpHeader& h, uint32_t arrival);
     void resync(uint32_t timestamp);
     bool check_duplicate(uint16_t seq);
     void update_target();

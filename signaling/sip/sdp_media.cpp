@@ -2,6 +2,7 @@
 #include "signaling/sip/sdp_media.h"
 
 #include <arpa/inet.h>
+#include <strings.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -73,6 +74,13 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
             }
             for (sdp_rtpmap_t* rm = m->m_rtpmaps; rm != nullptr; rm = rm->rm_next) {
                 r.payload_types.push_back(static_cast<int>(rm->rm_pt));
+                // RFC 4733 7.1.1: "a=rtpmap:<pt> telephone-event/8000"
+                // (media type names are case-insensitive, RFC 4855 3).
+                if (r.telephone_event_pt == 0 && rm->rm_encoding != nullptr &&
+                    strcasecmp(rm->rm_encoding, "telephone-event") == 0 && rm->rm_rate == 8000 &&
+                    rm->rm_pt >= 96 && rm->rm_pt <= 127) {
+                    r.telephone_event_pt = static_cast<int>(rm->rm_pt);
+                }
             }
             if (sdp_attribute_t* pt = sdp_attribute_find(m->m_attributes, "ptime"); pt != nullptr && pt->a_value) {
                 r.ptime_ms = static_cast<uint32_t>(std::strtoul(pt->a_value, nullptr, 10));
@@ -117,8 +125,19 @@ std::string describe(const LocalMedia& m, uint64_t session_id, uint64_t version)
     s += "s=trunkgw\r\n";
     s += std::string("c=IN IP4 ") + ip + "\r\n";
     s += "t=0 0\r\n";
-    s += "m=audio " + std::to_string(m.port) + " RTP/AVP " + std::to_string(m.payload_type) + "\r\n";
+    const std::string te = m.telephone_event_pt != 0 ? std::to_string(m.telephone_event_pt) : std::string();
+    s += "m=audio " + std::to_string(m.port) + " RTP/AVP " + std::to_string(m.payload_type);
+    if (!te.empty()) {
+        s += ' ';
+        s += te;
+    }
+    s += "\r\n";
     s += "a=rtpmap:" + std::to_string(m.payload_type) + " " + codec + "/8000\r\n";
+    if (!te.empty()) {
+        // RFC 4733 7.1.1; events 0-15 (the DTMF of 3.2) are what we play.
+        s += "a=rtpmap:" + te + " telephone-event/8000\r\n";
+        s += "a=fmtp:" + te + " 0-15\r\n";
+    }
     s += "a=ptime:" + std::to_string(m.ptime_ms) + "\r\n";
     s += "a=sendrecv\r\n";
     return s;

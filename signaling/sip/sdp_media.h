@@ -22,6 +22,9 @@ struct RemoteMedia {
     // Send nothing: a=inactive, a=sendonly, c=0.0.0.0 (RFC 3264 8.4: hold)
     // or m=audio 0 (5.1).
     bool inactive = false;
+    // The PT its a=rtpmap binds to telephone-event/8000 (RFC 4733 7.1.1:
+    // DTMF events), 0: none.
+    int telephone_event_pt = 0;
 };
 
 struct LocalMedia {
@@ -29,6 +32,9 @@ struct LocalMedia {
     uint16_t port = 0;
     int payload_type = 8;
     uint32_t ptime_ms = 20;
+    // telephone-event/8000 with this PT and events 0-15 (RFC 4733 7.1.1:
+    // we receive DTMF as events), 0: not offered.
+    int telephone_event_pt = 0;
 };
 
 // The first m=audio over RTP/AVP with a port; nullopt when the SDP does

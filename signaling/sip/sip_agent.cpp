@@ -25,6 +25,12 @@ namespace trunkgw::sip {
 
 namespace {
 
+// Sofia's SOA answers with the best common codec only (SOA_RTP_SELECT_SINGLE);
+// its "auxiliary" codecs ride beside it when both sides name them: RFC 4733
+// telephone-event. Given with every offer and answer: a call's SOA session
+// is cloned from nua's without this (soa_static's own) parameter.
+constexpr const char* audio_aux = "telephone-event";
+
 int64_t mono_ms()
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -786,7 +792,7 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
     // address in o= (the media address is the data plane's, which the
     // kernel does not own), exposing the host's address to peers.
     const std::string media_ip = ipv4_text(local.ipv4);
-    nua_invite(nh, NUTAG_URL(uri.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()),
+    nua_invite(nh, NUTAG_URL(uri.c_str()), SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()), SOATAG_AUDIO_AUX(audio_aux),
                SIPTAG_CONTACT_STR(contact.c_str()), TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
     return id;
 }
@@ -801,7 +807,7 @@ int SipAgent::call_ringing(uint32_t call, const LocalMedia* early)
     if (early != nullptr) {
         const std::string sdp = describe(*early, call, ++c->sdp_version);
         const std::string media_ip = ipv4_text(early->ipv4);
-        nua_respond(c->nh, SIP_183_SESSION_PROGRESS, SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()),
+        nua_respond(c->nh, SIP_183_SESSION_PROGRESS, SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()), SOATAG_AUDIO_AUX(audio_aux),
                     SIPTAG_CONTACT_STR(contact.c_str()), TAG_END());
     } else {
         nua_respond(c->nh, SIP_180_RINGING, SIPTAG_CONTACT_STR(contact.c_str()), TAG_END());
@@ -817,7 +823,7 @@ int SipAgent::call_answer(uint32_t call, const LocalMedia& local)
     }
     const std::string sdp = describe(local, call, ++c->sdp_version);
     const std::string media_ip = ipv4_text(local.ipv4);
-    nua_respond(c->nh, SIP_200_OK, SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()),
+    nua_respond(c->nh, SIP_200_OK, SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()), SOATAG_AUDIO_AUX(audio_aux),
                 SIPTAG_CONTACT_STR(c->contact.c_str()), TAG_END());
     c->final_sent = true;
     c->answered = true;

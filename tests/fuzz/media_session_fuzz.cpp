@@ -2,7 +2,8 @@
 // with 1 ms ticks: the receive side of the data plane's media engine (RTP
 // header parsing, the jitter buffer's timestamp-indexed ring, its depth
 // adaptation and PLC, RFC 3550 receiver statistics, RTCP parsing, latching,
-// the RTP timeout) as the network can drive it.
+// the RTP timeout, RFC 4733 telephone-events played as DTMF) as the network
+// can drive it.
 //
 // The input's first octets choose the session's config; the rest is a list
 // of operations: a structured RTP packet (header fields from the input, so
@@ -99,6 +100,8 @@ MediaSessionConfig make_config(Input& in)
     if (remote & 1) {
         c.remote_rtp = {0x0a000002, 30000};  // else unknown until latched
     }
+    // RFC 4733 events with PT 101 (structured packets pick any PT now and then).
+    c.telephone_event_pt = (remote & 2) ? 101 : 0;
     return c;
 }
 
@@ -237,8 +240,8 @@ void on_packet(void* user, const TxPacket& p)
 
 uint64_t verdicts_counted(const JitterBufferCounters& c)
 {
-    return c.packets + c.too_short + c.bad_version + c.bad_extension + c.bad_padding + c.bad_payload_type +
-           c.oversize + c.stale_ssrc + c.seq_jump + c.duplicate + c.late;
+    return c.packets + c.events + c.too_short + c.bad_version + c.bad_extension + c.bad_padding +
+           c.bad_payload_type + c.oversize + c.stale_ssrc + c.seq_jump + c.duplicate + c.late;
 }
 
 }  // namespace
@@ -319,6 +322,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         check(session.counters().rtcp_packets_out == emitted.rtcp);
     }
     MediaSessionStats s = session.stats();
-    check(s.jitter_buffer.packets == s.session.rtp_packets_in);
+    check(s.jitter_buffer.packets + s.jitter_buffer.events == s.session.rtp_packets_in);
+    // A digit starts only from an event packet the stream took.
+    check(s.telephone_events.events <= s.jitter_buffer.events);
+    check(config.telephone_event_pt != 0 || s.jitter_buffer.events == 0);
     return 0;
 }

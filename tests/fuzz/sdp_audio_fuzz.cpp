@@ -24,10 +24,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         return 0;
     }
     int pt = choose_g711(*remote, 8);
-    LocalMedia ours{remote->ipv4, remote->port, pt == -1 ? 8 : pt, remote->ptime_ms};
+    LocalMedia ours{remote->ipv4, remote->port, pt == -1 ? 8 : pt, remote->ptime_ms, remote->telephone_event_pt};
+    const std::vector<int> formats = ours.telephone_event_pt != 0
+                                         ? std::vector<int>{ours.payload_type, ours.telephone_event_pt}
+                                         : std::vector<int>{ours.payload_type};
     auto back = parse_audio(describe(ours, 1, 1));
-    if (!back || back->ipv4 != ours.ipv4 || back->port != ours.port ||
-        back->payload_types != std::vector<int>{ours.payload_type} || back->ptime_ms != ours.ptime_ms ||
+    if (!back || back->ipv4 != ours.ipv4 || back->port != ours.port || back->payload_types != formats ||
+        back->telephone_event_pt != ours.telephone_event_pt || back->ptime_ms != ours.ptime_ms ||
         // port 0: a rejected stream (RFC 3264 6); address 0: c=0.0.0.0, the old hold (8.4)
         back->inactive != (ours.port == 0 || ours.ipv4 == 0)) {
         std::abort();

@@ -177,7 +177,7 @@ check "the trunk whose peer answers no OPTIONS is down, and the call failed over
 start sim2 "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,jitter=16" \
     --behave '5551=answer,alert=100,answer=300' --behave '5552=busy,alert=100' --behave '5553=reject,cause=1' --behave '5554=ring' \
     --behave '5556=reject,cause=21' --behave '5557=reject,cause=34' --behave '5558=reject,alert=100,cause=19' \
-    --calls "$TEST_DIR/calls2.json" --seconds 300
+    --behave '5559=answer,alert=100,answer=300' --calls "$TEST_DIR/calls2.json" --seconds 300
 restarts=$(grep -c "B-channel restart complete" "$TEST_DIR/control.log")
 check "the D-channel restarts again with the new pstn-sim" \
     wait_count "$TEST_DIR/control.log" "B-channel restart complete" $((restarts + 1)) 40
@@ -244,6 +244,21 @@ check "offered on hold: the call connects with its session on hold" wait_state h
 check "... the re-INVITE with an address resumes it" wait_state active
 check "... SIPp's call completed" \
     bash -c "timeout 30 tail --pid=$PID_offer_hold -f /dev/null; grep -Eq 'Successful call +\| +[0-9]+ +\| +1 ' $TEST_DIR/offer_hold.log"
+
+# 2b'. DTMF keyed on the SIP side as RFC 4733 telephone-events (SIPp plays
+#      the captures the sip-tester package ships: keys 1, 9, #): our answer
+#      takes telephone-event with the offer's PT, the data plane plays the
+#      keys on the B-channel as Q.23 tone pairs, the carrier hears them.
+start dtmf sipp 127.0.0.1:5060 -sf "$SIPP_DIR/call_dtmf_uac.xml" -s 5559 -i 127.0.0.1 -p 5070 -mi 10.83.0.2 \
+    -mp 41018 -m 1 -timeout 30 -timeout_error -trace_msg -message_file "$TEST_DIR/dtmf_msgs.log"
+check "DTMF: SIPp's call completed" \
+    bash -c "timeout 30 tail --pid=$PID_dtmf -f /dev/null; grep -Eq 'Successful call +\| +[0-9]+ +\| +1 ' $TEST_DIR/dtmf.log"
+check "DTMF: our answer takes telephone-event/8000 with the offer's PT 101 (RFC 4733 7.1.1, RFC 3264 6.1)" \
+    bash -c "grep -E '^m=audio [0-9]+ RTP/AVP 8 101' $TEST_DIR/dtmf_msgs.log | grep -vq ' 41018 ' &&
+             test \$(grep -c '^a=rtpmap:101 telephone-event/8000' $TEST_DIR/dtmf_msgs.log) = 2"
+check "DTMF: pstn-sim recorded the call" wait_log "$TEST_DIR/calls2.json" '"called":"5559"' 20
+check "DTMF: the carrier heard 1, 9 and # on the B-channel" \
+    same "$(grep '"called":"5559"' "$TEST_DIR/calls2.json" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["audio"]["dtmf"])')" "19#"
 
 # 2c. CANCEL while the carrier alerts: the PRI call is cleared with 16.
 check "CANCEL during alerting: 200 to the CANCEL, 487 to the INVITE" \
@@ -322,11 +337,13 @@ import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 legs = [(r.get("in", {}).get("sip_trunk", r.get("in", {}).get("span")), r.get("out", {}).get("sip_trunk", r.get("out", {}).get("span", "-")), r["cause"]) for r in rs]
 print(sorted(l for l in legs if l[0] != "flood"))' "$TEST_DIR/cdr.jsonl")" \
-         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 19), ('pbx', 'carrier', 21), ('pbx', 'carrier', 34)]"
+         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 19), ('pbx', 'carrier', 21), ('pbx', 'carrier', 34)]"
 check "CDRs of the answered calls carry the media figures (RTP both ways) and both legs' causes" \
     same "$(python3 -c '
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1]) if "answer_unix_ms" in l]
+# (The DTMF call, 5559, carries only its 3 keys as events from SIPp.)
+rs = [r for r in rs if r.get("called", {}).get("digits") != "5559"]
 ok = [r for r in rs if any(m["rtp_packets_in"] > 100 and m["rtp_packets_out"] > 100 for m in r.get("media", {}).values())]
 print(len(rs) >= 3, len(ok) == len(rs), all("cause_in" in r and "cause_out" in r for r in rs))' "$TEST_DIR/cdr.jsonl")" \
          "True True True"

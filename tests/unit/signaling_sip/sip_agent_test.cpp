@@ -76,6 +76,26 @@ TEST_CASE("sdp: the audio line of an offer, and ours", "[sip]")
         CHECK_FALSE(none->inactive);
     }
     CHECK_FALSE(parse_audio("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\n"));
+    // RFC 4733 7.1.1: telephone-event/8000 names the DTMF events' PT (the
+    // media type is case-insensitive; another rate or a static PT is not it).
+    CHECK(m->telephone_event_pt == 101);
+    auto te = [&head](const std::string& rtpmap) {
+        auto r = parse_audio(head + "m=audio 5000 RTP/AVP 8 96\r\na=rtpmap:8 PCMA/8000\r\n" + rtpmap + "\r\n");
+        REQUIRE(r);
+        return r->telephone_event_pt;
+    };
+    CHECK(te("a=rtpmap:96 Telephone-Event/8000") == 96);
+    CHECK(te("a=rtpmap:96 telephone-event/16000") == 0);
+    CHECK(te("a=rtpmap:96 opus/48000/2") == 0);
+    CHECK(te("a=rtpmap:13 telephone-event/8000") == 0);
+    // Ours: offered with events 0-15 when asked, else not named at all.
+    const std::string with = describe(LocalMedia{0x0a000001, 20000, 8, 20, 101}, 7, 1);
+    CHECK(with.find("m=audio 20000 RTP/AVP 8 101\r\n") != std::string::npos);
+    CHECK(with.find("a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n") != std::string::npos);
+    CHECK(parse_audio(with)->telephone_event_pt == 101);
+    const std::string without = describe(LocalMedia{0x0a000001, 20000, 8, 20}, 7, 1);
+    CHECK(without.find("telephone-event") == std::string::npos);
+    CHECK(without.find("m=audio 20000 RTP/AVP 8\r\n") != std::string::npos);
     auto ours = parse_audio(describe(LocalMedia{0x0a000001, 20000, 0, 20}, 7, 1));
     REQUIRE(ours);
     CHECK(ours->ipv4 == 0x0a000001);
