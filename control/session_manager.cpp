@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "dataplane/media/g711_codec.h"
 #include "dataplane/net/ipv4.h"
 
 namespace trunkgw::control {
@@ -169,8 +170,7 @@ SessionHandle SessionManager::create(const SessionRequest& r)
     if (std::string why = remote_refusal(r.remote_ipv4, r.remote_port); !why.empty()) {
         throw refuse(why);
     }
-    // RFC 3551 6 / RFC 4733 7.1: telephone-event is bound to a dynamic PT.
-    if (r.telephone_event_pt != 0 && (r.telephone_event_pt < 96 || r.telephone_event_pt > 127)) {
+    if (r.telephone_event_pt != 0 && !media::is_dynamic_payload_type(r.telephone_event_pt)) {
         throw refuse(fmt::format("telephone-event payload type {}: only 96-127 (dynamic), or none",
                                  r.telephone_event_pt));
     }

@@ -20,6 +20,7 @@
 #include "signaling/isdn/switch_type_names.h"
 #include "dataplane/api/attach_socket.h"
 #include "dataplane/api/spsc_ring.h"
+#include "dataplane/media/g711_codec.h"
 #include "dataplane/net/ipv4.h"
 
 namespace trunkgw::config {
@@ -928,9 +929,8 @@ void read_media(TableReader& root, Config& c, const std::string& file, std::vect
     if (auto v = r.boolean("symmetric_rtp", true)) {
         m.symmetric_rtp = *v;
     }
-    // RFC 3551 6: telephone-event (RFC 4733 7.1) takes a dynamic PT.
     if (auto v = r.integer("telephone_event_pt", 0, 127, 101)) {
-        if (*v != 0 && *v < 96) {
+        if (*v != 0 && !media::is_dynamic_payload_type(static_cast<unsigned>(*v))) {
             r.problem(r.line_of("telephone_event_pt"),
                       "'media.telephone_event_pt' must be a dynamic payload type (96-127), or 0 (none)");
         }

@@ -20,6 +20,8 @@ inline constexpr uint64_t segment_magic = 0x31574754'4b4e5254ULL;  // "TRNKTGW1"
 //    SessionMirror; CmdErrorPayload names the object.
 // 5: WorkerCounter::tick_busy_ns (the worker counter block grew).
 // 6: SegmentHeader::ports_flow_steered; WorkerCounter::dispatch_no_port.
+// 7: SessionCreatePayload::telephone_event_pt; session counters rtp_events_in,
+//    dtmf_played, rtp_events_unsupported.
 inline constexpr uint32_t abi_version = 7;
 
 // Message numbers. Direction in the name: cmd_* control -> worker,

@@ -69,7 +69,7 @@ struct SessionCounterInfo {
 inline constexpr std::array<SessionCounterInfo, session_counter_count> session_counter_info = {{
     {"rtp_packets_out_total", "RTP packets sent.", false, "rtp_packets_out_total", 1.0},
     {"rtp_octets_out_total", "RTP payload octets sent.", false, "rtp_octets_out_total", 1.0},
-    {"rtp_packets_in_total", "RTP packets accepted by the jitter buffer.", false, "rtp_packets_in_total", 1.0},
+    {"rtp_packets_in_total", "RTP packets accepted: audio, and RFC 4733 events (rtp_events_in).", false, "rtp_packets_in_total", 1.0},
     {"rtp_octets_in_total", "RTP payload octets accepted.", false, "rtp_octets_in_total", 1.0},
     {"rtp_unsent_no_remote_total", "RTP packets due while no remote endpoint was known.", false, "rtp_unsent_no_remote_total", 1.0},
     {"rtp_tx_no_route_total", "RTP/RTCP packets not sent: no ARP entry for the next hop yet.", false, "rtp_tx_no_route_total", 1.0},

@@ -18,6 +18,13 @@ inline constexpr uint8_t payload_type_pcma = 8;
 // RFC 3551 4.5.14: G.711 is sampled at 8000 Hz; 8 samples per 1 ms tick.
 inline constexpr uint32_t samples_per_ms = 8;
 
+// RFC 3551 6: 96-127 are the dynamic payload types, bound by SDP (RFC 4733
+// 7.1's telephone-event is one of them).
+constexpr bool is_dynamic_payload_type(unsigned pt)
+{
+    return pt >= 96 && pt <= 127;
+}
+
 // True for the two static G.711 payload types.
 constexpr bool is_g711_payload_type(uint8_t pt)
 {

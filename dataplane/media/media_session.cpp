@@ -90,9 +90,7 @@ ConfigCheck MediaSession::check(const MediaSessionConfig& config, const MediaSes
     if (config.local_rtp.port == 0 || config.local_rtp.port == 0xFFFF) {
         return {-EINVAL, "media session: the local RTP port must be 1..65534 (RTCP is port + 1)"};
     }
-    // RFC 3551 6: 96-127 are the dynamic payload types telephone-event
-    // (RFC 4733 7.1) is bound to by SDP.
-    if (config.telephone_event_pt != 0 && (config.telephone_event_pt < 96 || config.telephone_event_pt > 127)) {
+    if (config.telephone_event_pt != 0 && !is_dynamic_payload_type(config.telephone_event_pt)) {
         return {-EINVAL, "media session: the telephone-event payload type must be dynamic (96-127), or 0 for none"};
     }
     if (!remote_sendable(config.remote_rtp) || !remote_sendable(config.remote_rtcp)) {

@@ -35,6 +35,11 @@ constexpr std::array<KeyFrequencies, 16> dtmf_keys = {{
 
 constexpr uint32_t samples_per_ms_u = samples_per_ms;
 
+// A segment ends near the duration field's limit; the next starts one
+// duration on, give or take a packet interval (2.5.1.3).
+constexpr uint32_t segment_min = 0xFFFF - 200 * samples_per_ms_u;
+constexpr uint32_t segment_slack = 200 * samples_per_ms_u;
+
 // Serial-number order of RTP timestamps (RFC 3550 A.1's arithmetic).
 constexpr bool before(uint32_t a, uint32_t b)
 {
@@ -56,8 +61,10 @@ void TelephoneEventPlayer::reset(Law channel_law)
     _end_seen = false;
     _event = 0;
     _ts = 0;
+    _offset = 0;
     _duration = 0;
     _played = 0;
+    _gap = 0;
     _last_heard = 0;
 }
 
@@ -71,9 +78,12 @@ void TelephoneEventPlayer::start(uint8_t event, uint8_t volume)
     tone_gen_descriptor_init(&d, dtmf_keys[event].low, level, dtmf_keys[event].high, level,
                              static_cast<int>(max_event_ms), 0, 0, 0, 0);
     tone_gen_init(&_tone, &d);
+    // A tone cut short by this one: a pause between them first.
+    _gap = _playing ? inter_digit_gap_ms * samples_per_ms_u : 0;
     _event = event;
     _playing = true;
     _played = 0;
+    _offset = 0;
     ++_c.events;
 }
 
@@ -94,17 +104,30 @@ TelephoneEventPlayer::Verdict TelephoneEventPlayer::receive(uint32_t rtp_timesta
     }
     if (_have_event && rtp_timestamp == _ts) {
         // The event named by this timestamp: an update, or one of the
-        // repeated end packets (2.5.1.4) -- harmless once it has ended.
-        if (!_playing) {
-            return Verdict::old;
-        }
+        // repeated end packets (2.5.1.4) -- harmless once its tone has
+        // ended, but still followed (a long event's next segment is known
+        // by the last duration).
         _duration = duration > _duration ? duration : _duration;
         _end_seen = _end_seen || end;
         _last_heard = now;
-        return Verdict::updated;
+        return _playing ? Verdict::updated : Verdict::old;
     }
-    if (_have_event && before(rtp_timestamp, _ts)) {
+    if (_have_event && before(rtp_timestamp, _ts) && _ts - rtp_timestamp < old_event_window) {
         return Verdict::old;  // reordered from an event we have moved past
+    }
+    // 2.5.1.3: the next segment of a long event (its last reported
+    // duration near the 16-bit limit, no E, the same event, a timestamp
+    // that far on) continues it -- even past max_event_ms, where it stays
+    // silent rather than starting again.
+    const uint32_t step = rtp_timestamp - _ts;
+    if (_have_event && !_end_seen && event == _event && _duration >= segment_min && step > 0 &&
+        step <= 0xFFFF + segment_slack) {
+        _offset += step;
+        _ts = rtp_timestamp;
+        _duration = duration;
+        _end_seen = end;
+        _last_heard = now;
+        return Verdict::updated;
     }
     // A new event (2.5.2.1): a different timestamp starts it, even if the
     // previous one's end packets were all lost.
@@ -122,7 +145,12 @@ bool TelephoneEventPlayer::play(uint8_t* out8, uint32_t now)
     if (!_playing) {
         return false;
     }
-    const bool reported_done = _played >= _duration;
+    if (_gap > 0) {
+        std::memset(out8, silence_octet(_law), samples_per_ms);
+        _gap -= samples_per_ms_u;
+        return true;
+    }
+    const bool reported_done = _played >= _offset + _duration;
     const bool silent = now - _last_heard > event_silence_timeout_ms * samples_per_ms_u;
     if ((reported_done && (_end_seen || silent)) || _played >= max_event_ms * samples_per_ms_u) {
         _playing = false;

@@ -14,11 +14,17 @@
 // An event is named by its RTP timestamp (2.3.1: "the instant at which the
 // event began"); every packet of it repeats that timestamp with the
 // duration so far (2.3.5), and the last ones set E (2.3.2; sent three
-// times, 2.5.1.4). Events 0-15 are DTMF (3.2: 0-9, *, #, A-D); others are
-// counted and not played. The tone starts when the event's first packet
-// arrives and lasts until E is seen and the reported duration has played,
-// or until the event has been silent for event_silence_timeout_ms past its
-// reported duration (its end packets lost); at most max_event_ms.
+// times, 2.5.1.4). An event longer than the 16-bit duration goes on in
+// segments (2.5.1.3): the same event, no E, a timestamp one full duration
+// on; they continue the tone. Events 0-15 are DTMF (3.2: 0-9, *, #, A-D);
+// others are counted and not played. The tone starts when the event's
+// first packet arrives and lasts until E is seen and the reported duration
+// has played, or until the event has been silent for
+// event_silence_timeout_ms past its reported duration (its end packets
+// lost); at most max_event_ms. A new event that cuts a tone short gets
+// inter_digit_gap_ms of silence first (Q.24's pause, so that "1" "1" stays
+// two digits). Not handled: several events packed in one payload (2.5.1.5:
+// the first is taken).
 //
 // Allocation-free; one per MediaSession, touched only when an event packet
 // arrives or while a tone plays.
@@ -49,6 +55,11 @@ public:
     // A tone stops here whatever the packets say (2.5.1.3 splits longer
     // events into segments; a stuck key must not hold a trunk's tone).
     static constexpr uint32_t max_event_ms = 8000;
+    // Silence before a tone that follows another without a pause.
+    static constexpr uint32_t inter_digit_gap_ms = 40;
+    // A timestamp this far behind the current event's is a reordered older
+    // event; further behind, the stream jumped (a new SSRC, a restart).
+    static constexpr uint32_t old_event_window = 0x10000;
 
     enum class Verdict : uint8_t {
         started,      // a new DTMF event: its tone starts now
@@ -74,7 +85,7 @@ public:
     bool play(uint8_t* out8, uint32_t now);
 
     bool playing() const { return _playing; }
-    int digit() const { return _playing ? _event : -1; }  // the event code playing, -1 none
+    int digit() const { return _playing ? _event : -1; }  // the event code playing (or about to), -1 none
     const TelephoneEventCounters& counters() const { return _c; }
 
 private:
@@ -87,9 +98,11 @@ private:
     bool _have_event = false;  // _ts names the last event started
     bool _end_seen = false;
     uint8_t _event = 0;
-    uint32_t _ts = 0;           // the current (or last) event's RTP timestamp
-    uint32_t _duration = 0;     // samples, the largest reported
+    uint32_t _ts = 0;           // the current (or last) event's RTP timestamp (its segment's)
+    uint32_t _offset = 0;       // samples from the event's start to its current segment's
+    uint32_t _duration = 0;     // samples, the largest reported in the current segment
     uint32_t _played = 0;       // samples of tone played
+    uint32_t _gap = 0;          // samples of silence still to play before the tone
     uint32_t _last_heard = 0;   // arrival of its last packet
 };
 

@@ -11,6 +11,7 @@
 #include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
 
+#include "dataplane/media/g711_codec.h"
 #include "dataplane/net/ipv4.h"
 
 namespace trunkgw::sip {
@@ -78,7 +79,7 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
                 // (media type names are case-insensitive, RFC 4855 3).
                 if (r.telephone_event_pt == 0 && rm->rm_encoding != nullptr &&
                     strcasecmp(rm->rm_encoding, "telephone-event") == 0 && rm->rm_rate == 8000 &&
-                    rm->rm_pt >= 96 && rm->rm_pt <= 127) {
+                    media::is_dynamic_payload_type(rm->rm_pt)) {
                     r.telephone_event_pt = static_cast<int>(rm->rm_pt);
                 }
             }

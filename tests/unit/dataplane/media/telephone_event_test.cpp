@@ -172,6 +172,62 @@ TEST_CASE("telephone-event: a key held without end stops at max_event_ms", "[tel
     CHECK_FALSE(p.playing());
 }
 
+TEST_CASE("telephone-event: a long event's segments (RFC 4733 2.5.1.3) continue one tone, capped at max_event_ms",
+          "[telephone_event]")
+{
+    TelephoneEventPlayer p;
+    p.reset(Law::alaw);
+    std::vector<uint8_t> out;
+    // Segment 1: durations up to 0xFFFF (8.19 s) every 50 ms, no E; segment
+    // 2 from the timestamp 0xFFFF on, for 4 s more, then E.
+    const uint32_t ts = 0xFFFF0000u;  // and the second segment's wraps past 2^32
+    uint32_t t = 0;
+    for (; t * 8 < 0xFFFF; t += 50) {
+        auto pl = event_payload(5, false, 10, static_cast<uint16_t>(t * 8));
+        p.receive(ts, pl.data(), pl.size(), t * 8);
+        play_ms(p, out, t, 50);
+    }
+    auto last = event_payload(5, false, 10, 0xFFFF);
+    p.receive(ts, last.data(), last.size(), t * 8);
+    for (uint32_t d = 0; d < 4000; d += 50, t += 50) {
+        auto pl = event_payload(5, d + 50 >= 4000, 10, static_cast<uint16_t>(d * 8));
+        CHECK(p.receive(ts + 0xFFFF, pl.data(), pl.size(), t * 8) != TelephoneEventPlayer::Verdict::started);
+        play_ms(p, out, t, 50);
+    }
+    play_ms(p, out, t, 500);
+    CHECK(p.counters().events == 1);  // one digit, never restarted
+    CHECK(tone_ms(out) == TelephoneEventPlayer::max_event_ms);
+    CHECK(digits_in(out) == "5");
+}
+
+TEST_CASE("telephone-event: a stream that jumps back (a new SSRC, a restart) still starts events; a tone cut "
+          "short by the next event gets a pause first",
+          "[telephone_event]")
+{
+    TelephoneEventPlayer p;
+    p.reset(Law::alaw);
+    std::vector<uint8_t> out;
+    uint32_t t = press(p, out, 0, 3, 100, 100000000u);
+    play_ms(p, out, t, 100);
+    t += 100;
+    // A source whose timestamps lie far behind: a new event, not an old one.
+    t = press(p, out, t, 4, 100, 1000);
+    play_ms(p, out, t, 100);
+    t += 100;
+    CHECK(p.counters().events == 2);
+    // "1" whose end packets are lost, then "1" again 60 ms later: the first
+    // tone still sounds (silence timeout), so 40 ms of pause separate them.
+    for (uint32_t d = 0; d < 60; d += 20, t += 20) {
+        auto pl = event_payload(1, false, 10, static_cast<uint16_t>(d * 8));
+        p.receive(50000, pl.data(), pl.size(), t * 8);
+        play_ms(p, out, t, 20);
+    }
+    t = press(p, out, t, 1, 100, 50000 + 60 * 8);
+    play_ms(p, out, t, 300);
+    CHECK(digits_in(out) == "3411");
+    CHECK(p.counters().events == 4);
+}
+
 TEST_CASE("telephone-event: non-DTMF events and short payloads are counted, not played; a new timestamp "
           "replaces the tone; an older one is ignored",
           "[telephone_event]")
