@@ -129,7 +129,7 @@ TelephoneEventPlayer::Verdict TelephoneEventPlayer::receive(uint32_t rtp_timesta
         _last_heard = now;
         return Verdict::updated;
     }
-    // A new event (2.5.2.1): a different timestamp starts it, even if the
+    // A new event (2.5.2): a different timestamp starts it, even if the
     // previous one's end packets were all lost.
     _have_event = true;
     _ts = rtp_timestamp;
