@@ -58,6 +58,16 @@ uint32_t slot_arg(const json& args)
     return args["id"].get<uint32_t>();
 }
 
+// A telephone-event PT argument (0: none); SessionManager judges 96-127.
+uint8_t telephone_event_arg(const json& args)
+{
+    const uint32_t te = arg<uint32_t>(args, "telephone_event", 0);
+    if (te > 255) {
+        throw MgmtError(fmt::format("telephone_event {}: a payload type, 96-127", te));
+    }
+    return static_cast<uint8_t>(te);
+}
+
 }  // namespace
 
 json sessions_json(const Snapshot& s)
@@ -117,11 +127,7 @@ void add_session_commands(MgmtCommands& c, SessionManager& sessions)
             }
             r.payload_type = codec == "pcma" ? 8 : 0;
             r.ptime_ms = arg<uint32_t>(args, "ptime", 0);
-            const uint32_t te = arg<uint32_t>(args, "telephone_event", 0);
-            if (te > 255) {
-                throw MgmtError(fmt::format("telephone_event {}: a payload type, 96-127", te));
-            }
-            r.telephone_event_pt = static_cast<uint8_t>(te);
+            r.telephone_event_pt = telephone_event_arg(args);
             r.send = arg<bool>(args, "send", true);
             try {
                 SessionHandle h = sessions.create(r);
@@ -132,7 +138,8 @@ void add_session_commands(MgmtCommands& c, SessionManager& sessions)
                 throw MgmtError(e.what());
             }
         }};
-    c["session modify"] = {"new remote IP:PORT and/or send (hold/resume) for session id",
+    c["session modify"] = {"new remote IP:PORT and/or send (hold/resume) for session id; telephone_event PT "
+                           "(0: none) changes the RFC 4733 events' PT both ways",
                            [&sessions](const json& args) {
                                uint32_t id = slot_arg(args);
                                std::string remote = arg<std::string>(args, "remote", "");
@@ -140,8 +147,12 @@ void add_session_commands(MgmtCommands& c, SessionManager& sessions)
                                    throw MgmtError("argument \"remote\" (IPV4:PORT) is required");
                                }
                                auto [ip, port] = parse_endpoint_arg(remote, "remote");
+                               std::optional<uint8_t> te;
+                               if (args.contains("telephone_event")) {
+                                   te = telephone_event_arg(args);
+                               }
                                try {
-                                   sessions.modify(id, ip, port, arg<bool>(args, "send", true));
+                                   sessions.modify(id, ip, port, arg<bool>(args, "send", true), te);
                                } catch (const SessionError& e) {
                                    throw MgmtError(e.what());
                                }

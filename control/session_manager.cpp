@@ -233,7 +233,8 @@ SessionHandle SessionManager::create(const SessionRequest& r)
     return {p.session_index, _cfg.dataplane.workers[worker_index].id, local, p.local_port, channel_index};
 }
 
-void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote_port, bool send)
+void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote_port, bool send,
+                            std::optional<uint8_t> telephone_event_pt)
 {
     if (slot >= _slots.size() || !_slots[slot].used) {
         ++_c.refused;
@@ -243,12 +244,19 @@ void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote
         ++_c.refused;
         throw SessionError(why);
     }
+    if (telephone_event_pt && *telephone_event_pt != 0 && !media::is_dynamic_payload_type(*telephone_event_pt)) {
+        ++_c.refused;
+        throw SessionError(fmt::format("telephone-event payload type {}: must be dynamic (96-127), or 0 for none",
+                                       *telephone_event_pt));
+    }
     api::SessionModifyPayload p{};
     p.session_index = slot;
     p.remote_ipv4 = remote_ipv4;
     p.remote_port = remote_port;
     p.flags = static_cast<uint8_t>((_cfg.media.symmetric_rtp ? api::session_symmetric_rtp : 0) |
-                                   (send ? api::session_send : 0));
+                                   (send ? api::session_send : 0) |
+                                   (telephone_event_pt ? api::session_set_telephone_event : 0));
+    p.telephone_event_pt = telephone_event_pt.value_or(0);
     if (!_link.send_command(slot / _per_worker, api::make_message(api::MsgType::cmd_session_modify, ++_seq, p))) {
         ++_c.refused;
         throw SessionError("the data plane is not attached, or its command backlog is full");

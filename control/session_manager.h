@@ -71,7 +71,10 @@ public:
 
     // Each throws SessionError with the reason; nothing changes then.
     SessionHandle create(const SessionRequest& r);
-    void modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote_port, bool send);
+    // telephone_event_pt: RFC 4733 events both ways with this PT (0: none);
+    // unchanged when not given.
+    void modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote_port, bool send,
+                std::optional<uint8_t> telephone_event_pt = std::nullopt);
     void remove(uint32_t slot, bool send_bye);
 
     // After every attach: slots and ports as the mirror shows them.

@@ -223,6 +223,10 @@ int WorkerSessions::modify(const api::SessionModifyPayload& p)
     if (!_pool.acquired(idx)) {
         return -ENOENT;
     }
+    const bool set_te = (p.flags & api::session_set_telephone_event) != 0;
+    if (set_te && p.telephone_event_pt != 0 && !media::is_dynamic_payload_type(p.telephone_event_pt)) {
+        return -EINVAL;  // refused whole, before anything changes
+    }
     media::MediaSession& s = _pool.at(idx);
     Slot& slot = _slots[static_cast<std::size_t>(idx)];
     // Only a new address from signaling moves the remote: a hold or resume
@@ -236,6 +240,9 @@ int WorkerSessions::modify(const api::SessionModifyPayload& p)
             return rc;
         }
         slot.offered_remote = offered;
+    }
+    if (set_te) {
+        (void)s.set_telephone_event_pt(p.telephone_event_pt);  // checked above
     }
     s.set_sending((p.flags & api::session_send) != 0);
     api::SessionMirror& m = _segment.session(p.session_index).mirror;
@@ -448,6 +455,8 @@ void WorkerSessions::publish(int32_t idx)
     set(SessionCounter::rtp_events_in, jb.events);
     set(SessionCounter::dtmf_played, st.telephone_events.events);
     set(SessionCounter::rtp_events_unsupported, st.telephone_events.unsupported);
+    set(SessionCounter::rtp_events_out, st.telephone_events_sent.packets);
+    set(SessionCounter::dtmf_detected, st.telephone_events_sent.events);
     _segment.session(_first_slot + static_cast<uint32_t>(idx)).counters.publish(v);
 }
 

@@ -2,6 +2,7 @@
 #include "bench/audio/dtmf.h"
 
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include <spandsp.h>
@@ -24,6 +25,24 @@ std::string dtmf_digits(std::span<const uint8_t> octets, Law law)
         dtmf_rx(rx.get(), lin.data() + i, static_cast<int>(n));
     }
     return digits;
+}
+
+std::vector<uint8_t> dtmf_keyed(const std::string& digits, Law law, int on_ms, int off_ms)
+{
+    if (digits.find_first_not_of("0123456789*#ABCD") != std::string::npos) {
+        throw std::invalid_argument("DTMF digits: only 0-9, *, #, A-D, not \"" + digits + "\"");
+    }
+    std::unique_ptr<dtmf_tx_state_t, int (*)(dtmf_tx_state_t*)> tx(dtmf_tx_init(nullptr), dtmf_tx_free);
+    dtmf_tx_set_timing(tx.get(), on_ms, off_ms);
+    dtmf_tx_put(tx.get(), digits.c_str(), static_cast<int>(digits.size()));
+    std::vector<uint8_t> out;
+    int16_t lin[160];
+    for (int n; (n = dtmf_tx(tx.get(), lin, 160)) > 0;) {
+        for (int i = 0; i < n; ++i) {
+            out.push_back(encode(law, lin[i]));
+        }
+    }
+    return out;
 }
 
 }  // namespace trunkgw::audio

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "bench/audio/tone.h"
 
@@ -15,5 +16,11 @@ namespace trunkgw::audio {
 
 // The digits ("0"-"9", "*", "#", "A"-"D") detected in `octets`, in order.
 std::string dtmf_digits(std::span<const uint8_t> octets, Law law);
+
+// `digits` keyed as a keypad sends them, by SpanDSP's generator (ITU-T
+// Q.23 pairs at its default level, about -10 dBm0 a tone): on_ms of each
+// tone, off_ms of silence after it; G.711 octets. Throws
+// std::invalid_argument for a character that is no key.
+std::vector<uint8_t> dtmf_keyed(const std::string& digits, Law law, int on_ms, int off_ms);
 
 }  // namespace trunkgw::audio

@@ -25,6 +25,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -210,6 +211,9 @@ int main(int argc, char** argv)
     std::string play_path;
     app.add_option("--play", play_path, "answered calls play this raw G.711 file (the line's law, looped) instead "
                                         "of the tone; the far end's SINAD is then only meaningful for a tone file");
+    std::string key_digits;
+    app.add_option("--key", key_digits, "answered calls first key these DTMF digits (0-9, *, #, A-D; 100 ms "
+                                        "each, 100 ms apart), then play the tone or --play file");
     app.add_option("--originate-channel", orig.channel, "B-channel the placed calls ask for (0: hunt)")
         ->check(CLI::Range(0, 31));
     app.add_flag("--originate-preferred", orig.preferred, "ask for the channel as preferred (default: exclusive, "
@@ -399,6 +403,14 @@ int main(int argc, char** argv)
             return 2;
         }
         model.play_file(std::move(samples));
+    }
+    if (!key_digits.empty()) {
+        try {
+            model.key_digits(key_digits);
+        } catch (const std::invalid_argument& e) {
+            std::fprintf(stderr, "pstn-sim: --key: %s\n", e.what());
+            return 2;
+        }
     }
     std::signal(SIGTERM, [](int) { g_stop = 1; });
     std::signal(SIGINT, [](int) { g_stop = 1; });

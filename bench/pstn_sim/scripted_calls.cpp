@@ -21,6 +21,10 @@ constexpr int cause_busy = 17;
 constexpr int cause_incomplete = 28;
 // Audio kept per call: 20 s is plenty for a SINAD window and bounds memory.
 constexpr std::size_t max_recorded = 20 * 8000;
+// A keypad's digits: Q.24 wants at least 40 ms of tone and of pause; a
+// person keys slower.
+constexpr int keyed_on_ms = 100;
+constexpr int keyed_off_ms = 100;
 
 uint32_t parse_u32(const std::string& key, const std::string& v)
 {
@@ -257,7 +261,16 @@ void ScriptedCalls::connected(CallRecord& r, const Line& line)
     if (!r.echo && _play.empty()) {
         r.tone.emplace(_tone_hz, _tone_dbm0, line.law);
     }
+    if (!r.echo && !_key_digits.empty()) {
+        r.keyed = audio::dtmf_keyed(_key_digits, line.law, keyed_on_ms, keyed_off_ms);
+    }
     r.received.reserve(max_recorded);
+}
+
+void ScriptedCalls::key_digits(std::string digits)
+{
+    audio::dtmf_keyed(digits, audio::Law::alaw, keyed_on_ms, keyed_off_ms);  // refuses what is no key
+    _key_digits = std::move(digits);
 }
 
 void ScriptedCalls::call_answered(isdn::PriLink& link, uint32_t call)
@@ -514,7 +527,9 @@ void ScriptedCalls::audio_out(const std::string& span, uint8_t* tx, uint32_t due
         const auto ts = static_cast<std::size_t>(r.channel);
         for (uint32_t f = 0; f < due; ++f) {
             uint8_t out = 0;
-            if (r.tone) {
+            if (r.keyed_pos < r.keyed.size()) {
+                out = r.keyed[r.keyed_pos++];
+            } else if (r.tone) {
                 out = r.tone->next();
             } else if (!r.echo && !_play.empty()) {
                 out = _play[r.play_pos++ % _play.size()];

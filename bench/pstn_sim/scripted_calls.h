@@ -92,6 +92,8 @@ struct CallRecord {
     bool echo = false;
     std::deque<uint8_t> echo_fifo;
     std::size_t play_pos = 0;  // playing a file: the next sample
+    std::vector<uint8_t> keyed;  // DTMF keyed when answered, before the tone (or file)
+    std::size_t keyed_pos = 0;
     // Scheduled actions (ms since start; < 0: none).
     double do_alert_at = -1, do_progress_at = -1, do_answer_at = -1, do_hangup_at = -1;
     double do_digit_at = -1;        // overlap sending: the next INFORMATION
@@ -114,6 +116,10 @@ public:
     // Answered calls play this (raw G.711 in the line's law, looped)
     // instead of the tone; empty: the tone.
     void play_file(std::vector<uint8_t> samples) { _play = std::move(samples); }
+    // Answered calls first key these DTMF digits (100 ms tones, 100 ms
+    // pauses: a caller answering an IVR), then play the tone or file.
+    // Throws std::invalid_argument for a character that is no key.
+    void key_digits(std::string digits);
     // Off: answered calls send the idle code and nothing is recorded or
     // measured (load tests that only count calls).
     void set_audio(bool on) { _audio = on; }
@@ -174,6 +180,7 @@ private:
     double _tone_hz;
     double _tone_dbm0;
     std::vector<uint8_t> _play;
+    std::string _key_digits;
     bool _audio = true;
     RecordWriter _writer;  // records still queued when the model goes are written first
     std::vector<Line> _lines;

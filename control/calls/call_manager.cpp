@@ -558,6 +558,11 @@ void CallManager::sip_media_changed(sip::SipAgent& agent, uint32_t call, const s
                  c->sip_remote.port, remote.inactive ? " (hold)" : "", remote.port == 0 ? " (address kept)" : "");
 }
 
+uint8_t CallManager::telephone_event_of(const sip::RemoteMedia& m) const
+{
+    return _cfg.media.telephone_event_pt != 0 ? static_cast<uint8_t>(m.telephone_event_pt) : 0;
+}
+
 bool CallManager::sip_media(Call& c)
 {
     if (c.st.media_in != 0) {
@@ -575,9 +580,9 @@ bool CallManager::sip_media(Call& c)
         r.remote_port = c.sip_remote.port;
         r.send = !c.sip_remote.inactive;  // offered on hold (sendonly, inactive, c=0.0.0.0)
         // Our answer takes telephone-event with the offer's PT (RFC 3264
-        // 6.1), which the peer then sends its DTMF events with.
-        const int te = _cfg.media.telephone_event_pt != 0 ? c.sip_remote.telephone_event_pt : 0;
-        r.telephone_event_pt = static_cast<uint8_t>(te);
+        // 6.1): the peer's DTMF events arrive with it, ours go with it.
+        const uint8_t te = telephone_event_of(c.sip_remote);
+        r.telephone_event_pt = te;
         SessionHandle h = _sessions->create(r);
         c.st.media_in = h.slot + 1;
         c.sip_local = {h.local_ipv4, h.local_port, c.sip_payload_type, _cfg.media.ptime_ms, te};
@@ -606,7 +611,10 @@ void CallManager::update_sip_remote(Call& c, const sip::RemoteMedia& remote)
     c.sip_remote = next;
     if (c.st.media_in != 0 && _sessions != nullptr) {
         try {
-            _sessions->modify(c.st.media_in - 1, next.ipv4, next.port, !next.inactive);
+            // The answer to our offer, or a re-INVITE, names the PT the
+            // peer takes telephone-events with, or none (then DTMF goes
+            // in-band, and nothing is sent to a peer that declined them).
+            _sessions->modify(c.st.media_in - 1, next.ipv4, next.port, !next.inactive, telephone_event_of(next));
         } catch (const SessionError& e) {
             spdlog::warn("call {}: session {}: {}", c.st.id, c.st.media_in - 1, e.what());
         }

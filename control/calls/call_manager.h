@@ -193,6 +193,9 @@ private:
     // SIP <-> PRI media: the session on the PRI leg's channel (created once,
     // its remote set from the peer's SDP as it becomes known).
     bool sip_media(Call& c);
+    // The telephone-event PT the call's session takes from the peer's SDP
+    // (0 when the peer named none, or [media] telephone_event_pt is 0).
+    uint8_t telephone_event_of(const sip::RemoteMedia& m) const;
     void update_sip_remote(Call& c, const sip::RemoteMedia& remote);
     void place_sip(Call& c, const std::string& trunk, int last_cause);
     void leg_cleared(const void* owner, uint32_t call, int cause);

@@ -109,7 +109,8 @@ int main(int argc, char** argv)
     create->add_option("--ptime", ptime, "10, 20, 30 or 40 ms (default: media.ptime_ms)");
     create->add_option("--worker", worker, "without --channel: the worker id");
     create->add_option("--telephone-event", telephone_event,
-                       "PT (96-127): RFC 4733 events received with it play as DTMF on the channel");
+                       "PT (96-127): RFC 4733 events received with it play as DTMF on the channel, and DTMF "
+                       "heard on the channel is sent as events with it");
     create->add_flag("--hold", hold, "start without sending RTP");
     create->callback([&] {
         nlohmann::json a = {{"codec", codec}, {"send", !hold}};
@@ -142,9 +143,14 @@ int main(int argc, char** argv)
     modify->add_option("id", id, "session id")->required();
     modify->add_option("--remote", remote, "IPV4:PORT")->required();
     modify->add_flag("--hold", hold, "stop sending RTP (resume: omit)");
+    auto* modify_te = modify->add_option("--telephone-event", telephone_event,
+                                         "PT (96-127) for RFC 4733 events both ways, 0 for none (omit: unchanged)");
     modify->callback([&] {
-        selected = {"session modify", trunkgw::cli::render_session_result,
-                    {{"id", id}, {"remote", remote}, {"send", !hold}}};
+        nlohmann::json a = {{"id", id}, {"remote", remote}, {"send", !hold}};
+        if (modify_te->count() != 0) {
+            a["telephone_event"] = telephone_event;
+        }
+        selected = {"session modify", trunkgw::cli::render_session_result, a};
     });
     auto* del = session->add_subcommand("delete", "stop a session");
     del->add_option("id", id, "session id")->required();

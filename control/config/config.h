@@ -163,7 +163,7 @@ struct Media {
     uint32_t rtcp_interval_ms;     // 0: none; else >= 5000 (RFC 3550 6.2)
     uint8_t dscp;                  // 46 = EF (RFC 3246)
     bool symmetric_rtp;
-    uint8_t telephone_event_pt;    // RFC 4733 in our SIP offers (96-127); 0: DTMF stays in-band only
+    uint8_t telephone_event_pt;    // RFC 4733 in our SIP offers, DTMF both ways (96-127); 0: DTMF stays in-band only
 };
 
 // The media range's port pairs (rtp_port_min + 2i for RTP, + 1 for RTCP)

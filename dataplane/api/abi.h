@@ -22,7 +22,10 @@ inline constexpr uint64_t segment_magic = 0x31574754'4b4e5254ULL;  // "TRNKTGW1"
 // 6: SegmentHeader::ports_flow_steered; WorkerCounter::dispatch_no_port.
 // 7: SessionCreatePayload::telephone_event_pt; session counters rtp_events_in,
 //    dtmf_played, rtp_events_unsupported.
-inline constexpr uint32_t abi_version = 7;
+// 8: SessionModifyPayload::telephone_event_pt (was padding) with
+//    session_set_telephone_event; session counters rtp_events_out,
+//    dtmf_detected.
+inline constexpr uint32_t abi_version = 8;
 
 // Message numbers. Direction in the name: cmd_* control -> worker,
 // evt_* worker -> control.
@@ -112,6 +115,7 @@ enum SessionFlag : uint8_t {
     session_symmetric_rtp = 1u << 0,  // latch the remote to the source seen (RFC 4961)
     session_send = 1u << 1,           // send RTP (off: hold, a=recvonly/inactive)
     session_adaptive_jitter = 1u << 2,
+    session_set_telephone_event = 1u << 3,  // modify: telephone_event_pt applies (else unchanged)
 };
 
 // Addresses are IPv4 in host order; ports host order.
@@ -133,7 +137,7 @@ struct SessionCreatePayload {
     uint16_t jitter_max_delay_ms;
     uint16_t rtp_timeout_ms;   // 0: none
     uint32_t rtcp_interval_ms; // 0: no RTCP reports
-    uint8_t telephone_event_pt;  // RFC 4733 events received with this PT (96-127) play as DTMF; 0: none
+    uint8_t telephone_event_pt;  // RFC 4733 events with this PT (96-127): received ones play as DTMF, DTMF heard is sent; 0: none
     uint8_t pad[3];
 };
 
@@ -141,8 +145,8 @@ struct SessionModifyPayload {
     uint32_t session_index;
     uint32_t remote_ipv4;
     uint16_t remote_port;
-    uint8_t flags;  // SessionFlag: session_send and session_symmetric_rtp apply
-    uint8_t pad;
+    uint8_t flags;  // SessionFlag: session_send, session_symmetric_rtp and session_set_telephone_event apply
+    uint8_t telephone_event_pt;  // with session_set_telephone_event: events both ways with this PT (96-127); 0: none
 };
 
 struct SessionDeletePayload {

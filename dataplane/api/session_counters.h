@@ -53,6 +53,8 @@ enum class SessionCounter : uint32_t {
     rtp_events_in,           // RFC 4733 telephone-event packets taken (ABI 7)
     dtmf_played,             // DTMF digits played into the channel from them
     rtp_events_unsupported,  // event packets not played: not DTMF, or too short
+    rtp_events_out,          // RFC 4733 event packets sent for DTMF heard on the channel (ABI 8)
+    dtmf_detected,           // DTMF digits heard on the channel and sent as events
     count_,
 };
 
@@ -107,6 +109,8 @@ inline constexpr std::array<SessionCounterInfo, session_counter_count> session_c
     {"rtp_events_in_total", "RFC 4733 telephone-event packets accepted (same SSRC and sequence space as the audio).", false, "rtp_events_in_total", 1.0},
     {"dtmf_played_total", "DTMF digits played into the channel from RFC 4733 events.", false, "dtmf_played_total", 1.0},
     {"rtp_events_unsupported_total", "RFC 4733 event packets not played: an event other than DTMF 0-15, or under 4 octets.", false, "rtp_events_unsupported_total", 1.0},
+    {"rtp_events_out_total", "RFC 4733 telephone-event packets sent in place of audio for DTMF heard on the channel (retransmitted ends included; counted in rtp_packets_out too).", false, "rtp_events_out_total", 1.0},
+    {"dtmf_detected_total", "DTMF digits heard on the channel and sent as RFC 4733 events.", false, "dtmf_detected_total", 1.0},
 }};
 
 using SessionCounterBlock = SeqlockBlock<session_counter_count>;

@@ -142,6 +142,16 @@ int MediaSession::set_remote(Endpoint rtp, bool symmetric_rtp)
     return 0;
 }
 
+int MediaSession::set_telephone_event_pt(uint8_t pt)
+{
+    if (pt != 0 && !is_dynamic_payload_type(pt)) {
+        return -EINVAL;
+    }
+    _tev_pt = pt;
+    _tev_tx.set_payload_type(pt);
+    return 0;
+}
+
 void MediaSession::reset(const MediaSessionConfig& config)
 {
     _local_rtp = config.local_rtp;
@@ -158,6 +168,7 @@ void MediaSession::reset(const MediaSessionConfig& config)
     _tev_pt = config.telephone_event_pt;
     _tev_playing = false;
     _tev.reset(config.channel_law);
+    _tev_tx.reset(law_of_payload_type(config.payload_type), config.telephone_event_pt);
 
     _started = false;
     _rtp_timeout_at_ns = never;
@@ -204,6 +215,31 @@ void MediaSession::arm_rtp_timeout(uint64_t now_ns)
     _rtp_timeout_at_ns = _rtp_timeout_ms == 0 ? never : now_ns + static_cast<uint64_t>(_rtp_timeout_ms) * ns_per_ms;
 }
 
+void MediaSession::send_rtp(const uint8_t* pkt, std::size_t len, PacketSink sink)
+{
+    // The counters a packet moves share one cache line (_c's first): at
+    // 10,000 sessions each further line is a miss per packet.
+    sink({PacketKind::rtp, pkt, len, _local_rtp, _remote_rtp});
+    ++_c.rtp_packets_out;
+    _c.rtp_payload_octets_out += len - rtp_fixed_header_len;
+}
+
+void MediaSession::send_audio_or_events(std::size_t len, PacketSink sink)
+{
+    // RFC 4733 3.1: DTMF detected on the circuit goes as events "instead
+    // of regular audio packets"; they are counted as RTP sent (RFC 3550
+    // 6.4.1's sender's packet count: every RTP data packet).
+    int n = _tev_tx.process(_rtp_buf, len, _tev_playing);
+    if (n == 0) {
+        send_rtp(_rtp_buf, len, sink);
+        return;
+    }
+    _pk.advance_sequence(static_cast<uint16_t>(n - 1));
+    for (int i = 0; i < n; ++i) {
+        send_rtp(_tev_tx.packet(static_cast<std::size_t>(i)), TelephoneEventSender::packet_len, sink);
+    }
+}
+
 uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t now_ns, PacketSink sink)
 {
     if (!_configured) {
@@ -225,14 +261,12 @@ uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t 
     } else {
         int len = _pk.push(tdm_in8, _rtp_buf);
         if (len > 0) {
-            // The counters a packet moves share one cache line (_c's first):
-            // at 10,000 sessions each further line is a miss per packet.
-            if (_remote_rtp.known()) {
-                sink({PacketKind::rtp, _rtp_buf, static_cast<std::size_t>(len), _local_rtp, _remote_rtp});
-                ++_c.rtp_packets_out;
-                _c.rtp_payload_octets_out += static_cast<uint64_t>(len) - rtp_fixed_header_len;
-            } else {
+            if (!_remote_rtp.known()) {
                 ++_c.rtp_unsent_no_remote;
+            } else if (_tev_pt != 0) {
+                send_audio_or_events(static_cast<std::size_t>(len), sink);
+            } else {
+                send_rtp(_rtp_buf, static_cast<std::size_t>(len), sink);
             }
         }
     }
@@ -452,6 +486,7 @@ MediaSessionStats MediaSession::stats() const
     s.jitter_buffer = _jb.counters();
     s.packetizer = _pk_c;
     s.telephone_events = _tev.counters();
+    s.telephone_events_sent = _tev_tx.counters();
     const ReceiverStats& rs = _jb.stats();
     if (rs.valid()) {
         s.lost = rs.cumulative_lost();

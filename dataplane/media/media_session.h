@@ -46,6 +46,7 @@
 #include "dataplane/media/rtcp.h"
 #include "dataplane/media/rtp_jitter_buffer.h"
 #include "dataplane/media/telephone_event.h"
+#include "dataplane/media/telephone_event_sender.h"
 
 namespace trunkgw::media {
 
@@ -60,9 +61,10 @@ struct Endpoint {
 
 struct MediaSessionConfig {
     uint8_t payload_type = payload_type_pcma;  // 0 (PCMU) or 8 (PCMA), both directions
-    // RFC 4733 telephone-events received with this dynamic PT (96-127: the
-    // one our SDP named, RFC 3264 5.1) are played into the channel as DTMF;
-    // 0: none (such packets are bad_payload_type drops).
+    // RFC 4733 telephone-events with this dynamic PT (96-127, the one both
+    // sides' SDP named): received ones are played into the channel as DTMF,
+    // and DTMF heard on the channel is sent as events instead of audio;
+    // 0: none (DTMF stays in-band; event packets are bad_payload_type drops).
     uint8_t telephone_event_pt = 0;
     Law channel_law = Law::alaw;               // the B-channel's law (A-law E1, u-law T1)
     uint32_t ptime_ms = 20;                    // 10, 20, 30 or 40
@@ -143,7 +145,8 @@ struct MediaSessionStats {
     MediaSessionCounters session;
     JitterBufferCounters jitter_buffer;
     PacketizerCounters packetizer;
-    TelephoneEventCounters telephone_events;
+    TelephoneEventCounters telephone_events;            // received, played
+    TelephoneEventSenderCounters telephone_events_sent;  // detected, sent
     int64_t lost = 0;  // RFC 3550 A.3 cumulative lost (expected - received)
     uint32_t expected = 0;
     uint32_t jitter_ts = 0;  // A.8, timestamp units
@@ -210,6 +213,10 @@ public:
     // continues, RFC 3264 5.1); timestamps keep advancing, and the first
     // packet after resuming carries the marker bit (RFC 3551 4.1).
     void set_sending(bool on) { _sending = on; }
+    // A new telephone-event PT from a re-INVITE or an answer (0: the peer
+    // takes none; events stop both ways). A change starts both directions
+    // afresh. Returns 0, or -EINVAL (unchanged) for a PT outside 96-127.
+    [[nodiscard]] int set_telephone_event_pt(uint8_t pt);
     bool sending() const { return _sending; }
 
     // One millisecond: 8 samples from the channel (null when the span
@@ -240,6 +247,8 @@ public:
 
 private:
     int build_report(uint64_t now_ns, uint8_t* out, std::size_t cap);
+    void send_rtp(const uint8_t* pkt, std::size_t len, PacketSink sink);
+    void send_audio_or_events(std::size_t len, PacketSink sink);
     void send_rtcp(uint64_t now_ns, PacketSink sink, bool bye);
     void schedule_rtcp(uint64_t now_ns, uint64_t interval_ns);
     uint32_t random();
@@ -266,7 +275,7 @@ private:
     uint64_t _next_rtcp_ns = never;       // never: no RTCP reports
     Endpoint _remote_rtp;
     uint16_t _events = 0;
-    uint8_t _tev_pt = 0;        // telephone_event_pt
+    uint8_t _tev_pt = 0;        // telephone_event_pt: events played and sent
     bool _tev_playing = false;  // a DTMF tone replaces the jitter buffer's playout
     Packetizer _pk;
     RtpJitterBuffer _jb;
@@ -290,6 +299,7 @@ private:
     bool _far_end_report = false;
     ReportBlock _far_end;
     TelephoneEventPlayer _tev;
+    TelephoneEventSender _tev_tx;
 
     uint8_t _cname_len = 0;
     char _cname[max_cname];

@@ -84,6 +84,11 @@ public:
     // was abandoned.
     bool skip();
 
+    // `n` packets were sent after the last one push() completed, with the
+    // sequence numbers that follow it (RFC 4733 2.5.1.6: telephone-events
+    // in the audio's sequence space).
+    void advance_sequence(uint16_t n) { _seq = static_cast<uint16_t>(_seq + n); }
+
     // The timestamp of the next sample push() takes: "now" on the RTP clock,
     // as an RTCP SR needs (RFC 3550 6.4.1).
     uint32_t next_timestamp() const { return _ts_next; }

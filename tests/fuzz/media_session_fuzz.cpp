@@ -3,7 +3,8 @@
 // header parsing, the jitter buffer's timestamp-indexed ring, its depth
 // adaptation and PLC, RFC 3550 receiver statistics, RTCP parsing, latching,
 // the RTP timeout, RFC 4733 telephone-events played as DTMF) as the network
-// can drive it.
+// can drive it; and the channel's DTMF keys, sent as RFC 4733 events in
+// place of audio.
 //
 // The input's first octets choose the session's config; the rest is a list
 // of operations: a structured RTP packet (header fields from the input, so
@@ -11,7 +12,7 @@
 // sizes and wrong PTs are reached without first guessing a valid header), raw
 // RTP octets, a compound RTCP packet with its version and length fields made
 // right (so that the parser's inner checks are reached), raw RTCP octets, or
-// time passing.
+// time passing (the channel carrying a count pattern, or a DTMF key).
 //
 // Besides memory and undefined-behaviour errors, it checks what the
 // definition of done asks of bad input on the wire: every packet is counted
@@ -21,6 +22,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
+
+#include <spandsp.h>
 
 #include "dataplane/media/media_session.h"
 #include "dataplane/media/rtp_header.h"
@@ -207,10 +211,30 @@ std::size_t structured_rtcp(Input& in, uint8_t* pkt, std::size_t cap)
     return len;
 }
 
+// One second of each DTMF key in each law (SpanDSP's generator), built once.
+const std::vector<uint8_t>& key_tone(Law law, unsigned key)
+{
+    static std::vector<uint8_t> tones[2][16];
+    std::vector<uint8_t>& t = tones[law == Law::alaw ? 0 : 1][key & 15];
+    if (t.empty()) {
+        static const char keys[] = "0123456789*#ABCD";
+        dtmf_tx_state_t* tx = dtmf_tx_init(nullptr);
+        dtmf_tx_set_timing(tx, 1000, 0);
+        dtmf_tx_put(tx, &keys[key & 15], 1);
+        int16_t lin[8000] = {};
+        dtmf_tx(tx, lin, 8000);
+        dtmf_tx_free(tx);
+        t.resize(8000);
+        encode_law(law, lin, t.data(), t.size());
+    }
+    return t;
+}
+
 struct Emitted {
     const MediaSessionConfig* config;
     uint64_t rtp = 0;
     uint64_t rtcp = 0;
+    uint64_t events = 0;
     bool have_seq = false;
     uint16_t next_seq = 0;
 };
@@ -223,8 +247,17 @@ void on_packet(void* user, const TxPacket& p)
     if (p.kind == PacketKind::rtp) {
         RtpPacketView v = rtp_parse(p.data, p.len);
         check(v.ok());
-        check(v.header.ssrc == our_ssrc && v.header.payload_type == e.config->payload_type);
-        check(v.payload_len == e.config->ptime_ms * samples_per_ms);
+        check(v.header.ssrc == our_ssrc);
+        if (v.header.payload_type == e.config->telephone_event_pt && e.config->telephone_event_pt != 0) {
+            // RFC 4733 2.3: a DTMF event (3.2), R zero, a duration (2.3.5:
+            // zero only for states).
+            check(v.payload_len == 4 && v.payload[0] <= 15 && (v.payload[1] & 0x40) == 0);
+            check((v.payload[2] | v.payload[3]) != 0);
+            ++e.events;
+        } else {
+            check(v.header.payload_type == e.config->payload_type);
+            check(v.payload_len == e.config->ptime_ms * samples_per_ms);
+        }
         check(p.src.port == e.config->local_rtp.port);
         // Consecutive sequence numbers (RFC 3550 5.1), whatever arrived.
         check(!e.have_seq || v.header.sequence == e.next_seq);
@@ -299,10 +332,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             // Time passes: 1..64 ticks, the channel's samples present or
             // missing (a span without frames), sending on or off (hold).
             uint8_t t = in.u8();
+            const uint8_t key = in.u8();  // 0x80: the channel carries DTMF key (key & 15)
             session.set_sending((t & 0x80) == 0);
             const uint8_t* tin = (t & 0x40) ? nullptr : tdm_in;
             for (uint32_t k = 0; k <= (t & 0x3f); ++k) {
-                std::memset(tdm_in, static_cast<int>(ticks), sizeof tdm_in);
+                if (key & 0x80) {
+                    const std::vector<uint8_t>& tone = key_tone(config.channel_law, key);
+                    std::memcpy(tdm_in, tone.data() + (ticks * samples_per_ms) % tone.size(), sizeof tdm_in);
+                } else {
+                    std::memset(tdm_in, static_cast<int>(ticks), sizeof tdm_in);
+                }
                 std::memset(tdm_out, 0x5a, sizeof tdm_out);
                 now_ns += 1'000'000;
                 (void)session.tick(tin, tdm_out, now_ns, sink);
@@ -326,5 +365,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     // A digit starts only from an event packet the stream took.
     check(s.telephone_events.events <= s.jitter_buffer.events);
     check(config.telephone_event_pt != 0 || s.jitter_buffer.events == 0);
+    // Events go only with a PT, each counted; a digit's packets are at
+    // least its first one.
+    check(s.telephone_events_sent.packets == emitted.events);
+    check(config.telephone_event_pt != 0 || emitted.events == 0);
+    check(s.telephone_events_sent.events <= s.telephone_events_sent.packets);
     return 0;
 }

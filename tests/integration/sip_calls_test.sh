@@ -134,9 +134,40 @@ for s in call_tone_uac call_tone_uas call_offer_hold_uac; do
 done
 sed "s#TONE_PCAP#$TEST_DIR/tone_long.pcap#" "$SIPP_DIR/call_hold_uac.xml" >"$TEST_DIR/call_hold_uac.xml"
 
-judge_capture() {  # judge_capture PCAP PORT: SINAD of the RTP sent to PORT
-    tshark -n -r "$1" -d udp.port=="$2",rtp -Y "rtp && udp.dstport == $2" -T fields -e rtp.payload 2>/dev/null |
+judge_capture() {  # judge_capture PCAP PORT: SINAD of the PCMA sent to PORT
+    tshark -n -r "$1" -d udp.port=="$2",rtp -Y "rtp.p_type == 8 && udp.dstport == $2" -T fields -e rtp.payload 2>/dev/null |
         "$JUDGE" --rtp-hex - --law alaw
+}
+
+# judge_events PCAP PORT: the RFC 4733 events (PT 101) sent to PORT, judged
+# packet by packet by RFC 4733 2.5.1's sending rules; prints the events'
+# keys ("19#") when every rule holds, else what broke.
+judge_events() {
+    tshark -n -r "$1" -d udp.port=="$2",rtp -d rtp.pt==101,rtpevent -Y "rtpevent && udp.dstport == $2" \
+        -T fields -e rtp.marker -e rtp.timestamp -e rtpevent.event_id -e rtpevent.end_of_event \
+        -e rtpevent.duration 2>/dev/null | python3 -c '
+import sys
+events = []
+for line in sys.stdin:
+    m, ts, ev, e, d = line.split()
+    p = (m in ("1", "True"), int(ts), int(ev), e in ("1", "True"), int(d))
+    if p[0]:
+        events.append([p])          # 2.5.1.2: M on the first packet of an event
+    elif events and events[-1][0][1] == p[1]:
+        events[-1].append(p)        # its updates and final packets repeat its timestamp
+    else:
+        sys.exit("a packet without M outside any event: %s" % (p,))
+keys = ""
+for ev in events:
+    ds = [p[4] for p in ev]
+    if ds != sorted(ds) or min(ds) == 0:
+        sys.exit("durations not cumulative: %s" % ds)
+    if [p[3] for p in ev] != [False] * (len(ev) - 3) + [True] * 3:
+        sys.exit("E not on exactly the last three packets (2.5.1.4): %s" % ev)
+    if len(set(p[2] for p in ev)) != 1 or ds[-1] < 560:
+        sys.exit("the event changed, or lasted under 70 ms: %s" % ev)
+    keys += "0123456789*#ABCD"[ev[0][2]]
+print(keys)'
 }
 
 # 1. PRI -> SIP.
@@ -146,7 +177,7 @@ start uas sipp -sf "$TEST_DIR/call_tone_uas.xml" -i 127.0.0.1 -p 5070 -mi 10.83.
 start capture1 tshark -n -i "$TAP" -f "udp dst port 41000" -a duration:30 -w "$TEST_DIR/rtp1.pcapng"
 check "capture 1 runs" wait_log "$TEST_DIR/capture1.log" "Capturing on" 10
 start sim1 "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,jitter=16" \
-    --originate 1 --called 2002 --calling 301234567 --hold-ms 5000 --calls "$TEST_DIR/calls1.json" \
+    --originate 1 --called 2002 --calling 301234567 --hold-ms 5000 --calls "$TEST_DIR/calls1.json" --key '19#' \
     --until-done --seconds 60
 check "the D-channel comes up and restarts" wait_log "$TEST_DIR/control.log" "B-channel restart complete" 40
 check "pstn-sim's call ends" bash -c "timeout 60 tail --pid=$PID_sim1 -f /dev/null"
@@ -162,6 +193,13 @@ check "PRI -> SIP: SIPp's tone arrives on the B-channel (SINAD >= 35 dB at pstn-
 judge_capture "$TEST_DIR/rtp1.pcapng" 41000 >"$TEST_DIR/judge1.json"
 check "PRI -> SIP: pstn-sim's tone arrives at SIPp as RTP (SINAD >= 35 dB, about -10 dBm0)" \
     same "$(json_get "$TEST_DIR/judge1.json" "j['sinad_db'] >= 35 and abs(j['level_dbm0'] + 10) < 1.5")" True
+# pstn-sim keyed 1, 9, # after the answer; our offer named telephone-event,
+# SIPp's answer took it: the digits leave as events, not as tones.
+check "PRI -> SIP: DTMF keyed on the B-channel reaches SIPp as RFC 4733 events (M first, E three times)" \
+    same "$(judge_events "$TEST_DIR/rtp1.pcapng" 41000)" "19#"
+check "PRI -> SIP: audio and events are one RTP stream to tshark: nothing lost, no sequence errors" \
+    bash -c "tshark -n -q -r $TEST_DIR/rtp1.pcapng -d udp.port==41000,rtp -z rtp,streams 2>/dev/null |
+             grep -E 'g711A, rtpevent +[0-9]+ +0 \\(0.0%\\)' | grep -vq 'X'"
 check "PRI -> SIP: our INVITE offered PCMA with the data plane's address; the BYE carried Reason Q.850 16" \
     bash -c "grep -q 'c=IN IP4 10.83.0.1' $TEST_DIR/uas_msgs.log && grep -q 'a=rtpmap:8 PCMA/8000' $TEST_DIR/uas_msgs.log &&
              grep -qi '^Reason: *Q.850;cause=16' $TEST_DIR/uas_msgs.log"
