@@ -138,8 +138,8 @@ void add_session_commands(MgmtCommands& c, SessionManager& sessions)
                 throw MgmtError(e.what());
             }
         }};
-    c["session modify"] = {"new remote IP:PORT and/or send (hold/resume) for session id; telephone_event PT "
-                           "(0: none) changes the RFC 4733 events' PT both ways",
+    c["session modify"] = {"new remote IP:PORT and/or send (hold/resume) for session id; telephone_event PT: "
+                           "the peer's, our RFC 4733 DTMF events go with it (0: none)",
                            [&sessions](const json& args) {
                                uint32_t id = slot_arg(args);
                                std::string remote = arg<std::string>(args, "remote", "");

@@ -22,6 +22,15 @@ namespace {
 // to unicast host addresses (MediaSession::remote_sendable, RFC 1122
 // 3.2.1.3) and refuses the command otherwise; saying so here names the
 // address at once. Port 0 leaves the far end to be learnt from its RTP.
+// Why a telephone-event PT cannot be used, or empty (0: none).
+std::string telephone_event_refusal(uint8_t pt)
+{
+    if (pt == 0 || media::is_dynamic_payload_type(pt)) {
+        return {};
+    }
+    return fmt::format("telephone-event payload type {}: only 96-127 (dynamic), or none", pt);
+}
+
 std::string remote_refusal(uint32_t ipv4, uint16_t port)
 {
     if (port == 0 || net::ipv4_source_valid(ipv4)) {
@@ -170,9 +179,8 @@ SessionHandle SessionManager::create(const SessionRequest& r)
     if (std::string why = remote_refusal(r.remote_ipv4, r.remote_port); !why.empty()) {
         throw refuse(why);
     }
-    if (r.telephone_event_pt != 0 && !media::is_dynamic_payload_type(r.telephone_event_pt)) {
-        throw refuse(fmt::format("telephone-event payload type {}: only 96-127 (dynamic), or none",
-                                 r.telephone_event_pt));
+    if (std::string why = telephone_event_refusal(r.telephone_event_pt); !why.empty()) {
+        throw refuse(why);
     }
     uint32_t ptime = r.ptime_ms != 0 ? r.ptime_ms : _cfg.media.ptime_ms;
     if (ptime % 10 != 0 || ptime < 10 || ptime > 40) {
@@ -244,10 +252,9 @@ void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote
         ++_c.refused;
         throw SessionError(why);
     }
-    if (telephone_event_pt && *telephone_event_pt != 0 && !media::is_dynamic_payload_type(*telephone_event_pt)) {
+    if (std::string why = telephone_event_refusal(telephone_event_pt.value_or(0)); !why.empty()) {
         ++_c.refused;
-        throw SessionError(fmt::format("telephone-event payload type {}: must be dynamic (96-127), or 0 for none",
-                                       *telephone_event_pt));
+        throw SessionError(why);
     }
     api::SessionModifyPayload p{};
     p.session_index = slot;

@@ -71,8 +71,9 @@ public:
 
     // Each throws SessionError with the reason; nothing changes then.
     SessionHandle create(const SessionRequest& r);
-    // telephone_event_pt: RFC 4733 events both ways with this PT (0: none);
-    // unchanged when not given.
+    // telephone_event_pt: the peer's PT for RFC 4733 events (its SDP's):
+    // our DTMF events go with it (0: none, DTMF in-band); unchanged when
+    // not given.
     void modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote_port, bool send,
                 std::optional<uint8_t> telephone_event_pt = std::nullopt);
     void remove(uint32_t slot, bool send_bye);

@@ -242,7 +242,7 @@ int WorkerSessions::modify(const api::SessionModifyPayload& p)
         slot.offered_remote = offered;
     }
     if (set_te) {
-        (void)s.set_telephone_event_pt(p.telephone_event_pt);  // checked above
+        (void)s.set_telephone_event_send_pt(p.telephone_event_pt);  // checked above
     }
     s.set_sending((p.flags & api::session_send) != 0);
     api::SessionMirror& m = _segment.session(p.session_index).mirror;

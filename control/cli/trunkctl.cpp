@@ -144,7 +144,8 @@ int main(int argc, char** argv)
     modify->add_option("--remote", remote, "IPV4:PORT")->required();
     modify->add_flag("--hold", hold, "stop sending RTP (resume: omit)");
     auto* modify_te = modify->add_option("--telephone-event", telephone_event,
-                                         "PT (96-127) for RFC 4733 events both ways, 0 for none (omit: unchanged)");
+                                         "the peer's PT (96-127) for RFC 4733 events: DTMF heard on the channel "
+                                         "goes with it; 0: in-band (omit: unchanged)");
     modify->callback([&] {
         nlohmann::json a = {{"id", id}, {"remote", remote}, {"send", !hold}};
         if (modify_te->count() != 0) {

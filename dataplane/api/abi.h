@@ -146,7 +146,7 @@ struct SessionModifyPayload {
     uint32_t remote_ipv4;
     uint16_t remote_port;
     uint8_t flags;  // SessionFlag: session_send, session_symmetric_rtp and session_set_telephone_event apply
-    uint8_t telephone_event_pt;  // with session_set_telephone_event: events both ways with this PT (96-127); 0: none
+    uint8_t telephone_event_pt;  // with session_set_telephone_event: the peer's PT, our DTMF events go with it (96-127); 0: none
 };
 
 struct SessionDeletePayload {

@@ -142,14 +142,24 @@ int MediaSession::set_remote(Endpoint rtp, bool symmetric_rtp)
     return 0;
 }
 
-int MediaSession::set_telephone_event_pt(uint8_t pt)
+int MediaSession::set_telephone_event_send_pt(uint8_t pt)
 {
     if (pt != 0 && !is_dynamic_payload_type(pt)) {
         return -EINVAL;
     }
-    _tev_pt = pt;
     _tev_tx.set_payload_type(pt);
+    if (_tev_pt == 0) {
+        _tev_pt = pt;  // a session that took no events until now: ours too
+    }
     return 0;
+}
+
+bool MediaSession::is_event_pt(uint8_t pt) const
+{
+    // Ours (the PT our SDP named, RFC 3264 5.1), or the peer's where it
+    // differs from ours and from the audio's: a peer that sends with its
+    // own number is still understood.
+    return pt == _tev_pt || (pt != _pk.payload_type() && _tev_tx.payload_type() != 0 && pt == _tev_tx.payload_type());
 }
 
 void MediaSession::reset(const MediaSessionConfig& config)
@@ -166,7 +176,7 @@ void MediaSession::reset(const MediaSessionConfig& config)
     _remote_rtcp = config.remote_rtcp.known() ? config.remote_rtcp : rtcp_of(config.remote_rtp);
     _rtcp_heard = false;
     _tev_pt = config.telephone_event_pt;
-    _tev_playing = false;
+    _tev_flags = 0;
     _tev.reset(config.channel_law);
     _tev_tx.reset(law_of_payload_type(config.payload_type), config.telephone_event_pt);
 
@@ -229,7 +239,11 @@ void MediaSession::send_audio_or_events(std::size_t len, PacketSink sink)
     // RFC 4733 3.1: DTMF detected on the circuit goes as events "instead
     // of regular audio packets"; they are counted as RTP sent (RFC 3550
     // 6.4.1's sender's packet count: every RTP data packet).
-    int n = _tev_tx.process(_rtp_buf, len, _tev_playing);
+    // A packet during which the far end's DTMF played into the channel:
+    // what the channel returns may be its echo.
+    const bool far_end_dtmf = _tev_flags != 0;
+    _tev_flags &= tev_playing;
+    int n = _tev_tx.process(_rtp_buf, len, far_end_dtmf);
     if (n == 0) {
         send_rtp(_rtp_buf, len, sink);
         return;
@@ -276,8 +290,9 @@ uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t 
     uint8_t discard[samples_per_ms];
     uint8_t* out = tdm_out8 != nullptr ? tdm_out8 : discard;
     _jb.play(out);
-    if (_tev_playing) {
-        _tev_playing = _tev.play(out, static_cast<uint32_t>(now_ns / ns_per_sample));
+    if ((_tev_flags & tev_playing) != 0) {
+        const bool on = _tev.play(out, static_cast<uint32_t>(now_ns / ns_per_sample));
+        _tev_flags = static_cast<uint8_t>((on ? tev_playing : 0) | tev_played);
     }
 
     // RTP timeout: raised once (the deadline moves to never), re-armed by
@@ -308,14 +323,14 @@ RxVerdict MediaSession::receive_rtp(const uint8_t* pkt, std::size_t len, Endpoin
     uint32_t arrival = static_cast<uint32_t>(now_ns / ns_per_sample);
     RtpPacketView view = rtp_parse(pkt, len);
     RxVerdict v;
-    if (_tev_pt != 0 && view.ok() && view.header.payload_type == _tev_pt) {
+    if (_tev_pt != 0 && view.ok() && is_event_pt(view.header.payload_type)) {
         // RFC 4733: an event of this stream (same SSRC and sequence space),
         // played as DTMF instead of the audio while it lasts.
         v = _jb.receive_event(view, arrival);
         if (v == RxVerdict::accepted &&
             _tev.receive(view.header.timestamp, view.payload, view.payload_len, arrival) ==
                 TelephoneEventPlayer::Verdict::started) {
-            _tev_playing = true;
+            _tev_flags |= tev_playing;
         }
     } else {
         v = _jb.receive(view, arrival);

@@ -61,10 +61,11 @@ struct Endpoint {
 
 struct MediaSessionConfig {
     uint8_t payload_type = payload_type_pcma;  // 0 (PCMU) or 8 (PCMA), both directions
-    // RFC 4733 telephone-events with this dynamic PT (96-127, the one both
-    // sides' SDP named): received ones are played into the channel as DTMF,
-    // and DTMF heard on the channel is sent as events instead of audio;
-    // 0: none (DTMF stays in-band; event packets are bad_payload_type drops).
+    // RFC 4733 telephone-events with this dynamic PT (96-127; the one our
+    // SDP named, and the peer's until set_telephone_event_send_pt() says
+    // otherwise): received ones are played into the channel as DTMF, and
+    // DTMF heard on the channel is sent as events instead of audio; 0: none
+    // (DTMF stays in-band; event packets are bad_payload_type drops).
     uint8_t telephone_event_pt = 0;
     Law channel_law = Law::alaw;               // the B-channel's law (A-law E1, u-law T1)
     uint32_t ptime_ms = 20;                    // 10, 20, 30 or 40
@@ -213,10 +214,14 @@ public:
     // continues, RFC 3264 5.1); timestamps keep advancing, and the first
     // packet after resuming carries the marker bit (RFC 3551 4.1).
     void set_sending(bool on) { _sending = on; }
-    // A new telephone-event PT from a re-INVITE or an answer (0: the peer
-    // takes none; events stop both ways). A change starts both directions
-    // afresh. Returns 0, or -EINVAL (unchanged) for a PT outside 96-127.
-    [[nodiscard]] int set_telephone_event_pt(uint8_t pt);
+    // The telephone-event PT of the peer's SDP, from an answer or a
+    // re-INVITE (RFC 3264 5.1: its numbers say what it receives): our DTMF
+    // events go with it (0: the peer takes none; DTMF stays in-band). A
+    // change abandons an event being sent. Events received with it are
+    // taken too, beside ours; a session created without events takes it
+    // as its own as well. Returns 0, or -EINVAL (unchanged) for a PT
+    // outside 96-127.
+    [[nodiscard]] int set_telephone_event_send_pt(uint8_t pt);
     bool sending() const { return _sending; }
 
     // One millisecond: 8 samples from the channel (null when the span
@@ -249,6 +254,7 @@ private:
     int build_report(uint64_t now_ns, uint8_t* out, std::size_t cap);
     void send_rtp(const uint8_t* pkt, std::size_t len, PacketSink sink);
     void send_audio_or_events(std::size_t len, PacketSink sink);
+    bool is_event_pt(uint8_t pt) const;
     void send_rtcp(uint64_t now_ns, PacketSink sink, bool bye);
     void schedule_rtcp(uint64_t now_ns, uint64_t interval_ns);
     uint32_t random();
@@ -256,6 +262,8 @@ private:
     void arm_rtp_timeout(uint64_t now_ns);
 
     static constexpr uint64_t never = UINT64_MAX;
+    static constexpr uint8_t tev_playing = 1;
+    static constexpr uint8_t tev_played = 2;
 
     // Hot first: what every tick and every received RTP packet touch (the
     // RTP-timeout and RTCP checks are one deadline each), then the
@@ -275,8 +283,9 @@ private:
     uint64_t _next_rtcp_ns = never;       // never: no RTCP reports
     Endpoint _remote_rtp;
     uint16_t _events = 0;
-    uint8_t _tev_pt = 0;        // telephone_event_pt: events played and sent
-    bool _tev_playing = false;  // a DTMF tone replaces the jitter buffer's playout
+    uint8_t _tev_pt = 0;     // telephone_event_pt: events received (and the sender's gate)
+    uint8_t _tev_flags = 0;  // tev_playing: a DTMF tone replaces the jitter buffer's playout;
+                             // tev_played: one did since the last packet sent
     Packetizer _pk;
     RtpJitterBuffer _jb;
     MediaSessionCounters _c;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "tdm/bits/byte_order.h"
+
 namespace trunkgw::media {
 
 namespace {
@@ -24,17 +26,6 @@ int event_of(uint8_t key)
     return key == '*' ? 10 : key == '#' ? 11 : -1;
 }
 
-uint16_t load16(const uint8_t* p)
-{
-    return static_cast<uint16_t>(p[0] << 8 | p[1]);
-}
-
-uint32_t load32(const uint8_t* p)
-{
-    return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 | static_cast<uint32_t>(p[2]) << 8 |
-           p[3];
-}
-
 }  // namespace
 
 TelephoneEventSender::TelephoneEventSender() : _rx{}, _reports{}, _out{}
@@ -44,31 +35,31 @@ TelephoneEventSender::TelephoneEventSender() : _rx{}, _reports{}, _out{}
 
 void TelephoneEventSender::reset(Law codec_law, uint8_t payload_type)
 {
-    dtmf_rx_init(&_rx, nullptr, nullptr);
     _c = {};
     _law = codec_law;
     _pt = payload_type;
-    _deaf_packets = 0;
+    _deaf_samples = 0;
+    _have_next_ts = false;
+    _next_ts = 0;
+    _out_count = 0;
+    restart_detector();
+}
+
+void TelephoneEventSender::restart_detector()
+{
+    dtmf_rx_init(&_rx, nullptr, nullptr);
+    _report_count = 0;
     _active = false;
     _marker = false;
-    _event = 0;
-    _volume = 0;
-    _ts = 0;
+    _segmented = false;
     _final_left = 0;
-    _final_event = 0;
-    _final_volume = 0;
-    _final_ts = 0;
-    _final_duration = 0;
-    _report_count = 0;
-    _out_count = 0;
 }
 
 void TelephoneEventSender::set_payload_type(uint8_t payload_type)
 {
     if (payload_type != _pt) {
         _pt = payload_type;
-        _active = false;
-        _final_left = 0;
+        restart_detector();
     }
 }
 
@@ -79,17 +70,6 @@ void TelephoneEventSender::on_tone(void* user, int code, int level, int /*delay*
         self->_reports[self->_report_count++] = {static_cast<uint8_t>(code),
                                                  static_cast<int8_t>(std::clamp(level, -99, 3))};
     }
-}
-
-void TelephoneEventSender::end_active(uint32_t end_ts)
-{
-    _active = false;
-    _final_event = _event;
-    _final_volume = _volume;
-    _final_ts = _ts;
-    const uint32_t duration = end_ts - _ts;
-    _final_duration = std::clamp(duration, min_reported_ms * samples_per_ms_u, max_duration);
-    _final_left = final_transmissions;
 }
 
 void TelephoneEventSender::emit(uint8_t event, uint8_t volume, uint32_t ts, uint32_t duration, bool marker, bool end)
@@ -113,76 +93,114 @@ void TelephoneEventSender::emit(uint8_t event, uint8_t volume, uint32_t ts, uint
     ++_c.packets;
 }
 
+void TelephoneEventSender::emit_finals(uint32_t n)
+{
+    for (uint32_t k = 0; k < n; ++k) {
+        emit(_final_event, _final_volume, _final_ts, _final_duration, false, _final_end);
+    }
+    _final_left -= n;
+}
+
+void TelephoneEventSender::set_final(uint32_t duration, bool event_end)
+{
+    // A segment's final still being repeated goes first, all of it.
+    emit_finals(_final_left);
+    _final_event = _event;
+    _final_volume = _volume;
+    _final_ts = _ts;
+    _final_duration = std::clamp(duration, 1u, max_duration);  // 2.3.5: not zero
+    _final_end = event_end;
+    _final_left = final_transmissions;
+}
+
+void TelephoneEventSender::end_event(uint32_t end_ts, bool cut_short)
+{
+    uint32_t duration = end_ts - _ts;
+    if (!cut_short && !_segmented) {
+        duration = std::max(duration, min_reported_ms * samples_per_ms_u);
+    }
+    set_final(duration, true);
+    _active = false;
+}
+
+bool TelephoneEventSender::take_report(uint32_t ts, uint32_t end_ts)
+{
+    const Report r = _reports[0];
+    std::copy(_reports + 1, _reports + _report_count, _reports);
+    --_report_count;
+    if (r.key == 0) {  // the tone ended
+        if (_active) {
+            end_event(end_ts, false);
+        }
+        return false;
+    }
+    const int event = event_of(r.key);
+    if (event < 0 || (_active && event == _event)) {
+        return false;
+    }
+    if (_active) {
+        end_event(ts, true);  // another key without a pause: the last one ends where this packet begins
+    }
+    _active = true;
+    _marker = true;
+    _segmented = false;
+    _event = static_cast<uint8_t>(event);
+    _volume = static_cast<uint8_t>(std::clamp(-static_cast<int>(r.level), 0, 63));
+    _ts = ts;
+    ++_c.events;
+    return true;
+}
+
 int TelephoneEventSender::process(const uint8_t* pkt, std::size_t len, bool far_end_dtmf)
 {
     if (len <= rtp_fixed_header_len || _pt == 0) {
         return 0;
     }
-    const std::size_t samples = std::min(len - rtp_fixed_header_len, max_audio_samples);
-    _seq = load16(pkt + 2);
-    const uint32_t ts = load32(pkt + 4);
-    _ssrc = load32(pkt + 8);
-    const uint32_t end_ts = ts + static_cast<uint32_t>(samples);
+    const auto samples = static_cast<uint32_t>(std::min(len - rtp_fixed_header_len, max_audio_samples));
+    _seq = bytes::load_be16(pkt + 2);
+    const uint32_t ts = bytes::load_be32(pkt + 4);
+    _ssrc = bytes::load_be32(pkt + 8);
+    const uint32_t end_ts = ts + samples;
+    if (_have_next_ts && ts != _next_ts) {
+        // Audio missing in between (hold, a span without frames): what the
+        // detector had is stale, and an event cannot report the gap.
+        restart_detector();
+    }
+    _have_next_ts = true;
+    _next_ts = end_ts;
 
     int16_t lin[max_audio_samples];
     if (far_end_dtmf) {
-        _deaf_packets = echo_hangover_packets + 1;
+        _deaf_samples = echo_hangover_ms * samples_per_ms_u + samples;
     }
-    if (_deaf_packets > 0) {
-        --_deaf_packets;
+    if (_deaf_samples > 0) {
         // Silence keeps the detector's timing, and ends a digit it had.
         std::fill_n(lin, samples, int16_t{0});
+        _deaf_samples -= std::min(_deaf_samples, samples);
     } else {
         decode_law(_law, pkt + rtp_fixed_header_len, lin, samples);
     }
-    _report_count = 0;
     // The callback's user pointer is set each time: the session holding
     // this sender may have been moved since reset().
     dtmf_rx_set_realtime_callback(&_rx, on_tone, this);
     dtmf_rx(&_rx, lin, static_cast<int>(samples));
 
     _out_count = 0;
-    bool started = false;
-    for (uint8_t i = 0; i < _report_count; ++i) {
-        const Report r = _reports[i];
-        if (r.code == 0) {  // the tone ended
-            if (_active) {
-                end_active(end_ts);
-            }
-            continue;
-        }
-        const int event = event_of(r.code);
-        if (event < 0 || (_active && event == _event)) {
-            continue;
-        }
-        if (_active) {
-            end_active(ts);  // another key without a pause: the last one ends where this packet begins
-        }
-        _active = true;
-        _marker = true;
-        _event = static_cast<uint8_t>(event);
-        _volume = static_cast<uint8_t>(std::clamp(-static_cast<int>(r.level), 0, 63));
-        _ts = ts;
-        started = true;
-        ++_c.events;
-    }
-
-    // The final packet of the last event: once per interval until sent
-    // three times, or all that are left at once when a new event starts.
+    const bool started = _report_count > 0 && take_report(ts, end_ts);
+    // The final packet: once per interval until sent three times, or all
+    // that are left at once when a new event starts.
     if (_final_left > 0) {
-        const uint32_t now = started ? _final_left : 1;
-        for (uint32_t k = 0; k < now; ++k) {
-            emit(_final_event, _final_volume, _final_ts, _final_duration, false, true);
-        }
-        _final_left -= now;
+        emit_finals(started ? _final_left : 1);
     }
     if (_active) {
         const uint32_t duration = end_ts - _ts;
         if (duration >= max_duration) {
-            // 2.5.1.3: the segment ends at the field's limit; the next one
-            // starts there.
-            emit(_event, _volume, _ts, max_duration, _marker, false);
+            // 2.5.1.3: the segment ends at the field's limit, its final
+            // packet without E; the next segment starts there, without M.
+            set_final(max_duration, false);
+            emit_finals(1);
             _ts += max_duration;
+            _segmented = true;
         } else {
             emit(_event, _volume, _ts, duration, _marker, false);
         }

@@ -7,7 +7,10 @@
 //
 // The detector is SpanDSP's (dtmf_rx: Goertzel filters, Q.24 twist and
 // level checks), fed each audio packet's payload when the packet is
-// complete; its realtime callback reports a digit's start and end.
+// complete; its realtime callback reports a digit's start and end. One
+// report is acted on per packet (a 30 or 40 ms packet can hold two: the
+// second waits for the next packet), so that every event gets its first
+// packet and every final packet its three transmissions.
 //
 // What goes out, per packet interval (the audio's spacing, "a natural
 // interval", 2.5.1.2):
@@ -25,17 +28,22 @@
 //   interval used by the source for updates" (2.5.1.4), so the two packets
 //   after the end carry it again instead of audio. Its duration is at
 //   least min_reported_ms (3.1: "send event durations corresponding to
-//   those of a V.18 DTMF sender (tones >=70 ms ...)").
+//   those of a V.18 DTMF sender (tones >=70 ms ...)"), unless the next key
+//   cut it short.
 // - an event longer than the 16-bit duration: "a packet reporting this
 //   maximum duration" without E, then a new segment whose timestamp is
-//   where the last ended, without M (2.5.1.3). (Its final 0xFFFF packet is
-//   sent once, not three times.)
+//   where the last ended, without M (2.5.1.3); the segment's final packet
+//   is sent three times too (2.5.1.4: "for each event and for each
+//   segment"), each retransmission before the new segment's update.
 // - a digit confirmed while the last one's final packet still has
 //   retransmissions due: they go first, back to back, then the new event.
 // - while the session plays the far end's DTMF into the channel, and for
-//   echo_hangover_packets after, the detector hears silence: a 2-wire
-//   line's hybrid returns what we play (attenuated, delayed), and that echo
-//   must not go back to the far end as digits of the caller's.
+//   echo_hangover_ms after, the detector hears silence: a 2-wire line's
+//   hybrid returns what we play (attenuated, delayed), and that echo must
+//   not go back to the far end as digits of the caller's.
+// - a gap in the audio (hold, a span without frames: the packet's timestamp
+//   is not where the last one ended) abandons an event in progress and
+//   restarts the detector: a key still held is reported afresh.
 // Every event packet is a packet of the stream: the SSRC and sequence
 // space of the audio (2.5.1.6: "incremented by one in each successive RTP
 // packet sent ... retransmitted as well as initial instances"), which the
@@ -43,7 +51,7 @@
 // sequence number, each further one the next.
 //
 // Allocation-free (the detector's state is embedded); one per MediaSession,
-// touched only at a packet's end and only when the session sends events.
+// touched only at a packet's end and only when the session takes events.
 #pragma once
 
 #include <cstddef>
@@ -73,33 +81,37 @@ public:
     static constexpr std::size_t packet_len = rtp_fixed_header_len + payload_len;
     static constexpr uint32_t final_transmissions = 3;  // 2.5.1.4
     static constexpr uint32_t min_reported_ms = 70;     // 3.1, a V.18 sender's shortest tone
-    // At most: the three transmissions of the final packet of an event cut
-    // short by the next digit, then that digit's first packet.
-    static constexpr std::size_t max_packets = final_transmissions + 1;
+    // At most, in one interval: the last two transmissions of a segment's
+    // final packet, the three of the final packet of its event cut short by
+    // the next digit, then that digit's first packet.
+    static constexpr std::size_t max_packets = 2 * final_transmissions;
     // The longest audio packet process() listens to whole (40 ms; a longer
     // one is heard up to here).
     static constexpr std::size_t max_audio_samples = 320;
-    // Packets after the far end's tone stopped that the detector still
-    // hears as silence (its echo's tail; a line's echo path is under 64 ms,
-    // G.168).
-    static constexpr uint32_t echo_hangover_packets = 3;
+    // How long after the far end's tone stopped the detector still hears
+    // silence: a line's echo path is under 64 ms (ITU-T G.168's longest
+    // tail), plus the pseudowire's and the far end's buffering both ways.
+    static constexpr uint32_t echo_hangover_ms = 100;
 
     TelephoneEventSender();
 
-    // Idle and listening again: events go out with `payload_type` (the
-    // telephone-event PT the peer's SDP named); the audio packets given to
-    // process() are in `codec_law`.
+    // Idle and listening again, counters zeroed: events go out with
+    // `payload_type` (the telephone-event PT the peer's SDP named; 0: none)
+    // and the audio packets given to process() are in `codec_law`.
     void reset(Law codec_law, uint8_t payload_type);
 
-    // A new PT from the peer's SDP (0: send no events): an event being sent
-    // is dropped (its retransmissions too); the counters stay.
+    // A new PT from the peer's SDP (an answer, a re-INVITE; 0: send no
+    // events). A change abandons an event being sent (and its
+    // retransmissions) and restarts the detector, so that a key still held
+    // is reported under the new PT; the counters stay.
     void set_payload_type(uint8_t payload_type);
+    uint8_t payload_type() const { return _pt; }
 
     // One complete audio packet about to be sent: `pkt` holds its 12-octet
     // header (no CSRC, no extension: the packetizer's) and `len` - 12
     // octets of payload in the codec's law. Listens to the payload for DTMF,
-    // unless `far_end_dtmf` (the session plays the far end's DTMF into the
-    // channel now) or shortly after.
+    // unless `far_end_dtmf` (the session played the far end's DTMF into the
+    // channel during this packet) or shortly after.
     // Returns 0: send the audio packet as it is; n (1..max_packets): send
     // packet(0) .. packet(n - 1) instead, in order, the first with the audio
     // packet's sequence number and each further one with the next (the
@@ -107,39 +119,46 @@ public:
     int process(const uint8_t* pkt, std::size_t len, bool far_end_dtmf);
 
     const uint8_t* packet(std::size_t i) const { return _out[i]; }
-    // The event playing on the channel (0-15, RFC 4733 3.2) or -1.
-    int digit() const { return _active ? _event : -1; }
     const TelephoneEventSenderCounters& counters() const { return _c; }
 
 private:
     static void on_tone(void* user, int code, int level, int delay);
-    void end_active(uint32_t end_ts);
+    void restart_detector();
+    bool take_report(uint32_t ts, uint32_t end_ts);
+    void end_event(uint32_t end_ts, bool cut_short);
+    void set_final(uint32_t duration, bool event_end);
+    void emit_finals(uint32_t n);
     void emit(uint8_t event, uint8_t volume, uint32_t ts, uint32_t duration, bool marker, bool end);
 
     dtmf_rx_state_t _rx;
     TelephoneEventSenderCounters _c;
     Law _law = Law::ulaw;
     uint8_t _pt = 0;
-    uint32_t _deaf_packets = 0;  // packets still heard as silence (echo of the far end's DTMF)
+    uint32_t _deaf_samples = 0;  // still heard as silence (the echo of the far end's DTMF)
+    bool _have_next_ts = false;
+    uint32_t _next_ts = 0;       // where the last packet's audio ended
 
     // The event being sent.
     bool _active = false;
-    bool _marker = false;    // its next packet is its first
+    bool _marker = false;     // its next packet is its first
+    bool _segmented = false;  // past its first segment (2.5.1.3)
     uint8_t _event = 0;
     uint8_t _volume = 0;
-    uint32_t _ts = 0;        // its current segment's RTP timestamp
+    uint32_t _ts = 0;         // its current segment's RTP timestamp
 
-    // The final packet of the last event, while retransmissions are due.
+    // The final packet of the last event or segment, while transmissions
+    // are due.
     uint32_t _final_left = 0;
+    bool _final_end = false;  // E: the event's end (a segment's final has none)
     uint8_t _final_event = 0;
     uint8_t _final_volume = 0;
     uint32_t _final_ts = 0;
     uint32_t _final_duration = 0;
 
-    // What the detector reported during one process() call, in order: a
-    // digit's start (its code and level) or its end (code 0).
+    // What the detector reported and process() has not acted on yet, in
+    // order: a digit's start (its key and level) or its end (key 0).
     struct Report {
-        uint8_t code;
+        uint8_t key;
         int8_t level;
     };
     static constexpr std::size_t max_reports = 8;

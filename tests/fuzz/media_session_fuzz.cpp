@@ -11,13 +11,16 @@
 // that sequence and timestamp jumps, SSRC changes, reordering, odd payload
 // sizes and wrong PTs are reached without first guessing a valid header), raw
 // RTP octets, a compound RTCP packet with its version and length fields made
-// right (so that the parser's inner checks are reached), raw RTCP octets, or
-// time passing (the channel carrying a count pattern, or a DTMF key).
+// right (so that the parser's inner checks are reached), raw RTCP octets, a
+// telephone-event PT from the peer's SDP, or time passing (the channel
+// carrying a count pattern, or a DTMF key).
 //
 // Besides memory and undefined-behaviour errors, it checks what the
 // definition of done asks of bad input on the wire: every packet is counted
 // under exactly one verdict, every tick plays exactly 8 samples of a known
-// kind, and every RTP packet the session emits is well formed.
+// kind, and every RTP packet the session emits is well formed (its
+// telephone-events by RFC 4733 2.5.1's rules).
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -232,12 +235,46 @@ const std::vector<uint8_t>& key_tone(Law law, unsigned key)
 
 struct Emitted {
     const MediaSessionConfig* config;
+    uint8_t send_pt;  // the telephone-event PT our events go with
     uint64_t rtp = 0;
     uint64_t rtcp = 0;
     uint64_t events = 0;
     bool have_seq = false;
     uint16_t next_seq = 0;
+    // The last event packet: RFC 4733 2.5.1's rules hold across packets.
+    bool have_event = false;
+    uint32_t event_ts = 0;  // its segment's timestamp
+    uint32_t duration = 0;
+    bool end = false;
 };
+
+// RFC 4733 2.5.1 on the event packets we send, one after another: M starts
+// an event; otherwise the packet updates the current segment (the same
+// timestamp, a duration no shorter; after E only E's repeats), starts the
+// next segment (0xFFFF on, the last one at the limit, 2.5.1.3), or repeats
+// the last segment's final packet (2.5.1.4).
+void check_event_rules(Emitted& e, const RtpPacketView& v)
+{
+    const uint32_t ts = v.header.timestamp;
+    const uint32_t duration = static_cast<uint32_t>(v.payload[2]) << 8 | v.payload[3];
+    const bool end = (v.payload[1] & 0x80) != 0;
+    if (!v.header.marker) {
+        check(e.have_event);
+        if (ts == e.event_ts) {
+            check(duration >= e.duration);
+            check(!e.end || (end && duration == e.duration));
+        } else if (ts == e.event_ts + 0xFFFF) {
+            check(e.duration == 0xFFFF && !e.end);
+        } else {
+            check(ts == e.event_ts - 0xFFFF && duration == 0xFFFF && !end);
+            return;  // a repeat of the last segment's final: the current one stays
+        }
+    }
+    e.have_event = true;
+    e.event_ts = ts;
+    e.duration = duration;
+    e.end = end;
+}
 
 void on_packet(void* user, const TxPacket& p)
 {
@@ -248,11 +285,13 @@ void on_packet(void* user, const TxPacket& p)
         RtpPacketView v = rtp_parse(p.data, p.len);
         check(v.ok());
         check(v.header.ssrc == our_ssrc);
-        if (v.header.payload_type == e.config->telephone_event_pt && e.config->telephone_event_pt != 0) {
+        if (is_dynamic_payload_type(v.header.payload_type)) {
             // RFC 4733 2.3: a DTMF event (3.2), R zero, a duration (2.3.5:
-            // zero only for states).
+            // zero only for states), with the peer's PT.
+            check(e.send_pt != 0 && v.header.payload_type == e.send_pt);
             check(v.payload_len == 4 && v.payload[0] <= 15 && (v.payload[1] & 0x40) == 0);
             check((v.payload[2] | v.payload[3]) != 0);
+            check_event_rules(e, v);
             ++e.events;
         } else {
             check(v.header.payload_type == e.config->payload_type);
@@ -290,7 +329,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     uint64_t now_ns = 1'000'000'000ull * (1 + in.u8());
     check(session.configure(config, now_ns) == 0);
 
-    Emitted emitted{&config};
+    Emitted emitted{&config, config.telephone_event_pt};
+    bool events_ever = config.telephone_event_pt != 0;
     PacketSink sink{on_packet, &emitted};
     StreamState stream;
     uint64_t ticks = 0;
@@ -326,6 +366,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         case 4: {
             std::size_t n = in.take(pkt, in.u8());
             (void)session.receive_rtcp(pkt, n, src, rx_ns);
+            break;
+        }
+        case 5: {
+            // An answer or a re-INVITE names the peer's telephone-event PT
+            // (any octet: static ones are refused).
+            const uint8_t pt = in.u8();
+            const bool ok = pt == 0 || is_dynamic_payload_type(pt);
+            check(session.set_telephone_event_send_pt(pt) == (ok ? 0 : -EINVAL));
+            if (ok) {
+                emitted.send_pt = pt;
+                events_ever = events_ever || pt != 0;
+            }
             break;
         }
         default: {
@@ -364,11 +416,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     check(s.jitter_buffer.packets + s.jitter_buffer.events == s.session.rtp_packets_in);
     // A digit starts only from an event packet the stream took.
     check(s.telephone_events.events <= s.jitter_buffer.events);
-    check(config.telephone_event_pt != 0 || s.jitter_buffer.events == 0);
+    check(events_ever || s.jitter_buffer.events == 0);
     // Events go only with a PT, each counted; a digit's packets are at
     // least its first one.
     check(s.telephone_events_sent.packets == emitted.events);
-    check(config.telephone_event_pt != 0 || emitted.events == 0);
+    check(events_ever || emitted.events == 0);
     check(s.telephone_events_sent.events <= s.telephone_events_sent.packets);
     return 0;
 }

@@ -28,12 +28,12 @@ std::vector<uint8_t> keyed_alaw(const char* digits, int on_ms, int off_ms, int t
     return out;
 }
 
-MediaSessionConfig sender_config(uint8_t telephone_event_pt)
+MediaSessionConfig sender_config(uint8_t telephone_event_pt, uint32_t ptime_ms = 20)
 {
     MediaSessionConfig c;
     c.payload_type = payload_type_pcmu;  // u-law on the wire, A-law on the channel: converted
     c.channel_law = Law::alaw;
-    c.ptime_ms = 20;
+    c.ptime_ms = ptime_ms;
     c.ssrc = 0xD7F00001;
     c.first_sequence = 65530;  // wraps during the test
     c.first_timestamp = 0xFFFFF000;
@@ -47,56 +47,107 @@ MediaSessionConfig sender_config(uint8_t telephone_event_pt)
 struct Sent {
     RtpHeader h;
     std::vector<uint8_t> payload;
+    uint64_t at_ms = 0;  // when it was sent
 
-    bool event() const { return h.payload_type == te_pt; }
+    bool event() const { return is_dynamic_payload_type(h.payload_type); }
     uint8_t code() const { return payload[0]; }
     bool end() const { return (payload[1] & 0x80) != 0; }
     uint8_t volume() const { return payload[1] & 0x3F; }
     uint32_t duration() const { return static_cast<uint32_t>(payload[2]) << 8 | payload[3]; }
 };
 
+struct Collector {
+    std::vector<Sent> sent;
+    uint64_t now_ms = 0;
+};
+
 void collect(void* user, const TxPacket& p)
 {
+    auto* c = static_cast<Collector*>(user);
     RtpPacketView v = rtp_parse(p.data, p.len);
     REQUIRE(v.ok());
-    static_cast<std::vector<Sent>*>(user)->push_back({v.header, {v.payload, v.payload + v.payload_len}});
+    c->sent.push_back({v.header, {v.payload, v.payload + v.payload_len}, c->now_ms});
 }
 
-// Ticks `s` through `channel` (8 octets a millisecond) and returns what it sent.
-std::vector<Sent> run(MediaSession& s, const std::vector<uint8_t>& channel, uint64_t& now_ms)
+// Ticks `s` through `channel` (8 octets a millisecond); what it sends
+// gathers in `c`.
+void run(MediaSession& s, const std::vector<uint8_t>& channel, Collector& c)
 {
-    std::vector<Sent> sent;
     for (std::size_t i = 0; i + 8 <= channel.size(); i += 8) {
-        s.tick(channel.data() + i, nullptr, now_ms++ * 1000000, {collect, &sent});
+        s.tick(channel.data() + i, nullptr, c.now_ms * 1000000, {collect, &c});
+        ++c.now_ms;
     }
-    return sent;
 }
 
-// One event as the packets tell it.
+// One event (all its segments) as the packets tell it.
 struct EventSeen {
     uint8_t code = 0;
-    uint32_t ts = 0;
+    uint32_t ts = 0;  // its first segment's
     std::vector<const Sent*> packets;
 };
 
-// The events in `sent`, each with its packets in order; checks every
-// packet against RFC 4733 2.5.1 on the way.
+// The events in `sent`, each with its packets in order, every packet
+// checked against RFC 4733's sending rules on the way: M on an event's
+// first packet only (2.5.1.2), the event's timestamp or a later segment's
+// one 0xFFFF on (2.5.1.3), durations cumulative and never zero (2.3.5),
+// R zero (2.3.3); an event's E packets last and alike (2.5.1.4).
 std::vector<EventSeen> events_of(const std::vector<Sent>& sent)
 {
     std::vector<EventSeen> events;
+    uint32_t segment_ts = 0;
+    std::map<uint32_t, const Sent*> last;  // per segment timestamp, its last packet
     for (const Sent& p : sent) {
         if (!p.event()) {
             continue;
         }
         REQUIRE(p.payload.size() == 4);
-        CHECK((p.payload[1] & 0x40) == 0);  // 2.3.3: R zero
-        if (p.h.marker) {                   // 2.5.1.2: the first packet of an event, and only it
+        CHECK((p.payload[1] & 0x40) == 0);
+        CHECK(p.duration() > 0);
+        if (p.h.marker) {
             events.push_back({p.code(), p.h.timestamp, {}});
+            segment_ts = p.h.timestamp;
+            last.clear();
         }
         REQUIRE(!events.empty());
-        events.back().packets.push_back(&p);
+        EventSeen& e = events.back();
+        CHECK(p.code() == e.code);
+        const uint32_t ts = p.h.timestamp;
+        if (ts == static_cast<uint32_t>(segment_ts + 0xFFFF)) {
+            // A new segment: the last one reached the limit first.
+            REQUIRE(last.count(segment_ts) == 1);
+            CHECK(last[segment_ts]->duration() == 0xFFFF);
+            segment_ts = ts;
+        }
+        if (ts == static_cast<uint32_t>(segment_ts - 0xFFFF) && last.count(ts) == 1) {
+            // The last segment's final packet, repeated (2.5.1.4).
+            CHECK(p.duration() == 0xFFFF);
+            CHECK(!p.end());
+        } else {
+            CHECK(ts == segment_ts);
+        }
+        if (last.count(ts) == 1) {
+            CHECK(p.duration() >= last[ts]->duration());
+            if (last[ts]->end()) {  // after E only E's own repeats
+                CHECK(p.end());
+                CHECK(p.duration() == last[ts]->duration());
+            }
+        }
+        last[ts] = &p;
+        e.packets.push_back(&p);
     }
     return events;
+}
+
+// What an ended event's packets must end with: its final packet, E set,
+// three times (2.5.1.4), the same duration.
+void check_ended(const EventSeen& e)
+{
+    const std::size_t n = e.packets.size();
+    REQUIRE(n >= 4);
+    for (std::size_t i = 0; i < n; ++i) {
+        CHECK(e.packets[i]->end() == (i + 3 >= n));
+    }
+    CHECK(e.packets[n - 1]->duration() == e.packets[n - 3]->duration());
 }
 
 std::string keys_of(const std::vector<EventSeen>& events)
@@ -107,6 +158,15 @@ std::string keys_of(const std::vector<EventSeen>& events)
         s += e.code < 16 ? keys[e.code] : '?';
     }
     return s;
+}
+
+void check_one_sequence(const std::vector<Sent>& sent)
+{
+    // 2.5.1.6: +1 a packet, events and their retransmissions included.
+    for (std::size_t i = 1; i < sent.size(); ++i) {
+        CHECK(sent[i].h.sequence == static_cast<uint16_t>(sent[i - 1].h.sequence + 1));
+        CHECK(sent[i].h.ssrc == 0xD7F00001);
+    }
 }
 
 // The audio octets of the audio packets (u-law), in order.
@@ -123,49 +183,36 @@ std::vector<uint8_t> audio_of(const std::vector<Sent>& sent)
 
 }  // namespace
 
-TEST_CASE("sender: keyed digits leave as RFC 4733 events in place of audio (M first, updates, E three times)",
+TEST_CASE("sender: keyed digits leave as RFC 4733 events in place of audio (M first, updates, E three times), "
+          "at every ptime",
           "[telephone_event_sender][media_session]")
 {
-    MediaSession s(sender_config(te_pt));
-    uint64_t now_ms = 0;
-    const std::vector<Sent> sent = run(s, keyed_alaw("19#", 100, 100, 200), now_ms);
-    REQUIRE(sent.size() > 30);
-
-    // 2.5.1.6: one sequence space, +1 a packet, events and their
-    // retransmissions included (and through the 16-bit wrap).
-    for (std::size_t i = 1; i < sent.size(); ++i) {
-        CHECK(sent[i].h.sequence == static_cast<uint16_t>(sent[i - 1].h.sequence + 1));
-        CHECK(sent[i].h.ssrc == 0xD7F00001);
-    }
+    const uint32_t ptime = GENERATE(10u, 20u, 30u, 40u);
+    INFO("ptime " << ptime);
+    MediaSession s(sender_config(te_pt, ptime));
+    Collector c;
+    run(s, keyed_alaw("19#", 100, 100, 200), c);
+    const std::vector<Sent>& sent = c.sent;
+    REQUIRE(sent.size() > 15);
+    check_one_sequence(sent);
 
     const std::vector<EventSeen> events = events_of(sent);
     CHECK(keys_of(events) == "19#");
     for (const EventSeen& e : events) {
         INFO("event " << int(e.code));
-        const std::size_t n = e.packets.size();
-        REQUIRE(n >= 4);
-        uint32_t last = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const Sent& p = *e.packets[i];
-            CHECK(p.h.timestamp == e.ts);  // 2.5.1.2: "the same RTP timestamp value as the initial packet"
-            CHECK(p.code() == e.code);
-            CHECK(p.duration() >= last);   // cumulative
-            CHECK(p.duration() > 0);       // 2.3.5: zero is for states only
-            CHECK(p.volume() >= 5);        // SpanDSP's keypad sends about -10 dBm0 a tone
-            CHECK(p.volume() <= 20);
-            CHECK(p.h.marker == (i == 0));
-            // 2.5.1.4: the final packet, E set, three times; E on nothing else.
-            CHECK(p.end() == (i + 3 >= n));
-            last = p.duration();
+        check_ended(e);
+        for (const Sent* p : e.packets) {
+            CHECK(p->h.payload_type == te_pt);
+            CHECK(p->volume() >= 5);  // SpanDSP's keypad sends about -10 dBm0 a tone
+            CHECK(p->volume() <= 20);
         }
-        // The updates' spacing: one per 20 ms packet interval.
-        CHECK(e.packets[1]->duration() - e.packets[0]->duration() == 160);
+        // An update per packet interval.
+        CHECK(e.packets[1]->duration() - e.packets[0]->duration() == ptime * 8);
         // A 100 ms key: confirmed some 25-40 ms in, its end as long after it;
         // reported from the confirming packet's start to the end's packet.
-        const uint32_t final_duration = e.packets[n - 1]->duration();
+        const uint32_t final_duration = e.packets.back()->duration();
         CHECK(final_duration >= 560);  // 3.1: at least a V.18 sender's 70 ms
-        CHECK(final_duration <= 1200);
-        CHECK(e.packets[n - 1]->duration() == e.packets[n - 3]->duration());
+        CHECK(final_duration <= (160 + 2 * ptime) * 8);
     }
 
     // RFC 4733 3.1: "instead of regular audio packets": no audio packet
@@ -194,157 +241,272 @@ TEST_CASE("sender: keyed digits leave as RFC 4733 events in place of audio (M fi
 TEST_CASE("sender: without a telephone-event PT the digits stay in-band, untouched", "[telephone_event_sender]")
 {
     MediaSession s(sender_config(0));
-    uint64_t now_ms = 0;
-    const std::vector<Sent> sent = run(s, keyed_alaw("19#", 100, 100, 200), now_ms);
-    for (const Sent& p : sent) {
+    Collector c;
+    run(s, keyed_alaw("19#", 100, 100, 200), c);
+    for (const Sent& p : c.sent) {
         CHECK(p.h.payload_type == payload_type_pcmu);
     }
-    CHECK(audio::dtmf_digits(audio_of(sent), audio::Law::ulaw) == "19#");
+    CHECK(audio::dtmf_digits(audio_of(c.sent), audio::Law::ulaw) == "19#");
     CHECK(s.stats().telephone_events_sent.events == 0);
 }
 
 TEST_CASE("sender: fast keying (50 ms tones, 45 and 25 ms pauses) keeps every digit and every final packet",
           "[telephone_event_sender]")
 {
-    MediaSession s(sender_config(te_pt));
-    uint64_t now_ms = 0;
+    const uint32_t ptime = GENERATE(20u, 40u);
+    INFO("ptime " << ptime);
+    MediaSession s(sender_config(te_pt, ptime));
+    Collector c;
     // 45 ms pauses, then 25 ms ones: the next key is confirmed while the
-    // last one's final packet still has retransmissions due.
+    // last one's final packet still has transmissions due.
     std::vector<uint8_t> channel = keyed_alaw("12345", 50, 45, 0);
     const std::vector<uint8_t> faster = keyed_alaw("6789", 50, 25, 200);
     channel.insert(channel.end(), faster.begin(), faster.end());
-    const std::vector<Sent> sent = run(s, channel, now_ms);
-    for (std::size_t i = 1; i < sent.size(); ++i) {
-        CHECK(sent[i].h.sequence == static_cast<uint16_t>(sent[i - 1].h.sequence + 1));
-    }
-    const std::vector<EventSeen> events = events_of(sent);
+    run(s, channel, c);
+    check_one_sequence(c.sent);
+    const std::vector<EventSeen> events = events_of(c.sent);
     CHECK(keys_of(events) == "123456789");
     for (const EventSeen& e : events) {
         INFO("event " << int(e.code));
-        const std::size_t n = e.packets.size();
-        REQUIRE(n >= 4);
-        // Each event's three final packets come before the next event's
-        // first (sent back to back when the next key was confirmed first).
-        for (std::size_t i = 0; i < n; ++i) {
-            CHECK(e.packets[i]->end() == (i + 3 >= n));
-        }
+        check_ended(e);
     }
+}
+
+TEST_CASE("sender: a short key that starts and ends within one 40 ms packet still gets its first packet (M) and "
+          "its three finals",
+          "[telephone_event_sender]")
+{
+    MediaSession s(sender_config(te_pt, 40));
+    Collector c;
+    run(s, keyed_alaw("123", 35, 60, 200), c);
+    check_one_sequence(c.sent);
+    const std::vector<EventSeen> events = events_of(c.sent);
+    CHECK(keys_of(events) == "123");
+    for (const EventSeen& e : events) {
+        INFO("event " << int(e.code));
+        check_ended(e);
+    }
+}
+
+TEST_CASE("sender: a key straight after another (no pause) ends the first where the second's packet begins",
+          "[telephone_event_sender]")
+{
+    MediaSession s(sender_config(te_pt));
+    Collector c;
+    run(s, keyed_alaw("12", 150, 0, 200), c);
+    check_one_sequence(c.sent);
+    const std::vector<EventSeen> events = events_of(c.sent);
+    REQUIRE(keys_of(events) == "12");
+    check_ended(events[0]);
+    check_ended(events[1]);
+    // The first's reported end does not reach into the second.
+    CHECK(events[0].packets.back()->duration() <= events[1].ts - events[0].ts);
 }
 
 TEST_CASE("sender: a key held past the 16-bit duration goes on in segments (RFC 4733 2.5.1.3)",
           "[telephone_event_sender]")
 {
     MediaSession s(sender_config(te_pt));
-    uint64_t now_ms = 0;
+    Collector c;
     // 9 s of "5": more than 0xFFFF samples (8.19 s).
-    const std::vector<Sent> sent = run(s, keyed_alaw("5", 9000, 0, 200), now_ms);
-    std::vector<const Sent*> ev;
-    for (const Sent& p : sent) {
-        if (p.event()) {
-            ev.push_back(&p);
+    run(s, keyed_alaw("5", 9000, 0, 200), c);
+    check_one_sequence(c.sent);
+    const std::vector<EventSeen> events = events_of(c.sent);
+    REQUIRE(keys_of(events) == "5");
+    const EventSeen& e = events[0];
+    check_ended(e);
+    std::vector<const Sent*> first;
+    std::vector<const Sent*> second;
+    for (const Sent* p : e.packets) {
+        (p->h.timestamp == e.ts ? first : second).push_back(p);
+    }
+    REQUIRE(first.size() + second.size() == e.packets.size());
+    REQUIRE(!second.empty());
+    CHECK(second.front()->h.timestamp == e.ts + 0xFFFF);
+    // "a packet reporting this maximum duration but ... not ... the E bit",
+    // sent three times (2.5.1.4: "for each event and for each segment"),
+    // the new segment's first packet without M.
+    std::size_t at_max = 0;
+    for (const Sent* p : first) {
+        at_max += p->duration() == 0xFFFF ? 1 : 0;
+        CHECK(!p->end());
+    }
+    CHECK(at_max == 3);
+    // ... "at the interval used by the source for updates".
+    std::vector<uint64_t> at_max_ms;
+    for (const Sent* p : first) {
+        if (p->duration() == 0xFFFF) {
+            at_max_ms.push_back(p->at_ms);
         }
     }
-    REQUIRE(ev.size() > 400);
-    CHECK(ev.front()->h.marker);
-    std::map<uint32_t, std::vector<const Sent*>> segments;
-    for (const Sent* p : ev) {
-        segments[p->h.timestamp - ev.front()->h.timestamp].push_back(p);
-    }
-    REQUIRE(segments.size() == 2);
-    const auto& first = segments.begin()->second;
-    const auto& second = std::next(segments.begin())->second;
-    // "a packet reporting this maximum duration but ... not ... the E bit",
-    // then a new segment "with the RTP timestamp set to the time at which
-    // the previous segment ended", its first packet without M.
-    CHECK(first.back()->duration() == 0xFFFF);
-    CHECK(!first.back()->end());
-    CHECK(std::next(segments.begin())->first == 0xFFFF);
+    REQUIRE(at_max_ms.size() == 3);
+    CHECK(at_max_ms[1] - at_max_ms[0] == 20);
+    CHECK(at_max_ms[2] - at_max_ms[1] == 20);
     CHECK(!second.front()->h.marker);
-    CHECK(second.back()->end());
     // ~9 s in all: 72,000 samples, less the detector's delay at the start,
     // plus its delay at the end.
     CHECK(second.back()->duration() > 72000u - 0xFFFFu - 400u);
     CHECK(second.back()->duration() < 72000u - 0xFFFFu + 600u);
-    for (const Sent* p : ev) {
-        CHECK(p->code() == 5);
-        CHECK(p->h.marker == (p == ev.front()));
-    }
     CHECK(s.stats().telephone_events_sent.events == 1);
 }
 
-TEST_CASE("sender: a re-INVITE's telephone-event PT applies at once; 0 stops the events, the audio carries the "
-          "digits again",
+TEST_CASE("sender: hold in the middle of a key abandons its event; the key still held after resuming is a new "
+          "one, no duration spans the hold",
+          "[telephone_event_sender]")
+{
+    MediaSession s(sender_config(te_pt));
+    Collector c;
+    const std::vector<uint8_t> key = keyed_alaw("5", 1000, 0, 200);
+    const std::vector<uint8_t> before(key.begin(), key.begin() + 300 * 8);
+    const std::vector<uint8_t> held(key.begin() + 300 * 8, key.begin() + 500 * 8);
+    const std::vector<uint8_t> after(key.begin() + 500 * 8, key.end());
+    run(s, before, c);
+    s.set_sending(false);
+    run(s, held, c);
+    s.set_sending(true);
+    run(s, after, c);
+    check_one_sequence(c.sent);
+    const std::vector<EventSeen> events = events_of(c.sent);
+    REQUIRE(keys_of(events) == "55");
+    CHECK(events[0].packets.back()->duration() < 300 * 8);  // reported up to the hold only
+    check_ended(events[1]);
+    CHECK(events[1].packets.back()->duration() < 600 * 8);
+    CHECK(s.stats().telephone_events_sent.events == 2);
+}
+
+TEST_CASE("sender: the peer's PT from an answer or re-INVITE applies at once; 0 puts the digits back in-band",
           "[telephone_event_sender][media_session]")
 {
     MediaSession s(sender_config(te_pt));
-    uint64_t now_ms = 0;
-    CHECK(s.set_telephone_event_pt(8) == -EINVAL);  // a static PT
-    CHECK(s.set_telephone_event_pt(96) == 0);
-    std::vector<Sent> sent = run(s, keyed_alaw("4", 100, 100, 0), now_ms);
-    bool seen_96 = false;
-    for (const Sent& p : sent) {
-        seen_96 = seen_96 || p.h.payload_type == 96;
-        CHECK(p.h.payload_type != te_pt);
+    Collector c;
+    CHECK(s.set_telephone_event_send_pt(8) == -EINVAL);  // a static PT
+    // A key held across the change: reported again under the new PT.
+    const std::vector<uint8_t> key = keyed_alaw("4", 600, 0, 200);
+    run(s, std::vector<uint8_t>(key.begin(), key.begin() + 200 * 8), c);
+    CHECK(s.set_telephone_event_send_pt(96) == 0);
+    run(s, std::vector<uint8_t>(key.begin() + 200 * 8, key.end()), c);
+    check_one_sequence(c.sent);
+    const std::vector<EventSeen> events = events_of(c.sent);
+    REQUIRE(keys_of(events) == "44");
+    for (const Sent* p : events[0].packets) {
+        CHECK(p->h.payload_type == te_pt);
     }
-    CHECK(seen_96);
+    for (const Sent* p : events[1].packets) {
+        CHECK(p->h.payload_type == 96);
+    }
+    check_ended(events[1]);
 
-    CHECK(s.set_telephone_event_pt(0) == 0);
-    sent = run(s, keyed_alaw("7", 100, 100, 100), now_ms);
-    for (const Sent& p : sent) {
+    CHECK(s.set_telephone_event_send_pt(0) == 0);
+    Collector c2;
+    c2.now_ms = c.now_ms;
+    run(s, keyed_alaw("7", 100, 100, 100), c2);
+    for (const Sent& p : c2.sent) {
         CHECK(p.h.payload_type == payload_type_pcmu);
     }
-    CHECK(audio::dtmf_digits(audio_of(sent), audio::Law::ulaw) == "7");
-    CHECK(s.stats().telephone_events_sent.events == 1);  // the counters stay
+    CHECK(audio::dtmf_digits(audio_of(c2.sent), audio::Law::ulaw) == "7");
+    CHECK(s.stats().telephone_events_sent.events == 2);  // the counters stay
 }
 
-TEST_CASE("sender: the far end's DTMF played into the channel and heard back (a hybrid's echo) is not sent back",
+namespace {
+
+// The far end's RTP: 20 ms of u-law silence, or an RFC 4733 event packet.
+struct FarEnd {
+    uint16_t seq = 1;
+
+    std::vector<uint8_t> packet(uint8_t pt, uint32_t ts, bool marker, const std::vector<uint8_t>& payload)
+    {
+        std::vector<uint8_t> p(12 + payload.size());
+        RtpHeaderFields h;
+        h.payload_type = pt;
+        h.marker = marker;
+        h.ssrc = 0x5EED;
+        h.sequence = seq++;
+        h.timestamp = ts;
+        rtp_build_header(h, p.data(), p.size());
+        std::copy(payload.begin(), payload.end(), p.begin() + 12);
+        return p;
+    }
+
+    // What the far end sends at t ms (a packet each 20 ms): key `key` from
+    // key_at_ms for 200 ms as events with `pt` (RFC 4733 2.5.1), else audio.
+    std::vector<uint8_t> at(uint32_t t, uint8_t pt, uint8_t key, uint32_t key_at_ms)
+    {
+        if (t >= key_at_ms && t < key_at_ms + 260) {
+            const uint32_t d = std::min<uint32_t>(t - key_at_ms + 20, 200) * 8;
+            const bool end = t >= key_at_ms + 200;
+            return packet(pt, key_at_ms * 8, t == key_at_ms,
+                          {key, static_cast<uint8_t>((end ? 0x80 : 0) | 10), static_cast<uint8_t>(d >> 8),
+                           static_cast<uint8_t>(d)});
+        }
+        return packet(payload_type_pcmu, t * 8, false, std::vector<uint8_t>(160, 0xFF));
+    }
+};
+
+const Endpoint far_end_src{0x0A000002, 30000};
+
+}  // namespace
+
+TEST_CASE("sender: the far end's DTMF played into the channel and returned by the line (an echo) is not sent back; "
+          "the caller's own key later is",
           "[telephone_event_sender][media_session]")
 {
-    // The channel returns a key "5" from 100 ms to 300 ms: an echo of the
-    // far end's key 5, whose events arrive from 90 ms (SIP -> PRI DTMF).
-    std::vector<uint8_t> echo(100 * 8, silence_octet(Law::alaw));
-    const std::vector<uint8_t> tone = keyed_alaw("5", 200, 0, 300);
-    echo.insert(echo.end(), tone.begin(), tone.end());
-
-    auto run_with_far_end_events = [&echo](bool events) {
-        MediaSession s(sender_config(te_pt));
-        std::vector<Sent> sent;
-        const Endpoint src{0x0A000002, 30000};
-        uint16_t seq = 1;
-        auto packet = [&seq](uint8_t pt, uint32_t ts, std::vector<uint8_t> payload) {
-            std::vector<uint8_t> p(12 + payload.size());
-            RtpHeaderFields h;
-            h.payload_type = pt;
-            h.marker = pt == te_pt && payload[3] == 160;
-            h.ssrc = 0x5EED;
-            h.sequence = seq++;
-            h.timestamp = ts;
-            rtp_build_header(h, p.data(), p.size());
-            std::copy(payload.begin(), payload.end(), p.begin() + 12);
-            return p;
-        };
-        for (uint32_t t = 0; t * 8 < echo.size(); ++t) {
-            const uint64_t now = uint64_t{t} * 1000000;
-            if (t % 20 == 10) {
-                std::vector<uint8_t> p;
-                if (events && t >= 90 && t < 330) {
-                    // Key 5 from 90 ms: updates to 290 ms, then E three times.
-                    const uint32_t d = std::min<uint32_t>(t - 90 + 20, 200) * 8;
-                    p = packet(te_pt, 90 * 8, {5, static_cast<uint8_t>((t >= 290 ? 0x80 : 0) | 10),
-                                               static_cast<uint8_t>(d >> 8), static_cast<uint8_t>(d)});
-                } else {
-                    p = packet(payload_type_pcmu, (t - 10) * 8, std::vector<uint8_t>(160, 0xFF));
-                }
-                s.receive_rtp(p.data(), p.size(), src, now);
-            }
-            uint8_t out[8];
-            s.tick(echo.data() + t * 8, out, now, {collect, &sent});
+    const uint32_t ptime = GENERATE(10u, 20u);
+    const uint32_t echo_delay_ms = GENERATE(20u, 64u);
+    INFO("ptime " << ptime << ", echo path " << echo_delay_ms << " ms");
+    MediaSession s(sender_config(te_pt, ptime));
+    FarEnd fe;
+    Collector c;
+    // The line: what we play comes back echo_delay_ms later, 6 dB down.
+    std::vector<uint8_t> line(echo_delay_ms * 8, silence_octet(Law::alaw));
+    const std::vector<uint8_t> caller_key = keyed_alaw("8", 150, 0, 0);
+    const uint32_t caller_at_ms = 1500;
+    for (uint32_t t = 0; t < 2000; ++t) {
+        if (t % 20 == 10) {
+            const std::vector<uint8_t> p = fe.at(t - 10, te_pt, 5, 100);
+            s.receive_rtp(p.data(), p.size(), far_end_src, uint64_t{t} * 1000000);
         }
-        return s.stats();
-    };
-    const MediaSessionStats with = run_with_far_end_events(true);
-    CHECK(with.telephone_events.events == 1);       // the far end's key played
-    CHECK(with.telephone_events_sent.events == 0);  // its echo not sent back
-    const MediaSessionStats without = run_with_far_end_events(false);
-    CHECK(without.telephone_events_sent.events == 1);  // the same tone, not an echo: the caller's key
+        uint8_t in[8];
+        std::copy_n(line.begin() + (t * 8) % line.size(), 8, in);
+        if (t >= caller_at_ms && (t - caller_at_ms) * 8 < caller_key.size()) {
+            std::copy_n(caller_key.begin() + (t - caller_at_ms) * 8, 8, in);
+        }
+        uint8_t out[8];
+        c.now_ms = t;
+        s.tick(in, out, uint64_t{t} * 1000000, {collect, &c});
+        for (int i = 0; i < 8; ++i) {
+            int16_t x = 0;
+            decode_law(Law::alaw, &out[i], &x, 1);
+            x = static_cast<int16_t>(x / 2);
+            encode_law(Law::alaw, &x, &line[(t * 8 + static_cast<uint32_t>(i)) % line.size()], 1);
+        }
+    }
+    const MediaSessionStats st = s.stats();
+    CHECK(st.telephone_events.events == 1);  // the far end's key played
+    const std::vector<EventSeen> events = events_of(c.sent);
+    CHECK(keys_of(events) == "8");           // its echo not sent back; the caller's key is
+    for (const EventSeen& e : events) {
+        CHECK(e.packets.front()->at_ms >= caller_at_ms);
+    }
+}
+
+TEST_CASE("sender: events the peer sends with its own PT (its SDP's) are played too", "[telephone_event_sender]")
+{
+    MediaSession s(sender_config(te_pt));
+    REQUIRE(s.set_telephone_event_send_pt(96) == 0);
+    FarEnd fe;
+    Collector c;
+    uint8_t in[8];
+    std::fill_n(in, 8, silence_octet(Law::alaw));
+    for (uint32_t t = 0; t < 1200; ++t) {
+        if (t % 20 == 10) {
+            // Key 3 with the peer's 96 at 100 ms, key 6 with our 101 at 600 ms.
+            const std::vector<uint8_t> p = t < 500 ? fe.at(t - 10, 96, 3, 100) : fe.at(t - 10, te_pt, 6, 600);
+            s.receive_rtp(p.data(), p.size(), far_end_src, uint64_t{t} * 1000000);
+        }
+        uint8_t out[8];
+        s.tick(in, out, uint64_t{t} * 1000000, {collect, &c});
+    }
+    const MediaSessionStats st = s.stats();
+    CHECK(st.telephone_events.events == 2);
+    CHECK(st.jitter_buffer.bad_payload_type == 0);
 }
