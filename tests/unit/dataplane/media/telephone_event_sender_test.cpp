@@ -11,6 +11,7 @@
 
 #include "bench/audio/dtmf.h"
 #include "dataplane/media/media_session.h"
+#include "tests/unit/dataplane/media/far_end_rtp.h"
 
 using namespace trunkgw::media;
 namespace audio = trunkgw::audio;
@@ -410,23 +411,7 @@ TEST_CASE("sender: the peer's PT from an answer or re-INVITE applies at once; 0 
 namespace {
 
 // The far end's RTP: 20 ms of u-law silence, or an RFC 4733 event packet.
-struct FarEnd {
-    uint16_t seq = 1;
-
-    std::vector<uint8_t> packet(uint8_t pt, uint32_t ts, bool marker, const std::vector<uint8_t>& payload)
-    {
-        std::vector<uint8_t> p(12 + payload.size());
-        RtpHeaderFields h;
-        h.payload_type = pt;
-        h.marker = marker;
-        h.ssrc = 0x5EED;
-        h.sequence = seq++;
-        h.timestamp = ts;
-        rtp_build_header(h, p.data(), p.size());
-        std::copy(payload.begin(), payload.end(), p.begin() + 12);
-        return p;
-    }
-
+struct FarEnd : test::FarEndRtp {
     // What the far end sends at t ms (a packet each 20 ms): key `key` from
     // key_at_ms for 200 ms as events with `pt` (RFC 4733 2.5.1), else audio.
     std::vector<uint8_t> at(uint32_t t, uint8_t pt, uint8_t key, uint32_t key_at_ms)
@@ -434,11 +419,11 @@ struct FarEnd {
         if (t >= key_at_ms && t < key_at_ms + 260) {
             const uint32_t d = std::min<uint32_t>(t - key_at_ms + 20, 200) * 8;
             const bool end = t >= key_at_ms + 200;
-            return packet(pt, key_at_ms * 8, t == key_at_ms,
+            return packet(pt, t == key_at_ms, key_at_ms * 8,
                           {key, static_cast<uint8_t>((end ? 0x80 : 0) | 10), static_cast<uint8_t>(d >> 8),
                            static_cast<uint8_t>(d)});
         }
-        return packet(payload_type_pcmu, t * 8, false, std::vector<uint8_t>(160, 0xFF));
+        return packet(payload_type_pcmu, false, t * 8, std::vector<uint8_t>(160, 0xFF));
     }
 };
 

@@ -10,6 +10,7 @@
 
 #include "bench/audio/dtmf.h"
 #include "dataplane/media/media_session.h"
+#include "tests/unit/dataplane/media/far_end_rtp.h"
 
 using namespace trunkgw::media;
 namespace audio = trunkgw::audio;
@@ -270,24 +271,7 @@ MediaSessionConfig session_config(uint8_t telephone_event_pt)
     return c;
 }
 
-struct FarEnd {
-    uint16_t seq = 1;
-    uint32_t ts = 160;
-
-    std::vector<uint8_t> packet(uint8_t pt, bool marker, uint32_t timestamp, const std::vector<uint8_t>& payload)
-    {
-        std::vector<uint8_t> pkt(12 + payload.size());
-        RtpHeaderFields h;
-        h.payload_type = pt;
-        h.marker = marker;
-        h.ssrc = 0x5EED;
-        h.sequence = seq++;
-        h.timestamp = timestamp;
-        rtp_build_header(h, pkt.data(), pkt.size());
-        std::memcpy(pkt.data() + 12, payload.data(), payload.size());
-        return pkt;
-    }
-};
+using FarEnd = test::FarEndRtp;
 
 void sink_nothing(void*, const TxPacket&)
 {
