@@ -68,7 +68,13 @@ JitterBufferLimits jitter_limits(const MediaSessionLimits& l)
 }  // namespace
 
 MediaSession::MediaSession(const MediaSessionLimits& limits)
-    : _pk(PacketizerConfig{}), _jb(jitter_limits(limits)), _limits(limits), _cname{}, _rtp_buf{}, _rtcp_buf{}
+    : _pk(PacketizerConfig{}),
+      _jb(jitter_limits(limits)),
+      _limits(limits),
+      _cname{},
+      _rtp_buf{},
+      _rtcp_buf{},
+      _tev_tx(std::make_unique<TelephoneEventSender>())
 {
 }
 
@@ -147,7 +153,7 @@ int MediaSession::set_telephone_event_send_pt(uint8_t pt)
     if (pt != 0 && !is_dynamic_payload_type(pt)) {
         return -EINVAL;
     }
-    _tev_tx.set_payload_type(pt);
+    _tev_tx->set_payload_type(pt);
     if (_tev_pt == 0) {
         _tev_pt = pt;  // a session that took no events until now: ours too
     }
@@ -159,7 +165,7 @@ bool MediaSession::is_event_pt(uint8_t pt) const
     // Ours (the PT our SDP named, RFC 3264 5.1), or the peer's where it
     // differs from ours and from the audio's: a peer that sends with its
     // own number is still understood.
-    return pt == _tev_pt || (pt != _pk.payload_type() && _tev_tx.payload_type() != 0 && pt == _tev_tx.payload_type());
+    return pt == _tev_pt || (pt != _pk.payload_type() && _tev_tx->payload_type() != 0 && pt == _tev_tx->payload_type());
 }
 
 void MediaSession::reset(const MediaSessionConfig& config)
@@ -178,7 +184,7 @@ void MediaSession::reset(const MediaSessionConfig& config)
     _tev_pt = config.telephone_event_pt;
     _tev_flags = 0;
     _tev.reset(config.channel_law);
-    _tev_tx.reset(law_of_payload_type(config.payload_type), config.telephone_event_pt);
+    _tev_tx->reset(law_of_payload_type(config.payload_type), config.telephone_event_pt);
 
     _started = false;
     _rtp_timeout_at_ns = never;
@@ -243,14 +249,14 @@ void MediaSession::send_audio_or_events(std::size_t len, PacketSink sink)
     // what the channel returns may be its echo.
     const bool far_end_dtmf = _tev_flags != 0;
     _tev_flags &= tev_playing;
-    int n = _tev_tx.process(_rtp_buf, len, far_end_dtmf);
+    int n = _tev_tx->process(_rtp_buf, len, far_end_dtmf);
     if (n == 0) {
         send_rtp(_rtp_buf, len, sink);
         return;
     }
     _pk.advance_sequence(static_cast<uint16_t>(n - 1));
     for (int i = 0; i < n; ++i) {
-        send_rtp(_tev_tx.packet(static_cast<std::size_t>(i)), TelephoneEventSender::packet_len, sink);
+        send_rtp(_tev_tx->packet(static_cast<std::size_t>(i)), TelephoneEventSender::packet_len, sink);
     }
 }
 
@@ -501,7 +507,7 @@ MediaSessionStats MediaSession::stats() const
     s.jitter_buffer = _jb.counters();
     s.packetizer = _pk_c;
     s.telephone_events = _tev.counters();
-    s.telephone_events_sent = _tev_tx.counters();
+    s.telephone_events_sent = _tev_tx->counters();
     const ReceiverStats& rs = _jb.stats();
     if (rs.valid()) {
         s.lost = rs.cumulative_lost();

@@ -38,6 +38,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "dataplane/media/config_check.h"
 #include "dataplane/media/g711_codec.h"
@@ -308,12 +309,16 @@ private:
     bool _far_end_report = false;
     ReportBlock _far_end;
     TelephoneEventPlayer _tev;
-    TelephoneEventSender _tev_tx;
 
     uint8_t _cname_len = 0;
     char _cname[max_cname];
     uint8_t _rtp_buf[Packetizer::max_packet];
     uint8_t _rtcp_buf[rtcp_buf_len];
+    // Allocated apart (with the session, at start-up): a session without
+    // telephone-events never touches it, and its ~0.5 KB would spread the
+    // pool's sessions over more pages (at 10,000 sessions every page the
+    // tick walks is a TLB entry more).
+    std::unique_ptr<TelephoneEventSender> _tev_tx;
 };
 
 }  // namespace trunkgw::media
