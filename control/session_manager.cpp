@@ -18,10 +18,6 @@ namespace trunkgw::control {
 
 namespace {
 
-// Why a remote cannot be given to the data plane, or empty: it sends only
-// to unicast host addresses (MediaSession::remote_sendable, RFC 1122
-// 3.2.1.3) and refuses the command otherwise; saying so here names the
-// address at once. Port 0 leaves the far end to be learnt from its RTP.
 // Why a telephone-event PT cannot be used, or empty (0: none).
 std::string telephone_event_refusal(uint8_t pt)
 {
@@ -31,6 +27,10 @@ std::string telephone_event_refusal(uint8_t pt)
     return fmt::format("telephone-event payload type {}: only 96-127 (dynamic), or none", pt);
 }
 
+// Why a remote cannot be given to the data plane, or empty: it sends only
+// to unicast host addresses (MediaSession::remote_sendable, RFC 1122
+// 3.2.1.3) and refuses the command otherwise; saying so here names the
+// address at once. Port 0 leaves the far end to be learnt from its RTP.
 std::string remote_refusal(uint32_t ipv4, uint16_t port)
 {
     if (port == 0 || net::ipv4_source_valid(ipv4)) {
