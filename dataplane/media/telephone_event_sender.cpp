@@ -180,8 +180,9 @@ int TelephoneEventSender::process(const uint8_t* pkt, std::size_t len, bool far_
     } else {
         decode_law(_law, pkt + rtp_fixed_header_len, lin, samples);
     }
-    // The callback's user pointer is set each time: the session holding
-    // this sender may have been moved since reset().
+    // The callback's user pointer is set each time: a sender is a value
+    // (the detector's state inside it) and may have been moved since
+    // reset().
     dtmf_rx_set_realtime_callback(&_rx, on_tone, this);
     dtmf_rx(&_rx, lin, static_cast<int>(samples));
 
