@@ -215,6 +215,8 @@ public:
     // continues, RFC 3264 5.1); timestamps keep advancing, and the first
     // packet after resuming carries the marker bit (RFC 3551 4.1).
     void set_sending(bool on) { _sending = on; }
+    bool sending() const { return _sending; }
+
     // The telephone-event PT of the peer's SDP, from an answer or a
     // re-INVITE (RFC 3264 5.1: its numbers say what it receives): our DTMF
     // events go with it (0: the peer takes none; DTMF stays in-band). A
@@ -223,7 +225,6 @@ public:
     // as its own as well. Returns 0, or -EINVAL (unchanged) for a PT
     // outside 96-127.
     [[nodiscard]] int set_telephone_event_send_pt(uint8_t pt);
-    bool sending() const { return _sending; }
 
     // One millisecond: 8 samples from the channel (null when the span
     // delivered none: the packetizer skips and marks the next packet), 8

@@ -37,7 +37,7 @@ constexpr uint32_t samples_per_ms_u = samples_per_ms;
 
 // A segment ends near the duration field's limit; the next starts one
 // duration on, give or take a packet interval (2.5.1.3).
-constexpr uint32_t segment_min = 0xFFFF - 200 * samples_per_ms_u;
+constexpr uint32_t segment_min = max_event_duration - 200 * samples_per_ms_u;
 constexpr uint32_t segment_slack = 200 * samples_per_ms_u;
 
 // Serial-number order of RTP timestamps (RFC 3550 A.1's arithmetic).
@@ -121,7 +121,7 @@ TelephoneEventPlayer::Verdict TelephoneEventPlayer::receive(uint32_t rtp_timesta
     // silent rather than starting again.
     const uint32_t step = rtp_timestamp - _ts;
     if (_have_event && !_end_seen && event == _event && _duration >= segment_min && step > 0 &&
-        step <= 0xFFFF + segment_slack) {
+        step <= max_event_duration + segment_slack) {
         _offset += step;
         _ts = rtp_timestamp;
         _duration = duration;

@@ -32,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include <spandsp.h>
 // The tone generator's state is embedded (no allocation per session), as
@@ -41,6 +42,20 @@
 #include "dataplane/media/g711_codec.h"
 
 namespace trunkgw::media {
+
+// RFC 4733 3.2 Table 3: DTMF events 0-15 are these keys, in this order.
+inline constexpr std::string_view dtmf_event_keys = "0123456789*#ABCD";
+
+// The event code of a DTMF key, -1 for anything else.
+constexpr int dtmf_event_of(char key)
+{
+    const std::size_t i = dtmf_event_keys.find(key);
+    return i == std::string_view::npos ? -1 : static_cast<int>(i);
+}
+
+// 2.3.5: the duration is a 16-bit field; a longer event goes on in
+// segments (2.5.1.3).
+inline constexpr uint32_t max_event_duration = 0xFFFF;
 
 struct TelephoneEventCounters {
     uint64_t events = 0;       // DTMF events started (digits played)

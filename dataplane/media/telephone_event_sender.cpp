@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dataplane/media/telephone_event.h"
 #include "tdm/bits/byte_order.h"
 
 namespace trunkgw::media {
@@ -11,20 +12,6 @@ namespace trunkgw::media {
 namespace {
 
 constexpr uint32_t samples_per_ms_u = samples_per_ms;
-constexpr uint32_t max_duration = 0xFFFF;  // 2.3.5: a 16-bit field
-
-// RFC 4733 3.2 Table 3: the event code of a DTMF key (SpanDSP reports the
-// key's character); -1 for anything else.
-int event_of(uint8_t key)
-{
-    if (key >= '0' && key <= '9') {
-        return key - '0';
-    }
-    if (key >= 'A' && key <= 'D') {
-        return 12 + (key - 'A');
-    }
-    return key == '*' ? 10 : key == '#' ? 11 : -1;
-}
 
 }  // namespace
 
@@ -108,7 +95,7 @@ void TelephoneEventSender::set_final(uint32_t duration, bool event_end)
     _final_event = _event;
     _final_volume = _volume;
     _final_ts = _ts;
-    _final_duration = std::clamp(duration, 1u, max_duration);  // 2.3.5: not zero
+    _final_duration = std::clamp(duration, 1u, max_event_duration);  // 2.3.5: not zero
     _final_end = event_end;
     _final_left = final_transmissions;
 }
@@ -134,7 +121,7 @@ bool TelephoneEventSender::take_report(uint32_t ts, uint32_t end_ts)
         }
         return false;
     }
-    const int event = event_of(r.key);
+    const int event = dtmf_event_of(static_cast<char>(r.key));  // SpanDSP reports the key's character
     if (event < 0 || (_active && event == _event)) {
         return false;
     }
@@ -195,12 +182,12 @@ int TelephoneEventSender::process(const uint8_t* pkt, std::size_t len, bool far_
     }
     if (_active) {
         const uint32_t duration = end_ts - _ts;
-        if (duration >= max_duration) {
+        if (duration >= max_event_duration) {
             // 2.5.1.3: the segment ends at the field's limit, its final
             // packet without E; the next segment starts there, without M.
-            set_final(max_duration, false);
+            set_final(max_event_duration, false);
             emit_finals(1);
-            _ts += max_duration;
+            _ts += max_event_duration;
             _segmented = true;
         } else {
             emit(_event, _volume, _ts, duration, _marker, false);

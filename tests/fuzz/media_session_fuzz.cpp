@@ -220,10 +220,9 @@ const std::vector<uint8_t>& key_tone(Law law, unsigned key)
     static std::vector<uint8_t> tones[2][16];
     std::vector<uint8_t>& t = tones[law == Law::alaw ? 0 : 1][key & 15];
     if (t.empty()) {
-        static const char keys[] = "0123456789*#ABCD";
         dtmf_tx_state_t* tx = dtmf_tx_init(nullptr);
         dtmf_tx_set_timing(tx, 1000, 0);
-        dtmf_tx_put(tx, &keys[key & 15], 1);
+        dtmf_tx_put(tx, &dtmf_event_keys[key & 15], 1);
         int16_t lin[8000] = {};
         dtmf_tx(tx, lin, 8000);
         dtmf_tx_free(tx);

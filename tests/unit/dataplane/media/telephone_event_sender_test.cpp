@@ -153,10 +153,9 @@ void check_ended(const EventSeen& e)
 
 std::string keys_of(const std::vector<EventSeen>& events)
 {
-    static const char keys[] = "0123456789*#ABCD";
     std::string s;
     for (const EventSeen& e : events) {
-        s += e.code < 16 ? keys[e.code] : '?';
+        s += e.code < dtmf_event_keys.size() ? dtmf_event_keys[e.code] : '?';
     }
     return s;
 }
