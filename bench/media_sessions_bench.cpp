@@ -11,6 +11,11 @@
 // session takes RFC 4733 events (PT 101), so SpanDSP's DTMF detector
 // listens to each packet it sends (what a SIP call that negotiated
 // telephone-event costs; the tone has no digits, so all audio goes out).
+// --conversation: each channel carries one talker of ITU-T P.59's
+// artificial conversation (talkspurts of 1.004 s and pauses of 1.587 s on
+// average, exponential; the tone in the talkspurts, idle line noise at
+// -65 dBm0 in the pauses) instead of the tone throughout: what the DTMF
+// detector's quiet-packet gate leaves of its cost on speech.
 #include <time.h>
 
 #include <cmath>
@@ -63,10 +68,34 @@ void on_tx(void* user, const TxPacket& p)
 struct Result {
     double ns_per_tick;
     uint64_t in, out, concealed, late;
+    double dtmf_listened_share;  // of the audio packets sent, those the DTMF detector heard
 };
 
-Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone, uint8_t payload_type,
-                    uint8_t telephone_event_pt)
+// One talker of ITU-T P.59 (7.): talkspurt and pause lengths drawn from
+// exponentials with its means, in ticks; the state flips when `next` comes.
+struct Talker {
+    uint32_t next = 0;
+    bool talking = false;
+};
+
+constexpr double p59_talkspurt_ms = 1004;
+constexpr double p59_pause_ms = 1587;
+
+// Uniform in (0, 1), from a 64-bit LCG (Knuth's MMIX constants).
+double uniform01(uint64_t& rng)
+{
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (static_cast<double>(rng >> 11) + 0.5) / 9007199254740992.0;
+}
+
+uint32_t exponential_ms(double mean, uint64_t& rng)
+{
+    return 1 + static_cast<uint32_t>(-mean * std::log(uniform01(rng)));
+}
+
+// `quiet`: the channels' audio in pauses; empty: the tone throughout.
+Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone, const std::vector<uint8_t>& quiet,
+                    uint8_t payload_type, uint8_t telephone_event_pt)
 {
     std::vector<std::unique_ptr<MediaSession>> s;
     for (uint32_t i = 0; i < n; ++i) {
@@ -81,6 +110,13 @@ Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone
         c.local_rtp = {0x0A000000u + i, static_cast<uint16_t>(10000 + 2 * (i % 20000))};
         c.remote_rtp = {0x0A000000u + (i ^ 1u), static_cast<uint16_t>(10000 + 2 * ((i ^ 1u) % 20000))};
         s.push_back(std::make_unique<MediaSession>(c));
+    }
+    std::vector<Talker> talkers(quiet.empty() ? 0 : n);
+    uint64_t rng = 59;
+    for (Talker& k : talkers) {
+        // Started in the stationary mix of talkspurts and pauses.
+        k.talking = uniform01(rng) < p59_talkspurt_ms / (p59_talkspurt_ms + p59_pause_ms);
+        k.next = exponential_ms(k.talking ? p59_talkspurt_ms : p59_pause_ms, rng);
     }
     Net net;
     net.q.resize(n * 2 + 16);
@@ -101,22 +137,47 @@ Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone
             npending = 0;
             net.n = 0;
             const uint8_t* tin = &tone[(t % 1000) * 8];
+            const uint8_t* qin = quiet.empty() ? tin : &quiet[(t % 1000) * 8];
             for (uint32_t i = 0; i < n; ++i) {
                 net.cur = i;
-                s[i]->tick(tin, out, now, PacketSink{&on_tx, &net});
+                const uint8_t* in = tin;
+                if (!talkers.empty()) {
+                    Talker& k = talkers[i];
+                    if (t >= k.next) {
+                        k.talking = !k.talking;
+                        k.next = t + exponential_ms(k.talking ? p59_talkspurt_ms : p59_pause_ms, rng);
+                    }
+                    in = k.talking ? tin : qin;
+                }
+                s[i]->tick(in, out, now, PacketSink{&on_tx, &net});
             }
             std::swap(net.q, pending);
             npending = net.n;
         }
     };
+    // Audio packets sent, and of them those the DTMF detector skipped.
+    auto detector_counts = [&] {
+        std::pair<uint64_t, uint64_t> sent_quiet{0, 0};
+        for (const auto& m : s) {
+            const MediaSessionStats st = m->stats();
+            sent_quiet.first += st.session.rtp_packets_out - st.telephone_events_sent.packets;
+            sent_quiet.second += st.telephone_events_sent.quiet;
+        }
+        return sent_quiet;
+    };
     run(0, 500);  // warm up: jitter buffers primed
     MediaSessionStats before = s[0]->stats();
+    const auto counts_before = detector_counts();
     double t0 = cpu_ns();
     run(500, 500 + ticks);
     double ns = cpu_ns() - t0;
     MediaSessionStats st = s[0]->stats();
+    const auto counts = detector_counts();
+    const double sent = static_cast<double>(counts.first - counts_before.first);
+    const double skipped = static_cast<double>(counts.second - counts_before.second);
     return {ns / (static_cast<double>(n) * ticks), st.session.rtp_packets_in, st.session.rtp_packets_out,
-            st.jitter_buffer.concealed_ticks - before.jitter_buffer.concealed_ticks, st.jitter_buffer.late};
+            st.jitter_buffer.concealed_ticks - before.jitter_buffer.concealed_ticks, st.jitter_buffer.late,
+            telephone_event_pt != 0 && sent > 0 ? 1.0 - skipped / sent : 0.0};
 }
 
 double run_memcpy(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone)
@@ -153,12 +214,15 @@ int main(int argc, char** argv)
     uint32_t ticks = 2000;
     uint8_t payload_type = payload_type_pcma;
     uint8_t telephone_event_pt = 0;
+    bool conversation = false;
     for (int a = 1; a < argc; ++a) {
         std::string arg = argv[a];
         if (arg == "--pcmu") {
             payload_type = payload_type_pcmu;
         } else if (arg == "--telephone-event") {
             telephone_event_pt = 101;
+        } else if (arg == "--conversation") {
+            conversation = true;
         } else if (arg == "--quick") {
             n = 1000;
             ticks = 500;
@@ -171,7 +235,7 @@ int main(int argc, char** argv)
             (arg == "--sessions" ? n : ticks) = static_cast<uint32_t>(v);
         } else {
             std::fprintf(stderr, "usage: media_sessions_bench [--quick] [--sessions N] [--ticks T] [--pcmu] "
-                                 "[--telephone-event]\n");
+                                 "[--telephone-event] [--conversation]\n");
             return 2;
         }
     }
@@ -180,7 +244,18 @@ int main(int argc, char** argv)
         tone[k] = trunkgw::tdm::g711::linear_to_alaw(
             static_cast<int16_t>(16000 * std::sin(2 * M_PI * 1004 * static_cast<double>(k) / 8000.0)));
     }
-    Result r = run_sessions(n, ticks, tone, payload_type, telephone_event_pt);
+    std::vector<uint8_t> quiet;
+    if (conversation) {
+        // Idle channel noise at -65 dBm0 (ITU-T G.712's limit), uniform:
+        // an rms of sqrt(2^29 x 10^((-65 - 3.14) / 10)) = 12.8.
+        uint64_t rng = 712;
+        quiet.resize(tone.size());
+        for (uint8_t& q : quiet) {
+            const double u = 2 * uniform01(rng) - 1;
+            q = trunkgw::tdm::g711::linear_to_alaw(static_cast<int16_t>(12.8 * std::sqrt(3.0) * u));
+        }
+    }
+    Result r = run_sessions(n, ticks, tone, quiet, payload_type, telephone_event_pt);
     double base = run_memcpy(n, ticks, tone);
     double per_core = 1e6 / r.ns_per_tick;
     double base_per_core = 1e6 / base;
@@ -193,8 +268,9 @@ int main(int argc, char** argv)
     bool ok = r.in > 0 && r.out > 0 && r.concealed == 0 && r.late == 0;
     std::printf("{\"bench\": \"media_sessions\", \"metric\": \"full_duplex_sessions_per_core\", \"value\": %.0f, "
                 "\"unit\": \"sessions\", \"baseline\": %.0f, \"ratio\": %.4f, \"baseline_name\": "
-                "\"memcpy_same_samples\", \"goal\": 10000, \"dtmf_detection\": %s, \"correct\": %s}\n",
+                "\"memcpy_same_samples\", \"goal\": 10000, \"dtmf_detection\": %s, \"audio\": \"%s\", "
+                "\"dtmf_listened_share\": %.3f, \"correct\": %s}\n",
                 per_core, base_per_core, per_core / base_per_core, telephone_event_pt != 0 ? "true" : "false",
-                ok ? "true" : "false");
+                conversation ? "p59_conversation" : "tone", r.dtmf_listened_share, ok ? "true" : "false");
     return ok ? 0 : 1;
 }

@@ -27,13 +27,14 @@ std::string dtmf_digits(std::span<const uint8_t> octets, Law law)
     return digits;
 }
 
-std::vector<uint8_t> dtmf_keyed(const std::string& digits, Law law, int on_ms, int off_ms)
+std::vector<uint8_t> dtmf_keyed(const std::string& digits, Law law, int on_ms, int off_ms, int level_dbm0)
 {
     if (digits.find_first_not_of("0123456789*#ABCD") != std::string::npos) {
         throw std::invalid_argument("DTMF digits: only 0-9, *, #, A-D, not \"" + digits + "\"");
     }
     std::unique_ptr<dtmf_tx_state_t, int (*)(dtmf_tx_state_t*)> tx(dtmf_tx_init(nullptr), dtmf_tx_free);
     dtmf_tx_set_timing(tx.get(), on_ms, off_ms);
+    dtmf_tx_set_level(tx.get(), level_dbm0, 0);  // no twist: both tones at the level
     dtmf_tx_put(tx.get(), digits.c_str(), static_cast<int>(digits.size()));
     std::vector<uint8_t> out;
     int16_t lin[160];

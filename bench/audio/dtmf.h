@@ -18,9 +18,9 @@ namespace trunkgw::audio {
 std::string dtmf_digits(std::span<const uint8_t> octets, Law law);
 
 // `digits` keyed as a keypad sends them, by SpanDSP's generator (ITU-T
-// Q.23 pairs at its default level, about -10 dBm0 a tone): on_ms of each
+// Q.23 pairs, each tone at level_dbm0: its default is -10): on_ms of each
 // tone, off_ms of silence after it; G.711 octets. Throws
 // std::invalid_argument for a character that is no key.
-std::vector<uint8_t> dtmf_keyed(const std::string& digits, Law law, int on_ms, int off_ms);
+std::vector<uint8_t> dtmf_keyed(const std::string& digits, Law law, int on_ms, int off_ms, int level_dbm0 = -10);
 
 }  // namespace trunkgw::audio

@@ -51,4 +51,9 @@ void convert_law(Law from, Law to, const uint8_t* in, uint8_t* out, std::size_t 
 void decode_law(Law law, const uint8_t* in, int16_t* out, std::size_t n);
 void encode_law(Law law, const int16_t* in, uint8_t* out, std::size_t n);
 
+// The sum of the squares of n samples' linear values: n times their mean
+// power (a sine of amplitude 32768 has a mean square of 2^29, +3.14 dBm0,
+// G.711's maximum). One table look-up a sample, no decode.
+uint64_t sum_of_squares(Law law, const uint8_t* in, std::size_t n);
+
 }  // namespace trunkgw::media

@@ -156,22 +156,31 @@ int TelephoneEventSender::process(const uint8_t* pkt, std::size_t len, bool far_
     _have_next_ts = true;
     _next_ts = end_ts;
 
-    int16_t lin[max_audio_samples];
     if (far_end_dtmf) {
         _deaf_samples = echo_hangover_ms * samples_per_ms_u + samples;
     }
-    if (_deaf_samples > 0) {
-        // Silence keeps the detector's timing, and ends a digit it had.
-        std::fill_n(lin, samples, int16_t{0});
-        _deaf_samples -= std::min(_deaf_samples, samples);
+    const bool deaf = _deaf_samples > 0;
+    _deaf_samples -= std::min(_deaf_samples, samples);
+    const uint8_t* payload = pkt + rtp_fixed_header_len;
+    if (detector_idle() && (deaf || sum_of_squares(_law, payload, samples) < quiet_mean_square * samples)) {
+        // Not listened to. The block the detector has begun holds quiet
+        // audio too; it goes on with the next packet heard, as if the
+        // silence had been shorter.
+        ++_c.quiet;
     } else {
-        decode_law(_law, pkt + rtp_fixed_header_len, lin, samples);
+        int16_t lin[max_audio_samples];
+        if (deaf) {
+            // Silence ends the digit it is in (or weighing).
+            std::fill_n(lin, samples, int16_t{0});
+        } else {
+            decode_law(_law, payload, lin, samples);
+        }
+        // The callback's user pointer is set each time: a sender is a value
+        // (the detector's state inside it) and may have been moved since
+        // reset().
+        dtmf_rx_set_realtime_callback(&_rx, on_tone, this);
+        dtmf_rx(&_rx, lin, static_cast<int>(samples));
     }
-    // The callback's user pointer is set each time: a sender is a value
-    // (the detector's state inside it) and may have been moved since
-    // reset().
-    dtmf_rx_set_realtime_callback(&_rx, on_tone, this);
-    dtmf_rx(&_rx, lin, static_cast<int>(samples));
 
     _out_count = 0;
     const bool started = _report_count > 0 && take_report(ts, end_ts);

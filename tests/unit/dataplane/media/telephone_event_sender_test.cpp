@@ -4,6 +4,7 @@
 // judged packet by packet against RFC 4733 2.5.1's sending rules.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <string>
@@ -20,11 +21,12 @@ namespace {
 
 constexpr uint8_t te_pt = 101;
 
-// `digits` as a keypad sends them (each on_ms of tone, off_ms of silence),
-// then tail_ms of silence: A-law octets, 8 a millisecond.
-std::vector<uint8_t> keyed_alaw(const char* digits, int on_ms, int off_ms, int tail_ms)
+// `digits` as a keypad sends them (each on_ms of tone at level_dbm0 a
+// tone, off_ms of silence), then tail_ms of silence: A-law octets, 8 a
+// millisecond.
+std::vector<uint8_t> keyed_alaw(const char* digits, int on_ms, int off_ms, int tail_ms, int level_dbm0 = -10)
 {
-    std::vector<uint8_t> out = audio::dtmf_keyed(digits, audio::Law::alaw, on_ms, off_ms);
+    std::vector<uint8_t> out = audio::dtmf_keyed(digits, audio::Law::alaw, on_ms, off_ms, level_dbm0);
     out.resize((out.size() + static_cast<std::size_t>(tail_ms) * 8 + 7) / 8 * 8, silence_octet(Law::alaw));
     return out;
 }
@@ -248,6 +250,57 @@ TEST_CASE("sender: without a telephone-event PT the digits stay in-band, untouch
     }
     CHECK(audio::dtmf_digits(audio_of(c.sent), audio::Law::ulaw) == "19#");
     CHECK(s.stats().telephone_events_sent.events == 0);
+}
+
+// ms milliseconds of a 1004 Hz tone at level_dbm0 (a sine of amplitude
+// 32768 is +3.14 dBm0), or with `noise` of white noise at that level: A-law.
+std::vector<uint8_t> channel_at(int level_dbm0, int ms, bool noise)
+{
+    const double rms = std::sqrt(double(1 << 29) * std::pow(10.0, (level_dbm0 - 3.14) / 10));
+    std::vector<int16_t> lin(static_cast<std::size_t>(ms) * 8);
+    uint32_t r = 12345;
+    for (std::size_t i = 0; i < lin.size(); ++i) {
+        r = r * 1664525u + 1013904223u;  // uniform in [-1, 1): variance 1/3
+        const double u = static_cast<double>(static_cast<int32_t>(r)) / 2147483648.0;
+        lin[i] = static_cast<int16_t>(noise ? rms * std::sqrt(3.0) * u
+                                            : rms * std::sqrt(2.0) * std::sin(2 * M_PI * 1004 * double(i) / 8000));
+    }
+    std::vector<uint8_t> out(lin.size());
+    encode_law(Law::alaw, lin.data(), out.data(), out.size());
+    return out;
+}
+
+TEST_CASE("sender: the detector skips packets too quiet to hold a key, never a key at its lowest level, never a "
+          "digit's end",
+          "[telephone_event_sender]")
+{
+    MediaSession s(sender_config(te_pt, 20));
+    Collector c;
+    // A line's idle noise (G.712 allows -65 dBm0p; -55 here) and a tone
+    // under the gate: not listened to. A tone over it: every packet.
+    run(s, channel_at(-55, 1000, true), c);
+    CHECK(s.stats().telephone_events_sent.quiet == 50);
+    run(s, channel_at(-48, 1000, false), c);
+    CHECK(s.stats().telephone_events_sent.quiet == 100);
+    run(s, channel_at(-42, 1000, false), c);
+    CHECK(s.stats().telephone_events_sent.quiet == 100);
+
+    // Keys at -40 dBm0 a tone (SpanDSP's detector takes -42 and above),
+    // after the quiet: each sent, each ended (its end was heard though the
+    // packets after it are quiet), the pauses between them skipped.
+    const std::size_t before = c.sent.size();
+    run(s, keyed_alaw("19#", 100, 100, 300, -40), c);
+    const std::vector<Sent> keyed(c.sent.begin() + static_cast<std::ptrdiff_t>(before), c.sent.end());
+    const std::vector<EventSeen> events = events_of(keyed);
+    CHECK(keys_of(events) == "19#");
+    for (const EventSeen& e : events) {
+        check_ended(e);
+    }
+    const uint64_t quiet = s.stats().telephone_events_sent.quiet - 100;
+    // Of 45 packets, 15 hold tone and each digit's end is heard in the
+    // packet after it at least; the rest of the silence is skipped.
+    CHECK(quiet >= 20);
+    CHECK(quiet <= 45 - 15 - 3);
 }
 
 TEST_CASE("sender: fast keying (50 ms tones, 45 and 25 ms pauses) keeps every digit and every final packet",
