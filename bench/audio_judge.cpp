@@ -1,4 +1,5 @@
 // audio-judge: the SINAD, level and frequency of a test tone in G.711 audio,
+// and the DTMF digits heard in it (in-band),
 // from a raw octet file (pw-peer --record) or from RTP payloads as tshark
 // prints them, one packet a line:
 //   tshark -r cap.pcap -Y rtp -T fields -e rtp.payload | audio-judge --rtp-hex - --law alaw
@@ -10,8 +11,9 @@
 //
 // Prints one JSON line and exits 0:
 //   {"samples":N,"sinad_db":X,"level_dbm0":Y,"freq_hz":F,"freq_ok":B,
-//    "window_offset":O,"window_samples":W}
-// (N samples read; the best window starts at sample O and holds W). On
+//    "window_offset":O,"window_samples":W,"dtmf":"D"}
+// (N samples read; the best window starts at sample O and holds W; D the
+// digits SpanDSP's detector heard in all N, in order, "" for none). On
 // unreadable input or too few samples (< 32) prints a message to stderr and
 // exits 1; 2 for bad usage.
 #include <cstdint>
@@ -28,6 +30,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/audio/dtmf.h"
 #include "bench/audio/sinad.h"
 
 namespace audio = trunkgw::audio;
@@ -199,8 +202,11 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "audio-judge: %zu samples: too few to measure\n", octets.size());
         return 1;
     }
+    // Digits are 0-9, *, #, A-D: nothing to escape in the JSON string.
+    const std::string digits = audio::dtmf_digits(octets, *law);
     std::printf("{\"samples\":%zu,\"sinad_db\":%.2f,\"level_dbm0\":%.2f,\"freq_hz\":%.2f,\"freq_ok\":%s,"
-                "\"window_offset\":%zu,\"window_samples\":%zu}\n",
-                octets.size(), m.sinad_db, m.level_dbm0, m.freq_hz, m.freq_ok ? "true" : "false", m.offset, m.samples);
+                "\"window_offset\":%zu,\"window_samples\":%zu,\"dtmf\":\"%s\"}\n",
+                octets.size(), m.sinad_db, m.level_dbm0, m.freq_hz, m.freq_ok ? "true" : "false", m.offset, m.samples,
+                digits.c_str());
     return 0;
 }

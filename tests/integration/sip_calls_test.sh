@@ -211,6 +211,38 @@ check "the trunk whose peer answers no OPTIONS is down, and the call failed over
     same "$("$CTL" -c "$CFG" --json show sip trunks | python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin)["trunks"] if x["name"]=="gone"][0]; print(t["state"], t["options_failed"] >= 2, t["invites_out"])') $(json_get <(head -1 "$TEST_DIR/cdr.jsonl") "j['destinations_tried']")" \
          "down True 0 ['gone:38']"
 
+# 1b. PRI -> SIP to a peer whose answer declines telephone-event (RFC 3264
+#     5.1: the answer's formats are what it takes): the caller's digits
+#     stay in the audio, and no event packet is sent. The same answer,
+#     without PT 101.
+sed -e 's#RTP/AVP 8 101#RTP/AVP 8#' -e '/telephone-event/d' -e '/fmtp:101/d' "$TEST_DIR/call_tone_uas.xml" \
+    >"$TEST_DIR/call_tone_uas_no_te.xml"
+check "the declining answer is the tone answer without telephone-event" \
+    bash -c "grep -q 'm=audio \[media_port\] RTP/AVP 8\$' $TEST_DIR/call_tone_uas_no_te.xml && ! grep -q 101 $TEST_DIR/call_tone_uas_no_te.xml"
+start uas1b sipp -sf "$TEST_DIR/call_tone_uas_no_te.xml" -i 127.0.0.1 -p 5070 -mi 10.83.0.2 -mp 41000 \
+    -m 1 -trace_msg -message_file "$TEST_DIR/uas1b_msgs.log" \
+    -trace_err -error_file "$TEST_DIR/uas1b_errors.log"
+start capture1b tshark -n -i "$TAP" -f "udp dst port 41000" -a duration:30 -w "$TEST_DIR/rtp1b.pcapng"
+check "capture 1b runs" wait_log "$TEST_DIR/capture1b.log" "Capturing on" 10
+restarts=$(grep -c "B-channel restart complete" "$TEST_DIR/control.log")
+start sim1b "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,jitter=16" \
+    --originate 1 --called 2002 --calling 301234567 --hold-ms 3000 --calls "$TEST_DIR/calls1b.json" --key '5' \
+    --until-done --seconds 60
+check "the D-channel restarts with the next pstn-sim" \
+    wait_count "$TEST_DIR/control.log" "B-channel restart complete" $((restarts + 1)) 40
+check "pstn-sim's call 1b ends" bash -c "timeout 60 tail --pid=$PID_sim1b -f /dev/null"
+check "SIPp (uas 1b) completed its call" \
+    bash -c "timeout 20 tail --pid=$PID_uas1b -f /dev/null; grep -Eq 'Successful call +\| +[0-9]+ +\| +1 ' $TEST_DIR/uas1b.log"
+kill -INT "$PID_capture1b" 2>/dev/null
+wait "$PID_capture1b" 2>/dev/null
+judge_capture "$TEST_DIR/rtp1b.pcapng" 41000 >"$TEST_DIR/judge1b.json"
+check "PRI -> SIP, telephone-event offered and declined: the keyed 5 reaches SIPp in-band, with the tone after it" \
+    same "$(grep -q 'a=rtpmap:101 telephone-event' "$TEST_DIR/uas1b_msgs.log" && echo offered) $(json_get "$TEST_DIR/judge1b.json" "(j['dtmf'], j['sinad_db'] >= 35)")" \
+         "offered ('5', True)"
+check "PRI -> SIP, telephone-event declined: every RTP packet to SIPp is PCMA (no event packets)" \
+    same "$(tshark -n -r "$TEST_DIR/rtp1b.pcapng" -d udp.port==41000,rtp -Y 'udp.dstport == 41000' -T fields -e rtp.p_type 2>/dev/null | sort | uniq -c | awk '{print $2, ($1 > 100)}')" \
+         "8 1"
+
 # 2. SIP -> PRI (pstn-sim answers 5551 and stays up for the next phases).
 start sim2 "$SIM" --span "carrier,local=10.83.0.2:52001,remote=10.83.0.1:52001,jitter=16" \
     --behave '5551=answer,alert=100,answer=300' --behave '5552=busy,alert=100' --behave '5553=reject,cause=1' --behave '5554=ring' \
