@@ -3,7 +3,11 @@
 
 #include <arpa/inet.h>
 
+#include <stdexcept>
+
 #include <fmt/format.h>
+
+#include "control/srtp_keys.h"
 
 namespace trunkgw::control {
 
@@ -95,6 +99,7 @@ json sessions_json(const Snapshot& s)
                         {"ptime_ms", r.ptime_ms},
                         {"ssrc", r.ssrc},
                         {"sending", r.sending},
+                        {"srtp", r.srtp},
                         {"rtp_timed_out", r.rtp_timed_out},
                         {"age_s", r.age_s},
                         {"counters", c}});
@@ -107,7 +112,8 @@ void add_session_commands(MgmtCommands& c, SessionManager& sessions)
 {
     c["session create"] = {
         "start an RTP session: {span, ts} joins a B-channel; remote IP:PORT, codec pcma|pcmu, ptime, send, "
-        "telephone_event PT (RFC 4733 DTMF events played on the channel)",
+        "telephone_event PT (RFC 4733 DTMF events played on the channel), srtp {suite, ours, theirs} (RFC 4568 "
+        "names and base64 master keys: SRTP both ways)",
         [&sessions](const json& args) {
             SessionRequest r;
             r.span = arg<std::string>(args, "span", "");
@@ -129,6 +135,16 @@ void add_session_commands(MgmtCommands& c, SessionManager& sessions)
             r.ptime_ms = arg<uint32_t>(args, "ptime", 0);
             r.telephone_event_pt = telephone_event_arg(args);
             r.send = arg<bool>(args, "send", true);
+            if (args.contains("srtp")) {
+                // {"suite": RFC 4568 name, "ours": base64, "theirs": base64}
+                const json& k = args["srtp"];
+                try {
+                    r.srtp = srtp_keys_from_text(arg<std::string>(k, "suite", ""), arg<std::string>(k, "ours", ""),
+                                                 arg<std::string>(k, "theirs", ""));
+                } catch (const std::invalid_argument& e) {
+                    throw MgmtError(e.what());
+                }
+            }
             try {
                 SessionHandle h = sessions.create(r);
                 return json{{"id", h.slot},

@@ -220,7 +220,8 @@ SessionHandle SessionManager::create(const SessionRequest& r)
     p.ptime_ms = static_cast<uint8_t>(ptime);
     p.flags = static_cast<uint8_t>((m.symmetric_rtp ? api::session_symmetric_rtp : 0) |
                                    (r.send ? api::session_send : 0) |
-                                   (m.jitter_mode == config::JitterMode::adaptive ? api::session_adaptive_jitter : 0));
+                                   (m.jitter_mode == config::JitterMode::adaptive ? api::session_adaptive_jitter : 0) |
+                                   (r.srtp ? api::session_srtp : 0));
     p.dscp = m.dscp;
     p.jitter_delay_ms = static_cast<uint16_t>(m.jitter_delay_ms);
     p.jitter_max_delay_ms = static_cast<uint16_t>(m.jitter_max_delay_ms);
@@ -238,6 +239,20 @@ SessionHandle SessionManager::create(const SessionRequest& r)
         throw refuse("the data plane is not attached, or its command backlog is full");
     }
     ++_c.creates;
+    if (r.srtp) {
+        // On the same ring, after the create: the worker applies them in
+        // order, and the session sends and takes nothing until they come.
+        if (!send_srtp_key(worker_index, p.session_index, r.srtp->suite, 0, r.srtp->ours) ||
+            !send_srtp_key(worker_index, p.session_index, r.srtp->suite, 1, r.srtp->theirs)) {
+            try {
+                remove(p.session_index, false);
+            } catch (const SessionError&) {
+                // Still full: the session stays, keyless (it sends and
+                // takes nothing), until its call deletes it.
+            }
+            throw refuse("the data plane's command backlog is full");
+        }
+    }
     return {p.session_index, _cfg.dataplane.workers[worker_index].id, local, p.local_port, channel_index};
 }
 
@@ -269,6 +284,17 @@ void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote
         throw SessionError("the data plane is not attached, or its command backlog is full");
     }
     ++_c.modifies;
+}
+
+bool SessionManager::send_srtp_key(std::size_t worker_index, uint32_t slot, api::SrtpSuite suite, uint8_t direction,
+                                   const SrtpMaster& key)
+{
+    api::SessionSrtpPayload k{};
+    k.session_index = slot;
+    k.suite = static_cast<uint8_t>(suite);
+    k.direction = direction;
+    std::copy(key.begin(), key.end(), k.master);
+    return _link.send_command(worker_index, api::make_message(api::MsgType::cmd_session_srtp, ++_seq, k));
 }
 
 void SessionManager::remove(uint32_t slot, bool send_bye)

@@ -24,6 +24,7 @@
 
 #include "control/config/config.h"
 #include "control/dataplane_link.h"
+#include "control/srtp_keys.h"
 #include "dataplane/api/abi.h"
 
 namespace trunkgw::control {
@@ -43,6 +44,7 @@ struct SessionRequest {
     uint32_t ptime_ms = 0;     // 0: media.ptime_ms
     bool send = true;
     uint8_t telephone_event_pt = 0;  // RFC 4733 events with this PT (96-127) play as DTMF; 0: none
+    std::optional<SrtpKeys> srtp;    // SRTP (RFC 3711) with these keys; none: plain RTP
 };
 
 struct SessionHandle {
@@ -114,6 +116,8 @@ private:
     int32_t take_slot(uint32_t worker_index);
     int32_t take_port(uint32_t worker_index);
     void free_slot(uint32_t slot);
+    bool send_srtp_key(std::size_t worker_index, uint32_t slot, api::SrtpSuite suite, uint8_t direction,
+                       const SrtpMaster& key);
 
     DataplaneLink& _link;
     const config::Config& _cfg;

@@ -150,6 +150,7 @@ Snapshot take_snapshot(const DataplaneLink& link, const config::Config& cfg, uin
             row.ptime_ms = m.ptime_ms.load();
             row.ssrc = m.ssrc.load();
             row.sending = (m.flags.load() & api::session_send) != 0;
+            row.srtp = (m.flags.load() & api::session_srtp) != 0;
             row.rtp_timed_out = m.rtp_timed_out.load() != 0;
             row.age_s = seconds_between(m.created_mono_ns.load(), now);
             b.counters.read(row.counters);

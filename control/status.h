@@ -87,6 +87,7 @@ struct SessionRow {
     uint32_t ptime_ms;
     uint32_t ssrc;
     bool sending;
+    bool srtp;  // created with SRTP (RFC 3711)
     bool rtp_timed_out;
     double age_s;
     api::SessionCounterValues counters;

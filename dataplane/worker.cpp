@@ -322,6 +322,8 @@ int worker_handle_command(WorkerContext& w, const api::Message& m)
     }
     case api::MsgType::cmd_session_modify:
         return w.sessions->modify(m.u.session_modify);
+    case api::MsgType::cmd_session_srtp:
+        return w.sessions->srtp_key(m.u.session_srtp);
     case api::MsgType::cmd_session_delete: {
         int rc = w.sessions->remove(m.u.session_delete, api::mono_ns());
         at(w.counters, WorkerCounter::session_deletes) = w.sessions->counters().deletes;

@@ -148,6 +148,7 @@ int WorkerSessions::create(const api::SessionCreatePayload& p, uint64_t now_ns)
     mc.symmetric_rtp = (p.flags & api::session_symmetric_rtp) != 0;
     mc.rtcp_interval_ms = p.rtcp_interval_ms;
     mc.telephone_event_pt = p.telephone_event_pt;
+    mc.srtp = (p.flags & api::session_srtp) != 0;
     mc.local_rtp = {p.local_ipv4, p.local_port};
     mc.remote_rtp = {p.remote_ipv4, p.remote_port};
     mc.cname = "trunkgw";
@@ -248,9 +249,29 @@ int WorkerSessions::modify(const api::SessionModifyPayload& p)
     api::SessionMirror& m = _segment.session(p.session_index).mirror;
     m.remote_ipv4.store(s.remote_rtp().ipv4, std::memory_order_relaxed);
     m.remote_port.store(s.remote_rtp().port, std::memory_order_relaxed);
-    uint32_t keep = m.flags.load(std::memory_order_relaxed) & api::session_adaptive_jitter;
+    uint32_t keep = m.flags.load(std::memory_order_relaxed) & (api::session_adaptive_jitter | api::session_srtp);
     m.flags.store(keep | (p.flags & (api::session_send | api::session_symmetric_rtp)), std::memory_order_relaxed);
     return 0;
+}
+
+int WorkerSessions::srtp_key(const api::SessionSrtpPayload& p)
+{
+    int32_t idx = pool_index(p.session_index);
+    if (idx < 0) {
+        return idx;
+    }
+    if (!_pool.acquired(idx)) {
+        return -ENOENT;
+    }
+    const auto suite = static_cast<media::SrtpSuite>(p.suite);
+    if ((suite != media::SrtpSuite::aes_cm_128_hmac_sha1_80 && suite != media::SrtpSuite::aes_cm_128_hmac_sha1_32) ||
+        p.direction > static_cast<uint8_t>(media::SrtpDirection::theirs)) {
+        return -EINVAL;
+    }
+    media::SrtpMasterKey key;
+    static_assert(sizeof(p.master) == key.size());
+    std::copy(std::begin(p.master), std::end(p.master), key.begin());
+    return _pool.at(idx).set_srtp_key(static_cast<media::SrtpDirection>(p.direction), suite, key);
 }
 
 void WorkerSessions::unjoin(int32_t idx)
@@ -457,6 +478,10 @@ void WorkerSessions::publish(int32_t idx)
     set(SessionCounter::rtp_events_unsupported, st.telephone_events.unsupported);
     set(SessionCounter::rtp_events_out, st.telephone_events_sent.packets);
     set(SessionCounter::dtmf_detected, st.telephone_events_sent.events);
+    set(SessionCounter::srtp_auth_failed, st.srtp.auth_failed);
+    set(SessionCounter::srtp_replayed, st.srtp.replayed);
+    set(SessionCounter::srtp_failed, st.srtp.failed);
+    set(SessionCounter::srtp_no_keys, st.srtp.no_keys);
     _segment.session(_first_slot + static_cast<uint32_t>(idx)).counters.publish(v);
 }
 

@@ -56,6 +56,7 @@ public:
     // Command handlers: 0 or a negative errno (see api::MsgType).
     int create(const api::SessionCreatePayload& p, uint64_t now_ns);
     int modify(const api::SessionModifyPayload& p);
+    int srtp_key(const api::SessionSrtpPayload& p);
     int remove(const api::SessionDeletePayload& p, uint64_t now_ns);
 
     // UDP for a port this worker serves; false when no session holds it.

@@ -134,7 +134,7 @@ std::string render_sessions(const json& r)
         std::string channel = s["channel"].get<std::string>();
         t.add({std::to_string(s["id"].get<uint32_t>()), std::to_string(s["worker"].get<uint32_t>()),
                channel.empty() ? "-" : channel, s["local"].get<std::string>(), s["remote"].get<std::string>(),
-               s["codec"].get<std::string>(), fmt::format("{}ms", s["ptime_ms"].get<uint32_t>()), state,
+               s["codec"].get<std::string>() + (s.value("srtp", false) ? " srtp" : ""), fmt::format("{}ms", s["ptime_ms"].get<uint32_t>()), state,
                std::to_string(c["rtp_packets_out"].get<uint64_t>()), std::to_string(c["rtp_packets_in"].get<uint64_t>()),
                std::to_string(c["lost"].get<int64_t>()), std::to_string(c["rtp_late"].get<uint64_t>()),
                fmt::format("{:.1f}ms", static_cast<double>(c["jitter_microseconds"].get<uint64_t>()) / 1000.0),

@@ -97,6 +97,9 @@ int main(int argc, char** argv)
     std::string codec = "pcma";
     uint32_t ptime = 0;
     uint32_t telephone_event = 0;
+    std::string srtp_suite;
+    std::string srtp_ours;
+    std::string srtp_theirs;
     uint32_t worker = 0;
     uint32_t id = 0;
     bool hold = false;
@@ -111,6 +114,13 @@ int main(int argc, char** argv)
     create->add_option("--telephone-event", telephone_event,
                        "PT (96-127): RFC 4733 events received with it play as DTMF on the channel, and DTMF "
                        "heard on the channel is sent as events with it");
+    auto* srtp_opt = create->add_option("--srtp", srtp_suite,
+                                        "SRTP (RFC 3711) with this RFC 4568 suite: AES_CM_128_HMAC_SHA1_80 or "
+                                        "AES_CM_128_HMAC_SHA1_32");
+    create->add_option("--srtp-ours", srtp_ours, "base64 master key and salt (30 octets) we send with")
+        ->needs(srtp_opt);
+    create->add_option("--srtp-theirs", srtp_theirs, "base64 master key and salt (30 octets) the far end sends with")
+        ->needs(srtp_opt);
     create->add_flag("--hold", hold, "start without sending RTP");
     create->callback([&] {
         nlohmann::json a = {{"codec", codec}, {"send", !hold}};
@@ -136,6 +146,9 @@ int main(int argc, char** argv)
         }
         if (worker != 0) {
             a["worker"] = worker;
+        }
+        if (!srtp_suite.empty()) {
+            a["srtp"] = {{"suite", srtp_suite}, {"ours", srtp_ours}, {"theirs", srtp_theirs}};
         }
         selected = {"session create", trunkgw::cli::render_session_result, a};
     });

@@ -25,7 +25,7 @@ inline constexpr uint64_t segment_magic = 0x31574754'4b4e5254ULL;  // "TRNKTGW1"
 // 8: SessionModifyPayload::telephone_event_pt (was padding) with
 //    session_set_telephone_event; session counters rtp_events_out,
 //    dtmf_detected.
-inline constexpr uint32_t abi_version = 8;
+inline constexpr uint32_t abi_version = 9;
 
 // Message numbers. Direction in the name: cmd_* control -> worker,
 // evt_* worker -> control.
@@ -68,7 +68,16 @@ enum class MsgType : uint16_t {
     // evt_session_event: RTP timeout / resumed / latched / BYE received
     //   (media::SessionEvent bits) for one session.
     evt_session_event = 9,
-    count_ = 10,  // first unused number; never lower it
+    // cmd_session_srtp: one direction's SRTP key of a session created with
+    //   session_srtp (RFC 4568: ours from our a=crypto, theirs from the
+    //   peer's); again to re-key. The session sends once it has ours and
+    //   takes packets once it has theirs.
+    //   in: SessionSrtpPayload. error reply: evt_cmd_error (-ERANGE slot
+    //   not this worker's, -ENOENT no such session, -EINVAL a session
+    //   without session_srtp or an unknown suite or direction, -ENOMEM /
+    //   -EIO libsrtp refused: that direction has no key).
+    cmd_session_srtp = 10,
+    count_ = 11,  // first unused number; never lower it
 };
 
 struct MsgHeader {
@@ -116,6 +125,7 @@ enum SessionFlag : uint8_t {
     session_send = 1u << 1,           // send RTP (off: hold, a=recvonly/inactive)
     session_adaptive_jitter = 1u << 2,
     session_set_telephone_event = 1u << 3,  // modify: telephone_event_pt applies (else unchanged)
+    session_srtp = 1u << 4,  // create: SRTP (RFC 3711); nothing sent or taken before cmd_session_srtp's keys
 };
 
 // Addresses are IPv4 in host order; ports host order.
@@ -147,6 +157,16 @@ struct SessionModifyPayload {
     uint16_t remote_port;
     uint8_t flags;  // SessionFlag: session_send, session_symmetric_rtp and session_set_telephone_event apply
     uint8_t telephone_event_pt;  // with session_set_telephone_event: the peer's PT, our DTMF events go with it (96-127); 0: none
+};
+
+// RFC 4568 6.2.1: a 128-bit master key and a 112-bit salt, key first.
+inline constexpr std::size_t srtp_master_len = 30;
+
+struct SessionSrtpPayload {
+    uint32_t session_index;
+    uint8_t suite;      // SrtpSuite (srtp_suite.h): 1 AES_CM_128_HMAC_SHA1_80, 2 AES_CM_128_HMAC_SHA1_32
+    uint8_t direction;  // media::SrtpDirection: 0 ours (what the session sends), 1 theirs
+    uint8_t master[srtp_master_len];
 };
 
 struct SessionDeletePayload {
@@ -183,6 +203,7 @@ struct alignas(64) Message {
         SessionModifyPayload session_modify;
         SessionDeletePayload session_delete;
         SessionEventPayload session_event;
+        SessionSrtpPayload session_srtp;
     } u;
 };
 static_assert(sizeof(Message) == 64);
@@ -200,6 +221,7 @@ inline constexpr std::array<uint32_t, static_cast<std::size_t>(MsgType::count_)>
     sizeof(SessionModifyPayload),  // cmd_session_modify
     sizeof(SessionDeletePayload),  // cmd_session_delete
     sizeof(SessionEventPayload),   // evt_session_event
+    sizeof(SessionSrtpPayload),    // cmd_session_srtp
 };
 static_assert(std::size(msg_sizes) == static_cast<std::size_t>(MsgType::count_));
 

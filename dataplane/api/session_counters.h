@@ -55,6 +55,10 @@ enum class SessionCounter : uint32_t {
     rtp_events_unsupported,  // event packets not played: not DTMF, or too short
     rtp_events_out,          // RFC 4733 event packets sent for DTMF heard on the channel (ABI 8)
     dtmf_detected,           // DTMF digits heard on the channel and sent as events
+    srtp_auth_failed,        // SRTP/SRTCP packets whose tag did not verify (RFC 3711 3.3; ABI 9)
+    srtp_replayed,           // SRTP/SRTCP packets already taken or too old (3.3.2)
+    srtp_failed,             // SRTP/SRTCP packets refused otherwise (too short, too long, key limit)
+    srtp_no_keys,            // packets due or received before the key they need
     count_,
 };
 
@@ -111,6 +115,10 @@ inline constexpr std::array<SessionCounterInfo, session_counter_count> session_c
     {"rtp_events_unsupported_total", "RFC 4733 event packets not played: an event other than DTMF 0-15, or under 4 octets.", false, "rtp_events_unsupported_total", 1.0},
     {"rtp_events_out_total", "RFC 4733 telephone-event packets sent in place of audio for DTMF heard on the channel (retransmitted ends included; counted in rtp_packets_out too).", false, "rtp_events_out_total", 1.0},
     {"dtmf_detected_total", "DTMF digits heard on the channel and sent as RFC 4733 events.", false, "dtmf_detected_total", 1.0},
+    {"srtp_auth_failed_total", "SRTP/SRTCP packets dropped: the authentication tag did not verify (RFC 3711 3.3).", false, "srtp_auth_failed_total", 1.0},
+    {"srtp_replayed_total", "SRTP/SRTCP packets dropped as replays: already taken, or older than the replay window (RFC 3711 3.3.2).", false, "srtp_replayed_total", 1.0},
+    {"srtp_failed_total", "SRTP/SRTCP packets refused otherwise: too short for a tag, longer than 2048 octets, or past the key's packet limit.", false, "srtp_failed_total", 1.0},
+    {"srtp_no_keys_total", "Packets of an SRTP session due or received before the key they need: not sent, dropped.", false, "srtp_no_keys_total", 1.0},
 }};
 
 using SessionCounterBlock = SeqlockBlock<session_counter_count>;

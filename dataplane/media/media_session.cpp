@@ -185,6 +185,13 @@ void MediaSession::reset(const MediaSessionConfig& config)
     _tev_flags = 0;
     _tev.reset(config.channel_law);
     _tev_tx->reset(law_of_payload_type(config.payload_type), config.telephone_event_pt);
+    _srtp = config.srtp;
+    if (_srtp && _srtp_ctx == nullptr) {
+        _srtp_ctx = std::make_unique<SrtpSession>();
+    }
+    if (_srtp_ctx != nullptr) {
+        _srtp_ctx->reset();  // a slot's earlier session's keys never serve the next
+    }
 
     _started = false;
     _rtp_timeout_at_ns = never;
@@ -231,11 +238,52 @@ void MediaSession::arm_rtp_timeout(uint64_t now_ns)
     _rtp_timeout_at_ns = _rtp_timeout_ms == 0 ? never : now_ns + static_cast<uint64_t>(_rtp_timeout_ms) * ns_per_ms;
 }
 
+int MediaSession::set_srtp_key(SrtpDirection dir, SrtpSuite suite, const SrtpMasterKey& key)
+{
+    if (!_srtp) {
+        return -EINVAL;
+    }
+    return _srtp_ctx->set_key(dir, suite, key, _pk.ssrc());
+}
+
+int MediaSession::set_srtp_keys(SrtpSuite suite, const SrtpMasterKey& ours, const SrtpMasterKey& theirs)
+{
+    const int e = set_srtp_key(SrtpDirection::ours, suite, ours);
+    return e != 0 ? e : set_srtp_key(SrtpDirection::theirs, suite, theirs);
+}
+
+bool MediaSession::send_protected(PacketKind kind, const uint8_t* pkt, std::size_t len, Endpoint src, Endpoint dst,
+                                  PacketSink sink)
+{
+    if (!_srtp_ctx->can_send()) {
+        _srtp_ctx->count_no_keys();
+        return false;
+    }
+    // A copy: the packet buffers are the session's, and what they hold
+    // (the RTCP report, the payload the DTMF detector heard) stays plain.
+    uint8_t buf[std::max(Packetizer::max_packet, rtcp_buf_len) + srtp_max_overhead];
+    if (len + srtp_max_overhead > sizeof(buf)) {
+        return false;  // cannot happen: both buffers fit
+    }
+    std::memcpy(buf, pkt, len);
+    const int n = kind == PacketKind::rtp ? _srtp_ctx->protect_rtp(buf, len, sizeof(buf))
+                                          : _srtp_ctx->protect_rtcp(buf, len, sizeof(buf));
+    if (n < 0) {
+        return false;  // counted (its key's limit)
+    }
+    sink({kind, buf, static_cast<std::size_t>(n), src, dst});
+    return true;
+}
+
 void MediaSession::send_rtp(const uint8_t* pkt, std::size_t len, PacketSink sink)
 {
     // The counters a packet moves share one cache line (_c's first): at
     // 10,000 sessions each further line is a miss per packet.
-    sink({PacketKind::rtp, pkt, len, _local_rtp, _remote_rtp});
+    if (!_srtp) {
+        sink({PacketKind::rtp, pkt, len, _local_rtp, _remote_rtp});
+    } else if (!send_protected(PacketKind::rtp, pkt, len, _local_rtp, _remote_rtp, sink)) {
+        return;
+    }
     ++_c.rtp_packets_out;
     _c.rtp_payload_octets_out += len - rtp_fixed_header_len;
 }
@@ -326,6 +374,32 @@ RxVerdict MediaSession::receive_rtp(const uint8_t* pkt, std::size_t len, Endpoin
     if (!_configured) {
         return RxVerdict::idle;
     }
+    if (!_srtp) {
+        return receive_plain_rtp(pkt, len, src, now_ns);
+    }
+    // RFC 3711 3.3: authenticated (and not a replay) before anything of it
+    // is believed: the stream checks, symmetric RTP's latch, the playout.
+    uint8_t buf[srtp_max_datagram];
+    const int n = unprotect(PacketKind::rtp, pkt, len, buf);
+    return n < 0 ? RxVerdict::srtp_refused : receive_plain_rtp(buf, static_cast<std::size_t>(n), src, now_ns);
+}
+
+int MediaSession::unprotect(PacketKind kind, const uint8_t* pkt, std::size_t len, uint8_t* buf)
+{
+    if (!_srtp_ctx->can_receive()) {
+        _srtp_ctx->count_no_keys();
+        return -1;
+    }
+    if (len > srtp_max_datagram) {
+        _srtp_ctx->count_too_long();
+        return -1;
+    }
+    std::memcpy(buf, pkt, len);
+    return kind == PacketKind::rtp ? _srtp_ctx->unprotect_rtp(buf, len) : _srtp_ctx->unprotect_rtcp(buf, len);
+}
+
+RxVerdict MediaSession::receive_plain_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns)
+{
     uint32_t arrival = static_cast<uint32_t>(now_ns / ns_per_sample);
     RtpPacketView view = rtp_parse(pkt, len);
     RxVerdict v;
@@ -375,6 +449,16 @@ RtcpParseError MediaSession::receive_rtcp(const uint8_t* pkt, std::size_t len, E
     if (!_configured) {
         return RtcpParseError::idle;
     }
+    if (!_srtp) {
+        return receive_plain_rtcp(pkt, len, src, now_ns);
+    }
+    uint8_t buf[srtp_max_datagram];
+    const int n = unprotect(PacketKind::rtcp, pkt, len, buf);
+    return n < 0 ? RtcpParseError::srtp_refused : receive_plain_rtcp(buf, static_cast<std::size_t>(n), src, now_ns);
+}
+
+RtcpParseError MediaSession::receive_plain_rtcp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns)
+{
     RtcpInfo info = rtcp_parse(pkt, len, _pk.ssrc());
     switch (info.error) {
     case RtcpParseError::ok:
@@ -395,6 +479,7 @@ RtcpParseError MediaSession::receive_rtcp(const uint8_t* pkt, std::size_t len, E
         ++_c.rtcp_bad_padding;
         return info.error;
     case RtcpParseError::idle:
+    case RtcpParseError::srtp_refused:
         return info.error;  // rtcp_parse() never says so
     }
     ++_c.rtcp_packets_in;
@@ -488,7 +573,12 @@ void MediaSession::send_rtcp(uint64_t now_ns, PacketSink sink, bool bye)
             len += b;
         }
     }
-    sink({PacketKind::rtcp, _rtcp_buf, static_cast<std::size_t>(len), local_rtcp(), _remote_rtcp});
+    if (!_srtp) {
+        sink({PacketKind::rtcp, _rtcp_buf, static_cast<std::size_t>(len), local_rtcp(), _remote_rtcp});
+    } else if (!send_protected(PacketKind::rtcp, _rtcp_buf, static_cast<std::size_t>(len), local_rtcp(), _remote_rtcp,
+                               sink)) {
+        return;
+    }
     ++_c.rtcp_packets_out;
 }
 
@@ -508,6 +598,10 @@ MediaSessionStats MediaSession::stats() const
     s.packetizer = _pk_c;
     s.telephone_events = _tev.counters();
     s.telephone_events_sent = _tev_tx->counters();
+    if (_srtp_ctx != nullptr) {
+        s.srtp = _srtp_ctx->counters();
+        s.srtp_suite = _srtp_ctx->suite();
+    }
     const ReceiverStats& rs = _jb.stats();
     if (rs.valid()) {
         s.lost = rs.cumulative_lost();

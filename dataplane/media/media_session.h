@@ -31,9 +31,12 @@
 // The MediaSessionConfig constructor does both steps at once, its limits
 // taken from the config.
 //
-// Everything is allocated in the constructors; configure(), release(),
-// tick(), receive_rtp(), receive_rtcp() and send_bye() never allocate,
-// throw or make a syscall.
+// Everything is allocated in the constructors, except SRTP's: the first
+// configure() of a slot with srtp makes its SrtpSession, set_srtp_keys()
+// its libsrtp contexts, and libsrtp makes a received SSRC's stream on its
+// first packet (RFC 3711 3.2.3: per-SSRC state). Otherwise configure(),
+// release(), tick(), receive_rtp(), receive_rtcp() and send_bye() never
+// allocate, throw or make a syscall.
 #pragma once
 
 #include <cstddef>
@@ -46,6 +49,7 @@
 #include "dataplane/media/packetizer.h"
 #include "dataplane/media/rtcp.h"
 #include "dataplane/media/rtp_jitter_buffer.h"
+#include "dataplane/media/srtp_session.h"
 #include "dataplane/media/telephone_event.h"
 #include "dataplane/media/telephone_event_sender.h"
 
@@ -83,6 +87,9 @@ struct MediaSessionConfig {
     Endpoint remote_rtp;               // from SDP; may be unknown (port 0) until latched
     Endpoint remote_rtcp;              // port 0: remote_rtp port + 1
     const char* cname = "trunkgw";     // SDES CNAME (copied; at most 255 octets)
+    // SRTP (RFC 3711): nothing is sent and nothing received is taken until
+    // set_srtp_keys() (counted as SrtpCounters::no_keys).
+    bool srtp = false;
     NtpClock ntp_clock;                // maps now_ns to NTP for SR timestamps and RTT
 };
 
@@ -149,6 +156,8 @@ struct MediaSessionStats {
     PacketizerCounters packetizer;
     TelephoneEventCounters telephone_events;            // received, played
     TelephoneEventSenderCounters telephone_events_sent;  // detected, sent
+    SrtpCounters srtp;
+    SrtpSuite srtp_suite = SrtpSuite::none;  // none: plain RTP, or SRTP still without keys
     int64_t lost = 0;  // RFC 3550 A.3 cumulative lost (expected - received)
     uint32_t expected = 0;
     uint32_t jitter_ts = 0;  // A.8, timestamp units
@@ -226,6 +235,16 @@ public:
     // outside 96-127.
     [[nodiscard]] int set_telephone_event_send_pt(uint8_t pt);
 
+    // An SRTP key of a session configured with srtp (RFC 4568: ours from
+    // our a=crypto, theirs from the peer's); again to re-key (7.1.4). It
+    // sends once it has ours and takes packets once it has theirs.
+    // Allocates (libsrtp's context). Returns 0, -EINVAL for a session
+    // without srtp or suite none, or libsrtp's refusal (that direction then
+    // has no key, as before).
+    [[nodiscard]] int set_srtp_key(SrtpDirection dir, SrtpSuite suite, const SrtpMasterKey& key);
+    // Both at once.
+    [[nodiscard]] int set_srtp_keys(SrtpSuite suite, const SrtpMasterKey& ours, const SrtpMasterKey& theirs);
+
     // One millisecond: 8 samples from the channel (null when the span
     // delivered none: the packetizer skips and marks the next packet), 8
     // samples to play into the channel (null: discarded). Emits due RTP
@@ -255,6 +274,11 @@ public:
 private:
     int build_report(uint64_t now_ns, uint8_t* out, std::size_t cap);
     void send_rtp(const uint8_t* pkt, std::size_t len, PacketSink sink);
+    bool send_protected(PacketKind kind, const uint8_t* pkt, std::size_t len, Endpoint src, Endpoint dst,
+                        PacketSink sink);
+    int unprotect(PacketKind kind, const uint8_t* pkt, std::size_t len, uint8_t* buf);
+    RxVerdict receive_plain_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns);
+    RtcpParseError receive_plain_rtcp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns);
     void send_audio_or_events(std::size_t len, PacketSink sink);
     bool is_event_pt(uint8_t pt) const;
     void send_rtcp(uint64_t now_ns, PacketSink sink, bool bye);
@@ -264,6 +288,8 @@ private:
     void arm_rtp_timeout(uint64_t now_ns);
 
     static constexpr uint64_t never = UINT64_MAX;
+    // The longest SRTP/SRTCP datagram taken (a 2 KB mbuf's data room).
+    static constexpr std::size_t srtp_max_datagram = 2048;
     static constexpr uint8_t tev_playing = 1;
     static constexpr uint8_t tev_played = 2;
 
@@ -284,7 +310,8 @@ private:
     uint64_t _rtp_timeout_at_ns = never;  // last valid RTP + _rtp_timeout_ms; never: off or raised
     uint64_t _next_rtcp_ns = never;       // never: no RTCP reports
     Endpoint _remote_rtp;
-    uint16_t _events = 0;
+    uint8_t _events = 0;     // SessionEvent bits
+    bool _srtp = false;      // config.srtp: every packet through _srtp_ctx
     uint8_t _tev_pt = 0;     // telephone_event_pt: events received (and the sender's gate)
     uint8_t _tev_flags = 0;  // tev_playing: a DTMF tone replaces the jitter buffer's playout;
                              // tev_played: one did since the last packet sent
@@ -320,6 +347,9 @@ private:
     // pool's sessions over more pages (at 10,000 sessions every page the
     // tick walks is a TLB entry more).
     std::unique_ptr<TelephoneEventSender> _tev_tx;
+    // Made when a session with SRTP is configured (set-up, not the packet
+    // path), kept for the slot's later sessions.
+    std::unique_ptr<SrtpSession> _srtp_ctx;
 };
 
 }  // namespace trunkgw::media

@@ -151,6 +151,8 @@ const char* rtcp_parse_error_name(RtcpParseError e)
         return "bad_padding";
     case RtcpParseError::idle:
         return "idle";
+    case RtcpParseError::srtp_refused:
+        return "srtp_refused";
     }
     return "unknown";
 }

@@ -52,6 +52,7 @@ enum class RtcpParseError : uint8_t {
                        // an SR/RR is shorter than its RC report blocks
     bad_padding,       // P set on a packet that is not the last, or a bad count
     idle,              // MediaSession only: the session is not configured (not parsed)
+    srtp_refused,      // MediaSession only: SRTCP refused it (tag, replay, no keys yet; not parsed)
 };
 
 const char* rtcp_parse_error_name(RtcpParseError e);

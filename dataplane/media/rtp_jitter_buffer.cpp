@@ -70,6 +70,8 @@ const char* rx_verdict_name(RxVerdict v)
     switch (v) {
     case RxVerdict::accepted:
         return "accepted";
+    case RxVerdict::srtp_refused:
+        return "srtp_refused";
     case RxVerdict::too_short:
         return "too_short";
     case RxVerdict::bad_version:

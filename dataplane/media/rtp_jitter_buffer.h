@@ -103,6 +103,7 @@ enum class RxVerdict : uint8_t {
     duplicate,
     late,  // every sample's playout time has passed
     idle,  // MediaSession only: the session is not configured (the caller counts it)
+    srtp_refused,  // MediaSession only: SRTP refused it (tag, replay, no keys yet; SrtpCounters)
 };
 
 const char* rx_verdict_name(RxVerdict v);

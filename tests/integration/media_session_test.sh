@@ -148,6 +148,81 @@ check "deleting again is refused" bash -c "! $CTL -c $CFG session delete 0 2>/de
 "$CTL" -c "$CFG" --json show sessions >"$TEST_DIR/sessions2.json"
 check "no session left" test "$(json_get "$TEST_DIR/sessions2.json" "j['active']")" = 0
 
+# Session 3: SRTP (RFC 3711, AES_CM_128_HMAC_SHA1_80) on TS1. The far end
+# is libsrtp through python3-pylibsrtp (/usr/bin/python3: Debian's): it
+# opens what session 3 sends with our key and finds the tone; what it
+# protects with its key plays; a changed octet and a replay are dropped
+# and counted.
+cat >"$TEST_DIR/srtp_open.py" <<'PY'
+# srtp_open.py HEX KEY [--raw]: the payloads of the SRTP packets (PT 8) in
+# HEX (tshark's udp.payload lines) as hex lines: opened with KEY (base64;
+# raises on a tag that does not verify), or as they are on the wire.
+import base64, sys
+from pylibsrtp import Policy, Session
+rx = Session(policy=Policy(key=base64.b64decode(sys.argv[2]), ssrc_type=Policy.SSRC_ANY_INBOUND))
+rtp = [bytes.fromhex(l.strip().replace(':', '')) for l in open(sys.argv[1]) if l.strip()]
+rtp = [p for p in rtp if len(p) > 12 and p[1] & 0x7F == 8]  # SRTCP's second octet is 200/201
+assert len(rtp) > 100, len(rtp)
+for p in rtp:
+    print(p[12:-10].hex() if '--raw' in sys.argv else rx.unprotect(p)[12:].hex())
+PY
+cat >"$TEST_DIR/srtp_send.py" <<'PY'
+# srtp_send.py KEY PORT: 50 packets of a far-end stream protected with KEY
+# to session 3's PORT, one every 20 ms; then one with a changed octet, and
+# the 11th again.
+import base64, socket, struct, sys, time
+from pylibsrtp import Policy, Session
+tx = Session(policy=Policy(key=base64.b64decode(sys.argv[1]), ssrc_type=Policy.SSRC_ANY_OUTBOUND))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.78.0.2', 40010))
+def packet(i):
+    return struct.pack('!BBHII', 0x80, 8, 1000 + i, 160 * i, 0xFA0003) + bytes([0x55]) * 160
+sent = []
+for i in range(50):
+    sent.append(tx.protect(packet(i)))
+    s.sendto(sent[-1], ('10.78.0.1', int(sys.argv[2])))
+    time.sleep(0.02)  # the stream's own pace (a burst would overflow the jitter buffer)
+bent = bytearray(tx.protect(packet(50)))
+bent[30] ^= 1
+s.sendto(bytes(bent), ('10.78.0.1', int(sys.argv[2])))
+s.sendto(sent[10], ('10.78.0.1', int(sys.argv[2])))
+PY
+SRTP_OURS=$(head -c 30 /dev/urandom | base64)
+SRTP_THEIRS=$(head -c 30 /dev/urandom | base64)
+start capture3 tshark -n -i "$TAP" -f "udp dst port 40010" -a duration:4 -w "$TEST_DIR/srtp.pcapng"
+check "capture 3 runs" wait_log "$TEST_DIR/capture3.log" "Capturing on" 10
+"$CTL" -c "$CFG" --json session create --channel mux-e1/1 --remote 10.78.0.2:40010 --codec pcma \
+    --srtp AES_CM_128_HMAC_SHA1_80 --srtp-ours "$SRTP_OURS" --srtp-theirs "$SRTP_THEIRS" >"$TEST_DIR/s3.json"
+check "session 3 created with SRTP on TS1" test "$(json_get "$TEST_DIR/s3.json" "j['local'].startswith('10.78.0.1:')")" = True
+S3_ID=$(json_get "$TEST_DIR/s3.json" "j['id']")
+S3_PORT=$(json_get "$TEST_DIR/s3.json" "j['local'].split(':')[1]")
+check "a key that is not 30 octets of base64 is refused with the reason" \
+    bash -c "! $CTL -c $CFG session create --channel mux-e1/3 --srtp AES_CM_128_HMAC_SHA1_80 --srtp-ours abc \
+             --srtp-theirs $SRTP_THEIRS 2>$TEST_DIR/badkey.txt && grep -q 'our SRTP key: 3 base64 characters' $TEST_DIR/badkey.txt"
+check "capture 3 ends" bash -c "timeout 20 tail --pid=$PID_capture3 -f /dev/null"
+tshark -n -r "$TEST_DIR/srtp.pcapng" -T fields -e udp.payload 2>/dev/null >"$TEST_DIR/srtp.hex"
+/usr/bin/python3 "$TEST_DIR/srtp_open.py" "$TEST_DIR/srtp.hex" "$SRTP_OURS" | "$JUDGE" --rtp-hex - --law alaw \
+    >"$TEST_DIR/judge3.json"
+check "SRTP from session 3: the far end opens every packet with our key (RFC 3711 3.3), the tone inside (SINAD >= 35 dB)" \
+    test "$(json_get "$TEST_DIR/judge3.json" "j['sinad_db'] >= 35")" = True
+/usr/bin/python3 "$TEST_DIR/srtp_open.py" "$TEST_DIR/srtp.hex" "$SRTP_OURS" --raw | "$JUDGE" --rtp-hex - --law alaw \
+    >"$TEST_DIR/judge3raw.json"
+check "... and on the wire the payload is no tone (SINAD under 10 dB)" \
+    test "$(json_get "$TEST_DIR/judge3raw.json" "j['sinad_db'] < 10")" = True
+/usr/bin/python3 "$TEST_DIR/srtp_send.py" "$SRTP_THEIRS" "$S3_PORT"
+s3_counters() {
+    "$CTL" -c "$CFG" --json show sessions | python3 -c "import json,sys
+s = [x for x in json.load(sys.stdin)['sessions'] if x['id'] == $S3_ID][0]
+c = s['counters']; print(s['srtp'], c['rtp_packets_in'], c['srtp_auth_failed'], c['srtp_replayed'])"
+}
+check "session 3 took the far end's 50 SRTP packets; the changed one failed its tag, the repeat was a replay" \
+    wait_equal 10 "True 50 1 1" s3_counters
+check "show sessions marks session 3 srtp" \
+    same "$("$CTL" -c "$CFG" show sessions | awk -v id="$S3_ID" '$1 == id {print $6, $7}')" "PCMA srtp"
+check "metrics: session 3's SRTP series" \
+    same "$(curl -s 127.0.0.1:9464/metrics | grep -E "^trunkgw_session_srtp_(auth_failed|replayed)_total\\{session=\"$S3_ID\"" | awk '{print $NF}' | tr '\n' ' ')" "1 1 "
+check "session 3 deleted" "$CTL" -c "$CFG" session delete "$S3_ID"
+
 # The far end stops on SIGTERM and reports what it recorded.
 kill -TERM "$PID_peer"
 check "the far end finishes" bash -c "timeout 30 tail --pid=$PID_peer -f /dev/null"

@@ -1,0 +1,46 @@
+// SRTP keys from their RFC 4568 text; see srtp_keys.h.
+#include "control/srtp_keys.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <sofia-sip/base64.h>
+
+namespace trunkgw::control {
+
+SrtpMaster srtp_master_from_base64(std::string_view b64, std::string_view what)
+{
+    // RFC 4568 6.2.1: "the base64 encoding of the concatenated master key
+    // and salt": 30 octets are 40 characters, no padding.
+    if (b64.size() != 40 || b64.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") !=
+                                std::string_view::npos) {
+        throw std::invalid_argument(
+            fmt::format("{}: {} base64 characters; a master key and salt are 40 (30 octets)", what, b64.size()));
+    }
+    const std::string text(b64);
+    char buf[64];
+    const isize_t n = base64_d(buf, sizeof(buf), text.c_str());
+    if (n != static_cast<isize_t>(api::srtp_master_len)) {
+        throw std::invalid_argument(fmt::format("{}: not 30 octets of base64", what));
+    }
+    SrtpMaster m;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        m[i] = static_cast<uint8_t>(buf[i]);
+    }
+    return m;
+}
+
+SrtpKeys srtp_keys_from_text(std::string_view suite, std::string_view ours_b64, std::string_view theirs_b64)
+{
+    SrtpKeys k;
+    k.suite = api::srtp_suite_of(suite);
+    if (k.suite == api::SrtpSuite::none) {
+        throw std::invalid_argument(fmt::format("SRTP suite \"{}\": AES_CM_128_HMAC_SHA1_80 or AES_CM_128_HMAC_SHA1_32",
+                                                suite));
+    }
+    k.ours = srtp_master_from_base64(ours_b64, "our SRTP key");
+    k.theirs = srtp_master_from_base64(theirs_b64, "their SRTP key");
+    return k;
+}
+
+}  // namespace trunkgw::control

@@ -1,0 +1,41 @@
+// The SRTP crypto suites of RFC 4568 6.2.1 that trunkgw speaks, by the
+// number cmd_session_srtp carries and by the name SDES and trunkctl use.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace trunkgw::api {
+
+enum class SrtpSuite : uint8_t {
+    none = 0,
+    aes_cm_128_hmac_sha1_80 = 1,
+    aes_cm_128_hmac_sha1_32 = 2,
+};
+
+// RFC 4568's name of a suite ("AES_CM_128_HMAC_SHA1_80"); "" for none.
+constexpr std::string_view srtp_suite_name(SrtpSuite s)
+{
+    switch (s) {
+    case SrtpSuite::aes_cm_128_hmac_sha1_80:
+        return "AES_CM_128_HMAC_SHA1_80";
+    case SrtpSuite::aes_cm_128_hmac_sha1_32:
+        return "AES_CM_128_HMAC_SHA1_32";
+    case SrtpSuite::none:
+        break;
+    }
+    return "";
+}
+
+// The suite of a name; none for a name that is not one of ours.
+constexpr SrtpSuite srtp_suite_of(std::string_view name)
+{
+    for (SrtpSuite s : {SrtpSuite::aes_cm_128_hmac_sha1_80, SrtpSuite::aes_cm_128_hmac_sha1_32}) {
+        if (name == srtp_suite_name(s)) {
+            return s;
+        }
+    }
+    return SrtpSuite::none;
+}
+
+}  // namespace trunkgw::api

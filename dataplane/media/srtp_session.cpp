@@ -1,0 +1,158 @@
+// SRTP for one session through libsrtp 2; see srtp_session.h.
+#include "dataplane/media/srtp_session.h"
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include <srtp2/srtp.h>
+
+namespace trunkgw::media {
+
+namespace {
+
+srtp_t ctx(void* p)
+{
+    return static_cast<srtp_t>(p);
+}
+
+void set_policy(srtp_policy_t& p, SrtpSuite suite, const SrtpMasterKey& key)
+{
+    std::memset(&p, 0, sizeof(p));
+    if (suite == SrtpSuite::aes_cm_128_hmac_sha1_32) {
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
+    } else {
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
+    }
+    // RFC 4568 6.2.1: "the SRTCP authentication tag is 80 bits" for both.
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
+    p.key = const_cast<unsigned char*>(key.data());  // libsrtp copies it at srtp_create
+    p.window_size = 128;
+    p.allow_repeat_tx = 0;
+}
+
+}  // namespace
+
+bool srtp_library_ready()
+{
+    static std::once_flag once;
+    static bool ready = false;
+    std::call_once(once, [] { ready = srtp_init() == srtp_err_status_ok; });
+    return ready;
+}
+
+SrtpSession::~SrtpSession()
+{
+    release();
+}
+
+void SrtpSession::reset()
+{
+    release();
+    _c = {};
+}
+
+void SrtpSession::release()
+{
+    if (_tx != nullptr) {
+        srtp_dealloc(ctx(_tx));
+        _tx = nullptr;
+    }
+    if (_rx != nullptr) {
+        srtp_dealloc(ctx(_rx));
+        _rx = nullptr;
+    }
+    _suite = SrtpSuite::none;
+}
+
+int SrtpSession::set_key(SrtpDirection dir, SrtpSuite suite, const SrtpMasterKey& key, uint32_t ssrc)
+{
+    void*& slot = dir == SrtpDirection::ours ? _tx : _rx;
+    if (slot != nullptr) {
+        srtp_dealloc(ctx(slot));
+        slot = nullptr;
+    }
+    if (suite == SrtpSuite::none) {
+        return -EINVAL;
+    }
+    if (!srtp_library_ready()) {
+        return -EIO;
+    }
+    srtp_policy_t p;
+    set_policy(p, suite, key);
+    if (dir == SrtpDirection::ours) {
+        p.ssrc.type = ssrc_specific;
+        p.ssrc.value = ssrc;
+    } else {
+        p.ssrc.type = ssrc_any_inbound;
+    }
+    srtp_t s = nullptr;
+    const srtp_err_status_t st = srtp_create(&s, &p);
+    if (st != srtp_err_status_ok) {
+        return st == srtp_err_status_alloc_fail ? -ENOMEM : -EIO;
+    }
+    slot = s;
+    _suite = suite;
+    return 0;
+}
+
+int SrtpSession::protect_rtp(uint8_t* pkt, std::size_t len, std::size_t cap)
+{
+    // libsrtp writes up to SRTP_MAX_TRAILER_LEN past the packet.
+    if (cap < len + SRTP_MAX_TRAILER_LEN) {
+        return -ENOSPC;
+    }
+    int n = static_cast<int>(len);
+    if (srtp_protect(ctx(_tx), pkt, &n) != srtp_err_status_ok) {
+        ++_c.failed;
+        return -EIO;
+    }
+    return n;
+}
+
+int SrtpSession::protect_rtcp(uint8_t* pkt, std::size_t len, std::size_t cap)
+{
+    // SRTCP adds its E|index word before the tag (RFC 3711 3.4).
+    if (cap < len + SRTP_MAX_TRAILER_LEN + 4) {
+        return -ENOSPC;
+    }
+    int n = static_cast<int>(len);
+    if (srtp_protect_rtcp(ctx(_tx), pkt, &n) != srtp_err_status_ok) {
+        ++_c.failed;
+        return -EIO;
+    }
+    return n;
+}
+
+int SrtpSession::count_refusal(int status)
+{
+    switch (status) {
+    case srtp_err_status_auth_fail:
+        ++_c.auth_failed;
+        break;
+    case srtp_err_status_replay_fail:
+    case srtp_err_status_replay_old:
+        ++_c.replayed;
+        break;
+    default:
+        ++_c.failed;
+        break;
+    }
+    return -1;
+}
+
+int SrtpSession::unprotect_rtp(uint8_t* pkt, std::size_t len)
+{
+    int n = static_cast<int>(len);
+    const srtp_err_status_t s = srtp_unprotect(ctx(_rx), pkt, &n);
+    return s == srtp_err_status_ok ? n : count_refusal(s);
+}
+
+int SrtpSession::unprotect_rtcp(uint8_t* pkt, std::size_t len)
+{
+    int n = static_cast<int>(len);
+    const srtp_err_status_t s = srtp_unprotect_rtcp(ctx(_rx), pkt, &n);
+    return s == srtp_err_status_ok ? n : count_refusal(s);
+}
+
+}  // namespace trunkgw::media
