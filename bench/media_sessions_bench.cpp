@@ -16,6 +16,9 @@
 // average, exponential; the tone in the talkspurts, idle line noise at
 // -65 dBm0 in the pauses) instead of the tone throughout: what the DTMF
 // detector's quiet-packet gate leaves of its cost on speech.
+// --srtp: every packet both ways through SRTP (RFC 3711,
+// AES_CM_128_HMAC_SHA1_80, libsrtp 2): protected by its sender, opened and
+// authenticated by its receiver; 1,000 sessions by default (see main()).
 #include <time.h>
 
 #include <cmath>
@@ -95,8 +98,14 @@ uint32_t exponential_ms(double mean, uint64_t& rng)
 
 // `quiet`: the channels' audio in pauses; empty: the tone throughout.
 Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone, const std::vector<uint8_t>& quiet,
-                    uint8_t payload_type, uint8_t telephone_event_pt)
+                    uint8_t payload_type, uint8_t telephone_event_pt, bool srtp)
 {
+    SrtpMasterKey k1{};
+    SrtpMasterKey k2{};
+    for (std::size_t i = 0; i < k1.size(); ++i) {
+        k1[i] = static_cast<uint8_t>(i * 11 + 1);
+        k2[i] = static_cast<uint8_t>(i * 13 + 2);
+    }
     std::vector<std::unique_ptr<MediaSession>> s;
     for (uint32_t i = 0; i < n; ++i) {
         MediaSessionConfig c;
@@ -109,7 +118,14 @@ Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone
         c.first_timestamp = i * 1234567u;
         c.local_rtp = {0x0A000000u + i, static_cast<uint16_t>(10000 + 2 * (i % 20000))};
         c.remote_rtp = {0x0A000000u + (i ^ 1u), static_cast<uint16_t>(10000 + 2 * ((i ^ 1u) % 20000))};
+        c.srtp = srtp;
         s.push_back(std::make_unique<MediaSession>(c));
+        // A pair's two ends hold each other's keys.
+        if (srtp && s.back()->set_srtp_keys(SrtpSuite::aes_cm_128_hmac_sha1_80, i % 2 == 0 ? k1 : k2,
+                                            i % 2 == 0 ? k2 : k1) != 0) {
+            std::fprintf(stderr, "media_sessions: libsrtp refused the keys\n");
+            std::exit(1);
+        }
     }
     std::vector<Talker> talkers(quiet.empty() ? 0 : n);
     uint64_t rng = 59;
@@ -212,15 +228,19 @@ int main(int argc, char** argv)
     // dataplane_pps runs them).
     uint32_t n = 10000;
     uint32_t ticks = 2000;
+    bool sized = false;
     uint8_t payload_type = payload_type_pcma;
     uint8_t telephone_event_pt = 0;
     bool conversation = false;
+    bool srtp = false;
     for (int a = 1; a < argc; ++a) {
         std::string arg = argv[a];
         if (arg == "--pcmu") {
             payload_type = payload_type_pcmu;
         } else if (arg == "--telephone-event") {
             telephone_event_pt = 101;
+        } else if (arg == "--srtp") {
+            srtp = true;
         } else if (arg == "--conversation") {
             conversation = true;
         } else if (arg == "--quick") {
@@ -233,9 +253,10 @@ int main(int argc, char** argv)
                 return 2;
             }
             (arg == "--sessions" ? n : ticks) = static_cast<uint32_t>(v);
+            sized = sized || arg == "--sessions";
         } else {
             std::fprintf(stderr, "usage: media_sessions_bench [--quick] [--sessions N] [--ticks T] [--pcmu] "
-                                 "[--telephone-event] [--conversation]\n");
+                                 "[--telephone-event] [--conversation] [--srtp]\n");
             return 2;
         }
     }
@@ -243,6 +264,13 @@ int main(int argc, char** argv)
     for (std::size_t k = 0; k < tone.size(); ++k) {
         tone[k] = trunkgw::tdm::g711::linear_to_alaw(
             static_cast<int16_t>(16000 * std::sin(2 * M_PI * 1004 * static_cast<double>(k) / 8000.0)));
+    }
+    if (srtp && !sized) {
+        // Debian's libsrtp 2 does its crypto through NSS, whose cost per
+        // packet grows with the number of contexts (its session table): at
+        // 10,000 sessions a run takes tens of minutes.
+        n = 1000;
+        std::printf("media_sessions: --srtp: 1,000 sessions unless --sessions says otherwise\n");
     }
     std::vector<uint8_t> quiet;
     if (conversation) {
@@ -255,7 +283,7 @@ int main(int argc, char** argv)
             q = trunkgw::tdm::g711::linear_to_alaw(static_cast<int16_t>(12.8 * std::sqrt(3.0) * u));
         }
     }
-    Result r = run_sessions(n, ticks, tone, quiet, payload_type, telephone_event_pt);
+    Result r = run_sessions(n, ticks, tone, quiet, payload_type, telephone_event_pt, srtp);
     double base = run_memcpy(n, ticks, tone);
     double per_core = 1e6 / r.ns_per_tick;
     double base_per_core = 1e6 / base;
@@ -269,8 +297,9 @@ int main(int argc, char** argv)
     std::printf("{\"bench\": \"media_sessions\", \"metric\": \"full_duplex_sessions_per_core\", \"value\": %.0f, "
                 "\"unit\": \"sessions\", \"baseline\": %.0f, \"ratio\": %.4f, \"baseline_name\": "
                 "\"memcpy_same_samples\", \"goal\": 10000, \"dtmf_detection\": %s, \"audio\": \"%s\", "
-                "\"dtmf_listened_share\": %.3f, \"correct\": %s}\n",
+                "\"dtmf_listened_share\": %.3f, \"srtp\": %s, \"correct\": %s}\n",
                 per_core, base_per_core, per_core / base_per_core, telephone_event_pt != 0 ? "true" : "false",
-                conversation ? "p59_conversation" : "tone", r.dtmf_listened_share, ok ? "true" : "false");
+                conversation ? "p59_conversation" : "tone", r.dtmf_listened_share, srtp ? "true" : "false",
+                ok ? "true" : "false");
     return ok ? 0 : 1;
 }
