@@ -388,13 +388,13 @@ check "... and the pbx trunk is served meanwhile (busy -> 486)" same "$(refused 
 "$CTL" -c "$CFG" --json show sip trunks >"$TEST_DIR/sip.json"
 check "show sip trunks: ACL refusals, the flood trunk's limit refusals, the pbx trunk's INVITEs both ways, its media changes (hold, resume, RFC 2543 hold, resume of a call offered on hold)" \
     same "$(json_get "$TEST_DIR/sip.json" "(j['refused_acl'], [(t['name'], t['invites_in'] > 0, t['invites_out'], t['active']) for t in j['trunks']], [t for t in j['trunks'] if t['name'] == 'flood'][0]['refused_limit'] >= 14, j['trunks'][0]['media_changes'])")" \
-         "(1, [('pbx', True, 1, 0), ('flood', True, 0, 0), ('gone', False, 0, 0)], True, 4)"
+         "(1, [('pbx', True, 2, 0), ('flood', True, 0, 0), ('gone', False, 0, 0)], True, 4)"
 check "human show sip trunks lists both trunks" \
     bash -c "$CTL -c $CFG show sip trunks | grep -q '^pbx ' && $CTL -c $CFG show sip trunks | grep -q '^flood '"
 curl -sf http://127.0.0.1:9464/metrics >"$TEST_DIR/metrics.txt"
 check "metrics: SIP series (ACL refusals, limit refusals, INVITEs, final responses); promtool clean" \
     bash -c "grep -qx 'trunkgw_sip_refused_acl_total 1' $TEST_DIR/metrics.txt &&
-             grep -qx 'trunkgw_sip_invites_total{trunk=\"pbx\",direction=\"out\"} 1' $TEST_DIR/metrics.txt &&
+             grep -qx 'trunkgw_sip_invites_total{trunk=\"pbx\",direction=\"out\"} 2' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_sip_refused_total{trunk=\"flood\",reason=\"limit\"} 1[0-9]' $TEST_DIR/metrics.txt &&
              grep -q '^trunkgw_sip_final_responses_total{trunk=\"pbx\",direction=\"tx\",status=\"486\"} 3' $TEST_DIR/metrics.txt &&
              grep -qx 'trunkgw_sip_calls_active{trunk=\"pbx\"} 0' $TEST_DIR/metrics.txt &&
@@ -407,7 +407,7 @@ import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 legs = [(r.get("in", {}).get("sip_trunk", r.get("in", {}).get("span")), r.get("out", {}).get("sip_trunk", r.get("out", {}).get("span", "-")), r["cause"]) for r in rs]
 print(sorted(l for l in legs if l[0] != "flood"))' "$TEST_DIR/cdr.jsonl")" \
-         "[('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 19), ('pbx', 'carrier', 21), ('pbx', 'carrier', 34)]"
+         "[('carrier', 'pbx', 16), ('carrier', 'pbx', 16), ('pbx', '-', 1), ('pbx', 'carrier', 1), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 16), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 17), ('pbx', 'carrier', 19), ('pbx', 'carrier', 21), ('pbx', 'carrier', 34)]"
 check "CDRs of the answered calls carry the media figures (RTP both ways) and both legs' causes" \
     same "$(python3 -c '
 import json, sys
