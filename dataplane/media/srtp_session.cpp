@@ -9,6 +9,8 @@
 
 namespace trunkgw::media {
 
+static_assert(srtp_max_overhead == 4 + SRTP_MAX_TRAILER_LEN, "protect's room: SRTCP's E|index and libsrtp's trailer");
+
 namespace {
 
 srtp_t ctx(void* p)
@@ -98,8 +100,9 @@ int SrtpSession::set_key(SrtpDirection dir, SrtpSuite suite, const SrtpMasterKey
 
 int SrtpSession::protect_rtp(uint8_t* pkt, std::size_t len, std::size_t cap)
 {
-    // libsrtp writes up to SRTP_MAX_TRAILER_LEN past the packet.
+    // libsrtp may write up to SRTP_MAX_TRAILER_LEN past the packet.
     if (cap < len + SRTP_MAX_TRAILER_LEN) {
+        ++_c.failed;
         return -ENOSPC;
     }
     int n = static_cast<int>(len);
@@ -114,6 +117,7 @@ int SrtpSession::protect_rtcp(uint8_t* pkt, std::size_t len, std::size_t cap)
 {
     // SRTCP adds its E|index word before the tag (RFC 3711 3.4).
     if (cap < len + SRTP_MAX_TRAILER_LEN + 4) {
+        ++_c.failed;
         return -ENOSPC;
     }
     int n = static_cast<int>(len);

@@ -43,8 +43,11 @@ bool srtp_library_ready();
 inline constexpr std::size_t srtp_master_len = 30;
 using SrtpMasterKey = std::array<uint8_t, srtp_master_len>;
 
-// The most a protect adds: the tag (and SRTCP's 4-octet E|index).
-inline constexpr std::size_t srtp_max_overhead = 4 + 16;
+// Room a protect needs past the packet: libsrtp may write up to its
+// SRTP_MAX_TRAILER_LEN (a 16-octet tag and a 128-octet MKI) there, and
+// SRTCP's 4-octet E|index before it (checked against srtp.h in the .cpp).
+// What it adds is less: a 10- or 4-octet tag (RFC 4568 6.2.1), and the 4.
+inline constexpr std::size_t srtp_max_overhead = 4 + 16 + 128;
 
 struct SrtpCounters {
     uint64_t auth_failed = 0;  // received packets whose tag did not verify (RFC 3711 3.3: discarded)
@@ -77,9 +80,10 @@ public:
     // A received packet longer than the caller's buffer (dropped).
     void count_too_long() { ++_c.failed; }
 
-    // In place: `pkt` holds `len` octets of RTP (RTCP) and room for `cap`.
-    // Returns the protected length, or a negative errno (-ENOSPC: no room
-    // for the tag; -EIO: libsrtp refused).
+    // In place: `pkt` holds `len` octets of RTP (RTCP) and room for `cap`
+    // (at least len + srtp_max_overhead). Returns the protected length, or
+    // a negative errno, counted as failed (-ENOSPC: too little room; -EIO:
+    // libsrtp refused).
     int protect_rtp(uint8_t* pkt, std::size_t len, std::size_t cap);
     int protect_rtcp(uint8_t* pkt, std::size_t len, std::size_t cap);
     // In place. Returns the plain length, or -1 for a packet to drop
