@@ -231,6 +231,15 @@ void DataplaneLink::detach(const std::string& why)
     schedule_retry();
 }
 
+std::size_t DataplaneLink::command_room(uint32_t worker_index) const
+{
+    if (worker_index >= _commands.size()) {
+        return 0;
+    }
+    std::lock_guard lock(_mutex);
+    return backlog_max - _backlog[worker_index].size();
+}
+
 bool DataplaneLink::send_command(uint32_t worker_index, const api::Message& m)
 {
     if (worker_index >= _commands.size()) {

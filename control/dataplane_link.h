@@ -74,6 +74,9 @@ public:
     // commands is back-pressure, not a failure. False (and counted) only
     // when detached or the backlog is full too.
     bool send_command(uint32_t worker_index, const api::Message& m);
+    // How many more commands send_command() would take for that worker now
+    // (0 when detached): a create that needs several asks first.
+    std::size_t command_room(uint32_t worker_index) const;
 
     // Commands a worker's backlog holds at most.
     static constexpr std::size_t backlog_max = 65536;

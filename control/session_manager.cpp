@@ -193,6 +193,11 @@ SessionHandle SessionManager::create(const SessionRequest& r)
         }
         local = _cfg.ports[0].addresses[0].address;
     }
+    // A create with SRTP is three commands (the create, then each
+    // direction's key): all are taken, or none is sent.
+    if (_link.command_room(worker_index) < (r.srtp ? 3u : 1u)) {
+        throw refuse("the data plane is not attached, or its command backlog is full");
+    }
     int32_t slot = take_slot(worker_index);
     if (slot < 0) {
         throw refuse(fmt::format("all {} session slots of worker {} are in use", _per_worker,
@@ -242,16 +247,9 @@ SessionHandle SessionManager::create(const SessionRequest& r)
     if (r.srtp) {
         // On the same ring, after the create: the worker applies them in
         // order, and the session sends and takes nothing until they come.
-        if (!send_srtp_key(worker_index, p.session_index, r.srtp->suite, 0, r.srtp->ours) ||
-            !send_srtp_key(worker_index, p.session_index, r.srtp->suite, 1, r.srtp->theirs)) {
-            try {
-                remove(p.session_index, false);
-            } catch (const SessionError&) {
-                // Still full: the session stays, keyless (it sends and
-                // takes nothing), until its call deletes it.
-            }
-            throw refuse("the data plane's command backlog is full");
-        }
+        // Room was checked above: these cannot be refused.
+        send_srtp_key(worker_index, p.session_index, r.srtp->suite, 0, r.srtp->ours);
+        send_srtp_key(worker_index, p.session_index, r.srtp->suite, 1, r.srtp->theirs);
     }
     return {p.session_index, _cfg.dataplane.workers[worker_index].id, local, p.local_port, channel_index};
 }
@@ -286,7 +284,7 @@ void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote
     ++_c.modifies;
 }
 
-bool SessionManager::send_srtp_key(std::size_t worker_index, uint32_t slot, api::SrtpSuite suite, uint8_t direction,
+void SessionManager::send_srtp_key(uint32_t worker_index, uint32_t slot, api::SrtpSuite suite, uint8_t direction,
                                    const SrtpMaster& key)
 {
     api::SessionSrtpPayload k{};
@@ -294,7 +292,8 @@ bool SessionManager::send_srtp_key(std::size_t worker_index, uint32_t slot, api:
     k.suite = static_cast<uint8_t>(suite);
     k.direction = direction;
     std::copy(key.begin(), key.end(), k.master);
-    return _link.send_command(worker_index, api::make_message(api::MsgType::cmd_session_srtp, ++_seq, k));
+    (void)_link.send_command(worker_index, api::make_message(api::MsgType::cmd_session_srtp, ++_seq, k));
+    explicit_bzero(&k, sizeof(k));
 }
 
 void SessionManager::remove(uint32_t slot, bool send_bye)
@@ -374,6 +373,13 @@ std::vector<uint32_t> SessionManager::sessions_on_spans(const std::vector<std::s
 
 void SessionManager::on_command_error(const api::CmdErrorPayload& e)
 {
+    if (e.cmd_type == static_cast<uint16_t>(api::MsgType::cmd_session_srtp)) {
+        // The session stays and sends or takes nothing in that direction
+        // (its srtp_no_keys counts it); its call learns nothing, so say it.
+        ++_c.worker_refused;
+        spdlog::error("session {}: the data plane refused its SRTP key: {}", e.object, std::strerror(-e.error));
+        return;
+    }
     if (e.cmd_type != static_cast<uint16_t>(api::MsgType::cmd_session_create) || e.object >= _slots.size()) {
         return;
     }

@@ -116,7 +116,7 @@ private:
     int32_t take_slot(uint32_t worker_index);
     int32_t take_port(uint32_t worker_index);
     void free_slot(uint32_t slot);
-    bool send_srtp_key(std::size_t worker_index, uint32_t slot, api::SrtpSuite suite, uint8_t direction,
+    void send_srtp_key(uint32_t worker_index, uint32_t slot, api::SrtpSuite suite, uint8_t direction,
                        const SrtpMaster& key);
 
     DataplaneLink& _link;

@@ -40,6 +40,11 @@ SrtpKeys srtp_keys_from_text(std::string_view suite, std::string_view ours_b64, 
     }
     k.ours = srtp_master_from_base64(ours_b64, "our SRTP key");
     k.theirs = srtp_master_from_base64(theirs_b64, "their SRTP key");
+    if (k.ours == k.theirs) {
+        // RFC 4568 6.1: each direction its own key. With one key for both,
+        // our own packets reflected back to us would pass as the far end's.
+        throw std::invalid_argument("our and their SRTP keys are the same: each direction needs its own");
+    }
     return k;
 }
 

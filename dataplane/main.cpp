@@ -17,6 +17,7 @@
 #include "dataplane/api/attach_socket.h"
 #include "dataplane/api/segment.h"
 #include "dataplane/eal_args.h"
+#include "dataplane/media/srtp_session.h"
 #include "dataplane/port_io.h"
 #include "dataplane/ports.h"
 #include "dataplane/service.h"
@@ -178,6 +179,12 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
             }
             w->stop = &g_stop;
             workers.push_back(std::move(w));
+        }
+        // libsrtp's one srtp_init() (its self-tests, NSS start-up) here,
+        // before the workers: a worker's first SRTP key must not run it
+        // inside a tick. Without it SRTP keys are refused (-EIO).
+        if (!media::srtp_library_ready()) {
+            spdlog::error("libsrtp did not initialise: sessions with SRTP will get no keys");
         }
         for (auto& w : workers) {
             int lrc = rte_eal_remote_launch(dataplane::worker_main, w.get(), w->lcore);

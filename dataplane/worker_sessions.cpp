@@ -2,6 +2,7 @@
 #include "dataplane/worker_sessions.h"
 
 #include <cerrno>
+#include <cstring>
 
 #include "dataplane/worker_span.h"
 #include "tdm/span/span_driver.h"
@@ -271,7 +272,9 @@ int WorkerSessions::srtp_key(const api::SessionSrtpPayload& p)
     media::SrtpMasterKey key;
     static_assert(sizeof(p.master) == key.size());
     std::copy(std::begin(p.master), std::end(p.master), key.begin());
-    return _pool.at(idx).set_srtp_key(static_cast<media::SrtpDirection>(p.direction), suite, key);
+    const int rc = _pool.at(idx).set_srtp_key(static_cast<media::SrtpDirection>(p.direction), suite, key);
+    explicit_bzero(key.data(), key.size());
+    return rc;
 }
 
 void WorkerSessions::unjoin(int32_t idx)

@@ -25,6 +25,9 @@ inline constexpr uint64_t segment_magic = 0x31574754'4b4e5254ULL;  // "TRNKTGW1"
 // 8: SessionModifyPayload::telephone_event_pt (was padding) with
 //    session_set_telephone_event; session counters rtp_events_out,
 //    dtmf_detected.
+// 9: cmd_session_srtp (SessionSrtpPayload) and the session_srtp flag;
+//    session counters srtp_auth_failed, srtp_replayed, srtp_failed,
+//    srtp_no_keys.
 inline constexpr uint32_t abi_version = 9;
 
 // Message numbers. Direction in the name: cmd_* control -> worker,

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 
 namespace trunkgw::media {
@@ -121,6 +122,14 @@ int MediaSession::configure(const MediaSessionConfig& config, uint64_t now_ns)
     ConfigCheck c = check(config, _limits);
     if (!c.ok()) {
         return c.error;
+    }
+    if (config.srtp && _srtp_ctx == nullptr) {
+        // The slot's first SRTP session (reset() would allocate it, but
+        // must not throw on a worker).
+        _srtp_ctx.reset(new (std::nothrow) SrtpSession);
+        if (_srtp_ctx == nullptr) {
+            return -ENOMEM;
+        }
     }
     reset(config);
     _started = true;

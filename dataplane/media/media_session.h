@@ -209,7 +209,14 @@ public:
     int configure(const MediaSessionConfig& config, uint64_t now_ns);
 
     // Back to idle (O(1)); send_bye() first if the far end should know.
-    void release() { _configured = false; }
+    // SRTP keys are forgotten (wiped) here; the counters stay readable.
+    void release()
+    {
+        _configured = false;
+        if (_srtp_ctx != nullptr) {
+            _srtp_ctx->forget_keys();
+        }
+    }
 
     bool configured() const { return _configured; }
     const MediaSessionLimits& limits() const { return _limits; }

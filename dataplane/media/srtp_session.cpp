@@ -54,6 +54,11 @@ void SrtpSession::reset()
     _c = {};
 }
 
+void SrtpSession::forget_keys()
+{
+    release();
+}
+
 void SrtpSession::release()
 {
     if (_tx != nullptr) {
@@ -64,18 +69,26 @@ void SrtpSession::release()
         srtp_dealloc(ctx(_rx));
         _rx = nullptr;
     }
+    explicit_bzero(&_tx_key, sizeof(_tx_key));
+    explicit_bzero(&_rx_key, sizeof(_rx_key));
     _suite = SrtpSuite::none;
 }
 
 int SrtpSession::set_key(SrtpDirection dir, SrtpSuite suite, const SrtpMasterKey& key, uint32_t ssrc)
 {
-    void*& slot = dir == SrtpDirection::ours ? _tx : _rx;
-    if (slot != nullptr) {
-        srtp_dealloc(ctx(slot));
-        slot = nullptr;
-    }
+    const bool ours = dir == SrtpDirection::ours;
+    void*& slot = ours ? _tx : _rx;
+    Keyed& had = ours ? _tx_key : _rx_key;
     if (suite == SrtpSuite::none) {
         return -EINVAL;
+    }
+    if (slot != nullptr && had.suite == suite && had.key == key) {
+        // The same a=crypto again (a re-INVITE that repeats it): the
+        // context goes on. A new one would restart the rollover counter
+        // (RFC 3711 3.3.1) under the same key: keystream used twice on our
+        // side, and every packet failing on theirs once the far end's ROC
+        // is past 0.
+        return 0;
     }
     if (!srtp_library_ready()) {
         return -EIO;
@@ -91,9 +104,13 @@ int SrtpSession::set_key(SrtpDirection dir, SrtpSuite suite, const SrtpMasterKey
     srtp_t s = nullptr;
     const srtp_err_status_t st = srtp_create(&s, &p);
     if (st != srtp_err_status_ok) {
-        return st == srtp_err_status_alloc_fail ? -ENOMEM : -EIO;
+        return st == srtp_err_status_alloc_fail ? -ENOMEM : -EIO;  // the old key stays
+    }
+    if (slot != nullptr) {
+        srtp_dealloc(ctx(slot));
     }
     slot = s;
+    had = {suite, key};
     _suite = suite;
     return 0;
 }

@@ -65,16 +65,19 @@ public:
     SrtpSession& operator=(const SrtpSession&) = delete;
 
     // One direction's key: ours protects what we send (our SSRC `ssrc`),
-    // theirs opens what we receive (any SSRC; `ssrc` unused). Replaces
-    // that direction's earlier key (a re-INVITE's new a=crypto, RFC 4568
-    // 7.1.4); the counters stay. Returns 0, or -EINVAL for suite none,
-    // -ENOMEM / -EIO when libsrtp refuses (that direction then has no key).
+    // theirs opens what we receive (any SSRC; `ssrc` unused). A different
+    // key replaces that direction's (a re-INVITE's new a=crypto, RFC 4568
+    // 7.1.4: a new context); the same one again changes nothing; the
+    // counters stay. Returns 0, or -EINVAL for suite none, -ENOMEM / -EIO
+    // when libsrtp refuses (the direction keeps what it had).
     int set_key(SrtpDirection dir, SrtpSuite suite, const SrtpMasterKey& key, uint32_t ssrc);
     bool can_send() const { return _tx != nullptr; }
     bool can_receive() const { return _rx != nullptr; }
     SrtpSuite suite() const { return _suite; }  // of the last key set
     // No keys, counters zeroed (a new session in the slot).
     void reset();
+    // No keys (wiped), counters kept (a session that ended).
+    void forget_keys();
     // A packet due or received before the key it needs (not sent, dropped).
     void count_no_keys() { ++_c.no_keys; }
     // A received packet longer than the caller's buffer (dropped).
@@ -97,8 +100,16 @@ private:
     void release();
     int count_refusal(int status);
 
+    // What a direction was keyed with: the same key again is no re-key.
+    struct Keyed {
+        SrtpSuite suite = SrtpSuite::none;
+        SrtpMasterKey key{};
+    };
+
     void* _tx = nullptr;  // srtp_t: our SSRC's stream
     void* _rx = nullptr;  // srtp_t: the far end's streams
+    Keyed _tx_key;
+    Keyed _rx_key;
     SrtpSuite _suite = SrtpSuite::none;
     SrtpCounters _c;
 };

@@ -284,3 +284,51 @@ TEST_CASE("SRTP: keys only for a session configured with SRTP; suite names are R
     CHECK(srtp_suite_of("AES_CM_128_HMAC_SHA1_32") == SrtpSuite::aes_cm_128_hmac_sha1_32);
     CHECK(srtp_suite_of("F8_128_HMAC_SHA1_80") == SrtpSuite::none);
 }
+
+TEST_CASE("SRTP: the same key again keeps the context (its rollover counter goes on); a new key takes over; "
+          "release() forgets the keys",
+          "[srtp][media_session]")
+{
+    MediaSession s(config(true));
+    REQUIRE(s.set_srtp_keys(SrtpSuite::aes_cm_128_hmac_sha1_80, our_key, far_key) == 0);
+    FarEnd far(SrtpSuite::aes_cm_128_hmac_sha1_80);
+    // 1 s: the sequence wraps (from 65500) and both ends' ROC is 1.
+    for (const Sent& p : run(s, 0, 1000)) {
+        (void)far.open(p);  // REQUIREs the tag
+    }
+    // A re-INVITE repeating the same a=crypto: a new context would start
+    // again at ROC 0 and the far end would refuse every packet.
+    REQUIRE(s.set_srtp_keys(SrtpSuite::aes_cm_128_hmac_sha1_80, our_key, far_key) == 0);
+    std::size_t opened = 0;
+    for (const Sent& p : run(s, 1000, 1000)) {
+        (void)far.open(p);
+        ++opened;
+    }
+    CHECK(opened >= 50);
+
+    // A new key of ours (RFC 4568 7.1.4): a far end holding it opens what
+    // follows; the old key opens nothing any more.
+    const SrtpMasterKey next_key = key_of(3);
+    REQUIRE(s.set_srtp_key(SrtpDirection::ours, SrtpSuite::aes_cm_128_hmac_sha1_80, next_key) == 0);
+    srtp_t fresh = FarEnd::make(SrtpSuite::aes_cm_128_hmac_sha1_80, next_key, ssrc_any_inbound, 0);
+    std::size_t rtp = 0;
+    for (const Sent& p : run(s, 2000, 500)) {
+        if (p.kind != PacketKind::rtp) {
+            continue;
+        }
+        std::vector<uint8_t> a = p.data;
+        std::vector<uint8_t> b = p.data;
+        int na = static_cast<int>(a.size());
+        int nb = static_cast<int>(b.size());
+        CHECK(srtp_unprotect(fresh, a.data(), &na) == srtp_err_status_ok);
+        CHECK(srtp_unprotect(far.rx, b.data(), &nb) != srtp_err_status_ok);
+        ++rtp;
+    }
+    srtp_dealloc(fresh);
+    CHECK(rtp == 25);
+
+    const uint64_t failed_before = s.stats().srtp.auth_failed;
+    s.release();
+    CHECK(s.stats().srtp_suite == SrtpSuite::none);
+    CHECK(s.stats().srtp.auth_failed == failed_before);  // the ended session's figures stay readable
+}
