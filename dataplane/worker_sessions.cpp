@@ -218,12 +218,9 @@ int WorkerSessions::create(const api::SessionCreatePayload& p, uint64_t now_ns)
 
 int WorkerSessions::modify(const api::SessionModifyPayload& p)
 {
-    int32_t idx = pool_index(p.session_index);
+    const int32_t idx = active_index(p.session_index);
     if (idx < 0) {
         return idx;
-    }
-    if (!_pool.acquired(idx)) {
-        return -ENOENT;
     }
     const bool set_te = (p.flags & api::session_set_telephone_event) != 0;
     if (set_te && p.telephone_event_pt != 0 && !media::is_dynamic_payload_type(p.telephone_event_pt)) {
@@ -255,18 +252,23 @@ int WorkerSessions::modify(const api::SessionModifyPayload& p)
     return 0;
 }
 
-int WorkerSessions::srtp_key(const api::SessionSrtpPayload& p)
+int32_t WorkerSessions::active_index(uint32_t session_index) const
 {
-    int32_t idx = pool_index(p.session_index);
+    const int32_t idx = pool_index(session_index);
     if (idx < 0) {
         return idx;
     }
-    if (!_pool.acquired(idx)) {
-        return -ENOENT;
+    return _pool.acquired(idx) ? idx : -ENOENT;
+}
+
+int WorkerSessions::srtp_key(const api::SessionSrtpPayload& p)
+{
+    const int32_t idx = active_index(p.session_index);
+    if (idx < 0) {
+        return idx;
     }
     const auto suite = static_cast<media::SrtpSuite>(p.suite);
-    if ((suite != media::SrtpSuite::aes_cm_128_hmac_sha1_80 && suite != media::SrtpSuite::aes_cm_128_hmac_sha1_32) ||
-        p.direction > static_cast<uint8_t>(media::SrtpDirection::theirs)) {
+    if (media::srtp_suite_name(suite).empty() || p.direction > static_cast<uint8_t>(media::SrtpDirection::theirs)) {
         return -EINVAL;
     }
     media::SrtpMasterKey key;
@@ -301,12 +303,9 @@ void WorkerSessions::unjoin(int32_t idx)
 
 int WorkerSessions::remove(const api::SessionDeletePayload& p, uint64_t now_ns)
 {
-    int32_t idx = pool_index(p.session_index);
+    const int32_t idx = active_index(p.session_index);
     if (idx < 0) {
         return idx;
-    }
-    if (!_pool.acquired(idx)) {
-        return -ENOENT;
     }
     Slot& slot = _slots[static_cast<std::size_t>(idx)];
     media::MediaSession& s = _pool.at(idx);

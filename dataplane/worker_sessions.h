@@ -96,6 +96,9 @@ private:
 
     // The pool index of a global slot, or -ERANGE when not this worker's.
     int32_t pool_index(uint32_t session_index) const;
+    // The pool index of an active session: -ERANGE (not this worker's) or
+    // -ENOENT (no session there) otherwise.
+    int32_t active_index(uint32_t session_index) const;
     static void on_packet(void* user, const media::TxPacket& pkt);
     void publish(int32_t idx);
     void handle_events(int32_t idx, uint32_t events);

@@ -81,6 +81,9 @@ MediaSession::MediaSession(const MediaSessionLimits& limits)
 
 MediaSession::MediaSession(const MediaSessionConfig& config) : MediaSession(limits_of(config))
 {
+    if (config.srtp && !make_srtp_ctx()) {
+        throw std::bad_alloc();  // a constructor may (configure() may not)
+    }
     reset(config);  // checked by limits_of(); starts at the first tick()
 }
 
@@ -123,13 +126,8 @@ int MediaSession::configure(const MediaSessionConfig& config, uint64_t now_ns)
     if (!c.ok()) {
         return c.error;
     }
-    if (config.srtp && _srtp_ctx == nullptr) {
-        // The slot's first SRTP session (reset() would allocate it, but
-        // must not throw on a worker).
-        _srtp_ctx.reset(new (std::nothrow) SrtpSession);
-        if (_srtp_ctx == nullptr) {
-            return -ENOMEM;
-        }
+    if (config.srtp && !make_srtp_ctx()) {
+        return -ENOMEM;
     }
     reset(config);
     _started = true;
@@ -194,10 +192,7 @@ void MediaSession::reset(const MediaSessionConfig& config)
     _tev_flags = 0;
     _tev.reset(config.channel_law);
     _tev_tx->reset(law_of_payload_type(config.payload_type), config.telephone_event_pt);
-    _srtp = config.srtp;
-    if (_srtp && _srtp_ctx == nullptr) {
-        _srtp_ctx = std::make_unique<SrtpSession>();
-    }
+    _srtp = config.srtp;  // its SrtpSession made by the caller (make_srtp_ctx)
     if (_srtp_ctx != nullptr) {
         _srtp_ctx->reset();  // a slot's earlier session's keys never serve the next
     }
@@ -245,6 +240,16 @@ void MediaSession::schedule_rtcp(uint64_t now_ns, uint64_t interval_ns)
 void MediaSession::arm_rtp_timeout(uint64_t now_ns)
 {
     _rtp_timeout_at_ns = _rtp_timeout_ms == 0 ? never : now_ns + static_cast<uint64_t>(_rtp_timeout_ms) * ns_per_ms;
+}
+
+bool MediaSession::make_srtp_ctx()
+{
+    // The slot's first SRTP session; kept for its later ones. Without
+    // throwing: configure() runs on a worker.
+    if (_srtp_ctx == nullptr) {
+        _srtp_ctx.reset(new (std::nothrow) SrtpSession);
+    }
+    return _srtp_ctx != nullptr;
 }
 
 int MediaSession::set_srtp_key(SrtpDirection dir, SrtpSuite suite, const SrtpMasterKey& key)

@@ -284,6 +284,7 @@ private:
     bool send_protected(PacketKind kind, const uint8_t* pkt, std::size_t len, Endpoint src, Endpoint dst,
                         PacketSink sink);
     int unprotect(PacketKind kind, const uint8_t* pkt, std::size_t len, uint8_t* buf);
+    bool make_srtp_ctx();
     RxVerdict receive_plain_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns);
     RtcpParseError receive_plain_rtcp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns);
     void send_audio_or_events(std::size_t len, PacketSink sink);
