@@ -17,8 +17,8 @@
 // -65 dBm0 in the pauses) instead of the tone throughout: what the DTMF
 // detector's quiet-packet gate leaves of its cost on speech.
 // --srtp: every packet both ways through SRTP (RFC 3711,
-// AES_CM_128_HMAC_SHA1_80, libsrtp 2): protected by its sender, opened and
-// authenticated by its receiver; 1,000 sessions by default (see main()).
+// AES_CM_128_HMAC_SHA1_80, libsrtp 2 with its primitives on OpenSSL):
+// protected by its sender, opened and authenticated by its receiver.
 #include <time.h>
 
 #include <cmath>
@@ -228,7 +228,6 @@ int main(int argc, char** argv)
     // dataplane_pps runs them).
     uint32_t n = 10000;
     uint32_t ticks = 2000;
-    bool sized = false;
     uint8_t payload_type = payload_type_pcma;
     uint8_t telephone_event_pt = 0;
     bool conversation = false;
@@ -253,7 +252,6 @@ int main(int argc, char** argv)
                 return 2;
             }
             (arg == "--sessions" ? n : ticks) = static_cast<uint32_t>(v);
-            sized = sized || arg == "--sessions";
         } else {
             std::fprintf(stderr, "usage: media_sessions_bench [--quick] [--sessions N] [--ticks T] [--pcmu] "
                                  "[--telephone-event] [--conversation] [--srtp]\n");
@@ -264,13 +262,6 @@ int main(int argc, char** argv)
     for (std::size_t k = 0; k < tone.size(); ++k) {
         tone[k] = trunkgw::tdm::g711::linear_to_alaw(
             static_cast<int16_t>(16000 * std::sin(2 * M_PI * 1004 * static_cast<double>(k) / 8000.0)));
-    }
-    if (srtp && !sized) {
-        // Debian's libsrtp 2 does its crypto through NSS, whose cost per
-        // packet grows with the number of contexts (its session table): at
-        // 10,000 sessions a run takes tens of minutes.
-        n = 1000;
-        std::printf("media_sessions: --srtp: 1,000 sessions unless --sessions says otherwise\n");
     }
     std::vector<uint8_t> quiet;
     if (conversation) {

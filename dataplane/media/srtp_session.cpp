@@ -1,6 +1,8 @@
 // SRTP for one session through libsrtp 2; see srtp_session.h.
 #include "dataplane/media/srtp_session.h"
 
+#include "dataplane/media/srtp_openssl.h"
+
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -39,7 +41,7 @@ bool srtp_library_ready()
 {
     static std::once_flag once;
     static bool ready = false;
-    std::call_once(once, [] { ready = srtp_init() == srtp_err_status_ok; });
+    std::call_once(once, [] { ready = srtp_init() == srtp_err_status_ok && srtp_use_openssl_primitives(); });
     return ready;
 }
 

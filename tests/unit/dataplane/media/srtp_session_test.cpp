@@ -2,9 +2,12 @@
 // what a far end holding its key opens to the very RTP and RTCP a session
 // without SRTP sends; what it takes must carry the far end's tag, once.
 // The far end here is libsrtp driven directly by the test, with the keys
-// the other way round.
+// the other way round. In this process libsrtp's AES-CM and HMAC-SHA1 are
+// ours (srtp_openssl.h), so a fault in them could pass both ends alike: the
+// known answers at the end come from another libsrtp (Debian's, on NSS).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -331,4 +334,99 @@ TEST_CASE("SRTP: the same key again keeps the context (its rollover counter goes
     s.release();
     CHECK(s.stats().srtp_suite == SrtpSuite::none);
     CHECK(s.stats().srtp.auth_failed == failed_before);  // the ended session's figures stay readable
+}
+
+// Known answers from an independent implementation: Debian's libsrtp on NSS
+// (python3-pylibsrtp), in another process -- what this process's libsrtp,
+// with its primitives on OpenSSL, must reproduce octet for octet. Made with
+//   key = bytes.fromhex(kat_key_hex); rtp = kat_rtp (below)
+//   pylibsrtp.Session(policy=pylibsrtp.Policy(key=key,
+//       ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=PROFILE)).protect(rtp)
+// for both profiles, then the next packet (sequence 0x1235, timestamp +160)
+// on the same session (the MAC starts again for each packet), and
+// protect_rtcp(80c90001cafebabe) (SRTCP: tag 80 bits).
+TEST_CASE("SRTP: the packets match an independent libsrtp's octet for octet (AES-CM, HMAC-SHA1 80 and 32, SRTCP)",
+          "[srtp]")
+{
+    REQUIRE(srtp_library_ready());
+    auto bytes = [](const std::string& hex) {
+        std::vector<uint8_t> v;
+        for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+            v.push_back(static_cast<uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+        }
+        return v;
+    };
+    const std::vector<uint8_t> master = bytes("e1f97a0d3e018be0d64fa32c06de41390ec675ad498afeebb6960b3aabe6");
+    SrtpMasterKey key{};
+    std::memcpy(key.data(), master.data(), key.size());
+    // RTP: V=2, PT 8, sequence 0x1234, timestamp 0xdecafbad, SSRC 0xcafebabe;
+    // payload octet i = 3i mod 256.
+    std::vector<uint8_t> rtp = bytes("80081234decafbadcafebabe");
+    for (int i = 0; i < 160; ++i) {
+        rtp.push_back(static_cast<uint8_t>(i * 3));
+    }
+    const std::vector<uint8_t> cipher_payload = bytes(
+        "e5fd71ee403dc1663f14679f1b11a584af23a5db8972e6ce19ec7965fb38d763"
+        "1480010ee00d589ef94aff47313d5ae5edb74a594d5a2e628ea56a6c812f9cb1"
+        "55c9bba56e9b581060d83b84b3ac0ec81a849f15fa344964ca3ce22589f73434"
+        "92777e1f1dafa6f66d99fbfd3559253d125aef5a3fcb5660b5fa24adda30f9af"
+        "dbb7b23e5b6fcf9b284e86d560cca0c31be4fd603088e950e7da0d8e23b38781");
+    const std::vector<uint8_t> rtcp_plain = bytes("80c90001cafebabe");
+    const std::vector<uint8_t> srtcp = bytes("80c90001cafebabe80000001821f85a6072e0b0d0515");
+
+    struct Answer {
+        SrtpSuite suite;
+        std::string tag;       // of the first packet
+        std::string next_tag;  // of the next
+    };
+    for (const Answer& a : {Answer{SrtpSuite::aes_cm_128_hmac_sha1_80, "69bc073c7684d5436b43", "c54c0b44ce0167ebe60a"},
+                            Answer{SrtpSuite::aes_cm_128_hmac_sha1_32, "69bc073c", "c54c0b44"}}) {
+        const SrtpSuite suite = a.suite;
+        CAPTURE(srtp_suite_name(suite));
+        SrtpSession ours;
+        REQUIRE(ours.set_key(SrtpDirection::ours, suite, key, 0xcafebabe) == 0);
+        std::vector<uint8_t> pkt = rtp;
+        pkt.resize(rtp.size() + srtp_max_overhead);
+        const int n = ours.protect_rtp(pkt.data(), rtp.size(), pkt.size());
+        std::vector<uint8_t> want = rtp;  // the header stays in the clear
+        std::copy(cipher_payload.begin(), cipher_payload.end(), want.begin() + 12);
+        for (uint8_t octet : bytes(a.tag)) {
+            want.push_back(octet);
+        }
+        REQUIRE(n == static_cast<int>(want.size()));
+        pkt.resize(static_cast<std::size_t>(n));
+        CHECK(pkt == want);
+
+        std::vector<uint8_t> next = rtp;
+        next[3] = 0x35;  // sequence 0x1235
+        next[6] = 0xfc;  // timestamp 0xdecafc4d
+        next[7] = 0x4d;
+        const std::size_t next_len = next.size();
+        next.resize(next_len + srtp_max_overhead);
+        const int k = ours.protect_rtp(next.data(), next_len, next.size());
+        const std::vector<uint8_t> next_tag = bytes(a.next_tag);
+        REQUIRE(k == static_cast<int>(next_len + next_tag.size()));
+        CHECK(std::vector<uint8_t>(next.begin() + 12, next.begin() + 28) == bytes("ba91325bf66759884b6e92634df26266"));
+        CHECK(std::vector<uint8_t>(next.begin() + static_cast<long>(next_len), next.begin() + k) == next_tag);
+
+        std::vector<uint8_t> c = rtcp_plain;
+        c.resize(rtcp_plain.size() + srtp_max_overhead);
+        const int m = ours.protect_rtcp(c.data(), rtcp_plain.size(), c.size());
+        REQUIRE(m == static_cast<int>(srtcp.size()));
+        c.resize(static_cast<std::size_t>(m));
+        CHECK(c == srtcp);
+
+        // And the other way: the independent implementation's packets open.
+        SrtpSession theirs;
+        REQUIRE(theirs.set_key(SrtpDirection::theirs, suite, key, 0) == 0);
+        std::vector<uint8_t> in = want;
+        REQUIRE(theirs.unprotect_rtp(in.data(), in.size()) == static_cast<int>(rtp.size()));
+        in.resize(rtp.size());
+        CHECK(in == rtp);
+        std::vector<uint8_t> in_c = srtcp;
+        REQUIRE(theirs.unprotect_rtcp(in_c.data(), in_c.size()) == static_cast<int>(rtcp_plain.size()));
+        in_c.resize(rtcp_plain.size());
+        CHECK(in_c == rtcp_plain);
+        CHECK(theirs.counters().auth_failed == 0);
+    }
 }
