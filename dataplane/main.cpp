@@ -126,7 +126,8 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
             w->segment = &segment;
             w->block = &segment.worker(i);
             w->block->state.store(static_cast<uint32_t>(api::WorkerState::starting));
-            w->commands = api::RingConsumer<api::Message>(segment.ring_at(w->block->cmd_ring_off));
+            // Scrubbed: cmd_session_srtp carries master keys.
+            w->commands = api::RingConsumer<api::Message>(segment.ring_at(w->block->cmd_ring_off), true);
             w->events = api::RingProducer<api::Message>(segment.ring_at(w->block->evt_ring_off));
             // This worker's queue of every port that has one for it, with
             // the port's addresses and ARP cache.

@@ -282,6 +282,9 @@ void poll_commands(WorkerContext& w, uint32_t& work)
             api::CmdErrorPayload e{msgs[i].hdr.type, 0, msgs[i].hdr.seq, rc, command_object(msgs[i])};
             emit(w, api::make_message(api::MsgType::evt_cmd_error, ++w.event_seq, e));
         }
+        if (msgs[i].hdr.type == static_cast<uint16_t>(api::MsgType::cmd_session_srtp)) {
+            explicit_bzero(&msgs[i], sizeof(msgs[i]));  // libsrtp holds the key now
+        }
     }
 }
 

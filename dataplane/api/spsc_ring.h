@@ -184,10 +184,13 @@ template <class T>
 class RingConsumer {
 public:
     RingConsumer() = default;
-    explicit RingConsumer(RingHeader* h)
+    // `scrub`: zero each slot once it is copied out, before the producer may
+    // reuse it -- for a ring that carries secrets (the command ring's SRTP
+    // master keys), so that none stays behind in the shared memory.
+    explicit RingConsumer(RingHeader* h, bool scrub = false)
         : _h(h), _slots(ring_slots<T>(h)),
           _tail(h->tail.load(std::memory_order_relaxed)),
-          _head_cache(h->head.load(std::memory_order_acquire))
+          _head_cache(h->head.load(std::memory_order_acquire)), _scrub(scrub)
     {
     }
 
@@ -248,7 +251,11 @@ private:
     void copy_out(T* out, uint32_t n)
     {
         for (uint32_t i = 0; i < n; ++i) {
-            std::memcpy(&out[i], &_slots[(_tail + i) & _h->mask], sizeof(T));
+            T* slot = &_slots[(_tail + i) & _h->mask];
+            std::memcpy(&out[i], slot, sizeof(T));
+            if (_scrub) {
+                std::memset(static_cast<void*>(slot), 0, sizeof(T));
+            }
         }
         _tail += n;
         // Release: our reads of the slots complete before the producer may
@@ -260,6 +267,7 @@ private:
     T* _slots = nullptr;
     uint64_t _tail = 0;
     uint64_t _head_cache = 0;
+    bool _scrub = false;
 };
 
 // For the signaller (the data plane's service lcore): true when the consumer

@@ -15,6 +15,12 @@
 // telephone-event PT from the peer's SDP, or time passing (the channel
 // carrying a count pattern, or a DTMF key).
 //
+// With SRTP (RFC 3711; a config bit, either suite) the far end is libsrtp
+// driven here: its structured packets are protected with its key (then
+// maybe an octet changed, or sent twice: a forgery, a replay), raw ones go
+// as they are (garbage for SRTP to refuse), and every packet the session
+// sends must open with our key before the checks below read it.
+//
 // Besides memory and undefined-behaviour errors, it checks what the
 // definition of done asks of bad input on the wire: every packet is counted
 // under exactly one verdict, every tick plays exactly 8 samples of a known
@@ -25,9 +31,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include <spandsp.h>
+#include <srtp2/srtp.h>
 
 #include "dataplane/media/media_session.h"
 #include "dataplane/media/rtp_header.h"
@@ -109,8 +117,59 @@ MediaSessionConfig make_config(Input& in)
     }
     // RFC 4733 events with PT 101 (structured packets pick any PT now and then).
     c.telephone_event_pt = (remote & 2) ? 101 : 0;
+    c.srtp = (remote & 4) != 0;
     return c;
 }
+
+// SRTP's keys: ours protects what the session sends, the far end's what it
+// receives (fixed: the fuzzer explores the packets, not the keys).
+SrtpMasterKey master_key(uint8_t seed)
+{
+    SrtpMasterKey k{};
+    for (std::size_t i = 0; i < k.size(); ++i) {
+        k[i] = static_cast<uint8_t>(seed + 13 * i);
+    }
+    return k;
+}
+const SrtpMasterKey our_key = master_key(1);
+const SrtpMasterKey far_key = master_key(2);
+
+// The far end's libsrtp: `tx` protects its packets (any SSRC: the
+// structured packets change it), `rx` opens ours.
+struct FarSrtp {
+    srtp_t tx = nullptr;
+    srtp_t rx = nullptr;
+
+    FarSrtp(SrtpSuite suite)
+    {
+        tx = make(suite, far_key, ssrc_any_outbound);
+        rx = make(suite, our_key, ssrc_any_inbound);
+    }
+    ~FarSrtp()
+    {
+        srtp_dealloc(tx);
+        srtp_dealloc(rx);
+    }
+    FarSrtp(const FarSrtp&) = delete;
+    FarSrtp& operator=(const FarSrtp&) = delete;
+
+    static srtp_t make(SrtpSuite suite, const SrtpMasterKey& key, srtp_ssrc_type_t type)
+    {
+        srtp_policy_t p{};
+        if (suite == SrtpSuite::aes_cm_128_hmac_sha1_32) {
+            srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
+        } else {
+            srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
+        }
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
+        p.key = const_cast<unsigned char*>(key.data());
+        p.ssrc.type = type;
+        p.window_size = 128;
+        srtp_t s = nullptr;
+        check(srtp_create(&s, &p) == srtp_err_status_ok);
+        return s;
+    }
+};
 
 // The source of a received packet: the remote, or another address.
 Endpoint source(uint8_t sel)
@@ -235,6 +294,7 @@ const std::vector<uint8_t>& key_tone(Law law, unsigned key)
 struct Emitted {
     const MediaSessionConfig* config;
     uint8_t send_pt;  // the telephone-event PT our events go with
+    FarSrtp* srtp;    // opens what we send, with SRTP
     uint64_t rtp = 0;
     uint64_t rtcp = 0;
     uint64_t events = 0;
@@ -275,10 +335,22 @@ void check_event_rules(Emitted& e, const RtpPacketView& v)
     e.end = end;
 }
 
-void on_packet(void* user, const TxPacket& p)
+void on_packet(void* user, const TxPacket& sent)
 {
     auto& e = *static_cast<Emitted*>(user);
-    check(p.data != nullptr && p.len >= 4);
+    check(sent.data != nullptr && sent.len >= 4);
+    TxPacket p = sent;
+    static uint8_t opened[2048];
+    if (e.srtp != nullptr) {
+        // Every packet we send opens with our key (RFC 3711 3.3).
+        check(sent.len <= sizeof opened);
+        std::memcpy(opened, sent.data, sent.len);
+        int n = static_cast<int>(sent.len);
+        check((sent.kind == PacketKind::rtp ? srtp_unprotect(e.srtp->rx, opened, &n)
+                                            : srtp_unprotect_rtcp(e.srtp->rx, opened, &n)) == srtp_err_status_ok);
+        p.data = opened;
+        p.len = static_cast<std::size_t>(n);
+    }
     check(p.src.ipv4 == e.config->local_rtp.ipv4);
     if (p.kind == PacketKind::rtp) {
         RtpPacketView v = rtp_parse(p.data, p.len);
@@ -309,6 +381,32 @@ void on_packet(void* user, const TxPacket& p)
     }
 }
 
+// With SRTP, the far end protects a structured packet in place (when `cap`
+// leaves room for libsrtp's trailer) and the input may change one octet of
+// it (a forgery: its tag fails) or have it sent twice (a replay). Returns
+// how many times to send it.
+int protect(FarSrtp* far, Input& in, PacketKind kind, uint8_t* pkt, std::size_t& len, std::size_t cap)
+{
+    if (far == nullptr) {
+        return 1;
+    }
+    const uint8_t how = in.u8();
+    if (len + 4 + SRTP_MAX_TRAILER_LEN > cap) {
+        return 1;  // sent plain, as garbage
+    }
+    int n = static_cast<int>(len);
+    const srtp_err_status_t st = kind == PacketKind::rtp ? srtp_protect(far->tx, pkt, &n)
+                                                         : srtp_protect_rtcp(far->tx, pkt, &n);
+    if (st != srtp_err_status_ok) {
+        return 1;  // (libsrtp refuses some headers: sent plain, as garbage)
+    }
+    len = static_cast<std::size_t>(n);
+    if (how & 1) {
+        pkt[in.u16() % len] ^= static_cast<uint8_t>(1 | in.u8());
+    }
+    return (how & 2) ? 2 : 1;
+}
+
 uint64_t verdicts_counted(const JitterBufferCounters& c)
 {
     return c.packets + c.events + c.too_short + c.bad_version + c.bad_extension + c.bad_padding +
@@ -327,13 +425,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     session.release();
     uint64_t now_ns = 1'000'000'000ull * (1 + in.u8());
     check(session.configure(config, now_ns) == 0);
+    std::unique_ptr<FarSrtp> far;
+    if (config.srtp) {
+        const SrtpSuite suite = (in.u8() & 1) ? SrtpSuite::aes_cm_128_hmac_sha1_32 : SrtpSuite::aes_cm_128_hmac_sha1_80;
+        check(session.set_srtp_keys(suite, our_key, far_key) == 0);
+        far = std::make_unique<FarSrtp>(suite);
+    }
 
-    Emitted emitted{&config, config.telephone_event_pt};
+    Emitted emitted{&config, config.telephone_event_pt, far.get()};
     bool events_ever = config.telephone_event_pt != 0;
     PacketSink sink{on_packet, &emitted};
     StreamState stream;
     uint64_t ticks = 0;
     uint64_t rtp_in = 0;
+    uint64_t rtp_refused = 0;  // by SRTP: counted in its counters, not the jitter buffer's
     static uint8_t pkt[2048];
     uint8_t tdm_in[samples_per_ms];
     uint8_t tdm_out[samples_per_ms];
@@ -346,20 +451,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         case 0:
         case 1: {
             std::size_t n = structured_rtp(in, stream, config.payload_type, pkt, sizeof pkt);
-            RxVerdict v = session.receive_rtp(pkt, n, src, rx_ns);
-            check(v != RxVerdict::idle);
-            ++rtp_in;
+            const int copies = protect(far.get(), in, PacketKind::rtp, pkt, n, sizeof pkt);
+            for (int k = 0; k < copies; ++k) {
+                RxVerdict v = session.receive_rtp(pkt, n, src, rx_ns);
+                check(v != RxVerdict::idle);
+                rtp_refused += v == RxVerdict::srtp_refused ? 1 : 0;
+                ++rtp_in;
+            }
             break;
         }
         case 2: {
             std::size_t n = in.take(pkt, in.u8());
-            (void)session.receive_rtp(pkt, n, src, rx_ns);
+            rtp_refused += session.receive_rtp(pkt, n, src, rx_ns) == RxVerdict::srtp_refused ? 1 : 0;
             ++rtp_in;
             break;
         }
         case 3: {
             std::size_t n = structured_rtcp(in, pkt, sizeof pkt);
-            check(session.receive_rtcp(pkt, n, src, rx_ns) != RtcpParseError::idle);
+            const int copies = protect(far.get(), in, PacketKind::rtcp, pkt, n, sizeof pkt);
+            for (int k = 0; k < copies; ++k) {
+                check(session.receive_rtcp(pkt, n, src, rx_ns) != RtcpParseError::idle);
+            }
             break;
         }
         case 4: {
@@ -403,7 +515,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         }
         // Every RTP packet is counted under exactly one verdict.
         const JitterBufferCounters& jb = session.jitter_buffer().counters();
-        check(verdicts_counted(jb) == rtp_in);
+        check(verdicts_counted(jb) + rtp_refused == rtp_in);
+        check(far != nullptr || rtp_refused == 0);
         // Every tick played once: audio, idle code, concealment, or a grow
         // step's inserted millisecond.
         check(jb.played_ticks + jb.silence_ticks + jb.concealed_ticks + jb.grow_steps == ticks);

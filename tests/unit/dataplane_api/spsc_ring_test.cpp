@@ -145,3 +145,33 @@ TEST_CASE("capacity validation", "[ring]")
     REQUIRE_FALSE(ring_capacity_valid(1000));
     REQUIRE_FALSE(ring_capacity_valid(1u << 25));
 }
+
+TEST_CASE("a scrubbing consumer leaves no message behind in the ring's memory", "[ring]")
+{
+    RingMem r(4);
+    RingProducer<Slot> p(r.h);
+    RingConsumer<Slot> plain(r.h);
+    REQUIRE(p.push(slot(7)));
+    Slot out{};
+    REQUIRE(plain.pop(out));
+    const Slot* slots = ring_slots<Slot>(r.h);
+    CHECK(slots[0].seq == 7);  // an ordinary consumer leaves the copy
+
+    RingConsumer<Slot> scrubbing(r.h, true);
+    for (uint64_t i = 1; i <= 4; ++i) {  // around the slots, with each pop call
+        REQUIRE(p.push(slot(i * 0x0101010101010101ull)));
+    }
+    REQUIRE(scrubbing.pop(out));
+    CHECK(out.seq == 0x0101010101010101ull);
+    Slot burst[8];
+    REQUIRE(scrubbing.pop_burst(burst, 8) == 3);
+    CHECK(burst[2].seq == 4 * 0x0101010101010101ull);
+    REQUIRE(p.push(slot(5 * 0x0101010101010101ull)));
+    REQUIRE(p.push(slot(6 * 0x0101010101010101ull)));
+    REQUIRE(scrubbing.pop_bulk(burst, 2));
+    CHECK(burst[1].check == ~(6 * 0x0101010101010101ull));
+    for (uint32_t i = 0; i < 4; ++i) {
+        CHECK(slots[i].seq == 0);
+        CHECK(slots[i].check == 0);
+    }
+}
