@@ -194,8 +194,10 @@ SessionHandle SessionManager::create(const SessionRequest& r)
         local = _cfg.ports[0].addresses[0].address;
     }
     // A create with SRTP is three commands (the create, then each
-    // direction's key): all are taken, or none is sent.
-    if (_link.command_room(worker_index) < (r.srtp ? 3u : 1u)) {
+    // direction's key; two while theirs is unknown): all are taken, or none
+    // is sent.
+    const uint32_t commands = r.srtp ? (r.srtp->theirs ? 3u : 2u) : 1u;
+    if (_link.command_room(worker_index) < commands) {
         throw refuse("the data plane is not attached, or its command backlog is full");
     }
     int32_t slot = take_slot(worker_index);
@@ -249,7 +251,9 @@ SessionHandle SessionManager::create(const SessionRequest& r)
         // order, and the session sends and takes nothing until they come.
         // Room was checked above: these cannot be refused.
         send_srtp_key(worker_index, p.session_index, r.srtp->suite, 0, r.srtp->ours);
-        send_srtp_key(worker_index, p.session_index, r.srtp->suite, 1, r.srtp->theirs);
+        if (r.srtp->theirs) {
+            send_srtp_key(worker_index, p.session_index, r.srtp->suite, 1, *r.srtp->theirs);
+        }
     }
     return {p.session_index, _cfg.dataplane.workers[worker_index].id, local, p.local_port, channel_index};
 }
@@ -282,6 +286,20 @@ void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote
         throw SessionError("the data plane is not attached, or its command backlog is full");
     }
     ++_c.modifies;
+}
+
+void SessionManager::set_their_srtp_key(uint32_t slot, api::SrtpSuite suite, const SrtpMaster& key)
+{
+    if (slot >= _slots.size() || !_slots[slot].used) {
+        ++_c.refused;
+        throw SessionError(fmt::format("no session {}", slot));
+    }
+    const uint32_t worker_index = slot / _per_worker;
+    if (_link.command_room(worker_index) < 1) {
+        ++_c.refused;
+        throw SessionError("the data plane is not attached, or its command backlog is full");
+    }
+    send_srtp_key(worker_index, slot, suite, 1, key);
 }
 
 void SessionManager::send_srtp_key(uint32_t worker_index, uint32_t slot, api::SrtpSuite suite, uint8_t direction,

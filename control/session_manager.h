@@ -79,6 +79,10 @@ public:
     void modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote_port, bool send,
                 std::optional<uint8_t> telephone_event_pt = std::nullopt);
     void remove(uint32_t slot, bool send_bye);
+    // The peer's SRTP key, learnt after the create (the answer to our SDES
+    // offer, RFC 4568; or a re-INVITE's): what the session opens with. The
+    // same key again changes nothing in the data plane.
+    void set_their_srtp_key(uint32_t slot, api::SrtpSuite suite, const SrtpMaster& key);
 
     // After every attach: slots and ports as the mirror shows them.
     void resync(const api::Segment& seg);

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "control/calls/call_routing.h"
+#include "control/srtp_keys.h"
 #include "signaling/isdn/libpri_c.h"
 
 namespace trunkgw::control {
@@ -331,9 +332,22 @@ void CallManager::place_sip(Call& c, const std::string& trunk, int last_cause)
         // Our offer names telephone-event with this PT: the peer sends
         // its DTMF events with it (RFC 3264 5.1), played on the B-channel.
         r.telephone_event_pt = _cfg.media.telephone_event_pt;
+        // A trunk with srtp = "mandatory": our offer carries our key (RFC
+        // 4568), the answer brings the peer's (update_sip_remote).
+        const auto t = std::find_if(_cfg.sip.trunks.begin(), _cfg.sip.trunks.end(),
+                                    [&trunk](const config::SipTrunk& s) { return s.name == trunk; });
+        std::optional<SdesKeys> sdes;
+        if (t != _cfg.sip.trunks.end() && t->srtp_mandatory) {
+            sdes = sdes_offer();
+            r.srtp = sdes->keys;
+        }
         SessionHandle h = _sessions->create(r);
         c.st.media_in = h.slot + 1;
         c.sip_local = {h.local_ipv4, h.local_port, pt, _cfg.media.ptime_ms, _cfg.media.telephone_event_pt};
+        if (sdes) {
+            c.sip_local.sdes = sdes->line;
+            c.sip_srtp = true;
+        }
         c.sip_payload_type = pt;
         sip::SipCallInfo out;
         out.called = c.st.called_out;
@@ -583,11 +597,26 @@ bool CallManager::sip_media(Call& c)
         // 6.1): the peer's DTMF events arrive with it, ours go with it.
         const uint8_t te = telephone_event_of(c.sip_remote);
         r.telephone_event_pt = te;
+        // An SDES offer (the agent took it only on a trunk with srtp): our
+        // answer carries our key for the line we take (RFC 4568 5.1.2).
+        std::optional<SdesKeys> sdes;
+        if (c.sip_remote.sdes) {
+            sdes = sdes_answer(*c.sip_remote.sdes);
+            r.srtp = sdes->keys;
+        }
         SessionHandle h = _sessions->create(r);
         c.st.media_in = h.slot + 1;
         c.sip_local = {h.local_ipv4, h.local_port, c.sip_payload_type, _cfg.media.ptime_ms, te};
+        if (sdes) {
+            c.sip_local.sdes = sdes->line;
+            c.sip_srtp = true;
+        }
         ++_c.media_connected;
         return true;
+    } catch (const std::invalid_argument& e) {
+        ++_c.media_failed;
+        spdlog::warn("call {}: the SIP peer's SRTP key: {}", c.st.id, e.what());
+        return false;
     } catch (const SessionError& e) {
         ++_c.media_failed;
         spdlog::warn("call {}: no RTP session on {}/{}: {}", c.st.id, c.st.out.span, c.st.out.channel, e.what());
@@ -615,7 +644,16 @@ void CallManager::update_sip_remote(Call& c, const sip::RemoteMedia& remote)
             // peer takes telephone-events with, or none (then DTMF goes
             // in-band, and nothing is sent to a peer that declined them).
             _sessions->modify(c.st.media_in - 1, next.ipv4, next.port, !next.inactive, telephone_event_of(next));
+            // The peer's SRTP key: the answer to our offer brings it; a
+            // re-INVITE may change it (RFC 4568 7.1.4). The same key again
+            // changes nothing in the data plane.
+            if (c.sip_srtp && next.sdes) {
+                _sessions->set_their_srtp_key(c.st.media_in - 1, api::srtp_suite_of(next.sdes->suite),
+                                              srtp_master_from_base64(next.sdes->key_base64, "the peer's SRTP key"));
+            }
         } catch (const SessionError& e) {
+            spdlog::warn("call {}: session {}: {}", c.st.id, c.st.media_in - 1, e.what());
+        } catch (const std::invalid_argument& e) {
             spdlog::warn("call {}: session {}: {}", c.st.id, c.st.media_in - 1, e.what());
         }
     }

@@ -240,7 +240,7 @@ std::string render_sip_trunks(const json& r)
                                   r["auth_blocks"].get<uint64_t>(), r["refused_auth_blocked"].get<uint64_t>(),
                                   r["sdp_refused_unsafe"].get<uint64_t>());
     TextTable t({"TRUNK", "PEERS", "STATE", "REGISTRATION", "ACTIVE", "MAX", "CPS", "IN", "OUT", "ANSWERED IN/OUT",
-                 "REFUSED LIMIT", "AUTH CHAL/OK/FAIL/ANSWERED", "FAILURES SENT", "FAILURES RECEIVED"});
+                 "REFUSED LIMIT", "SRTP (REFUSED)", "AUTH CHAL/OK/FAIL/ANSWERED", "FAILURES SENT", "FAILURES RECEIVED"});
     auto finals = [](const json& m) {
         std::string s;
         for (const auto& [status, n] : m.items()) {
@@ -271,7 +271,9 @@ std::string render_sip_trunks(const json& r)
                std::to_string(k["max_calls"].get<uint64_t>()), fmt::format("{:g}", k["calls_per_second"].get<double>()),
                std::to_string(k["invites_in"].get<uint64_t>()), std::to_string(k["invites_out"].get<uint64_t>()),
                fmt::format("{}/{}", k["answered_in"].get<uint64_t>(), k["answered_out"].get<uint64_t>()),
-               std::to_string(k["refused_limit"].get<uint64_t>()), auth, finals(k["final_responses_sent"]),
+               std::to_string(k["refused_limit"].get<uint64_t>()),
+               fmt::format("{} ({})", k["srtp"].get<std::string>(), k["srtp_refused"].get<uint64_t>()), auth,
+               finals(k["final_responses_sent"]),
                finals(k["final_responses_received"])});
     }
     out += t.render();

@@ -254,6 +254,11 @@ struct SipTrunk {
     double calls_per_second = 0;     // incoming INVITEs; 0: no limit
     uint32_t options_interval_s = 30;  // OPTIONS keepalive (trunk up/down); 0: off
     std::string transport = "udp";     // our requests to the peer: udp, tcp or tls (RFC 3261 18, 26.2)
+    // srtp = "mandatory": every call's media is SRTP (RFC 3711), its keys in
+    // the SDP (SDES, RFC 4568: RTP/SAVP with a=crypto); plain RTP offers and
+    // answers are refused. Needs transport "tls": RFC 4568 8.3, the keys
+    // travel only over a secure transport. "off" (the default): RTP/AVP.
+    bool srtp_mandatory = false;
     // [sip.trunk.inbound_auth]: the peer's INVITEs must carry these digest
     // credentials (RFC 3261 22); its source must still be a listed peer.
     std::optional<SipCredentials> inbound_auth;

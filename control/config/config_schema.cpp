@@ -1128,6 +1128,13 @@ void read_sip(TableReader& root, Config& c, const std::string& file, std::vector
                 w.problem(w.line_of("transport"), "transport = \"tls\" needs a [sip.tls] table (certificates)");
             }
         }
+        if (auto v = w.choice("srtp", {"off", "mandatory"}, "off")) {
+            trunk.srtp_mandatory = *v == "mandatory";
+            if (trunk.srtp_mandatory && trunk.transport != "tls") {
+                w.problem(w.line_of("srtp"), "srtp = \"mandatory\" needs transport = \"tls\" (RFC 4568 8.3: SDES keys "
+                                             "travel in the SDP, so only over a secure transport)");
+            }
+        }
         trunk.inbound_auth = read_credentials(w, "inbound_auth", true, file, p);
         trunk.outbound_auth = read_credentials(w, "outbound_auth", false, file, p);
         if (auto v = w.boolean("register", false)) {

@@ -41,7 +41,7 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
     std::optional<RemoteMedia> out;
     if (s != nullptr && sdp_parsing_error(p) == nullptr) {
         for (sdp_media_t* m = s->sdp_media; m != nullptr; m = m->m_next) {
-            if (m->m_type != sdp_media_audio || m->m_proto != sdp_proto_rtp) {
+            if (m->m_type != sdp_media_audio || (m->m_proto != sdp_proto_rtp && m->m_proto != sdp_proto_srtp)) {
                 continue;
             }
             // RFC 4566 5.14: "<port> is the transport port to which the
@@ -94,12 +94,70 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
             r.inactive = r.inactive || m->m_port == 0 || has_attribute(m->m_attributes, "inactive") ||
                          has_attribute(m->m_attributes, "sendonly") || m->m_mode == sdp_inactive ||
                          m->m_mode == sdp_sendonly;
+            // RFC 4568 5: "the crypto attribute ... MUST only be used with
+            // the SRTP transport" (RTP/SAVP); on RTP/AVP it means nothing.
+            r.savp = m->m_proto == sdp_proto_srtp;
+            if (r.savp) {
+                std::vector<std::string> crypto;
+                for (sdp_attribute_t* at = m->m_attributes; at != nullptr; at = at->a_next) {
+                    if (at->a_name != nullptr && strcasecmp(at->a_name, "crypto") == 0 && at->a_value != nullptr) {
+                        crypto.emplace_back(at->a_value);
+                    }
+                }
+                r.sdes = choose_sdes(crypto);
+            }
             out = r;
             break;
         }
     }
     sdp_parser_free(p);
     return out;
+}
+
+std::optional<SdesKey> choose_sdes(const std::vector<std::string>& values)
+{
+    for (const std::string& v : values) {
+        // <tag> 1*9DIGIT, one space, <crypto-suite>, one space, <key-params>
+        // (several joined by ';'), then session parameters, if any, each
+        // after a space (RFC 4568 9.1: "WSP").
+        std::size_t i = 0;
+        while (i < v.size() && i < 9 && v[i] >= '0' && v[i] <= '9') {
+            ++i;
+        }
+        if (i == 0 || i >= v.size() || v[i] != ' ') {
+            continue;
+        }
+        SdesKey k;
+        k.tag = static_cast<uint32_t>(std::strtoul(v.substr(0, i).c_str(), nullptr, 10));
+        const std::size_t suite_end = v.find(' ', i + 1);
+        if (suite_end == std::string::npos) {
+            continue;
+        }
+        k.suite = v.substr(i + 1, suite_end - i - 1);
+        if (k.suite != "AES_CM_128_HMAC_SHA1_80" && k.suite != "AES_CM_128_HMAC_SHA1_32") {
+            continue;  // (names are case-sensitive: RFC 4568 9.1's literal strings)
+        }
+        const std::string params = v.substr(suite_end + 1);
+        // One key, no session parameters: nothing after it but a lifetime.
+        if (params.find_first_of("; \t") != std::string::npos || params.rfind("inline:", 0) != 0) {
+            continue;
+        }
+        const std::string key = params.substr(7);
+        const std::size_t bar = key.find('|');
+        k.key_base64 = key.substr(0, bar);
+        // "|lifetime" may follow (2^n or a number: the key's packet count,
+        // more than a call sends at our rates); "|MKI:length" must not.
+        if (bar != std::string::npos && key.find(':', bar) != std::string::npos) {
+            continue;
+        }
+        if (k.key_base64.size() != 40 ||
+            k.key_base64.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") !=
+                std::string::npos) {
+            continue;  // 30 octets are exactly 40 characters, no padding
+        }
+        return k;
+    }
+    return std::nullopt;
 }
 
 int choose_g711(const RemoteMedia& offer, int preferred)
@@ -127,7 +185,7 @@ std::string describe(const LocalMedia& m, uint64_t session_id, uint64_t version)
     s += std::string("c=IN IP4 ") + ip + "\r\n";
     s += "t=0 0\r\n";
     const std::string te = m.telephone_event_pt != 0 ? std::to_string(m.telephone_event_pt) : std::string();
-    s += "m=audio " + std::to_string(m.port) + " RTP/AVP " + std::to_string(m.payload_type);
+    s += "m=audio " + std::to_string(m.port) + (m.sdes ? " RTP/SAVP " : " RTP/AVP ") + std::to_string(m.payload_type);
     if (!te.empty()) {
         s += ' ';
         s += te;
@@ -140,6 +198,9 @@ std::string describe(const LocalMedia& m, uint64_t session_id, uint64_t version)
         s += "a=fmtp:" + te + " 0-15\r\n";
     }
     s += "a=ptime:" + std::to_string(m.ptime_ms) + "\r\n";
+    if (m.sdes) {
+        s += "a=crypto:" + std::to_string(m.sdes->tag) + " " + m.sdes->suite + " inline:" + m.sdes->key_base64 + "\r\n";
+    }
     s += "a=sendrecv\r\n";
     return s;
 }

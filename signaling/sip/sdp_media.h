@@ -3,6 +3,8 @@
 // parsed with Sofia's SDP parser, and our own description of one session
 // (the data plane's address and port, one G.711 codec: RFC 3551 payload
 // type 8 PCMA or 0 PCMU). Offer/answer itself is Sofia's SOA (sip_agent).
+// SRTP keys travel in the SDP (SDES, RFC 4568: a=crypto on an RTP/SAVP
+// m= line), so they are read and written here too.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,23 @@
 #include "dataplane/net/ipv4.h"
 
 namespace trunkgw::sip {
+
+// One a=crypto line (RFC 4568 9.1: "a=crypto:<tag> <crypto-suite>
+// <key-params>"), as we can use it: a suite of RFC 4568 6.2.1 that the data
+// plane has, one inline key (key||salt, base64) without an MKI, and no
+// session parameters.
+struct SdesKey {
+    uint32_t tag = 0;        // an answer names the tag of the offer's line it takes (RFC 4568 5.1.2)
+    std::string suite;       // AES_CM_128_HMAC_SHA1_80 or _32
+    std::string key_base64;  // the 30-octet master key and salt, 40 base64 characters
+};
+
+// The first a=crypto value of `values` we can use (in the offerer's order
+// of preference, RFC 4568 5.1.1); nullopt when none. Skipped: unknown
+// suites, several keys or an MKI (RFC 4568 6.1: we send no MKI), a key
+// that is not 40 base64 characters, any session parameter (6.3: we support
+// none, so such a line is not acceptable).
+std::optional<SdesKey> choose_sdes(const std::vector<std::string>& values);
 
 struct RemoteMedia {
     uint32_t ipv4 = 0;  // host order; 0: no unicast address to send to (c=0.0.0.0, a name, IPv6, ...)
@@ -25,6 +44,9 @@ struct RemoteMedia {
     // The PT its a=rtpmap binds to telephone-event/8000 (RFC 4733 7.1.1:
     // DTMF events), 0: none.
     int telephone_event_pt = 0;
+    // m=audio ... RTP/SAVP (RFC 3711 14.2): SRTP, its key in sdes.
+    bool savp = false;
+    std::optional<SdesKey> sdes{};  // RTP/SAVP only: the a=crypto line we take (choose_sdes)
 };
 
 struct LocalMedia {
@@ -35,9 +57,12 @@ struct LocalMedia {
     // telephone-event/8000 with this PT and events 0-15 (RFC 4733 7.1.1:
     // we receive DTMF as events), 0: not offered.
     int telephone_event_pt = 0;
+    // RTP/SAVP with this a=crypto line (our key: what we send with);
+    // none: RTP/AVP.
+    std::optional<SdesKey> sdes{};
 };
 
-// The first m=audio over RTP/AVP with a port; nullopt when the SDP does
+// The first m=audio over RTP/AVP or RTP/SAVP with a port; nullopt when the SDP does
 // not parse, has none, or that line's port is not a 16-bit number (the
 // caller refuses with 488).
 std::optional<RemoteMedia> parse_audio(const std::string& sdp);

@@ -48,6 +48,21 @@ void on_keepalive_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg)
     static_cast<SipAgent*>(arg)->keepalive();
 }
 
+// SDP that fits the trunk: with srtp_mandatory, RTP/SAVP with a key we
+// can use (an answer's to the line we offered: RFC 4568 5.1.2, the same
+// tag and suite); without, RTP/AVP (an RTP/SAVP offer's keys would go
+// unused, and its media would fail).
+bool media_fits(const SipTrunkConfig& t, const RemoteMedia& m, const std::optional<SdesKey>& offered = std::nullopt)
+{
+    if (!t.srtp_mandatory) {
+        return !m.savp;
+    }
+    if (!m.savp || !m.sdes) {
+        return false;
+    }
+    return !offered || (m.sdes->tag == offered->tag && m.sdes->suite == offered->suite);
+}
+
 std::string body_of(sip_t const* sip)
 {
     if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_data == nullptr) {
@@ -438,7 +453,13 @@ void SipAgent::handle_event(int event, int status, nua_handle_t* nh, void const*
         const bool changed = !c->remote_sdp.empty() && c->remote_sdp != remote_sdp;
         c->remote_sdp = remote_sdp;
         if (changed && c->answered && !c->ended && _handler != nullptr) {
-            if (auto m = parse_audio(remote_sdp)) {
+            auto m = parse_audio(remote_sdp);
+            if (const SipTrunkConfig* t = trunk(c->trunk); m && t != nullptr && !media_fits(*t, *m)) {
+                // nua answered from our last SDP: the media stays as it was.
+                ++_st.trunks[c->trunk].srtp_refused;
+                m.reset();
+            }
+            if (m) {
                 ++_st.trunks[c->trunk].media_changes;
                 _handler->sip_media_changed(*this, c->id, *m);
             }
@@ -564,8 +585,11 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
         info.redirecting = interwork::from_history_info(unknown_headers(sip, "History-Info"));
     }
     auto media = parse_audio(body_of(sip));
-    if (!media || choose_g711(*media, 8) < 0) {
-        ++k.refused_no_media;
+    // RFC 4568 8.3: SDES keys only over a secure transport, both ways (our
+    // answer carries ours).
+    const bool srtp_ok = !media || (media_fits(*t, *media) && (!t->srtp_mandatory || arrived_on == "tls"));
+    if (!media || choose_g711(*media, 8) < 0 || !srtp_ok) {
+        ++(srtp_ok ? k.refused_no_media : k.srtp_refused);
         count_final_out(t->name, 488);
         nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
         nua_handle_destroy(nh);
@@ -661,6 +685,9 @@ void SipAgent::invite_response(Call& c, int status, void const* sip_v)
         }
         std::string body = body_of(sip);
         auto early = body.empty() ? std::nullopt : parse_audio(body);
+        if (const SipTrunkConfig* t = trunk(c.trunk); early && t != nullptr && !media_fits(*t, *early, c.offered_sdes)) {
+            early.reset();  // early media we could not open: the caller hears its own ringback
+        }
         if (_handler != nullptr) {
             _handler->sip_progress(*this, c.id, status, early ? &*early : nullptr);
         }
@@ -676,6 +703,10 @@ void SipAgent::invite_response(Call& c, int status, void const* sip_v)
             ++_st.trunks[c.trunk].session_timers_in;
         }
         auto media = parse_audio(body_of(sip));
+        if (const SipTrunkConfig* t = trunk(c.trunk); media && t != nullptr && !media_fits(*t, *media, c.offered_sdes)) {
+            ++_st.trunks[c.trunk].srtp_refused;
+            media.reset();  // cleared with 88, as an answer without audio
+        }
         if (!media) {
             // RFC 3264: an answer is required; without one there is no audio.
             call_hangup(c.id, 88);
@@ -756,6 +787,9 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
     if (t->max_calls != 0 && k.active >= t->max_calls) {
         return -34;
     }
+    if (t->srtp_mandatory != local.sdes.has_value()) {
+        return -65;  // (the model's mistake) bearer capability not implemented
+    }
     const SipPeer& peer = t->peers.front();
     const std::string host = ipv4_text(peer.ipv4) + ":" + std::to_string(peer.port);
     const std::string to = "<sip:" + info.called + "@" + host + ">";
@@ -768,6 +802,7 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
     }
     uint32_t id = _next_id++;
     Call& c = _calls[id] = Call{id, nh, true, t->name};
+    c.offered_sdes = local.sdes;
     _call_of_handle[nh] = id;
     ++k.invites_out;
     ++k.active;

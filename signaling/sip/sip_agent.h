@@ -60,6 +60,11 @@ struct SipTrunkConfig {
     // Our requests to the peer: "udp", "tcp" or "tls" (";transport=" in
     // the Request-URI, RFC 3261 19.1.1; over TLS our Contact says so too).
     std::string transport = "udp";
+    // SRTP by SDES (RFC 4568) on every call: offers and answers must be
+    // RTP/SAVP with a key we can use, and the peer's INVITEs must come over
+    // TLS (8.3); anything else is refused with 488 (an answer: cleared with
+    // 88). Off: RTP/AVP only (an RTP/SAVP offer gets 488).
+    bool srtp_mandatory = false;
     // INVITEs from the peer must authenticate (RFC 3261 22): challenged
     // with 401, refused with 403 on wrong credentials.
     std::optional<SipCredentials> inbound_auth{};
@@ -122,6 +127,10 @@ struct SipTrunkCounters {
     uint64_t invites_out = 0;
     uint64_t refused_limit = 0;    // over max_calls or calls per second: 503
     uint64_t refused_no_media = 0; // 488
+    // SDP that did not fit the trunk's srtp (RFC 4568 SDES): INVITEs refused
+    // with 488 (RTP/SAVP on a trunk without, RTP/AVP or no usable key or
+    // not over TLS on one with), answers cleared with 88, re-offers ignored.
+    uint64_t srtp_refused = 0;
     uint64_t answered_in = 0;
     uint64_t answered_out = 0;
     uint64_t active = 0;
@@ -222,6 +231,7 @@ private:
         std::string remote_sdp{};  // the peer's last SDP, to notice a change
         bool auth_answered = false;  // we answered one challenge (a second means wrong credentials)
         std::string contact{};       // ours in this dialog (contact_for)
+        std::optional<SdesKey> offered_sdes{};  // our offer's a=crypto (outgoing, srtp)
     };
     void incoming_invite(nua_handle_s* nh, void const* sip);
     void invite_response(Call& c, int status, void const* sip);

@@ -27,7 +27,6 @@ BUILD_DIR=$2
 enter_netns "$@"
 
 SIM=$BUILD_DIR/bench/pstn-sim
-JUDGE=$BUILD_DIR/bench/audio-judge
 CFG=$TEST_DIR/trunkgw.toml
 TAP=tgwbs$$
 BS_DIR=$TEST_DIR/baresip
@@ -121,52 +120,6 @@ ctrl_tcp_listen		127.0.0.1:4444
 CONF
 echo '<sip:2001@127.0.0.1:5060;transport=udp>;regint=0;answermode=auto;audio_codecs=PCMA' >"$BS_DIR/accounts"
 
-# bctl COMMAND [PARAMS]: one command to baresip's ctrl_tcp (netstring JSON);
-# prints its response's data, fails unless it says ok (bounded: 5 s).
-bctl() {
-    python3 - "$@" <<'PY'
-import json, socket, sys
-s = socket.create_connection(("127.0.0.1", 4444), timeout=5)
-req = json.dumps({"command": sys.argv[1], "params": " ".join(sys.argv[2:]), "token": "t"}).encode()
-s.sendall(b"%d:%s," % (len(req), req))
-buf = b""
-while True:
-    while b":" in buf:
-        n, rest = buf.split(b":", 1)
-        if len(rest) < int(n) + 1:
-            break
-        msg, buf = json.loads(rest[:int(n)]), rest[int(n) + 1:]
-        if msg.get("response"):
-            print(msg.get("data", ""))
-            sys.exit(0 if msg.get("ok") else 1)
-    chunk = s.recv(4096)
-    if not chunk:
-        sys.exit(1)
-    buf += chunk
-PY
-}
-
-# judge_wav FILE: SINAD/level of the 1004 Hz tone in a WAV baresip dumped
-# (16-bit linear, any rate and channel count), as audio-judge sees it once
-# brought to 8 kHz mono A-law.
-judge_wav() {
-    python3 -W ignore::DeprecationWarning - "$1" "$TEST_DIR/judge.alaw" <<'PY'
-import audioop, sys, wave
-w = wave.open(sys.argv[1])
-data = w.readframes(w.getnframes())
-if w.getnchannels() == 2:
-    data = audioop.tomono(data, 2, 0.5, 0.5)
-if w.getframerate() != 8000:
-    data, _ = audioop.ratecv(data, 2, 1, w.getframerate(), 8000, None)
-open(sys.argv[2], "wb").write(audioop.lin2alaw(data, 2))
-PY
-    "$JUDGE" --law alaw --raw "$TEST_DIR/judge.alaw"
-}
-
-show_calls() {  # the gateway's calls up now, "state:in->out" each, or "none"
-    "$CTL" -c "$CFG" --json show calls |
-        python3 -c 'import json,sys; print(" ".join("%s:%s->%s" % (c["state"], c["in"].get("sip_trunk", c["in"].get("span")), c.get("out", {}).get("sip_trunk", c.get("out", {}).get("span"))) for c in json.load(sys.stdin)["calls"]) or "none")'
-}
 trunk_state() {  # the baresip trunk: "STATE OPTIONS-SENT>=3 OPTIONS-FAILED"
     "$CTL" -c "$CFG" --json show sip trunks |
         python3 -c 'import json,sys; t=json.load(sys.stdin)["trunks"][0]; print(t["state"], t["options_sent"] >= 3, t["options_failed"])'

@@ -19,9 +19,14 @@
 #      (SIPp's verifyauth: 200 only if valid, else 403): the call connects
 #      and pstn-sim clears it with 16; auth.answered == 1.
 #   3. TLS out, PRI -> baresip: pstn-sim calls 2001, routed to trunk
-#      "tls-pbx" (transport tls): the gateway opens TLS to baresip
-#      (verifying baresip's certificate against cafile.pem); baresip
-#      answers by itself; established, cleared by pstn-sim with 16.
+#      "tls-pbx" (transport tls, srtp mandatory): the gateway opens TLS to
+#      baresip (verifying baresip's certificate against cafile.pem); baresip
+#      answers by itself; established, cleared by pstn-sim with 16. The
+#      media is SRTP keyed by SDES (RFC 4568; baresip's mediaenc=srtp-mand,
+#      libre's own SRTP: an independent implementation): our offer RTP/SAVP
+#      with a=crypto:1 AES_CM_128_HMAC_SHA1_80, baresip's answer taking tag
+#      1; each side decodes the other's 1004 Hz tone (pstn-sim's measure;
+#      the WAV baresip's sndfile dumped), so each opened the other's SRTP.
 #   4. Inbound digest: SIPp (127.0.0.2, trunk "pbx") calls 5551: 401, then
 #      the INVITE with credentials (-au/-ap): pstn-sim answers, SIPp hangs
 #      up; auth.challenges 1, accepted 1.
@@ -39,7 +44,8 @@
 #      TLS (answering the gateway's 401 with its auth_pass): the call is
 #      established, pstn-sim answers, baresip hangs up; invites_in_tls >= 1
 #      and a capture of both TLS ports shows TLS handshakes and application
-#      data, and no cleartext SIP.
+#      data, and no cleartext SIP; baresip's SDES offer is taken: the
+#      session is SRTP and takes its packets, none failing its tag.
 #   Our Contact on the UDP trunks (REGISTER, dialogs) must be a sip: URI on
 #   our UDP port (not sips: because TLS is on, and not naming the provider
 #   account we registered).
@@ -148,6 +154,7 @@ password = "$REG_PASS"
 name = "tls-pbx"
 peers = ["127.0.0.1:5071"]
 transport = "tls"
+srtp = "mandatory"
 options_interval_s = 2
 [sip.trunk.inbound_auth]
 username = "$TLS_USER"
@@ -233,40 +240,19 @@ our_contacts() {
 # udp_contact VALUE... : true when there are some and each is a plain sip:
 # URI of ours for UDP (127.0.0.1, port 5060 or none, transport udp or
 # none).
+srtp_session() {  # True when a session up now is SRTP
+    "$CTL" -c "$CFG" --json show sessions | python3 -c 'import json,sys; print(any(s["srtp"] for s in json.load(sys.stdin)["sessions"]))'
+}
+srtp_session_in() {  # the SRTP session: "RTP-IN>0 AUTH-FAILED"
+    "$CTL" -c "$CFG" --json show sessions |
+        python3 -c 'import json,sys; s=[s for s in json.load(sys.stdin)["sessions"] if s["srtp"]][0]; c=s["counters"]; print(c["rtp_packets_in"] > 0, c["srtp_auth_failed"])'
+}
 udp_contact() {
     [ $# -gt 0 ] || return 1
     local c
     for c in "$@"; do
         echo "$c" | grep -Eiq '^<sip:([^@>]*@)?127\.0\.0\.1(:5060)?(;transport=udp)?>' || { echo "       contact: $c" >&2; return 1; }
     done
-}
-show_calls() {  # the gateway's calls up now, "state:in->out" each, or "none"
-    "$CTL" -c "$CFG" --json show calls |
-        python3 -c 'import json,sys; print(" ".join("%s:%s->%s" % (c["state"], c["in"].get("sip_trunk", c["in"].get("span")), c.get("out", {}).get("sip_trunk", c.get("out", {}).get("span"))) for c in json.load(sys.stdin)["calls"]) or "none")'
-}
-# bctl COMMAND [PARAMS]: one command to baresip's ctrl_tcp (netstring JSON);
-# prints its response's data, fails unless it says ok (bounded: 5 s).
-bctl() {
-    python3 - "$@" <<'PY'
-import json, socket, sys
-s = socket.create_connection(("127.0.0.1", 4444), timeout=5)
-req = json.dumps({"command": sys.argv[1], "params": " ".join(sys.argv[2:]), "token": "t"}).encode()
-s.sendall(b"%d:%s," % (len(req), req))
-buf = b""
-while True:
-    while b":" in buf:
-        n, rest = buf.split(b":", 1)
-        if len(rest) < int(n) + 1:
-            break
-        msg, buf = json.loads(rest[:int(n)]), rest[int(n) + 1:]
-        if msg.get("response"):
-            print(msg.get("data", ""))
-            sys.exit(0 if msg.get("ok") else 1)
-    chunk = s.recv(4096)
-    if not chunk:
-        sys.exit(1)
-    buf += chunk
-PY
 }
 
 start dataplane "$DP" -c "$CFG"
@@ -304,13 +290,16 @@ rtp_ports		41100-41199
 module_path		/usr/lib/baresip/modules
 module			g711.so
 module			ausine.so
+module			srtp.so
+module			sndfile.so
+snd_path		$BS_DIR
 module_tmp		account.so
 module_app		menu.so
 module_app		ctrl_tcp.so
 statmode_default	off
 ctrl_tcp_listen		127.0.0.1:4444
 CONF
-echo "<sip:$TLS_USER@127.0.0.1:5061;transport=tls>;auth_pass=$TLS_PASS;regint=0;answermode=auto;audio_codecs=PCMA" \
+echo "<sip:$TLS_USER@127.0.0.1:5061;transport=tls>;auth_pass=$TLS_PASS;regint=0;answermode=auto;audio_codecs=PCMA;mediaenc=srtp-mand" \
     >"$BS_DIR/accounts"
 start baresip stdbuf -oL baresip -f "$BS_DIR" -s -t 120
 check "baresip is ready (SIP and TLS on 127.0.0.1:5070/5071)" wait_log "$TEST_DIR/baresip.log" "baresip is ready" 10
@@ -351,6 +340,7 @@ check "outbound digest: show sip trunks: carrier-sip answered one challenge, one
 # 3. PRI -> baresip over TLS (pstn-sim's second call).
 check "TLS out: baresip is offered pstn-sim's call over TLS and answers it by itself" \
     wait_log "$TEST_DIR/baresip.log" "Call established" 20
+check "SRTP out: the call's RTP session is SRTP (show sessions)" wait_equal 3 True srtp_session
 check "TLS out: pstn-sim's call to 2001 ends" wait_count "$TEST_DIR/calls.json" '"cause"' 2 20
 check "TLS out: answered, cleared by pstn-sim with 16" \
     same "$(json_get <(sed -n 2p "$TEST_DIR/calls.json") "(j['called'], 'answer_ms' in j, j['cause'], j['cleared_by'])")" \
@@ -359,6 +349,13 @@ check "TLS out: baresip ends its call (the gateway's BYE)" \
     wait_log "$TEST_DIR/baresip.log" "Call with sip:301234567@.* terminated" 10
 check "TLS out: our INVITE came over TLS, with our Contact sip:127.0.0.1:5061;transport=tls" \
     bash -c "grep -q 'Via: SIP/2.0/TLS' $TEST_DIR/baresip.log && grep -Eq '^Contact: <sip:[^>]*127.0.0.1:5061;transport=tls>' $TEST_DIR/baresip.log"
+check "SRTP out: our offer was RTP/SAVP with our key (a=crypto:1 AES_CM_128_HMAC_SHA1_80), baresip's answer took tag 1" \
+    bash -c "grep -Eq '^m=audio [0-9]+ RTP/SAVP 8' $TEST_DIR/baresip.log &&
+             [ \$(grep -Ec '^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}' $TEST_DIR/baresip.log) -ge 2 ]"
+check "SRTP out: pstn-sim heard baresip's tone (SINAD >= 30 dB): libre's SRTP opened with the key of its a=crypto" \
+    same "$(json_get <(sed -n 2p "$TEST_DIR/calls.json") "j['audio']['tone_sinad_db'] >= 30")" True
+check "SRTP out: baresip decoded pstn-sim's tone (SINAD >= 30 dB): ours opened with our a=crypto's key" \
+    same "$(judge_wav "$(ls "$BS_DIR"/dump-*-dec.wav | sed -n 1p)" >"$TEST_DIR/judge1.json" && json_get "$TEST_DIR/judge1.json" "j['sinad_db'] >= 30")" True
 
 # 4. Inbound digest.
 check "inbound digest: SIPp (trunk pbx) gets 401, then 200 to the INVITE with credentials" \
@@ -430,6 +427,10 @@ check "TLS in: baresip's INVITE went to the TLS port (transport=tls) and the gat
              grep -q '^Via: SIP/2.0/TLS 127.0.0.1:5071' $TEST_DIR/baresip.log"
 check "TLS in: the gateway has one call, connected, tls-pbx trunk -> carrier" \
     wait_equal 10 "connected:tls-pbx->carrier" show_calls
+check "SRTP in: baresip's SDES offer was taken (RTP/SAVP, mediaenc=srtp-mand): the call's session is SRTP" \
+    wait_equal 3 True srtp_session
+check "SRTP in: the session takes baresip's SRTP (its packets counted in, none failing its tag)" \
+    wait_equal 5 "True 0" srtp_session_in
 check "TLS in: baresip hangs up (ctrl_tcp)" bctl hangup
 check "TLS in: pstn-sim answered, was cleared by the gateway with 16" \
     wait_count "$TEST_DIR/calls.json" '"called":"5551".*"cause":16,.*"cleared_by":"far"' 3 10

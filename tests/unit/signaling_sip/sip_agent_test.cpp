@@ -96,6 +96,19 @@ TEST_CASE("sdp: the audio line of an offer, and ours", "[sip]")
     const std::string without = describe(LocalMedia{0x0a000001, 20000, 8, 20}, 7, 1);
     CHECK(without.find("telephone-event") == std::string::npos);
     CHECK(without.find("m=audio 20000 RTP/AVP 8\r\n") != std::string::npos);
+    // SRTP (RFC 4568): ours is RTP/SAVP with our a=crypto line.
+    LocalMedia srtp{0x0a000001, 20000, 8, 20};
+    srtp.sdes = SdesKey{3, "AES_CM_128_HMAC_SHA1_32", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpBQkNE"};
+    const std::string savp = describe(srtp, 7, 1);
+    CHECK(savp.find("m=audio 20000 RTP/SAVP 8\r\n") != std::string::npos);
+    CHECK(savp.find("a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpBQkNE\r\n") !=
+          std::string::npos);
+    auto back = parse_audio(savp);
+    REQUIRE(back);
+    CHECK(back->savp);
+    REQUIRE(back->sdes);
+    CHECK((back->sdes->tag == 3 && back->sdes->suite == "AES_CM_128_HMAC_SHA1_32"));
+    CHECK_FALSE(parse_audio(with)->savp);
     auto ours = parse_audio(describe(LocalMedia{0x0a000001, 20000, 0, 20}, 7, 1));
     REQUIRE(ours);
     CHECK(ours->ipv4 == 0x0a000001);
@@ -258,4 +271,36 @@ TEST_CASE("sip agent: a call over TCP (RFC 3261 18) to a trunk with transport tc
     }
     su_root_destroy(root);
     su_deinit();
+}
+
+TEST_CASE("sdp: the a=crypto line we can use (RFC 4568 9.1), in the offer's order", "[sip][srtp]")
+{
+    const std::string k = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpBQkNE";  // 40 characters: 30 octets
+    auto pick = [](std::vector<std::string> lines) { return choose_sdes(lines); };
+    auto one = pick({"1 AES_CM_128_HMAC_SHA1_80 inline:" + k});
+    REQUIRE(one);
+    CHECK((one->tag == 1 && one->suite == "AES_CM_128_HMAC_SHA1_80" && one->key_base64 == k));
+    // Unknown suites, an MKI, several keys, session parameters, a short key,
+    // no tag: skipped; the next usable line is taken.
+    auto later = pick({"1 AEAD_AES_256_GCM inline:" + k, "2 AES_CM_128_HMAC_SHA1_80 inline:" + k + "|2^20|1:4",
+                       "3 AES_CM_128_HMAC_SHA1_80 inline:" + k + ";inline:" + k,
+                       "4 AES_CM_128_HMAC_SHA1_80 inline:" + k + " UNENCRYPTED_SRTP",
+                       "5 AES_CM_128_HMAC_SHA1_80 inline:" + k.substr(4), "AES_CM_128_HMAC_SHA1_80 inline:" + k,
+                       "6 aes_cm_128_hmac_sha1_80 inline:" + k, "7 AES_CM_128_HMAC_SHA1_32 inline:" + k + "|2^31"});
+    REQUIRE(later);
+    CHECK(later->tag == 7);
+    CHECK(later->suite == "AES_CM_128_HMAC_SHA1_32");
+    CHECK(later->key_base64 == k);
+    CHECK_FALSE(pick({}));
+    CHECK_FALSE(pick({"1 AES_CM_128_HMAC_SHA1_80 " + k}));
+    // On RTP/AVP a=crypto means nothing (RFC 4568 5).
+    const std::string head = "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n";
+    auto avp = parse_audio(head + "m=audio 5000 RTP/AVP 8\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + k + "\r\n");
+    REQUIRE(avp);
+    CHECK_FALSE(avp->savp);
+    CHECK_FALSE(avp->sdes);
+    auto savp_no_key = parse_audio(head + "m=audio 5000 RTP/SAVP 8\r\n");
+    REQUIRE(savp_no_key);
+    CHECK(savp_no_key->savp);
+    CHECK_FALSE(savp_no_key->sdes);
 }

@@ -151,3 +151,107 @@ TEST_CASE("sip: reconfigure (reload) adds inbound auth to a trunk; the next INVI
     CHECK(p.a_model.cleared[0].second == 21);  // challenged; A holds no credentials
     CHECK(p.b->status().trunks.at("to-a").auth_challenges == 1);
 }
+
+namespace {
+
+const std::string key_a = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpBQkNE";  // 30 octets, base64
+const std::string key_b = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNk";
+
+// A and B over TLS (B's INVITEs too), each trunk with the srtp setting given.
+Pair tls_pair(bool a_srtp, bool b_srtp)
+{
+    const std::string dir = std::string(TRUNKGW_SOURCE_DIR) + "/tests/unit/signaling_sip/tls";
+    return Pair(0, [&](SipAgentConfig& ca, SipAgentConfig& cb) {
+        ca.tls_bind_url = "sips:127.0.0.1:25071";
+        cb.tls_bind_url = "sips:127.0.0.1:25072";
+        ca.tls_contact_host = "127.0.0.1:25071";
+        cb.tls_contact_host = "127.0.0.1:25072";
+        ca.tls_certificate_dir = cb.tls_certificate_dir = dir;
+        ca.trunks[0].transport = "tls";
+        ca.trunks[0].peers[0].port = 25072;
+        cb.trunks[0].transport = "tls";
+        cb.trunks[0].peers[0].port = 25071;
+        ca.trunks[0].srtp_mandatory = a_srtp;
+        cb.trunks[0].srtp_mandatory = b_srtp;
+    });
+}
+
+int64_t call_with(Pair& p, std::optional<SdesKey> sdes)
+{
+    SipCallInfo info;
+    info.called = "5551234";
+    info.calling = "301234567";
+    LocalMedia local{media_address, 30000, 8, 20};
+    local.sdes = sdes;
+    return p.a->call_setup("to-b", info, local);
+}
+
+}  // namespace
+
+TEST_CASE("sip srtp: SDES (RFC 4568) over TLS: our key in the offer, the peer's in the answer, tags matched",
+          "[sip][tls][srtp]")
+{
+    Pair p = tls_pair(true, true);
+    p.b_model.media.sdes = SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_b};
+    // A trunk with srtp takes no offer without a key, and one without takes no key.
+    CHECK(call_with(p, std::nullopt) == -65);
+    REQUIRE(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) > 0);
+    REQUIRE(p.run(8.0, [&] { return !p.a_model.answered.empty() || !p.a_model.cleared.empty(); }));
+    REQUIRE(p.b_model.infos.size() == 1);
+    const RemoteMedia& offer = p.b_model.infos[0].remote;
+    CHECK(offer.savp);
+    REQUIRE(offer.sdes);
+    CHECK((offer.sdes->tag == 1 && offer.sdes->suite == "AES_CM_128_HMAC_SHA1_80" && offer.sdes->key_base64 == key_a));
+    REQUIRE(p.a_model.answered.size() == 1);
+    const RemoteMedia& answer = p.a_model.answered[0];
+    CHECK(answer.savp);
+    REQUIRE(answer.sdes);
+    CHECK((answer.sdes->tag == 1 && answer.sdes->key_base64 == key_b));
+    CHECK(p.a->status().trunks.at("to-b").srtp_refused == 0);
+    p.b->call_hangup(p.b_model.incoming[0], 16);
+    REQUIRE(p.run(5.0, [&] { return !p.a_model.cleared.empty(); }));
+}
+
+TEST_CASE("sip srtp: an answer naming another tag is cleared with 88; plain RTP to an srtp trunk gets 488",
+          "[sip][tls][srtp]")
+{
+    {
+        Pair p = tls_pair(true, true);
+        p.b_model.media.sdes = SdesKey{2, "AES_CM_128_HMAC_SHA1_80", key_b};  // RFC 4568 5.1.2: must be 1
+        REQUIRE(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) > 0);
+        REQUIRE(p.run(8.0, [&] { return !p.a_model.cleared.empty(); }));
+        CHECK(p.a_model.answered.empty());
+        CHECK(p.a_model.cleared[0].second == 88);
+        CHECK(p.a->status().trunks.at("to-b").srtp_refused == 1);
+    }
+    {
+        Pair p = tls_pair(false, true);
+        REQUIRE(call_with(p, std::nullopt) > 0);
+        REQUIRE(p.run(8.0, [&] { return !p.a_model.cleared.empty(); }));
+        CHECK(p.b_model.incoming.empty());
+        CHECK(p.b->status().trunks.at("to-a").srtp_refused == 1);
+        CHECK(p.b->status().trunks.at("to-a").final_responses_out.at(488) == 1);
+    }
+    {
+        // ... and keys to a trunk without srtp: 488 too (its media would fail).
+        Pair p = tls_pair(true, false);
+        REQUIRE(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) > 0);
+        REQUIRE(p.run(8.0, [&] { return !p.a_model.cleared.empty(); }));
+        CHECK(p.b_model.incoming.empty());
+        CHECK(p.b->status().trunks.at("to-a").srtp_refused == 1);
+    }
+}
+
+TEST_CASE("sip srtp: an SDES offer over UDP is refused (RFC 4568 8.3: keys only over a secure transport)",
+          "[sip][srtp]")
+{
+    Pair p(0, [](SipAgentConfig& ca, SipAgentConfig& cb) {
+        ca.trunks[0].srtp_mandatory = true;
+        cb.trunks[0].srtp_mandatory = true;
+    });
+    REQUIRE(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) > 0);
+    REQUIRE(p.run(8.0, [&] { return !p.a_model.cleared.empty(); }));
+    CHECK(p.b_model.incoming.empty());
+    CHECK(p.b->status().trunks.at("to-a").srtp_refused == 1);
+    CHECK(p.b->status().trunks.at("to-a").final_responses_out.at(488) == 1);
+}
