@@ -222,6 +222,11 @@ void DataplaneLink::detach(const std::string& why)
         // the truth after the next attach.
         _counters.commands_refused += _counters.commands_backlog;
         _counters.commands_backlog = 0;
+        for (auto& q : _backlog) {
+            for (api::Message& m : q) {
+                explicit_bzero(&m, sizeof(m));  // cmd_session_srtp carries keys
+            }
+        }
         _backlog.clear();
         _segment = api::Segment{};
         ++_counters.detaches;
@@ -273,6 +278,7 @@ void DataplaneLink::flush_backlog()
     for (uint32_t w = 0; w < _backlog.size() && w < _commands.size(); ++w) {
         auto& q = _backlog[w];
         while (!q.empty() && _commands[w].push(q.front())) {
+            explicit_bzero(&q.front(), sizeof(api::Message));  // cmd_session_srtp carries keys
             q.pop_front();
             --_counters.commands_backlog;
         }

@@ -126,7 +126,7 @@ void sip_families(Families& f, const sip::SipStatus& st)
                   {{"trunk", name}, {"reason", "no_media"}});
         f.counter("trunkgw_sip_srtp_refused_total",
                   "SDP that did not fit the trunk's srtp setting (RFC 4568 SDES): INVITEs refused with 488, answers "
-                  "cleared with 88, re-offers ignored.",
+                  "and re-offers cleared with 88, early media not played.",
                   static_cast<double>(k.srtp_refused), {{"trunk", name}});
         const char* fr_help = "Final failure responses on the trunk, by direction (tx: sent by us) and status.";
         for (const auto& [status, n] : k.final_responses_out) {

@@ -310,8 +310,10 @@ void SessionManager::send_srtp_key(uint32_t worker_index, uint32_t slot, api::Sr
     k.suite = static_cast<uint8_t>(suite);
     k.direction = direction;
     std::copy(key.begin(), key.end(), k.master);
-    (void)_link.send_command(worker_index, api::make_message(api::MsgType::cmd_session_srtp, ++_seq, k));
+    api::Message m = api::make_message(api::MsgType::cmd_session_srtp, ++_seq, k);
+    (void)_link.send_command(worker_index, m);
     explicit_bzero(&k, sizeof(k));
+    explicit_bzero(&m, sizeof(m));
 }
 
 void SessionManager::remove(uint32_t slot, bool send_bye)

@@ -72,7 +72,9 @@ std::string base64_of(const SrtpMaster& m)
 {
     char text[64];
     base64_e(text, sizeof(text), const_cast<uint8_t*>(m.data()), m.size());
-    return text;
+    std::string s(text);
+    explicit_bzero(text, sizeof(text));
+    return s;
 }
 
 SdesKeys sdes_keys(api::SrtpSuite suite, uint32_t tag, std::optional<SrtpMaster> theirs)

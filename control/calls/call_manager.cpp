@@ -130,6 +130,7 @@ void CallManager::release_media(Call& c)
         }
         *id = 0;
     }
+    c.sip_srtp = false;
 }
 
 int64_t CallManager::unix_ms()
@@ -368,7 +369,7 @@ void CallManager::place_sip(Call& c, const std::string& trunk, int last_cause)
             return;
         }
         cause = static_cast<int>(-id);
-    } catch (const SessionError& e) {
+    } catch (const std::exception& e) {  // SessionError; getrandom for our SRTP key
         ++_c.media_failed;
         spdlog::warn("call {}: no RTP session on {}/{} for SIP trunk {}: {}", c.st.id, c.st.in.span, c.st.in.channel,
                      trunk, e.what());
@@ -520,8 +521,8 @@ void CallManager::sip_progress(sip::SipAgent& agent, uint32_t call, int status, 
     if (c == nullptr || incoming) {
         return;
     }
-    if (early != nullptr) {
-        update_sip_remote(*c, *early);
+    if (early != nullptr && !update_sip_remote(*c, *early)) {
+        early = nullptr;  // not playable: the answer's key decides (update_sip_remote again)
     }
     // 180 -> ALERTING; 183 (or 180) with SDP -> in-band information:
     // ALERTING or PROGRESS with PI #8 (Q.931 5.1.7), the audio flows now.
@@ -546,7 +547,10 @@ void CallManager::sip_answered(sip::SipAgent& agent, uint32_t call, const sip::R
     if (c == nullptr || incoming) {
         return;
     }
-    update_sip_remote(*c, remote);
+    if (!update_sip_remote(*c, remote)) {
+        drop_for_media(*c);
+        return;
+    }
     leg_answer(*c, c->in);
     c->st.state = "connected";
     c->st.answer_unix_ms = unix_ms();
@@ -567,7 +571,10 @@ void CallManager::sip_media_changed(sip::SipAgent& agent, uint32_t call, const s
     }
     // Hold (sendonly/inactive): stop sending to the peer; resume or a new
     // address: send there. Our side keeps its port (RFC 3264 8.3.1).
-    update_sip_remote(*c, remote);
+    if (!update_sip_remote(*c, remote)) {
+        drop_for_media(*c);
+        return;
+    }
     spdlog::info("call {}: the SIP peer's media is now {}:{}{}{}", c->st.id, sip::ipv4_text(c->sip_remote.ipv4),
                  c->sip_remote.port, remote.inactive ? " (hold)" : "", remote.port == 0 ? " (address kept)" : "");
 }
@@ -613,18 +620,23 @@ bool CallManager::sip_media(Call& c)
         }
         ++_c.media_connected;
         return true;
-    } catch (const std::invalid_argument& e) {
-        ++_c.media_failed;
-        spdlog::warn("call {}: the SIP peer's SRTP key: {}", c.st.id, e.what());
-        return false;
-    } catch (const SessionError& e) {
+    } catch (const std::exception& e) {  // SessionError; a peer's key that does not decode; getrandom
         ++_c.media_failed;
         spdlog::warn("call {}: no RTP session on {}/{}: {}", c.st.id, c.st.out.span, c.st.out.channel, e.what());
         return false;
     }
 }
 
-void CallManager::update_sip_remote(Call& c, const sip::RemoteMedia& remote)
+void CallManager::drop_for_media(Call& c)
+{
+    // The SRTP key could not be installed: every packet of the peer would
+    // be dropped (no_keys), so the call cannot carry audio.
+    leg_hangup(c.out, cause_resource_unavailable);
+    leg_hangup(c.in, cause_resource_unavailable);
+    end(c, cause_resource_unavailable, "gateway");
+}
+
+bool CallManager::update_sip_remote(Call& c, const sip::RemoteMedia& remote)
 {
     // An offer with no address to send to (port 0: RFC 2543's hold
     // "c=IN IP4 0.0.0.0", RFC 3264 8.4; an address parse_audio() cannot
@@ -638,25 +650,35 @@ void CallManager::update_sip_remote(Call& c, const sip::RemoteMedia& remote)
         next.port = c.sip_remote.port;
     }
     c.sip_remote = next;
-    if (c.st.media_in != 0 && _sessions != nullptr) {
+    if (c.st.media_in == 0 || _sessions == nullptr) {
+        return true;
+    }
+    // The peer's SRTP key first, on its own: the answer to our offer
+    // brings it; a re-INVITE may change it (RFC 4568 7.1.4). The same key
+    // again changes nothing in the data plane. Without it the session
+    // takes nothing, so the caller ends the call.
+    if (c.sip_srtp) {
         try {
-            // The answer to our offer, or a re-INVITE, names the PT the
-            // peer takes telephone-events with, or none (then DTMF goes
-            // in-band, and nothing is sent to a peer that declined them).
-            _sessions->modify(c.st.media_in - 1, next.ipv4, next.port, !next.inactive, telephone_event_of(next));
-            // The peer's SRTP key: the answer to our offer brings it; a
-            // re-INVITE may change it (RFC 4568 7.1.4). The same key again
-            // changes nothing in the data plane.
-            if (c.sip_srtp && next.sdes) {
-                _sessions->set_their_srtp_key(c.st.media_in - 1, api::srtp_suite_of(next.sdes->suite),
-                                              srtp_master_from_base64(next.sdes->key_base64, "the peer's SRTP key"));
+            if (!next.sdes) {
+                throw std::invalid_argument("no SRTP key in the peer's SDP");
             }
-        } catch (const SessionError& e) {
+            _sessions->set_their_srtp_key(c.st.media_in - 1, api::srtp_suite_of(next.sdes->suite),
+                                          srtp_master_from_base64(next.sdes->key_base64, "the peer's SRTP key"));
+        } catch (const std::exception& e) {
+            ++_c.media_failed;
             spdlog::warn("call {}: session {}: {}", c.st.id, c.st.media_in - 1, e.what());
-        } catch (const std::invalid_argument& e) {
-            spdlog::warn("call {}: session {}: {}", c.st.id, c.st.media_in - 1, e.what());
+            return false;
         }
     }
+    try {
+        // The answer to our offer, or a re-INVITE, names the PT the
+        // peer takes telephone-events with, or none (then DTMF goes
+        // in-band, and nothing is sent to a peer that declined them).
+        _sessions->modify(c.st.media_in - 1, next.ipv4, next.port, !next.inactive, telephone_event_of(next));
+    } catch (const SessionError& e) {
+        spdlog::warn("call {}: session {}: {}", c.st.id, c.st.media_in - 1, e.what());
+    }
+    return true;
 }
 
 // --- Either kind of leg.

@@ -197,7 +197,10 @@ private:
     // The telephone-event PT the call's session takes from the peer's SDP
     // (0 when the peer named none, or [media] telephone_event_pt is 0).
     uint8_t telephone_event_of(const sip::RemoteMedia& m) const;
-    void update_sip_remote(Call& c, const sip::RemoteMedia& remote);
+    // False when the peer's SRTP key could not be installed (the session
+    // would take nothing): the caller ends the call (drop_for_media).
+    [[nodiscard]] bool update_sip_remote(Call& c, const sip::RemoteMedia& remote);
+    void drop_for_media(Call& c);
     void place_sip(Call& c, const std::string& trunk, int last_cause);
     void leg_cleared(const void* owner, uint32_t call, int cause);
     void route(Call& c, bool after_t302);

@@ -28,9 +28,23 @@ bool has_attribute(sdp_attribute_t const* a, const char* name)
     return sdp_attribute_find(a, name) != nullptr;
 }
 
+// An a=crypto key lifetime (RFC 4568 9.1: "2^" 1*(DIGIT) or 1*(DIGIT))
+// of at least 2^20 packets.
+bool long_enough(const std::string& lifetime)
+{
+    constexpr unsigned long long at_least = 1ull << 20;
+    const bool power = lifetime.rfind("2^", 0) == 0;
+    const std::string digits = power ? lifetime.substr(2) : lifetime;
+    if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos) {
+        return false;
+    }
+    const unsigned long long v = std::strtoull(digits.c_str(), nullptr, 10);
+    return power ? v >= 20 && v <= 63 : v >= at_least;
+}
+
 }  // namespace
 
-std::optional<RemoteMedia> parse_audio(const std::string& text)
+std::optional<RemoteMedia> parse_audio(const std::string& text, bool srtp)
 {
     Home home;
     sdp_parser_t* p = sdp_parse(home.h, text.c_str(), static_cast<issize_t>(text.size()), 0);
@@ -40,8 +54,23 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
     sdp_session_t* s = sdp_session(p);
     std::optional<RemoteMedia> out;
     if (s != nullptr && sdp_parsing_error(p) == nullptr) {
+        // The first audio line of the profile wanted; else the first of the
+        // other (which the caller then refuses, counted). An offer of both,
+        // SRTP first ("best effort"), still reaches a plain trunk.
+        const sdp_proto_e wanted = srtp ? sdp_proto_srtp : sdp_proto_rtp;
+        sdp_media_t* chosen = nullptr;
+        sdp_media_t* other = nullptr;
+        for (sdp_media_t* m = s->sdp_media; m != nullptr && chosen == nullptr; m = m->m_next) {
+            if (m->m_type == sdp_media_audio && m->m_proto == wanted) {
+                chosen = m;
+            } else if (other == nullptr && m->m_type == sdp_media_audio &&
+                       (m->m_proto == sdp_proto_rtp || m->m_proto == sdp_proto_srtp)) {
+                other = m;
+            }
+        }
+        chosen = chosen != nullptr ? chosen : other;
         for (sdp_media_t* m = s->sdp_media; m != nullptr; m = m->m_next) {
-            if (m->m_type != sdp_media_audio || (m->m_proto != sdp_proto_rtp && m->m_proto != sdp_proto_srtp)) {
+            if (m != chosen) {
                 continue;
             }
             // RFC 4566 5.14: "<port> is the transport port to which the
@@ -114,48 +143,65 @@ std::optional<RemoteMedia> parse_audio(const std::string& text)
     return out;
 }
 
+namespace {
+
+// One a=crypto value into `k`; false when it is not one we can use.
+bool read_crypto(const std::string& v, SdesKey& k)
+{
+    // <tag> 1*9DIGIT, one space, <crypto-suite>, one space, <key-params>
+    // (several joined by ';'), then session parameters, if any, each
+    // after a space (RFC 4568 9.1: "WSP").
+    std::size_t i = 0;
+    while (i < v.size() && i < 9 && v[i] >= '0' && v[i] <= '9') {
+        ++i;
+    }
+    if (i == 0 || i >= v.size() || v[i] != ' ') {
+        return false;
+    }
+    k.tag = static_cast<uint32_t>(std::strtoul(v.substr(0, i).c_str(), nullptr, 10));
+    const std::size_t suite_end = v.find(' ', i + 1);
+    if (suite_end == std::string::npos) {
+        return false;
+    }
+    k.suite = v.substr(i + 1, suite_end - i - 1);
+    if (k.suite != "AES_CM_128_HMAC_SHA1_80" && k.suite != "AES_CM_128_HMAC_SHA1_32") {
+        return false;  // (names are case-sensitive: RFC 4568 9.1's literal strings)
+    }
+    const std::string params = v.substr(suite_end + 1);
+    // One key, no session parameters: nothing after it but a lifetime.
+    if (params.find_first_of("; \t") != std::string::npos || params.rfind("inline:", 0) != 0) {
+        return false;
+    }
+    const std::string key = params.substr(7);
+    const std::size_t bar = key.find('|');
+    k.key_base64 = key.substr(0, bar);
+    // "|MKI:length" must not follow (we send no MKI); "|lifetime" may
+    // (RFC 4568 6.1: the key's packet count, 2^n or a decimal) when a
+    // call could not outlive it: we never re-key, and 2^20 packets
+    // last 5.8 hours at 50 a second (libsrtp's own limit is 2^48).
+    if (bar != std::string::npos) {
+        const std::string lifetime = key.substr(bar + 1);
+        if (lifetime.find_first_of(":|") != std::string::npos || !long_enough(lifetime)) {
+            return false;
+        }
+    }
+    if (k.key_base64.size() != 40 ||
+        k.key_base64.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") !=
+            std::string::npos) {
+        return false;  // 30 octets are exactly 40 characters, no padding
+    }
+    return true;
+}
+
+}  // namespace
+
 std::optional<SdesKey> choose_sdes(const std::vector<std::string>& values)
 {
+    std::optional<SdesKey> out(std::in_place);  // filled in place (GCC 12 warns falsely on a copy)
     for (const std::string& v : values) {
-        // <tag> 1*9DIGIT, one space, <crypto-suite>, one space, <key-params>
-        // (several joined by ';'), then session parameters, if any, each
-        // after a space (RFC 4568 9.1: "WSP").
-        std::size_t i = 0;
-        while (i < v.size() && i < 9 && v[i] >= '0' && v[i] <= '9') {
-            ++i;
+        if (read_crypto(v, *out)) {
+            return out;
         }
-        if (i == 0 || i >= v.size() || v[i] != ' ') {
-            continue;
-        }
-        SdesKey k;
-        k.tag = static_cast<uint32_t>(std::strtoul(v.substr(0, i).c_str(), nullptr, 10));
-        const std::size_t suite_end = v.find(' ', i + 1);
-        if (suite_end == std::string::npos) {
-            continue;
-        }
-        k.suite = v.substr(i + 1, suite_end - i - 1);
-        if (k.suite != "AES_CM_128_HMAC_SHA1_80" && k.suite != "AES_CM_128_HMAC_SHA1_32") {
-            continue;  // (names are case-sensitive: RFC 4568 9.1's literal strings)
-        }
-        const std::string params = v.substr(suite_end + 1);
-        // One key, no session parameters: nothing after it but a lifetime.
-        if (params.find_first_of("; \t") != std::string::npos || params.rfind("inline:", 0) != 0) {
-            continue;
-        }
-        const std::string key = params.substr(7);
-        const std::size_t bar = key.find('|');
-        k.key_base64 = key.substr(0, bar);
-        // "|lifetime" may follow (2^n or a number: the key's packet count,
-        // more than a call sends at our rates); "|MKI:length" must not.
-        if (bar != std::string::npos && key.find(':', bar) != std::string::npos) {
-            continue;
-        }
-        if (k.key_base64.size() != 40 ||
-            k.key_base64.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") !=
-                std::string::npos) {
-            continue;  // 30 octets are exactly 40 characters, no padding
-        }
-        return k;
     }
     return std::nullopt;
 }

@@ -62,10 +62,11 @@ struct LocalMedia {
     std::optional<SdesKey> sdes{};
 };
 
-// The first m=audio over RTP/AVP or RTP/SAVP with a port; nullopt when the SDP does
+// The first m=audio over RTP/AVP (`srtp`: RTP/SAVP), else the first over
+// the other of the two; nullopt when the SDP does
 // not parse, has none, or that line's port is not a 16-bit number (the
 // caller refuses with 488).
-std::optional<RemoteMedia> parse_audio(const std::string& sdp);
+std::optional<RemoteMedia> parse_audio(const std::string& sdp, bool srtp = false);
 
 // The first payload type of `offer` we can carry (PCMA or PCMU; the
 // preferred one when the offer has both), -1 for none.

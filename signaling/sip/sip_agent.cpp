@@ -49,10 +49,15 @@ void on_keepalive_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg)
 }
 
 // SDP that fits the trunk: with srtp_mandatory, RTP/SAVP with a key we
-// can use (an answer's to the line we offered: RFC 4568 5.1.2, the same
-// tag and suite); without, RTP/AVP (an RTP/SAVP offer's keys would go
-// unused, and its media would fail).
-bool media_fits(const SipTrunkConfig& t, const RemoteMedia& m, const std::optional<SdesKey>& offered = std::nullopt)
+// can use; without, RTP/AVP (an RTP/SAVP offer's keys would go unused, and
+// its media would fail). Within a call, the line agreed (`agreed`: the
+// line we offered, or the offer's we took) keeps its tag and suite (RFC
+// 4568 5.1.2: an answer names the offer's tag; our re-INVITE answers are
+// our last SDP, so a re-offer must keep them), and the peer's key is never
+// ours (`ours`): with one key both ways, our own packets reflected back
+// would pass as the peer's (RFC 4568 6.1: each direction its own).
+bool media_fits(const SipTrunkConfig& t, const RemoteMedia& m, const std::optional<SdesKey>& agreed = std::nullopt,
+                const std::optional<SdesKey>& ours = std::nullopt)
 {
     if (!t.srtp_mandatory) {
         return !m.savp;
@@ -60,7 +65,10 @@ bool media_fits(const SipTrunkConfig& t, const RemoteMedia& m, const std::option
     if (!m.savp || !m.sdes) {
         return false;
     }
-    return !offered || (m.sdes->tag == offered->tag && m.sdes->suite == offered->suite);
+    if (ours && m.sdes->key_base64 == ours->key_base64) {
+        return false;
+    }
+    return !agreed || (m.sdes->tag == agreed->tag && m.sdes->suite == agreed->suite);
 }
 
 std::string body_of(sip_t const* sip)
@@ -453,11 +461,17 @@ void SipAgent::handle_event(int event, int status, nua_handle_t* nh, void const*
         const bool changed = !c->remote_sdp.empty() && c->remote_sdp != remote_sdp;
         c->remote_sdp = remote_sdp;
         if (changed && c->answered && !c->ended && _handler != nullptr) {
-            auto m = parse_audio(remote_sdp);
-            if (const SipTrunkConfig* t = trunk(c->trunk); m && t != nullptr && !media_fits(*t, *m)) {
-                // nua answered from our last SDP: the media stays as it was.
+            const SipTrunkConfig* t = trunk(c->trunk);
+            auto m = parse_audio(remote_sdp, t != nullptr && t->srtp_mandatory);
+            if (m && t != nullptr && !media_fits(*t, *m, c->agreed_sdes, c->our_sdes)) {
+                // nua has answered it from our last SDP already; media the
+                // trunk does not allow (plain RTP, another tag, our own key)
+                // must not go on under a 200: the call is cleared.
                 ++_st.trunks[c->trunk].srtp_refused;
-                m.reset();
+                const uint32_t id = c->id;
+                call_hangup(id, 88);
+                _handler->sip_cleared(*this, id, 88);
+                break;
             }
             if (m) {
                 ++_st.trunks[c->trunk].media_changes;
@@ -584,7 +598,7 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
     if (info.redirecting.number.empty()) {
         info.redirecting = interwork::from_history_info(unknown_headers(sip, "History-Info"));
     }
-    auto media = parse_audio(body_of(sip));
+    auto media = parse_audio(body_of(sip), t->srtp_mandatory);
     // RFC 4568 8.3: SDES keys only over a secure transport, both ways (our
     // answer carries ours).
     const bool srtp_ok = !media || (media_fits(*t, *media) && (!t->srtp_mandatory || arrived_on == "tls"));
@@ -598,6 +612,7 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
     info.remote = *media;
     uint32_t id = _next_id++;
     _calls[id] = Call{id, nh, false, t->name};
+    _calls[id].agreed_sdes = media->sdes;  // the line our answer takes
     _call_of_handle[nh] = id;
     _calls[id].contact = contact_for(arrived_on, "");
     ++k.active;
@@ -684,8 +699,10 @@ void SipAgent::invite_response(Call& c, int status, void const* sip_v)
             ++_st.trunks[c.trunk].reliable_provisionals_in;  // nua sends the PRACK
         }
         std::string body = body_of(sip);
-        auto early = body.empty() ? std::nullopt : parse_audio(body);
-        if (const SipTrunkConfig* t = trunk(c.trunk); early && t != nullptr && !media_fits(*t, *early, c.offered_sdes)) {
+        const SipTrunkConfig* t = trunk(c.trunk);
+        auto early = body.empty() ? std::nullopt : parse_audio(body, t != nullptr && t->srtp_mandatory);
+        if (early && t != nullptr && !media_fits(*t, *early, c.agreed_sdes, c.our_sdes)) {
+            ++_st.trunks[c.trunk].srtp_refused;
             early.reset();  // early media we could not open: the caller hears its own ringback
         }
         if (_handler != nullptr) {
@@ -702,8 +719,9 @@ void SipAgent::invite_response(Call& c, int status, void const* sip_v)
         if (sip != nullptr && sip->sip_session_expires != nullptr) {
             ++_st.trunks[c.trunk].session_timers_in;
         }
-        auto media = parse_audio(body_of(sip));
-        if (const SipTrunkConfig* t = trunk(c.trunk); media && t != nullptr && !media_fits(*t, *media, c.offered_sdes)) {
+        const SipTrunkConfig* t = trunk(c.trunk);
+        auto media = parse_audio(body_of(sip), t != nullptr && t->srtp_mandatory);
+        if (media && t != nullptr && !media_fits(*t, *media, c.agreed_sdes, c.our_sdes)) {
             ++_st.trunks[c.trunk].srtp_refused;
             media.reset();  // cleared with 88, as an answer without audio
         }
@@ -787,8 +805,11 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
     if (t->max_calls != 0 && k.active >= t->max_calls) {
         return -34;
     }
-    if (t->srtp_mandatory != local.sdes.has_value()) {
-        return -65;  // (the model's mistake) bearer capability not implemented
+    // (The model's mistake, counted:) keys for a trunk without srtp, none
+    // for one with, or keys over anything but TLS (RFC 4568 8.3).
+    if (t->srtp_mandatory != local.sdes.has_value() || (local.sdes && t->transport != "tls")) {
+        ++k.srtp_refused;
+        return -65;  // bearer capability not implemented
     }
     const SipPeer& peer = t->peers.front();
     const std::string host = ipv4_text(peer.ipv4) + ":" + std::to_string(peer.port);
@@ -802,7 +823,7 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
     }
     uint32_t id = _next_id++;
     Call& c = _calls[id] = Call{id, nh, true, t->name};
-    c.offered_sdes = local.sdes;
+    c.agreed_sdes = c.our_sdes = local.sdes;
     _call_of_handle[nh] = id;
     ++k.invites_out;
     ++k.active;
@@ -840,6 +861,7 @@ int SipAgent::call_ringing(uint32_t call, const LocalMedia* early)
     }
     const std::string& contact = c->contact;
     if (early != nullptr) {
+        c->our_sdes = early->sdes;
         const std::string sdp = describe(*early, call, ++c->sdp_version);
         const std::string media_ip = ipv4_text(early->ipv4);
         nua_respond(c->nh, SIP_183_SESSION_PROGRESS, SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()), SOATAG_AUDIO_AUX(audio_aux),
@@ -856,6 +878,7 @@ int SipAgent::call_answer(uint32_t call, const LocalMedia& local)
     if (c == nullptr || c->outgoing || c->ended || c->final_sent) {
         return -1;
     }
+    c->our_sdes = local.sdes;
     const std::string sdp = describe(local, call, ++c->sdp_version);
     const std::string media_ip = ipv4_text(local.ipv4);
     nua_respond(c->nh, SIP_200_OK, SOATAG_USER_SDP_STR(sdp.c_str()), SOATAG_ADDRESS(media_ip.c_str()), SOATAG_AUDIO_AUX(audio_aux),

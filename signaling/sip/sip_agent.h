@@ -129,7 +129,9 @@ struct SipTrunkCounters {
     uint64_t refused_no_media = 0; // 488
     // SDP that did not fit the trunk's srtp (RFC 4568 SDES): INVITEs refused
     // with 488 (RTP/SAVP on a trunk without, RTP/AVP or no usable key or
-    // not over TLS on one with), answers cleared with 88, re-offers ignored.
+    // not over TLS on one with), answers and re-offers (another tag or
+    // suite, our own key, plain RTP) cleared with 88, early media not
+    // played, calls the model asked for with keys it should not send.
     uint64_t srtp_refused = 0;
     uint64_t answered_in = 0;
     uint64_t answered_out = 0;
@@ -231,7 +233,10 @@ private:
         std::string remote_sdp{};  // the peer's last SDP, to notice a change
         bool auth_answered = false;  // we answered one challenge (a second means wrong credentials)
         std::string contact{};       // ours in this dialog (contact_for)
-        std::optional<SdesKey> offered_sdes{};  // our offer's a=crypto (outgoing, srtp)
+        // SRTP (SDES): the a=crypto line agreed (the one we offered, or the
+        // offer's we took), and ours (our key, to refuse it coming back).
+        std::optional<SdesKey> agreed_sdes{};
+        std::optional<SdesKey> our_sdes{};
     };
     void incoming_invite(nua_handle_s* nh, void const* sip);
     void invite_response(Call& c, int status, void const* sip);

@@ -383,28 +383,41 @@ void on_packet(void* user, const TxPacket& sent)
 
 // With SRTP, the far end protects a structured packet in place (when `cap`
 // leaves room for libsrtp's trailer) and the input may change one octet of
-// it (a forgery: its tag fails) or have it sent twice (a replay). Returns
-// how many times to send it.
-int protect(FarSrtp* far, Input& in, PacketKind kind, uint8_t* pkt, std::size_t& len, std::size_t cap)
+// it (a forgery) or have it sent twice (a replay): each must be refused
+// (RFC 3711 3.3: the tag covers every octet; 3.3.2: a packet is taken
+// once), whatever the first copy's fate.
+struct Sending {
+    int copies = 1;
+    bool forged = false;
+    bool replayed = false;  // the second copy must be refused
+};
+
+Sending protect(FarSrtp* far, Input& in, PacketKind kind, uint8_t* pkt, std::size_t& len, std::size_t cap)
 {
     if (far == nullptr) {
-        return 1;
+        return {};
     }
     const uint8_t how = in.u8();
     if (len + 4 + SRTP_MAX_TRAILER_LEN > cap) {
-        return 1;  // sent plain, as garbage
+        return {};  // sent plain, as garbage
     }
     int n = static_cast<int>(len);
     const srtp_err_status_t st = kind == PacketKind::rtp ? srtp_protect(far->tx, pkt, &n)
                                                          : srtp_protect_rtcp(far->tx, pkt, &n);
     if (st != srtp_err_status_ok) {
-        return 1;  // (libsrtp refuses some headers: sent plain, as garbage)
+        return {};  // (libsrtp refuses some headers: sent plain, as garbage)
     }
     len = static_cast<std::size_t>(n);
+    Sending s;
     if (how & 1) {
         pkt[in.u16() % len] ^= static_cast<uint8_t>(1 | in.u8());
+        s.forged = true;
     }
-    return (how & 2) ? 2 : 1;
+    if (how & 2) {
+        s.copies = 2;
+        s.replayed = true;
+    }
+    return s;
 }
 
 uint64_t verdicts_counted(const JitterBufferCounters& c)
@@ -451,10 +464,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         case 0:
         case 1: {
             std::size_t n = structured_rtp(in, stream, config.payload_type, pkt, sizeof pkt);
-            const int copies = protect(far.get(), in, PacketKind::rtp, pkt, n, sizeof pkt);
-            for (int k = 0; k < copies; ++k) {
+            const Sending s = protect(far.get(), in, PacketKind::rtp, pkt, n, sizeof pkt);
+            for (int k = 0; k < s.copies; ++k) {
                 RxVerdict v = session.receive_rtp(pkt, n, src, rx_ns);
                 check(v != RxVerdict::idle);
+                check(!(s.forged || (s.replayed && k == 1)) || v == RxVerdict::srtp_refused);
                 rtp_refused += v == RxVerdict::srtp_refused ? 1 : 0;
                 ++rtp_in;
             }
@@ -468,9 +482,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         }
         case 3: {
             std::size_t n = structured_rtcp(in, pkt, sizeof pkt);
-            const int copies = protect(far.get(), in, PacketKind::rtcp, pkt, n, sizeof pkt);
-            for (int k = 0; k < copies; ++k) {
-                check(session.receive_rtcp(pkt, n, src, rx_ns) != RtcpParseError::idle);
+            const Sending s = protect(far.get(), in, PacketKind::rtcp, pkt, n, sizeof pkt);
+            for (int k = 0; k < s.copies; ++k) {
+                const RtcpParseError e = session.receive_rtcp(pkt, n, src, rx_ns);
+                check(e != RtcpParseError::idle);
+                check(!(s.forged || (s.replayed && k == 1)) || e == RtcpParseError::srtp_refused);
             }
             break;
         }

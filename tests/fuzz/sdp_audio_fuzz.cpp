@@ -16,13 +16,15 @@
 
 #include "signaling/sip/sdp_media.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
+namespace {
+
+// One reading (a plain or an srtp trunk's) and its round trip.
+void read_and_describe(const std::string& text, bool srtp)
 {
     using namespace trunkgw::sip;
-    const std::string text(reinterpret_cast<const char*>(data), size);
-    auto remote = parse_audio(text);
+    auto remote = parse_audio(text, srtp);
     if (!remote) {
-        return 0;
+        return;
     }
     int pt = choose_g711(*remote, 8);
     LocalMedia ours{remote->ipv4, remote->port, pt == -1 ? 8 : pt, remote->ptime_ms, remote->telephone_event_pt};
@@ -30,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     const std::vector<int> formats = ours.telephone_event_pt != 0
                                          ? std::vector<int>{ours.payload_type, ours.telephone_event_pt}
                                          : std::vector<int>{ours.payload_type};
-    auto back = parse_audio(describe(ours, 1, 1));
+    auto back = parse_audio(describe(ours, 1, 1), srtp);
     if (!back || back->ipv4 != ours.ipv4 || back->port != ours.port || back->payload_types != formats ||
         back->telephone_event_pt != ours.telephone_event_pt || back->ptime_ms != ours.ptime_ms ||
         // port 0: a rejected stream (RFC 3264 6); address 0: c=0.0.0.0, the old hold (8.4)
@@ -41,5 +43,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
                        back->sdes->key_base64 != ours.sdes->key_base64))) {
         std::abort();
     }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
+{
+    const std::string text(reinterpret_cast<const char*>(data), size);
+    read_and_describe(text, false);
+    read_and_describe(text, true);
     return 0;
 }

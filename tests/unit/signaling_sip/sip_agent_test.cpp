@@ -291,6 +291,16 @@ TEST_CASE("sdp: the a=crypto line we can use (RFC 4568 9.1), in the offer's orde
     CHECK(later->tag == 7);
     CHECK(later->suite == "AES_CM_128_HMAC_SHA1_32");
     CHECK(later->key_base64 == k);
+    // Lifetimes (RFC 4568 6.1): 2^20 packets or more (5.8 h at 50 a second;
+    // we never re-key); shorter or malformed ones are not usable.
+    for (const char* lifetime : {"|2^20", "|2^31", "|1048576", "|2^48"}) {
+        INFO(lifetime);
+        CHECK(pick({"1 AES_CM_128_HMAC_SHA1_80 inline:" + k + lifetime}));
+    }
+    for (const char* lifetime : {"|2^10", "|1000", "|garbage", "|", "|2^", "|2^x"}) {
+        INFO(lifetime);
+        CHECK_FALSE(pick({"1 AES_CM_128_HMAC_SHA1_80 inline:" + k + lifetime}));
+    }
     CHECK_FALSE(pick({}));
     CHECK_FALSE(pick({"1 AES_CM_128_HMAC_SHA1_80 " + k}));
     // On RTP/AVP a=crypto means nothing (RFC 4568 5).
@@ -299,6 +309,15 @@ TEST_CASE("sdp: the a=crypto line we can use (RFC 4568 9.1), in the offer's orde
     REQUIRE(avp);
     CHECK_FALSE(avp->savp);
     CHECK_FALSE(avp->sdes);
+    // Both profiles offered (SRTP first, "best effort"): each kind of trunk
+    // reads its own line; given only the other, that one (refused later).
+    const std::string both = head + "m=audio 5002 RTP/SAVP 8\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + k +
+                             "\r\nm=audio 5000 RTP/AVP 8\r\n";
+    CHECK(parse_audio(both)->port == 5000);
+    CHECK_FALSE(parse_audio(both)->savp);
+    CHECK(parse_audio(both, true)->port == 5002);
+    CHECK(parse_audio(both, true)->sdes);
+    CHECK(parse_audio(head + "m=audio 5000 RTP/AVP 8\r\n", true)->savp == false);
     auto savp_no_key = parse_audio(head + "m=audio 5000 RTP/SAVP 8\r\n");
     REQUIRE(savp_no_key);
     CHECK(savp_no_key->savp);

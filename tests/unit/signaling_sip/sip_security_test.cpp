@@ -207,14 +207,26 @@ TEST_CASE("sip srtp: SDES (RFC 4568) over TLS: our key in the offer, the peer's 
     CHECK(answer.savp);
     REQUIRE(answer.sdes);
     CHECK((answer.sdes->tag == 1 && answer.sdes->key_base64 == key_b));
-    CHECK(p.a->status().trunks.at("to-b").srtp_refused == 0);
+    CHECK(p.a->status().trunks.at("to-b").srtp_refused == 1);  // the call asked for without a key
     p.b->call_hangup(p.b_model.incoming[0], 16);
     REQUIRE(p.run(5.0, [&] { return !p.a_model.cleared.empty(); }));
 }
 
-TEST_CASE("sip srtp: an answer naming another tag is cleared with 88; plain RTP to an srtp trunk gets 488",
+TEST_CASE("sip srtp: an answer naming another tag, or echoing our key, is cleared with 88; plain RTP to an srtp "
+          "trunk gets 488",
           "[sip][tls][srtp]")
 {
+    {
+        // RFC 4568 6.1: each direction its own key. Our key coming back
+        // would let our own packets, reflected, pass as the peer's.
+        Pair p = tls_pair(true, true);
+        p.b_model.media.sdes = SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a};
+        REQUIRE(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) > 0);
+        REQUIRE(p.run(8.0, [&] { return !p.a_model.cleared.empty(); }));
+        CHECK(p.a_model.answered.empty());
+        CHECK(p.a_model.cleared[0].second == 88);
+        CHECK(p.a->status().trunks.at("to-b").srtp_refused == 1);
+    }
     {
         Pair p = tls_pair(true, true);
         p.b_model.media.sdes = SdesKey{2, "AES_CM_128_HMAC_SHA1_80", key_b};  // RFC 4568 5.1.2: must be 1
@@ -242,16 +254,15 @@ TEST_CASE("sip srtp: an answer naming another tag is cleared with 88; plain RTP 
     }
 }
 
-TEST_CASE("sip srtp: an SDES offer over UDP is refused (RFC 4568 8.3: keys only over a secure transport)",
+TEST_CASE("sip srtp: we never send an SDES key over UDP (RFC 4568 8.3: keys only over a secure transport)",
           "[sip][srtp]")
 {
+    // (The config refuses srtp without TLS; the agent holds to it too.)
     Pair p(0, [](SipAgentConfig& ca, SipAgentConfig& cb) {
         ca.trunks[0].srtp_mandatory = true;
         cb.trunks[0].srtp_mandatory = true;
     });
-    REQUIRE(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) > 0);
-    REQUIRE(p.run(8.0, [&] { return !p.a_model.cleared.empty(); }));
-    CHECK(p.b_model.incoming.empty());
-    CHECK(p.b->status().trunks.at("to-a").srtp_refused == 1);
-    CHECK(p.b->status().trunks.at("to-a").final_responses_out.at(488) == 1);
+    CHECK(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) == -65);
+    CHECK(p.a->status().trunks.at("to-b").srtp_refused == 1);
+    CHECK(p.a->status().trunks.at("to-b").invites_out == 0);
 }
