@@ -75,10 +75,16 @@ TEST_CASE("sip auth: a challenge we hold no credentials for ends the call with t
     CHECK(p.a->status().trunks.at("to-b").active == 0);  // nua's waiting request was dropped
 }
 
-TEST_CASE("sip tls: a call over TLS with certificates verified; Contact says transport=tls", "[sip][tls]")
+namespace {
+
+const std::string key_a = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpBQkNE";  // 30 octets, base64
+const std::string key_b = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNk";
+
+// A and B over TLS (B's INVITEs too), each trunk with the srtp setting given.
+Pair tls_pair(bool a_srtp, bool b_srtp)
 {
     const std::string dir = std::string(TRUNKGW_SOURCE_DIR) + "/tests/unit/signaling_sip/tls";
-    Pair p(0, [&](SipAgentConfig& ca, SipAgentConfig& cb) {
+    return Pair(0, [&](SipAgentConfig& ca, SipAgentConfig& cb) {
         ca.tls_bind_url = "sips:127.0.0.1:25071";
         cb.tls_bind_url = "sips:127.0.0.1:25072";
         ca.tls_contact_host = "127.0.0.1:25071";
@@ -88,7 +94,26 @@ TEST_CASE("sip tls: a call over TLS with certificates verified; Contact says tra
         ca.trunks[0].peers[0].port = 25072;
         cb.trunks[0].transport = "tls";
         cb.trunks[0].peers[0].port = 25071;
+        ca.trunks[0].srtp_mandatory = a_srtp;
+        cb.trunks[0].srtp_mandatory = b_srtp;
     });
+}
+
+int64_t call_with(Pair& p, std::optional<SdesKey> sdes)
+{
+    SipCallInfo info;
+    info.called = "5551234";
+    info.calling = "301234567";
+    LocalMedia local{media_address, 30000, 8, 20};
+    local.sdes = sdes;
+    return p.a->call_setup("to-b", info, local);
+}
+
+}  // namespace
+
+TEST_CASE("sip tls: a call over TLS with certificates verified; Contact says transport=tls", "[sip][tls]")
+{
+    Pair p = tls_pair(false, false);
     REQUIRE(p.call() > 0);
     REQUIRE(p.run(8.0, [&] { return !p.a_model.answered.empty() || !p.a_model.cleared.empty(); }));
     REQUIRE(p.a_model.answered.size() == 1);
@@ -151,42 +176,6 @@ TEST_CASE("sip: reconfigure (reload) adds inbound auth to a trunk; the next INVI
     CHECK(p.a_model.cleared[0].second == 21);  // challenged; A holds no credentials
     CHECK(p.b->status().trunks.at("to-a").auth_challenges == 1);
 }
-
-namespace {
-
-const std::string key_a = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpBQkNE";  // 30 octets, base64
-const std::string key_b = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNk";
-
-// A and B over TLS (B's INVITEs too), each trunk with the srtp setting given.
-Pair tls_pair(bool a_srtp, bool b_srtp)
-{
-    const std::string dir = std::string(TRUNKGW_SOURCE_DIR) + "/tests/unit/signaling_sip/tls";
-    return Pair(0, [&](SipAgentConfig& ca, SipAgentConfig& cb) {
-        ca.tls_bind_url = "sips:127.0.0.1:25071";
-        cb.tls_bind_url = "sips:127.0.0.1:25072";
-        ca.tls_contact_host = "127.0.0.1:25071";
-        cb.tls_contact_host = "127.0.0.1:25072";
-        ca.tls_certificate_dir = cb.tls_certificate_dir = dir;
-        ca.trunks[0].transport = "tls";
-        ca.trunks[0].peers[0].port = 25072;
-        cb.trunks[0].transport = "tls";
-        cb.trunks[0].peers[0].port = 25071;
-        ca.trunks[0].srtp_mandatory = a_srtp;
-        cb.trunks[0].srtp_mandatory = b_srtp;
-    });
-}
-
-int64_t call_with(Pair& p, std::optional<SdesKey> sdes)
-{
-    SipCallInfo info;
-    info.called = "5551234";
-    info.calling = "301234567";
-    LocalMedia local{media_address, 30000, 8, 20};
-    local.sdes = sdes;
-    return p.a->call_setup("to-b", info, local);
-}
-
-}  // namespace
 
 TEST_CASE("sip srtp: SDES (RFC 4568) over TLS: our key in the offer, the peer's in the answer, tags matched",
           "[sip][tls][srtp]")
