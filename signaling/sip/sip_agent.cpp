@@ -48,18 +48,20 @@ void on_keepalive_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg)
     static_cast<SipAgent*>(arg)->keepalive();
 }
 
-// SDP that fits the trunk: with srtp_mandatory, RTP/SAVP with a key we
-// can use; without, RTP/AVP (an RTP/SAVP offer's keys would go unused, and
-// its media would fail). Within a call, the line agreed (`agreed`: the
-// line we offered, or the offer's we took) keeps its tag and suite (RFC
-// 4568 5.1.2: an answer names the offer's tag; our re-INVITE answers are
-// our last SDP, so a re-offer must keep them), and the peer's key is never
+// SDP that fits: SRTP (`srtp`: a new call on a trunk with srtp_mandatory,
+// or a call that agreed SDES) takes RTP/SAVP with a key we can use; plain
+// RTP/AVP only (an RTP/SAVP offer's keys would go unused, and its media
+// would fail). Within a call, the line agreed (`agreed`: the line we
+// offered, or the offer's we took) keeps its tag and suite (RFC 4568
+// 5.1.2: an answer names the offer's tag; our re-INVITE answers are our
+// last SDP, so a re-offer must keep them), and the peer's key is never
 // ours (`ours`): with one key both ways, our own packets reflected back
-// would pass as the peer's (RFC 4568 6.1: each direction its own).
-bool media_fits(const SipTrunkConfig& t, const RemoteMedia& m, const std::optional<SdesKey>& agreed = std::nullopt,
+// would pass as the peer's (RFC 4568 6.1: each direction its own). A call
+// is judged by what it agreed, not by the trunk as a reload left it.
+bool media_fits(bool srtp, const RemoteMedia& m, const std::optional<SdesKey>& agreed = std::nullopt,
                 const std::optional<SdesKey>& ours = std::nullopt)
 {
-    if (!t.srtp_mandatory) {
+    if (!srtp) {
         return !m.savp;
     }
     if (!m.savp || !m.sdes) {
@@ -461,9 +463,9 @@ void SipAgent::handle_event(int event, int status, nua_handle_t* nh, void const*
         const bool changed = !c->remote_sdp.empty() && c->remote_sdp != remote_sdp;
         c->remote_sdp = remote_sdp;
         if (changed && c->answered && !c->ended && _handler != nullptr) {
-            const SipTrunkConfig* t = trunk(c->trunk);
-            auto m = parse_audio(remote_sdp, t != nullptr && t->srtp_mandatory);
-            if (m && t != nullptr && !media_fits(*t, *m, c->agreed_sdes, c->our_sdes)) {
+            const bool srtp = c->agreed_sdes.has_value();
+            auto m = parse_audio(remote_sdp, srtp);
+            if (m && !media_fits(srtp, *m, c->agreed_sdes, c->our_sdes)) {
                 // nua has answered it from our last SDP already; media the
                 // trunk does not allow (plain RTP, another tag, our own key)
                 // must not go on under a 200: the call is cleared.
@@ -601,7 +603,7 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
     auto media = parse_audio(body_of(sip), t->srtp_mandatory);
     // RFC 4568 8.3: SDES keys only over a secure transport, both ways (our
     // answer carries ours).
-    const bool srtp_ok = !media || (media_fits(*t, *media) && (!t->srtp_mandatory || arrived_on == "tls"));
+    const bool srtp_ok = !media || (media_fits(t->srtp_mandatory, *media) && (!t->srtp_mandatory || arrived_on == "tls"));
     if (!media || choose_g711(*media, 8) < 0 || !srtp_ok) {
         ++(srtp_ok ? k.refused_no_media : k.srtp_refused);
         count_final_out(t->name, 488);
@@ -699,9 +701,9 @@ void SipAgent::invite_response(Call& c, int status, void const* sip_v)
             ++_st.trunks[c.trunk].reliable_provisionals_in;  // nua sends the PRACK
         }
         std::string body = body_of(sip);
-        const SipTrunkConfig* t = trunk(c.trunk);
-        auto early = body.empty() ? std::nullopt : parse_audio(body, t != nullptr && t->srtp_mandatory);
-        if (early && t != nullptr && !media_fits(*t, *early, c.agreed_sdes, c.our_sdes)) {
+        const bool srtp = c.agreed_sdes.has_value();
+        auto early = body.empty() ? std::nullopt : parse_audio(body, srtp);
+        if (early && !media_fits(srtp, *early, c.agreed_sdes, c.our_sdes)) {
             ++_st.trunks[c.trunk].srtp_refused;
             early.reset();  // early media we could not open: the caller hears its own ringback
         }
@@ -719,9 +721,9 @@ void SipAgent::invite_response(Call& c, int status, void const* sip_v)
         if (sip != nullptr && sip->sip_session_expires != nullptr) {
             ++_st.trunks[c.trunk].session_timers_in;
         }
-        const SipTrunkConfig* t = trunk(c.trunk);
-        auto media = parse_audio(body_of(sip), t != nullptr && t->srtp_mandatory);
-        if (media && t != nullptr && !media_fits(*t, *media, c.agreed_sdes, c.our_sdes)) {
+        const bool srtp = c.agreed_sdes.has_value();
+        auto media = parse_audio(body_of(sip), srtp);
+        if (media && !media_fits(srtp, *media, c.agreed_sdes, c.our_sdes)) {
             ++_st.trunks[c.trunk].srtp_refused;
             media.reset();  // cleared with 88, as an answer without audio
         }

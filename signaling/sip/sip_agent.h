@@ -234,7 +234,8 @@ private:
         bool auth_answered = false;  // we answered one challenge (a second means wrong credentials)
         std::string contact{};       // ours in this dialog (contact_for)
         // SRTP (SDES): the a=crypto line agreed (the one we offered, or the
-        // offer's we took), and ours (our key, to refuse it coming back).
+        // offer's we took; none: a plain call), and ours (our key, to refuse
+        // it coming back).
         std::optional<SdesKey> agreed_sdes{};
         std::optional<SdesKey> our_sdes{};
     };
