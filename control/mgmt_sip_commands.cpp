@@ -64,7 +64,7 @@ void add_sip_commands(MgmtCommands& c, const config::Config& cfg, sip::SipAgent&
                                                       {"answered_out", k.answered_out},
                                                       {"refused_limit", k.refused_limit},
                                                       {"refused_no_media", k.refused_no_media},
-                                                      {"srtp", t.srtp_mandatory ? "mandatory" : "off"},
+                                                      {"srtp", t.srtp},
                                                       {"srtp_refused", k.srtp_refused},
                                                       {"media_changes", k.media_changes},
                                                       {"state", t.options_interval_s == 0 ? "unmonitored" : k.up ? "up" : "down"},

@@ -18,7 +18,7 @@ sip::SipTrunkConfig sip_trunk_config(const config::SipTrunk& t)
     tc.calls_per_second = t.calls_per_second;
     tc.options_interval_s = t.options_interval_s;
     tc.transport = t.transport;
-    tc.srtp_mandatory = t.srtp_mandatory;
+    tc.srtp = t.srtp;
     auto credentials = [](const std::optional<config::SipCredentials>& c) -> std::optional<sip::SipCredentials> {
         if (!c) {
             return std::nullopt;

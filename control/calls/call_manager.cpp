@@ -338,7 +338,7 @@ void CallManager::place_sip(Call& c, const std::string& trunk, int last_cause)
         const auto t = std::find_if(_cfg.sip.trunks.begin(), _cfg.sip.trunks.end(),
                                     [&trunk](const config::SipTrunk& s) { return s.name == trunk; });
         std::optional<SdesKeys> sdes;
-        if (t != _cfg.sip.trunks.end() && t->srtp_mandatory) {
+        if (t != _cfg.sip.trunks.end() && t->srtp == "mandatory") {  // ("optional" offers plain)
             sdes = sdes_offer();
             r.srtp = sdes->keys;
         }

@@ -256,9 +256,11 @@ struct SipTrunk {
     std::string transport = "udp";     // our requests to the peer: udp, tcp or tls (RFC 3261 18, 26.2)
     // srtp = "mandatory": every call's media is SRTP (RFC 3711), its keys in
     // the SDP (SDES, RFC 4568: RTP/SAVP with a=crypto); plain RTP offers and
-    // answers are refused. Needs transport "tls": RFC 4568 8.3, the keys
-    // travel only over a secure transport. "off" (the default): RTP/AVP.
-    bool srtp_mandatory = false;
+    // answers are refused. "optional": SRTP when the peer offers it, plain
+    // RTP otherwise; our offers are plain. Both need transport "tls": RFC
+    // 4568 8.3, the keys travel only over a secure transport. "off" (the
+    // default): RTP/AVP only.
+    std::string srtp = "off";
     // [sip.trunk.inbound_auth]: the peer's INVITEs must carry these digest
     // credentials (RFC 3261 22); its source must still be a listed peer.
     std::optional<SipCredentials> inbound_auth;

@@ -1128,11 +1128,12 @@ void read_sip(TableReader& root, Config& c, const std::string& file, std::vector
                 w.problem(w.line_of("transport"), "transport = \"tls\" needs a [sip.tls] table (certificates)");
             }
         }
-        if (auto v = w.choice("srtp", {"off", "mandatory"}, "off")) {
-            trunk.srtp_mandatory = *v == "mandatory";
-            if (trunk.srtp_mandatory && trunk.transport != "tls") {
-                w.problem(w.line_of("srtp"), "srtp = \"mandatory\" needs transport = \"tls\" (RFC 4568 8.3: SDES keys "
-                                             "travel in the SDP, so only over a secure transport)");
+        if (auto v = w.choice("srtp", {"off", "optional", "mandatory"}, "off")) {
+            trunk.srtp = *v;
+            if (*v != "off" && trunk.transport != "tls") {
+                w.problem(w.line_of("srtp"), fmt::format("srtp = \"{}\" needs transport = \"tls\" (RFC 4568 8.3: SDES "
+                                                         "keys travel in the SDP, so only over a secure transport)",
+                                                         *v));
             }
         }
         trunk.inbound_auth = read_credentials(w, "inbound_auth", true, file, p);

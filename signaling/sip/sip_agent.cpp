@@ -48,8 +48,9 @@ void on_keepalive_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg)
     static_cast<SipAgent*>(arg)->keepalive();
 }
 
-// SDP that fits: SRTP (`srtp`: a new call on a trunk with srtp_mandatory,
-// or a call that agreed SDES) takes RTP/SAVP with a key we can use; plain
+// SDP that fits: SRTP (`srtp`: a new call on a trunk with srtp
+// "mandatory", an SRTP offer on one with "optional", or a call that agreed
+// SDES) takes RTP/SAVP with a key we can use; plain
 // RTP/AVP only (an RTP/SAVP offer's keys would go unused, and its media
 // would fail). Within a call, the line agreed (`agreed`: the line we
 // offered, or the offer's we took) keeps its tag and suite (RFC 4568
@@ -600,10 +601,22 @@ void SipAgent::incoming_invite(nua_handle_t* nh, void const* sip_v)
     if (info.redirecting.number.empty()) {
         info.redirecting = interwork::from_history_info(unknown_headers(sip, "History-Info"));
     }
-    auto media = parse_audio(body_of(sip), t->srtp_mandatory);
+    const std::string body = body_of(sip);
+    auto media = parse_audio(body, t->srtp != "off");
     // RFC 4568 8.3: SDES keys only over a secure transport, both ways (our
     // answer carries ours).
-    const bool srtp_ok = !media || (media_fits(t->srtp_mandatory, *media) && (!t->srtp_mandatory || arrived_on == "tls"));
+    auto takes = [&](const RemoteMedia& m) {
+        const bool srtp = t->srtp == "mandatory" || (t->srtp == "optional" && m.savp);
+        return media_fits(srtp, m) && (!srtp || arrived_on == "tls");
+    };
+    bool srtp_ok = !media || takes(*media);
+    if (!srtp_ok && t->srtp == "optional") {
+        // An SRTP line we cannot take: the offer's plain one, if it has one.
+        if (auto plain = parse_audio(body, false); plain && !plain->savp) {
+            media = plain;
+            srtp_ok = true;
+        }
+    }
     if (!media || choose_g711(*media, 8) < 0 || !srtp_ok) {
         ++(srtp_ok ? k.refused_no_media : k.srtp_refused);
         count_final_out(t->name, 488);
@@ -809,7 +822,7 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
     }
     // (The model's mistake, counted:) keys for a trunk without srtp, none
     // for one with, or keys over anything but TLS (RFC 4568 8.3).
-    if (t->srtp_mandatory != local.sdes.has_value() || (local.sdes && t->transport != "tls")) {
+    if ((t->srtp == "mandatory") != local.sdes.has_value() || (local.sdes && t->transport != "tls")) {
         ++k.srtp_refused;
         return -65;  // bearer capability not implemented
     }

@@ -60,11 +60,13 @@ struct SipTrunkConfig {
     // Our requests to the peer: "udp", "tcp" or "tls" (";transport=" in
     // the Request-URI, RFC 3261 19.1.1; over TLS our Contact says so too).
     std::string transport = "udp";
-    // SRTP by SDES (RFC 4568) on every call: offers and answers must be
-    // RTP/SAVP with a key we can use, and the peer's INVITEs must come over
-    // TLS (8.3); anything else is refused with 488 (an answer: cleared with
-    // 88). Off: RTP/AVP only (an RTP/SAVP offer gets 488).
-    bool srtp_mandatory = false;
+    // SRTP by SDES (RFC 4568). "mandatory": on every call, offers and
+    // answers must be RTP/SAVP with a key we can use, and the peer's INVITEs
+    // must come over TLS (8.3); anything else is refused with 488 (an
+    // answer: cleared with 88). "optional": an offer's RTP/SAVP line is
+    // taken on those terms, else its RTP/AVP one; our offers are plain.
+    // "off": RTP/AVP only (an RTP/SAVP offer gets 488).
+    std::string srtp = "off";
     // INVITEs from the peer must authenticate (RFC 3261 22): challenged
     // with 401, refused with 403 on wrong credentials.
     std::optional<SipCredentials> inbound_auth{};

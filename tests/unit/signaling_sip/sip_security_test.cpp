@@ -81,7 +81,7 @@ const std::string key_a = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpBQkNE";  // 30 oct
 const std::string key_b = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXphYmNk";
 
 // A and B over TLS (B's INVITEs too), each trunk with the srtp setting given.
-Pair tls_pair(bool a_srtp, bool b_srtp)
+Pair tls_pair(const char* a_srtp, const char* b_srtp)
 {
     const std::string dir = std::string(TRUNKGW_SOURCE_DIR) + "/tests/unit/signaling_sip/tls";
     return Pair(0, [&](SipAgentConfig& ca, SipAgentConfig& cb) {
@@ -94,8 +94,8 @@ Pair tls_pair(bool a_srtp, bool b_srtp)
         ca.trunks[0].peers[0].port = 25072;
         cb.trunks[0].transport = "tls";
         cb.trunks[0].peers[0].port = 25071;
-        ca.trunks[0].srtp_mandatory = a_srtp;
-        cb.trunks[0].srtp_mandatory = b_srtp;
+        ca.trunks[0].srtp = a_srtp;
+        cb.trunks[0].srtp = b_srtp;
     });
 }
 
@@ -113,7 +113,7 @@ int64_t call_with(Pair& p, std::optional<SdesKey> sdes)
 
 TEST_CASE("sip tls: a call over TLS with certificates verified; Contact says transport=tls", "[sip][tls]")
 {
-    Pair p = tls_pair(false, false);
+    Pair p = tls_pair("off", "off");
     REQUIRE(p.call() > 0);
     REQUIRE(p.run(8.0, [&] { return !p.a_model.answered.empty() || !p.a_model.cleared.empty(); }));
     REQUIRE(p.a_model.answered.size() == 1);
@@ -180,7 +180,7 @@ TEST_CASE("sip: reconfigure (reload) adds inbound auth to a trunk; the next INVI
 TEST_CASE("sip srtp: SDES (RFC 4568) over TLS: our key in the offer, the peer's in the answer, tags matched",
           "[sip][tls][srtp]")
 {
-    Pair p = tls_pair(true, true);
+    Pair p = tls_pair("mandatory", "mandatory");
     p.b_model.media.sdes = SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_b};
     // A trunk with srtp takes no offer without a key, and one without takes no key.
     CHECK(call_with(p, std::nullopt) == -65);
@@ -208,7 +208,7 @@ TEST_CASE("sip srtp: an answer naming another tag, or echoing our key, is cleare
     {
         // RFC 4568 6.1: each direction its own key. Our key coming back
         // would let our own packets, reflected, pass as the peer's.
-        Pair p = tls_pair(true, true);
+        Pair p = tls_pair("mandatory", "mandatory");
         p.b_model.media.sdes = SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a};
         REQUIRE(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) > 0);
         REQUIRE(p.run(8.0, [&] { return !p.a_model.cleared.empty(); }));
@@ -217,7 +217,7 @@ TEST_CASE("sip srtp: an answer naming another tag, or echoing our key, is cleare
         CHECK(p.a->status().trunks.at("to-b").srtp_refused == 1);
     }
     {
-        Pair p = tls_pair(true, true);
+        Pair p = tls_pair("mandatory", "mandatory");
         p.b_model.media.sdes = SdesKey{2, "AES_CM_128_HMAC_SHA1_80", key_b};  // RFC 4568 5.1.2: must be 1
         REQUIRE(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) > 0);
         REQUIRE(p.run(8.0, [&] { return !p.a_model.cleared.empty(); }));
@@ -226,7 +226,7 @@ TEST_CASE("sip srtp: an answer naming another tag, or echoing our key, is cleare
         CHECK(p.a->status().trunks.at("to-b").srtp_refused == 1);
     }
     {
-        Pair p = tls_pair(false, true);
+        Pair p = tls_pair("off", "mandatory");
         REQUIRE(call_with(p, std::nullopt) > 0);
         REQUIRE(p.run(8.0, [&] { return !p.a_model.cleared.empty(); }));
         CHECK(p.b_model.incoming.empty());
@@ -235,7 +235,7 @@ TEST_CASE("sip srtp: an answer naming another tag, or echoing our key, is cleare
     }
     {
         // ... and keys to a trunk without srtp: 488 too (its media would fail).
-        Pair p = tls_pair(true, false);
+        Pair p = tls_pair("mandatory", "off");
         REQUIRE(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) > 0);
         REQUIRE(p.run(8.0, [&] { return !p.a_model.cleared.empty(); }));
         CHECK(p.b_model.incoming.empty());
@@ -248,10 +248,44 @@ TEST_CASE("sip srtp: we never send an SDES key over UDP (RFC 4568 8.3: keys only
 {
     // (The config refuses srtp without TLS; the agent holds to it too.)
     Pair p(0, [](SipAgentConfig& ca, SipAgentConfig& cb) {
-        ca.trunks[0].srtp_mandatory = true;
-        cb.trunks[0].srtp_mandatory = true;
+        ca.trunks[0].srtp = "mandatory";
+        cb.trunks[0].srtp = "mandatory";
     });
     CHECK(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) == -65);
     CHECK(p.a->status().trunks.at("to-b").srtp_refused == 1);
     CHECK(p.a->status().trunks.at("to-b").invites_out == 0);
+}
+
+TEST_CASE("sip srtp: a trunk with srtp optional takes an SDES offer as SRTP and a plain one as plain", "[sip][tls][srtp]")
+{
+    {
+        Pair p = tls_pair("mandatory", "optional");
+        p.b_model.media.sdes = SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_b};
+        REQUIRE(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) > 0);
+        REQUIRE(p.run(8.0, [&] { return !p.a_model.answered.empty() || !p.a_model.cleared.empty(); }));
+        REQUIRE(p.b_model.infos.size() == 1);
+        CHECK(p.b_model.infos[0].remote.sdes);
+        REQUIRE(p.a_model.answered.size() == 1);
+        CHECK(p.a_model.answered[0].sdes);
+        CHECK(p.b->status().trunks.at("to-a").srtp_refused == 0);
+        p.b->call_hangup(p.b_model.incoming[0], 16);
+        REQUIRE(p.run(5.0, [&] { return !p.a_model.cleared.empty(); }));
+    }
+    {
+        Pair p = tls_pair("off", "optional");
+        REQUIRE(call_with(p, std::nullopt) > 0);
+        REQUIRE(p.run(8.0, [&] { return !p.a_model.answered.empty() || !p.a_model.cleared.empty(); }));
+        REQUIRE(p.b_model.infos.size() == 1);
+        CHECK_FALSE(p.b_model.infos[0].remote.savp);
+        REQUIRE(p.a_model.answered.size() == 1);
+        CHECK_FALSE(p.a_model.answered[0].savp);
+        CHECK(p.b->status().trunks.at("to-a").srtp_refused == 0);
+        p.b->call_hangup(p.b_model.incoming[0], 16);
+        REQUIRE(p.run(5.0, [&] { return !p.a_model.cleared.empty(); }));
+    }
+    {
+        // Our offers on an optional trunk are plain: a key would be refused.
+        Pair p = tls_pair("optional", "off");
+        CHECK(call_with(p, SdesKey{1, "AES_CM_128_HMAC_SHA1_80", key_a}) == -65);
+    }
 }
