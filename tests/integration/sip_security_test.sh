@@ -46,6 +46,9 @@
 #      and a capture of both TLS ports shows TLS handshakes and application
 #      data, and no cleartext SIP; baresip's SDES offer is taken: the
 #      session is SRTP and takes its packets, none failing its tag.
+#   6b. SIPp from the TLS PBX's address offers RTP/SAVP with a key over UDP:
+#      authenticated (401, then credentials), refused with 488 (RFC 4568
+#      8.3: SDES keys only over TLS), counted in srtp_refused.
 #   Our Contact on the UDP trunks (REGISTER, dialogs) must be a sip: URI on
 #   our UDP port (not sips: because TLS is on, and not naming the provider
 #   account we registered).
@@ -441,6 +444,19 @@ trunks_json
 check "TLS in: show sip trunks: tls-pbx transport tls, invites_in_tls >= 1 of invites_in, challenged and accepted, up (OPTIONS over TLS answered)" \
     same "$(trunk tls-pbx "(t['transport'], t['invites_in_tls'] >= 1, t['invites_in_tls'] == t['invites_in'], t['auth']['challenges'] >= 1, t['auth']['accepted'], t['state'], t['options_failed'])")" \
          "('tls', True, True, True, 1, 'up', 0)"
+
+# 6b. An SDES offer over UDP from the TLS PBX's address (SIPp: our agent
+#     never sends keys over UDP, so only another UA can): authenticated,
+#     then refused with 488 (RFC 4568 8.3).
+SAVP_STATUS=$(sipp 127.0.0.1:5060 -sf "$SIPP_DIR/call_savp_udp_uac.xml" -s 5551 -i 127.0.0.1 -p 5072 -mi 10.85.0.2 \
+    -mp 41072 -au "$TLS_USER" -ap "$TLS_PASS" -auth_uri 5551@127.0.0.1:5060 -m 1 -timeout 20 -timeout_error \
+    -trace_msg -message_file "$TEST_DIR/savp_udp.msgs" >"$TEST_DIR/savp_udp.out" 2>&1
+    statuses "$TEST_DIR/savp_udp.msgs")
+check "SDES over UDP: an RTP/SAVP offer from the TLS PBX's address over UDP gets 401, then 488 (got $SAVP_STATUS)" \
+    test "$SAVP_STATUS" = "401 488"
+trunks_json
+check "SDES over UDP: counted in tls-pbx's srtp_refused; pstn-sim saw no call for it" \
+    same "$(trunk tls-pbx "t['srtp_refused']") $(grep -c '"called":"5551"' "$TEST_DIR/calls.json")" "1 3"
 kill -INT "$PID_capture" 2>/dev/null
 wait "$PID_capture" 2>/dev/null
 tls_capture() {  # TLS ClientHellos, TLS records of application data, bytes "SIP/2.0" anywhere
