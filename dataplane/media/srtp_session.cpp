@@ -2,6 +2,7 @@
 #include "dataplane/media/srtp_session.h"
 
 #include "dataplane/media/srtp_openssl.h"
+#include "dataplane/media/srtp_policy.h"
 
 #include <cerrno>
 #include <cstring>
@@ -18,21 +19,6 @@ namespace {
 srtp_t ctx(void* p)
 {
     return static_cast<srtp_t>(p);
-}
-
-void set_policy(srtp_policy_t& p, SrtpSuite suite, const SrtpMasterKey& key)
-{
-    std::memset(&p, 0, sizeof(p));
-    if (suite == SrtpSuite::aes_cm_128_hmac_sha1_32) {
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-    } else {
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-    }
-    // RFC 4568 6.2.1: "the SRTCP authentication tag is 80 bits" for both.
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-    p.key = const_cast<unsigned char*>(key.data());  // libsrtp copies it at srtp_create
-    p.window_size = 128;
-    p.allow_repeat_tx = 0;
 }
 
 }  // namespace
@@ -96,7 +82,7 @@ int SrtpSession::set_key(SrtpDirection dir, SrtpSuite suite, const SrtpMasterKey
         return -EIO;
     }
     srtp_policy_t p;
-    set_policy(p, suite, key);
+    srtp_fill_policy(p, suite, key);
     if (dir == SrtpDirection::ours) {
         p.ssrc.type = ssrc_specific;
         p.ssrc.value = ssrc;

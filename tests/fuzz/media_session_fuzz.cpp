@@ -39,6 +39,7 @@
 
 #include "dataplane/media/media_session.h"
 #include "dataplane/media/rtp_header.h"
+#include "dataplane/media/srtp_policy.h"
 
 namespace {
 
@@ -155,16 +156,9 @@ struct FarSrtp {
 
     static srtp_t make(SrtpSuite suite, const SrtpMasterKey& key, srtp_ssrc_type_t type)
     {
-        srtp_policy_t p{};
-        if (suite == SrtpSuite::aes_cm_128_hmac_sha1_32) {
-            srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-        } else {
-            srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-        }
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-        p.key = const_cast<unsigned char*>(key.data());
+        srtp_policy_t p;
+        srtp_fill_policy(p, suite, key);
         p.ssrc.type = type;
-        p.window_size = 128;
         srtp_t s = nullptr;
         check(srtp_create(&s, &p) == srtp_err_status_ok);
         return s;

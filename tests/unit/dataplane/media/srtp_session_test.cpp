@@ -16,6 +16,7 @@
 #include <srtp2/srtp.h>
 
 #include "dataplane/media/media_session.h"
+#include "dataplane/media/srtp_policy.h"
 #include "tdm/g711/g711.h"
 
 using namespace trunkgw::media;
@@ -96,17 +97,10 @@ struct FarEnd {
     }
     static srtp_t make(SrtpSuite suite, const SrtpMasterKey& key, srtp_ssrc_type_t type, uint32_t ssrc)
     {
-        srtp_policy_t p{};
-        if (suite == SrtpSuite::aes_cm_128_hmac_sha1_32) {
-            srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-        } else {
-            srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-        }
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-        p.key = const_cast<unsigned char*>(key.data());
+        srtp_policy_t p;
+        srtp_fill_policy(p, suite, key);
         p.ssrc.type = type;
         p.ssrc.value = ssrc;
-        p.window_size = 128;
         srtp_t s = nullptr;
         REQUIRE(srtp_create(&s, &p) == srtp_err_status_ok);
         return s;
