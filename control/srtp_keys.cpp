@@ -14,10 +14,7 @@ namespace trunkgw::control {
 
 SrtpMaster srtp_master_from_base64(std::string_view b64, std::string_view what)
 {
-    // RFC 4568 6.2.1: "the base64 encoding of the concatenated master key
-    // and salt": 30 octets are 40 characters, no padding.
-    if (b64.size() != 40 || b64.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") !=
-                                std::string_view::npos) {
+    if (!api::srtp_master_text(b64)) {
         throw std::invalid_argument(
             fmt::format("{}: {} base64 characters; a master key and salt are 40 (30 octets)", what, b64.size()));
     }

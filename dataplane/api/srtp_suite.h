@@ -38,4 +38,15 @@ constexpr SrtpSuite srtp_suite_of(std::string_view name)
     return SrtpSuite::none;
 }
 
+// RFC 4568 6.2.1: a suite's key-params carry "the base64 encoding of the
+// concatenated master key and salt": 30 octets, exactly 40 characters of
+// the base64 alphabet, no padding. True when `b64` looks like one (SDP
+// reading and trunkctl's keys both check it; decoding is the caller's).
+constexpr bool srtp_master_text(std::string_view b64)
+{
+    return b64.size() == 40 &&
+           b64.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") ==
+               std::string_view::npos;
+}
+
 }  // namespace trunkgw::api

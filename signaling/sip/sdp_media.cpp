@@ -11,6 +11,7 @@
 #include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
 
+#include "dataplane/api/srtp_suite.h"
 #include "dataplane/media/g711_codec.h"
 #include "dataplane/net/ipv4.h"
 
@@ -164,8 +165,8 @@ bool read_crypto(const std::string& v, SdesKey& k)
         return false;
     }
     k.suite = v.substr(i + 1, suite_end - i - 1);
-    if (k.suite != "AES_CM_128_HMAC_SHA1_80" && k.suite != "AES_CM_128_HMAC_SHA1_32") {
-        return false;  // (names are case-sensitive: RFC 4568 9.1's literal strings)
+    if (api::srtp_suite_of(k.suite) == api::SrtpSuite::none) {
+        return false;  // not one of ours (names are case-sensitive: RFC 4568 9.1's literal strings)
     }
     const std::string params = v.substr(suite_end + 1);
     // One key, no session parameters: nothing after it but a lifetime.
@@ -185,12 +186,7 @@ bool read_crypto(const std::string& v, SdesKey& k)
             return false;
         }
     }
-    if (k.key_base64.size() != 40 ||
-        k.key_base64.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") !=
-            std::string::npos) {
-        return false;  // 30 octets are exactly 40 characters, no padding
-    }
-    return true;
+    return api::srtp_master_text(k.key_base64);
 }
 
 }  // namespace
