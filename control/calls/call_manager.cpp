@@ -130,7 +130,6 @@ void CallManager::release_media(Call& c)
         }
         *id = 0;
     }
-    c.sip_srtp = false;
 }
 
 int64_t CallManager::unix_ms()
@@ -335,10 +334,8 @@ void CallManager::place_sip(Call& c, const std::string& trunk, int last_cause)
         r.telephone_event_pt = _cfg.media.telephone_event_pt;
         // A trunk with srtp = "mandatory": our offer carries our key (RFC
         // 4568), the answer brings the peer's (update_sip_remote).
-        const auto t = std::find_if(_cfg.sip.trunks.begin(), _cfg.sip.trunks.end(),
-                                    [&trunk](const config::SipTrunk& s) { return s.name == trunk; });
         std::optional<SdesKeys> sdes;
-        if (t != _cfg.sip.trunks.end() && t->srtp == "mandatory") {  // ("optional" offers plain)
+        if (_sip->offers_srtp(trunk)) {
             sdes = sdes_offer();
             r.srtp = sdes->keys;
         }
@@ -347,7 +344,6 @@ void CallManager::place_sip(Call& c, const std::string& trunk, int last_cause)
         c.sip_local = {h.local_ipv4, h.local_port, pt, _cfg.media.ptime_ms, _cfg.media.telephone_event_pt};
         if (sdes) {
             c.sip_local.sdes = sdes->line;
-            c.sip_srtp = true;
         }
         c.sip_payload_type = pt;
         sip::SipCallInfo out;
@@ -616,7 +612,6 @@ bool CallManager::sip_media(Call& c)
         c.sip_local = {h.local_ipv4, h.local_port, c.sip_payload_type, _cfg.media.ptime_ms, te};
         if (sdes) {
             c.sip_local.sdes = sdes->line;
-            c.sip_srtp = true;
         }
         ++_c.media_connected;
         return true;
@@ -656,8 +651,9 @@ bool CallManager::update_sip_remote(Call& c, const sip::RemoteMedia& remote)
     // The peer's SRTP key first, on its own: the answer to our offer
     // brings it; a re-INVITE may change it (RFC 4568 7.1.4). The same key
     // again changes nothing in the data plane. Without it the session
-    // takes nothing, so the caller ends the call.
-    if (c.sip_srtp) {
+    // takes nothing, so the caller ends the call. (Our SDP carries a key
+    // exactly when the session is SRTP: both are made together.)
+    if (c.sip_local.sdes) {
         try {
             if (!next.sdes) {
                 throw std::invalid_argument("no SRTP key in the peer's SDP");

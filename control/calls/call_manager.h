@@ -178,7 +178,6 @@ private:
         sip::RemoteMedia sip_remote;
         sip::LocalMedia sip_local;
         int sip_payload_type = -1;    // the G.711 codec agreed with the peer
-        bool sip_srtp = false;        // the session is SRTP, its keys by SDES (RFC 4568)
     };
     using LegKey = std::pair<const void*, uint32_t>;
 

@@ -335,6 +335,12 @@ bool SipAgent::has_trunk(const std::string& name) const
     return trunk(name) != nullptr;
 }
 
+bool SipAgent::offers_srtp(const std::string& name) const
+{
+    const SipTrunkConfig* t = trunk(name);
+    return t != nullptr && t->srtp == "mandatory";  // ("optional" offers plain)
+}
+
 const SipTrunkConfig* SipAgent::trunk(const std::string& name) const
 {
     for (const auto& t : _cfg.trunks) {
@@ -822,7 +828,7 @@ int64_t SipAgent::call_setup(const std::string& name, const SipCallInfo& info, c
     }
     // (The model's mistake, counted:) keys for a trunk without srtp, none
     // for one with, or keys over anything but TLS (RFC 4568 8.3).
-    if ((t->srtp == "mandatory") != local.sdes.has_value() || (local.sdes && t->transport != "tls")) {
+    if (offers_srtp(name) != local.sdes.has_value() || (local.sdes && t->transport != "tls")) {
         ++k.srtp_refused;
         return -65;  // bearer capability not implemented
     }

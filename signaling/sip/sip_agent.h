@@ -195,6 +195,9 @@ public:
     SipAgent& operator=(const SipAgent&) = delete;
 
     bool has_trunk(const std::string& name) const;
+    // Our offers on the trunk carry an SDES key (srtp "mandatory"):
+    // call_setup() wants LocalMedia::sdes exactly then.
+    bool offers_srtp(const std::string& name) const;
     // New trunks and cause table (reload). Calls up stay on their handles;
     // counters of trunks that remain are kept; a removed trunk's counters
     // go when its last call ends. Keepalive state is kept for a trunk whose
