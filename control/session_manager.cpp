@@ -261,10 +261,7 @@ SessionHandle SessionManager::create(const SessionRequest& r)
 void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote_port, bool send,
                             std::optional<uint8_t> telephone_event_pt)
 {
-    if (slot >= _slots.size() || !_slots[slot].used) {
-        ++_c.refused;
-        throw SessionError(fmt::format("no session {}", slot));
-    }
+    require_session(slot);
     if (std::string why = remote_refusal(remote_ipv4, remote_port); !why.empty()) {
         ++_c.refused;
         throw SessionError(why);
@@ -288,12 +285,17 @@ void SessionManager::modify(uint32_t slot, uint32_t remote_ipv4, uint16_t remote
     ++_c.modifies;
 }
 
-void SessionManager::set_their_srtp_key(uint32_t slot, api::SrtpSuite suite, const SrtpMaster& key)
+void SessionManager::require_session(uint32_t slot)
 {
     if (slot >= _slots.size() || !_slots[slot].used) {
         ++_c.refused;
         throw SessionError(fmt::format("no session {}", slot));
     }
+}
+
+void SessionManager::set_their_srtp_key(uint32_t slot, api::SrtpSuite suite, const SrtpMaster& key)
+{
+    require_session(slot);
     const uint32_t worker_index = slot / _per_worker;
     if (_link.command_room(worker_index) < 1) {
         ++_c.refused;
@@ -318,10 +320,7 @@ void SessionManager::send_srtp_key(uint32_t worker_index, uint32_t slot, api::Sr
 
 void SessionManager::remove(uint32_t slot, bool send_bye)
 {
-    if (slot >= _slots.size() || !_slots[slot].used) {
-        ++_c.refused;
-        throw SessionError(fmt::format("no session {}", slot));
-    }
+    require_session(slot);
     api::SessionDeletePayload p{slot, send_bye ? 1u : 0u};
     if (!_link.send_command(slot / _per_worker, api::make_message(api::MsgType::cmd_session_delete, ++_seq, p))) {
         ++_c.refused;

@@ -120,6 +120,8 @@ private:
     int32_t take_slot(uint32_t worker_index);
     int32_t take_port(uint32_t worker_index);
     void free_slot(uint32_t slot);
+    // Throws SessionError (counted refused) unless `slot` holds a session.
+    void require_session(uint32_t slot);
     void send_srtp_key(uint32_t worker_index, uint32_t slot, api::SrtpSuite suite, uint8_t direction,
                        const SrtpMaster& key);
 
