@@ -19,6 +19,9 @@
 // --srtp: every packet both ways through SRTP (RFC 3711,
 // AES_CM_128_HMAC_SHA1_80, libsrtp 2 with its primitives on OpenSSL):
 // protected by its sender, opened and authenticated by its receiver.
+// Sessions tick as a worker ticks joined ones, through their plain runs
+// (dataplane/media/plain_run.h); --no-plain-runs visits every session every
+// millisecond instead (the engine before them: an A/B in one binary).
 #include <time.h>
 
 #include <cmath>
@@ -72,6 +75,7 @@ struct Result {
     double ns_per_tick;
     uint64_t in, out, concealed, late;
     double dtmf_listened_share;  // of the audio packets sent, those the DTMF detector heard
+    double plain_share;          // of the session-ticks measured, those a plain run did
 };
 
 // One talker of ITU-T P.59 (7.): talkspurt and pause lengths drawn from
@@ -98,7 +102,7 @@ uint32_t exponential_ms(double mean, uint64_t& rng)
 
 // `quiet`: the channels' audio in pauses; empty: the tone throughout.
 Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone, const std::vector<uint8_t>& quiet,
-                    uint8_t payload_type, uint8_t telephone_event_pt, bool srtp)
+                    uint8_t payload_type, uint8_t telephone_event_pt, bool srtp, bool plain_runs)
 {
     SrtpMasterKey k1{};
     SrtpMasterKey k2{};
@@ -134,6 +138,14 @@ Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone
         k.talking = uniform01(rng) < p59_talkspurt_ms / (p59_talkspurt_ms + p59_pause_ms);
         k.next = exponential_ms(k.talking ? p59_talkspurt_ms : p59_pause_ms, rng);
     }
+    // One table, as a span's (a worker's runs are per span; here one span).
+    std::vector<PlainRun> runs(n);
+    if (plain_runs) {
+        for (uint32_t i = 0; i < n; ++i) {
+            s[i]->attach_plain_run(&runs[i]);
+        }
+    }
+    uint64_t plain_ticks = 0;
     Net net;
     net.q.resize(n * 2 + 16);
     std::vector<Slot> pending(n * 2 + 16);
@@ -165,7 +177,11 @@ Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone
                     }
                     in = k.talking ? tin : qin;
                 }
-                s[i]->tick(in, out, now, PacketSink{&on_tx, &net});
+                if (plain_tick(runs[i], in, out, now)) {
+                    ++plain_ticks;
+                } else {
+                    s[i]->tick(in, out, now, PacketSink{&on_tx, &net});
+                }
             }
             std::swap(net.q, pending);
             npending = net.n;
@@ -184,6 +200,7 @@ Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone
     run(0, 500);  // warm up: jitter buffers primed
     MediaSessionStats before = s[0]->stats();
     const auto counts_before = detector_counts();
+    plain_ticks = 0;
     double t0 = cpu_ns();
     run(500, 500 + ticks);
     double ns = cpu_ns() - t0;
@@ -193,7 +210,8 @@ Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone
     const double skipped = static_cast<double>(counts.second - counts_before.second);
     return {ns / (static_cast<double>(n) * ticks), st.session.rtp_packets_in, st.session.rtp_packets_out,
             st.jitter_buffer.concealed_ticks - before.jitter_buffer.concealed_ticks, st.jitter_buffer.late,
-            telephone_event_pt != 0 && sent > 0 ? 1.0 - skipped / sent : 0.0};
+            telephone_event_pt != 0 && sent > 0 ? 1.0 - skipped / sent : 0.0,
+            static_cast<double>(plain_ticks) / (static_cast<double>(n) * ticks)};
 }
 
 double run_memcpy(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone)
@@ -232,6 +250,7 @@ int main(int argc, char** argv)
     uint8_t telephone_event_pt = 0;
     bool conversation = false;
     bool srtp = false;
+    bool plain_runs = true;
     for (int a = 1; a < argc; ++a) {
         std::string arg = argv[a];
         if (arg == "--pcmu") {
@@ -240,6 +259,8 @@ int main(int argc, char** argv)
             telephone_event_pt = 101;
         } else if (arg == "--srtp") {
             srtp = true;
+        } else if (arg == "--no-plain-runs") {
+            plain_runs = false;
         } else if (arg == "--conversation") {
             conversation = true;
         } else if (arg == "--quick") {
@@ -254,7 +275,7 @@ int main(int argc, char** argv)
             (arg == "--sessions" ? n : ticks) = static_cast<uint32_t>(v);
         } else {
             std::fprintf(stderr, "usage: media_sessions_bench [--quick] [--sessions N] [--ticks T] [--pcmu] "
-                                 "[--telephone-event] [--conversation] [--srtp]\n");
+                                 "[--telephone-event] [--conversation] [--srtp] [--no-plain-runs]\n");
             return 2;
         }
     }
@@ -274,7 +295,7 @@ int main(int argc, char** argv)
             q = trunkgw::tdm::g711::linear_to_alaw(static_cast<int16_t>(12.8 * std::sqrt(3.0) * u));
         }
     }
-    Result r = run_sessions(n, ticks, tone, quiet, payload_type, telephone_event_pt, srtp);
+    Result r = run_sessions(n, ticks, tone, quiet, payload_type, telephone_event_pt, srtp, plain_runs);
     double base = run_memcpy(n, ticks, tone);
     double per_core = 1e6 / r.ns_per_tick;
     double base_per_core = 1e6 / base;
@@ -288,9 +309,10 @@ int main(int argc, char** argv)
     std::printf("{\"bench\": \"media_sessions\", \"metric\": \"full_duplex_sessions_per_core\", \"value\": %.0f, "
                 "\"unit\": \"sessions\", \"baseline\": %.0f, \"ratio\": %.4f, \"baseline_name\": "
                 "\"memcpy_same_samples\", \"goal\": 10000, \"dtmf_detection\": %s, \"audio\": \"%s\", "
-                "\"dtmf_listened_share\": %.3f, \"srtp\": %s, \"correct\": %s}\n",
+                "\"dtmf_listened_share\": %.3f, \"srtp\": %s, \"plain_runs\": %s, \"plain_share\": %.3f, "
+                "\"correct\": %s}\n",
                 per_core, base_per_core, per_core / base_per_core, telephone_event_pt != 0 ? "true" : "false",
                 conversation ? "p59_conversation" : "tone", r.dtmf_listened_share, srtp ? "true" : "false",
-                ok ? "true" : "false");
+                plain_runs ? "true" : "false", r.plain_share, ok ? "true" : "false");
     return ok ? 0 : 1;
 }

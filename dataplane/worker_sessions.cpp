@@ -74,7 +74,8 @@ void WorkerSessions::add_span(uint32_t span_index, WorkerSpan* span)
     r.idle = span->idle_code();
     r.law = span->is_e1() ? media::Law::alaw : media::Law::ulaw;
     r.session.fill(-1);
-    _spans.push_back(r);
+    r.runs = std::make_unique<media::PlainRun[]>(r.session.size());
+    _spans.push_back(std::move(r));
 }
 
 int32_t WorkerSessions::pool_index(uint32_t session_index) const
@@ -187,6 +188,7 @@ int WorkerSessions::create(const api::SessionCreatePayload& p, uint64_t now_ns)
         SpanRef& sr = _spans[static_cast<std::size_t>(span_pos)];
         sr.joined_mask |= 1u << ts;
         sr.session[ts] = idx;
+        s.attach_plain_run(&sr.runs[ts]);
     } else {
         slot.unjoined_pos = static_cast<uint32_t>(_unjoined.size());
         _unjoined.push_back(idx);
@@ -286,6 +288,7 @@ void WorkerSessions::unjoin(int32_t idx)
         SpanRef& sr = _spans[slot.span_pos];
         sr.joined_mask &= ~(1u << slot.timeslot);
         sr.session[slot.timeslot] = -1;
+        _pool.at(idx).attach_plain_run(nullptr);
         // The channel goes back to idle code (G.711 silence of its law).
         uint8_t* tx = sr.span->tx_frames();
         for (uint32_t f = 0; f < 8; ++f) {
@@ -402,9 +405,13 @@ void WorkerSessions::tick_span(uint32_t span_pos, const uint8_t* rx, uint8_t* tx
     while (mask != 0) {
         auto ts = static_cast<uint32_t>(__builtin_ctz(mask));
         mask &= mask - 1;
+        auto* in8 = reinterpret_cast<const uint8_t*>(&in[ts]);
+        auto* out8 = reinterpret_cast<uint8_t*>(&out[ts]);
+        if (media::plain_tick(sr.runs[ts], in8, out8, now_ns)) {
+            continue;
+        }
         int32_t idx = sr.session[ts];
-        uint32_t ev = _pool.at(idx).tick(reinterpret_cast<const uint8_t*>(&in[ts]), reinterpret_cast<uint8_t*>(&out[ts]),
-                                         now_ns, {on_packet, &_slots[static_cast<std::size_t>(idx)]});
+        uint32_t ev = _pool.at(idx).tick(in8, out8, now_ns, {on_packet, &_slots[static_cast<std::size_t>(idx)]});
         if (ev != 0) {
             handle_events(idx, ev);
         }

@@ -9,7 +9,9 @@
 //
 // A joined session ticks inside its span's tick: it takes the 8 samples its
 // timeslot received in the last millisecond and writes the 8 it plays into
-// the frames the span sends next (tick_span). Sessions without a channel
+// the frames the span sends next (tick_span), in most milliseconds through
+// its plain run in the span's table without a visit (media/plain_run.h).
+// Sessions without a channel
 // tick once per worker tick (tick_unjoined), so that RTCP, RTP timeouts and
 // their counters run for them too.
 //
@@ -92,6 +94,9 @@ private:
         media::Law law;                     // the line's law
         uint32_t joined_mask = 0;           // bit per timeslot
         std::array<int32_t, 32> session{};  // pool index per timeslot
+        // The joined sessions' plain runs, per timeslot: one table apart
+        // from the sessions (a span's tick reads it whole).
+        std::unique_ptr<media::PlainRun[]> runs;
     };
 
     // The pool index of a global slot, or -ERANGE when not this worker's.

@@ -119,6 +119,7 @@ ConfigCheck MediaSession::check(const MediaSessionConfig& config, const MediaSes
 
 int MediaSession::configure(const MediaSessionConfig& config, uint64_t now_ns)
 {
+    RunVisit visit(*this);
     if (_configured) {
         return -EBUSY;
     }
@@ -143,8 +144,64 @@ bool MediaSession::remote_sendable(Endpoint e)
     return !e.known() || net::ipv4_source_valid(e.ipv4);
 }
 
+void MediaSession::release()
+{
+    RunVisit visit(*this);
+    _configured = false;
+    if (_srtp_ctx != nullptr) {
+        _srtp_ctx->forget_keys();
+    }
+}
+
+void MediaSession::attach_plain_run(PlainRun* run)
+{
+    settle();
+    _run = run;
+    grant();
+}
+
+void MediaSession::settle()
+{
+    const uint32_t done = plain_ticks_pending();
+    _pk.advance_plain(done);
+    _jb.advance_plain(done);
+    if (_run != nullptr) {
+        _run->ticks = 0;
+    }
+    _granted = 0;
+}
+
+void MediaSession::grant()
+{
+    if (_run == nullptr) {
+        return;
+    }
+    uint32_t n = 0;
+    // Not granted while an event waits for tick() to report it, or a DTMF
+    // tone plays over the jitter buffer's output (plain_run.h has the rest).
+    if (_configured && _started && _sending && _events == 0 && (_tev_flags & tev_playing) == 0) {
+        const uint32_t pk = _pk.plain_pushes_ahead();
+        const uint32_t jb = _jb.plain_ticks_ahead();
+        n = pk < jb ? pk : jb;
+    }
+    if (n != 0) {
+        _run->tx = _pk.next_samples(_rtp_buf);
+        _run->rx = _jb.slot_at_playout();
+        _run->until_ns = _rtp_timeout_at_ns < _next_rtcp_ns ? _rtp_timeout_at_ns : _next_rtcp_ns;
+    }
+    _run->ticks = n;
+    _granted = n;
+}
+
+void MediaSession::set_sending(bool on)
+{
+    RunVisit visit(*this);
+    _sending = on;
+}
+
 int MediaSession::set_remote(Endpoint rtp, bool symmetric_rtp)
 {
+    RunVisit visit(*this);
     if (!remote_sendable(rtp)) {
         return -EINVAL;
     }
@@ -157,6 +214,7 @@ int MediaSession::set_remote(Endpoint rtp, bool symmetric_rtp)
 
 int MediaSession::set_telephone_event_send_pt(uint8_t pt)
 {
+    RunVisit visit(*this);
     if (pt != 0 && !is_dynamic_payload_type(pt)) {
         return -EINVAL;
     }
@@ -254,6 +312,7 @@ bool MediaSession::make_srtp_ctx()
 
 int MediaSession::set_srtp_key(SrtpDirection dir, SrtpSuite suite, const SrtpMasterKey& key)
 {
+    RunVisit visit(*this);
     if (!_srtp) {
         return -EINVAL;
     }
@@ -324,6 +383,7 @@ void MediaSession::send_audio_or_events(std::size_t len, PacketSink sink)
 
 uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t now_ns, PacketSink sink)
 {
+    RunVisit visit(*this);
     if (!_configured) {
         return 0;
     }
@@ -385,6 +445,7 @@ uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t 
 
 RxVerdict MediaSession::receive_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns)
 {
+    RunVisit visit(*this);  // the jitter buffer places the packet by the playout point
     if (!_configured) {
         return RxVerdict::idle;
     }
@@ -460,6 +521,7 @@ RxVerdict MediaSession::receive_plain_rtp(const uint8_t* pkt, std::size_t len, E
 
 RtcpParseError MediaSession::receive_rtcp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns)
 {
+    RunVisit visit(*this);  // a BYE is an event for the next tick
     if (!_configured) {
         return RtcpParseError::idle;
     }
@@ -598,6 +660,7 @@ void MediaSession::send_rtcp(uint64_t now_ns, PacketSink sink, bool bye)
 
 void MediaSession::send_bye(uint64_t now_ns, PacketSink sink)
 {
+    RunVisit visit(*this);  // the report counts what was sent and played
     if (!_configured) {
         return;
     }
@@ -609,6 +672,7 @@ MediaSessionStats MediaSession::stats() const
     MediaSessionStats s;
     s.session = _c;
     s.jitter_buffer = _jb.counters();
+    s.jitter_buffer.played_ticks += plain_ticks_pending();  // the one counter a plain tick moves
     s.packetizer = _pk_c;
     s.telephone_events = _tev.counters();
     s.telephone_events_sent = _tev_tx->counters();

@@ -47,6 +47,7 @@
 #include "dataplane/media/g711_codec.h"
 #include "dataplane/media/ntp_time.h"
 #include "dataplane/media/packetizer.h"
+#include "dataplane/media/plain_run.h"
 #include "dataplane/media/rtcp.h"
 #include "dataplane/media/rtp_jitter_buffer.h"
 #include "dataplane/media/srtp_session.h"
@@ -210,13 +211,14 @@ public:
 
     // Back to idle (O(1)); send_bye() first if the far end should know.
     // SRTP keys are forgotten (wiped) here; the counters stay readable.
-    void release()
-    {
-        _configured = false;
-        if (_srtp_ctx != nullptr) {
-            _srtp_ctx->forget_keys();
-        }
-    }
+    void release();
+
+    // Plain ticks (plain_run.h): `run` is this session's entry in its
+    // span's table, from which the span's tick runs the milliseconds the
+    // session grants it at each call (tick() for the others). Every call
+    // below takes in what the run did first. nullptr detaches (the run is
+    // left with nothing granted).
+    void attach_plain_run(PlainRun* run);
 
     bool configured() const { return _configured; }
     const MediaSessionLimits& limits() const { return _limits; }
@@ -230,7 +232,7 @@ public:
     // Hold and resume (RFC 3264 8.4): off stops sending RTP (RTCP
     // continues, RFC 3264 5.1); timestamps keep advancing, and the first
     // packet after resuming carries the marker bit (RFC 3551 4.1).
-    void set_sending(bool on) { _sending = on; }
+    void set_sending(bool on);
     bool sending() const { return _sending; }
 
     // The telephone-event PT of the peer's SDP, from an answer or a
@@ -256,7 +258,8 @@ public:
     // delivered none: the packetizer skips and marks the next packet), 8
     // samples to play into the channel (null: discarded). Emits due RTP
     // and RTCP through `sink`. Returns the SessionEvent bits raised since
-    // the previous tick.
+    // the previous tick. (With a plain run attached the span gives
+    // samples both ways every millisecond: its runs assume so.)
     uint32_t tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t now_ns, PacketSink sink);
 
     // An RTP packet received on our RTP port.
@@ -279,6 +282,23 @@ public:
     const Packetizer& packetizer() const { return _pk; }
 
 private:
+    // Takes in the attached run's plain ticks on entry and grants the next
+    // run on exit: every public call that reads or moves the state a run
+    // depends on opens one.
+    class RunVisit {
+    public:
+        explicit RunVisit(MediaSession& s) : _s(s) { _s.settle(); }
+        ~RunVisit() { _s.grant(); }
+        RunVisit(const RunVisit&) = delete;
+        RunVisit& operator=(const RunVisit&) = delete;
+
+    private:
+        MediaSession& _s;
+    };
+    void settle();
+    void grant();
+    uint32_t plain_ticks_pending() const { return _run != nullptr ? _granted - _run->ticks : 0; }
+
     int build_report(uint64_t now_ns, uint8_t* out, std::size_t cap);
     void send_rtp(const uint8_t* pkt, std::size_t len, PacketSink sink);
     bool send_protected(PacketKind kind, const uint8_t* pkt, std::size_t len, Endpoint src, Endpoint dst,
@@ -326,6 +346,8 @@ private:
     Packetizer _pk;
     RtpJitterBuffer _jb;
     MediaSessionCounters _c;
+    PlainRun* _run = nullptr;  // attach_plain_run()
+    uint32_t _granted = 0;     // the ticks _run was granted at the last call
 
     uint64_t _rtcp_interval_ns = 0;
     Endpoint _local_rtp;

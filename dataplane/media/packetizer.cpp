@@ -87,6 +87,18 @@ int Packetizer::push(const uint8_t* samples8, uint8_t* pkt)
     return static_cast<int>(rtp_fixed_header_len + _ptime_samples);
 }
 
+void Packetizer::advance_plain(uint32_t ms)
+{
+    if (ms == 0) {
+        return;
+    }
+    if (_fill == 0) {
+        _pkt_ts = _ts_next;  // as push() does for a packet's first samples
+    }
+    _fill += ms * samples_per_ms;
+    _ts_next += ms * samples_per_ms;
+}
+
 bool Packetizer::skip()
 {
     bool dropped = _fill != 0;

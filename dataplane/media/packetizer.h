@@ -89,6 +89,14 @@ public:
     // in the audio's sequence space).
     void advance_sequence(uint16_t n) { _seq = static_cast<uint16_t>(_seq + n); }
 
+    // Plain ticks (plain_run.h): how many of the next pushes complete no
+    // packet, and where the next push's samples go in `pkt`.
+    uint32_t plain_pushes_ahead() const { return (_ptime_samples - _fill) / samples_per_ms - 1; }
+    uint8_t* next_samples(uint8_t* pkt) const { return pkt + rtp_fixed_header_len + _fill; }
+    // The caller wrote `ms` pushes' samples there: moves what push() would
+    // have.
+    void advance_plain(uint32_t ms);
+
     // The timestamp of the next sample push() takes: "now" on the RTP clock,
     // as an RTCP SR needs (RFC 3550 6.4.1).
     uint32_t next_timestamp() const { return _ts_next; }

@@ -648,6 +648,42 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
     _p += block;
 }
 
+uint32_t RtpJitterBuffer::plain_ticks_ahead() const
+{
+    if (!_playing || _plc_filling) {
+        return 0;
+    }
+    // play() turns the window on the tick that brings _win_ticks to the
+    // half window (and may move the target then): that tick is not plain.
+    const uint32_t half = _mode == JitterMode::fixed ? window_half_ticks_fixed : window_half_ticks_adaptive;
+    uint32_t n = half - 1 - _win_ticks;
+    // Outside the dead band play() considers a step every tick. Inside it
+    // nothing moves H or the target until a packet arrives (the session
+    // takes the run in before receive()) or the window turns.
+    if (int32_t h = depth(); h != no_depth) {
+        int32_t err = h - static_cast<int32_t>(_target);
+        if (err >= step_threshold || err <= -step_threshold) {
+            return 0;
+        }
+    }
+    uint32_t to_ring_end = (_capacity - index(_p)) / block;
+    return n < to_ring_end ? n : to_ring_end;
+}
+
+void RtpJitterBuffer::advance_plain(uint32_t ms)
+{
+    if (ms == 0) {
+        return;
+    }
+    // play_block()'s whole-block path, ms times: the PLC history stays in
+    // the ring (fed lazily, _hist_to unchanged).
+    _p += ms * block;
+    _win_ticks = static_cast<uint16_t>(_win_ticks + ms);
+    _ticks_since_step += ms;
+    _gap_ticks = 0;
+    _c.played_ticks += ms;
+}
+
 void RtpJitterBuffer::play(uint8_t* out8)
 {
     if (!_playing) {

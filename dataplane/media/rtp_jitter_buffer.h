@@ -64,6 +64,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include <spandsp.h>
 
@@ -186,6 +187,21 @@ public:
 
     // One tick: writes 8 samples in the channel's law to out8.
     void play(uint8_t* out8);
+
+    // Plain ticks (plain_run.h): how many of the next ticks play() would
+    // spend only on playing the block at P unchanged, should it have
+    // arrived whole: no window turn, no depth step, no blending out of
+    // concealment, no ring wrap. 0 when not playing.
+    uint32_t plain_ticks_ahead() const;
+    // The ring slot at P (8 samples, then 8 received flags); the next
+    // plain ticks' slots follow it.
+    uint8_t* slot_at_playout() const { return sample_at(index(_p)); }
+    // The ring's slots in use (tests check that a run stays inside them).
+    std::span<const uint8_t> ring_in_use() const { return {_ring.get(), std::size_t{_capacity} * 2}; }
+    // The caller played `ms` plain ticks from those slots (copied each
+    // one's samples out and cleared its flags): counts and moves what
+    // play() would have.
+    void advance_plain(uint32_t ms);
 
     bool playing() const { return _playing; }
     // The depth H and the target, in samples (see the header comment).

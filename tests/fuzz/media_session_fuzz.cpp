@@ -21,6 +21,10 @@
 // as they are (garbage for SRTP to refuse), and every packet the session
 // sends must open with our key before the checks below read it.
 //
+// The session is ticked as a joined one is (its span's table runs its plain
+// milliseconds: plain_run.h), so that a run reaching past what it may (the
+// jitter buffer's ring, say) shows as a memory error here.
+//
 // Besides memory and undefined-behaviour errors, it checks what the
 // definition of done asks of bad input on the wire: every packet is counted
 // under exactly one verdict, every tick plays exactly 8 samples of a known
@@ -429,7 +433,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     MediaSessionLimits limits;
     limits.max_jitter_delay_ms = max_delay_limit_ms;
     static MediaSession session(limits);  // built once, as the data plane's pool does
+    static PlainRun run;
     session.release();
+    session.attach_plain_run(&run);
     uint64_t now_ns = 1'000'000'000ull * (1 + in.u8());
     check(session.configure(config, now_ns) == 0);
     std::unique_ptr<FarSrtp> far;
@@ -517,20 +523,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
                 }
                 std::memset(tdm_out, 0x5a, sizeof tdm_out);
                 now_ns += 1'000'000;
-                (void)session.tick(tin, tdm_out, now_ns, sink);
+                if (tin == nullptr || !plain_tick(run, tin, tdm_out, now_ns)) {
+                    (void)session.tick(tin, tdm_out, now_ns, sink);
+                }
                 ++ticks;
             }
             break;
         }
         }
         // Every RTP packet is counted under exactly one verdict.
-        const JitterBufferCounters& jb = session.jitter_buffer().counters();
+        const JitterBufferCounters jb = session.stats().jitter_buffer;  // with the run's ticks
         check(verdicts_counted(jb) + rtp_refused == rtp_in);
         check(far != nullptr || rtp_refused == 0);
         // Every tick played once: audio, idle code, concealment, or a grow
         // step's inserted millisecond.
         check(jb.played_ticks + jb.silence_ticks + jb.concealed_ticks + jb.grow_steps == ticks);
         check(session.jitter_buffer().delay_samples() <= session.jitter_buffer().capacity_samples());
+        check(plain_run_inside(run, session.jitter_buffer().ring_in_use()));
         check(session.counters().rtp_packets_out == emitted.rtp);
         check(session.counters().rtcp_packets_out == emitted.rtcp);
     }

@@ -1,0 +1,75 @@
+// Plain ticks: the milliseconds in which a joined session only moves its 8
+// octets each way, run from a dense per-span table without visiting the
+// session.
+//
+// Why: at 10,000 sessions a worker's 1 ms tick visited every session, and
+// each visit touched two or three of the session's own cache lines (its hot
+// fields, the jitter buffer's) besides the audio itself: ~2.4 lines per
+// session-millisecond, all misses, which filled the core's miss buffers for
+// a third of its time (DEVELOPERS.md, issue 4). In most milliseconds
+// nothing happens but "append 8 samples to the packet being gathered" and
+// "play the 8 that arrived for now": a PlainRun says where those go and
+// come from, 32 octets a session, so that a span's sessions' runs are one
+// table the size of a few lines.
+//
+// The session grants a run each time it is visited (MediaSession
+// plain_run()): the number of ticks ahead in which its own tick() would do
+// exactly that, no more. Not granted: a tick that completes a packet, turns
+// the jitter buffer's window or may step its depth, blends out of
+// concealment, plays a DTMF tone, reaches a ring's end, or has an event to
+// report; a deadline (RTP timeout, RTCP report) is checked here each tick.
+// A block that has not (all) arrived ends the run at that tick: the session
+// then ticks and conceals as always. Every other call into the session first
+// takes in what its run did (the packetizer's fill, the playout point, the
+// counters), so nothing can tell the two apart; the media unit tests compare
+// sessions ticked both ways octet for octet.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "dataplane/media/g711_codec.h"
+
+namespace trunkgw::media {
+
+struct PlainRun {
+    uint8_t* tx = nullptr;     // where the channel's next 8 samples go (the packet being gathered)
+    uint8_t* rx = nullptr;     // the jitter buffer's next slot: 8 samples, then their 8 received flags
+    uint64_t until_ns = 0;     // the session's next deadline (RTP timeout, RTCP report)
+    uint32_t ticks = 0;        // plain ticks left; 0: the next tick visits the session
+};
+
+// Whether the run's slots (the next `ticks`) lie inside `ring` (the jitter
+// buffer's ring_in_use()): what the tests and the fuzzer check after each
+// call.
+inline bool plain_run_inside(const PlainRun& r, std::span<const uint8_t> ring)
+{
+    return r.ticks == 0 ||
+           (r.rx >= ring.data() && r.rx + std::size_t{r.ticks} * 2 * samples_per_ms <= ring.data() + ring.size());
+}
+
+// One millisecond of a session through its run: in8 the channel's samples,
+// out8 the 8 it plays. True when done; false (nothing changed) when the
+// session must tick this millisecond itself.
+[[gnu::always_inline]] inline bool plain_tick(PlainRun& r, const uint8_t* in8, uint8_t* out8, uint64_t now_ns)
+{
+    if (r.ticks == 0 || now_ns >= r.until_ns) {
+        return false;
+    }
+    constexpr uint64_t all_received = 0x0101010101010101ull;
+    uint64_t received;
+    std::memcpy(&received, r.rx + samples_per_ms, sizeof(received));
+    if (received != all_received) {
+        return false;
+    }
+    std::memcpy(r.tx, in8, samples_per_ms);
+    std::memcpy(out8, r.rx, samples_per_ms);
+    std::memset(r.rx + samples_per_ms, 0, samples_per_ms);
+    r.tx += samples_per_ms;
+    r.rx += 2 * samples_per_ms;
+    --r.ticks;
+    return true;
+}
+
+}  // namespace trunkgw::media
