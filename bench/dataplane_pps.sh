@@ -190,6 +190,17 @@ tick_share = (c1['tick_busy_seconds'] - c0['tick_busy_seconds']) / secs
 # The packet path's own rate: what the worker received per second of the
 # time the ticks left it (the decomposition of the figure: ticks vs I/O).
 packet_path_mpps = rx / 1e6 / (1 - tick_share) if tick_share < 1 else None
+
+
+def plain_share(a, b):
+    """Of the joined sessions' milliseconds, those their plain runs did
+    without a visit (dataplane/media/plain_run.h); None from a build
+    without the counters."""
+    if 'session_ticks' not in b:
+        return None
+    return round((b['plain_ticks'] - a['plain_ticks']) / max(1, b['session_ticks'] - a['session_ticks']), 3)
+
+
 out_pkts = sum(s['counters']['rtp_packets_out'] for s in ss['sessions'])
 mpps = rx / 1e6
 # The physical limit next to the peer: G.711 20 ms RTP is a 214-octet
@@ -234,11 +245,12 @@ print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core',
                   'max_mpps': round(max(per_second), 3) if per_second else None,
                   'baseline_median_mpps': tp['median_mpps'],
                   'sessions': k, 'tx_mpps': round(tx / 1e6, 3), 'ticks_late': late, 'ticks_skipped': skipped,
-                  'tick_share': round(tick_share, 3),
+                  'tick_share': round(tick_share, 3), 'plain_share': plain_share(c0, c1),
                   'packet_path_mpps': round(packet_path_mpps, 3) if packet_path_mpps else None,
                   'packet_path_ratio': round(packet_path_mpps / tp['mpps'], 3) if packet_path_mpps and tp['mpps'] else None,
                   'channels_per_core': channels, 'channels_worker_share': round(worker_share, 4),
                   'channels_rtp_rx_per_s': round(pair_rtp), 'channels_ticks_late': pair_late,
+                  'channels_plain_share': plain_share(w0, w1),
                   'channels_concealed_share': round(concealed / max(1, played + concealed), 5),
                   'line_rate_10gbe_mpps': round(line_rate_10g_mpps, 3),
                   'dram_dependent_miss_ns': mem['dependent_miss_ns'], 'dram_random_line_ns': mem['random_line_ns'],

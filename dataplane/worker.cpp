@@ -387,6 +387,8 @@ int worker_main(void* arg)
             w.block->heartbeat_mono_ns.store(now_ns, std::memory_order_relaxed);
             at(w.counters, WorkerCounter::rtp_rx) = w.sessions->counters().rtp_rx;
             at(w.counters, WorkerCounter::rtcp_rx) = w.sessions->counters().rtcp_rx;
+            at(w.counters, WorkerCounter::session_ticks) = w.sessions->counters().session_ticks;
+            at(w.counters, WorkerCounter::plain_ticks) = w.sessions->counters().plain_ticks;
             publish_net_counters(w);
             w.block->counters.publish(w.counters);
             continue;

@@ -402,12 +402,14 @@ void WorkerSessions::tick_span(uint32_t span_pos, const uint8_t* rx, uint8_t* tx
     alignas(64) uint64_t out[tdm::timeslot_words_per_ms];
     tdm::frames_to_timeslot_words(rx, in);
     tdm::frames_to_timeslot_words(tx, out);
+    _c.session_ticks += static_cast<uint64_t>(__builtin_popcount(mask));
     while (mask != 0) {
         auto ts = static_cast<uint32_t>(__builtin_ctz(mask));
         mask &= mask - 1;
         auto* in8 = reinterpret_cast<const uint8_t*>(&in[ts]);
         auto* out8 = reinterpret_cast<uint8_t*>(&out[ts]);
         if (media::plain_tick(sr.runs[ts], in8, out8, now_ns)) {
+            ++_c.plain_ticks;
             continue;
         }
         int32_t idx = sr.session[ts];

@@ -39,6 +39,8 @@ struct WorkerSessionCounters {
     uint64_t deletes = 0;
     uint64_t rtp_rx = 0;     // RTP packets handed to a session
     uint64_t rtcp_rx = 0;    // RTCP packets handed to a session
+    uint64_t session_ticks = 0;  // joined sessions' milliseconds ticked
+    uint64_t plain_ticks = 0;    // of them, run from their plain run (no visit)
 };
 
 class WorkerSessions {

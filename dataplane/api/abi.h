@@ -28,7 +28,8 @@ inline constexpr uint64_t segment_magic = 0x31574754'4b4e5254ULL;  // "TRNKTGW1"
 // 9: cmd_session_srtp (SessionSrtpPayload) and the session_srtp flag;
 //    session counters srtp_auth_failed, srtp_replayed, srtp_failed,
 //    srtp_no_keys.
-inline constexpr uint32_t abi_version = 9;
+// 10: WorkerCounter::session_ticks and plain_ticks.
+inline constexpr uint32_t abi_version = 10;
 
 // Message numbers. Direction in the name: cmd_* control -> worker,
 // evt_* worker -> control.

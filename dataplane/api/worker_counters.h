@@ -33,6 +33,8 @@ enum class WorkerCounter : uint32_t {
     dispatch_ring_full,  // frames dropped: the owner's dispatch ring was full
     tick_busy_ns,        // time spent running ticks (per 1,000,000,000 ns of wall time: the ticks' share of the core)
     dispatch_no_port,    // handed-over frames dropped: from a port this worker does not poll
+    session_ticks,       // joined sessions' milliseconds ticked (one per session per tick)
+    plain_ticks,         // of them, run from the span's table without visiting the session (media/plain_run.h)
     count_,
 };
 
@@ -69,6 +71,9 @@ inline constexpr std::array<CounterInfo, worker_counter_count> worker_counter_in
      "Time the worker spent running 1 ms TDM ticks (spans and sessions); its rate is the tick's share of the core.",
      1e-9},
     {"dispatch_no_port_total", "Handed-over frames dropped because they came from a port this worker does not poll."},
+    {"session_ticks_total", "Milliseconds of sessions joined to a B-channel ticked (one per session per tick)."},
+    {"plain_ticks_total",
+     "Of those, milliseconds that only moved the samples, run without visiting the session (its plain run)."},
 }};
 
 using WorkerCounterBlock = SeqlockBlock<worker_counter_count>;

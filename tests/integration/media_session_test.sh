@@ -100,6 +100,12 @@ check "SIPp's call completed" grep -Eq "Successful call +\| +[0-9]+ +\| +1 " "$T
 "$CTL" -c "$CFG" --json show sessions >"$TEST_DIR/sessions.json"
 check "show sessions: 2 active; session 2 latched to SIPp's media port and took 230+ packets, none late" \
     test "$(json_get "$TEST_DIR/sessions.json" "(lambda s: j['active']==2 and s['remote']=='10.78.0.2:41000' and s['counters']['rtp_packets_in']>=230 and s['counters']['rtp_late']==0)([x for x in j['sessions'] if x['id']==$S2_ID][0])")" = True
+# Session 2's 4.6 s of SIPp audio played mostly from its plain run
+# (dataplane/media/plain_run.h: 19 of every 20 ms when nothing but samples
+# moves); the octet-for-octet check of TS2 below covers what they played.
+"$CTL" -c "$CFG" --json show counters >"$TEST_DIR/counters.json"
+check "worker: joined sessions' milliseconds counted; 2000+ of them ran from plain runs" \
+    test "$(json_get "$TEST_DIR/counters.json" "(lambda w: 2000 <= w['plain_ticks'] < w['session_ticks'])(j['workers'][0])")" = True
 # RTCP to session 2's odd port (RFC 3550 11): a valid compound (RR + SDES
 # CNAME, A.2) and one of version 1. The data plane tells the ports apart
 # (worker_sessions.cpp) and the session counts each.

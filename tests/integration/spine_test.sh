@@ -45,7 +45,7 @@ check "show status: attached to our data plane" \
 check "show status: every worker attached and running" \
     test "$(json_get "$TEST_DIR/status1.json" "len(j['workers']) >= 1 and all(w['attached'] and w['state']=='running' for w in j['workers'])")" = True
 check "show status: metrics URL and versions" \
-    test "$(json_get "$TEST_DIR/status1.json" "j['metrics_url']+' '+j['version']+' '+str(j['abi_version'])")" = "http://127.0.0.1:9464/metrics 0.1.0 9"
+    test "$(json_get "$TEST_DIR/status1.json" "j['metrics_url']+' '+j['version']+' '+str(j['abi_version'])")" = "http://127.0.0.1:9464/metrics 0.1.0 10"
 check "show status: the port, and one worker on it (nothing to steer)" \
     test "$(json_get "$TEST_DIR/status1.json" "[(p['name'], p['udp_to_worker'], p['flow_steering']) for p in j['ports']]")" = "[('media0', 'one worker', False)]"
 check "show status: the span is listed" \
