@@ -164,7 +164,7 @@ void MediaSession::settle()
 {
     const uint32_t done = plain_ticks_pending();
     _pk.advance_plain(done);
-    _jb.advance_plain(done);
+    _jb.advance_plain(done, plain_run_silent());
     if (_run != nullptr) {
         _run->ticks = 0;
     }
@@ -177,17 +177,20 @@ void MediaSession::grant()
         return;
     }
     uint32_t n = 0;
+    RtpJitterBuffer::PlainPlayout jb;
     // Not granted while an event waits for tick() to report it, or a DTMF
     // tone plays over the jitter buffer's output (plain_run.h has the rest).
     if (_configured && _started && _sending && _events == 0 && (_tev_flags & tev_playing) == 0) {
         const uint32_t pk = _pk.plain_pushes_ahead();
-        const uint32_t jb = _jb.plain_ticks_ahead();
-        n = pk < jb ? pk : jb;
+        jb = _jb.plain_playout();
+        n = pk < jb.ticks ? pk : jb.ticks;
     }
     if (n != 0) {
         _run->tx = _pk.next_samples(_rtp_buf);
         _run->rx = _jb.slot_at_playout();
         _run->until_ns = _rtp_timeout_at_ns < _next_rtcp_ns ? _rtp_timeout_at_ns : _next_rtcp_ns;
+        _run->silent = jb.silent;
+        _run->idle = silence_octet(_jb.channel_law());
     }
     _run->ticks = n;
     _granted = n;
@@ -672,7 +675,8 @@ MediaSessionStats MediaSession::stats() const
     MediaSessionStats s;
     s.session = _c;
     s.jitter_buffer = _jb.counters();
-    s.jitter_buffer.played_ticks += plain_ticks_pending();  // the one counter a plain tick moves
+    // The one counter a plain tick moves.
+    (plain_run_silent() ? s.jitter_buffer.silence_ticks : s.jitter_buffer.played_ticks) += plain_ticks_pending();
     s.packetizer = _pk_c;
     s.telephone_events = _tev.counters();
     s.telephone_events_sent = _tev_tx->counters();

@@ -298,6 +298,7 @@ private:
     void settle();
     void grant();
     uint32_t plain_ticks_pending() const { return _run != nullptr ? _granted - _run->ticks : 0; }
+    bool plain_run_silent() const { return _run != nullptr && _run->silent; }
 
     int build_report(uint64_t now_ns, uint8_t* out, std::size_t cap);
     void send_rtp(const uint8_t* pkt, std::size_t len, PacketSink sink);

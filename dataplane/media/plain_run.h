@@ -8,21 +8,25 @@
 // session-millisecond, all misses, which filled the core's miss buffers for
 // a third of its time (DEVELOPERS.md, issue 4). In most milliseconds
 // nothing happens but "append 8 samples to the packet being gathered" and
-// "play the 8 that arrived for now": a PlainRun says where those go and
-// come from, 32 octets a session, so that a span's sessions' runs are one
-// table the size of a few lines.
+// either "play the 8 that arrived for now" or, in a gap the concealment has
+// given up on (the far end silent: silence suppression, hold without a
+// re-INVITE, a one-way call), "play the idle code": a PlainRun says where
+// the samples go and come from, 32 octets a session, so that a span's
+// sessions' runs are one table the size of a few lines.
 //
-// The session grants a run each time it is visited (MediaSession
-// plain_run()): the number of ticks ahead in which its own tick() would do
-// exactly that, no more. Not granted: a tick that completes a packet, turns
-// the jitter buffer's window or may step its depth, blends out of
-// concealment, plays a DTMF tone, reaches a ring's end, or has an event to
-// report; a deadline (RTP timeout, RTCP report) is checked here each tick.
-// A block that has not (all) arrived ends the run at that tick: the session
-// then ticks and conceals as always. Every other call into the session first
-// takes in what its run did (the packetizer's fill, the playout point, the
-// counters), so nothing can tell the two apart; the media unit tests compare
-// sessions ticked both ways octet for octet.
+// The session grants a run at every call into it (MediaSession
+// attach_plain_run()): the number of ticks ahead in which its own tick()
+// would do exactly that, no more. Not granted: a tick that completes a
+// packet, turns the jitter buffer's window or may step its depth, blends
+// out of concealment, plays a DTMF tone, reaches a ring's end, or has an
+// event to report; a deadline (RTP timeout, RTCP report) is checked here
+// each tick. A block that has not arrived whole ends a playing run at that
+// tick (the session then ticks and conceals, as always); a silent run is
+// granted only while nothing has been written from the playout point on,
+// and a packet's arrival ends it, so it never reads the ring. Every other call into the
+// session first takes in what its run did (the packetizer's fill, the
+// playout point, the counters), so nothing can tell the two apart; the
+// media unit tests compare sessions ticked both ways octet for octet.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +42,8 @@ struct PlainRun {
     uint8_t* rx = nullptr;     // the jitter buffer's next slot: 8 samples, then their 8 received flags
     uint64_t until_ns = 0;     // the session's next deadline (RTP timeout, RTCP report)
     uint32_t ticks = 0;        // plain ticks left; 0: the next tick visits the session
+    bool silent = false;       // false: whole blocks play; true: the idle code plays (the blocks are missing)
+    uint8_t idle = 0;          // the channel's idle code (G.711 silence of its law)
 };
 
 // Whether the run's slots (the next `ticks`) lie inside `ring` (the jitter
@@ -57,15 +63,21 @@ inline bool plain_run_inside(const PlainRun& r, std::span<const uint8_t> ring)
     if (r.ticks == 0 || now_ns >= r.until_ns) {
         return false;
     }
-    constexpr uint64_t all_received = 0x0101010101010101ull;
-    uint64_t received;
-    std::memcpy(&received, r.rx + samples_per_ms, sizeof(received));
-    if (received != all_received) {
-        return false;
+    if (r.silent) {
+        // Granted only while nothing was written from the playout point on:
+        // the ring need not be read (a packet's arrival ends the run).
+        std::memset(out8, r.idle, samples_per_ms);
+    } else {
+        constexpr uint64_t all_received = 0x0101010101010101ull;
+        uint64_t received;
+        std::memcpy(&received, r.rx + samples_per_ms, sizeof(received));
+        if (received != all_received) {
+            return false;
+        }
+        std::memcpy(out8, r.rx, samples_per_ms);
+        std::memset(r.rx + samples_per_ms, 0, samples_per_ms);
     }
     std::memcpy(r.tx, in8, samples_per_ms);
-    std::memcpy(out8, r.rx, samples_per_ms);
-    std::memset(r.rx + samples_per_ms, 0, samples_per_ms);
     r.tx += samples_per_ms;
     r.rx += 2 * samples_per_ms;
     --r.ticks;

@@ -271,6 +271,7 @@ void RtpJitterBuffer::resync(uint32_t timestamp)
         clear_block(i);
     }
     _p = timestamp - _target;
+    _written_to = _p;
     _base = _p;
     _hist_to = _p;
     _playing = true;
@@ -425,6 +426,9 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival)
 
 void RtpJitterBuffer::write(uint32_t timestamp, const uint8_t* payload, uint32_t n)
 {
+    if (static_cast<int32_t>(timestamp + n - _written_to) > 0) {
+        _written_to = timestamp + n;
+    }
     // Samples before P are too late to play; the rest fit (checked above).
     int32_t off = static_cast<int32_t>(timestamp - _p);
     uint32_t skip = off < 0 ? static_cast<uint32_t>(-off) : 0;
@@ -648,10 +652,18 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
     _p += block;
 }
 
-uint32_t RtpJitterBuffer::plain_ticks_ahead() const
+RtpJitterBuffer::PlainPlayout RtpJitterBuffer::plain_playout() const
 {
-    if (!_playing || _plc_filling) {
-        return 0;
+    // Past concealment a missing block plays the idle code (conceal());
+    // otherwise only a whole block without a blend is plain (play_block()).
+    const bool silent = _gap_ticks >= max_conceal_ticks;
+    if (!_playing || (!silent && _plc_filling)) {
+        return {};
+    }
+    // A silent run plays without reading the ring: only while nothing has
+    // been written at or after P (a receive() ends the run and grants anew).
+    if (silent && static_cast<int32_t>(_written_to - _p) > 0) {
+        return {};
     }
     // play() turns the window on the tick that brings _win_ticks to the
     // half window (and may move the target then): that tick is not plain.
@@ -663,25 +675,32 @@ uint32_t RtpJitterBuffer::plain_ticks_ahead() const
     if (int32_t h = depth(); h != no_depth) {
         int32_t err = h - static_cast<int32_t>(_target);
         if (err >= step_threshold || err <= -step_threshold) {
-            return 0;
+            return {};
         }
     }
     uint32_t to_ring_end = (_capacity - index(_p)) / block;
-    return n < to_ring_end ? n : to_ring_end;
+    return {n < to_ring_end ? n : to_ring_end, silent};
 }
 
-void RtpJitterBuffer::advance_plain(uint32_t ms)
+void RtpJitterBuffer::advance_plain(uint32_t ms, bool silent)
 {
     if (ms == 0) {
         return;
     }
-    // play_block()'s whole-block path, ms times: the PLC history stays in
-    // the ring (fed lazily, _hist_to unchanged).
     _p += ms * block;
     _win_ticks = static_cast<uint16_t>(_win_ticks + ms);
     _ticks_since_step += ms;
-    _gap_ticks = 0;
-    _c.played_ticks += ms;
+    if (silent) {
+        // play_block()'s missing-block path past concealment, ms times:
+        // silence SpanDSP never sees, so the history starts after it.
+        _hist_to = _p;
+        _c.silence_ticks += ms;
+    } else {
+        // Its whole-block path: the PLC history stays in the ring (fed
+        // lazily, _hist_to unchanged).
+        _gap_ticks = 0;
+        _c.played_ticks += ms;
+    }
 }
 
 void RtpJitterBuffer::play(uint8_t* out8)

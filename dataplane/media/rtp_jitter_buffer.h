@@ -190,20 +190,26 @@ public:
 
     // Plain ticks (plain_run.h): how many of the next ticks play() would
     // spend only on playing the block at P unchanged, should it have
-    // arrived whole: no window turn, no depth step, no blending out of
-    // concealment, no ring wrap. 0 when not playing.
-    uint32_t plain_ticks_ahead() const;
+    // arrived whole, or (silent) on playing the idle code for it, should it
+    // be missing in a gap past concealment: no window turn, no depth step,
+    // no blending out of concealment, no ring wrap. 0 when not playing.
+    struct PlainPlayout {
+        uint32_t ticks = 0;
+        bool silent = false;
+    };
+    PlainPlayout plain_playout() const;
     // The ring slot at P (8 samples, then 8 received flags); the next
     // plain ticks' slots follow it.
     uint8_t* slot_at_playout() const { return sample_at(index(_p)); }
     // The ring's slots in use (tests check that a run stays inside them).
     std::span<const uint8_t> ring_in_use() const { return {_ring.get(), std::size_t{_capacity} * 2}; }
     // The caller played `ms` plain ticks from those slots (copied each
-    // one's samples out and cleared its flags): counts and moves what
-    // play() would have.
-    void advance_plain(uint32_t ms);
+    // one's samples out and cleared its flags; silent: played the idle code
+    // for them): counts and moves what play() would have.
+    void advance_plain(uint32_t ms, bool silent);
 
     bool playing() const { return _playing; }
+    Law channel_law() const { return _channel_law; }
     // The depth H and the target, in samples (see the header comment).
     uint32_t delay_samples() const;
     uint32_t target_samples() const { return _target; }
@@ -290,6 +296,10 @@ private:
     uint32_t _late_since = 0;
     uint32_t _jit_cur = 0;   // adaptive: max 3 J in the current half window
     uint32_t _jit_prev = 0;  // ... and in the previous one
+    // Where the furthest write since the last resync ended (a timestamp):
+    // from there on every block is missing, which a silent plain run needs
+    // to know without reading the ring.
+    uint32_t _written_to = 0;
     uint16_t _seen_max = 0;  // duplicate detection: the highest sequence number
     uint8_t _pt;
     Law _codec_law;
