@@ -448,18 +448,21 @@ uint32_t MediaSession::tick(const uint8_t* tdm_in8, uint8_t* tdm_out8, uint64_t 
 
 RxVerdict MediaSession::receive_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns)
 {
-    RunVisit visit(*this);  // the jitter buffer places the packet by the playout point
+    // The plain run is taken in only when the packet changes what playout
+    // will do or raises an event for the next tick: a duplicate, or a
+    // packet refused, leaves it running (PlayoutVisit).
+    PlayoutVisit visit(*this);
     if (!_configured) {
         return RxVerdict::idle;
     }
     if (!_srtp) {
-        return receive_plain_rtp(pkt, len, src, now_ns);
+        return receive_plain_rtp(pkt, len, src, now_ns, visit);
     }
     // RFC 3711 3.3: authenticated (and not a replay) before anything of it
     // is believed: the stream checks, symmetric RTP's latch, the playout.
     uint8_t buf[srtp_max_datagram];
     const int n = unprotect(PacketKind::rtp, pkt, len, buf);
-    return n < 0 ? RxVerdict::srtp_refused : receive_plain_rtp(buf, static_cast<std::size_t>(n), src, now_ns);
+    return n < 0 ? RxVerdict::srtp_refused : receive_plain_rtp(buf, static_cast<std::size_t>(n), src, now_ns, visit);
 }
 
 int MediaSession::unprotect(PacketKind kind, const uint8_t* pkt, std::size_t len, uint8_t* buf)
@@ -476,7 +479,8 @@ int MediaSession::unprotect(PacketKind kind, const uint8_t* pkt, std::size_t len
     return kind == PacketKind::rtp ? _srtp_ctx->unprotect_rtp(buf, len) : _srtp_ctx->unprotect_rtcp(buf, len);
 }
 
-RxVerdict MediaSession::receive_plain_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns)
+RxVerdict MediaSession::receive_plain_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns,
+                                          PlayoutVisit& visit)
 {
     uint32_t arrival = static_cast<uint32_t>(now_ns / ns_per_sample);
     RtpPacketView view = rtp_parse(pkt, len);
@@ -484,6 +488,7 @@ RxVerdict MediaSession::receive_plain_rtp(const uint8_t* pkt, std::size_t len, E
     if (_tev_pt != 0 && view.ok() && is_event_pt(view.header.payload_type)) {
         // RFC 4733: an event of this stream (same SSRC and sequence space),
         // played as DTMF instead of the audio while it lasts.
+        visit.settle_now();
         v = _jb.receive_event(view, arrival);
         if (v == RxVerdict::accepted &&
             _tev.receive(view.header.timestamp, view.payload, view.payload_len, arrival) ==
@@ -491,7 +496,7 @@ RxVerdict MediaSession::receive_plain_rtp(const uint8_t* pkt, std::size_t len, E
             _tev_flags |= tev_playing;
         }
     } else {
-        v = _jb.receive(view, arrival);
+        v = _jb.receive(view, arrival, visit.before_playout_change());
     }
     if (!rx_verdict_from_stream(v)) {
         return v;

@@ -295,6 +295,36 @@ private:
     private:
         MediaSession& _s;
     };
+    // receive_rtp()'s: takes the run in only if the jitter buffer is about
+    // to change what playout does (or the packet's handling asks, or raised
+    // an event), and then grants anew on exit.
+    class PlayoutVisit {
+    public:
+        explicit PlayoutVisit(MediaSession& s) : _s(s), _events(s._events) {}
+        ~PlayoutVisit()
+        {
+            if (_settled || _s._events != _events) {
+                _s.settle();
+                _s.grant();
+            }
+        }
+        PlayoutVisit(const PlayoutVisit&) = delete;
+        PlayoutVisit& operator=(const PlayoutVisit&) = delete;
+        void settle_now()
+        {
+            _s.settle();
+            _settled = true;
+        }
+        BeforePlayoutChange before_playout_change()
+        {
+            return {[](void* v) { static_cast<PlayoutVisit*>(v)->settle_now(); }, this};
+        }
+
+    private:
+        MediaSession& _s;
+        uint8_t _events;
+        bool _settled = false;
+    };
     void settle();
     void grant();
     uint32_t plain_ticks_pending() const { return _run != nullptr ? _granted - _run->ticks : 0; }
@@ -306,7 +336,8 @@ private:
                         PacketSink sink);
     int unprotect(PacketKind kind, const uint8_t* pkt, std::size_t len, uint8_t* buf);
     bool make_srtp_ctx();
-    RxVerdict receive_plain_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns);
+    RxVerdict receive_plain_rtp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns,
+                                PlayoutVisit& visit);
     RtcpParseError receive_plain_rtcp(const uint8_t* pkt, std::size_t len, Endpoint src, uint64_t now_ns);
     void send_audio_or_events(std::size_t len, PacketSink sink);
     bool is_event_pt(uint8_t pt) const;
@@ -346,9 +377,10 @@ private:
                              // tev_played: one did since the last packet sent
     Packetizer _pk;
     RtpJitterBuffer _jb;
-    MediaSessionCounters _c;
+    // In the line of the counters an accepted packet moves (rtp_packets_in).
     PlainRun* _run = nullptr;  // attach_plain_run()
     uint32_t _granted = 0;     // the ticks _run was granted at the last call
+    MediaSessionCounters _c;
 
     uint64_t _rtcp_interval_ns = 0;
     Endpoint _local_rtp;

@@ -247,7 +247,7 @@ bool RtpJitterBuffer::check_duplicate(uint16_t seq)
     return false;
 }
 
-void RtpJitterBuffer::update_target()
+void RtpJitterBuffer::update_target(BeforePlayoutChange before)
 {
     if (_mode == JitterMode::fixed) {
         return;
@@ -260,7 +260,11 @@ void RtpJitterBuffer::update_target()
     }
     j = _jit_cur > _jit_prev ? _jit_cur : _jit_prev;
     j = (j + block - 1) / block * block;
-    _target = j < _min_target ? _min_target : (j > _max_target ? _max_target : j);
+    j = j < _min_target ? _min_target : (j > _max_target ? _max_target : j);
+    if (j != _target) {
+        before();
+        _target = j;
+    }
 }
 
 void RtpJitterBuffer::resync(uint32_t timestamp)
@@ -352,7 +356,7 @@ RxVerdict RtpJitterBuffer::receive_event(const RtpPacketView& pkt, uint32_t arri
     return RxVerdict::accepted;
 }
 
-RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival)
+RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival, BeforePlayoutChange before)
 {
     if (RxVerdict v = parse_verdict(pkt.error); v != RxVerdict::accepted) {
         return v;
@@ -373,17 +377,23 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival)
         return RxVerdict::oversize;
     }
 
+    // Another SSRC may start a source (playout stops until this packet
+    // resynchronises it).
+    if (!_stats.has_source() || h.ssrc != _stats.ssrc()) {
+        before();
+    }
     if (RxVerdict v = admit(h, arrival); v != RxVerdict::accepted) {
         return v;
     }
     // A.8.
     _stats.update_jitter(h.timestamp, arrival);
-    update_target();
+    update_target(before);
 
     if (check_duplicate(h.sequence)) {
         ++_c.duplicate;
         return RxVerdict::duplicate;
     }
+    before();
 
     uint32_t n = static_cast<uint32_t>(pkt.payload_len);
     if (!_playing) {

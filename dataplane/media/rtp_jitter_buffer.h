@@ -148,6 +148,21 @@ struct JitterBufferCounters {
     uint64_t resyncs = 0;       // every (re)start of playout, first packet included
 };
 
+// Called by RtpJitterBuffer::receive() before it first changes what play()
+// will do (starts a source, moves the target, places a packet): the session
+// takes in its plain run there (plain_run.h). A packet dropped before that
+// (a duplicate, a parse error) leaves the run running.
+struct BeforePlayoutChange {
+    void (*fn)(void* user) = nullptr;
+    void* user = nullptr;
+    void operator()() const
+    {
+        if (fn != nullptr) {
+            fn(user);
+        }
+    }
+};
+
 class RtpJitterBuffer {
 public:
     // Longest payload accepted, in samples (120 ms).
@@ -175,7 +190,7 @@ public:
     // origin, wrapping: the session passes now_ns / 125000).
     RxVerdict receive(const uint8_t* pkt, std::size_t len, uint32_t arrival);
     // The same for a packet the caller has parsed already.
-    RxVerdict receive(const RtpPacketView& pkt, uint32_t arrival);
+    RxVerdict receive(const RtpPacketView& pkt, uint32_t arrival, BeforePlayoutChange before = {});
     // An RFC 4733 telephone-event packet of this stream (its PT is the
     // caller's business): "the same SSRC" and sequence number space as the
     // audio (RFC 4733 2.1), so it takes part in the SSRC, RFC 3550 A.1
@@ -229,7 +244,7 @@ private:
     [[gnu::always_inline]] inline RxVerdict admit(const RtpHeader& h, uint32_t arrival);
     void resync(uint32_t timestamp);
     bool check_duplicate(uint16_t seq);
-    void update_target();
+    void update_target(BeforePlayoutChange before = {});
     void write(uint32_t timestamp, const uint8_t* payload, uint32_t n);
     uint32_t index(uint32_t timestamp) const { return (timestamp - _base) & _mask; }
     // Ring index i's sample and its valid flag (see _ring).

@@ -130,8 +130,10 @@ std::vector<Arrival> far_end_stream(const Scenario& sc, uint64_t total_ms)
             continue;
         }
         out.push_back({at, PacketKind::rtp, pkt});
-        if (chance(0.03)) {
-            out.push_back({at + 2, PacketKind::rtp, pkt});
+        // Duplicates, some much later (a duplicate's arrival moves the
+        // jitter estimate, so the adaptive target, like any packet's).
+        if (chance(0.08)) {
+            out.push_back({at + std::uniform_int_distribution<uint32_t>(1, 60)(rng), PacketKind::rtp, pkt});
         }
         if (chance(0.03) && out.size() >= 2) {
             out[out.size() - 2].at_ms = at + 1;  // overtaken by its successor
