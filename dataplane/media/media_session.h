@@ -215,9 +215,12 @@ public:
 
     // Plain ticks (plain_run.h): `run` is this session's entry in its
     // span's table, from which the span's tick runs the milliseconds the
-    // session grants it at each call (tick() for the others). Every call
-    // below takes in what the run did first. nullptr detaches (the run is
-    // left with nothing granted).
+    // session grants it at each call (tick() for the others). The calls
+    // below take in what the run did first, where it matters (a received
+    // duplicate leaves the run running), and stats() counts it; the
+    // accessors counters(), jitter_buffer() and packetizer() show the
+    // session as of the last call. nullptr detaches (the run is left with
+    // nothing granted).
     void attach_plain_run(PlainRun* run);
 
     bool configured() const { return _configured; }

@@ -37,7 +37,8 @@
 
 namespace trunkgw::media {
 
-struct PlainRun {
+// 32 octets, aligned so that none straddles two lines of its table.
+struct alignas(32) PlainRun {
     uint8_t* tx = nullptr;     // where the channel's next 8 samples go (the packet being gathered)
     uint8_t* rx = nullptr;     // the jitter buffer's next slot: 8 samples, then their 8 received flags
     uint64_t until_ns = 0;     // the session's next deadline (RTP timeout, RTCP report)
@@ -45,6 +46,7 @@ struct PlainRun {
     bool silent = false;       // false: whole blocks play; true: the idle code plays (the blocks are missing)
     uint8_t idle = 0;          // the channel's idle code (G.711 silence of its law)
 };
+static_assert(sizeof(PlainRun) == 32);
 
 // Whether the run's slots (the next `ticks`) lie inside `ring` (the jitter
 // buffer's ring_in_use()): what the tests and the fuzzer check after each

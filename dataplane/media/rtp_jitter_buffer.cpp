@@ -436,7 +436,7 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival, B
 
 void RtpJitterBuffer::write(uint32_t timestamp, const uint8_t* payload, uint32_t n)
 {
-    if (static_cast<int32_t>(timestamp + n - _written_to) > 0) {
+    if (static_cast<int32_t>(timestamp + n - _written_to) > 0 || static_cast<int32_t>(_p - _written_to) > 0) {
         _written_to = timestamp + n;
     }
     // Samples before P are too late to play; the rest fit (checked above).
@@ -660,6 +660,9 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
     }
     clear_block(i);
     _p += block;
+    if (static_cast<int32_t>(_p - _written_to) > 0) {
+        _written_to = _p;  // as advance_plain(): within a ring of P
+    }
 }
 
 RtpJitterBuffer::PlainPlayout RtpJitterBuffer::plain_playout() const
@@ -703,7 +706,11 @@ void RtpJitterBuffer::advance_plain(uint32_t ms, bool silent)
     if (silent) {
         // play_block()'s missing-block path past concealment, ms times:
         // silence SpanDSP never sees, so the history starts after it.
+        // Nothing was written from the old P on, so none from the new:
+        // keeping _written_to at P keeps its 32-bit comparisons true
+        // through silences of any length.
         _hist_to = _p;
+        _written_to = _p;
         _c.silence_ticks += ms;
     } else {
         // Its whole-block path: the PLC history stays in the ring (fed

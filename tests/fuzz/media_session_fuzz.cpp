@@ -22,8 +22,10 @@
 // sends must open with our key before the checks below read it.
 //
 // The session is ticked as a joined one is (its span's table runs its plain
-// milliseconds: plain_run.h), so that a run reaching past what it may (the
-// jitter buffer's ring, say) shows as a memory error here.
+// milliseconds: plain_run.h), beside a twin ticked every millisecond that
+// gets the same input: both must play the same octets, send the same
+// packets and count the same; a run reaching past what it may (the jitter
+// buffer's ring, say) shows as a memory error here.
 //
 // Besides memory and undefined-behaviour errors, it checks what the
 // definition of done asks of bad input on the wire: every packet is counted
@@ -289,7 +291,25 @@ const std::vector<uint8_t>& key_tone(Law law, unsigned key)
     return t;
 }
 
+// FNV-1a over every packet a session sends, its kind included.
+struct Digest {
+    uint64_t h = 1469598103934665603ull;
+    void add(const TxPacket& p)
+    {
+        h = (h ^ static_cast<uint8_t>(p.kind)) * 1099511628211ull;
+        for (std::size_t i = 0; i < p.len; ++i) {
+            h = (h ^ p.data[i]) * 1099511628211ull;
+        }
+    }
+};
+
+void on_twin_packet(void* user, const TxPacket& sent)
+{
+    static_cast<Digest*>(user)->add(sent);
+}
+
 struct Emitted {
+    Digest digest;
     const MediaSessionConfig* config;
     uint8_t send_pt;  // the telephone-event PT our events go with
     FarSrtp* srtp;    // opens what we send, with SRTP
@@ -337,6 +357,7 @@ void on_packet(void* user, const TxPacket& sent)
 {
     auto& e = *static_cast<Emitted*>(user);
     check(sent.data != nullptr && sent.len >= 4);
+    e.digest.add(sent);
     TxPacket p = sent;
     static uint8_t opened[2048];
     if (e.srtp != nullptr) {
@@ -434,18 +455,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
     limits.max_jitter_delay_ms = max_delay_limit_ms;
     static MediaSession session(limits);  // built once, as the data plane's pool does
     static PlainRun run;
+    static MediaSession twin(limits);  // the same input, ticked every millisecond
     session.release();
     session.attach_plain_run(&run);
+    twin.release();
     uint64_t now_ns = 1'000'000'000ull * (1 + in.u8());
     check(session.configure(config, now_ns) == 0);
+    check(twin.configure(config, now_ns) == 0);
     std::unique_ptr<FarSrtp> far;
     if (config.srtp) {
         const SrtpSuite suite = (in.u8() & 1) ? SrtpSuite::aes_cm_128_hmac_sha1_32 : SrtpSuite::aes_cm_128_hmac_sha1_80;
         check(session.set_srtp_keys(suite, our_key, far_key) == 0);
+        check(twin.set_srtp_keys(suite, our_key, far_key) == 0);
         far = std::make_unique<FarSrtp>(suite);
     }
 
-    Emitted emitted{&config, config.telephone_event_pt, far.get()};
+    Emitted emitted{{}, &config, config.telephone_event_pt, far.get()};
+    Digest twin_sent;
+    PacketSink twin_sink{on_twin_packet, &twin_sent};
     bool events_ever = config.telephone_event_pt != 0;
     PacketSink sink{on_packet, &emitted};
     StreamState stream;
@@ -467,6 +494,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             const Sending s = protect(far.get(), in, PacketKind::rtp, pkt, n, sizeof pkt);
             for (int k = 0; k < s.copies; ++k) {
                 RxVerdict v = session.receive_rtp(pkt, n, src, rx_ns);
+                check(v == twin.receive_rtp(pkt, n, src, rx_ns));
                 check(v != RxVerdict::idle);
                 check(!(s.forged || (s.replayed && k == 1)) || v == RxVerdict::srtp_refused);
                 rtp_refused += v == RxVerdict::srtp_refused ? 1 : 0;
@@ -476,7 +504,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         }
         case 2: {
             std::size_t n = in.take(pkt, in.u8());
-            rtp_refused += session.receive_rtp(pkt, n, src, rx_ns) == RxVerdict::srtp_refused ? 1 : 0;
+            const RxVerdict v = session.receive_rtp(pkt, n, src, rx_ns);
+            check(v == twin.receive_rtp(pkt, n, src, rx_ns));
+            rtp_refused += v == RxVerdict::srtp_refused ? 1 : 0;
             ++rtp_in;
             break;
         }
@@ -485,6 +515,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             const Sending s = protect(far.get(), in, PacketKind::rtcp, pkt, n, sizeof pkt);
             for (int k = 0; k < s.copies; ++k) {
                 const RtcpParseError e = session.receive_rtcp(pkt, n, src, rx_ns);
+                check(e == twin.receive_rtcp(pkt, n, src, rx_ns));
                 check(e != RtcpParseError::idle);
                 check(!(s.forged || (s.replayed && k == 1)) || e == RtcpParseError::srtp_refused);
             }
@@ -492,7 +523,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         }
         case 4: {
             std::size_t n = in.take(pkt, in.u8());
-            (void)session.receive_rtcp(pkt, n, src, rx_ns);
+            check(session.receive_rtcp(pkt, n, src, rx_ns) == twin.receive_rtcp(pkt, n, src, rx_ns));
             break;
         }
         case 5: {
@@ -501,6 +532,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             const uint8_t pt = in.u8();
             const bool ok = pt == 0 || is_dynamic_payload_type(pt);
             check(session.set_telephone_event_send_pt(pt) == (ok ? 0 : -EINVAL));
+            check(twin.set_telephone_event_send_pt(pt) == (ok ? 0 : -EINVAL));
             if (ok) {
                 emitted.send_pt = pt;
                 events_ever = events_ever || pt != 0;
@@ -513,6 +545,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
             uint8_t t = in.u8();
             const uint8_t key = in.u8();  // 0x80: the channel carries DTMF key (key & 15)
             session.set_sending((t & 0x80) == 0);
+            twin.set_sending((t & 0x80) == 0);
             const uint8_t* tin = (t & 0x40) ? nullptr : tdm_in;
             for (uint32_t k = 0; k <= (t & 0x3f); ++k) {
                 if (key & 0x80) {
@@ -526,6 +559,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
                 if (tin == nullptr || !plain_tick(run, tin, tdm_out, now_ns)) {
                     (void)session.tick(tin, tdm_out, now_ns, sink);
                 }
+                uint8_t twin_out[samples_per_ms];
+                (void)twin.tick(tin, twin_out, now_ns, twin_sink);
+                check(std::memcmp(tdm_out, twin_out, sizeof twin_out) == 0);
                 ++ticks;
             }
             break;
@@ -540,6 +576,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size)
         check(jb.played_ticks + jb.silence_ticks + jb.concealed_ticks + jb.grow_steps == ticks);
         check(session.jitter_buffer().delay_samples() <= session.jitter_buffer().capacity_samples());
         check(plain_run_inside(run, session.jitter_buffer().ring_in_use()));
+        // The twin did the same.
+        const MediaSessionStats a = session.stats();
+        const MediaSessionStats b = twin.stats();
+        check(std::memcmp(&a.session, &b.session, sizeof a.session) == 0);
+        check(std::memcmp(&a.jitter_buffer, &b.jitter_buffer, sizeof a.jitter_buffer) == 0);
+        check(std::memcmp(&a.packetizer, &b.packetizer, sizeof a.packetizer) == 0);
+        check(emitted.digest.h == twin_sent.h);
         check(session.counters().rtp_packets_out == emitted.rtp);
         check(session.counters().rtcp_packets_out == emitted.rtcp);
     }
