@@ -65,7 +65,6 @@ void run_tick(WorkerContext& w, uint64_t now_ns)
         WorkerSpan& span = *w.span_lines[i];
         if (i + 1 < w.span_lines.size()) {
             w.span_lines[i + 1]->prefetch_frames();
-            w.sessions->prefetch_span(static_cast<uint32_t>(i + 1));
         }
         w.sessions->tick_span(static_cast<uint32_t>(i), span.rx_frames(), span.tx_frames(), now_ns);
         if (span.tick(now_ns)) {

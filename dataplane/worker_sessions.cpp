@@ -421,20 +421,6 @@ void WorkerSessions::tick_span(uint32_t span_pos, const uint8_t* rx, uint8_t* tx
     tdm::timeslot_words_to_frames(out, tx);
 }
 
-void WorkerSessions::prefetch_span(uint32_t span_pos) const
-{
-    const SpanRef& sr = _spans[span_pos];
-    for (uint32_t mask = sr.joined_mask; mask != 0; mask &= mask - 1) {
-        const media::PlainRun& r = sr.runs[static_cast<std::size_t>(__builtin_ctz(mask))];
-        if (r.ticks != 0) {
-            if (!r.silent) {
-                __builtin_prefetch(r.rx);
-            }
-            __builtin_prefetch(r.tx, 1);
-        }
-    }
-}
-
 void WorkerSessions::tick_unjoined(uint64_t now_ns, uint64_t tick_number)
 {
     _now_ns = now_ns;

@@ -69,10 +69,6 @@ public:
     // The joined sessions of one span (its position in add_span order):
     // rx = the 8 frames it received last tick, tx = the 8 it sends next.
     void tick_span(uint32_t span_pos, const uint8_t* rx_frames, uint8_t* tx_frames, uint64_t now_ns);
-    // Asks for the lines a span's plain runs will touch in its next tick
-    // (each playing run's jitter-buffer slot, each run's packet line): the
-    // worker calls it a span ahead, while the span before it ticks.
-    void prefetch_span(uint32_t span_pos) const;
     // Sessions without a channel; publishes a staggered share of counters.
     void tick_unjoined(uint64_t now_ns, uint64_t tick_number);
 
