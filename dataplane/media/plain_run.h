@@ -23,10 +23,11 @@
 // each tick. A block that has not arrived whole ends a playing run at that
 // tick (the session then ticks and conceals, as always); a silent run is
 // granted only while nothing has been written from the playout point on,
-// and a packet's arrival ends it, so it never reads the ring. Every other call into the
-// session first takes in what its run did (the packetizer's fill, the
-// playout point, the counters), so nothing can tell the two apart; the
-// media unit tests compare sessions ticked both ways octet for octet.
+// and a packet's arrival ends it, so it never reads the ring. Every other
+// call into the session that depends on the run first takes in what it did
+// (the packetizer's fill, the playout point, the counters), so nothing can
+// tell the two apart; the media unit tests and the media fuzzer compare
+// sessions ticked both ways octet for octet.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,7 @@
 #include <span>
 
 #include "dataplane/media/g711_codec.h"
+#include "dataplane/media/rtp_jitter_buffer.h"
 
 namespace trunkgw::media {
 
@@ -70,10 +72,9 @@ inline bool plain_run_inside(const PlainRun& r, std::span<const uint8_t> ring)
         // the ring need not be read (a packet's arrival ends the run).
         std::memset(out8, r.idle, samples_per_ms);
     } else {
-        constexpr uint64_t all_received = 0x0101010101010101ull;
         uint64_t received;
         std::memcpy(&received, r.rx + samples_per_ms, sizeof(received));
-        if (received != all_received) {
+        if (received != RtpJitterBuffer::slot_all_received) {
             return false;
         }
         std::memcpy(out8, r.rx, samples_per_ms);

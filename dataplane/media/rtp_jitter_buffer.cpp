@@ -11,7 +11,7 @@ namespace trunkgw::media {
 namespace {
 
 constexpr uint32_t block = samples_per_ms;             // 8 samples, one tick
-constexpr uint64_t all_valid = 0x0101010101010101ull;  // 8 flags of 1
+constexpr uint64_t all_valid = RtpJitterBuffer::slot_all_received;
 constexpr int32_t step_threshold = 2 * block;          // 2 ms dead band
 constexpr uint32_t grow_interval_ticks = 5;
 constexpr uint32_t forced_shrink_interval_ticks = 100;

@@ -168,6 +168,9 @@ public:
     // Longest payload accepted, in samples (120 ms).
     static constexpr uint32_t max_payload_samples = 120 * samples_per_ms;
     static constexpr uint32_t max_delay_limit_ms = 2000;
+    // A ring slot (see _ring): 8 samples, then their 8 received flags, as
+    // one word each; this word of flags is a block that arrived whole.
+    static constexpr uint64_t slot_all_received = 0x0101010101010101ull;
 
     // Throws std::invalid_argument for a PT other than 0/8, max_delay_ms
     // over 2000 or delay_ms over max_delay_ms.
