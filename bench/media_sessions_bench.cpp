@@ -22,6 +22,10 @@
 // Sessions tick as a worker ticks joined ones, through their plain runs
 // (dataplane/media/plain_run.h); --no-plain-runs visits every session every
 // millisecond instead (the engine before them: an A/B in one binary).
+// --duplicates K: every RTP packet arrives K more times, each copy after a
+// pass over all sessions (the traffic of dataplane_pps's replay, whose
+// sessions mostly receive copies of what already played): the cost of a
+// refused packet's session lines beside the rest.
 #include <time.h>
 
 #include <cmath>
@@ -102,7 +106,8 @@ uint32_t exponential_ms(double mean, uint64_t& rng)
 
 // `quiet`: the channels' audio in pauses; empty: the tone throughout.
 Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone, const std::vector<uint8_t>& quiet,
-                    uint8_t payload_type, uint8_t telephone_event_pt, bool srtp, bool plain_runs)
+                    uint8_t payload_type, uint8_t telephone_event_pt, bool srtp, bool plain_runs,
+                    uint32_t duplicates)
 {
     SrtpMasterKey k1{};
     SrtpMasterKey k2{};
@@ -154,12 +159,14 @@ Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone
     auto run = [&](uint32_t from, uint32_t to) {
         for (uint32_t t = from; t < to; ++t) {
             uint64_t now = static_cast<uint64_t>(t) * 1000000ull;
-            for (std::size_t k = 0; k < npending; ++k) {
-                Slot& p = pending[k];
-                if (p.kind == PacketKind::rtp) {
-                    s[p.dst]->receive_rtp(p.data, p.len, p.src, now);
-                } else {
-                    s[p.dst]->receive_rtcp(p.data, p.len, p.src, now);
+            for (uint32_t pass = 0; pass <= duplicates; ++pass) {
+                for (std::size_t k = 0; k < npending; ++k) {
+                    Slot& p = pending[k];
+                    if (p.kind == PacketKind::rtp) {
+                        s[p.dst]->receive_rtp(p.data, p.len, p.src, now);
+                    } else if (pass == 0) {
+                        s[p.dst]->receive_rtcp(p.data, p.len, p.src, now);
+                    }
                 }
             }
             npending = 0;
@@ -251,6 +258,7 @@ int main(int argc, char** argv)
     bool conversation = false;
     bool srtp = false;
     bool plain_runs = true;
+    uint32_t duplicates = 0;
     for (int a = 1; a < argc; ++a) {
         std::string arg = argv[a];
         if (arg == "--pcmu") {
@@ -263,6 +271,13 @@ int main(int argc, char** argv)
             plain_runs = false;
         } else if (arg == "--conversation") {
             conversation = true;
+        } else if (arg == "--duplicates" && a + 1 < argc) {
+            unsigned long v = std::strtoul(argv[++a], nullptr, 10);
+            if (v > 50) {
+                std::fprintf(stderr, "media_sessions: --duplicates must be 0..50\n");
+                return 2;
+            }
+            duplicates = static_cast<uint32_t>(v);
         } else if (arg == "--quick") {
             n = 1000;
             ticks = 500;
@@ -275,7 +290,7 @@ int main(int argc, char** argv)
             (arg == "--sessions" ? n : ticks) = static_cast<uint32_t>(v);
         } else {
             std::fprintf(stderr, "usage: media_sessions_bench [--quick] [--sessions N] [--ticks T] [--pcmu] "
-                                 "[--telephone-event] [--conversation] [--srtp] [--no-plain-runs]\n");
+                                 "[--telephone-event] [--conversation] [--srtp] [--no-plain-runs] [--duplicates K]\n");
             return 2;
         }
     }
@@ -295,7 +310,7 @@ int main(int argc, char** argv)
             q = trunkgw::tdm::g711::linear_to_alaw(static_cast<int16_t>(12.8 * std::sqrt(3.0) * u));
         }
     }
-    Result r = run_sessions(n, ticks, tone, quiet, payload_type, telephone_event_pt, srtp, plain_runs);
+    Result r = run_sessions(n, ticks, tone, quiet, payload_type, telephone_event_pt, srtp, plain_runs, duplicates);
     double base = run_memcpy(n, ticks, tone);
     double per_core = 1e6 / r.ns_per_tick;
     double base_per_core = 1e6 / base;
@@ -310,9 +325,9 @@ int main(int argc, char** argv)
                 "\"unit\": \"sessions\", \"baseline\": %.0f, \"ratio\": %.4f, \"baseline_name\": "
                 "\"memcpy_same_samples\", \"goal\": 10000, \"dtmf_detection\": %s, \"audio\": \"%s\", "
                 "\"dtmf_listened_share\": %.3f, \"srtp\": %s, \"plain_runs\": %s, \"plain_share\": %.3f, "
-                "\"correct\": %s}\n",
+                "\"duplicates\": %u, \"correct\": %s}\n",
                 per_core, base_per_core, per_core / base_per_core, telephone_event_pt != 0 ? "true" : "false",
                 conversation ? "p59_conversation" : "tone", r.dtmf_listened_share, srtp ? "true" : "false",
-                plain_runs ? "true" : "false", r.plain_share, ok ? "true" : "false");
+                plain_runs ? "true" : "false", r.plain_share, duplicates, ok ? "true" : "false");
     return ok ? 0 : 1;
 }

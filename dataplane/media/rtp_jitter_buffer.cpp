@@ -104,8 +104,7 @@ RtpJitterBuffer::RtpJitterBuffer(const JitterBufferConfig& config) : RtpJitterBu
 }
 
 RtpJitterBuffer::RtpJitterBuffer(const JitterBufferLimits& limits)
-    : _mask(0), _mode(JitterMode::fixed), _channel_law(Law::alaw), _capacity(0), _min_target(0), _max_target(0),
-      _pt(payload_type_pcma), _codec_law(Law::alaw), _limits(limits), _ring_capacity(0)
+    : _mask(0), _channel_law(Law::alaw), _limits(limits), _ring_capacity(0)
 {
     if (limits.max_delay_ms > max_delay_limit_ms) {
         throw std::invalid_argument("jitter buffer: max_delay_ms must be at most 2000");
@@ -138,39 +137,38 @@ int RtpJitterBuffer::configure(const JitterBufferConfig& config)
     if (!c.ok()) {
         return c.error;
     }
-    _pt = config.payload_type;
-    _codec_law = law_of_payload_type(config.payload_type);
+    _rx.pt = config.payload_type;
+    _rx.codec_law = law_of_payload_type(config.payload_type);
     _channel_law = config.channel_law;
-    _mode = config.mode;
-    _min_target = config.delay_ms * samples_per_ms;
-    _max_target = config.max_delay_ms * samples_per_ms;
-    _capacity = ring_samples(config.max_delay_ms);  // <= _ring_capacity: both powers of two
-    _mask = _capacity - 1;
-    for (uint32_t i = 0; i < _capacity; i += block) {
+    _rx.mode = config.mode;
+    _rx.min_target = config.delay_ms * samples_per_ms;
+    _rx.max_target = config.max_delay_ms * samples_per_ms;
+    _mask = ring_samples(config.max_delay_ms) - 1;  // <= _ring_capacity: both powers of two
+    for (uint32_t i = 0; i < capacity_samples(); i += block) {
         std::memset(sample_at(i), silence_octet(_channel_law), block);
         std::memset(valid_at(i), 0, block);
     }
 
-    _stats = ReceiverStats{};
+    _rx.stats = ReceiverStats{};
     _prev_ssrc = 0;
     _have_prev_ssrc = false;
     _ssrc_change_at = 0;
-    _seen_max = 0;
-    _seen_bits = 0;
+    _rx.seen_max = 0;
+    _rx.seen_bits = 0;
 
     _playing = false;
     _p = 0;
     _base = 0;
-    _target = _min_target;
+    _target = _rx.min_target;
     _gap_ticks = 0;
     _ticks_since_step = 0;
-    _late_run = false;
-    _late_since = 0;
+    _rx.late_run = false;
+    _rx.late_since = 0;
     _win_cur = no_depth;
     _win_prev = no_depth;
-    _win_ticks = 0;
-    _jit_cur = 0;
-    _jit_prev = 0;
+    _win_left = window_half_ticks();
+    _rx.jit_cur = 0;
+    _rx.jit_prev = 0;
     plc_init(&_plc);  // given the state, SpanDSP only clears it (no malloc)
     std::memset(_syn, 0, sizeof(_syn));
     _syn_len = 0;
@@ -178,7 +176,23 @@ int RtpJitterBuffer::configure(const JitterBufferConfig& config)
     _plc_filling = false;
     _hist_to = 0;
     _c = {};
+    _rx.counts = {};
     return 0;
+}
+
+JitterBufferCounters RtpJitterBuffer::counters() const
+{
+    JitterBufferCounters c = _c;
+    c.packets = _rx.counts.packets;
+    c.payload_octets = _rx.counts.payload_octets;
+    c.duplicate = _rx.counts.duplicate;
+    c.late = _rx.counts.late;
+    return c;
+}
+
+uint16_t RtpJitterBuffer::window_half_ticks() const
+{
+    return _rx.mode == JitterMode::fixed ? window_half_ticks_fixed : window_half_ticks_adaptive;
 }
 
 uint32_t RtpJitterBuffer::delay_samples() const
@@ -212,25 +226,25 @@ RxVerdict RtpJitterBuffer::receive(const uint8_t* pkt, std::size_t len, uint32_t
 
 void RtpJitterBuffer::start_source(uint32_t ssrc, uint16_t seq, uint32_t arrival)
 {
-    if (_stats.has_source()) {
-        _prev_ssrc = _stats.ssrc();
+    if (_rx.stats.has_source()) {
+        _prev_ssrc = _rx.stats.ssrc();
         _have_prev_ssrc = true;
         _ssrc_change_at = arrival;
         ++_c.ssrc_changes;
         _playing = false;  // resynchronise on this packet
     }
-    _stats.new_source(ssrc, seq);
-    _seen_max = static_cast<uint16_t>(seq - 1);
-    _seen_bits = 0;
+    _rx.stats.new_source(ssrc, seq);
+    _rx.seen_max = static_cast<uint16_t>(seq - 1);
+    _rx.seen_bits = 0;
 }
 
 bool RtpJitterBuffer::check_duplicate(uint16_t seq)
 {
-    int32_t d = static_cast<int16_t>(static_cast<uint16_t>(seq - _seen_max));
+    int32_t d = static_cast<int16_t>(static_cast<uint16_t>(seq - _rx.seen_max));
     if (d > 0) {
-        _seen_bits = d >= 64 ? 0 : _seen_bits << d;
-        _seen_bits |= 1;
-        _seen_max = seq;
+        _rx.seen_bits = d >= 64 ? 0 : _rx.seen_bits << d;
+        _rx.seen_bits |= 1;
+        _rx.seen_max = seq;
         return false;
     }
     uint32_t i = static_cast<uint32_t>(-d);
@@ -239,28 +253,28 @@ bool RtpJitterBuffer::check_duplicate(uint16_t seq)
         return false;  // too old to remember: the playout time decides (late)
     }
     uint64_t bit = 1ull << i;
-    if ((_seen_bits & bit) != 0) {
+    if ((_rx.seen_bits & bit) != 0) {
         return true;
     }
-    _seen_bits |= bit;
+    _rx.seen_bits |= bit;
     ++_c.reordered;
     return false;
 }
 
 void RtpJitterBuffer::update_target(BeforePlayoutChange before)
 {
-    if (_mode == JitterMode::fixed) {
+    if (_rx.mode == JitterMode::fixed) {
         return;
     }
     // 3 J, peak-held over the window: J (a 16-packet average) rises at
     // once with new jitter but its noise would make the target hunt.
-    uint32_t j = _stats.jitter() * adaptive_jitter_factor;
-    if (j > _jit_cur) {
-        _jit_cur = j;
+    uint32_t j = _rx.stats.jitter() * adaptive_jitter_factor;
+    if (j > _rx.jit_cur) {
+        _rx.jit_cur = j;
     }
-    j = _jit_cur > _jit_prev ? _jit_cur : _jit_prev;
+    j = _rx.jit_cur > _rx.jit_prev ? _rx.jit_cur : _rx.jit_prev;
     j = (j + block - 1) / block * block;
-    j = j < _min_target ? _min_target : (j > _max_target ? _max_target : j);
+    j = j < _rx.min_target ? _rx.min_target : (j > _rx.max_target ? _rx.max_target : j);
     if (j != _target) {
         before();
         _target = j;
@@ -271,18 +285,18 @@ void RtpJitterBuffer::resync(uint32_t timestamp)
 {
     ++_c.resyncs;
     feed_history();  // before _base moves: the ring's old stream is addressed by it
-    for (uint32_t i = 0; i < _capacity; i += block) {
+    for (uint32_t i = 0; i < capacity_samples(); i += block) {
         clear_block(i);
     }
     _p = timestamp - _target;
-    _written_to = _p;
+    _rx.written_to = _p;
     _base = _p;
     _hist_to = _p;
     _playing = true;
-    _late_run = false;
+    _rx.late_run = false;
     _win_cur = static_cast<int32_t>(_target);
     _win_prev = no_depth;
-    _win_ticks = 0;
+    _win_left = window_half_ticks();
     _ticks_since_step = 0;
     // Until the first sample of the (new) stream plays, the idle code plays:
     // there is nothing to conceal.
@@ -315,9 +329,9 @@ RxVerdict RtpJitterBuffer::admit(const RtpHeader& h, uint32_t arrival)
     // RFC 3550 8.2: an SSRC change means a new source (the far end changed
     // streams or restarted). Accept it and resynchronise, but not a packet
     // of the source we just left that was reordered across the change.
-    if (!_stats.has_source()) {
+    if (!_rx.stats.has_source()) {
         start_source(h.ssrc, h.sequence, arrival);
-    } else if (h.ssrc != _stats.ssrc()) {
+    } else if (h.ssrc != _rx.stats.ssrc()) {
         if (_have_prev_ssrc && h.ssrc == _prev_ssrc && arrival - _ssrc_change_at < stale_ssrc_samples) {
             ++_c.stale_ssrc;
             return RxVerdict::stale_ssrc;
@@ -326,7 +340,7 @@ RxVerdict RtpJitterBuffer::admit(const RtpHeader& h, uint32_t arrival)
     }
 
     // A.1 (counts the packet as received, duplicates included, as A.3 says).
-    SeqVerdict sv = _stats.update_seq(h.sequence);
+    SeqVerdict sv = _rx.stats.update_seq(h.sequence);
     if (sv == SeqVerdict::jump) {
         ++_c.seq_jump;
         return RxVerdict::seq_jump;
@@ -334,8 +348,8 @@ RxVerdict RtpJitterBuffer::admit(const RtpHeader& h, uint32_t arrival)
     if (sv == SeqVerdict::restart) {
         // A.1 re-synced after two sequential packets of a large jump: the
         // far end restarted. Forget the old sequence history.
-        _seen_max = static_cast<uint16_t>(h.sequence - 1);
-        _seen_bits = 0;
+        _rx.seen_max = static_cast<uint16_t>(h.sequence - 1);
+        _rx.seen_bits = 0;
     }
     return RxVerdict::accepted;
 }
@@ -349,7 +363,7 @@ RxVerdict RtpJitterBuffer::receive_event(const RtpPacketView& pkt, uint32_t arri
         return v;
     }
     if (check_duplicate(pkt.header.sequence)) {
-        ++_c.duplicate;
+        ++_rx.counts.duplicate;
         return RxVerdict::duplicate;
     }
     ++_c.events;
@@ -364,7 +378,7 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival, B
     const RtpHeader& h = pkt.header;
     // RFC 3550 A.1: "the payload type must be known, and in particular it
     // must not be equal to SR or RR"; we know exactly one.
-    if (h.payload_type != _pt) {
+    if (h.payload_type != _rx.pt) {
         ++_c.bad_payload_type;
         return RxVerdict::bad_payload_type;
     }
@@ -379,18 +393,18 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival, B
 
     // Another SSRC may start a source (playout stops until this packet
     // resynchronises it).
-    if (!_stats.has_source() || h.ssrc != _stats.ssrc()) {
+    if (!_rx.stats.has_source() || h.ssrc != _rx.stats.ssrc()) {
         before();
     }
     if (RxVerdict v = admit(h, arrival); v != RxVerdict::accepted) {
         return v;
     }
     // A.8.
-    _stats.update_jitter(h.timestamp, arrival);
+    _rx.stats.update_jitter(h.timestamp, arrival);
     update_target(before);
 
     if (check_duplicate(h.sequence)) {
-        ++_c.duplicate;
+        ++_rx.counts.duplicate;
         return RxVerdict::duplicate;
     }
     before();
@@ -400,7 +414,7 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival, B
         resync(h.timestamp);
     }
     int32_t off = static_cast<int32_t>(h.timestamp - _p);
-    if (static_cast<int64_t>(off) + n > _capacity) {
+    if (static_cast<int64_t>(off) + n > capacity_samples()) {
         // Past the end of the ring: the far end jumped forward in time.
         ++_c.overflow;
         resync(h.timestamp);
@@ -409,35 +423,35 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival, B
         // Every sample's playout time has passed. If nothing but late
         // packets has come for 100 ms, the far end jumped back in time:
         // follow it.
-        if (!_late_run) {
-            _late_run = true;
-            _late_since = arrival;
+        if (!_rx.late_run) {
+            _rx.late_run = true;
+            _rx.late_since = arrival;
         }
-        if (arrival - _late_since < late_resync_samples) {
-            ++_c.late;
+        if (arrival - _rx.late_since < late_resync_samples) {
+            ++_rx.counts.late;
             return RxVerdict::late;
         }
         ++_c.late_resyncs;
         resync(h.timestamp);
         off = static_cast<int32_t>(_target);
     }
-    _late_run = false;
+    _rx.late_run = false;
     if (off > _win_cur) {
         _win_cur = off;
     }
-    if (static_cast<int64_t>(off) + n > static_cast<int64_t>(_capacity) - PLC_HISTORY_LEN) {
+    if (static_cast<int64_t>(off) + n > static_cast<int64_t>(capacity_samples()) - PLC_HISTORY_LEN) {
         feed_history();  // the write reaches the slots of what just played
     }
     write(h.timestamp, pkt.payload, n);
-    ++_c.packets;
-    _c.payload_octets += n;
+    ++_rx.counts.packets;
+    _rx.counts.payload_octets += n;
     return RxVerdict::accepted;
 }
 
 void RtpJitterBuffer::write(uint32_t timestamp, const uint8_t* payload, uint32_t n)
 {
-    if (static_cast<int32_t>(timestamp + n - _written_to) > 0 || static_cast<int32_t>(_p - _written_to) > 0) {
-        _written_to = timestamp + n;
+    if (static_cast<int32_t>(timestamp + n - _rx.written_to) > 0 || static_cast<int32_t>(_p - _rx.written_to) > 0) {
+        _rx.written_to = timestamp + n;
     }
     // Samples before P are too late to play; the rest fit (checked above).
     int32_t off = static_cast<int32_t>(timestamp - _p);
@@ -455,8 +469,8 @@ void RtpJitterBuffer::write(uint32_t timestamp, const uint8_t* payload, uint32_t
     }
     __builtin_prefetch(sample_at((i + left - 1) & _mask), 1);
     uint8_t conv[max_payload_samples];
-    if (_codec_law != _channel_law) {
-        convert_law(_codec_law, _channel_law, src, conv, left);
+    if (_rx.codec_law != _channel_law) {
+        convert_law(_rx.codec_law, _channel_law, src, conv, left);
         src = conv;
     }
     while (left > 0) {
@@ -464,7 +478,8 @@ void RtpJitterBuffer::write(uint32_t timestamp, const uint8_t* payload, uint32_t
         if (chunk == block && left >= block) {
             // The usual case, whole slots up to the ring's end: fixed-size
             // copies, no calls.
-            uint32_t slots = (left < _capacity - i ? left : _capacity - i) / block;
+            const uint32_t to_end = capacity_samples() - i;
+            uint32_t slots = (left < to_end ? left : to_end) / block;
             uint8_t* slot = sample_at(i);
             for (uint32_t k = 0; k < slots; ++k) {
                 std::memcpy(slot, src, block);
@@ -660,8 +675,8 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
     }
     clear_block(i);
     _p += block;
-    if (static_cast<int32_t>(_p - _written_to) > 0) {
-        _written_to = _p;  // as advance_plain(): within a ring of P
+    if (static_cast<int32_t>(_p - _rx.written_to) > 0) {
+        _rx.written_to = _p;  // as advance_plain(): within a ring of P
     }
 }
 
@@ -675,13 +690,12 @@ RtpJitterBuffer::PlainPlayout RtpJitterBuffer::plain_playout() const
     }
     // A silent run plays without reading the ring: only while nothing has
     // been written at or after P (a receive() ends the run and grants anew).
-    if (silent && static_cast<int32_t>(_written_to - _p) > 0) {
+    if (silent && static_cast<int32_t>(_rx.written_to - _p) > 0) {
         return {};
     }
-    // play() turns the window on the tick that brings _win_ticks to the
-    // half window (and may move the target then): that tick is not plain.
-    const uint32_t half = _mode == JitterMode::fixed ? window_half_ticks_fixed : window_half_ticks_adaptive;
-    uint32_t n = half - 1 - _win_ticks;
+    // play() turns the window on the tick that brings _win_left to 0 (and
+    // may move the target then): that tick is not plain.
+    uint32_t n = _win_left - 1u;
     // Outside the dead band play() considers a step every tick. Inside it
     // nothing moves H or the target until a packet arrives (the session
     // takes the run in before receive()) or the window turns.
@@ -691,7 +705,7 @@ RtpJitterBuffer::PlainPlayout RtpJitterBuffer::plain_playout() const
             return {};
         }
     }
-    uint32_t to_ring_end = (_capacity - index(_p)) / block;
+    uint32_t to_ring_end = (capacity_samples() - index(_p)) / block;
     return {n < to_ring_end ? n : to_ring_end, silent};
 }
 
@@ -701,16 +715,16 @@ void RtpJitterBuffer::advance_plain(uint32_t ms, bool silent)
         return;
     }
     _p += ms * block;
-    _win_ticks = static_cast<uint16_t>(_win_ticks + ms);
+    _win_left = static_cast<uint16_t>(_win_left - ms);  // ms < _win_left (plain_playout())
     _ticks_since_step += ms;
     if (silent) {
         // play_block()'s missing-block path past concealment, ms times:
         // silence SpanDSP never sees, so the history starts after it.
         // Nothing was written from the old P on, so none from the new:
-        // keeping _written_to at P keeps its 32-bit comparisons true
+        // keeping _rx.written_to at P keeps its 32-bit comparisons true
         // through silences of any length.
         _hist_to = _p;
-        _written_to = _p;
+        _rx.written_to = _p;
         _c.silence_ticks += ms;
     } else {
         // Its whole-block path: the PLC history stays in the ring (fed
@@ -727,12 +741,12 @@ void RtpJitterBuffer::play(uint8_t* out8)
         ++_c.silence_ticks;
         return;
     }
-    if (++_win_ticks >= (_mode == JitterMode::fixed ? window_half_ticks_fixed : window_half_ticks_adaptive)) {
+    if (--_win_left == 0) {
         _win_prev = _win_cur;
         _win_cur = no_depth;
-        _win_ticks = 0;
-        _jit_prev = _jit_cur;
-        _jit_cur = 0;
+        _win_left = window_half_ticks();
+        _rx.jit_prev = _rx.jit_cur;
+        _rx.jit_cur = 0;
         update_target();
     }
     ++_ticks_since_step;

@@ -220,7 +220,7 @@ public:
     // plain ticks' slots follow it.
     uint8_t* slot_at_playout() const { return sample_at(index(_p)); }
     // The ring's slots in use (tests check that a run stays inside them).
-    std::span<const uint8_t> ring_in_use() const { return {_ring.get(), std::size_t{_capacity} * 2}; }
+    std::span<const uint8_t> ring_in_use() const { return {_ring.get(), std::size_t{capacity_samples()} * 2}; }
     // The caller played `ms` plain ticks from those slots (copied each
     // one's samples out and cleared its flags; silent: played the idle code
     // for them): counts and moves what play() would have.
@@ -231,12 +231,13 @@ public:
     // The depth H and the target, in samples (see the header comment).
     uint32_t delay_samples() const;
     uint32_t target_samples() const { return _target; }
-    uint32_t capacity_samples() const { return _capacity; }
+    // Samples in use, a power of two (from max_delay_ms).
+    uint32_t capacity_samples() const { return _mask + 1; }
 
-    const JitterBufferCounters& counters() const { return _c; }
-    const ReceiverStats& stats() const { return _stats; }
+    JitterBufferCounters counters() const;
+    const ReceiverStats& stats() const { return _rx.stats; }
     // RTCP takes report blocks from here (which updates A.3's priors).
-    ReceiverStats& stats() { return _stats; }
+    ReceiverStats& stats() { return _rx.stats; }
 
 private:
     void start_source(uint32_t ssrc, uint16_t seq, uint32_t arrival);
@@ -265,6 +266,7 @@ private:
     void insert(uint8_t* out8);
     void shift_window(int32_t by);
     int32_t depth() const;  // H, or no_depth
+    uint16_t window_half_ticks() const;
 
     static constexpr int32_t no_depth = INT32_MIN;
     static constexpr uint32_t block_samples = samples_per_ms;  // one tick, one ring slot
@@ -282,13 +284,16 @@ private:
     std::unique_ptr<uint8_t[]> _ring;
     uint32_t _p = 0;                      // playout point (timestamp of the next sample)
     uint32_t _base = 0;                   // timestamp at ring index 0 (P - base stays a multiple of 8)
-    uint32_t _mask;
+    uint32_t _mask;  // capacity_samples() - 1
     uint32_t _target = 0;  // samples
     uint32_t _ticks_since_step = 0;
     int32_t _win_cur = no_depth;   // max h in the current half window
     int32_t _win_prev = no_depth;  // ... and in the previous one
     uint16_t _gap_ticks = 0;       // consecutive ticks without real audio (<= max_conceal_ticks)
-    uint16_t _win_ticks = 0;       // < the half window (<= 4000)
+    // Ticks until the window turns (1..the half window, 4000 at most):
+    // counted down, so that a tick need not read the mode (a received
+    // packet's line) to know the half window's length.
+    uint16_t _win_left = 1;
     // PLC history is fed lazily: real audio played unchanged since _hist_to
     // (a timestamp <= P) is still in the ring and reaches plc_rx only when
     // SpanDSP needs it (a fill-in, a skipped block, a resync): feeding it
@@ -296,37 +301,52 @@ private:
     uint32_t _hist_to = 0;
     bool _playing = false;
     bool _plc_filling = false;  // fill-in since the last plc_rx (SpanDSP's missing_samples != 0)
-    JitterMode _mode;
     Law _channel_law;  // the law play() writes
-    JitterBufferCounters _c;
+    JitterBufferCounters _c;  // but the per-packet four, which are _rx.counts (counters() joins them)
 
-    // What every received packet reads or writes (config, source, per
-    // packet playout), in one group starting a cache line: two lines
-    // instead of the three it straddled. (The bench's replay sends each
-    // session ~250 packets a second; a line less is a miss less each.)
-    alignas(64) ReceiverStats _stats;
-    uint64_t _seen_bits = 0;       // duplicate detection: a bitmap of the 64 below _seen_max (bit i = _seen_max - i)
-    uint32_t _capacity;            // samples in use, a power of two (from max_delay_ms)
-    uint32_t _min_target;
-    uint32_t _max_target;
+    // What every received packet of the stream reads or writes, in two
+    // lines of its own: the receiver statistics and the duplicate bitmap
+    // in the first; config, target, late and written state and the
+    // per-packet counters in the second. A duplicate or late packet is
+    // refused from these two and the session's first line, where it took
+    // five lines before (the tick's mode, the drop counters' line, three
+    // of the group). Measured with cachegrind (bench media_sessions
+    // --duplicates: dataplane_pps's replay mostly sends such copies).
+    struct alignas(64) ReceiveGroup {
+        ReceiverStats stats;
+        uint64_t seen_bits = 0;  // duplicate detection: a bitmap of the 64 below seen_max (bit i = seen_max - i)
+        uint16_t seen_max = 0;   // duplicate detection: the highest sequence number
+        uint8_t pt = payload_type_pcma;
+        Law codec_law = Law::alaw;
+        bool late_run = false;  // only late packets since late_since
+        JitterMode mode = JitterMode::fixed;
+        uint32_t min_target = 0;
+        uint32_t max_target = 0;
+        uint32_t late_since = 0;
+        uint32_t jit_cur = 0;   // adaptive: max 3 J in the current half window
+        uint32_t jit_prev = 0;  // ... and in the previous one
+        // Where the furthest write since the last resync ended (a
+        // timestamp): from there on every block is missing, which a silent
+        // plain run needs to know without reading the ring.
+        uint32_t written_to = 0;
+        struct {
+            uint64_t packets = 0;
+            uint64_t payload_octets = 0;
+            uint64_t duplicate = 0;
+            uint64_t late = 0;
+        } counts;
+    } _rx;
+    static_assert(offsetof(ReceiveGroup, seen_max) == 64 && sizeof(ReceiveGroup) == 128,
+                  "a received packet's state fills two lines exactly");
+
+    // What only a new SSRC needs.
     uint32_t _prev_ssrc = 0;
     uint32_t _ssrc_change_at = 0;  // arrival time of the last SSRC change
-    uint32_t _late_since = 0;
-    uint32_t _jit_cur = 0;   // adaptive: max 3 J in the current half window
-    uint32_t _jit_prev = 0;  // ... and in the previous one
-    // Where the furthest write since the last resync ended (a timestamp):
-    // from there on every block is missing, which a silent plain run needs
-    // to know without reading the ring.
-    uint32_t _written_to = 0;
-    uint16_t _seen_max = 0;  // duplicate detection: the highest sequence number
-    uint8_t _pt;
-    Law _codec_law;
     bool _have_prev_ssrc = false;
-    bool _late_run = false;  // only late packets since _late_since
 
     // Config no packet needs.
     JitterBufferLimits _limits;
-    uint32_t _ring_capacity;  // allocated samples, a power of two >= _capacity
+    uint32_t _ring_capacity;  // allocated samples, a power of two >= capacity_samples()
 
     plc_state_t _plc;
     int16_t _syn[32];  // a gap's first fill-in (see fillin())
