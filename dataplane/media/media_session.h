@@ -380,13 +380,15 @@ private:
                              // tev_played: one did since the last packet sent
     Packetizer _pk;
     RtpJitterBuffer _jb;
-    // In the line of the counters an accepted packet moves (rtp_packets_in).
+    // One line for what a packet's end (and an accepted packet) needs
+    // beyond the lines above: our source address, the run, and the
+    // counters a sent and an accepted packet move (_c's first four).
+    Endpoint _local_rtp;
     PlainRun* _run = nullptr;  // attach_plain_run()
     uint32_t _granted = 0;     // the ticks _run was granted at the last call
     MediaSessionCounters _c;
 
     uint64_t _rtcp_interval_ns = 0;
-    Endpoint _local_rtp;
     PacketizerCounters _pk_c;  // from _pk's push() and skip()
     MediaSessionLimits _limits;
     bool _symmetric = false;

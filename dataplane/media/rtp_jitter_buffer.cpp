@@ -2,6 +2,7 @@
 #include "dataplane/media/rtp_jitter_buffer.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -28,7 +29,7 @@ constexpr int silence_level = 128;  // |x| < 128 of 32768: under -48 dBov
 constexpr uint32_t plc_first_fill = 32;
 static_assert(plc_first_fill >= PLC_PITCH_OVERLAP_MAX, "the first fill-in must hold SpanDSP's overlap");
 
-uint32_t next_pow2(uint32_t v)
+constexpr uint32_t next_pow2(uint32_t v)
 {
     uint32_t p = 1;
     while (p < v) {
@@ -39,10 +40,13 @@ uint32_t next_pow2(uint32_t v)
 
 // The ring for a max_delay_ms (<= max_delay_limit_ms): the deepest playout
 // plus room for a packet either side.
-uint32_t ring_samples(uint32_t max_delay_ms)
+constexpr uint32_t ring_samples(uint32_t max_delay_ms)
 {
     return next_pow2(max_delay_ms * samples_per_ms + 2 * RtpJitterBuffer::max_payload_samples);
 }
+// The tick's line keeps the ring mask and the target in 16 bits.
+static_assert(ring_samples(RtpJitterBuffer::max_delay_limit_ms) - 1 <= UINT16_MAX);
+static_assert(RtpJitterBuffer::max_delay_limit_ms * samples_per_ms <= UINT16_MAX);
 
 // The constructor's config is its own limit; refused before sizing the ring.
 JitterBufferLimits limits_of(const JitterBufferConfig& config)
@@ -143,7 +147,7 @@ int RtpJitterBuffer::configure(const JitterBufferConfig& config)
     _rx.mode = config.mode;
     _rx.min_target = config.delay_ms * samples_per_ms;
     _rx.max_target = config.max_delay_ms * samples_per_ms;
-    _mask = ring_samples(config.max_delay_ms) - 1;  // <= _ring_capacity: both powers of two
+    _mask = static_cast<uint16_t>(ring_samples(config.max_delay_ms) - 1);  // <= _ring_capacity: both powers of two
     for (uint32_t i = 0; i < capacity_samples(); i += block) {
         std::memset(sample_at(i), silence_octet(_channel_law), block);
         std::memset(valid_at(i), 0, block);
@@ -159,7 +163,7 @@ int RtpJitterBuffer::configure(const JitterBufferConfig& config)
     _playing = false;
     _p = 0;
     _base = 0;
-    _target = _rx.min_target;
+    _target = static_cast<uint16_t>(_rx.min_target);
     _gap_ticks = 0;
     _ticks_since_step = 0;
     _rx.late_run = false;
@@ -277,7 +281,7 @@ void RtpJitterBuffer::update_target(BeforePlayoutChange before)
     j = j < _rx.min_target ? _rx.min_target : (j > _rx.max_target ? _rx.max_target : j);
     if (j != _target) {
         before();
-        _target = j;
+        _target = static_cast<uint16_t>(j);  // <= max_target
     }
 }
 
@@ -289,7 +293,7 @@ void RtpJitterBuffer::resync(uint32_t timestamp)
         clear_block(i);
     }
     _p = timestamp - _target;
-    _rx.written_to = _p;
+    _written_to = _p;
     _base = _p;
     _hist_to = _p;
     _playing = true;
@@ -450,8 +454,8 @@ RxVerdict RtpJitterBuffer::receive(const RtpPacketView& pkt, uint32_t arrival, B
 
 void RtpJitterBuffer::write(uint32_t timestamp, const uint8_t* payload, uint32_t n)
 {
-    if (static_cast<int32_t>(timestamp + n - _rx.written_to) > 0 || static_cast<int32_t>(_p - _rx.written_to) > 0) {
-        _rx.written_to = timestamp + n;
+    if (static_cast<int32_t>(timestamp + n - _written_to) > 0 || static_cast<int32_t>(_p - _written_to) > 0) {
+        _written_to = timestamp + n;
     }
     // Samples before P are too late to play; the rest fit (checked above).
     int32_t off = static_cast<int32_t>(timestamp - _p);
@@ -626,6 +630,21 @@ void RtpJitterBuffer::insert(uint8_t* out8)
 
 void RtpJitterBuffer::play_block(uint8_t* out8)
 {
+    if (static_cast<int32_t>(_written_to - _p) <= 0) {
+        // Nothing was written at or after P, so the block is missing and
+        // its flags are clear (a played block's are cleared, a resync
+        // clears them all, and a write never sets any behind P): it is
+        // concealed, or silence past concealment, without reading the
+        // ring's line (at 10,000 sessions a miss each: a quiet far end's
+        // ticks, as in a silent plain run). The fuzz build (assertions
+        // on) checks the flags.
+        assert(block_valid(index(_p)) == 0);
+        conceal(out8);
+        _hist_to = _p + block;
+        _p += block;
+        _written_to = _p;
+        return;
+    }
     uint32_t i = index(_p);
     uint64_t v = block_valid(i);
     if (v == all_valid) {
@@ -675,8 +694,8 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
     }
     clear_block(i);
     _p += block;
-    if (static_cast<int32_t>(_p - _rx.written_to) > 0) {
-        _rx.written_to = _p;  // as advance_plain(): within a ring of P
+    if (static_cast<int32_t>(_p - _written_to) > 0) {
+        _written_to = _p;  // as advance_plain(): within a ring of P
     }
 }
 
@@ -690,7 +709,7 @@ RtpJitterBuffer::PlainPlayout RtpJitterBuffer::plain_playout() const
     }
     // A silent run plays without reading the ring: only while nothing has
     // been written at or after P (a receive() ends the run and grants anew).
-    if (silent && static_cast<int32_t>(_rx.written_to - _p) > 0) {
+    if (silent && static_cast<int32_t>(_written_to - _p) > 0) {
         return {};
     }
     // play() turns the window on the tick that brings _win_left to 0 (and
@@ -721,10 +740,10 @@ void RtpJitterBuffer::advance_plain(uint32_t ms, bool silent)
         // play_block()'s missing-block path past concealment, ms times:
         // silence SpanDSP never sees, so the history starts after it.
         // Nothing was written from the old P on, so none from the new:
-        // keeping _rx.written_to at P keeps its 32-bit comparisons true
+        // keeping _written_to at P keeps its 32-bit comparisons true
         // through silences of any length.
         _hist_to = _p;
-        _rx.written_to = _p;
+        _written_to = _p;
         _c.silence_ticks += ms;
     } else {
         // Its whole-block path: the PLC history stays in the ring (fed

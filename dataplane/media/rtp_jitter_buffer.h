@@ -284,8 +284,8 @@ private:
     std::unique_ptr<uint8_t[]> _ring;
     uint32_t _p = 0;                      // playout point (timestamp of the next sample)
     uint32_t _base = 0;                   // timestamp at ring index 0 (P - base stays a multiple of 8)
-    uint32_t _mask;  // capacity_samples() - 1
-    uint32_t _target = 0;  // samples
+    uint16_t _mask;        // capacity_samples() - 1 (32767 at most)
+    uint16_t _target = 0;  // samples (16000 at most)
     uint32_t _ticks_since_step = 0;
     int32_t _win_cur = no_depth;   // max h in the current half window
     int32_t _win_prev = no_depth;  // ... and in the previous one
@@ -299,6 +299,11 @@ private:
     // SpanDSP needs it (a fill-in, a skipped block, a resync): feeding it
     // every tick touched the PLC state's three cache lines per session-tick.
     uint32_t _hist_to = 0;
+    // Where the furthest write since the last resync ended (a timestamp):
+    // from there on every block is missing (its flags clear), which a
+    // silent plain run, and a tick that plays a missing block, need to
+    // know without reading the ring.
+    uint32_t _written_to = 0;
     bool _playing = false;
     bool _plc_filling = false;  // fill-in since the last plc_rx (SpanDSP's missing_samples != 0)
     Law _channel_law;  // the law play() writes
@@ -306,8 +311,8 @@ private:
 
     // What every received packet of the stream reads or writes, in two
     // lines of its own: the receiver statistics and the duplicate bitmap
-    // in the first; config, target, late and written state and the
-    // per-packet counters in the second. A duplicate or late packet is
+    // in the first; config, target and late state and the per-packet
+    // counters in the second. A duplicate or late packet is
     // refused from these two and the session's first line, where it took
     // five lines before (the tick's mode, the drop counters' line, three
     // of the group). Measured with cachegrind (bench media_sessions
@@ -325,10 +330,6 @@ private:
         uint32_t late_since = 0;
         uint32_t jit_cur = 0;   // adaptive: max 3 J in the current half window
         uint32_t jit_prev = 0;  // ... and in the previous one
-        // Where the furthest write since the last resync ended (a
-        // timestamp): from there on every block is missing, which a silent
-        // plain run needs to know without reading the ring.
-        uint32_t written_to = 0;
         struct {
             uint64_t packets = 0;
             uint64_t payload_octets = 0;
