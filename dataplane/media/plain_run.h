@@ -10,7 +10,8 @@
 // nothing happens but "append 8 samples to the packet being gathered" and
 // either "play the 8 that arrived for now" or, in a gap the concealment has
 // given up on (the far end silent: silence suppression, hold without a
-// re-INVITE, a one-way call), "play the idle code": a PlainRun says where
+// re-INVITE, a one-way call) or before the far end's first packet, "play
+// the idle code": a PlainRun says where
 // the samples go and come from, 32 octets a session, so that a span's
 // sessions' runs are one table the size of a few lines.
 //

@@ -703,8 +703,15 @@ RtpJitterBuffer::PlainPlayout RtpJitterBuffer::plain_playout() const
 {
     // Past concealment a missing block plays the idle code (conceal());
     // otherwise only a whole block without a blend is plain (play_block()).
+    if (!_playing) {
+        // Before the stream's first packet play() plays the idle code and
+        // moves nothing, for as long as no packet comes (its receive()
+        // takes the run in first): a silent run, kept inside the ring
+        // only so that its slot pointer stays there.
+        return {(capacity_samples() - index(_p)) / block, true};
+    }
     const bool silent = _gap_ticks >= max_conceal_ticks;
-    if (!_playing || (!silent && _plc_filling)) {
+    if (!silent && _plc_filling) {
         return {};
     }
     // A silent run plays without reading the ring: only while nothing has
@@ -731,6 +738,10 @@ RtpJitterBuffer::PlainPlayout RtpJitterBuffer::plain_playout() const
 void RtpJitterBuffer::advance_plain(uint32_t ms, bool silent)
 {
     if (ms == 0) {
+        return;
+    }
+    if (!_playing) {
+        _c.silence_ticks += ms;  // play()'s idle code before a stream
         return;
     }
     _p += ms * block;

@@ -210,7 +210,8 @@ public:
     // spend only on playing the block at P unchanged, should it have
     // arrived whole, or (silent) on playing the idle code for it, should it
     // be missing in a gap past concealment: no window turn, no depth step,
-    // no blending out of concealment, no ring wrap. 0 when not playing.
+    // no blending out of concealment, no ring wrap. Before the first
+    // packet, silent up to the ring's end.
     struct PlainPlayout {
         uint32_t ticks = 0;
         bool silent = false;

@@ -36,6 +36,8 @@ void record(void* user, const TxPacket& p)
     static_cast<std::vector<Sent>*>(user)->push_back({p.kind, p.dst, std::vector<uint8_t>(p.data, p.data + p.len)});
 }
 
+constexpr uint64_t far_end_start_ms = 150;
+
 struct Scenario {
     uint32_t seed;
     JitterMode mode;
@@ -88,6 +90,13 @@ std::vector<Arrival> far_end_stream(const Scenario& sc, uint64_t total_ms)
     bool jumped = false;
     const uint32_t n = sc.far_samples;
     for (uint64_t pkt_no = 0, t = 0; t < total_ms; ++pkt_no, t = pkt_no * n / samples_per_ms) {
+        // The far end starts late (no early media): until its first
+        // packet the session plays the idle code.
+        if (t < far_end_start_ms) {
+            ts += n;
+            ++seq;
+            continue;
+        }
         // After a long steady stretch (the adaptive target falls as the
         // depth window turns), a silent one long enough for the RTP
         // timeout, an SSRC change and a timestamp jump forward.
@@ -176,6 +185,7 @@ struct Run {
     std::vector<uint32_t> events;  // (ms << 8 | bits) of each tick that reported any
     uint64_t plain_ticks = 0;
     uint64_t silent_plain_ticks = 0;
+    uint64_t plain_ticks_before_stream = 0;
 
     Run(const MediaSessionConfig& c, bool use_run) : s(c), plain(use_run)
     {
@@ -192,6 +202,7 @@ struct Run {
         if (plain && plain_tick(run, in8, out, now)) {
             ++plain_ticks;
             silent_plain_ticks += silent ? 1 : 0;
+            plain_ticks_before_stream += t < far_end_start_ms ? 1 : 0;
         } else if (uint32_t ev = s.tick(in8, out, now, {&record, &sent}); ev != 0) {
             events.push_back(static_cast<uint32_t>(t << 8) | ev);
         }
@@ -280,8 +291,10 @@ TEST_CASE("plain runs: a session ticked through its run does exactly what it doe
         same_counters(with.s.stats(), without.s.stats());
         // The run did the work: most milliseconds never visited the session.
         CHECK(with.plain_ticks > total / 2);
-        // Some of them in the outage, past concealment (a silent run).
+        // Some of them in the outage, past concealment (a silent run), and
+        // before the far end's first packet.
         CHECK(with.silent_plain_ticks > 100);
+        CHECK(with.plain_ticks_before_stream > far_end_start_ms / 2);
         // And the stream exercised what it was meant to.
         const MediaSessionStats st = without.s.stats();
         CHECK(st.jitter_buffer.concealed_ticks > 0);
