@@ -110,8 +110,8 @@ uint32_t exponential_ms(double mean, uint64_t& rng)
 
 // `quiet`: the channels' audio in pauses; empty: the tone throughout.
 Result run_sessions(uint32_t n, uint32_t ticks, const std::vector<uint8_t>& tone, const std::vector<uint8_t>& quiet,
-                    uint8_t payload_type, uint8_t telephone_event_pt, bool srtp, bool plain_runs,
-                    uint32_t duplicates, bool one_way)
+                    uint8_t payload_type, uint8_t telephone_event_pt, bool srtp, bool plain_runs, uint32_t duplicates,
+                    bool one_way)
 {
     SrtpMasterKey k1{};
     SrtpMasterKey k2{};
@@ -301,7 +301,8 @@ int main(int argc, char** argv)
             (arg == "--sessions" ? n : ticks) = static_cast<uint32_t>(v);
         } else {
             std::fprintf(stderr, "usage: media_sessions_bench [--quick] [--sessions N] [--ticks T] [--pcmu] "
-                                 "[--telephone-event] [--conversation] [--srtp] [--no-plain-runs] [--duplicates K] [--one-way]\n");
+                                 "[--telephone-event] [--conversation] [--srtp] [--no-plain-runs] "
+                                 "[--duplicates K] [--one-way]\n");
             return 2;
         }
     }
@@ -321,16 +322,16 @@ int main(int argc, char** argv)
             q = trunkgw::tdm::g711::linear_to_alaw(static_cast<int16_t>(12.8 * std::sqrt(3.0) * u));
         }
     }
-    Result r = run_sessions(n, ticks, tone, quiet, payload_type, telephone_event_pt, srtp, plain_runs, duplicates,
-                            one_way);
+    Result r =
+        run_sessions(n, ticks, tone, quiet, payload_type, telephone_event_pt, srtp, plain_runs, duplicates, one_way);
     double base = run_memcpy(n, ticks, tone);
     double per_core = 1e6 / r.ns_per_tick;
     double base_per_core = 1e6 / base;
     std::printf("media_sessions: %u sessions, %u ticks: %.1f ns per session-tick -> %.0f full-duplex sessions per "
                 "core (media stage only)\n", n, ticks, r.ns_per_tick, per_core);
     std::printf("baseline memcpy of the same samples: %.1f ns -> %.0f per core\n", base, base_per_core);
-    std::printf("check: session %u rtp in %llu out %llu, concealed ticks after warm-up %llu, late %llu\n", one_way ? 1u : 0u,
-                static_cast<unsigned long long>(r.in), static_cast<unsigned long long>(r.out),
+    std::printf("check: session %u rtp in %llu out %llu, concealed ticks after warm-up %llu, late %llu\n",
+                one_way ? 1u : 0u, static_cast<unsigned long long>(r.in), static_cast<unsigned long long>(r.out),
                 static_cast<unsigned long long>(r.concealed), static_cast<unsigned long long>(r.late));
     bool ok = r.in > 0 && r.out > 0 && r.concealed == 0 && r.late == 0;
     std::printf("{\"bench\": \"media_sessions\", \"metric\": \"full_duplex_sessions_per_core\", \"value\": %.0f, "

@@ -632,12 +632,13 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
 {
     if (static_cast<int32_t>(_written_to - _p) <= 0) {
         // Nothing was written at or after P, so the block is missing and
-        // its flags are clear (a played block's are cleared, a resync
-        // clears them all, and a write never sets any behind P): it is
-        // concealed, or silence past concealment, without reading the
-        // ring's line (at 10,000 sessions a miss each: a quiet far end's
-        // ticks, as in a silent plain run). The fuzz build (assertions
-        // on) checks the flags.
+        // its flags are clear: every flag set lies in [P, _written_to)
+        // (write() extends _written_to over all it flags, and keeps within
+        // a ring of P; a resync clears every flag; a played, skipped or
+        // plain-run block is cleared as P passes it). It is concealed, or
+        // silence past concealment, without reading the ring's line (at
+        // 10,000 sessions a miss each: a quiet far end's ticks, as in a
+        // silent plain run). The fuzz build (assertions on) checks it.
         assert(block_valid(index(_p)) == 0);
         conceal(out8);
         _hist_to = _p + block;
@@ -741,7 +742,8 @@ void RtpJitterBuffer::advance_plain(uint32_t ms, bool silent)
         return;
     }
     if (!_playing) {
-        _c.silence_ticks += ms;  // play()'s idle code before a stream
+        assert(silent);          // plain_playout() grants nothing else before a stream
+        _c.silence_ticks += ms;  // play()'s idle code
         return;
     }
     _p += ms * block;

@@ -300,10 +300,11 @@ private:
     // SpanDSP needs it (a fill-in, a skipped block, a resync): feeding it
     // every tick touched the PLC state's three cache lines per session-tick.
     uint32_t _hist_to = 0;
-    // Where the furthest write since the last resync ended (a timestamp):
-    // from there on every block is missing (its flags clear), which a
-    // silent plain run, and a tick that plays a missing block, need to
-    // know without reading the ring.
+    // The later of P and the end of the furthest write since the last
+    // resync (a timestamp): every received flag lies in [P, _written_to),
+    // so from there on every block is missing, which a silent plain run,
+    // and a tick that plays a missing block, need to know without reading
+    // the ring.
     uint32_t _written_to = 0;
     bool _playing = false;
     bool _plc_filling = false;  // fill-in since the last plc_rx (SpanDSP's missing_samples != 0)
@@ -312,12 +313,15 @@ private:
 
     // What every received packet of the stream reads or writes, in two
     // lines of its own: the receiver statistics and the duplicate bitmap
-    // in the first; config, target and late state and the per-packet
-    // counters in the second. A duplicate or late packet is
-    // refused from these two and the session's first line, where it took
-    // five lines before (the tick's mode, the drop counters' line, three
-    // of the group). Measured with cachegrind (bench media_sessions
-    // --duplicates: dataplane_pps's replay mostly sends such copies).
+    // in the first; config (PT, law, mode, the target's bounds), the
+    // adaptive jitter peaks, the late-run state and the per-packet
+    // counters in the second. With a fixed target a duplicate is refused
+    // from these two and the session's first line, where it took five
+    // lines before (the tick's line for the mode, the drop counters'
+    // line, three of the group); an adaptive one also compares the target
+    // (the tick's line), and a late packet reads P there. Measured with
+    // cachegrind (bench media_sessions --duplicates: dataplane_pps's
+    // replay mostly sends such copies).
     struct alignas(64) ReceiveGroup {
         ReceiverStats stats;
         uint64_t seen_bits = 0;  // duplicate detection: a bitmap of the 64 below seen_max (bit i = seen_max - i)

@@ -89,6 +89,22 @@ std::vector<Arrival> far_end_stream(const Scenario& sc, uint64_t total_ms)
     bool ssrc_changed = false;
     bool jumped = false;
     const uint32_t n = sc.far_samples;
+    // RFC 4733 2.3: an event packet of the stream (digit 5, volume 10).
+    auto event = [&](bool first, bool end, uint16_t duration) {
+        std::vector<uint8_t> ev(rtp_fixed_header_len + 4);
+        RtpHeaderFields e;
+        e.payload_type = sc.telephone_event_pt;
+        e.marker = first;
+        e.sequence = seq++;
+        e.timestamp = ts;
+        e.ssrc = ssrc;
+        rtp_build_header(e, ev.data(), ev.size());
+        ev[rtp_fixed_header_len] = 5;
+        ev[rtp_fixed_header_len + 1] = static_cast<uint8_t>((end ? 0x80 : 0) | 10);
+        ev[rtp_fixed_header_len + 2] = static_cast<uint8_t>(duration >> 8);
+        ev[rtp_fixed_header_len + 3] = static_cast<uint8_t>(duration);
+        return ev;
+    };
     for (uint64_t pkt_no = 0, t = 0; t < total_ms; ++pkt_no, t = pkt_no * n / samples_per_ms) {
         // The far end starts late (no early media): until its first
         // packet the session plays the idle code.
@@ -113,6 +129,11 @@ std::vector<Arrival> far_end_stream(const Scenario& sc, uint64_t total_ms)
         if (t >= 5600 && !jumped) {
             jumped = true;
             ts += 8000 * 3;
+        }
+        // With events, the far end's first packet is one (a digit at
+        // answer): the source is known before playout starts.
+        if (sc.telephone_event_pt != 0 && out.empty()) {
+            out.push_back({t, PacketKind::rtp, event(true, false, 400)});
         }
         std::vector<uint8_t> pkt(rtp_fixed_header_len + n);
         RtpHeaderFields h;
@@ -150,20 +171,8 @@ std::vector<Arrival> far_end_stream(const Scenario& sc, uint64_t total_ms)
         // RFC 4733: a digit now and then, in the stream's sequence space.
         if (sc.telephone_event_pt != 0 && (t + 700) % 1100 < n / samples_per_ms) {
             for (uint32_t k = 0; k < 6; ++k) {
-                std::vector<uint8_t> ev(rtp_fixed_header_len + 4);
-                RtpHeaderFields e;
-                e.payload_type = sc.telephone_event_pt;
-                e.marker = k == 0;
-                e.sequence = seq++;
-                e.timestamp = ts;
-                e.ssrc = ssrc;
-                rtp_build_header(e, ev.data(), ev.size());
                 const uint16_t duration = static_cast<uint16_t>(std::min<uint32_t>(k + 1, 4) * 400);
-                ev[rtp_fixed_header_len] = 5;
-                ev[rtp_fixed_header_len + 1] = static_cast<uint8_t>((k >= 3 ? 0x80 : 0) | 10);
-                ev[rtp_fixed_header_len + 2] = static_cast<uint8_t>(duration >> 8);
-                ev[rtp_fixed_header_len + 3] = static_cast<uint8_t>(duration);
-                out.push_back({at + 1 + k * 5, PacketKind::rtp, ev});
+                out.push_back({at + 1 + k * 5, PacketKind::rtp, event(k == 0, k >= 3, duration)});
             }
         }
     }
