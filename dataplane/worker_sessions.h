@@ -11,9 +11,8 @@
 // timeslot received in the last millisecond and writes the 8 it plays into
 // the frames the span sends next (tick_span), in most milliseconds through
 // its plain run in the span's table without a visit (media/plain_run.h).
-// Sessions without a channel
-// tick once per worker tick (tick_unjoined), so that RTCP, RTP timeouts and
-// their counters run for them too.
+// Sessions without a channel tick once per worker tick (tick_unjoined), so
+// that RTCP, RTP timeouts and their counters run for them too.
 //
 // Nothing here allocates, locks or makes a syscall after construction.
 #pragma once

@@ -11,9 +11,9 @@
 // either "play the 8 that arrived for now" or, in a gap the concealment has
 // given up on (the far end silent: silence suppression, hold without a
 // re-INVITE, a one-way call) or before the far end's first packet, "play
-// the idle code": a PlainRun says where
-// the samples go and come from, 32 octets a session, so that a span's
-// sessions' runs are one table the size of a few lines.
+// the idle code": a PlainRun says where the samples go and come from, 32
+// octets a session, so that a span's sessions' runs are one table the size
+// of a few lines.
 //
 // The session grants a run at every call into it (MediaSession
 // attach_plain_run()): the number of ticks ahead in which its own tick()

@@ -630,24 +630,18 @@ void RtpJitterBuffer::insert(uint8_t* out8)
 
 void RtpJitterBuffer::play_block(uint8_t* out8)
 {
-    if (static_cast<int32_t>(_written_to - _p) <= 0) {
-        // Nothing was written at or after P, so the block is missing and
-        // its flags are clear: every flag set lies in [P, _written_to)
-        // (write() extends _written_to over all it flags, and keeps within
-        // a ring of P; a resync clears every flag; a played, skipped or
-        // plain-run block is cleared as P passes it). It is concealed, or
-        // silence past concealment, without reading the ring's line (at
-        // 10,000 sessions a miss each: a quiet far end's ticks, as in a
-        // silent plain run). The fuzz build (assertions on) checks it.
-        assert(block_valid(index(_p)) == 0);
-        conceal(out8);
-        _hist_to = _p + block;
-        _p += block;
-        _written_to = _p;
-        return;
-    }
     uint32_t i = index(_p);
-    uint64_t v = block_valid(i);
+    // Nothing written at or after P: the block is missing and its flags are
+    // clear, since every flag set lies in [P, _written_to) (write() extends
+    // _written_to over all it flags, and keeps within a ring of P; a resync
+    // clears every flag; a played, skipped or plain-run block is cleared as
+    // P passes it). Such a block is concealed, or silence past concealment,
+    // without reading or clearing the ring's line (at 10,000 sessions a
+    // miss each: a quiet far end's ticks, as in a silent plain run). The
+    // fuzz build (assertions on) checks the flags.
+    const bool unwritten = static_cast<int32_t>(_written_to - _p) <= 0;
+    assert(!unwritten || block_valid(i) == 0);
+    const uint64_t v = unwritten ? 0 : block_valid(i);
     if (v == all_valid) {
         if (_plc_filling) {
             // Resuming after concealment: plc_rx blends the real signal
@@ -693,7 +687,9 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
         ++_c.concealed_ticks;
         _hist_to = _p + block;
     }
-    clear_block(i);
+    if (!unwritten) {
+        clear_block(i);
+    }
     _p += block;
     if (static_cast<int32_t>(_p - _written_to) > 0) {
         _written_to = _p;  // as advance_plain(): within a ring of P
@@ -702,15 +698,16 @@ void RtpJitterBuffer::play_block(uint8_t* out8)
 
 RtpJitterBuffer::PlainPlayout RtpJitterBuffer::plain_playout() const
 {
-    // Past concealment a missing block plays the idle code (conceal());
-    // otherwise only a whole block without a blend is plain (play_block()).
+    const uint32_t to_ring_end = (capacity_samples() - index(_p)) / block;
     if (!_playing) {
         // Before the stream's first packet play() plays the idle code and
         // moves nothing, for as long as no packet comes (its receive()
         // takes the run in first): a silent run, kept inside the ring
         // only so that its slot pointer stays there.
-        return {(capacity_samples() - index(_p)) / block, true};
+        return {to_ring_end, true};
     }
+    // Past concealment a missing block plays the idle code (conceal());
+    // otherwise only a whole block without a blend is plain (play_block()).
     const bool silent = _gap_ticks >= max_conceal_ticks;
     if (!silent && _plc_filling) {
         return {};
@@ -732,7 +729,6 @@ RtpJitterBuffer::PlainPlayout RtpJitterBuffer::plain_playout() const
             return {};
         }
     }
-    uint32_t to_ring_end = (capacity_samples() - index(_p)) / block;
     return {n < to_ring_end ? n : to_ring_end, silent};
 }
 
