@@ -3,7 +3,7 @@
 # between RTP and TDM, against dpdk-testpmd io-forwarding on the same port
 # type in the same run.
 #
-#   bench/run dataplane_pps [--sessions K] [--seconds S]
+#   bench/run dataplane_pps [--sessions K] [--seconds S] [--feed pcap|memif]
 #
 # The data plane runs one busy-polling worker with K full-duplex sessions
 # (default 10,000), each joined to a B-channel of a span (spans without a
@@ -41,6 +41,17 @@
 # unless every session got its whole stream (nothing dropped or concealed)
 # and the tick kept time.
 #
+# --feed memif: phase 1 and the testpmd baseline receive the same capture
+# over net_memif from bench/memif-gen (server role, on the main lcore's CPU)
+# instead of net_pcap's replay, whose copy out of a pool holding the whole
+# capture (~20 MB at 10,000 sessions) streams through the receiving core's
+# L2; memif-gen writes each frame into the memif ring once and the receiving
+# core reads it once, as from a NIC. testpmd then forwards to a net_null that
+# frees (as net_pcap's TX does); the data plane's own RTP goes back over
+# memif. The JSON gives the generator's rate and the share of its polls the
+# full ring refused in both runs (near 0 would mean the generator, not the
+# receiver, set the rate). Phase 2 is the same for both feeds.
+#
 # Caveat (said in the output too): a replayed file repeats each session's
 # sequence numbers on every pass, so the jitter buffers count duplicates and
 # late packets; the per-packet work (classify, dispatch, session lookup,
@@ -50,18 +61,21 @@ set -euo pipefail
 
 sessions=10000
 seconds=8
+feed=pcap
 while [[ $# -gt 0 ]]; do
     case $1 in
     --sessions) sessions=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
-    *) echo "usage: bench/run dataplane_pps [--sessions K] [--seconds S]" >&2; exit 2 ;;
+    --feed) feed=$2; shift 2 ;;
+    *) echo "usage: bench/run dataplane_pps [--sessions K] [--seconds S] [--feed pcap|memif]" >&2; exit 2 ;;
     esac
 done
+[[ $feed == pcap || $feed == memif ]] || { echo "dataplane_pps: --feed is pcap or memif, not '$feed'" >&2; exit 2; }
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$repo_root/build}
 
 . "$repo_root/bench/lib.sh"
-bench_setup pps --sessions "$sessions" --seconds "$seconds"
+bench_setup pps --sessions "$sessions" --seconds "$seconds" --feed "$feed"
 
 pcap=$dir/rtp.pcap
 first_port=20000
@@ -121,8 +135,20 @@ worker_cpu_ns() {
     exit 1
 }
 
-# Phase 1, the figure: a busy-polling worker fed by the endless replay.
-write_config replay "net_pcap0,rx_pcap=$pcap,infinite_rx=1" busy
+# Phase 1, the figure: a busy-polling worker fed by the endless replay, or
+# by memif-gen sending the capture endlessly (its socket in $dir; the
+# frames' destination MAC, rtp-pcap-gen's default, is given to the port).
+if [[ $feed == memif ]]; then
+    "$BUILD/bench/memif-gen" --pcap "$pcap" --socket "$dir/memif.sock" --lcore 0 --seconds 600 \
+        >"$dir/gen.json" 2>"$dir/gen.log" &
+    gen_pid=$!
+    pids+=($gen_pid)
+    timeout 30 bash -c 'until grep -q listening "$1"; do kill -0 "$2" || exit 1; sleep 0.1; done' _ \
+        "$dir/gen.log" "$gen_pid" || { echo "dataplane_pps: memif-gen did not start: $(cat "$dir/gen.log")" >&2; exit 1; }
+    write_config replay "net_memif0,role=client,socket-abstract=no,mac=02:70:63:61:70:00,socket=$dir/memif.sock" busy
+else
+    write_config replay "net_pcap0,rx_pcap=$pcap,infinite_rx=1" busy
+fi
 REMOTE=replay start_gateway replay
 sleep 2  # warm-up: every session has ticked, ARP resolved
 # One sample a second (the spread on a shared machine is large: the JSON
@@ -133,6 +159,16 @@ for ((i = 1; i <= seconds; i++)); do
     counters >"$dir/c$i.json"
 done
 "$BUILD/control/cli/trunkctl" -c "$cfg" --json show sessions >"$dir/sessions.json"
+echo '{}' >"$dir/gen-final.json"
+if [[ $feed == memif ]]; then
+    # The memif server first: it can crash when its client goes away under
+    # it (PLATFORM.md). Its JSON is printed as it exits.
+    kill -TERM "$gen_pid"
+    wait "$gen_pid" || { echo "dataplane_pps: memif-gen failed: $(cat "$dir/gen.log")" >&2; exit 1; }
+    cp "$dir/gen.json" "$dir/gen-final.json"
+    for i in "${!pids[@]}"; do [[ ${pids[i]} != "$gen_pid" ]] || unset 'pids[i]'; done
+    cat "$dir/gen.json" >&2
+fi
 gateway_stop
 
 # Phase 2, channels per core: the same K sessions with real streams (in
@@ -159,7 +195,9 @@ counters >"$dir/p1.json"
 gateway_stop
 echo "{\"cpu_ns\": $((cpu1 - cpu0)), \"wall_ns\": $((t1 - t0))}" >"$dir/pairs-cpu.json"
 
-testpmd_json=$("$repo_root/bench/testpmd_baseline.sh" --pcap "$pcap" --seconds "$seconds")
+gen_arg=()
+[[ $feed == pcap ]] || gen_arg=(--memif-gen "$BUILD/bench/memif-gen")
+testpmd_json=$("$repo_root/bench/testpmd_baseline.sh" --pcap "$pcap" --seconds "$seconds" "${gen_arg[@]}")
 echo "$testpmd_json" >&2
 # The machine's memory, measured in the same run: with thousands of
 # sessions the tick touches a few lines of each every millisecond, and
@@ -167,7 +205,7 @@ echo "$testpmd_json" >&2
 mem_json=$("$BUILD/bench/mem-probe")
 echo "$mem_json" >&2
 
-python3 - "$dir" "$seconds" "$dir/sessions.json" "$sessions" "$testpmd_json" "$mem_json" <<'PY'
+python3 - "$dir" "$seconds" "$dir/sessions.json" "$sessions" "$testpmd_json" "$mem_json" "$feed" <<'PY'
 import json, statistics, sys
 samples = [json.load(open(f'{sys.argv[1]}/c{i}.json'))['workers'][0] for i in range(int(sys.argv[2]) + 1)]
 c0, c1 = samples[0], samples[-1]
@@ -175,6 +213,8 @@ ss = json.load(open(sys.argv[3]))
 k = int(sys.argv[4])
 tp = json.loads(sys.argv[5])
 mem = json.loads(sys.argv[6])
+feed = sys.argv[7]
+gen = json.load(open(f'{sys.argv[1]}/gen-final.json'))
 # Mpps in each one-second interval, timed by the worker's own ticks.
 per_second = [(b['rx_packets'] - a['rx_packets']) / ((b['ticks'] - a['ticks']) / 1000.0) / 1e6
               for a, b in zip(samples, samples[1:]) if b['ticks'] > a['ticks']]
@@ -238,7 +278,8 @@ print(f'worker: {mpps:.3f} Mpps RX ({rtp / 1e6:.3f} M RTP/s to sessions), {tx / 
       f'{out_pkts} RTP packets sent; testpmd {tp["mpps"]:.3f} Mpps', file=sys.stderr)
 print('note: the replay repeats sequence numbers each pass: jitter buffers count duplicates/late', file=sys.stderr)
 print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core', 'value': round(mpps, 3),
-                  'unit': 'Mpps', 'baseline': tp['mpps'], 'baseline_name': 'dpdk-testpmd io-fwd, net_pcap, 1 core',
+                  'unit': 'Mpps', 'baseline': tp['mpps'], 'baseline_name': f'dpdk-testpmd io-fwd, {"net_pcap replay" if feed == "pcap" else "net_memif from memif-gen to net_null"}, 1 core',
+                  'feed': feed,
                   'ratio': round(mpps / tp['mpps'], 3) if tp['mpps'] else None,
                   'median_mpps': round(statistics.median(per_second), 3) if per_second else None,
                   'min_mpps': round(min(per_second), 3) if per_second else None,
@@ -254,5 +295,9 @@ print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core',
                   'channels_concealed_share': round(concealed / max(1, played + concealed), 5),
                   'line_rate_10gbe_mpps': round(line_rate_10g_mpps, 3),
                   'dram_dependent_miss_ns': mem['dependent_miss_ns'], 'dram_random_line_ns': mem['random_line_ns'],
-                  'ratio_to_10gbe_line_rate': round(mpps / line_rate_10g_mpps, 3)}))
+                  'ratio_to_10gbe_line_rate': round(mpps / line_rate_10g_mpps, 3),
+                  **({'generator_sent_mpps': gen['sent_mpps'],
+                      'generator_full_share': round(gen['ring_full_polls'] / max(1, gen['polls']), 3),
+                      'baseline_generator_sent_mpps': tp['generator_sent_mpps'],
+                      'baseline_generator_full_share': tp['generator_full_share']} if gen else {})}))
 PY

@@ -7,6 +7,16 @@
 #
 #   bench/testpmd_baseline.sh --pcap FILE [--seconds S] [--warmup W]
 #                             [--lcores MAIN,FWD] [--mem MB] [--log FILE]
+#                             [--memif-gen BIN]
+#
+# With --memif-gen (bench/memif-gen), the capture comes over net_memif
+# instead: BIN sends its frames endlessly on the main lcore's CPU (server
+# role, a socket in a temp dir), testpmd's port 0 is the memif client and
+# io-forwards what it receives to port 1, a net_null that frees it (no-rx=1):
+# the same free TX as net_pcap's, where the data plane's own TX goes back
+# over memif. The generator's JSON joins testpmd's: its rate and the share
+# of its polls the full ring refused (near 0: the generator, not testpmd,
+# set the rate; the ratio would then flatter the data plane).
 #
 # Prints one JSON line on stdout:
 #   {"tool":"testpmd","mpps":X,"seconds":S, ...}
@@ -34,6 +44,7 @@ warmup=1
 lcores=0,1
 mem=
 log=
+memif_gen=
 
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
@@ -52,6 +63,7 @@ while [[ $# -gt 0 ]]; do
     --lcores) lcores=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --log) log=$2; shift 2 ;;
+    --memif-gen) memif_gen=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage; exit 2 ;;
     esac
@@ -63,6 +75,7 @@ done
 [[ $seconds =~ ^[1-9][0-9]*$ && $seconds -le 600 ]] || die "--seconds must be 1..600"
 [[ $warmup =~ ^[0-9]+$ && $warmup -le 60 ]] || die "--warmup must be 0..60"
 [[ $lcores =~ ^[0-9]+,[0-9]+$ ]] || die "--lcores must be MAIN,FWD (two lcore ids)"
+[[ -z $memif_gen || -x $memif_gen ]] || die "--memif-gen $memif_gen is not executable"
 testpmd=$(command -v dpdk-testpmd) || die "dpdk-testpmd not found (Debian package dpdk-dev)"
 command -v capinfos >/dev/null || die "capinfos not found (Debian package wireshark-common, comes with tshark)"
 
@@ -99,12 +112,19 @@ if [[ -z $log ]]; then
 fi
 
 pid=
+gen_pid=
+gen_dir=
 cleanup() {
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf -- "$runtime_dir"
+    # The memif server (the generator) first: a DPDK memif server can crash
+    # when its client goes away under it (PLATFORM.md).
+    local p
+    for p in $gen_pid $pid; do
+        if kill -0 "$p" 2>/dev/null; then
+            kill -TERM "$p" 2>/dev/null || true
+            wait "$p" 2>/dev/null || true
+        fi
+    done
+    rm -rf -- "$runtime_dir" ${gen_dir:+"$gen_dir"}
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -117,18 +137,42 @@ limit=$((warmup + seconds + 60))
 echo "testpmd_baseline: $packets packets from $pcap, $mbufs mbufs, -m $mem, lcores $lcores," \
     "${warmup}s warm-up + ${seconds}s" >&2
 
+ports=(--vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1")
+topology=loop
+if [[ -n $memif_gen ]]; then
+    gen_dir=$(mktemp -d /tmp/testpmd-memif.XXXXXX)
+    "$memif_gen" --pcap "$pcap" --socket "$gen_dir/memif.sock" --lcore "$main_lcore" --seconds "$limit" \
+        >"$gen_dir/gen.json" 2>"$gen_dir/gen.log" &
+    gen_pid=$!
+    timeout 30 bash -c 'until grep -q listening "$1"; do kill -0 "$2" || exit 1; sleep 0.1; done' _ \
+        "$gen_dir/gen.log" "$gen_pid" || die "memif-gen did not start: $(cat "$gen_dir/gen.log")"
+    # The frames' destination MAC is the replay port's (rtp-pcap-gen's
+    # default); testpmd forwards without looking, so any MAC would do.
+    ports=(--vdev "net_memif0,role=client,socket-abstract=no,socket=$gen_dir/memif.sock"
+        --vdev "net_null0,no-rx=1")
+    topology=paired
+fi
+
 timeout -s TERM -k 5 "$limit" "$testpmd" \
     -l "$lcores" --main-lcore "$main_lcore" \
     --no-huge -m "$mem" --no-pci --no-telemetry --file-prefix "$prefix" \
-    --vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" \
+    "${ports[@]}" \
     -- \
-    --nb-cores=1 --rxq=1 --txq=1 --forward-mode=io --port-topology=loop \
+    --nb-cores=1 --rxq=1 --txq=1 --forward-mode=io --port-topology=$topology \
     --total-num-mbufs="$mbufs" --no-flush-rx --stats-period=1 \
     </dev/null >"$log" 2>&1 &
 pid=$!
 
+# Port 0's lines only (with --memif-gen, port 1 is the null sink). Each
+# stats block starts with "... statistics for port N ...".
+port0_lines() {
+    tr -d '\033' <"$log" 2>/dev/null |
+        awk '/statistics for port/ { for (f = 1; f < NF; f++) if ($f == "port") port = $(f + 1) }
+             port == 0'
+}
+
 count_samples() {
-    grep -c 'Rx-pps:' "$log" 2>/dev/null || true
+    port0_lines | grep -c 'Rx-pps:' || true
 }
 
 deadline=$((SECONDS + limit))
@@ -136,7 +180,15 @@ while kill -0 "$pid" 2>/dev/null && (($(count_samples) < want)) && ((SECONDS < d
     sleep 0.2
 done
 # SIGTERM: testpmd stops forwarding, prints its forward statistics, closes
-# the port and exits 0 (timeout passes the signal on).
+# the port and exits 0 (timeout passes the signal on). The memif server
+# first (see cleanup).
+gen_json='{}'
+if [[ -n $gen_pid ]]; then
+    kill -TERM "$gen_pid" 2>/dev/null || true
+    wait "$gen_pid" || die "memif-gen failed: $(cat "$gen_dir/gen.log")"
+    gen_pid=
+    gen_json=$(cat "$gen_dir/gen.json")
+fi
 kill -TERM "$pid" 2>/dev/null || true
 rc=0
 wait "$pid" || rc=$?
@@ -152,7 +204,9 @@ fi
 
 # The samples after the zero and the warm-up; the last stats block's
 # counters (RX-nombuf > 0 would mean the pool was too small).
-tr -d '\033' <"$log" | awk -v skip=$((1 + warmup)) -v n="$seconds" \
+feed=pcap
+[[ -z $memif_gen ]] || feed=memif
+port0_lines | awk -v skip=$((1 + warmup)) -v n="$seconds" -v feed="$feed" \
     -v pcap="$pcap" -v packets="$packets" -v lcores="$lcores" -v mem="$mem" -v mbufs="$mbufs" '
     /Rx-pps:/ {
         i++
@@ -172,11 +226,20 @@ tr -d '\033' <"$log" | awk -v skip=$((1 + warmup)) -v n="$seconds" \
     END {
         if (cnt == 0) exit 1
         median = cnt % 2 ? sorted[(cnt - 1) / 2] : (sorted[cnt / 2 - 1] + sorted[cnt / 2]) / 2
-        printf "{\"tool\":\"testpmd\",\"mpps\":%.3f,\"seconds\":%d,\"samples\":%d,\"median_mpps\":%.3f," \
+        printf "{\"tool\":\"testpmd\",\"feed\":\"%s\",\"mpps\":%.3f,\"seconds\":%d,\"samples\":%d,\"median_mpps\":%.3f," \
                "\"min_mpps\":%.3f,\"max_mpps\":%.3f,\"forward_lcores\":1,\"lcores\":\"%s\",\"pcap\":\"%s\"," \
                "\"pcap_packets\":%d,\"mbufs\":%d,\"mem_mb\":%d,\"rx_nombuf\":%d,\"rx_missed\":%d}\n",
-               sum / cnt, cnt, cnt, median, min, max, lcores, pcap, packets, mbufs, mem, nombuf, missed
-    }'
+               feed, sum / cnt, cnt, cnt, median, min, max, lcores, pcap, packets, mbufs, mem, nombuf, missed
+    }' | python3 -c '
+import json, sys
+# The generator beside the figure it fed (memif only): its rate and the
+# share of its polls the full ring refused.
+tp = json.loads(sys.stdin.read())
+gen = json.loads(sys.argv[1])
+if gen:
+    tp["generator_sent_mpps"] = gen["sent_mpps"]
+    tp["generator_full_share"] = round(gen["ring_full_polls"] / max(1, gen["polls"]), 3)
+print(json.dumps(tp, separators=(",", ":")))' "$gen_json"
 
 if ((keep_log == 0)); then
     rm -f -- "$log"
