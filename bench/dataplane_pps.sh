@@ -3,7 +3,7 @@
 # between RTP and TDM, against dpdk-testpmd io-forwarding on the same port
 # type in the same run.
 #
-#   bench/run dataplane_pps [--sessions K] [--seconds S] [--feed pcap|memif]
+#   bench/run dataplane_pps [--sessions K] [--seconds S] [--rounds R] [--feed pcap|memif]
 #
 # The data plane runs one busy-polling worker with K full-duplex sessions
 # (default 10,000), each joined to a B-channel of a span (spans without a
@@ -13,7 +13,7 @@
 # (infinite_rx), a capture of RTP to every session's port (rtp-pcap-gen);
 # every session also packetizes its channel and sends RTP out (the PMD
 # drops TX). The figure is RX packets per second from the worker's own
-# counters over S seconds; ticks_late shows whether the 1 ms TDM tick kept
+# counters over R windows of S seconds; ticks_late shows whether the 1 ms TDM tick kept
 # up meanwhile, and tick_share the share of the core the ticks took (the
 # worker's tick_busy_seconds counter; a tick includes sending the RTP it
 # made; the rest went to receiving), with
@@ -26,13 +26,22 @@
 # rate of independent random lines), which bounds the tick of K sessions
 # once their state outgrows the cache (K x lines per tick each millisecond).
 #
-# Then bench/testpmd_baseline.sh replays the same capture through testpmd
-# io-forward on one core. Printed last, one JSON line:
+# bench/testpmd_baseline.sh replays the same capture through testpmd
+# io-forward on one core, in a window of S seconds after each of the data
+# plane's: the two take turns on the worker's core, R rounds, the gateway
+# (data plane, control, generator) stopped (SIGSTOP) while testpmd runs and
+# resumed for its next window after a second to settle (the tick skips the
+# stopped time ahead, RTCP reports fall due). On this shared VM the
+# machine's speed drifts over tens of seconds (run to run 2x at times), so
+# each window is compared with the testpmd window beside it: round_ratios
+# and their median sit beside the ratio of the means. Printed last, one
+# JSON line:
 #   {"bench":"dataplane_pps","metric":"rx_mpps_per_worker_core","value":X,
 #    "baseline":testpmd_mpps,"ratio":X/baseline,"median_mpps":...,
 #    "min_mpps":...,"max_mpps":...,"channels_per_core":...}
-# value and baseline are means over S seconds; the median, least and most of
-# the worker's one-second samples sit beside them (testpmd's are in its line).
+# value and baseline are means over the R windows; the median, least and
+# most of the worker's one-second samples sit beside them (testpmd's per
+# round are in its lines on stderr).
 # channels_per_core comes from a second phase with real streams: the same K
 # sessions sending to each other in pairs through the port's hairpin (50
 # packets a second each way per channel, played out, law-converted), an
@@ -60,22 +69,26 @@
 set -euo pipefail
 
 sessions=10000
-seconds=8
+seconds=3
+rounds=3
 feed=pcap
 while [[ $# -gt 0 ]]; do
     case $1 in
     --sessions) sessions=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --feed) feed=$2; shift 2 ;;
-    *) echo "usage: bench/run dataplane_pps [--sessions K] [--seconds S] [--feed pcap|memif]" >&2; exit 2 ;;
+    *) echo "usage: bench/run dataplane_pps [--sessions K] [--seconds S] [--rounds R] [--feed pcap|memif]" >&2; exit 2 ;;
     esac
 done
+[[ $seconds =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] ||
+    { echo "dataplane_pps: --seconds and --rounds are positive integers" >&2; exit 2; }
 [[ $feed == pcap || $feed == memif ]] || { echo "dataplane_pps: --feed is pcap or memif, not '$feed'" >&2; exit 2; }
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$repo_root/build}
 
 . "$repo_root/bench/lib.sh"
-bench_setup pps --sessions "$sessions" --seconds "$seconds" --feed "$feed"
+bench_setup pps --sessions "$sessions" --seconds "$seconds" --rounds "$rounds" --feed "$feed"
 
 pcap=$dir/rtp.pcap
 first_port=20000
@@ -150,14 +163,29 @@ else
     write_config replay "net_pcap0,rx_pcap=$pcap,infinite_rx=1" busy
 fi
 REMOTE=replay start_gateway replay
+gateway=("$dataplane_pid" "$control_pid")
+[[ $feed == pcap ]] || gateway+=("$gen_pid")
+gen_arg=()
+[[ $feed == pcap ]] || gen_arg=(--memif-gen "$BUILD/bench/memif-gen")
 sleep 2  # warm-up: every session has ticked, ARP resolved
-# One sample a second (the spread on a shared machine is large: the JSON
-# gives the median, the least and the most beside the mean).
-counters >"$dir/c0.json"
-for ((i = 1; i <= seconds; i++)); do
-    sleep 1
-    counters >"$dir/c$i.json"
+: >"$dir/testpmd.jsonl"
+for ((r = 1; r <= rounds; r++)); do
+    if ((r > 1)); then
+        kill -CONT "${gateway[@]}"
+        sleep 1  # settle: the tick's skip over the stopped time, the RTCP reports due
+    fi
+    # One sample a second (the spread on a shared machine is large: the
+    # JSON gives the median, the least and the most beside the mean).
+    counters >"$dir/c$r-0.json"
+    for ((i = 1; i <= seconds; i++)); do
+        sleep 1
+        counters >"$dir/c$r-$i.json"
+    done
+    kill -STOP "${gateway[@]}"
+    "$repo_root/bench/testpmd_baseline.sh" --pcap "$pcap" --seconds "$seconds" "${gen_arg[@]}" >>"$dir/testpmd.jsonl"
+    tail -n 1 "$dir/testpmd.jsonl" >&2
 done
+kill -CONT "${gateway[@]}"
 "$BUILD/control/cli/trunkctl" -c "$cfg" --json show sessions >"$dir/sessions.json"
 echo '{}' >"$dir/gen-final.json"
 if [[ $feed == memif ]]; then
@@ -187,7 +215,7 @@ sleep 2  # warm-up: jitter buffers primed
 counters >"$dir/p0.json"
 cpu0=$(worker_cpu_ns)
 t0=$(date +%s%N)
-sleep "$seconds"
+sleep "$((seconds * rounds))"
 cpu1=$(worker_cpu_ns)
 t1=$(date +%s%N)
 counters >"$dir/p1.json"
@@ -195,38 +223,53 @@ counters >"$dir/p1.json"
 gateway_stop
 echo "{\"cpu_ns\": $((cpu1 - cpu0)), \"wall_ns\": $((t1 - t0))}" >"$dir/pairs-cpu.json"
 
-gen_arg=()
-[[ $feed == pcap ]] || gen_arg=(--memif-gen "$BUILD/bench/memif-gen")
-testpmd_json=$("$repo_root/bench/testpmd_baseline.sh" --pcap "$pcap" --seconds "$seconds" "${gen_arg[@]}")
-echo "$testpmd_json" >&2
 # The machine's memory, measured in the same run: with thousands of
 # sessions the tick touches a few lines of each every millisecond, and
 # once they outgrow the cache each costs a DRAM miss (bench/mem_probe.cpp).
 mem_json=$("$BUILD/bench/mem-probe")
 echo "$mem_json" >&2
 
-python3 - "$dir" "$seconds" "$dir/sessions.json" "$sessions" "$testpmd_json" "$mem_json" "$feed" <<'PY'
+python3 - "$dir" "$seconds" "$dir/sessions.json" "$sessions" "$rounds" "$mem_json" "$feed" <<'PY'
 import json, statistics, sys
-samples = [json.load(open(f'{sys.argv[1]}/c{i}.json'))['workers'][0] for i in range(int(sys.argv[2]) + 1)]
-c0, c1 = samples[0], samples[-1]
+d = sys.argv[1]
+n_secs, rounds = int(sys.argv[2]), int(sys.argv[5])
+# The worker's counters once a second in each round's window.
+windows = [[json.load(open(f'{d}/c{r}-{i}.json'))['workers'][0] for i in range(n_secs + 1)]
+           for r in range(1, rounds + 1)]
 ss = json.load(open(sys.argv[3]))
 k = int(sys.argv[4])
-tp = json.loads(sys.argv[5])
+tps = [json.loads(line) for line in open(f'{d}/testpmd.jsonl')]
 mem = json.loads(sys.argv[6])
 feed = sys.argv[7]
-gen = json.load(open(f'{sys.argv[1]}/gen-final.json'))
+gen = json.load(open(f'{d}/gen-final.json'))
 # Mpps in each one-second interval, timed by the worker's own ticks.
 per_second = [(b['rx_packets'] - a['rx_packets']) / ((b['ticks'] - a['ticks']) / 1000.0) / 1e6
-              for a, b in zip(samples, samples[1:]) if b['ticks'] > a['ticks']]
-ticks = c1['ticks'] - c0['ticks']
+              for w in windows for a, b in zip(w, w[1:]) if b['ticks'] > a['ticks']]
+
+
+def delta(key):
+    """A counter's growth summed over the windows (none of the stopped time)."""
+    return sum(w[-1][key] - w[0][key] for w in windows)
+
+
+ticks = delta('ticks')
 secs = ticks / 1000.0
-rx = (c1['rx_packets'] - c0['rx_packets']) / secs
-rtp = (c1['rtp_rx'] - c0['rtp_rx']) / secs
-tx = (c1['tx_packets'] - c0['tx_packets']) / secs
-late = c1['ticks_late'] - c0['ticks_late']
-skipped = c1['ticks_skipped'] - c0['ticks_skipped']
+rx = delta('rx_packets') / secs
+rtp = delta('rtp_rx') / secs
+tx = delta('tx_packets') / secs
+late = delta('ticks_late')
+skipped = delta('ticks_skipped')
 # The share of the worker's core its ticks took (the rest is packet I/O).
-tick_share = (c1['tick_busy_seconds'] - c0['tick_busy_seconds']) / secs
+tick_share = delta('tick_busy_seconds') / secs
+# Each window against the testpmd window after it.
+round_mpps = [(w[-1]['rx_packets'] - w[0]['rx_packets']) / ((w[-1]['ticks'] - w[0]['ticks']) / 1000.0) / 1e6
+              for w in windows]
+round_ratios = [m / t['mpps'] if t['mpps'] else None for m, t in zip(round_mpps, tps)]
+tp = {'mpps': round(statistics.mean(t['mpps'] for t in tps), 3),
+      'median_mpps': round(statistics.median(t['median_mpps'] for t in tps), 3)}
+if feed == 'memif':
+    tp['generator_sent_mpps'] = round(statistics.mean(t['generator_sent_mpps'] for t in tps), 3)
+    tp['generator_full_share'] = min(t['generator_full_share'] for t in tps)
 # The packet path's own rate: what the worker received per second of the
 # time the ticks left it (the decomposition of the figure: ticks vs I/O).
 packet_path_mpps = rx / 1e6 / (1 - tick_share) if tick_share < 1 else None
@@ -241,6 +284,12 @@ def plain_share(a, b):
     return round((b['plain_ticks'] - a['plain_ticks']) / max(1, b['session_ticks'] - a['session_ticks']), 3)
 
 
+def window_plain_share():
+    if 'session_ticks' not in windows[0][0]:
+        return None
+    return round(delta('plain_ticks') / max(1, delta('session_ticks')), 3)
+
+
 out_pkts = sum(s['counters']['rtp_packets_out'] for s in ss['sessions'])
 mpps = rx / 1e6
 # The physical limit next to the peer: G.711 20 ms RTP is a 214-octet
@@ -249,7 +298,6 @@ mpps = rx / 1e6
 # 10e9 / (238 * 8) = 5.25 M of them a second.
 line_rate_10g_mpps = 10e9 / (238 * 8) / 1e6
 # Phase 2: the same K sessions with real streams, paired through the hairpin.
-d = sys.argv[1]
 p0, p1 = (json.load(open(f'{d}/p{i}.json')) for i in (0, 1))
 w0, w1 = p0['workers'][0], p1['workers'][0]
 cpu = json.load(open(f'{d}/pairs-cpu.json'))
@@ -281,12 +329,14 @@ print(json.dumps({'bench': 'dataplane_pps', 'metric': 'rx_mpps_per_worker_core',
                   'unit': 'Mpps', 'baseline': tp['mpps'], 'baseline_name': f'dpdk-testpmd io-fwd, {"net_pcap replay" if feed == "pcap" else "net_memif from memif-gen to net_null"}, 1 core',
                   'feed': feed,
                   'ratio': round(mpps / tp['mpps'], 3) if tp['mpps'] else None,
+                  'rounds': rounds, 'round_ratios': [round(x, 3) if x else None for x in round_ratios],
+                  'round_ratio_median': round(statistics.median(x for x in round_ratios if x), 3) if any(round_ratios) else None,
                   'median_mpps': round(statistics.median(per_second), 3) if per_second else None,
                   'min_mpps': round(min(per_second), 3) if per_second else None,
                   'max_mpps': round(max(per_second), 3) if per_second else None,
                   'baseline_median_mpps': tp['median_mpps'],
                   'sessions': k, 'tx_mpps': round(tx / 1e6, 3), 'ticks_late': late, 'ticks_skipped': skipped,
-                  'tick_share': round(tick_share, 3), 'plain_share': plain_share(c0, c1),
+                  'tick_share': round(tick_share, 3), 'plain_share': window_plain_share(),
                   'packet_path_mpps': round(packet_path_mpps, 3) if packet_path_mpps else None,
                   'packet_path_ratio': round(packet_path_mpps / tp['mpps'], 3) if packet_path_mpps and tp['mpps'] else None,
                   'channels_per_core': channels, 'channels_worker_share': round(worker_share, 4),

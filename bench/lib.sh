@@ -19,23 +19,27 @@ bench_setup() {
     trap gateway_stop EXIT
 }
 
-# gateway_stop: ends the processes the script started ($pids), by PID.
+# gateway_stop: ends the processes the script started ($pids), by PID
+# (continued too: dataplane_pps stops the gateway while testpmd runs, and a
+# stopped process only acts on SIGTERM once it runs again).
 gateway_stop() {
     local p
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; done
     pids=()
 }
 
 # gateway_start CFG LOG: the data plane and control on CFG (their output in
 # $dir/LOG-dataplane.log and $dir/LOG-control.log), back once control has
-# heard its workers answer; $dataplane_pid is the data plane's PID.
+# heard its workers answer; $dataplane_pid and $control_pid are their PIDs.
 gateway_start() {
     "$BUILD/dataplane/trunkgw-dataplane" -c "$1" >"$dir/$2-dataplane.log" 2>&1 &
     pids+=($!)
     dataplane_pid=$!
     "$BUILD/control/trunkgw-control" -c "$1" >"$dir/$2-control.log" 2>&1 &
     pids+=($!)
+    control_pid=$!
     timeout 60 bash -c 'tail -n +1 -F "$1" 2>/dev/null | grep -q -m1 "answered its first ping"' _ "$dir/$2-control.log" || {
         echo "$(basename "$0"): the gateway did not come up; logs in $dir" >&2
         exit 1

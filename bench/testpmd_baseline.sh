@@ -208,6 +208,9 @@ feed=pcap
 [[ -z $memif_gen ]] || feed=memif
 port0_lines | awk -v skip=$((1 + warmup)) -v n="$seconds" -v feed="$feed" \
     -v pcap="$pcap" -v packets="$packets" -v lcores="$lcores" -v mem="$mem" -v mbufs="$mbufs" '
+    # cnt starts as the number 0: mawk subscripts an unset variable as ""
+    # (the first sample went to sorted[""], where the median never looked).
+    BEGIN { cnt = 0 }
     /Rx-pps:/ {
         i++
         if (i > skip && i <= skip + n) {
