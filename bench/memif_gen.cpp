@@ -17,14 +17,25 @@
 // the rest (an RTP payload) in a table of distinct tails. A capture of K
 // sessions' 20 ms G.711 packets of one tone is K heads and one tail.
 //
+// With --paced the frames leave at their capture times (a real peer's
+// streams: rtp-pcap-gen spaces each session's packets by its ptime), with
+// --loops N the capture is sent N times (0: endlessly), with
+// --start-on-signal nothing is sent until SIGUSR1 (once the receiver is
+// ready: its sessions made), and --out FILE writes every frame received
+// (what the client sent) to a pcap for tshark. Without them, the bench's
+// feed: endless, as fast as the client takes it, received frames freed.
+//
 // usage: memif-gen --pcap FILE --socket PATH [--lcore N] [--seconds S]
-//                  [--mem MB] [--rsize LOG2]
+//                  [--mem MB] [--rsize LOG2] [--paced] [--loops N]
+//                  [--start-on-signal] [--out FILE]
 // Runs until SIGTERM/SIGINT or S seconds (a bound: every load loop here has
 // one), then prints one JSON line: the frames sent and received, the time
 // the client was connected, the rate sent in it, and how often the ring was
 // full (ring_full_polls of polls): a share near 0 means this generator, not
 // the client, set the rate.
 #include <pcap/pcap.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -34,7 +45,6 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -53,16 +63,27 @@ constexpr uint16_t burst = 32;
 constexpr unsigned pool_mbufs = 8191;
 
 std::atomic<bool> stop_requested{false};
+std::atomic<bool> start_signalled{false};
 
-void on_signal(int) { stop_requested.store(true, std::memory_order_relaxed); }
-
-double now_s()
+void on_stop(int)
 {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    stop_requested.store(true, std::memory_order_relaxed);
+}
+void on_start(int)
+{
+    start_signalled.store(true, std::memory_order_relaxed);
+}
+
+uint64_t now_ns()
+{
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
 }
 
 // The capture, compacted: frame i is heads[i] (its first min(len, 64)
-// octets) followed by tails[tail_of[i]] when it is longer.
+// octets) followed by tails[tail_of[i]] when it is longer; it leaves
+// at_ns[i] after the first (its capture time, for --paced).
 struct Frames {
     struct Head {
         alignas(64) uint8_t octets[head_octets];
@@ -71,8 +92,12 @@ struct Frames {
     std::vector<uint16_t> lengths;
     std::vector<uint32_t> tail_of;
     std::vector<std::string> tails;
+    std::vector<uint64_t> at_ns;
 
     std::size_t size() const { return heads.size(); }
+    // A paced pass: the last frame's time plus one mean gap, so that the
+    // next pass keeps the spacing.
+    uint64_t pass_ns() const { return size() > 1 ? at_ns.back() + at_ns.back() / (size() - 1) : 0; }
 };
 
 bool load_capture(const std::string& path, Frames& out)
@@ -88,6 +113,7 @@ bool load_capture(const std::string& path, Frames& out)
     const u_char* data = nullptr;
     int rc = 0;
     bool ok = true;
+    uint64_t first_us = 0;
     while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
         // A frame the capture cut short would go out different from the
         // original: refuse the file rather than send it.
@@ -97,6 +123,16 @@ bool load_capture(const std::string& path, Frames& out)
             ok = false;
             break;
         }
+        uint64_t us = static_cast<uint64_t>(h->ts.tv_sec) * 1000000u + static_cast<uint64_t>(h->ts.tv_usec);
+        if (out.size() == 0) {
+            first_us = us;
+        }
+        if (us < first_us) {
+            std::fprintf(stderr, "memif-gen: %s: frame %zu is earlier than the first\n", path.c_str(), out.size() + 1);
+            ok = false;
+            break;
+        }
+        out.at_ns.push_back((us - first_us) * 1000u);
         Frames::Head head{};
         std::size_t n = std::min<std::size_t>(h->caplen, head_octets);
         std::memcpy(head.octets, data, n);
@@ -134,24 +170,71 @@ void fill(rte_mbuf* m, const Frames& f, std::size_t i)
     m->pkt_len = len;
 }
 
+// The frames the client sends, to a pcap (--out).
+class RxDump {
+public:
+    bool open(const std::string& path)
+    {
+        _pcap = pcap_open_dead(DLT_EN10MB, 65535);
+        _dump = _pcap != nullptr ? pcap_dump_open(_pcap, path.c_str()) : nullptr;
+        if (_dump == nullptr) {
+            std::fprintf(stderr, "memif-gen: %s: %s\n", path.c_str(),
+                         _pcap != nullptr ? pcap_geterr(_pcap) : "pcap_open_dead failed");
+        }
+        return _dump != nullptr;
+    }
+    ~RxDump()
+    {
+        if (_dump != nullptr) {
+            pcap_dump_close(_dump);
+        }
+        if (_pcap != nullptr) {
+            pcap_close(_pcap);
+        }
+    }
+    void write(const rte_mbuf* m)
+    {
+        if (_dump == nullptr) {
+            return;
+        }
+        pcap_pkthdr h{};
+        gettimeofday(&h.ts, nullptr);
+        h.caplen = rte_pktmbuf_data_len(m);  // memif delivers single-segment frames
+        h.len = rte_pktmbuf_pkt_len(m);
+        pcap_dump(reinterpret_cast<u_char*>(_dump), &h, rte_pktmbuf_mtod(m, const u_char*));
+    }
+
+private:
+    pcap_t* _pcap = nullptr;
+    pcap_dumper_t* _dump = nullptr;
+};
+
 }  // namespace
 
 int main(int argc, char** argv)
 {
-    CLI::App app{"memif-gen: a capture's frames, endlessly, into a net_memif port (server role)"};
+    CLI::App app{"memif-gen: a capture's frames into a net_memif port (server role)"};
     std::string pcap_path;
     std::string socket_path;
+    std::string out_path;
     unsigned lcore = 0;
     unsigned seconds = 600;
     unsigned mem_mb = 256;
     unsigned rsize = 10;
-    app.add_option("--pcap", pcap_path, "the frames to send, in order, endlessly")->required();
-    app.add_option("--socket", socket_path, "the memif control socket (a file path; this side listens)")
-        ->required();
+    unsigned loops = 0;
+    bool paced = false;
+    bool start_on_signal = false;
+    app.add_option("--pcap", pcap_path, "the frames to send, in order")->required();
+    app.add_option("--socket", socket_path, "the memif control socket (a file path; this side listens)")->required();
     app.add_option("--lcore", lcore, "the CPU this process runs on")->check(CLI::Range(0u, 1023u));
     app.add_option("--seconds", seconds, "stop after this long at most")->check(CLI::Range(1u, 3600u));
     app.add_option("--mem", mem_mb, "DPDK memory, MB (no hugepages)")->check(CLI::Range(64u, 4096u));
     app.add_option("--rsize", rsize, "log2 of the memif ring size")->check(CLI::Range(4u, 14u));
+    app.add_option("--loops", loops, "send the capture this many times (0: endlessly)")
+        ->check(CLI::Range(0u, 1000000u));
+    app.add_flag("--paced", paced, "send each frame at its capture time (not as fast as the client takes them)");
+    app.add_flag("--start-on-signal", start_on_signal, "send nothing until SIGUSR1");
+    app.add_option("--out", out_path, "write the frames received to this pcap");
     CLI11_PARSE(app, argc, argv);
     if (socket_path.find(',') != std::string::npos) {
         std::fprintf(stderr, "memif-gen: the socket path must not contain ',' (DPDK devargs separator)\n");
@@ -162,13 +245,32 @@ int main(int argc, char** argv)
     if (!load_capture(pcap_path, frames)) {
         return 1;
     }
+    RxDump dump;
+    if (!out_path.empty() && !dump.open(out_path)) {
+        return 1;
+    }
+    // The handlers only set flags (a signal may land on any of EAL's threads).
+    std::signal(SIGTERM, on_stop);
+    std::signal(SIGINT, on_stop);
+    std::signal(SIGUSR1, on_start);
 
     std::string prefix = "memif-gen-" + std::to_string(getpid());
-    std::string vdev = "net_memif0,role=server,socket-abstract=no,rsize=" + std::to_string(rsize) +
-                       ",socket=" + socket_path;
-    std::vector<std::string> args = {"memif-gen", "-l", std::to_string(lcore), "--no-huge", "-m",
-                                     std::to_string(mem_mb), "--no-pci", "--no-telemetry", "--file-prefix",
-                                     prefix, "--log-level", "lib.eal:warning", "--vdev", vdev};
+    std::string vdev =
+        "net_memif0,role=server,socket-abstract=no,rsize=" + std::to_string(rsize) + ",socket=" + socket_path;
+    std::vector<std::string> args = {"memif-gen",
+                                     "-l",
+                                     std::to_string(lcore),
+                                     "--no-huge",
+                                     "-m",
+                                     std::to_string(mem_mb),
+                                     "--no-pci",
+                                     "--no-telemetry",
+                                     "--file-prefix",
+                                     prefix,
+                                     "--log-level",
+                                     "lib.eal:warning",
+                                     "--vdev",
+                                     vdev};
     std::vector<char*> eal_argv;
     for (auto& a : args) {
         eal_argv.push_back(a.data());
@@ -177,8 +279,6 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "memif-gen: EAL init failed: %s\n", rte_strerror(rte_errno));
         return 1;
     }
-    std::signal(SIGTERM, on_signal);
-    std::signal(SIGINT, on_signal);
 
     const uint16_t port = 0;
     rte_mempool* pool = rte_pktmbuf_pool_create("memif_gen", pool_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -194,27 +294,30 @@ int main(int argc, char** argv)
     std::fprintf(stderr, "memif-gen: %zu frames (%zu distinct tails) from %s; listening on %s\n", frames.size(),
                  frames.tails.size(), pcap_path.c_str(), socket_path.c_str());
 
-    const double t_end = now_s() + seconds;
+    const uint64_t t_end = now_ns() + uint64_t{seconds} * 1000000000u;
     uint64_t sent = 0;
     uint64_t received = 0;
     uint64_t polls = 0;       // tx_burst calls with frames to give
     uint64_t full_polls = 0;  // of them, those the full ring refused whole
-    uint64_t loops = 0;
-    double connected_at = 0;
-    double connected_s = 0;
+    uint64_t loops_run = 0;
+    uint64_t connected_at = 0;
+    uint64_t connected_ns = 0;
+    uint64_t sending_since = 0;  // 0: not started
     bool up = false;
     std::size_t next = 0;
+    uint64_t pass = 0;
     rte_mbuf* tx[burst];
     uint16_t tx_first = 0;
     uint16_t tx_count = 0;
     rte_mbuf* rx[64];
     while (!stop_requested.load(std::memory_order_relaxed)) {
-        // The link and the clock, checked every 4096 loops and while the
-        // link is down: frames are made only for a connected client.
-        if (!up || (++loops & 4095) == 0) {
+        // The link and the clock, checked every 4096 loops and while not
+        // sending: frames are made only for a connected client.
+        const bool done = loops != 0 && pass >= loops && tx_count == 0;
+        if (!up || sending_since == 0 || done || paced || (++loops_run & 4095) == 0) {
             rte_eth_link link{};
             rte_eth_link_get_nowait(port, &link);
-            double t = now_s();
+            uint64_t t = now_ns();
             if (t > t_end) {
                 break;
             }
@@ -224,29 +327,54 @@ int main(int argc, char** argv)
                 std::fprintf(stderr, "memif-gen: client connected\n");
             } else if (link.link_status == 0 && up) {
                 up = false;
-                connected_s += t - connected_at;
+                connected_ns += t - connected_at;
                 std::fprintf(stderr, "memif-gen: client gone\n");
             }
-            if (!up) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                continue;
+            if (up && sending_since == 0 && (!start_on_signal || start_signalled.load())) {
+                sending_since = t;
+                std::fprintf(stderr, "memif-gen: sending\n");
             }
         }
-        uint16_t n = rte_eth_rx_burst(port, 0, rx, 64);
+        uint16_t n = up ? rte_eth_rx_burst(port, 0, rx, 64) : 0;
+        for (uint16_t i = 0; i < n; ++i) {
+            dump.write(rx[i]);
+        }
         if (n > 0) {
             received += n;
             rte_pktmbuf_free_bulk(rx, n);
         }
-        if (tx_count == 0) {
-            if (rte_pktmbuf_alloc_bulk(pool, tx, burst) != 0) {
-                continue;
+        if (!up || sending_since == 0 || done) {
+            if (n == 0) {
+                std::this_thread::sleep_for(std::chrono::microseconds(100));
             }
-            for (auto* m : tx) {
-                fill(m, frames, next);
-                next = next + 1 == frames.size() ? 0 : next + 1;
+            continue;
+        }
+        if (tx_count == 0) {
+            // The next burst: the frames that are due (all, unpaced), up to
+            // the end of the last pass.
+            uint64_t t = paced ? now_ns() - sending_since : 0;
+            uint16_t k = 0;
+            while (k < burst && (loops == 0 || pass < loops) &&
+                   (!paced || pass * frames.pass_ns() + frames.at_ns[next] <= t)) {
+                tx[k] = rte_pktmbuf_alloc(pool);
+                if (tx[k] == nullptr) {
+                    break;
+                }
+                fill(tx[k], frames, next);
+                ++k;
+                if (++next == frames.size()) {
+                    next = 0;
+                    ++pass;
+                }
             }
             tx_first = 0;
-            tx_count = burst;
+            tx_count = k;
+            if (k == 0) {
+                if (n == 0 && paced) {
+                    std::this_thread::sleep_for(std::chrono::microseconds(50));
+                }
+                continue;
+            }
         }
         uint16_t k = rte_eth_tx_burst(port, 0, tx + tx_first, tx_count);
         ++polls;
@@ -256,7 +384,7 @@ int main(int argc, char** argv)
         full_polls += k == 0;
     }
     if (up) {
-        connected_s += now_s() - connected_at;
+        connected_ns += now_ns() - connected_at;
     }
     if (tx_count > 0) {
         rte_pktmbuf_free_bulk(tx + tx_first, tx_count);
@@ -264,10 +392,11 @@ int main(int argc, char** argv)
     rte_eth_dev_stop(port);
     rte_eth_dev_close(port);
     rte_eal_cleanup();
+    const double connected_s = static_cast<double>(connected_ns) / 1e9;
     std::printf("{\"tool\":\"memif-gen\",\"frames\":%zu,\"distinct_tails\":%zu,\"sent\":%llu,\"received\":%llu,"
-                "\"connected_s\":%.3f,\"sent_mpps\":%.3f,\"polls\":%llu,\"ring_full_polls\":%llu}\n",
+                "\"passes\":%llu,\"connected_s\":%.3f,\"sent_mpps\":%.3f,\"polls\":%llu,\"ring_full_polls\":%llu}\n",
                 frames.size(), frames.tails.size(), static_cast<unsigned long long>(sent),
-                static_cast<unsigned long long>(received), connected_s,
+                static_cast<unsigned long long>(received), static_cast<unsigned long long>(pass), connected_s,
                 connected_s > 0 ? static_cast<double>(sent) / connected_s / 1e6 : 0.0,
                 static_cast<unsigned long long>(polls), static_cast<unsigned long long>(full_polls));
     return 0;
