@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 
 #include <csignal>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -99,6 +100,10 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
         spdlog::critical("EAL initialisation failed: {} (see the EAL messages above)", rte_strerror(rte_errno));
         return 1;
     }
+    // EAL's runtime directory (/var/run/dpdk/trunkgw-<instance>) is left
+    // behind by rte_eal_cleanup(); it is ours alone once rte_eal_init()
+    // has passed (EAL's lock on its config file refuses a second primary).
+    const std::filesystem::path eal_run_dir = rte_eal_get_runtime_dir();
     int rc = 0;
     try {
         api::Segment segment = api::Segment::create(segment_spec(cfg));
@@ -217,6 +222,8 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
         rc = 1;
     }
     rte_eal_cleanup();
+    std::error_code ec;
+    std::filesystem::remove_all(eal_run_dir, ec);
     return rc;
 }
 

@@ -40,6 +40,9 @@ enum class NetCounter : std::size_t {
     nic_rx_errors,
     nic_rx_nombuf,
     nic_tx_errors,
+    // Appended where the block had room (net_counter_slots): no layout change.
+    arp_updated,  // ARP: an entry refreshed by a packet (a reply to our request, a gratuitous ARP)
+    arp_ignored,  // ARP: a sender address unusable (0/8, loopback, multicast, class E, group MAC)
     end_,
 };
 static_assert(static_cast<std::size_t>(NetCounter::end_) <= api::net_counter_slots);
@@ -49,7 +52,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(NetCounte
         "rx_frames", "tx_frames", "tx_dropped_full", "tx_no_mbuf", "tx_no_arp", "arp_replies_sent",
         "icmp_replies_sent", "arp_requests_sent", "arp_hits", "arp_misses", "arp_timeouts", "arp_evictions",
         "arp_learned", "arp_mac_changes", "arp_refused", "hairpin_frames", "hairpin_dropped",
-        "nic_rx_missed", "nic_rx_errors", "nic_rx_nombuf", "nic_tx_errors",
+        "nic_rx_missed", "nic_rx_errors", "nic_rx_nombuf", "nic_tx_errors", "arp_updated", "arp_ignored",
 };
 
 }  // namespace trunkgw::dataplane

@@ -246,6 +246,8 @@ void publish_net_counters(WorkerContext& w)
         add(NetCounter::arp_learned, a.learned);
         add(NetCounter::arp_mac_changes, a.mac_changes);
         add(NetCounter::arp_refused, a.refused);
+        add(NetCounter::arp_updated, a.updated);
+        add(NetCounter::arp_ignored, a.ignored);
     }
     w.block->net_counters.publish(v);
     // The worker's own summary counters are the same sums.
