@@ -81,3 +81,32 @@ socket = "$dir/control.sock"
 metrics_listen = "127.0.0.1:9464"
 TOML
 }
+
+# memif_gen_start BIN OUT PCAP SOCKET LCORE SECONDS [OPTION...]: bench/memif-gen
+# (BIN) sending PCAP as the memif server on SOCKET, in the background (its
+# JSON to OUT.json, its log to OUT.log), back once it listens;
+# $memif_gen_pid is its PID.
+memif_gen_start() {
+    local bin=$1 out=$2 pcap=$3 socket=$4 lcore=$5 secs=$6
+    shift 6
+    "$bin" --pcap "$pcap" --socket "$socket" --lcore "$lcore" --seconds "$secs" "$@" >"$out.json" 2>"$out.log" &
+    memif_gen_pid=$!
+    timeout 30 bash -c 'until grep -q listening "$1"; do kill -0 "$2" || exit 1; sleep 0.1; done' _ \
+        "$out.log" "$memif_gen_pid" || { echo "memif-gen did not start: $(cat "$out.log")" >&2; return 1; }
+}
+
+# memif_gen_stop PID OUT: ends memif-gen, bounded (SIGTERM, SIGKILL after
+# 10 s; continued in case it was stopped). Call it before its client goes: a
+# memif server can crash when the client vanishes under it (PLATFORM.md).
+# Fails unless it exited 0 on the signal (not on its time bound).
+memif_gen_stop() {
+    local pid=$1 out=$2 rc=0
+    kill -TERM "$pid" 2>/dev/null || true
+    kill -CONT "$pid" 2>/dev/null || true
+    timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" || rc=$?
+    if ((rc != 0)) || ! grep -q '"ended_by":"signal"' "$out.json"; then
+        echo "memif-gen (exit $rc) did not end on the signal: $(tail -n 3 "$out.log") $(cat "$out.json")" >&2
+        return 1
+    fi
+}

@@ -26,13 +26,15 @@
 // feed: endless, as fast as the client takes it, received frames freed.
 //
 // usage: memif-gen --pcap FILE --socket PATH [--lcore N] [--seconds S]
-//                  [--mem MB] [--rsize LOG2] [--paced] [--loops N]
+//                  [--mem MB] [--paced] [--loops N]
 //                  [--start-on-signal] [--out FILE]
 // Runs until SIGTERM/SIGINT or S seconds (a bound: every load loop here has
-// one), then prints one JSON line: the frames sent and received, the time
-// the client was connected, the rate sent in it, and how often the ring was
-// full (ring_full_polls of polls): a share near 0 means this generator, not
-// the client, set the rate.
+// one), or, paced, until its client goes away (pacing does not resume),
+// then prints one JSON line: the frames sent and received, the time the
+// client was connected, the rate sent in it, how often the ring was full
+// (ring_full_share of the polls: near 0, this generator, not the client, set
+// the rate), and what ended the run (ended_by: signal, time_bound,
+// client_gone). The memif ring's size is the client's choice (its rsize).
 #include <pcap/pcap.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -44,6 +46,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -106,6 +109,11 @@ bool load_capture(const std::string& path, Frames& out)
     pcap_t* p = pcap_open_offline(path.c_str(), err);
     if (p == nullptr) {
         std::fprintf(stderr, "memif-gen: %s: %s\n", path.c_str(), err);
+        return false;
+    }
+    if (pcap_datalink(p) != DLT_EN10MB) {
+        std::fprintf(stderr, "memif-gen: %s: not an Ethernet capture (link type %d)\n", path.c_str(), pcap_datalink(p));
+        pcap_close(p);
         return false;
     }
     std::unordered_map<std::string, uint32_t> tail_index;
@@ -199,7 +207,7 @@ public:
         }
         pcap_pkthdr h{};
         gettimeofday(&h.ts, nullptr);
-        h.caplen = rte_pktmbuf_data_len(m);  // memif delivers single-segment frames
+        h.caplen = rte_pktmbuf_data_len(m);  // the first segment (a frame up to the mbuf's data room)
         h.len = rte_pktmbuf_pkt_len(m);
         pcap_dump(reinterpret_cast<u_char*>(_dump), &h, rte_pktmbuf_mtod(m, const u_char*));
     }
@@ -220,7 +228,6 @@ int main(int argc, char** argv)
     unsigned lcore = 0;
     unsigned seconds = 600;
     unsigned mem_mb = 256;
-    unsigned rsize = 10;
     unsigned loops = 0;
     bool paced = false;
     bool start_on_signal = false;
@@ -229,7 +236,6 @@ int main(int argc, char** argv)
     app.add_option("--lcore", lcore, "the CPU this process runs on")->check(CLI::Range(0u, 1023u));
     app.add_option("--seconds", seconds, "stop after this long at most")->check(CLI::Range(1u, 3600u));
     app.add_option("--mem", mem_mb, "DPDK memory, MB (no hugepages)")->check(CLI::Range(64u, 4096u));
-    app.add_option("--rsize", rsize, "log2 of the memif ring size")->check(CLI::Range(4u, 14u));
     app.add_option("--loops", loops, "send the capture this many times (0: endlessly)")
         ->check(CLI::Range(0u, 1000000u));
     app.add_flag("--paced", paced, "send each frame at its capture time (not as fast as the client takes them)");
@@ -245,6 +251,11 @@ int main(int argc, char** argv)
     if (!load_capture(pcap_path, frames)) {
         return 1;
     }
+    if (paced && loops != 1 && frames.pass_ns() == 0) {
+        std::fprintf(stderr, "memif-gen: %s: a paced capture sent more than once needs frames at two times\n",
+                     pcap_path.c_str());
+        return 2;
+    }
     RxDump dump;
     if (!out_path.empty() && !dump.open(out_path)) {
         return 1;
@@ -255,8 +266,7 @@ int main(int argc, char** argv)
     std::signal(SIGUSR1, on_start);
 
     std::string prefix = "memif-gen-" + std::to_string(getpid());
-    std::string vdev =
-        "net_memif0,role=server,socket-abstract=no,rsize=" + std::to_string(rsize) + ",socket=" + socket_path;
+    std::string vdev = "net_memif0,role=server,socket-abstract=no,socket=" + socket_path;
     std::vector<std::string> args = {"memif-gen",
                                      "-l",
                                      std::to_string(lcore),
@@ -279,16 +289,32 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "memif-gen: EAL init failed: %s\n", rte_strerror(rte_errno));
         return 1;
     }
+    // EAL's runtime directory (its private --file-prefix) outlives
+    // rte_eal_cleanup(); --in-memory, which would not make one, cannot go
+    // with --no-huge.
+    const std::filesystem::path run_dir = rte_eal_get_runtime_dir();
+    auto eal_done = [&run_dir] {
+        rte_eal_cleanup();
+        std::error_code ec;
+        std::filesystem::remove_all(run_dir, ec);
+    };
 
     const uint16_t port = 0;
     rte_mempool* pool = rte_pktmbuf_pool_create("memif_gen", pool_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                                 static_cast<int>(rte_socket_id()));
+    if (pool == nullptr) {
+        std::fprintf(stderr, "memif-gen: mbuf pool: %s\n", rte_strerror(rte_errno));
+        eal_done();
+        return 1;
+    }
     rte_eth_conf conf{};
-    if (pool == nullptr || rte_eth_dev_configure(port, 1, 1, &conf) != 0 ||
-        rte_eth_rx_queue_setup(port, 0, 1024, rte_socket_id(), nullptr, pool) != 0 ||
-        rte_eth_tx_queue_setup(port, 0, 1024, rte_socket_id(), nullptr) != 0 || rte_eth_dev_start(port) != 0) {
-        std::fprintf(stderr, "memif-gen: port setup failed: %s\n", rte_strerror(rte_errno));
-        rte_eal_cleanup();
+    int rc = rte_eth_dev_configure(port, 1, 1, &conf);
+    rc = rc != 0 ? rc : rte_eth_rx_queue_setup(port, 0, 1024, rte_socket_id(), nullptr, pool);
+    rc = rc != 0 ? rc : rte_eth_tx_queue_setup(port, 0, 1024, rte_socket_id(), nullptr);
+    rc = rc != 0 ? rc : rte_eth_dev_start(port);
+    if (rc != 0) {
+        std::fprintf(stderr, "memif-gen: port setup failed: %s\n", rte_strerror(-rc));
+        eal_done();
         return 1;
     }
     std::fprintf(stderr, "memif-gen: %zu frames (%zu distinct tails) from %s; listening on %s\n", frames.size(),
@@ -299,10 +325,11 @@ int main(int argc, char** argv)
     uint64_t received = 0;
     uint64_t polls = 0;       // tx_burst calls with frames to give
     uint64_t full_polls = 0;  // of them, those the full ring refused whole
-    uint64_t loops_run = 0;
+    uint64_t iterations = 0;
     uint64_t connected_at = 0;
     uint64_t connected_ns = 0;
     uint64_t sending_since = 0;  // 0: not started
+    const char* ended_by = "signal";
     bool up = false;
     std::size_t next = 0;
     uint64_t pass = 0;
@@ -311,14 +338,16 @@ int main(int argc, char** argv)
     uint16_t tx_count = 0;
     rte_mbuf* rx[64];
     while (!stop_requested.load(std::memory_order_relaxed)) {
-        // The link and the clock, checked every 4096 loops and while not
-        // sending: frames are made only for a connected client.
+        // The link and the clock: on every loop while not sending, done or
+        // paced, else every 4096 loops. Frames are made only for a
+        // connected client.
         const bool done = loops != 0 && pass >= loops && tx_count == 0;
-        if (!up || sending_since == 0 || done || paced || (++loops_run & 4095) == 0) {
+        if (!up || sending_since == 0 || done || paced || (++iterations & 4095) == 0) {
             rte_eth_link link{};
             rte_eth_link_get_nowait(port, &link);
             uint64_t t = now_ns();
             if (t > t_end) {
+                ended_by = "time_bound";
                 break;
             }
             if (link.link_status != 0 && !up) {
@@ -329,6 +358,10 @@ int main(int argc, char** argv)
                 up = false;
                 connected_ns += t - connected_at;
                 std::fprintf(stderr, "memif-gen: client gone\n");
+                if (paced && sending_since != 0) {
+                    ended_by = "client_gone";
+                    break;
+                }
             }
             if (up && sending_since == 0 && (!start_on_signal || start_signalled.load())) {
                 sending_since = t;
@@ -391,13 +424,15 @@ int main(int argc, char** argv)
     }
     rte_eth_dev_stop(port);
     rte_eth_dev_close(port);
-    rte_eal_cleanup();
+    eal_done();
     const double connected_s = static_cast<double>(connected_ns) / 1e9;
     std::printf("{\"tool\":\"memif-gen\",\"frames\":%zu,\"distinct_tails\":%zu,\"sent\":%llu,\"received\":%llu,"
-                "\"passes\":%llu,\"connected_s\":%.3f,\"sent_mpps\":%.3f,\"polls\":%llu,\"ring_full_polls\":%llu}\n",
+                "\"passes\":%llu,\"connected_s\":%.3f,\"sent_mpps\":%.3f,\"polls\":%llu,\"ring_full_polls\":%llu,"
+                "\"ring_full_share\":%.3f,\"ended_by\":\"%s\"}\n",
                 frames.size(), frames.tails.size(), static_cast<unsigned long long>(sent),
                 static_cast<unsigned long long>(received), static_cast<unsigned long long>(pass), connected_s,
                 connected_s > 0 ? static_cast<double>(sent) / connected_s / 1e6 : 0.0,
-                static_cast<unsigned long long>(polls), static_cast<unsigned long long>(full_polls));
+                static_cast<unsigned long long>(polls), static_cast<unsigned long long>(full_polls),
+                polls > 0 ? static_cast<double>(full_polls) / static_cast<double>(polls) : 0.0, ended_by);
     return 0;
 }

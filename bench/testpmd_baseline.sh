@@ -37,6 +37,7 @@
 #
 # dpdk-testpmd is in Debian's dpdk-dev package (not dpdk).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # memif_gen_start, memif_gen_stop
 
 pcap=
 seconds=8
@@ -84,7 +85,8 @@ packets=$(capinfos -c -M "$pcap" | awk -F: '/Number of packets/ {gsub(/ /, "", $
 [[ $packets =~ ^[0-9]+$ && $packets -gt 0 ]] || die "no packets in $pcap"
 
 # The pool: the whole capture (held by the PMD's replay ring) plus room for
-# the per-lcore caches (250 each), bursts in flight and testpmd's own needs.
+# the per-lcore caches (250 each), bursts in flight and testpmd's own needs
+# (sized so for --memif-gen too, where nothing holds the capture: harmless).
 mbufs=$((packets + 8192))
 ((mbufs >= 16384)) || mbufs=16384
 # Without hugepages memory comes in 4 KiB pages and a mempool object (2176
@@ -115,15 +117,14 @@ pid=
 gen_pid=
 gen_dir=
 cleanup() {
-    # The memif server (the generator) first: a DPDK memif server can crash
-    # when its client goes away under it (PLATFORM.md).
-    local p
-    for p in $gen_pid $pid; do
-        if kill -0 "$p" 2>/dev/null; then
-            kill -TERM "$p" 2>/dev/null || true
-            wait "$p" 2>/dev/null || true
-        fi
-    done
+    # The memif server (the generator) first (memif_gen_stop).
+    if [[ -n $gen_pid ]]; then
+        memif_gen_stop "$gen_pid" "$gen_dir/gen" || true
+    fi
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
     rm -rf -- "$runtime_dir" ${gen_dir:+"$gen_dir"}
 }
 trap cleanup EXIT
@@ -141,11 +142,9 @@ ports=(--vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1")
 topology=loop
 if [[ -n $memif_gen ]]; then
     gen_dir=$(mktemp -d /tmp/testpmd-memif.XXXXXX)
-    "$memif_gen" --pcap "$pcap" --socket "$gen_dir/memif.sock" --lcore "$main_lcore" --seconds "$limit" \
-        >"$gen_dir/gen.json" 2>"$gen_dir/gen.log" &
-    gen_pid=$!
-    timeout 30 bash -c 'until grep -q listening "$1"; do kill -0 "$2" || exit 1; sleep 0.1; done' _ \
-        "$gen_dir/gen.log" "$gen_pid" || die "memif-gen did not start: $(cat "$gen_dir/gen.log")"
+    memif_gen_start "$memif_gen" "$gen_dir/gen" "$pcap" "$gen_dir/memif.sock" "$main_lcore" "$limit" ||
+        die "no generator"
+    gen_pid=$memif_gen_pid
     # The frames' destination MAC is the replay port's (rtp-pcap-gen's
     # default); testpmd forwards without looking, so any MAC would do.
     ports=(--vdev "net_memif0,role=client,socket-abstract=no,socket=$gen_dir/memif.sock"
@@ -167,7 +166,8 @@ pid=$!
 # stats block starts with "... statistics for port N ...".
 port0_lines() {
     tr -d '\033' <"$log" 2>/dev/null |
-        awk '/statistics for port/ { for (f = 1; f < NF; f++) if ($f == "port") port = $(f + 1) }
+        awk 'BEGIN { port = -1 }
+             /statistics for port/ { for (f = 1; f < NF; f++) if ($f == "port") port = $(f + 1) }
              port == 0'
 }
 
@@ -183,9 +183,9 @@ done
 # the port and exits 0 (timeout passes the signal on). The memif server
 # first (see cleanup).
 gen_json='{}'
+gen_ok=1
 if [[ -n $gen_pid ]]; then
-    kill -TERM "$gen_pid" 2>/dev/null || true
-    wait "$gen_pid" || die "memif-gen failed: $(cat "$gen_dir/gen.log")"
+    memif_gen_stop "$gen_pid" "$gen_dir/gen" || gen_ok=0
     gen_pid=
     gen_json=$(cat "$gen_dir/gen.json")
 fi
@@ -201,6 +201,7 @@ if ((got < want)); then
     keep_log=1
     exit 1
 fi
+((gen_ok)) || die "memif-gen failed while testpmd ran: $(cat "$gen_dir/gen.log")"
 
 # The samples after the zero and the warm-up; the last stats block's
 # counters (RX-nombuf > 0 would mean the pool was too small).
@@ -208,7 +209,7 @@ feed=pcap
 [[ -z $memif_gen ]] || feed=memif
 port0_lines | awk -v skip=$((1 + warmup)) -v n="$seconds" -v feed="$feed" \
     -v pcap="$pcap" -v packets="$packets" -v lcores="$lcores" -v mem="$mem" -v mbufs="$mbufs" '
-    # cnt starts as the number 0: mawk subscripts an unset variable as ""
+    # cnt starts as the number 0: awk subscripts an unset variable as ""
     # (the first sample went to sorted[""], where the median never looked).
     BEGIN { cnt = 0 }
     /Rx-pps:/ {
@@ -241,7 +242,7 @@ tp = json.loads(sys.stdin.read())
 gen = json.loads(sys.argv[1])
 if gen:
     tp["generator_sent_mpps"] = gen["sent_mpps"]
-    tp["generator_full_share"] = round(gen["ring_full_polls"] / max(1, gen["polls"]), 3)
+    tp["generator_full_share"] = gen["ring_full_share"]
 print(json.dumps(tp, separators=(",", ":")))' "$gen_json"
 
 if ((keep_log == 0)); then
