@@ -3,6 +3,10 @@
 // g711.c computes them) and from G.711 Tables 3 and 4.
 #include "tdm/g711/g711.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <array>
 #include <bit>
 #include <cstring>
@@ -255,7 +259,7 @@ namespace {
 // them as one 16-octet vector, a load its two 8-octet stores cannot forward
 // to (a stall per 16 samples, 3 % of the data plane's worker at 10,000
 // sessions). The word's octets keep their places on either byte order.
-void map_octets(const std::array<uint8_t, 256>& table, const uint8_t* in, uint8_t* out, std::size_t n)
+void map_octets_words(const std::array<uint8_t, 256>& table, const uint8_t* in, uint8_t* out, std::size_t n)
 {
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -272,16 +276,108 @@ void map_octets(const std::array<uint8_t, 256>& table, const uint8_t* in, uint8_
     }
 }
 
+// Both conversions keep the sign and map a magnitude to a magnitude (G.711
+// Tables 3 and 4 are tables of numbers 1..128 "with the same sign"): an
+// octet's bit 8 passes through and its other seven bits depend on its own
+// seven alone. So the table is 8 rows of 16, which VPSHUFB can index.
+constexpr bool keeps_sign(const std::array<uint8_t, 256>& t)
+{
+    for (unsigned x = 0; x < 256; ++x) {
+        if ((t[x] & 0x80) != (x & 0x80) || t[x ^ 0x80] != (t[x] ^ 0x80)) {
+            return false;
+        }
+    }
+    return true;
+}
+static_assert(keeps_sign(ulaw_to_alaw_table) && keeps_sign(alaw_to_ulaw_table));
+
+#if defined(__x86_64__)
+// Row h (magnitude bits 7..5 = h) twice: VPSHUFB looks up within each
+// 128-bit lane.
+struct alignas(32) MagnitudeRows {
+    std::array<std::array<uint8_t, 32>, 8> row;
+};
+
+constexpr MagnitudeRows magnitude_rows(const std::array<uint8_t, 256>& t)
+{
+    MagnitudeRows r{};
+    for (unsigned h = 0; h < 8; ++h) {
+        for (unsigned j = 0; j < 32; ++j) {
+            r.row[h][j] = static_cast<uint8_t>(t[(h << 4) | (j & 0x0F)] & 0x7F);
+        }
+    }
+    return r;
+}
+constexpr MagnitudeRows ulaw_to_alaw_rows = magnitude_rows(ulaw_to_alaw_table);
+constexpr MagnitudeRows alaw_to_ulaw_rows = magnitude_rows(alaw_to_ulaw_table);
+
+// 32 octets at a time: the low nibble indexes all eight rows, bits 5, 6
+// and 7 pick one in three rounds of blends (VPBLENDVB looks at each octet's
+// top bit: the bit is shifted there), bit 8 is kept. Under an instruction
+// an octet, where the word loop takes 6: the law conversion was half the
+// instructions of a law-converting session (bench media_sessions --pcmu
+// under cachegrind).
+[[gnu::target("avx2")]] void map_octets_avx2(const std::array<uint8_t, 256>& table, const MagnitudeRows& rows,
+                                              const uint8_t* in, uint8_t* out, std::size_t n)
+{
+    const __m256i low_nibble = _mm256_set1_epi8(0x0F);
+    const __m256i sign = _mm256_set1_epi8(static_cast<char>(0x80));
+    __m256i row[8];
+    for (unsigned h = 0; h < 8; ++h) {
+        row[h] = _mm256_load_si256(reinterpret_cast<const __m256i*>(rows.row[h].data()));
+    }
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
+        const __m256i lo = _mm256_and_si256(x, low_nibble);
+        // Octet bit 5 (0x10) to the top, then 6, then 7 (16-bit shifts:
+        // what crosses into the next octet lands below its top bit).
+        const __m256i b5 = _mm256_slli_epi16(x, 3);
+        const __m256i b6 = _mm256_slli_epi16(x, 2);
+        const __m256i b7 = _mm256_slli_epi16(x, 1);
+        const __m256i r01 = _mm256_blendv_epi8(_mm256_shuffle_epi8(row[0], lo), _mm256_shuffle_epi8(row[1], lo), b5);
+        const __m256i r23 = _mm256_blendv_epi8(_mm256_shuffle_epi8(row[2], lo), _mm256_shuffle_epi8(row[3], lo), b5);
+        const __m256i r45 = _mm256_blendv_epi8(_mm256_shuffle_epi8(row[4], lo), _mm256_shuffle_epi8(row[5], lo), b5);
+        const __m256i r67 = _mm256_blendv_epi8(_mm256_shuffle_epi8(row[6], lo), _mm256_shuffle_epi8(row[7], lo), b5);
+        const __m256i r03 = _mm256_blendv_epi8(r01, r23, b6);
+        const __m256i r47 = _mm256_blendv_epi8(r45, r67, b6);
+        const __m256i magnitude = _mm256_blendv_epi8(r03, r47, b7);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                            _mm256_or_si256(magnitude, _mm256_and_si256(x, sign)));
+    }
+    map_octets_words(table, in + i, out + i, n - i);
+}
+#else
+struct MagnitudeRows {};
+constexpr MagnitudeRows ulaw_to_alaw_rows{};
+constexpr MagnitudeRows alaw_to_ulaw_rows{};
+#endif
+
+void map_octets(const std::array<uint8_t, 256>& table, const MagnitudeRows& rows, const uint8_t* in, uint8_t* out,
+                std::size_t n)
+{
+#if defined(__x86_64__)
+    // Debian's build targets every x86-64: AVX2 is asked of the CPU.
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2 && n >= 32) {
+        map_octets_avx2(table, rows, in, out, n);
+        return;
+    }
+#endif
+    (void)rows;
+    map_octets_words(table, in, out, n);
+}
+
 }  // namespace
 
 void alaw_to_ulaw_buf(const uint8_t* in, uint8_t* out, std::size_t n)
 {
-    map_octets(alaw_to_ulaw_table, in, out, n);
+    map_octets(alaw_to_ulaw_table, alaw_to_ulaw_rows, in, out, n);
 }
 
 void ulaw_to_alaw_buf(const uint8_t* in, uint8_t* out, std::size_t n)
 {
-    map_octets(ulaw_to_alaw_table, in, out, n);
+    map_octets(ulaw_to_alaw_table, ulaw_to_alaw_rows, in, out, n);
 }
 
 void alaw_decode_buf(const uint8_t* in, int16_t* out, std::size_t n)

@@ -216,6 +216,33 @@ TEST_CASE("buffer converters equal the scalar functions", "[g711]")
         }
     }
 
+    // Lengths around the 32-octet vector path (x86-64 with AVX2) and its
+    // tail, at every alignment, every octet value at every position (a
+    // stride coprime to 256), both ways; nothing past n is written.
+    for (std::size_t off = 0; off < 8; ++off) {
+        for (std::size_t n : {31u, 32u, 33u, 63u, 64u, 95u, 160u, 161u, 200u}) {
+            std::array<uint8_t, 216> in{};
+            for (std::size_t i = 0; i < in.size(); ++i) {
+                in[i] = static_cast<uint8_t>(i * 37 + off * 11);
+            }
+            for (bool a_to_u : {true, false}) {
+                std::array<uint8_t, 216> out{};
+                out.fill(0x5A);
+                if (a_to_u) {
+                    g711::alaw_to_ulaw_buf(in.data() + off, out.data() + off, n);
+                } else {
+                    g711::ulaw_to_alaw_buf(in.data() + off, out.data() + off, n);
+                }
+                for (std::size_t i = 0; i < out.size(); ++i) {
+                    bool inside = i >= off && i < off + n;
+                    uint8_t want = !inside ? 0x5A : a_to_u ? g711::alaw_to_ulaw(in[i]) : g711::ulaw_to_alaw(in[i]);
+                    INFO("offset " << off << ", n " << n << ", octet " << i << (a_to_u ? ", A->u" : ", u->A"));
+                    CHECK(out[i] == want);
+                }
+            }
+        }
+    }
+
     // n == 0 touches nothing.
     uint8_t sentinel = 0x5A;
     g711::alaw_to_ulaw_buf(all.data(), &sentinel, 0);
