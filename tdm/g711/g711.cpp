@@ -318,7 +318,7 @@ constexpr MagnitudeRows alaw_to_ulaw_rows = magnitude_rows(alaw_to_ulaw_table);
 // instructions of a law-converting session (bench media_sessions --pcmu
 // under cachegrind).
 [[gnu::target("avx2")]] void map_octets_avx2(const std::array<uint8_t, 256>& table, const MagnitudeRows& rows,
-                                              const uint8_t* in, uint8_t* out, std::size_t n)
+                                             const uint8_t* in, uint8_t* out, std::size_t n)
 {
     const __m256i low_nibble = _mm256_set1_epi8(0x0F);
     const __m256i sign = _mm256_set1_epi8(static_cast<char>(0x80));
@@ -342,8 +342,7 @@ constexpr MagnitudeRows alaw_to_ulaw_rows = magnitude_rows(alaw_to_ulaw_table);
         const __m256i r03 = _mm256_blendv_epi8(r01, r23, b6);
         const __m256i r47 = _mm256_blendv_epi8(r45, r67, b6);
         const __m256i magnitude = _mm256_blendv_epi8(r03, r47, b7);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
-                            _mm256_or_si256(magnitude, _mm256_and_si256(x, sign)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_or_si256(magnitude, _mm256_and_si256(x, sign)));
     }
     map_octets_words(table, in + i, out + i, n - i);
 }
