@@ -1,6 +1,7 @@
 # bench/lib.sh: what the benchmarks that run the whole gateway share
-# (dataplane_pps.sh, worker_dispatch.sh). Source it after setting BUILD and
-# repo_root.
+# (dataplane_pps.sh, worker_dispatch.sh; testpmd_baseline.sh takes the
+# memif-gen helpers). Source it after setting BUILD and repo_root (the
+# memif-gen helpers need neither).
 
 # bench_setup NAME ARGS...: re-executes the calling script with ARGS in a
 # network namespace of its own (the control's metrics port and sockets
@@ -91,8 +92,13 @@ memif_gen_start() {
     shift 6
     "$bin" --pcap "$pcap" --socket "$socket" --lcore "$lcore" --seconds "$secs" "$@" >"$out.json" 2>"$out.log" &
     memif_gen_pid=$!
-    timeout 30 bash -c 'until grep -q listening "$1"; do kill -0 "$2" || exit 1; sleep 0.1; done' _ \
-        "$out.log" "$memif_gen_pid" || { echo "memif-gen did not start: $(cat "$out.log")" >&2; return 1; }
+    if ! timeout 30 bash -c 'until grep -q listening "$1"; do kill -0 "$2" || exit 1; sleep 0.1; done' _ \
+        "$out.log" "$memif_gen_pid"; then
+        echo "memif-gen did not start: $(cat "$out.log")" >&2
+        kill -KILL "$memif_gen_pid" 2>/dev/null || true
+        wait "$memif_gen_pid" 2>/dev/null || true
+        return 1
+    fi
 }
 
 # memif_gen_stop PID OUT: ends memif-gen, bounded (SIGTERM, SIGKILL after

@@ -290,8 +290,8 @@ int main(int argc, char** argv)
         return 1;
     }
     // EAL's runtime directory (its private --file-prefix) outlives
-    // rte_eal_cleanup(); --in-memory, which would not make one, cannot go
-    // with --no-huge.
+    // rte_eal_cleanup(). (DPDK 22.11 here refuses --in-memory beside
+    // --no-huge: "Option --legacy-mem is not compatible with --in-memory".)
     const std::filesystem::path run_dir = rte_eal_get_runtime_dir();
     auto eal_done = [&run_dir] {
         rte_eal_cleanup();

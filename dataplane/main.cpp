@@ -101,9 +101,13 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
         return 1;
     }
     // EAL's runtime directory (/var/run/dpdk/trunkgw-<instance>) is left
-    // behind by rte_eal_cleanup(); it is ours alone once rte_eal_init()
-    // has passed (EAL's lock on its config file refuses a second primary).
-    const std::filesystem::path eal_run_dir = rte_eal_get_runtime_dir();
+    // behind by rte_eal_cleanup(). Removed at exit only when it is ours
+    // alone: a primary process (EAL's lock on its config file refuses a
+    // second one) under our own prefix (an extra EAL argument could name
+    // another process's).
+    const std::filesystem::path eal_dir = rte_eal_get_runtime_dir();
+    const bool remove_eal_dir =
+        rte_eal_process_type() == RTE_PROC_PRIMARY && eal_dir.filename() == "trunkgw-" + cfg.instance.name;
     int rc = 0;
     try {
         api::Segment segment = api::Segment::create(segment_spec(cfg));
@@ -222,8 +226,10 @@ int run(const trunkgw::config::Config& cfg, const std::string& argv0)
         rc = 1;
     }
     rte_eal_cleanup();
-    std::error_code ec;
-    std::filesystem::remove_all(eal_run_dir, ec);
+    if (remove_eal_dir) {
+        std::error_code ec;
+        std::filesystem::remove_all(eal_dir, ec);
+    }
     return rc;
 }
 

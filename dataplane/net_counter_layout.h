@@ -42,7 +42,7 @@ enum class NetCounter : std::size_t {
     nic_tx_errors,
     // Appended where the block had room (net_counter_slots): no layout change.
     arp_updated,  // ARP: an entry refreshed by a packet (a reply to our request, a gratuitous ARP)
-    arp_ignored,  // ARP: a sender address unusable (0/8, loopback, multicast, class E, group MAC)
+    arp_ignored,  // ARP: a sender address unusable (0/8, loopback, multicast, class E; group or zero MAC)
     end_,
 };
 static_assert(static_cast<std::size_t>(NetCounter::end_) <= api::net_counter_slots);

@@ -278,8 +278,9 @@ void map_octets_words(const std::array<uint8_t, 256>& table, const uint8_t* in, 
 
 // Both conversions keep the sign and map a magnitude to a magnitude (G.711
 // Tables 3 and 4 are tables of numbers 1..128 "with the same sign"): an
-// octet's bit 8 passes through and its other seven bits depend on its own
-// seven alone. So the table is 8 rows of 16, which VPSHUFB can index.
+// octet's sign (0x80) passes through and its other seven bits depend on its
+// own seven alone. So the table is 8 rows of 16, which VPSHUFB can index.
+// (Bits here are masks, not G.711's numbering, where bit 1 is the sign.)
 constexpr bool keeps_sign(const std::array<uint8_t, 256>& t)
 {
     for (unsigned x = 0; x < 256; ++x) {
@@ -292,7 +293,7 @@ constexpr bool keeps_sign(const std::array<uint8_t, 256>& t)
 static_assert(keeps_sign(ulaw_to_alaw_table) && keeps_sign(alaw_to_ulaw_table));
 
 #if defined(__x86_64__)
-// Row h (magnitude bits 7..5 = h) twice: VPSHUFB looks up within each
+// Row h (the magnitude's 0x70 bits = h << 4) twice: VPSHUFB looks up within each
 // 128-bit lane.
 struct alignas(32) MagnitudeRows {
     std::array<std::array<uint8_t, 32>, 8> row;
@@ -311,9 +312,9 @@ constexpr MagnitudeRows magnitude_rows(const std::array<uint8_t, 256>& t)
 constexpr MagnitudeRows ulaw_to_alaw_rows = magnitude_rows(ulaw_to_alaw_table);
 constexpr MagnitudeRows alaw_to_ulaw_rows = magnitude_rows(alaw_to_ulaw_table);
 
-// 32 octets at a time: the low nibble indexes all eight rows, bits 5, 6
-// and 7 pick one in three rounds of blends (VPBLENDVB looks at each octet's
-// top bit: the bit is shifted there), bit 8 is kept. Under an instruction
+// 32 octets at a time: the low nibble indexes all eight rows, the 0x10,
+// 0x20 and 0x40 bits pick one in three rounds of blends (VPBLENDVB looks at
+// each octet's top bit: the bit is shifted there), the sign is kept. Under an instruction
 // an octet, where the word loop takes 6: the law conversion was half the
 // instructions of a law-converting session (bench media_sessions --pcmu
 // under cachegrind).
@@ -330,8 +331,9 @@ constexpr MagnitudeRows alaw_to_ulaw_rows = magnitude_rows(alaw_to_ulaw_table);
     for (; i + 32 <= n; i += 32) {
         const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
         const __m256i lo = _mm256_and_si256(x, low_nibble);
-        // Octet bit 5 (0x10) to the top, then 6, then 7 (16-bit shifts:
-        // what crosses into the next octet lands below its top bit).
+        // An octet's 0x10 bit to its top (0x80), then 0x20, then 0x40
+        // (16-bit shifts: what crosses into the next octet lands below its
+        // top bit).
         const __m256i b5 = _mm256_slli_epi16(x, 3);
         const __m256i b6 = _mm256_slli_epi16(x, 2);
         const __m256i b7 = _mm256_slli_epi16(x, 1);
@@ -356,9 +358,9 @@ void map_octets(const std::array<uint8_t, 256>& table, const MagnitudeRows& rows
                 std::size_t n)
 {
 #if defined(__x86_64__)
-    // Debian's build targets every x86-64: AVX2 is asked of the CPU.
-    static const bool avx2 = __builtin_cpu_supports("avx2");
-    if (avx2 && n >= 32) {
+    // Debian's build targets every x86-64: AVX2 is asked of the CPU (a load
+    // and a test of libgcc's CPU model).
+    if (n >= 32 && __builtin_cpu_supports("avx2")) {
         map_octets_avx2(table, rows, in, out, n);
         return;
     }
