@@ -147,9 +147,9 @@ write_config() {
 }
 
 # gateway_toml_head NAME CIDR [SESSIONS]: the [instance], [dataplane] (room
-# for SESSIONS sessions, default 64), one worker on CPU 1 and one TAP media
-# port ($TAP, address CIDR) that the call tests share; each test appends its
-# spans, [sip] and routes.
+# for SESSIONS sessions, default 64), one worker on CPU 1 and one media port
+# with address CIDR: a TAP ($TAP) that the call tests share, or the DPDK
+# device $PORT_VDEV when set; each test appends its spans, [sip] and routes.
 gateway_toml_head() {
     cat <<TOML
 [instance]
@@ -169,7 +169,7 @@ lcore = 1
 [[port]]
 id = 1
 name = "media0"
-vdev = "net_tap0,iface=$TAP"
+vdev = "${PORT_VDEV:-net_tap0,iface=$TAP}"
 addresses = ["$2"]
 
 TOML

@@ -27,28 +27,10 @@ PACKETS=100
     --packets-per-session $PACKETS --first-dst-port 20000 --payload-type 0 --arp-reply-first \
     >"$TEST_DIR/capture.json"
 {
+    # The capture's frames are addressed to rtp-pcap-gen's default gateway MAC.
+    PORT_VDEV="net_memif0,role=client,socket-abstract=no,mac=02:70:63:61:70:00,socket=$TEST_DIR/memif.sock" \
+        gateway_toml_head "$INSTANCE" 192.0.2.1/24 16
     cat <<TOML
-[instance]
-name = "$INSTANCE"
-run_dir = "$TEST_DIR"
-
-[dataplane]
-main_lcore = 0
-memory_mb = 256
-poll_mode = "adaptive"
-sessions_per_worker = 16
-
-[[dataplane.worker]]
-id = 1
-lcore = 1
-
-# The capture's frames are addressed to rtp-pcap-gen's default gateway MAC.
-[[port]]
-id = 1
-name = "memif0"
-vdev = "net_memif0,role=client,socket-abstract=no,mac=02:70:63:61:70:00,socket=$TEST_DIR/memif.sock"
-addresses = ["192.0.2.1/24"]
-
 [media]
 rtp_port_min = 20000
 rtp_port_max = 20099
