@@ -314,10 +314,10 @@ constexpr MagnitudeRows alaw_to_ulaw_rows = magnitude_rows(alaw_to_ulaw_table);
 
 // 32 octets at a time: the low nibble indexes all eight rows, the 0x10,
 // 0x20 and 0x40 bits pick one in three rounds of blends (VPBLENDVB looks at
-// each octet's top bit: the bit is shifted there), the sign is kept. Under an instruction
-// an octet, where the word loop takes 6: the law conversion was half the
-// instructions of a law-converting session (bench media_sessions --pcmu
-// under cachegrind).
+// each octet's top bit: the bit is shifted there), the sign is kept. Under
+// an instruction an octet, where the word loop takes 6: the law conversion
+// was half the instructions of a law-converting session (bench
+// media_sessions --pcmu under cachegrind).
 [[gnu::target("avx2")]] void map_octets_avx2(const std::array<uint8_t, 256>& table, const MagnitudeRows& rows,
                                              const uint8_t* in, uint8_t* out, std::size_t n)
 {
