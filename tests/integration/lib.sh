@@ -12,6 +12,9 @@ if [ -x /usr/bin/python3 ]; then
 fi
 CHECKS=0
 FAILURES=0
+# Each check's line says when it finished, in seconds since the test began,
+# so the suite's time budget (CI: 15 minutes) can be read from a log.
+TEST_STARTED=$EPOCHREALTIME
 STARTED_PIDS=()
 # The gateway's binaries in the build under test (the tests source this
 # file after setting BUILD_DIR from their second argument).
@@ -38,12 +41,14 @@ check() {  # check "description" command...
     local what=$1
     shift
     CHECKS=$((CHECKS + 1))
-    if "$@"; then
-        echo "ok   - $what"
-    else
-        echo "FAIL - $what"
+    local verdict="ok  "
+    if ! "$@"; then
+        verdict=FAIL
         FAILURES=$((FAILURES + 1))
     fi
+    local now=$EPOCHREALTIME
+    printf '%s - %s [%.1f s]\n' "$verdict" "$what" \
+        "$(awk -v a="$TEST_STARTED" -v b="$now" 'BEGIN { print b - a }')"
 }
 
 # same ACTUAL EXPECTED: true when equal; otherwise says what it got (for

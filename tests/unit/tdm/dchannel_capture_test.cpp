@@ -16,6 +16,7 @@
 #include "tdm/span/virtual_span_pair.h"
 
 using namespace trunkgw::tdm;
+using trunkgw::test::shell_output;
 
 namespace {
 
@@ -31,15 +32,13 @@ void on_frame(void* user, const uint8_t* f, std::size_t len)
     c->pcap->write(f, len, false, 1'700'000'000'000'000'000ULL + c->frames.size() * 1'000'000ULL);
 }
 
-std::string run(const std::string& cmd) { return trunkgw::test::shell_output(cmd); }
-
 }  // namespace
 
 TEST_CASE("Q.921/Q.931 over TS16 of a virtual E1 reach a pcap tshark decodes", "[dchannel][tshark]")
 {
     // deploy/install-deps installs tshark: its absence is a failure, not a
     // skip that would hide the other cases of this binary.
-    REQUIRE_FALSE(run("command -v tshark").empty());
+    REQUIRE_FALSE(shell_output("command -v tshark").empty());
     for (LineType type : {LineType::e1, LineType::t1}) {
         std::string path = "/tmp/trunkgw-dchan-" + std::to_string(getpid()) + ".pcap";
         VirtualSpanPair pair({type, true, T1Framing::esf});
@@ -88,12 +87,12 @@ TEST_CASE("Q.921/Q.931 over TS16 of a virtual E1 reach a pcap tshark decodes", "
             REQUIRE(cap.frames[1] == setup);
             REQUIRE(rx_side.counters().crc_errors == 0);
         }
-        std::string v = run("tshark -r " + path + " -V 2>/dev/null");
+        std::string v = shell_output("tshark -r " + path + " -V 2>/dev/null");
         CHECK(v.find("Link Access Procedure, Channel D (LAPD)") != std::string::npos);
         CHECK(v.find("SABME") != std::string::npos);
         CHECK(v.find("Message type: SETUP (0x05)") != std::string::npos);
         CHECK(v.find("5551234") != std::string::npos);
-        std::string bad = run("tshark -r " + path + " -Y '_ws.malformed || _ws.expert.severity >= \"warning\"' 2>/dev/null");
+        std::string bad = shell_output("tshark -r " + path + " -Y '_ws.malformed || _ws.expert.severity >= \"warning\"' 2>/dev/null");
         CHECK(bad.empty());
         std::remove(path.c_str());
     }

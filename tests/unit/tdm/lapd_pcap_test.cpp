@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 using trunkgw::tdm::LapdPcapWriter;
+using trunkgw::test::shell_output;
 
 namespace {
 
@@ -35,8 +36,6 @@ void require_tshark()
     // skip that would hide the HDLC cases of this binary.
     REQUIRE(::access(tshark, X_OK) == 0);
 }
-
-std::string run(const std::string& cmd) { return trunkgw::test::shell_output(cmd); }
 
 std::filesystem::path temp_capture(const std::string& name)
 {
@@ -124,7 +123,7 @@ TEST_CASE("lapd pcap: tshark decodes LAPD and Q.931 SETUP in both directions")
             CHECK(w.write_errors() == 0);
         }
 
-        std::string v = run(std::string(tshark) + " -r " + path.string() + " -V");
+        std::string v = shell_output(std::string(tshark) + " -r " + path.string() + " -V");
         INFO(v);
         CHECK(contains(v, "Link Access Procedure, Channel D (LAPD)"));
         CHECK(contains(v, "Direction: User->Network"));
@@ -141,8 +140,8 @@ TEST_CASE("lapd pcap: tshark decodes LAPD and Q.931 SETUP in both directions")
         // Nanosecond timestamps survive.
         CHECK(contains(v, "Epoch Time: 1700000000.123456789 seconds"));
 
-        std::string bad = run(std::string(tshark) + " -r " + path.string() +
-                              " -Y '_ws.malformed || _ws.expert.severity >= \"warning\"'");
+        std::string bad = shell_output(std::string(tshark) + " -r " + path.string() +
+                                       " -Y '_ws.malformed || _ws.expert.severity >= \"warning\"'");
         CHECK(bad == "");
         std::filesystem::remove(path);
     }

@@ -16,6 +16,7 @@
 #include "tdm/span/pseudowire_span.h"
 
 using namespace trunkgw::tdm;
+using trunkgw::test::shell_output;
 
 namespace {
 
@@ -364,8 +365,6 @@ private:
     uint32_t _usec = 0;
 };
 
-std::string run(const std::string& cmd) { return trunkgw::test::shell_output(cmd); }
-
 // Runs `ticks` ms of a span with its R bit exercised, captured to a pcap.
 std::string capture(const PseudowireConfig& cfg, const std::string& name, int ticks)
 {
@@ -394,7 +393,7 @@ TEST_CASE("tshark's SAToP and CESoPSN dissectors accept our packets", "[pw][tsha
 {
     // deploy/install-deps installs tshark: its absence is a failure, not a
     // skip that would hide the other cases of this binary.
-    REQUIRE_FALSE(run("command -v tshark").empty());
+    REQUIRE_FALSE(shell_output("command -v tshark").empty());
     struct Case {
         std::string name;
         PseudowireConfig cfg;
@@ -416,12 +415,12 @@ TEST_CASE("tshark's SAToP and CESoPSN dissectors accept our packets", "[pw][tsha
         INFO(c.name);
         std::string path = capture(c.cfg, c.name, 200);
         std::string decode = " -d udp.port==50000," + c.dissector + " ";
-        std::string bad = run("tshark -r " + path + decode +
-                              "-Y '_ws.malformed || _ws.expert.severity >= \"warning\"' 2>/dev/null");
+        std::string bad = shell_output("tshark -r " + path + decode +
+                                       "-Y '_ws.malformed || _ws.expert.severity >= \"warning\"' 2>/dev/null");
         CHECK(bad.empty());
-        std::string count = run("tshark -r " + path + decode + "-Y " + c.proto + " 2>/dev/null | wc -l");
+        std::string count = shell_output("tshark -r " + path + decode + "-Y " + c.proto + " 2>/dev/null | wc -l");
         CHECK(std::stoi(count) == 200);
-        std::string r_bits = run("tshark -r " + path + decode + "-Y '" + c.field + ".cw.rbit == 1' 2>/dev/null | wc -l");
+        std::string r_bits = shell_output("tshark -r " + path + decode + "-Y '" + c.field + ".cw.rbit == 1' 2>/dev/null | wc -l");
         CHECK(std::stoi(r_bits) >= 190);
         std::remove(path.c_str());
     }

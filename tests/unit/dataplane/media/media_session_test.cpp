@@ -18,7 +18,9 @@ using namespace trunkgw::media;
 namespace audio = trunkgw::audio;
 namespace g711 = trunkgw::tdm::g711;
 
-namespace {
+// The whole file in its own namespace: the test binary is built as one unit
+// (meson unity, tests/meson.build) and each file has its own helpers.
+namespace media_session_test {
 
 constexpr double pi = 3.14159265358979323846;
 constexpr uint64_t ms = 1000000;
@@ -152,8 +154,6 @@ struct BackToBack {
         }
     }
 };
-
-}  // namespace
 
 TEST_CASE("session: back to back, A-law both ends: the tone arrives bit-exact, SINAD >= 35 dB", "[media_session]")
 {
@@ -838,3 +838,5 @@ TEST_CASE("session: a remote that is not a unicast host address is refused, at c
         REQUIRE(s.remote_rtp() == Endpoint{ip, 40000});
     }
 }
+
+}  // namespace media_session_test

@@ -14,7 +14,9 @@
 using namespace trunkgw::media;
 namespace g711 = trunkgw::tdm::g711;
 
-namespace {
+// The whole file in its own namespace: the test binary is built as one unit
+// (meson unity, tests/meson.build) and each file has its own helpers.
+namespace packetizer_test {
 
 struct Sent {
     RtpHeader h;
@@ -52,8 +54,6 @@ std::vector<Sent> run(Stream& st, uint32_t ticks, uint32_t first = 0)
     }
     return out;
 }
-
-}  // namespace
 
 TEST_CASE("packetizer: one packet per ptime with exact seq, timestamp, marker", "[packetizer]")
 {
@@ -170,3 +170,5 @@ TEST_CASE("packetizer: refuses other payload types and ptimes", "[packetizer]")
         REQUIRE_THROWS_AS(Packetizer(c), std::invalid_argument);
     }
 }
+
+}  // namespace packetizer_test

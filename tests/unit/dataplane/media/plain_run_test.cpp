@@ -18,7 +18,9 @@
 
 using namespace trunkgw::media;
 
-namespace {
+// The whole file in its own namespace: the test binary is built as one unit
+// (meson unity, tests/meson.build) and each file has its own helpers.
+namespace plain_run_test {
 
 constexpr uint64_t ms = 1000000;
 const Endpoint local{0x0A000001, 20000};
@@ -231,8 +233,6 @@ void same_counters(const MediaSessionStats& a, const MediaSessionStats& b)
     CHECK(a.target_delay_ms == b.target_delay_ms);
 }
 
-}  // namespace
-
 TEST_CASE("plain runs: a session ticked through its run does exactly what it does ticked every millisecond",
           "[plain_run]")
 {
@@ -353,3 +353,5 @@ TEST_CASE("plain runs: detaching takes in what the run did; a detached session g
     CHECK(with.played == without.played);
     CHECK(with.sent == without.sent);
 }
+
+}  // namespace plain_run_test

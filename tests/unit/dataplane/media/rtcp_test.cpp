@@ -12,7 +12,9 @@
 
 using namespace trunkgw::media;
 
-namespace {
+// The whole file in its own namespace: the test binary is built as one unit
+// (meson unity, tests/meson.build) and each file has its own helpers.
+namespace rtcp_test {
 
 ReportBlock sample_block(uint32_t ssrc)
 {
@@ -37,8 +39,6 @@ void require_same(const ReportBlock& a, const ReportBlock& b)
     REQUIRE(a.lsr == b.lsr);
     REQUIRE(a.dlsr == b.dlsr);
 }
-
-}  // namespace
 
 TEST_CASE("rtcp: SR octets and build -> parse round trip", "[rtcp]")
 {
@@ -224,3 +224,5 @@ TEST_CASE("rtcp: validity checks (RFC 3550 6.1, A.2)", "[rtcp]")
         REQUIRE(rtcp_parse(two, static_cast<std::size_t>(n1 + n2), 5).error == RtcpParseError::bad_first_packet);
     }
 }
+
+}  // namespace rtcp_test

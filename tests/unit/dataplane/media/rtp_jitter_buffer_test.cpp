@@ -17,7 +17,9 @@
 using namespace trunkgw::media;
 namespace g711 = trunkgw::tdm::g711;
 
-namespace {
+// The whole file in its own namespace: the test binary is built as one unit
+// (meson unity, tests/meson.build) and each file has its own helpers.
+namespace rtp_jitter_buffer_test {
 
 constexpr double pi = 3.14159265358979323846;
 
@@ -167,8 +169,6 @@ Stream tone_stream(uint32_t packets, Law law = Law::alaw)
     s.samples = tone(packets * s.ptime, law);
     return s;
 }
-
-}  // namespace
 
 TEST_CASE("jitter buffer: the idle code plays before the first packet", "[jitter_buffer]")
 {
@@ -626,3 +626,5 @@ TEST_CASE("jitter buffer: refuses bad configs", "[jitter_buffer]")
     RtpJitterBuffer ok(c);
     REQUIRE(ok.capacity_samples() == 4096);  // 800 + 2 * 960 -> 4096
 }
+
+}  // namespace rtp_jitter_buffer_test

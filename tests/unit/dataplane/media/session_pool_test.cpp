@@ -118,7 +118,9 @@ void* realloc(void* p, std::size_t n) noexcept
 
 using namespace trunkgw::media;
 
-namespace {
+// The whole file in its own namespace: the test binary is built as one unit
+// (meson unity, tests/meson.build) and each file has its own helpers.
+namespace session_pool_test {
 
 constexpr uint64_t ms = 1000000;
 
@@ -258,8 +260,6 @@ void require_all_zero(const MediaSession& s)
     REQUIRE_FALSE(s.jitter_buffer().playing());
     REQUIRE_FALSE(s.jitter_buffer().stats().has_source());
 }
-
-}  // namespace
 
 TEST_CASE("session: an idle session does nothing", "[session_pool]")
 {
@@ -827,3 +827,5 @@ TEST_CASE("session pool: acquire_at and release allocate nothing", "[session_poo
     REQUIRE(after - before == 0);
     REQUIRE(pool.in_use() == 0);
 }
+
+}  // namespace session_pool_test

@@ -22,7 +22,9 @@
 using namespace trunkgw::media;
 namespace g711 = trunkgw::tdm::g711;
 
-namespace {
+// The whole file in its own namespace: the test binary is built as one unit
+// (meson unity, tests/meson.build) and each file has its own helpers.
+namespace srtp_session_test {
 
 constexpr uint64_t ms = 1000000;
 const Endpoint our_addr{0x0A000001, 20000};
@@ -131,8 +133,6 @@ struct FarEnd {
         return v;
     }
 };
-
-}  // namespace
 
 TEST_CASE("SRTP: what the session sends opens, with its key, to exactly what a session without SRTP sends",
           "[srtp][media_session]")
@@ -424,3 +424,5 @@ TEST_CASE("SRTP: the packets match an independent libsrtp's octet for octet (AES
         CHECK(theirs.counters().auth_failed == 0);
     }
 }
+
+}  // namespace srtp_session_test

@@ -17,7 +17,9 @@
 using namespace trunkgw::media;
 namespace audio = trunkgw::audio;
 
-namespace {
+// The whole file in its own namespace: the test binary is built as one unit
+// (meson unity, tests/meson.build) and each file has its own helpers.
+namespace telephone_event_sender_test {
 
 constexpr uint8_t te_pt = 101;
 
@@ -182,8 +184,6 @@ std::vector<uint8_t> audio_of(const std::vector<Sent>& sent)
     }
     return a;
 }
-
-}  // namespace
 
 TEST_CASE("sender: keyed digits leave as RFC 4733 events in place of audio (M first, updates, E three times), "
           "at every ptime",
@@ -547,3 +547,5 @@ TEST_CASE("sender: events the peer sends with its own PT (its SDP's) are played 
     CHECK(st.telephone_events.events == 2);
     CHECK(st.jitter_buffer.bad_payload_type == 0);
 }
+
+}  // namespace telephone_event_sender_test

@@ -15,7 +15,9 @@
 using namespace trunkgw::media;
 namespace audio = trunkgw::audio;
 
-namespace {
+// The whole file in its own namespace: the test binary is built as one unit
+// (meson unity, tests/meson.build) and each file has its own helpers.
+namespace telephone_event_test {
 
 constexpr uint8_t te_pt = 101;
 
@@ -74,8 +76,6 @@ uint32_t press(TelephoneEventPlayer& p, std::vector<uint8_t>& out, uint32_t at_m
     }
     return t;
 }
-
-}  // namespace
 
 TEST_CASE("telephone-event: every DTMF event (0-15) plays as its Q.23 key, for the duration sent", "[telephone_event]")
 {
@@ -355,3 +355,5 @@ TEST_CASE("session: telephone-event packets without a negotiated PT are bad_payl
         CHECK(MediaSession::check(session_config(pt), MediaSessionLimits{}).ok());
     }
 }
+
+}  // namespace telephone_event_test

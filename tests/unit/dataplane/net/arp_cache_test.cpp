@@ -12,8 +12,10 @@
 #include <stdexcept>
 
 #include "dataplane/net/ipv4.h"
+#include "tests/unit/dataplane/net/reference_frames.h"
 
 using namespace trunkgw::net;
+using namespace trunkgw::net::test;
 
 namespace {
 
@@ -21,8 +23,6 @@ constexpr uint64_t ms = 1'000'000;
 constexpr uint64_t s = 1'000'000'000;
 constexpr uint64_t t0 = 1000 * s;  // any monotonic origin
 
-constexpr uint32_t ip_peer = ipv4_address(192, 0, 2, 2);
-constexpr MacAddress mac_peer = {0x02, 0, 0, 0, 0, 0x02};
 constexpr MacAddress mac_peer2 = {0x02, 0, 0, 0, 0, 0x22};
 
 MacAddress mac_of(uint32_t i)

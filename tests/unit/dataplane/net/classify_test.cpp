@@ -18,28 +18,15 @@
 #include "dataplane/net/responders.h"
 #include "dataplane/net/udp.h"
 #include "dataplane/net/udp_frame.h"
+#include "tests/unit/dataplane/net/reference_frames.h"
 
 using namespace trunkgw::net;
+using namespace trunkgw::net::test;
 
 namespace {
 
-using Frame = std::vector<uint8_t>;
-
-constexpr MacAddress mac_us = {0x02, 0, 0, 0, 0, 0x01};
-constexpr MacAddress mac_peer = {0x02, 0, 0, 0, 0, 0x02};
-constexpr uint32_t ip_us = ipv4_address(192, 0, 2, 1);
 constexpr uint32_t ip_us2 = ipv4_address(198, 51, 100, 1);
-constexpr uint32_t ip_peer = ipv4_address(192, 0, 2, 2);
 constexpr uint32_t ip_other = ipv4_address(192, 0, 2, 99);
-
-Interface make_ifc(MacAddress mac, uint32_t ip, std::optional<uint16_t> vlan = std::nullopt)
-{
-    Interface ifc;
-    ifc.mac = mac;
-    REQUIRE(ifc.add_address(ip) == 0);
-    ifc.vlan_id = vlan;
-    return ifc;
-}
 
 Interface us(std::optional<uint16_t> vlan = std::nullopt)
 {

@@ -21,26 +21,12 @@
 #include "dataplane/net/responders.h"
 #include "dataplane/net/udp.h"
 #include "dataplane/net/udp_frame.h"
+#include "tests/unit/dataplane/net/reference_frames.h"
 
 using namespace trunkgw::net;
+using namespace trunkgw::net::test;
 
 namespace {
-
-using Frame = std::vector<uint8_t>;
-
-constexpr MacAddress mac_us = {0x02, 0, 0, 0, 0, 0x01};
-constexpr MacAddress mac_peer = {0x02, 0, 0, 0, 0, 0x02};
-constexpr uint32_t ip_us = ipv4_address(192, 0, 2, 1);
-constexpr uint32_t ip_peer = ipv4_address(192, 0, 2, 2);
-
-Interface make_ifc(MacAddress mac, uint32_t ip, std::optional<uint16_t> vlan)
-{
-    Interface ifc;
-    ifc.mac = mac;
-    REQUIRE(ifc.add_address(ip) == 0);
-    ifc.vlan_id = vlan;
-    return ifc;
-}
 
 // Valid frames from the peer to us, untagged and on VLAN 100.
 std::vector<Frame> templates()
@@ -125,7 +111,8 @@ void repair(Frame& f)
     } else if (ip[9] == ip_proto_udp && l4_len >= 8) {
         uint16_t ulen = load_be16(l4 + 4);
         if (ulen >= 8 && ulen <= l4_len) {
-            write_udp_header(l4, load_be16(l4), load_be16(l4 + 2), ulen, load_be32(ip + 12), load_be32(ip + 16), UdpChecksum::full);
+            write_udp_header(l4, load_be16(l4), load_be16(l4 + 2), ulen, load_be32(ip + 12), load_be32(ip + 16),
+                             UdpChecksum::full);
         }
     }
 }

@@ -24,19 +24,15 @@
 #include "dataplane/net/ipv4.h"
 #include "dataplane/net/responders.h"
 #include "dataplane/net/udp_frame.h"
+#include "tests/unit/dataplane/net/reference_frames.h"
 
 using namespace trunkgw::net;
+using namespace trunkgw::net::test;
+using trunkgw::test::shell_output;
 
 namespace {
 
-using Frame = std::vector<uint8_t>;
-
 constexpr const char* tshark = "/usr/bin/tshark";
-
-constexpr MacAddress mac_us = {0x02, 0, 0, 0, 0, 0x01};
-constexpr MacAddress mac_peer = {0x02, 0, 0, 0, 0, 0x02};
-constexpr uint32_t ip_us = ipv4_address(192, 0, 2, 1);
-constexpr uint32_t ip_peer = ipv4_address(192, 0, 2, 2);
 
 // A classic libpcap file (microsecond timestamps), LINKTYPE_ETHERNET (1).
 class EthernetPcap {
@@ -61,17 +57,6 @@ private:
     std::ofstream _f;
     uint32_t _usec = 0;
 };
-
-std::string run(const std::string& cmd) { return trunkgw::test::shell_output(cmd); }
-
-Interface make_ifc(MacAddress mac, uint32_t ip, std::optional<uint16_t> vlan = std::nullopt)
-{
-    Interface ifc;
-    ifc.mac = mac;
-    REQUIRE(ifc.add_address(ip) == 0);
-    ifc.vlan_id = vlan;
-    return ifc;
-}
 
 // An echo request from the peer, as Linux ping sends it (56 data octets),
 // optionally on a VLAN and with 4 octets of IP options.
@@ -183,15 +168,15 @@ TEST_CASE("tshark accepts every frame the packet layer sends", "[net][tshark]")
         }
     }
     std::string opts = " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE";
-    std::string bad = run(std::string(tshark) + " -r " + path.string() + opts +
-                          " -Y '_ws.malformed || _ws.expert.severity >= \"warning\"'");
+    std::string bad = shell_output(std::string(tshark) + " -r " + path.string() + opts +
+                                   " -Y '_ws.malformed || _ws.expert.severity >= \"warning\"'");
     INFO(bad);
     CHECK(bad.empty());
     // Per frame: VLAN ID, ARP opcode, ICMP type and code, IP checksum status
     // (1 = good), DSCP, UDP length.
-    std::string fields = run(std::string(tshark) + " -r " + path.string() + opts +
-                             " -T fields -e vlan.id -e arp.opcode -e icmp.type -e icmp.code"
-                             " -e ip.checksum.status -e ip.dsfield.dscp -e udp.length");
+    std::string fields = shell_output(std::string(tshark) + " -r " + path.string() + opts +
+                                      " -T fields -e vlan.id -e arp.opcode -e icmp.type -e icmp.code"
+                                      " -e ip.checksum.status -e ip.dsfield.dscp -e udp.length");
     std::string expected;
     for (const auto& line : want) {
         expected += line + "\n";
@@ -199,8 +184,8 @@ TEST_CASE("tshark accepts every frame the packet layer sends", "[net][tshark]")
     CHECK(fields == expected);
     // And the checksums tshark computed itself agree: none flagged bad.
     std::string bad_sums =
-        run(std::string(tshark) + " -r " + path.string() + opts +
-            " -Y 'ip.checksum.status != 1 || udp.checksum.status == 0 || icmp.checksum.status != 1'");
+        shell_output(std::string(tshark) + " -r " + path.string() + opts +
+                     " -Y 'ip.checksum.status != 1 || udp.checksum.status == 0 || icmp.checksum.status != 1'");
     CHECK(bad_sums.empty());
     if (bad.empty() && fields == expected) {
         std::filesystem::remove(path);
@@ -227,9 +212,9 @@ TEST_CASE("The tshark judge is not vacuous: a corrupted frame is flagged", "[net
         EthernetPcap pcap(path.string());
         pcap.write(f.data(), static_cast<std::size_t>(n));
     }
-    std::string bad = run(std::string(tshark) + " -r " + path.string() +
-                          " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE"
-                          " -Y '_ws.malformed || _ws.expert.severity >= \"warning\"'");
+    std::string bad = shell_output(std::string(tshark) + " -r " + path.string() +
+                                   " -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE"
+                                   " -Y '_ws.malformed || _ws.expert.severity >= \"warning\"'");
     CHECK_FALSE(bad.empty());
     std::filesystem::remove(path);
 }

@@ -13,33 +13,12 @@
 #include "dataplane/net/byte_order.h"
 #include "dataplane/net/checksum.h"
 #include "dataplane/net/classify.h"
+#include "tests/unit/dataplane/net/reference_frames.h"
 
 using namespace trunkgw::net;
+using namespace trunkgw::net::test;
 
 namespace {
-
-using Frame = std::vector<uint8_t>;
-
-constexpr MacAddress mac_us = {0x02, 0, 0, 0, 0, 0x01};
-constexpr MacAddress mac_peer = {0x02, 0, 0, 0, 0, 0x02};
-constexpr uint32_t ip_us = ipv4_address(192, 0, 2, 1);
-constexpr uint32_t ip_peer = ipv4_address(192, 0, 2, 2);
-
-// headers_test.cpp's reference RTP-over-UDP frame (IP checksum 0xb604, UDP
-// checksum 0x36f4), 58 octets.
-const Frame ref_udp = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00, 0x45,
-                       0xb8, 0x00, 0x2c, 0x00, 0x01, 0x40, 0x00, 0x40, 0x11, 0xb6, 0x04, 0xc0, 0x00, 0x02, 0x02,
-                       0xc0, 0x00, 0x02, 0x01, 0x9c, 0x40, 0x13, 0x8c, 0x00, 0x18, 0x36, 0xf4, 0x80, 0x00, 0x00,
-                       0x01, 0x00, 0x00, 0x00, 0xa0, 0x12, 0x34, 0x56, 0x78, 0xd5, 0xd5, 0xd5, 0xd5};
-
-Interface make_ifc(MacAddress mac, uint32_t ip, std::optional<uint16_t> vlan = std::nullopt)
-{
-    Interface ifc;
-    ifc.mac = mac;
-    REQUIRE(ifc.add_address(ip) == 0);
-    ifc.vlan_id = vlan;
-    return ifc;
-}
 
 UdpFlow peer_to_us()
 {
@@ -178,9 +157,8 @@ TEST_CASE("Checksums left to the NIC: IPv4 field 0, UDP field the pseudo-header 
             // Not yet valid: software classification refuses it ...
             CHECK(classify(nic.data(), static_cast<std::size_t>(n), us_ifc).kind != VerdictKind::udp_for_us);
             uint8_t* udp = nic.data() + l2 + ipv4_min_header_len;
-            CHECK(load_be16(udp + 6) ==
-                  static_cast<uint16_t>(~checksum_finish(udp_pseudo_header_sum(ip_peer, ip_us,
-                                                                                static_cast<uint16_t>(8 + len)))));
+            CHECK(load_be16(udp + 6) == static_cast<uint16_t>(~checksum_finish(
+                                            udp_pseudo_header_sum(ip_peer, ip_us, static_cast<uint16_t>(8 + len)))));
             // ... and once the NIC's part is done it is the software frame.
             complete_like_a_nic(nic, l2);
             CHECK(nic == soft);
