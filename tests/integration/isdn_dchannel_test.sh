@@ -58,8 +58,8 @@ ip link set dev "$TAP" address 02:00:00:00:80:02
 ip addr add 10.80.0.2/24 dev "$TAP" && ip link set "$TAP" up
 
 # Trace the D-channel from before the far end appears, through Q.921's
-# establishment and the restarts.
-start trace "$CTL" -c "$CFG" trace dchannel pri-e1 "$TEST_DIR/dchannel.pcap" --seconds 12
+# establishment and the restarts (done ~2.5 s after the far end starts).
+start trace "$CTL" -c "$CFG" trace dchannel pri-e1 "$TEST_DIR/dchannel.pcap" --seconds 7
 check "the trace starts" wait_log "$TEST_DIR/control.log" "span pri-e1: D-channel trace to" 10
 start peer "$SIM" --span "$FAR" --seconds 30
 check "the D-channel comes up (Q.921 multiple frame established)" \
