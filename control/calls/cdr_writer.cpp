@@ -35,11 +35,11 @@ CdrWriter::~CdrWriter()
     ::close(_fd);
 }
 
-void CdrWriter::write(const std::string& json)
+void CdrWriter::write(const std::string& record)
 {
     {
         std::lock_guard lock(_mutex);
-        _pending += json;
+        _pending += record;
         _pending += '\n';
         ++_pending_records;
         ++_queued_seq;

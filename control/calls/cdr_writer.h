@@ -29,8 +29,8 @@ public:
     CdrWriter(const CdrWriter&) = delete;
     CdrWriter& operator=(const CdrWriter&) = delete;
 
-    // Queues `json` and a newline for the writer thread.
-    void write(const std::string& json);
+    // Queues `record` (one JSON line) and a newline for the writer thread.
+    void write(const std::string& record);
     // Returns once every record queued so far is written (and synced).
     void drain();
 
