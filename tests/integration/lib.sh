@@ -14,7 +14,8 @@ CHECKS=0
 FAILURES=0
 # Each check's line says when it finished, in seconds since the test began,
 # so the suite's time budget (CI: 15 minutes) can be read from a log.
-TEST_STARTED=$EPOCHREALTIME
+# (Microseconds: EPOCHREALTIME without its locale's decimal separator.)
+TEST_STARTED_US=${EPOCHREALTIME/[^0-9]/}
 STARTED_PIDS=()
 # The gateway's binaries in the build under test (the tests source this
 # file after setting BUILD_DIR from their second argument).
@@ -46,9 +47,8 @@ check() {  # check "description" command...
         verdict=FAIL
         FAILURES=$((FAILURES + 1))
     fi
-    local now=$EPOCHREALTIME
-    printf '%s - %s [%.1f s]\n' "$verdict" "$what" \
-        "$(awk -v a="$TEST_STARTED" -v b="$now" 'BEGIN { print b - a }')"
+    local elapsed=$((${EPOCHREALTIME/[^0-9]/} - TEST_STARTED_US))
+    echo "$verdict - $what [$((elapsed / 1000000)).$((elapsed / 100000 % 10)) s]"
 }
 
 # same ACTUAL EXPECTED: true when equal; otherwise says what it got (for

@@ -22,10 +22,6 @@
 using namespace trunkgw::net;
 using namespace trunkgw::net::test;
 
-namespace {
-
-}  // namespace
-
 TEST_CASE("Ethernet: untagged, tagged, too short", "[net][headers]")
 {
     EthernetHeader h = parse_ethernet(ref_udp.data(), ref_udp.size());
